@@ -1,0 +1,83 @@
+import { Command, CommanderError } from 'commander';
+import { MeshctlError, describeError } from '../errors.js';
+import { disableColour } from '../output/colour.js';
+import { handleClosedStdout } from '../output/write.js';
+import { VERSION } from '../version.js';
+import { register as registerAnalyze } from './analyze.js';
+import { register as registerDescribe } from './describe.js';
+import { register as registerInject } from './kube-inject.js';
+import { register as registerIptables } from './iptables.js';
+import { register as registerIstiod } from './istiod.js';
+import { register as registerProxyConfig } from './proxy-config.js';
+import { register as registerProxyStatus } from './proxy-status.js';
+import { register as registerTrace } from './trace.js';
+
+// Stack traces are for developers; users get one line unless they ask with --verbose (or MESHCTL_DEBUG=1).
+const showStacks = process.argv.includes('--verbose') || process.env.MESHCTL_DEBUG === '1';
+
+export function buildProgram(): Command {
+  const program = new Command('meshctl');
+  program
+    .description("See what an Istio mesh's data plane is really doing, live or from saved files.")
+    .version(VERSION, '--version', 'print the meshctl version')
+    .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .hook('preAction', (thisCommand) => {
+      if (thisCommand.opts().color === false) disableColour();
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshctl proxy-config all -f fixtures/bookinfo/productpage-config_dump.json
+  meshctl proxy-config clusters productpage-v1-7d4b8d9b7c-x2x9z.default
+  meshctl iptables -f rules.txt
+  meshctl trace -f config_dump.json http://reviews:9080/api/v1
+  meshctl analyze -R manifests/`,
+    );
+
+  program
+    .command('version')
+    .description('print the meshctl version')
+    .action(() => {
+      process.stdout.write(`meshctl version ${VERSION}\n`);
+    });
+
+  registerProxyConfig(program);
+  registerProxyStatus(program);
+  registerIstiod(program);
+  registerIptables(program);
+  registerTrace(program);
+  registerDescribe(program);
+  registerAnalyze(program);
+  registerInject(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  handleClosedStdout();
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // help and --version end "with an error" in commander's model; they are successes for the user
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return 2; // commander already printed the usage message
+  }
+  if (err instanceof MeshctlError) {
+    process.stderr.write(`Error: ${err.message}\n`);
+    if (showStacks && err.stack) process.stderr.write(err.stack + '\n');
+    return err.exitCode;
+  }
+  process.stderr.write(`Error: ${describeError(err)}\n`);
+  if (showStacks && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  return 1;
+}
