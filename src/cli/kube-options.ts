@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+
+/** The cluster-access flags every live command shares (istioctl's names). */
+export interface KubeOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  istioNamespace: string;
+  revision?: string;
+  timeout: string;
+}
+
+/** Adds --kubeconfig, --context, -n, -i, --revision and --timeout to a command. */
+export function addKubeOptions(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('-n, --namespace <ns>', "namespace (default: the context's namespace, else default)")
+    .option('-i, --istioNamespace <ns>', "istiod's namespace", 'istio-system')
+    .option('--revision <rev>', 'Istio control-plane revision')
+    .option('--timeout <duration>', 'timeout for each request to the cluster (e.g. 30s, 2m)', '30s');
+}
