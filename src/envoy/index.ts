@@ -38,4 +38,4 @@ export * from './query.js';
 export * from './listener.js';
 export * from './istio.js';
 export * from './secrets.js';
-export { goSortSlice } from './gosort.js';
+export { goSortSlice, goSortStrict } from './gosort.js';

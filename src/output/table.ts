@@ -1,4 +1,8 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
+
+// cli-table3 is loaded only for tables the fast path cannot lay out (start-up time matters)
+const requireCjs = createRequire(import.meta.url);
 
 export interface TableOptions {
   /** Spaces between columns; istioctl uses Go's tabwriter with padding 5 for most tables, 1 for listeners. */
@@ -23,6 +27,10 @@ export function renderTable(headers: string[], rows: string[][], options: TableO
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN = /[^\x20-\x7e]/;
+// eslint-disable-next-line no-control-regex
+const NOT_PLAIN_OR_ESC = /[^\x20-\x7e\u001b]/;
 
 /**
  * Fast path for the common case (printable ASCII, optionally ANSI-coloured): one pass to measure, one
@@ -30,47 +38,44 @@ const ANSI = /\u001b\[[0-9;]*m/g;
  * for cells needing Unicode width rules or multi-line layout, which cli-table3 handles.
  */
 function renderPlain(headers: string[], rows: string[][], padding: number): string | undefined {
-  const all = [headers, ...rows];
+  if (headers.length === 0 && rows.length === 0) return '';
   const widths: number[] = [];
-  const cellWidth = (cell: string): number | undefined => {
-    let w = cell.length;
-    let hasEscape = false;
-    for (let i = 0; i < cell.length; i++) {
-      const c = cell.charCodeAt(i);
-      if (c === 0x1b) hasEscape = true;
-      else if (c < 0x20 || c > 0x7e) return undefined;
-    }
-    if (hasEscape) w = cell.replace(ANSI, '').length;
-    return w;
-  };
-  const measured: number[][] = new Array(all.length);
-  for (let r = 0; r < all.length; r++) {
-    const row = all[r];
-    const m: number[] = new Array(row.length);
+  let coloured = false;
+  const measure = (row: string[]): boolean => {
     for (let c = 0; c < row.length; c++) {
-      const w = cellWidth(row[c] ?? '');
-      if (w === undefined) return undefined;
-      m[c] = w;
+      const cell = row[c] ?? '';
+      let w = cell.length;
+      if (NOT_PLAIN.test(cell)) {
+        if (NOT_PLAIN_OR_ESC.test(cell)) return false;
+        coloured = true;
+        w = cell.replace(ANSI, '').length;
+      }
       if (widths[c] === undefined || w > widths[c]) widths[c] = w;
     }
-    measured[r] = m;
-  }
-  if (all.length === 1 && headers.length === 0) return '';
-  const lines: string[] = new Array(all.length);
-  for (let r = 0; r < all.length; r++) {
-    const row = all[r];
-    let line = '';
+    return true;
+  };
+  if (!measure(headers)) return undefined;
+  for (let r = 0; r < rows.length; r++) if (!measure(rows[r])) return undefined;
+  const width = coloured ? (cell: string) => cell.replace(ANSI, '').length : (cell: string) => cell.length;
+  const pads = widths.map((w) => ' '.repeat(w + padding));
+  const line = (row: string[]): string => {
+    let out = '';
     const last = row.length - 1;
-    for (let c = 0; c <= last; c++) {
+    for (let c = 0; c < last; c++) {
       const cell = row[c] ?? '';
-      line += c === last ? cell : cell + ' '.repeat(widths[c] - measured[r][c] + padding);
+      out += cell + pads[c].slice(width(cell));
     }
-    lines[r] = line.trimEnd();
-  }
+    out += row[last] ?? '';
+    return out.trimEnd();
+  };
+  const lines: string[] = new Array(rows.length + 1);
+  lines[0] = line(headers);
+  for (let r = 0; r < rows.length; r++) lines[r + 1] = line(rows[r]);
   return lines.join('\n') + '\n';
 }
 
 function renderWithCliTable(headers: string[], rows: string[][], padding: number): string {
+  const Table = requireCjs('cli-table3') as typeof TableType;
   const table = new Table({
     head: headers,
     chars: NO_BORDER,
