@@ -48,13 +48,45 @@ interface SubsetKey {
   istio: boolean;
 }
 
+const NO_KEY_CACHE = new Map<string, SubsetKey>();
+const keyCaches = new WeakMap<ConfigDump, Map<string, SubsetKey>>();
+
+/** Keys are shared by the cluster and endpoint tables of one dump: parse each name once. */
+function keyCache(dump: ConfigDump | undefined): Map<string, SubsetKey> {
+  if (!dump) return NO_KEY_CACHE;
+  let m = keyCaches.get(dump);
+  if (!m) keyCaches.set(dump, (m = new Map()));
+  return m;
+}
+
 /** istioctl's safelyParseSubsetKey: Istio names are split, anything else sorts by its whole name. */
-function subsetKey(name: string): SubsetKey {
-  if (name.indexOf('|') >= 0 && name.split('|').length > 3) {
-    const p = parseIstioClusterName(name);
-    return p ? { direction: p.direction, subset: p.subset, name: p.fqdn, port: p.port, istio: true } : { direction: '', subset: '', name: '', port: 0, istio: true };
+function subsetKey(name: string, cache: Map<string, SubsetKey> = NO_KEY_CACHE): SubsetKey {
+  let key = cache.get(name);
+  if (key) return key;
+  key = { direction: '', subset: '', name, port: 0, istio: false };
+  if (name.indexOf('|') >= 0) {
+    const parts = name.split('|');
+    if (parts.length > 3) {
+      const p = name.startsWith('outbound_.') || name.startsWith('inbound_.') ? parseIstioClusterName(name) : undefined;
+      key = p
+        ? { direction: p.direction, subset: p.subset, name: p.fqdn, port: p.port, istio: true }
+        : { direction: parts[0], subset: parts[2], name: parts.length === 4 ? parts[3] : '', port: atoiOrZero(parts[1]), istio: true };
+    }
   }
-  return { direction: '', subset: '', name, port: 0, istio: false };
+  if (cache !== NO_KEY_CACHE) cache.set(name, key);
+  return key;
+}
+
+/** Go's strconv.Atoi, 0 on error (how istioctl shows a port it cannot read). */
+function atoiOrZero(s: string): number {
+  if (s.length === 0 || s.length > 15) return atoi(s) ?? 0;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return atoi(s) ?? 0;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 function subsetKeyLess(a: SubsetKey, b: SubsetKey): boolean {
@@ -79,7 +111,8 @@ interface SortedCluster {
 }
 
 function sortedClusterItems(dump: ConfigDump): SortedCluster[] {
-  const items = listClusters(dump).map((c) => ({ c, key: subsetKey(c.name) }));
+  const cache = keyCache(dump);
+  const items = listClusters(dump).map((c) => ({ c, key: subsetKey(c.name, cache) }));
   goSortStrict(items, (a, b) => subsetKeyLess(a.key, b.key));
   return items;
 }
@@ -417,7 +450,7 @@ export function filteredEndpointConfigs(dump: ConfigDump, filter: EndpointFilter
         if (isObject(ep) && lbEndpointMatches(ep, entry.clusterName, filter)) matched.push({ locality, ep });
       }
     }
-    if (matched.length) out.push({ entry, matched, key: subsetKey(entry.clusterName) });
+    if (matched.length) out.push({ entry, matched, key: subsetKey(entry.clusterName, keyCache(dump)) });
   }
   goSortStrict(out, (a, b) => subsetKeyLess(a.key, b.key));
   return out;
@@ -437,7 +470,8 @@ export function edsEndpointSummary(dump: ConfigDump, filter: EndpointFilter, wit
   if (filterIsEmpty(filter)) {
     // the common case without the per-endpoint bookkeeping filtering needs (10,000s of endpoints)
     const items: { entry: EndpointConfigEntry; key: SubsetKey }[] = [];
-    for (const entry of listEndpointConfigs(dump)) if (hasLbEndpoints(entry)) items.push({ entry, key: subsetKey(entry.clusterName) });
+    const cache = keyCache(dump);
+    for (const entry of listEndpointConfigs(dump)) if (hasLbEndpoints(entry)) items.push({ entry, key: subsetKey(entry.clusterName, cache) });
     goSortStrict(items, (a, b) => subsetKeyLess(a.key, b.key));
     for (const { entry } of items) {
       for (const llb of entry.endpointConfig.endpoints as LocalityLbEndpoints[]) {
