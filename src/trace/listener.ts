@@ -308,7 +308,7 @@ export function matchFilterChain(listener: Json, conn: Connection): ChainChoice 
   const st = (c: Cand) => String(c.m.source_type ?? 'ANY');
   const wantType = local ? 'SAME_IP_OR_LOOPBACK' : 'EXTERNAL';
   const typeKey = S.some((c) => st(c) === wantType) ? wantType : 'ANY';
-  level('source_type', local ? 'local' : 'external', (c) => st(c) === typeKey, typeKey, (c) => `source_type ${st(c)}${typeKey !== 'ANY' && st(c) === 'ANY' ? `, but ${typeKey} is more specific` : ` does not fit a ${local ? 'local' : 'external'} source`}`);
+  level('source_type', local ? 'local' : 'external', (c) => st(c) === typeKey, typeKey === 'ANY' ? 'any' : typeKey, (c) => `source_type ${st(c)}${typeKey !== 'ANY' && st(c) === 'ANY' ? `, but ${typeKey} is more specific` : ` does not fit a ${local ? 'local' : 'external'} source`}`);
   // 8. source IP
   prefixLevel('source_prefix_ranges', 'source IP', src, conn.srcIp);
   // 9. source port
