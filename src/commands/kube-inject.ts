@@ -55,9 +55,10 @@ export async function kubeInject(opts: KubeInjectOptions): Promise<void> {
   }
   const { provider, note } = chooseProvider(opts);
   const input = await readInput(file);
-  const settings = resolveSettings(await provider.load(), opts);
+  const raw = await provider.load();
+  const settings = resolveSettings(raw, opts);
   const result = injectText(input, settings);
-  if (note && result.changed > 0) process.stderr.write(note + '\n');
+  if (result.changed > 0) for (const n of [...(raw.notes ?? []), ...(note ? [note] : [])]) process.stderr.write(n + '\n');
   await emit(result, opts.output);
 }
 

@@ -26,6 +26,8 @@ export interface RawSettings {
   mesh?: Obj;
   injectConfig?: Obj;
   origin: string;
+  /** Things the user should know about how the settings were read (printed on stderr). */
+  notes?: string[];
 }
 
 /** Where injection settings come from: files, the built-in defaults, or the cluster. */

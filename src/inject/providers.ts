@@ -26,6 +26,11 @@ export function fileProvider(files: SettingsFiles): SettingsProvider {
         const input = await readInput(files.injectConfigFile);
         const { config, values } = injectConfigFromText(input.text, input.name);
         out.injectConfig = config;
+        if (config.templates !== undefined) {
+          out.notes = [
+            `note: ${input.name}: template texts are not interpreted; meshctl renders Istio's sidecar template with this file's values, neverInjectSelector and injectedAnnotations`,
+          ];
+        }
         if (values) out.values = values;
       }
       if (files.valuesFile) {

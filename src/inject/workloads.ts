@@ -35,7 +35,13 @@ function stringMap(v: unknown): Record<string, string> {
 
 /** Injection reads labels and annotations as strings, as Kubernetes stores them. */
 function metaOf(holder: Obj, key = 'metadata'): Obj {
-  if (holder[key] === undefined || holder[key] === null) holder[key] = {};
+  if (holder[key] === undefined || holder[key] === null) {
+    // a new metadata goes first, where Kubernetes objects keep it
+    const rest = { ...holder };
+    for (const k of Object.keys(holder)) delete holder[k];
+    Object.assign(holder, { [key]: {} }, rest);
+    holder[key] = {};
+  }
   if (!isObj(holder[key])) throw new InjectError(`${key} is not a mapping`);
   return holder[key] as Obj;
 }
