@@ -18,6 +18,8 @@ export interface InjectSettings {
   origin: string;
   /** Full proxy image from --image; beats hub/tag but not the proxyImage annotation. */
   image?: string;
+  /** Namespace for workloads whose manifest names none (-n); Istio assumes "default". */
+  namespace?: string;
 }
 
 /** The raw pieces a provider found; anything missing falls back to the built-in defaults. */
@@ -62,6 +64,7 @@ export interface Overrides {
   hub?: string;
   tag?: string;
   image?: string;
+  namespace?: string;
 }
 
 /** Overlays what a provider found on the defaults, then the command-line flags on top. */
@@ -80,6 +83,7 @@ export function resolveSettings(raw: RawSettings, flags: Overrides): InjectSetti
     revision,
     origin: raw.origin,
     image: flags.image,
+    namespace: flags.namespace,
   };
 }
 

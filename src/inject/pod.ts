@@ -2,12 +2,61 @@ import yaml from 'js-yaml';
 import { type InjectSettings, type Obj, InjectError, deepMerge, get, isObj } from './config.js';
 export { InjectError } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
-import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, renderSidecar } from './template.js';
+import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, holdApplication, renderSidecar } from './template.js';
 import { validateAnnotations } from './validate.js';
 
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 export const PROBERS_ENV = 'ISTIO_KUBE_APP_PROBERS';
 export const PROMETHEUS_ENV = 'ISTIO_PROMETHEUS_ANNOTATIONS';
+export const OVERRIDES_ANNOTATION = 'proxy.istio.io/overrides';
+
+/** Strategic-merge keys of the container lists Kubernetes merges by key. */
+const MERGE_KEYS: Record<string, string> = { env: 'name', ports: 'containerPort', volumeMounts: 'mountPath', volumeDevices: 'devicePath' };
+
+/** A container's fields over another's, lists merged by their Kubernetes merge keys. */
+function mergeContainer(base: Obj, over: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const key = MERGE_KEYS[k];
+    if (key && Array.isArray(v) && Array.isArray(out[k])) {
+      const list = (out[k] as Obj[]).slice();
+      for (const item of v as Obj[]) {
+        const i = list.findIndex((e) => isObj(e) && isObj(item) && e[key] === item[key]);
+        if (i >= 0) list[i] = deepMerge(list[i], item);
+        else list.push(item);
+      }
+      out[k] = list;
+    } else out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Obj, v) : v;
+  }
+  return out;
+}
+
+/**
+ * Injection customisation: an istio-proxy container the user wrote is laid over the injected one
+ * (image "auto" keeps the injected image) and remembered in proxy.istio.io/overrides for uninject.
+ */
+function applyCustomProxy(spec: Obj, parts: { initContainers: Obj[]; containers: Obj[] }): Obj | undefined {
+  const containers = asList(spec.containers);
+  const i = containers.findIndex((c) => isObj(c) && c.name === PROXY);
+  if (i < 0) return undefined;
+  const custom = containers[i];
+  spec.containers = [...containers.slice(0, i), ...containers.slice(i + 1)];
+  const list = parts.initContainers.some((c) => c.name === PROXY) ? parts.initContainers : parts.containers;
+  const j = list.findIndex((c) => c.name === PROXY);
+  if (j < 0) return custom;
+  const overlay: Obj = { ...custom };
+  if (overlay.image === 'auto' || overlay.image === undefined) delete overlay.image;
+  list[j] = mergeContainer(list[j], overlay);
+  // iptables must exempt the uid the proxy really runs as
+  const uid = isObj(custom.securityContext) ? custom.securityContext.runAsUser : undefined;
+  const init = parts.initContainers.find((c) => c.name === INIT || c.name === VALIDATION);
+  if (typeof uid === 'number' && uid !== 0 && init && Array.isArray(init.args)) {
+    const args = init.args as string[];
+    const u = args.indexOf('-u');
+    if (u >= 0) args[u + 1] = String(uid);
+  }
+  return custom;
+}
 
 /** One pod template inside a workload: where its metadata lives and what it says. */
 export interface PodTarget {
@@ -37,6 +86,8 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
   const { proxyConfig, proxyConfigSet } = proxyConfigFor(annotations, settings);
   const parts = renderSidecar({ settings, labels, annotations, spec, workload: target.workload, proxyConfig, proxyConfigSet });
 
+  const overrides = applyCustomProxy(spec, parts);
+
   const meta = target.meta;
   const metaLabels = ensureStringMap(meta, 'labels');
   Object.assign(metaLabels, parts.labels);
@@ -60,10 +111,11 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
     imagePullSecrets: names(parts.imagePullSecrets),
     revision: settings.revision || 'default',
   });
+  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = JSON.stringify({ containers: [overrides] });
   const injected = settings.injectConfig.injectedAnnotations;
   if (isObj(injected)) for (const [k, v] of Object.entries(injected)) metaAnnotations[k] = String(v);
 
-  reorder(spec);
+  reorder(spec, holdApplication({ proxyConfig, settings }));
   return { injected: true };
 }
 
@@ -340,14 +392,26 @@ function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, setti
   sidecar.env = [...asList(sidecar.env), { name: PROBERS_ENV, value: JSON.stringify(sorted) }];
 }
 
-/** Native sidecars: istio-init (or istio-validation) first, then the proxy, then the user's init containers. */
-function reorder(spec: Obj): void {
-  const moveFirst = (list: Obj[], name: string): Obj[] => {
+/**
+ * Native sidecars: istio-init (or istio-validation) first, then the proxy, then the user's init
+ * containers. Classic sidecars: iptables last among init containers so it cannot blackhole them, the
+ * proxy last among containers (first when the app must wait for it).
+ */
+function reorder(spec: Obj, holdProxy: boolean): void {
+  const move = (list: Obj[], name: string, first: boolean): Obj[] => {
     const i = list.findIndex((c) => c.name === name);
     if (i < 0) return list;
-    return [list[i], ...list.slice(0, i), ...list.slice(i + 1)];
+    const rest = [...list.slice(0, i), ...list.slice(i + 1)];
+    return first ? [list[i], ...rest] : [...rest, list[i]];
   };
   let init = asList(spec.initContainers);
-  for (const name of [CORE_DUMP, PROXY, VALIDATION, INIT]) init = moveFirst(init, name);
+  if (init.some((c) => c.name === PROXY)) {
+    for (const name of [CORE_DUMP, PROXY, VALIDATION, INIT]) init = move(init, name, true);
+  } else {
+    init = move(init, VALIDATION, true);
+    init = move(init, INIT, false);
+    init = move(init, CORE_DUMP, false);
+  }
   spec.initContainers = init;
+  if (Array.isArray(spec.containers)) spec.containers = move(asList(spec.containers), PROXY, holdProxy);
 }

@@ -73,6 +73,7 @@ export function injectText(input: InputText, settings: InjectSettings): RunResul
   return run(input, (doc, where, notes) =>
     wrap(where, () => {
       const target = podTarget(doc);
+      if (!target.workload.namespace && settings.namespace) target.workload.namespace = settings.namespace;
       const outcome = injectPod(target, settings);
       if (!outcome.injected) {
         notes.push(`${where}: ${SKIP_NOTE[outcome.reason]}`);

@@ -170,6 +170,8 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
   const apps = appContainerNames(input.spec);
   const revision = input.settings.revision;
   const res = resources(input);
+  const native = isNativeSidecar(input);
+  const holdProxy = holdApplication(input);
   const logLevel = ann(input, 'sidecar.istio.io/agentLogLevel', g('global.logging.level'));
   const trustDomain = str(input.settings.mesh.trustDomain) || str(g('global.trustDomain'));
   const statusPortValue = statusPort(input);
@@ -348,7 +350,9 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
   };
   const lifecycle = g('global.proxy.lifecycle');
   if (isObj(lifecycle) && Object.keys(lifecycle).length > 0) proxy.lifecycle = structuredClone(lifecycle);
-  else {
+  else if (holdProxy && !native) {
+    proxy.lifecycle = { postStart: { exec: { command: ['pilot-agent', 'wait'] } } };
+  } else if (native) {
     proxy.lifecycle = {
       preStop: { exec: { command: ['pilot-agent', 'request', `--debug-port=${statusPortValue}`, 'POST', 'drain'] } },
     };
@@ -408,9 +412,12 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     mounts.push({ name, ...(isObj(m) ? m : {}) });
   }
   proxy.volumeMounts = mounts;
-  // native sidecar: an init container that keeps running
-  proxy.restartPolicy = 'Always';
-  initContainers.push(proxy);
+  const containers: Obj[] = [];
+  if (native) {
+    // a native sidecar: an init container that keeps running, started before the app's containers
+    proxy.restartPolicy = 'Always';
+    initContainers.push(proxy);
+  } else containers.push(proxy);
 
   const volumes: Obj[] = [{ name: 'workload-socket' }, { name: 'credential-socket' }];
   if (gke) volumes.push({ csi: { driver: 'workloadcertificates.security.cloud.google.com' }, name: 'gke-workload-certificate' });
@@ -444,7 +451,18 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
   const secrets = g('global.imagePullSecrets');
   const imagePullSecrets = Array.isArray(secrets) ? secrets.map((s) => ({ name: isObj(s) ? str(s.name) : str(s) })) : [];
 
-  return { labels, annotations, initContainers, containers: [], volumes, imagePullSecrets };
+  return { labels, annotations, initContainers, containers, volumes, imagePullSecrets };
+}
+
+/** Native sidecars unless sidecar.istio.io/nativeSidecar (or the values' global.nativeSidecar) says "false". */
+export function isNativeSidecar(input: { annotations: Record<string, string>; settings: InjectSettings }): boolean {
+  const a = input.annotations['sidecar.istio.io/nativeSidecar'];
+  if (a !== undefined) return a !== 'false';
+  return get(input.settings.values, 'global.nativeSidecar') !== false;
+}
+
+export function holdApplication(input: { proxyConfig: Obj; settings: InjectSettings }): boolean {
+  return input.proxyConfig.holdApplicationUntilProxyStarts === true || get(input.settings.values, 'global.proxy.holdApplicationUntilProxyStarts') === true;
 }
 
 /** userVolume / userVolumeMount annotations: a JSON object of name -> spec (validated earlier). */

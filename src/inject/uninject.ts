@@ -1,5 +1,5 @@
 import { type Obj, InjectError, isObj } from './config.js';
-import { PROBERS_ENV, PROMETHEUS_ENV, STATUS_ANNOTATION, type PodTarget, asList, findContainer } from './pod.js';
+import { OVERRIDES_ANNOTATION, PROBERS_ENV, PROMETHEUS_ENV, STATUS_ANNOTATION, type PodTarget, asList, findContainer } from './pod.js';
 import { PROXY, appContainerNames } from './template.js';
 
 interface Status {
@@ -63,6 +63,7 @@ export function uninjectPod(target: PodTarget, doc: Obj): boolean {
   removeNamed(spec, 'volumes', status.volumes);
   removeNamed(spec, 'imagePullSecrets', status.imagePullSecrets);
   if (probers !== undefined) restoreProbes(spec, probers);
+  restoreOverrides(spec, annotations!);
 
   const a = annotations!;
   delete a[STATUS_ANNOTATION];
@@ -98,6 +99,24 @@ export function uninjectPod(target: PodTarget, doc: Obj): boolean {
   if (isEmpty(a)) delete meta.annotations;
   removeGoZeroFields(doc, spec);
   return true;
+}
+
+/** A customised istio-proxy container the user wrote goes back where it was written. */
+function restoreOverrides(spec: Obj, annotations: Record<string, string>): void {
+  const raw = annotations[OVERRIDES_ANNOTATION];
+  if (raw === undefined) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InjectError(`annotation ${OVERRIDES_ANNOTATION} is not valid JSON`);
+  }
+  delete annotations[OVERRIDES_ANNOTATION];
+  if (!isObj(parsed)) return;
+  for (const key of ['containers', 'initContainers']) {
+    const items = asList(parsed[key]);
+    if (items.length) spec[key] = [...asList(spec[key]), ...items];
+  }
 }
 
 /** Puts back the probes the agent was running for the app (ISTIO_KUBE_APP_PROBERS). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { argOf, container, deployment, env, initArgs, inject, podTemplate } from './util.js';
+import yaml from 'js-yaml';
+import { type Obj, argOf, container, deployment, env, initArgs, inject, podTemplate, uninject } from './util.js';
 
 test('sidecar.istio.io/inject "false" (annotation or label) skips the workload with a note; the label wins', () => {
   for (const opts of [{ annotations: { 'sidecar.istio.io/inject': 'false' } }, { labels: { 'sidecar.istio.io/inject': 'false' } }]) {
@@ -212,4 +213,50 @@ test('an invalid annotation is one clear error naming the document and the annot
       name,
     );
   }
+});
+
+test('sidecar.istio.io/nativeSidecar "false" gives the classic layout: proxy in containers, istio-init last', () => {
+  const doc = inject(deployment({ annotations: { 'sidecar.istio.io/nativeSidecar': 'false' }, spec: { initContainers: [{ name: 'setup', image: 's:1' }] } })).docs[0];
+  const spec = podTemplate(doc).spec as { initContainers: Obj[]; containers: Obj[] };
+  assert.deepEqual(spec.initContainers.map((c) => c.name), ['setup', 'istio-init']);
+  assert.deepEqual(spec.containers.map((c) => c.name), ['api', 'istio-proxy']);
+  assert.equal(spec.containers[1].restartPolicy, undefined);
+  assert.equal(spec.containers[1].lifecycle, undefined);
+  const status = JSON.parse((podTemplate(doc).metadata.annotations as Record<string, string>)['sidecar.istio.io/status']);
+  assert.deepEqual([status.initContainers, status.containers], [['istio-init'], ['istio-proxy']]);
+  // holding the app until the proxy is ready: proxy first, with the pilot-agent wait hook
+  const hold = inject(
+    deployment({ annotations: { 'sidecar.istio.io/nativeSidecar': 'false', 'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts": true}' } }),
+  ).docs[0];
+  const hc = podTemplate(hold).spec.containers as Obj[];
+  assert.deepEqual(hc.map((c) => c.name), ['istio-proxy', 'api']);
+  assert.deepEqual(hc[0].lifecycle, { postStart: { exec: { command: ['pilot-agent', 'wait'] } } });
+});
+
+test('an istio-proxy container in the manifest customises the injected one and comes back on uninject', () => {
+  const text = deployment({
+    spec: {
+      containers: [
+        { name: 'api', image: 'api:1' },
+        { name: 'istio-proxy', image: 'auto', resources: { limits: { memory: '2Gi' } }, securityContext: { runAsUser: 1500 }, env: [{ name: 'EXTRA', value: '1' }] },
+      ],
+    },
+  });
+  const r = inject(text);
+  const doc = r.docs[0];
+  const spec = podTemplate(doc).spec as { initContainers: Obj[]; containers: Obj[] };
+  assert.deepEqual(spec.containers.map((c) => c.name), ['api']);
+  const proxy = container(doc, 'istio-proxy');
+  assert.equal(proxy.image, 'docker.io/istio/proxyv2:1.28.0');
+  assert.equal((proxy.resources as { limits: Obj }).limits.memory, '2Gi');
+  assert.equal((proxy.securityContext as Obj).runAsUser, 1500);
+  assert.equal(env(doc, 'EXTRA'), '1');
+  assert.equal(argOf(initArgs(doc), '-u'), '1500');
+  const back = uninject(r.text).docs[0];
+  assert.deepEqual(back, yaml.load(text));
+});
+
+test('-n gives the owner a namespace when the manifest names none', () => {
+  const doc = inject(deployment().replace('namespace: shop', 'labels: {}'), {}, { namespace: 'payments' }).docs[0];
+  assert.match(JSON.stringify(doc), /kubernetes:\/\/apis\/apps\/v1\/namespaces\/payments\/deployments\/api/);
 });
