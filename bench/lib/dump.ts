@@ -482,7 +482,9 @@ export function domainsFor(s: Service, fromNs: string): string[] {
 
 function virtualHost(s: Service, port: ServicePort, fromNs: string) {
   const op = `${s.fqdn}:${port.port}/*`;
-  const routes = (s.routes ?? [{ name: 'default', prefix: '/', destinations: [{ subset: '', weight: 100 }] }]).map((r) => {
+  // the VirtualService's routes match the service's first port (they name it when there are several)
+  const vs = s.routes && port === s.ports[0] ? s.routes : null;
+  const routes = (vs ?? [{ name: 'default', prefix: '/', destinations: [{ subset: '', weight: 100 }] }]).map((r) => {
     const match: Record<string, unknown> = { prefix: r.prefix };
     if (r.header) match.headers = [{ name: r.header.name, string_match: { exact: r.header.exact } }];
     const action: Record<string, unknown> =
@@ -493,8 +495,8 @@ function virtualHost(s: Service, port: ServicePort, fromNs: string) {
     if (r.rewrite) action.prefix_rewrite = r.rewrite;
     action.retry_policy = RETRY(r.retries ?? 2);
     action.max_stream_duration = { max_stream_duration: '0s', grpc_timeout_header_max: '0s' };
-    const route: Record<string, unknown> = { name: s.routes ? `${s.name}.${s.namespace}.${r.name}` : 'default', match, route: action };
-    if (s.routes) route.metadata = { filter_metadata: { istio: { config: vsPath(s) } } };
+    const route: Record<string, unknown> = { name: vs ? `${s.name}.${s.namespace}.${r.name}` : 'default', match, route: action };
+    if (vs) route.metadata = { filter_metadata: { istio: { config: vsPath(s) } } };
     route.decorator = { operation: op };
     return route;
   });

@@ -104,6 +104,9 @@ export function serviceResources(s: Service): object[] {
   }
   if (s.routes) {
     const hosts = [s.name];
+    // a service with several ports needs the port named in its destinations (IST0112)
+    const multiPort = s.ports.length > 1;
+    const port = multiPort ? { port: s.ports[0].port } : {};
     const gateways = s.gateway ? [`${s.namespace}-gateway`, 'mesh'] : undefined;
     if (s.gateway) hosts.push(`${s.name}.${s.namespace}.example.com`);
     docs.push({
@@ -115,9 +118,12 @@ export function serviceResources(s: Service): object[] {
         ...(gateways ? { gateways } : {}),
         http: s.routes.map((r) => ({
           name: r.name,
-          match: [{ uri: { prefix: r.prefix }, ...(r.header ? { headers: { [r.header.name]: { exact: r.header.exact } } } : {}) }],
+          match: [{ uri: { prefix: r.prefix }, ...(r.header ? { headers: { [r.header.name]: { exact: r.header.exact } } } : {}), ...port }],
           ...(r.rewrite ? { rewrite: { uri: r.rewrite } } : {}),
-          route: r.destinations.map((d) => ({ destination: { host: s.name, ...(d.subset ? { subset: d.subset } : {}) }, ...(r.destinations.length > 1 ? { weight: d.weight } : {}) })),
+          route: r.destinations.map((d) => ({
+            destination: { host: s.name, ...(d.subset ? { subset: d.subset } : {}), ...(multiPort ? { port: { number: s.ports[0].port } } : {}) },
+            ...(r.destinations.length > 1 ? { weight: d.weight } : {}),
+          })),
           ...(r.timeout ? { timeout: r.timeout } : {}),
           ...(r.retries ? { retries: { attempts: r.retries, retryOn: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes' } } : {}),
         })),
