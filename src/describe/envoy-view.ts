@@ -1,0 +1,255 @@
+import type { AuthorizationFacts } from './authz.js';
+import type { Pod, Service } from './objects.js';
+import { namespaceOf, nameOf } from './objects.js';
+import { mtlsForPort, type EffectiveMtls } from './mtls.js';
+import type { ServiceReport } from './report.js';
+
+/**
+ * What describe needs from a proxy's config dump. Kept to plain data so it can be built from a saved
+ * `config_dump` or a live admin port alike.
+ */
+export interface EnvoyView {
+  /** `sidecar~10.244.0.12~productpage-v1-x.default~default.svc.cluster.local` */
+  nodeId?: string;
+  podName?: string;
+  podNamespace?: string;
+  istioVersion?: string;
+  discoveryAddress?: string;
+  clusters: { name: string; istioConfig?: string }[];
+  /** Route configurations by name (`9080`, `http.8080`, ...), with each virtual host's domains and routes' Istio config. */
+  routes: { name: string; virtualHosts: { domains: string[]; configs: string[] }[] }[];
+  /** The `virtualInbound` listener's filter chains, summarised. */
+  inboundChains: { port?: number; transport?: string; rbac: { action: string; policies: string[] }[] }[];
+}
+
+export interface EnvoyPortFacts {
+  service: string;
+  port: number;
+  cluster: string;
+  clusterFound: boolean;
+  /** The DestinationRule Envoy's cluster says it was built from (`name.namespace`). */
+  destinationRule?: string;
+  subsetClusters: string[];
+  /** The VirtualService Envoy's route for the service says it was built from (`name.namespace`). */
+  virtualService?: string;
+}
+
+export interface EnvoyInboundFacts {
+  port: number;
+  /** From the inbound filter chains: TLS only = STRICT, TLS and plaintext = PERMISSIVE, plaintext only = DISABLE. */
+  mtls?: string;
+  rbacPolicies: { action: string; policies: string[] }[];
+}
+
+export interface EnvoyFacts {
+  node?: string;
+  version?: string;
+  discoveryAddress?: string;
+  ports: EnvoyPortFacts[];
+  inbound: EnvoyInboundFacts[];
+  warnings: string[];
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Reads the parts describe uses out of a parsed `/config_dump`; unknown sections are skipped. */
+export function envoyViewFromConfigDump(dump: unknown): EnvoyView {
+  const view: EnvoyView = { clusters: [], routes: [], inboundChains: [] };
+  for (const c of arr(obj(dump).configs)) {
+    const cfg = obj(c);
+    const type = str(cfg['@type']) ?? '';
+    if (type.endsWith('BootstrapConfigDump')) {
+      const node = obj(obj(cfg.bootstrap).node);
+      view.nodeId = str(node.id);
+      const md = obj(node.metadata);
+      view.istioVersion = str(md.ISTIO_VERSION);
+      view.podName = str(md.NAME);
+      view.podNamespace = str(md.NAMESPACE);
+      view.discoveryAddress = str(obj(md.PROXY_CONFIG).discoveryAddress);
+    } else if (type.endsWith('ClustersConfigDump')) {
+      for (const list of [cfg.static_clusters, cfg.dynamic_active_clusters, cfg.dynamic_warming_clusters]) {
+        for (const e of arr(list)) {
+          const cl = obj(obj(e).cluster);
+          const name = str(cl.name);
+          if (!name) continue;
+          const istio = obj(obj(obj(cl.metadata).filter_metadata).istio);
+          const entry: EnvoyView['clusters'][number] = { name };
+          const config = str(istio.config);
+          if (config) entry.istioConfig = config;
+          view.clusters.push(entry);
+        }
+      }
+    } else if (type.endsWith('RoutesConfigDump')) {
+      for (const e of [...arr(cfg.static_route_configs), ...arr(cfg.dynamic_route_configs)]) {
+        const rc = obj(obj(e).route_config);
+        const name = str(rc.name);
+        if (!name) continue;
+        view.routes.push({
+          name,
+          virtualHosts: arr(rc.virtual_hosts).map((vh) => ({
+            domains: arr(obj(vh).domains).map(String),
+            configs: arr(obj(vh).routes)
+              .map((r) => str(obj(obj(obj(obj(r).metadata).filter_metadata).istio).config))
+              .filter((x): x is string => x !== undefined),
+          })),
+        });
+      }
+    } else if (type.endsWith('ListenersConfigDump')) {
+      for (const e of arr(cfg.dynamic_listeners)) {
+        const l = obj(obj(obj(e).active_state).listener);
+        if (str(l.name) !== 'virtualInbound') continue;
+        for (const fc of arr(l.filter_chains)) {
+          const m = obj(obj(fc).filter_chain_match);
+          const port = typeof m.destination_port === 'number' ? m.destination_port : undefined;
+          const chain: EnvoyView['inboundChains'][number] = { rbac: [] };
+          if (port !== undefined) chain.port = port;
+          const transport = str(m.transport_protocol);
+          if (transport) chain.transport = transport;
+          for (const f of arr(obj(fc).filters)) {
+            const tc = obj(obj(f).typed_config);
+            collectRbac(tc, chain.rbac);
+            for (const hf of arr(tc.http_filters)) collectRbac(obj(obj(hf).typed_config), chain.rbac);
+          }
+          view.inboundChains.push(chain);
+        }
+      }
+    }
+  }
+  return view;
+}
+
+function collectRbac(tc: Json, out: { action: string; policies: string[] }[]): void {
+  if (!String(tc['@type'] ?? '').includes('rbac.v3.RBAC')) return;
+  const rules = obj(tc.rules);
+  const policies = Object.keys(obj(rules.policies));
+  if (policies.length === 0 && tc.rules === undefined) return;
+  const action = str(rules.action) ?? 'ALLOW';
+  const existing = out.find((r) => r.action === action);
+  if (existing) for (const p of policies) existing.policies.includes(p) || existing.policies.push(p);
+  else out.push({ action, policies });
+}
+
+/** `/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews` → `reviews.default`. */
+export function istioConfigName(path: string | undefined, kind: 'destination-rule' | 'virtual-service'): string | undefined {
+  if (!path) return undefined;
+  const m = new RegExp(`/namespaces/([^/]+)/${kind}/([^/]+)$`).exec(path);
+  return m ? `${m[2]}.${m[1]}` : undefined;
+}
+
+interface ConfirmInput {
+  pod: Pod;
+  services: Service[];
+  reports: ServiceReport[];
+  authorization?: AuthorizationFacts;
+  mtls?: EffectiveMtls;
+  currentNamespace: string;
+  domain: string;
+}
+
+/** Checks what the files say against what the proxy holds, and says where they disagree. */
+export function confirmWithEnvoy(view: EnvoyView, input: ConfirmInput): EnvoyFacts {
+  const warnings: string[] = [];
+  const facts: EnvoyFacts = { ports: [], inbound: [], warnings };
+  if (view.nodeId) facts.node = view.nodeId;
+  if (view.istioVersion) facts.version = view.istioVersion;
+  if (view.discoveryAddress) facts.discoveryAddress = view.discoveryAddress;
+  const podName = nameOf(input.pod);
+  const podNs = namespaceOf(input.pod);
+  if (view.podName && (view.podName !== podName || (view.podNamespace && view.podNamespace !== podNs))) {
+    warnings.push(`the config dump is from pod ${view.podName}.${view.podNamespace ?? '?'}, not ${podName}.${podNs}: its facts may not apply`);
+  }
+
+  for (const report of input.reports) {
+    const drExpected = report.destinationRule ? `${report.destinationRule.rules[0].name}.${report.destinationRule.rules[0].namespace}` : undefined;
+    const vsExpected = report.virtualServices.filter((v) => v.gateways.includes('mesh')).map((v) => `${v.name}.${v.namespace}`);
+    for (const p of report.ports) {
+      if (p.transport !== 'TCP') continue;
+      const cluster = `outbound|${p.port}||${report.host}`;
+      const found = view.clusters.find((c) => c.name === cluster);
+      const pf: EnvoyPortFacts = { service: report.name, port: p.port, cluster, clusterFound: Boolean(found), subsetClusters: [] };
+      const prefix = `outbound|${p.port}|`;
+      const suffix = `|${report.host}`;
+      pf.subsetClusters = view.clusters
+        .filter((c) => c.name.startsWith(prefix) && c.name.endsWith(suffix) && c.name !== cluster)
+        .map((c) => c.name.slice(prefix.length, c.name.length - suffix.length));
+      const label = `${report.name}:${p.port}`;
+      if (!found) {
+        warnings.push(`Envoy has no cluster ${cluster}: the proxy is stale, or a Sidecar resource hides the service from it`);
+      } else {
+        const dr = istioConfigName(found.istioConfig, 'destination-rule');
+        if (dr) pf.destinationRule = dr;
+        if (dr !== drExpected) {
+          warnings.push(
+            `for ${label} Envoy applies ${dr ? `DestinationRule ${dr}` : 'no DestinationRule'} but the configuration gives ${drExpected ? `DestinationRule ${drExpected}` : 'none'} (stale proxy, or the files differ from the cluster)`,
+          );
+        }
+        for (const s of report.destinationRule?.subsets.matching.concat(report.destinationRule.subsets.nonMatching) ?? []) {
+          if (!pf.subsetClusters.includes(s)) warnings.push(`Envoy has no cluster for subset ${s} of ${label}: requests routed to it fail with 503 (NR/UH)`);
+        }
+      }
+      const vs = routeVirtualService(view, p.port, report.host);
+      if (vs) pf.virtualService = vs;
+      if (p.protocol !== 'TCP' && vs && !vsExpected.includes(vs)) {
+        warnings.push(`for ${label} Envoy routes by VirtualService ${vs}, which the configuration does not show routing to the service`);
+      }
+      facts.ports.push(pf);
+    }
+  }
+
+  const targetPorts = new Set<number>();
+  for (const r of input.reports) for (const p of r.ports) if (p.targetPort !== undefined) targetPorts.add(p.targetPort);
+  for (const port of [...targetPorts].sort((a, b) => a - b)) {
+    let chains = view.inboundChains.filter((c) => c.port === port);
+    if (chains.length === 0) chains = view.inboundChains.filter((c) => c.port === undefined);
+    if (chains.length === 0) continue;
+    const transports = new Set(chains.map((c) => c.transport ?? 'raw_buffer'));
+    const f: EnvoyInboundFacts = { port, rbacPolicies: [] };
+    if (transports.has('tls') && transports.has('raw_buffer')) f.mtls = 'PERMISSIVE';
+    else if (transports.has('tls')) f.mtls = 'STRICT';
+    else f.mtls = 'DISABLE';
+    for (const c of chains) {
+      for (const r of c.rbac) {
+        const e = f.rbacPolicies.find((x) => x.action === r.action);
+        if (e) for (const p of r.policies) e.policies.includes(p) || e.policies.push(p);
+        else f.rbacPolicies.push({ action: r.action, policies: [...r.policies] });
+      }
+    }
+    facts.inbound.push(f);
+    const expected = input.mtls ? mtlsForPort(input.mtls, port) : undefined;
+    if (expected && f.mtls !== expected) {
+      warnings.push(`inbound port ${port}: Envoy accepts ${f.mtls === 'STRICT' ? 'mTLS only' : f.mtls === 'PERMISSIVE' ? 'mTLS and plaintext' : 'plaintext only'} (${f.mtls}) but the PeerAuthentications give ${expected}`);
+    }
+    const envoyPolicies = new Set(f.rbacPolicies.flatMap((r) => r.policies.map(rbacPolicyName)).filter((x): x is string => x !== undefined));
+    for (const ap of input.authorization?.policies ?? []) {
+      const name = `${ap.name}.${ap.namespace}`;
+      if ((ap.action === 'ALLOW' || ap.action === 'DENY' || ap.action === 'AUDIT') && !envoyPolicies.has(name) && f.rbacPolicies.length > 0) {
+        warnings.push(`inbound port ${port}: AuthorizationPolicy ${name} applies to the pod but Envoy's RBAC filters do not contain it (stale proxy?)`);
+      }
+    }
+  }
+  return facts;
+}
+
+/** Istio names RBAC policies `ns[default]-policy[name]-rule[0]`; → `name.default`. */
+export function rbacPolicyName(policy: string): string | undefined {
+  const m = /^ns\[([^\]]+)\]-policy\[([^\]]+)\]/.exec(policy);
+  return m ? `${m[2]}.${m[1]}` : undefined;
+}
+
+/** The VirtualService named in the metadata of the route Envoy uses for host:port (sidecar route config `port`). */
+function routeVirtualService(view: EnvoyView, port: number, host: string): string | undefined {
+  for (const rc of view.routes) {
+    if (rc.name !== String(port) && !rc.name.endsWith(`.${port}`)) continue;
+    for (const vh of rc.virtualHosts) {
+      if (!vh.domains.some((d) => d === host || d === `${host}:${port}`)) continue;
+      for (const c of vh.configs) {
+        const vs = istioConfigName(c, 'virtual-service');
+        if (vs) return vs;
+      }
+    }
+  }
+  return undefined;
+}
