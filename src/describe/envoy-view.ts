@@ -222,11 +222,18 @@ export function confirmWithEnvoy(view: EnvoyView, input: ConfirmInput): EnvoyFac
     if (expected && f.mtls !== expected) {
       warnings.push(`inbound port ${port}: Envoy accepts ${f.mtls === 'STRICT' ? 'mTLS only' : f.mtls === 'PERMISSIVE' ? 'mTLS and plaintext' : 'plaintext only'} (${f.mtls}) but the PeerAuthentications give ${expected}`);
     }
-    const envoyPolicies = new Set(f.rbacPolicies.flatMap((r) => r.policies.map(rbacPolicyName)).filter((x): x is string => x !== undefined));
-    for (const ap of input.authorization?.policies ?? []) {
-      const name = `${ap.name}.${ap.namespace}`;
-      if ((ap.action === 'ALLOW' || ap.action === 'DENY' || ap.action === 'AUDIT') && !envoyPolicies.has(name) && f.rbacPolicies.length > 0) {
-        warnings.push(`inbound port ${port}: AuthorizationPolicy ${name} applies to the pod but Envoy's RBAC filters do not contain it (stale proxy?)`);
+    if (input.authorization) {
+      const envoyPolicies = new Set(f.rbacPolicies.flatMap((r) => r.policies.map(rbacPolicyName)).filter((x): x is string => x !== undefined));
+      const filePolicies = new Set(input.authorization.policies.map((ap) => `${ap.name}.${ap.namespace}`));
+      for (const ap of input.authorization.policies) {
+        const name = `${ap.name}.${ap.namespace}`;
+        // an ALLOW policy with no rules becomes an empty RBAC filter: there is no policy name to find
+        if (['ALLOW', 'DENY', 'AUDIT'].includes(ap.action) && ap.rules > 0 && !envoyPolicies.has(name)) {
+          warnings.push(`inbound port ${port}: AuthorizationPolicy ${name} applies to the pod but Envoy's RBAC filters do not contain it (stale proxy?)`);
+        }
+      }
+      for (const name of envoyPolicies) {
+        if (!filePolicies.has(name)) warnings.push(`inbound port ${port}: Envoy enforces AuthorizationPolicy ${name}, which the configuration does not apply to this pod`);
       }
     }
   }

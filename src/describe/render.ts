@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { AuthorizationFacts } from './authz.js';
 import type { PolicySummary, TrafficPolicySummary } from './destination-rules.js';
-import type { EnvoyFacts } from './envoy-view.js';
+import { rbacPolicyName, type EnvoyFacts } from './envoy-view.js';
 import type { GatewayExposure } from './gateways.js';
 import type { EffectiveMtls } from './mtls.js';
 import type { PodFacts } from './pod.js';
@@ -230,7 +230,9 @@ function renderEnvoy(out: string[], e: EnvoyFacts, c: ChalkInstance): void {
     out.push(`${L1}${p.service}:${p.port}: ${bits.join(', ')}`);
   }
   for (const i of e.inbound) {
-    const rbac = i.rbacPolicies.filter((r) => r.policies.length).map((r) => `${r.action} ${r.policies.join(', ')}`);
+    const rbac = i.rbacPolicies
+      .filter((r) => r.policies.length)
+      .map((r) => `${r.action} ${[...new Set(r.policies.map((p) => rbacPolicyName(p) ?? p))].join(', ')}`);
     out.push(`${L1}Inbound ${i.port}: mTLS ${i.mtls}${rbac.length ? `, RBAC ${rbac.join('; ')}` : ''}`);
   }
   for (const w of e.warnings) out.push(warn(c, w));
