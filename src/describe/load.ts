@@ -53,7 +53,11 @@ export async function loadMeshObjects(paths: string[]): Promise<MeshObjects> {
 }
 
 function add(out: MeshObjects, doc: unknown, file: string): void {
-  if (doc === null || doc === undefined || typeof doc !== 'object' || Array.isArray(doc)) return;
+  if (Array.isArray(doc)) {
+    for (const item of doc) add(out, item, file);
+    return;
+  }
+  if (doc === null || doc === undefined || typeof doc !== 'object') return;
   const obj = doc as KubeObject & { items?: unknown[] };
   if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items)) {
     for (const item of obj.items) add(out, item, file);

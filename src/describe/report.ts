@@ -183,8 +183,10 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
   });
   const report: ServiceDescribeReport = { kind: 'Service', service, pods: podSummaries, mtls: mtlsGroups, authorization: authGroups, exposures, warnings };
   if (options.envoy && first) {
+    // the dump is of one of the pods: compare with that one when it says which
+    const dumped = pods.find((p) => nameOf(p) === options.envoy?.podName) ?? first;
     const envoy = confirmWithEnvoy(options.envoy, {
-      pod: first,
+      pod: dumped,
       services: [svc],
       reports: [service],
       authorization: authGroups[0],

@@ -169,3 +169,23 @@ test('mesh config: root namespace and exportTo defaults from the istio ConfigMap
   assert.match(bad.warning ?? '', /ConfigMap istio.istio-system: mesh config is not valid YAML/);
   assert.equal(meshSettingsFrom([cm('rootNamespace: x')], 'istio-system', 'canary').settings.rootNamespace, 'istio-system');
 });
+
+test('most specific host: always a match, exact wins, never shorter than another matching wildcard (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  const label = fc.constantFrom('a', 'b', 'reviews', 'default', 'svc', 'cluster', 'local');
+  const hostArb = fc.array(label, { minLength: 1, maxLength: 5 }).map((l) => l.join('.'));
+  const candArb = fc.array(
+    fc.oneof(hostArb, hostArb.map((h) => `*.${h}`), fc.constant('*')),
+    { maxLength: 8 },
+  );
+  fc.assert(
+    fc.property(hostArb, candArb, (host, cands) => {
+      const best = mostSpecificHost(host, cands);
+      const matching = cands.filter((c) => hostMatches(c, host));
+      if (matching.length === 0) return best === undefined;
+      if (best === undefined || !hostMatches(best, host)) return false;
+      if (cands.includes(host)) return best === host;
+      return matching.every((m) => m.length <= best.length);
+    }),
+  );
+});
