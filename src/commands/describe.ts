@@ -5,6 +5,7 @@ import { writeStdout } from '../output/write.js';
 import { readInput } from '../source/file.js';
 import { parseJson } from '../source/parse.js';
 import { envoyViewFromConfigDump, type EnvoyView } from '../describe/envoy-view.js';
+import { parseConfigDump } from '../envoy/config-dump.js';
 import { loadMeshObjects } from '../describe/load.js';
 import { meshSettingsFrom } from '../describe/mesh.js';
 import type { KubeObject } from '../describe/objects.js';
@@ -54,11 +55,7 @@ function emit(report: object, format: DescribeFormat, text: () => string): void 
 
 async function readEnvoyView(file: string): Promise<EnvoyView> {
   const input = await readInput(file);
-  const dump = parseJson(input);
-  if (!dump || typeof dump !== 'object' || !Array.isArray((dump as { configs?: unknown }).configs)) {
-    throw new MeshctlError(`${input.name}: not an Envoy config dump (no "configs" list)`);
-  }
-  return envoyViewFromConfigDump(dump);
+  return envoyViewFromConfigDump(parseConfigDump(parseJson(input), input.name));
 }
 
 /**

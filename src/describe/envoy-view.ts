@@ -1,3 +1,17 @@
+import {
+  destinationRuleOf,
+  filterChainsOf,
+  findListener,
+  httpConnectionManager,
+  listClusters,
+  listRouteConfigs,
+  networkFilters,
+  virtualServiceOf,
+  type ConfigDump,
+  type Route,
+  type VirtualHost,
+} from '../envoy/index.js';
+import { arr, isObject, num, str } from '../envoy/json.js';
 import type { AuthorizationFacts } from './authz.js';
 import type { Pod, Service } from './objects.js';
 import { namespaceOf, nameOf } from './objects.js';
@@ -15,9 +29,10 @@ export interface EnvoyView {
   podNamespace?: string;
   istioVersion?: string;
   discoveryAddress?: string;
-  clusters: { name: string; istioConfig?: string }[];
-  /** Route configurations by name (`9080`, `http.8080`, ...), with each virtual host's domains and routes' Istio config. */
-  routes: { name: string; virtualHosts: { domains: string[]; configs: string[] }[] }[];
+  /** Clusters with the DestinationRule (`name.namespace`) Istio built them from. */
+  clusters: { name: string; destinationRule?: string }[];
+  /** Route configurations by name (`9080`, `http.8080`, ...): each virtual host's domains and routes' VirtualServices. */
+  routes: { name: string; virtualHosts: { domains: string[]; virtualServices: string[] }[] }[];
   /** The `virtualInbound` listener's filter chains, summarised. */
   inboundChains: { port?: number; transport?: string; rbac: { action: string; policies: string[] }[] }[];
 }
@@ -50,93 +65,67 @@ export interface EnvoyFacts {
   warnings: string[];
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Reads the parts describe uses out of a parsed `/config_dump`; unknown sections are skipped. */
-export function envoyViewFromConfigDump(dump: unknown): EnvoyView {
+/**
+ * Reads the parts describe uses out of a config dump parsed by the Envoy model: node metadata, clusters
+ * with the DestinationRule they came from, route configurations with their VirtualServices, and the
+ * `virtualInbound` listener's filter chains (port, transport, RBAC policies).
+ */
+export function envoyViewFromConfigDump(dump: ConfigDump): EnvoyView {
   const view: EnvoyView = { clusters: [], routes: [], inboundChains: [] };
-  for (const c of arr(obj(dump).configs)) {
-    const cfg = obj(c);
-    const type = str(cfg['@type']) ?? '';
-    if (type.endsWith('BootstrapConfigDump')) {
-      const node = obj(obj(cfg.bootstrap).node);
-      view.nodeId = str(node.id);
-      const md = obj(node.metadata);
-      view.istioVersion = str(md.ISTIO_VERSION);
-      view.podName = str(md.NAME);
-      view.podNamespace = str(md.NAMESPACE);
-      view.discoveryAddress = str(obj(md.PROXY_CONFIG).discoveryAddress);
-    } else if (type.endsWith('ClustersConfigDump')) {
-      for (const list of [cfg.static_clusters, cfg.dynamic_active_clusters, cfg.dynamic_warming_clusters]) {
-        for (const e of arr(list)) {
-          const cl = obj(obj(e).cluster);
-          const name = str(cl.name);
-          if (!name) continue;
-          const istio = obj(obj(obj(cl.metadata).filter_metadata).istio);
-          const entry: EnvoyView['clusters'][number] = { name };
-          const config = str(istio.config);
-          if (config) entry.istioConfig = config;
-          view.clusters.push(entry);
-        }
-      }
-    } else if (type.endsWith('RoutesConfigDump')) {
-      for (const e of [...arr(cfg.static_route_configs), ...arr(cfg.dynamic_route_configs)]) {
-        const rc = obj(obj(e).route_config);
-        const name = str(rc.name);
-        if (!name) continue;
-        view.routes.push({
-          name,
-          virtualHosts: arr(rc.virtual_hosts).map((vh) => ({
-            domains: arr(obj(vh).domains).map(String),
-            configs: arr(obj(vh).routes)
-              .map((r) => str(obj(obj(obj(obj(r).metadata).filter_metadata).istio).config))
-              .filter((x): x is string => x !== undefined),
-          })),
-        });
-      }
-    } else if (type.endsWith('ListenersConfigDump')) {
-      for (const e of arr(cfg.dynamic_listeners)) {
-        const l = obj(obj(obj(e).active_state).listener);
-        if (str(l.name) !== 'virtualInbound') continue;
-        for (const fc of arr(l.filter_chains)) {
-          const m = obj(obj(fc).filter_chain_match);
-          const port = typeof m.destination_port === 'number' ? m.destination_port : undefined;
-          const chain: EnvoyView['inboundChains'][number] = { rbac: [] };
-          if (port !== undefined) chain.port = port;
-          const transport = str(m.transport_protocol);
-          if (transport) chain.transport = transport;
-          for (const f of arr(obj(fc).filters)) {
-            const tc = obj(obj(f).typed_config);
-            collectRbac(tc, chain.rbac);
-            for (const hf of arr(tc.http_filters)) collectRbac(obj(obj(hf).typed_config), chain.rbac);
-          }
-          view.inboundChains.push(chain);
-        }
-      }
-    }
+  const node = dump.bootstrap?.bootstrap.node;
+  if (node) {
+    view.nodeId = str(node.id);
+    const md = isObject(node.metadata) ? node.metadata : {};
+    view.istioVersion = str(md.ISTIO_VERSION);
+    view.podName = str(md.NAME);
+    view.podNamespace = str(md.NAMESPACE);
+    if (isObject(md.PROXY_CONFIG)) view.discoveryAddress = str(md.PROXY_CONFIG.discoveryAddress);
+  }
+  for (const c of listClusters(dump, true)) {
+    const entry: EnvoyView['clusters'][number] = { name: c.name };
+    const dr = destinationRuleOf(c.cluster);
+    if (dr) entry.destinationRule = dr;
+    view.clusters.push(entry);
+  }
+  for (const rc of listRouteConfigs(dump)) {
+    view.routes.push({
+      name: rc.name,
+      virtualHosts: arr<VirtualHost>(rc.routeConfig.virtual_hosts)
+        .filter(isObject)
+        .map((vh) => ({
+          domains: arr(vh.domains).map(String),
+          virtualServices: arr<Route>(vh.routes)
+            .filter(isObject)
+            .map((r) => virtualServiceOf(r))
+            .filter((x): x is string => x !== undefined),
+        })),
+    });
+  }
+  const inbound = findListener(dump, 'virtualInbound');
+  for (const fc of inbound ? filterChainsOf(inbound.listener) : []) {
+    const m = fc.filter_chain_match ?? {};
+    const chain: EnvoyView['inboundChains'][number] = { rbac: [] };
+    const port = num(m.destination_port);
+    if (port !== undefined) chain.port = port;
+    const transport = str(m.transport_protocol);
+    if (transport) chain.transport = transport;
+    for (const f of networkFilters(fc)) collectRbac(f.typed_config, chain.rbac);
+    for (const hf of httpConnectionManager(fc)?.http_filters ?? []) if (isObject(hf)) collectRbac(hf.typed_config, chain.rbac);
+    view.inboundChains.push(chain);
   }
   return view;
 }
 
-function collectRbac(tc: Json, out: { action: string; policies: string[] }[]): void {
-  if (!String(tc['@type'] ?? '').includes('rbac.v3.RBAC')) return;
-  const rules = obj(tc.rules);
-  const policies = Object.keys(obj(rules.policies));
-  if (policies.length === 0 && tc.rules === undefined) return;
+/** Network or HTTP RBAC filter config → its action and policy names (shadow rules are not enforced). */
+function collectRbac(typedConfig: unknown, out: { action: string; policies: string[] }[]): void {
+  if (!isObject(typedConfig) || !String(typedConfig['@type'] ?? '').includes('rbac.v3.RBAC')) return;
+  if (!isObject(typedConfig.rules)) return;
+  const rules = typedConfig.rules;
+  const policies = Object.keys(isObject(rules.policies) ? rules.policies : {});
   const action = str(rules.action) ?? 'ALLOW';
   const existing = out.find((r) => r.action === action);
   if (existing) for (const p of policies) existing.policies.includes(p) || existing.policies.push(p);
   else out.push({ action, policies });
-}
-
-/** `/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews` → `reviews.default`. */
-export function istioConfigName(path: string | undefined, kind: 'destination-rule' | 'virtual-service'): string | undefined {
-  if (!path) return undefined;
-  const m = new RegExp(`/namespaces/([^/]+)/${kind}/([^/]+)$`).exec(path);
-  return m ? `${m[2]}.${m[1]}` : undefined;
 }
 
 interface ConfirmInput {
@@ -179,7 +168,7 @@ export function confirmWithEnvoy(view: EnvoyView, input: ConfirmInput): EnvoyFac
       if (!found) {
         warnings.push(`Envoy has no cluster ${cluster}: the proxy is stale, or a Sidecar resource hides the service from it`);
       } else {
-        const dr = istioConfigName(found.istioConfig, 'destination-rule');
+        const dr = found.destinationRule;
         if (dr) pf.destinationRule = dr;
         if (dr !== drExpected) {
           warnings.push(
@@ -252,10 +241,7 @@ function routeVirtualService(view: EnvoyView, port: number, host: string): strin
     if (rc.name !== String(port) && !rc.name.endsWith(`.${port}`)) continue;
     for (const vh of rc.virtualHosts) {
       if (!vh.domains.some((d) => d === host || d === `${host}:${port}`)) continue;
-      for (const c of vh.configs) {
-        const vs = istioConfigName(c, 'virtual-service');
-        if (vs) return vs;
-      }
+      if (vh.virtualServices.length) return vh.virtualServices[0];
     }
   }
   return undefined;

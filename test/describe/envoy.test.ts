@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { envoyViewFromConfigDump, istioConfigName, rbacPolicyName } from '../../src/describe/envoy-view.js';
+import { envoyViewFromConfigDump, rbacPolicyName } from '../../src/describe/envoy-view.js';
+import { parseConfigDump } from '../../src/envoy/config-dump.js';
 import { fixture, runCli } from '../helpers.js';
 
 const BOOKINFO = fixture('describe', 'bookinfo');
@@ -11,12 +12,13 @@ const DUMP = fixture('describe', 'dumps', 'productpage-config_dump.json');
 const PRODUCTPAGE = 'productpage-v1-7d4b8d9b7c-x2x9z';
 
 test('config dump: node, clusters with their DestinationRule, routes with their VirtualService, inbound chains', () => {
-  const view = envoyViewFromConfigDump(JSON.parse(readFileSync(DUMP, 'utf8')));
+  const view = envoyViewFromConfigDump(parseConfigDump(JSON.parse(readFileSync(DUMP, 'utf8')), DUMP));
   assert.equal(view.podName, PRODUCTPAGE);
   assert.equal(view.istioVersion, '1.24.0');
   assert.equal(view.discoveryAddress, 'istiod.istio-system.svc:15012');
   const reviews = view.clusters.find((c) => c.name === 'outbound|9080||reviews.default.svc.cluster.local');
-  assert.equal(istioConfigName(reviews?.istioConfig, 'destination-rule'), 'reviews.default');
+  assert.equal(reviews?.destinationRule, 'reviews.default');
+  assert.deepEqual(view.routes[0].virtualHosts.find((v) => v.domains.includes('reviews'))?.virtualServices, ['reviews.default']);
   assert.equal(view.routes[0].name, '9080');
   assert.deepEqual(view.inboundChains.filter((c) => c.port === 9080).map((c) => c.transport), ['tls']);
   assert.equal(rbacPolicyName('ns[default]-policy[deny-delete]-rule[0]'), 'deny-delete.default');
@@ -69,4 +71,20 @@ test('describe pod -f: a dump of another pod is flagged, and a service Envoy lac
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /WARNING: the config dump is from pod productpage-v1-7d4b8d9b7c-x2x9z\.default, not legacy-0\.batch/);
   assert.match(r.stdout, /WARNING: Envoy has no cluster outbound\|80\|\|legacy\.batch\.svc\.cluster\.local/);
+});
+
+test('describe pod -f with the shared Bookinfo dump: the proxy is read through the Envoy model', async () => {
+  const r = await runCli(['describe', 'pod', PRODUCTPAGE, '--files', BOOKINFO, '-f', fixture('bookinfo', 'productpage-config_dump.json'), '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const envoy = JSON.parse(r.stdout).envoy;
+  assert.match(envoy.node, /^sidecar~10\.244\.0\.12~productpage-v1-7d4b8d9b7c-x2x9z\.default~/);
+  assert.equal(envoy.ports[0].cluster, 'outbound|9080||productpage.default.svc.cluster.local');
+  assert.equal(envoy.ports[0].clusterFound, true);
+  assert.ok(['STRICT', 'PERMISSIVE', 'DISABLE'].includes(envoy.inbound[0].mtls));
+});
+
+test('describe pod -f: a file that is not a config dump is one clear error', async () => {
+  const r = await runCli(['describe', 'pod', PRODUCTPAGE, '--files', BOOKINFO, '-f', fixture('describe', 'bookinfo', 'services.yaml')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^Error: .*services\.yaml: /);
 });
