@@ -242,11 +242,11 @@ test('usage mistakes exit 2 with one line', async () => {
   }
 });
 
-test('a pod without -f goes to live mode, which reports its own state in one line', async () => {
-  const r = await runCli(['pc', 'clusters', 'productpage-v1-7d4b8d9b7c-x2x9z.default']);
+test('a pod without -f goes to live mode; without a cluster that is one clear line', async () => {
+  const r = await runCli(['pc', 'clusters', 'productpage-v1-7d4b8d9b7c-x2x9z.default', '--kubeconfig', fixture('bookinfo', 'no-such-kubeconfig')]);
   assert.equal(r.code, 1);
   assert.ok(isOneLineError(r.stderr), r.stderr);
-  assert.match(r.stderr, /productpage-v1-7d4b8d9b7c-x2x9z\.default/);
+  assert.match(r.stderr, /kubeconfig|productpage-v1-7d4b8d9b7c-x2x9z/);
 });
 
 test('help lists the subcommands and examples', async () => {
