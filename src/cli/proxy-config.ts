@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addKubeOptions, type KubeOptions } from './kube-options.js';
 
-type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'all';
+type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'ecds' | 'all';
 
 interface Spec {
   kind: Kind;
@@ -107,6 +107,13 @@ const SPECS: Spec[] = [
     aliases: ['b'],
     summary: 'the bootstrap configuration (JSON by default; -o short for the versions)',
     examples: ['meshctl proxy-config bootstrap -f fixtures/bookinfo/productpage-config_dump.json', 'meshctl proxy-config bootstrap -f dump.json -o short'],
+    options: (cmd) => cmd,
+  },
+  {
+    kind: 'ecds',
+    aliases: ['e'],
+    summary: 'extension configs delivered by ECDS (e.g. Wasm plugins): ECDS NAME, TYPE',
+    examples: ['meshctl proxy-config ecds -f dump.json', 'meshctl proxy-config ecds -f dump.json -o yaml'],
     options: (cmd) => cmd,
   },
   {

@@ -5,6 +5,7 @@ import {
   bootstrapSummary,
   clusterStatusEndpointSummary,
   clusterSummary,
+  ecdsSummary,
   edsEndpointSummary,
   filteredClusters,
   filteredEndpointConfigs,
@@ -26,7 +27,7 @@ import { renderTable } from '../output/table.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
 import { parseDocument } from '../source/parse.js';
 
-export const PROXY_CONFIG_KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secret', 'bootstrap', 'all'] as const;
+export const PROXY_CONFIG_KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secret', 'bootstrap', 'ecds', 'all'] as const;
 export type ProxyConfigKind = (typeof PROXY_CONFIG_KINDS)[number];
 export type ProxyConfigOutput = 'short' | 'json' | 'yaml';
 
@@ -53,6 +54,7 @@ const ADMIN_PATH: Record<ProxyConfigKind, string> = {
   routes: '/config_dump',
   secret: '/config_dump',
   bootstrap: '/config_dump',
+  ecds: '/config_dump',
   endpoints: '/clusters?format=json',
   all: '/config_dump?include_eds',
 };
@@ -64,6 +66,7 @@ const NEEDS: Partial<Record<ProxyConfigKind, SectionKind>> = {
   routes: 'routes',
   secret: 'secrets',
   bootstrap: 'bootstrap',
+  ecds: 'ecds',
   endpoints: 'endpoints',
 };
 
@@ -168,6 +171,8 @@ function renderShort(kind: ProxyConfigKind, dump: ConfigDump, o: ProxyConfigOpti
       return renderSecretsShort(dump, o, warnings, false);
     case 'bootstrap':
       return renderBootstrapShort(dump);
+    case 'ecds':
+      return table(ecdsSummary(dump));
     case 'all':
       return renderAll(dump, o, warnings);
   }
@@ -214,6 +219,8 @@ function selectObjects(kind: ProxyConfigKind, dump: ConfigDump, o: ProxyConfigOp
       return sectionsOf(dump, 'secrets');
     case 'bootstrap':
       return sectionsOf(dump, 'bootstrap');
+    case 'ecds':
+      return sectionsOf(dump, 'ecds');
     case 'all':
       return dump.raw;
   }

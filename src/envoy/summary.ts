@@ -585,6 +585,22 @@ function scalar(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
+// ---------------------------------------------------------------- ECDS
+
+/** Extension configs delivered by ECDS: name and type, ordered by type then name. */
+export function ecdsSummary(dump: ConfigDump): Summary {
+  const items = dump.ecds.map((e) => {
+    const tc = isObject(e.filter.typed_config) ? e.filter.typed_config : {};
+    return { name: e.name, type: str(tc['@type']) ?? '' };
+  });
+  goSortStrict(items, (a, b) => (a.type === b.type ? a.name < b.name : a.type < b.type));
+  return {
+    headers: ['ECDS NAME', 'TYPE'],
+    rows: items.map((i) => [i.name, i.type.startsWith('type.googleapis.com/') ? i.type.slice('type.googleapis.com/'.length) : i.type]),
+    padding: 5,
+  };
+}
+
 /** Route configs that pass the filter (for -o json|yaml). */
 export function filteredRouteConfigs(dump: ConfigDump, filter: RouteFilter): RouteConfigEntry[] {
   return sortedRouteConfigs(dump).filter((r) => !filter.name || r.name === filter.name);

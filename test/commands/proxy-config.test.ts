@@ -259,3 +259,27 @@ test('help lists the subcommands and examples', async () => {
   assert.match(sub.stdout, /--kubeconfig/);
   assert.match(sub.stdout, /Examples:/);
 });
+
+test('ecds: extension configs by type then name', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const d = JSON.parse(readFileSync(DUMP, 'utf8')) as { configs: unknown[] };
+  d.configs.push({
+    '@type': 'type.googleapis.com/envoy.admin.v3.EcdsConfigDump',
+    ecds_filters: [
+      { ecds_filter: { '@type': 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig', name: 'default.rate-limit', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm' } } },
+      { ecds_filter: { '@type': 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig', name: 'default.add-header', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm' } } },
+      { ecds_filter: { name: 'default.authz', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz' } } },
+    ],
+  });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'meshctl-ecds-')), 'ecds.json');
+  writeFileSync(file, JSON.stringify(d));
+  assert.deepEqual(rows(await ok(['pc', 'ecds', '-f', file])), [
+    ['ECDS NAME', 'TYPE'],
+    ['default.authz', 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'],
+    ['default.add-header', 'envoy.extensions.filters.http.wasm.v3.Wasm'],
+    ['default.rate-limit', 'envoy.extensions.filters.http.wasm.v3.Wasm'],
+  ]);
+  await assert.rejects(proxyConfig('ecds', { output: 'short', verbose: true }, fileAdminSource(DUMP)), /no ECDS section/);
+});
