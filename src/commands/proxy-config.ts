@@ -22,6 +22,7 @@ import {
   type Summary,
 } from '../envoy/summary.js';
 import { listSecrets } from '../envoy/query.js';
+import { colours } from '../output/colour.js';
 import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
@@ -133,7 +134,33 @@ function requireSection(dump: ConfigDump, kind: SectionKind): void {
 }
 
 function table(s: Summary): string {
-  return renderTable(s.headers, s.rows, { padding: s.padding });
+  return renderTable(s.headers, highlight(s), { padding: s.padding });
+}
+
+/** On a terminal only: what an SRE scans for (unhealthy hosts, ejected hosts, bad certificates) stands out. */
+function highlight(s: Summary): string[][] {
+  const c = colours();
+  if (c.level === 0) return s.rows;
+  const paint: Record<string, (v: string) => string> = {
+    HEALTHY: c.green,
+    UNHEALTHY: c.red,
+    TIMEOUT: c.red,
+    DRAINING: c.yellow,
+    DEGRADED: c.yellow,
+    FAILED: c.red,
+    WARMING: c.yellow,
+  };
+  const cols = s.headers.map((h, i) => (['STATUS', 'OUTLIER CHECK', 'VALID CERT'].includes(h) ? i : -1)).filter((i) => i >= 0);
+  if (cols.length === 0) return s.rows;
+  return s.rows.map((row) => {
+    const out = row.slice();
+    for (const i of cols) {
+      const v = out[i];
+      if (v === 'false') out[i] = c.red(v);
+      else if (paint[v]) out[i] = paint[v](v);
+    }
+    return out;
+  });
 }
 
 function renderClustersStatus(status: ClustersStatus, o: ProxyConfigOptions): string {

@@ -283,3 +283,20 @@ test('ecds: extension configs by type then name', async () => {
   ]);
   await assert.rejects(proxyConfig('ecds', { output: 'short', verbose: true }, fileAdminSource(DUMP)), /no ECDS section/);
 });
+
+test('on a terminal, health and certificate problems are coloured without moving the columns', async () => {
+  const plain = await ok(['pc', 'endpoints', '-f', CLUSTERS]);
+  const tty = process.stdout.isTTY;
+  const noColor = process.env.NO_COLOR;
+  try {
+    (process.stdout as { isTTY?: boolean }).isTTY = true;
+    delete process.env.NO_COLOR;
+    const coloured = await ok(['pc', 'endpoints', '-f', CLUSTERS]);
+    assert.match(coloured, /\u001b\[31mFAILED\u001b\[39m/);
+    assert.match(coloured, /\u001b\[32mHEALTHY\u001b\[39m/);
+    assert.equal(coloured.replace(/\u001b\[\d+m/g, ''), plain);
+  } finally {
+    (process.stdout as { isTTY?: boolean }).isTTY = tty;
+    if (noColor !== undefined) process.env.NO_COLOR = noColor;
+  }
+});
