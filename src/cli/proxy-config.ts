@@ -48,7 +48,7 @@ const endpointFlags = (cmd: Command) =>
     .option('--status <status>', `only endpoints with this health status: ${HEALTH.join(', ')}`, oneOf(HEALTH));
 const verboseFlag = (cmd: Command) =>
   cmd
-    .option('--verbose', 'one row per filter chain / route with MATCH and DESTINATION (default; --verbose=false for a summary)', true)
+    .option('--verbose', 'one row per filter chain or route, with MATCH and DESTINATION; --verbose=false for the summary', true)
     .option('--no-verbose', 'summary rows only');
 
 const SPECS: Spec[] = [
