@@ -43,22 +43,29 @@ export const MAX_YAML_NODES = 5_000_000;
 
 /**
  * js-yaml shares aliased objects instead of copying them, so a "billion laughs" document loads in
- * milliseconds and only explodes later, when something walks or prints it. Count the expanded size
- * once, up front, but only for texts that define anchors at all.
+ * milliseconds and only explodes later, when something walks or prints it. Its expanded size is
+ * computed once per distinct object (memoised; js-yaml's depth limit keeps the recursion shallow),
+ * and only for texts that define anchors at all.
  */
 function checkExpansion(doc: unknown, input: InputText): unknown {
   if (!/(^|[\s[{,:-])&[^\s]/m.test(input.text)) return doc;
-  let budget = MAX_YAML_NODES;
-  const stack: unknown[] = [doc];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== 'object') continue;
-    if (--budget < 0) {
-      throw new MeshctlError(
-        `${input.name}: YAML aliases expand to more than ${MAX_YAML_NODES} nodes (an alias bomb?); refusing to read it`,
-      );
+  const sizes = new Map<object, number>();
+  const expanded = (node: unknown): number => {
+    if (node === null || typeof node !== 'object') return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let total = 1;
+    for (const v of Object.values(node as Record<string, unknown>)) {
+      total += expanded(v);
+      if (total > MAX_YAML_NODES) break;
     }
-    for (const v of Object.values(node as Record<string, unknown>)) if (v !== null && typeof v === 'object') stack.push(v);
+    sizes.set(node, total);
+    return total;
+  };
+  if (expanded(doc) > MAX_YAML_NODES) {
+    throw new MeshctlError(
+      `${input.name}: YAML aliases expand to more than ${MAX_YAML_NODES} nodes (an alias bomb?); refusing to read it`,
+    );
   }
   return doc;
 }
