@@ -130,7 +130,7 @@ export function renderTrace(r: TraceResult, description: string, c: ChalkInstanc
   const label = v.toPort !== null && portLabel(v.toPort) ? ` (${portLabel(v.toPort)})` : '';
   const colour = v.target === 'DROP' || v.target === 'REJECT' ? c.red : v.target === 'ACCEPT' ? c.yellow : c.green;
   const where = v.rule ? c.dim(`  [${v.table} ${v.chain}: ${v.rule}]`) : '';
-  out.push(`\n${c.bold(v.uncertain ? 'Verdict (uncertain):' : 'Verdict:')} ${colour(v.summary)}${label}${where}\n`);
+  out.push(`\n${v.uncertain ? c.bold.magenta('Verdict (uncertain):') : c.bold('Verdict:')} ${colour(v.summary)}${label}${where}\n`);
   for (const reason of v.reasons) out.push(`  - ${reason}\n`);
   if (v.ifMatched) out.push(`  Had ${v.ifMatchedRule ?? 'that rule'} matched: ${v.ifMatched}\n`);
   return out.join('');
