@@ -117,7 +117,7 @@ export function renderTrace(r: TraceResult, description: string, c: ChalkInstanc
   out.push(`${c.bold('Packet:')} ${p.direction} ${p.protocol} ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}${who}${p.mark ? `, mark 0x${p.mark.toString(16)}` : ''}\n`);
   if (p.assumed.length > 0) out.push(c.dim(`Assumed: ${p.assumed.join('; ')}`) + '\n');
   out.push(c.dim(`Rules: ${description}, ${p.family === 'ipv4' ? 'IPv4' : 'IPv6'}; the first packet of a new connection`) + '\n\n');
-  const inbound = p.direction === 'inbound';
+  const inbound = new Set(r.steps.map((s) => s.hook)).size > 1;
   const headers = inbound ? ['HOOK', 'TABLE', 'CHAIN', '#', 'RESULT', 'RULE', 'WHY'] : ['TABLE', 'CHAIN', '#', 'RESULT', 'RULE', 'WHY'];
   const rows = r.steps.map((s) => {
     const row = [s.table, s.chain, s.index === null ? '-' : String(s.index), result(s, c), ruleText(s), why(s, c)];

@@ -311,6 +311,24 @@ test('kernel agrees: TPROXY inbound capture with marks, exclude rules, outbound 
     { packet: outbound('10.96.3.4', 6379, app), expect: 'peer:6379' },
     { packet: outbound('10.96.3.4', 9080, proxy), expect: 'peer:9080' },
     { packet: inbound(POD_IP6, 8080), expect: 'pod:15006' },
+    // to the pod's own IP over lo: the proxy is redirected in OUTPUT; the app is not, nor TPROXYed on the way back in
+    { packet: outbound(POD_IP, 8080, proxy), expect: 'pod:15006' },
+    { packet: outbound(POD_IP, 8080, app), expect: 'pod:8080' },
+  ]);
+});
+
+test('kernel agrees: packets to this host come back in over lo through PREROUTING and INPUT', { skip: skip ?? false }, async () => {
+  const rs = parseIptables(
+    '*mangle\n-A PREROUTING -i lo -p tcp --dport 15021 -j DROP\nCOMMIT\n*filter\n-A INPUT -i lo -p tcp --dport 8080 -j REJECT --reject-with tcp-reset\nCOMMIT\n' +
+      '*nat\n-A OUTPUT -p tcp -d 10.96.3.4 -j REDIRECT --to-ports 8080\nCOMMIT\n',
+    'loopback.rules',
+  );
+  await check(rs, [
+    { packet: outbound('127.0.0.1', 8080, app), expect: 'refused' },
+    { packet: outbound('10.96.3.4', 9080, app), expect: 'refused' },
+    { packet: outbound('127.0.0.1', 15021, app), expect: 'timeout' },
+    { packet: outbound('127.0.0.1', 15020, app), expect: 'pod:15020' },
+    { packet: inbound(POD_IP, 8080), expect: 'pod:8080' },
   ]);
 });
 
