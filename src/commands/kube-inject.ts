@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { type Overrides, type SettingsProvider, resolveSettings } from '../inject/config.js';
 import { DEFAULT_HUB, DEFAULT_TAG } from '../inject/defaults.js';
-import { builtInDefaults, clusterProvider, fileProvider, hasFiles } from '../inject/providers.js';
+import { builtInDefaults, clusterProvider, fileProvider, hasFiles, noClusterAccess } from '../inject/providers.js';
 import { type RunResult, injectText, uninjectText } from '../inject/run.js';
 import { writeFileAtomic, writeStdout } from '../output/write.js';
 import { readInput } from '../source/file.js';
@@ -27,7 +27,7 @@ export function chooseProvider(opts: KubeInjectOptions): { provider: SettingsPro
   }
   if (opts.offline) return { provider: builtInDefaults };
   if (opts.kubeconfig || opts.context) {
-    return { provider: clusterProvider({ kubeconfig: opts.kubeconfig, context: opts.context, istioNamespace: opts.istioNamespace, revision: opts.revision }) };
+    return { provider: clusterProvider(noClusterAccess, { istioNamespace: opts.istioNamespace, revision: opts.revision }) };
   }
   const hub = opts.hub ?? DEFAULT_HUB;
   const tag = opts.tag ?? DEFAULT_TAG;

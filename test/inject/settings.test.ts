@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { resolveSettings } from '../../src/inject/config.js';
-import { fileProvider } from '../../src/inject/providers.js';
+import { clusterProvider, fileProvider, noClusterAccess } from '../../src/inject/providers.js';
 import { injectText, uninjectText } from '../../src/inject/run.js';
 import { fixture } from '../helpers.js';
 
@@ -76,4 +76,28 @@ test('missing and malformed settings files are clear errors', async () => {
   await assert.rejects(fromFiles({ meshConfigFile: fixture('inject', 'injector-configmap.yaml') }), /has no data\.mesh key/);
   await assert.rejects(fromFiles({ valuesFile: fixture('inject', 'mesh-configmap.yaml') }), /has no data\.values key/);
   await assert.rejects(fromFiles({ valuesFile: fixture('inject', 'shop-mixed.yaml') }), /not valid YAML/);
+});
+
+test('the cluster provider reads istio-sidecar-injector[-REV] and istio[-REV], falling back to defaults with notes', async () => {
+  const cm = yaml.load(read('injector-configmap.yaml')) as { data: Record<string, string> };
+  const mesh = yaml.load(read('mesh-configmap.yaml')) as { data: Record<string, string> };
+  const asked: string[] = [];
+  const reader = async (ns: string, name: string) => {
+    asked.push(`${ns}/${name}`);
+    if (name === 'istio-sidecar-injector-canary') return cm.data;
+    if (name === 'istio-canary') return mesh.data;
+    return undefined;
+  };
+  const raw = await clusterProvider(reader, { istioNamespace: 'istio-system', revision: 'canary' }).load();
+  assert.deepEqual(asked.sort(), ['istio-system/istio-canary', 'istio-system/istio-sidecar-injector-canary']);
+  assert.deepEqual(raw.notes, []);
+  const out = injectText(web, resolveSettings(raw, {})).text;
+  assert.match(out, /istiod-canary\.istio-system\.svc:15012/);
+  assert.match(out, /value: shop\.example/);
+
+  const missing = await clusterProvider(reader, { istioNamespace: 'mesh', revision: undefined }).load();
+  assert.equal(missing.notes?.length, 2);
+  assert.match(missing.notes![0], /ConfigMap mesh\/istio-sidecar-injector not found/);
+  assert.deepEqual(load(injectText(web, resolveSettings(missing, {})).text), load(read('shop-web.injected.yaml')));
+  await assert.rejects(clusterProvider(noClusterAccess, { istioNamespace: 'istio-system' }).load(), /not available in this build yet/);
 });
