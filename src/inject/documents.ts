@@ -67,9 +67,32 @@ function leadingComments(body: string): string {
   return out.join('');
 }
 
+/**
+ * Numbers with underscores (`1_000`) are plain strings to js-yaml (YAML 1.2) but integers to the
+ * YAML 1.1 parser kubectl uses, so such strings must be written quoted; js-yaml has no switch for it.
+ */
+const YAML11_NUMBER = /^[-+]?(0[xob])?[0-9a-fA-F_.]*_[0-9a-fA-F_.]*([eE][-+]?[0-9]+)?$/;
+
 export function dumpYaml(data: unknown): string {
-  return yaml.dump(data, { noRefs: true, lineWidth: -1, sortKeys: false });
+  const quoted: string[] = [];
+  const mark = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (!YAML11_NUMBER.test(v) || !/\d/.test(v)) return v;
+      quoted.push(v);
+      return `\u0000meshctl-quote-${quoted.length - 1}`;
+    }
+    if (Array.isArray(v)) return v.map(mark);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, val] of Object.entries(v)) out[k] = mark(val);
+      return out;
+    }
+    return v;
+  };
+  const text = yaml.dump(mark(data), { noRefs: true, lineWidth: -1, sortKeys: false });
+  return text.replace(/"\\0meshctl-quote-(\d+)"/g, (_m, i: string) => `'${quoted[Number(i)]}'`);
 }
+
 
 /** Puts the file back together: untouched documents byte for byte, changed ones re-serialised. */
 export function joinDocuments(chunks: Chunk[], json: boolean): string {

@@ -302,9 +302,6 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
   ];
   if (truthy(g('global.sts.servicePort'))) proxyArgs.push(`--stsPort=${str(g('global.sts.servicePort'))}`);
   if (truthy(g('global.logAsJson'))) proxyArgs.push('--log_as_json');
-  if (typeof input.proxyConfig.concurrency === 'number' && input.proxyConfig.concurrency > 0) {
-    proxyArgs.push('--concurrency', String(input.proxyConfig.concurrency));
-  }
 
   const env: Obj[] = [];
   env.push({ name: 'PILOT_CERT_PROVIDER', value: str(g('global.pilotCertProvider')) });

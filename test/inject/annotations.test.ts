@@ -88,8 +88,8 @@ test('proxy.istio.io/config lands in PROXY_CONFIG, and its proxyMetadata in the 
   const doc = r.docs[0];
   assert.deepEqual(JSON.parse(env(doc, 'PROXY_CONFIG')!), { concurrency: 2, proxyMetadata: { ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } });
   assert.equal(env(doc, 'ISTIO_META_DNS_AUTO_ALLOCATE'), 'true');
-  const args = container(doc, 'istio-proxy').args as string[];
-  assert.equal(argOf(args, '--concurrency'), '2');
+  // the agent reads concurrency from PROXY_CONFIG; no extra argument
+  assert.equal(argOf(container(doc, 'istio-proxy').args as string[], '--concurrency'), undefined);
   assert.equal(env(inject(deployment()).docs[0], 'PROXY_CONFIG'), '{}\n');
 });
 
@@ -259,4 +259,16 @@ test('an istio-proxy container in the manifest customises the injected one and c
 test('-n gives the owner a namespace when the manifest names none', () => {
   const doc = inject(deployment().replace('namespace: shop', 'labels: {}'), {}, { namespace: 'payments' }).docs[0];
   assert.match(JSON.stringify(doc), /kubernetes:\/\/apis\/apps\/v1\/namespaces\/payments\/deployments\/api/);
+});
+
+test('with istio_cni enabled, istio-validation replaces istio-init and the traffic annotations are recorded for the CNI plugin', () => {
+  const doc = inject(deployment({ annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '25' } }), { values: { istio_cni: { enabled: true } } }).docs[0];
+  const init = container(doc, 'istio-validation');
+  assert.deepEqual((init.args as string[]).slice(-2), ['--run-validation', '--skip-rule-apply']);
+  assert.equal((init.securityContext as Obj).runAsUser, 1337);
+  const a = podTemplate(doc).metadata.annotations as Record<string, string>;
+  assert.equal(a['sidecar.istio.io/interceptionMode'], 'REDIRECT');
+  assert.equal(a['traffic.sidecar.istio.io/excludeInboundPorts'], '15020');
+  assert.equal(a['traffic.sidecar.istio.io/excludeOutboundPorts'], '25');
+  assert.equal(a['traffic.sidecar.istio.io/includeOutboundIPRanges'], '*');
 });
