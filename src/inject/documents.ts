@@ -57,14 +57,27 @@ export function splitDocuments(input: InputText): { chunks: Chunk[]; json: boole
   return { chunks, json: false };
 }
 
+const COMMENT_OR_BLANK = /^\s*(#.*)?\r?\n?$/;
+
 /** Comment lines before a document's content survive re-serialisation. */
 function leadingComments(body: string): string {
   const out: string[] = [];
   for (const l of body.split(/(?<=\n)/)) {
-    if (/^\s*(#.*)?\r?\n?$/.test(l)) out.push(l);
+    if (COMMENT_OR_BLANK.test(l)) out.push(l);
     else break;
   }
   return out.join('');
+}
+
+/** And so do comment lines after it (blank lines only between comments). */
+function trailingComments(body: string): string {
+  const lines = body.split(/(?<=\n)/);
+  const out: string[] = [];
+  for (let i = lines.length - 1; i >= 0 && COMMENT_OR_BLANK.test(lines[i]); i--) out.unshift(lines[i]);
+  if (out.length === lines.length) return '';
+  const text = out.join('');
+  if (!/#/.test(text)) return '';
+  return text.endsWith('\n') ? text.replace(/^(\s*\n)+/, '') : text.replace(/^(\s*\n)+/, '') + '\n';
 }
 
 /**
@@ -102,7 +115,7 @@ export function joinDocuments(chunks: Chunk[], json: boolean): string {
   }
   let out = '';
   for (const c of chunks) {
-    let text = c.replacement !== undefined ? leadingComments(c.body) + c.replacement : c.body;
+    let text = c.replacement !== undefined ? leadingComments(c.body) + c.replacement + trailingComments(c.body) : c.body;
     if (out !== '' && !out.endsWith('\n')) out += '\n';
     const sep = c.separator || (out !== '' ? '---\n' : '');
     if (text !== '' && !text.endsWith('\n') && c !== chunks[chunks.length - 1]) text += '\n';

@@ -1,9 +1,10 @@
 import yaml from 'js-yaml';
 import { type InjectSettings, type Obj, InjectError, deepMerge, get, isObj } from './config.js';
-export { InjectError } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
 import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, holdApplication, renderSidecar } from './template.js';
 import { validateAnnotations } from './validate.js';
+
+export { InjectError } from './config.js';
 
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 export const PROBERS_ENV = 'ISTIO_KUBE_APP_PROBERS';

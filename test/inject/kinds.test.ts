@@ -128,3 +128,10 @@ test('a JSON manifest comes back as JSON', () => {
   const parsed = JSON.parse(r.text) as Obj;
   assert.deepEqual(parsed, load(read('shop-web.injected.yaml'))[0]);
 });
+
+test('comment lines before and after an injected document are kept in place', () => {
+  const text = '# head\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: c:1}]\n# tail\n---\n# next\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n';
+  const out = inject(text).text;
+  assert.ok(out.startsWith('# head\napiVersion: v1\nkind: Pod\n'));
+  assert.match(out, /\nstatus: \{\}\n# tail\n---\n# next\napiVersion: v1\nkind: Service\nmetadata: \{name: s\}\n$/);
+});
