@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { type InjectSettings, type Obj, InjectError, deepMerge, get, isObj } from './config.js';
+import { type InjectSettings, type Obj, InjectError, deepMerge, get, goJson, isObj } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
 import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, holdApplication, renderSidecar } from './template.js';
 import { validateAnnotations } from './validate.js';
@@ -105,14 +105,14 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
   applyPrometheusMerge(spec, metaAnnotations, settings);
   applyProbeRewrite(spec, metaAnnotations, settings);
 
-  metaAnnotations[STATUS_ANNOTATION] = JSON.stringify({
+  metaAnnotations[STATUS_ANNOTATION] = goJson({
     initContainers: names(parts.initContainers),
     containers: names(parts.containers),
     volumes: names(parts.volumes),
     imagePullSecrets: names(parts.imagePullSecrets),
     revision: settings.revision || 'default',
   });
-  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = JSON.stringify({ containers: [overrides] });
+  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = goJson({ containers: [overrides] });
   const injected = settings.injectConfig.injectedAnnotations;
   if (isObj(injected)) for (const [k, v] of Object.entries(injected)) metaAnnotations[k] = String(v);
 
@@ -273,7 +273,7 @@ function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, se
   if (hasPort && cfg.port === target) return;
   const sidecar = findContainer(spec, PROXY);
   if (sidecar && (cfg.scrape || cfg.path || cfg.port)) {
-    sidecar.env = [...asList(sidecar.env), { name: PROMETHEUS_ENV, value: JSON.stringify(cfg) }];
+    sidecar.env = [...asList(sidecar.env), { name: PROMETHEUS_ENV, value: goJson(cfg) }];
   }
   for (const k of Object.keys(annotations)) if (Object.values(PROM).includes(sanitize(k) as never)) delete annotations[k];
   annotations['prometheus.io/port'] = target;
@@ -390,7 +390,7 @@ function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, setti
   if (Object.keys(probers).length === 0) return;
   const sorted: Record<string, Obj> = {};
   for (const k of Object.keys(probers).sort()) sorted[k] = probers[k];
-  sidecar.env = [...asList(sidecar.env), { name: PROBERS_ENV, value: JSON.stringify(sorted) }];
+  sidecar.env = [...asList(sidecar.env), { name: PROBERS_ENV, value: goJson(sorted) }];
 }
 
 /**

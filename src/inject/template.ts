@@ -1,4 +1,4 @@
-import { type InjectSettings, type Obj, get, isObj } from './config.js';
+import { type InjectSettings, type Obj, get, goJson, isObj } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
 import { canonicalQuantity } from './quantity.js';
 
@@ -128,7 +128,7 @@ function portJson(p: unknown): string {
   for (const k of ['name', 'hostPort', 'containerPort', 'protocol', 'hostIP']) {
     if (p[k] !== undefined && p[k] !== null && p[k] !== '' && p[k] !== 0) out[k] = p[k];
   }
-  return JSON.stringify(out);
+  return goJson(out);
 }
 
 export function appContainerNames(spec: Obj): string[] {

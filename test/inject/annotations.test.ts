@@ -272,3 +272,10 @@ test('with istio_cni enabled, istio-validation replaces istio-init and the traff
   assert.equal(a['traffic.sidecar.istio.io/excludeOutboundPorts'], '25');
   assert.equal(a['traffic.sidecar.istio.io/includeOutboundIPRanges'], '*');
 });
+
+test("the probers' JSON is written as Go writes it (&, < and > escaped), and uninject reads it back", () => {
+  const probe = { readinessProbe: { httpGet: { path: '/health?full=1&fast=0', port: 8080 } } };
+  const r = inject(deployment({ container: probe }));
+  assert.equal(env(r.docs[0], 'ISTIO_KUBE_APP_PROBERS'), '{"/app-health/api/readyz":{"httpGet":{"path":"/health?full=1\\u0026fast=0","port":8080}}}');
+  assert.deepEqual(container(uninject(r.text).docs[0], 'api').readinessProbe, probe.readinessProbe);
+});
