@@ -271,6 +271,9 @@ test('with istio_cni enabled, istio-validation replaces istio-init and the traff
   assert.equal(a['traffic.sidecar.istio.io/excludeInboundPorts'], '15020');
   assert.equal(a['traffic.sidecar.istio.io/excludeOutboundPorts'], '25');
   assert.equal(a['traffic.sidecar.istio.io/includeOutboundIPRanges'], '*');
+  const original = deployment({ annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '25' } });
+  const back = uninject(inject(original, { values: { istio_cni: { enabled: true } } }).text).docs[0];
+  assert.deepEqual(back, yaml.load(original));
 });
 
 test("the probers' JSON is written as Go writes it (&, < and > escaped), and uninject reads it back", () => {
