@@ -83,12 +83,4 @@ export function clusterProvider(read: ConfigMapReader, opts: ClusterOptions): Se
   };
 }
 
-/** Until the shared Kubernetes access lands, live mode says plainly that it is not there. */
-export const noClusterAccess: ConfigMapReader = async () => {
-  throw new MeshctlError(
-    'reading the injector settings from a cluster is not available in this build yet; ' +
-      'pass --meshConfigFile/--valuesFile/--injectConfigFile (e.g. saved with kubectl get configmap -o yaml), or --offline for the built-in defaults',
-  );
-};
-
 export type { Obj };
