@@ -102,8 +102,8 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
 
   const sidecar = findContainer(spec, PROXY);
   if (sidecar) overwriteClusterEnv(sidecar, settings, labels, metaLabels);
-  applyPrometheusMerge(spec, metaAnnotations, settings);
-  applyProbeRewrite(spec, metaAnnotations, settings);
+  applyPrometheusMerge(spec, metaAnnotations, settings, proxyConfig);
+  applyProbeRewrite(spec, metaAnnotations, settings, proxyConfig);
 
   metaAnnotations[STATUS_ANNOTATION] = goJson({
     initContainers: names(parts.initContainers),
@@ -245,13 +245,14 @@ function overwriteClusterEnv(sidecar: Obj, settings: InjectSettings, podLabels: 
 const sanitize = (k: string): string => k.replace(/[^a-zA-Z0-9_]/g, '_');
 const PROM = { scrape: 'prometheus_io_scrape', path: 'prometheus_io_path', port: 'prometheus_io_port' } as const;
 
-function meshStatusPort(settings: InjectSettings): number {
-  const p = get(settings.mesh, 'defaultConfig.statusPort');
+/** The agent's status port: the proxy config's (mesh defaultConfig with the pod's proxy.istio.io/config). */
+function meshStatusPort(proxyConfig: Obj): number {
+  const p = proxyConfig.statusPort;
   return typeof p === 'number' && p > 0 ? p : PROXY_CONFIG_DEFAULTS.statusPort;
 }
 
 /** Metrics merging: the app's prometheus.io annotations move into the agent's env; Prometheus scrapes the agent. */
-function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, settings: InjectSettings): void {
+function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, settings: InjectSettings, proxyConfig: Obj): void {
   let scrape = true;
   for (const [k, v] of Object.entries(annotations)) {
     if (sanitize(k) === PROM.scrape && parseBool(v) !== undefined) scrape = parseBool(v)!;
@@ -259,7 +260,7 @@ function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, se
   const override = parseBool(annotations['prometheus.istio.io/merge-metrics']);
   const enabled = override ?? settings.mesh.enablePrometheusMerge !== false;
   if (!scrape || !enabled) return;
-  const target = String(meshStatusPort(settings));
+  const target = String(meshStatusPort(proxyConfig));
   const cfg = { scrape: '', path: '', port: '' };
   let hasPort = false;
   for (const [k, v] of Object.entries(annotations)) {
@@ -329,14 +330,14 @@ function orderedAction(action: Obj, order: string[], port: number): Obj {
  * Probe rewriting: kubelet cannot reach the app through mTLS, so its HTTP/TCP/gRPC probes go to the
  * agent on the status port, which runs the original probes listed in ISTIO_KUBE_APP_PROBERS.
  */
-function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, settings: InjectSettings): void {
+function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, settings: InjectSettings, proxyConfig: Obj): void {
   const sidecar = findContainer(spec, PROXY);
   if (!sidecar) return;
   const setting = get(settings.values, 'sidecarInjectorWebhook.rewriteAppHTTPProbe') !== false;
   const rewrite = parseBool(annotations['sidecar.istio.io/rewriteAppHTTPProbers']) ?? setting;
   if (!rewrite) return;
   const statusPortText = annotations['status.sidecar.istio.io/port'];
-  const statusPort = statusPortText !== undefined ? Number(statusPortText) : meshStatusPort(settings);
+  const statusPort = statusPortText !== undefined ? Number(statusPortText) : meshStatusPort(proxyConfig);
   const captured = capturedPort(annotations);
   const probers: Record<string, Obj> = {};
 

@@ -282,3 +282,14 @@ test("the probers' JSON is written as Go writes it (&, < and > escaped), and uni
   assert.equal(env(r.docs[0], 'ISTIO_KUBE_APP_PROBERS'), '{"/app-health/api/readyz":{"httpGet":{"path":"/health?full=1\\u0026fast=0","port":8080}}}');
   assert.deepEqual(container(uninject(r.text).docs[0], 'api').readinessProbe, probe.readinessProbe);
 });
+
+test('a statusPort set through proxy.istio.io/config moves the rewritten probes and the prometheus port', () => {
+  const doc = inject(
+    deployment({
+      annotations: { 'proxy.istio.io/config': 'statusPort: 15999', 'prometheus.io/port': '9102' },
+      container: { readinessProbe: { httpGet: { path: '/ready', port: 8080 } } },
+    }),
+  ).docs[0];
+  assert.equal((container(doc, 'api').readinessProbe as { httpGet: { port: number } }).httpGet.port, 15999);
+  assert.equal((podTemplate(doc).metadata.annotations as Record<string, string>)['prometheus.io/port'], '15999');
+});
