@@ -59,8 +59,9 @@ function requireFile(opts: { filename?: string }): string {
   return opts.filename;
 }
 
-async function emit(result: RunResult, output: string | undefined): Promise<void> {
+async function emit(result: RunResult, output: string | undefined, name: string, nothing: string): Promise<void> {
   for (const note of result.notes) process.stderr.write(note + '\n');
+  if (result.changed === 0 && result.notes.length === 0) process.stderr.write(`note: ${name}: ${nothing}; written unchanged\n`);
   if (output) await writeFileAtomic(output, result.text);
   else writeStdout(result.text);
 }
@@ -81,10 +82,10 @@ export async function kubeInject(opts: KubeInjectOptions): Promise<void> {
   const settings = resolveSettings(raw, opts);
   const result = injectText(input, settings);
   if (result.changed > 0) for (const n of [...(raw.notes ?? []), ...(note ? [note] : [])]) process.stderr.write(n + '\n');
-  await emit(result, opts.output);
+  await emit(result, opts.output, input.name, 'no workload to inject (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController, DeploymentConfig)');
 }
 
 export async function uninject(opts: { filename?: string; output?: string }): Promise<void> {
   const input = await readInput(requireFile(opts));
-  await emit(uninjectText(input), opts.output);
+  await emit(uninjectText(input), opts.output, input.name, 'no workload to uninject');
 }

@@ -80,6 +80,14 @@ test('--image with --tag is a usage error', async () => {
   assert.ok(isOneLineError(both.stderr));
 });
 
+test('a file without workloads is written back unchanged, with a note', async () => {
+  const text = 'apiVersion: v1\nkind: Service\nmetadata: {name: s}  # as written\n';
+  const r = await runCli(['kube-inject', '-f', '-', '--offline'], { stdin: text });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, text);
+  assert.match(r.stderr, /^note: stdin: no workload to inject/);
+});
+
 test('missing -f is a usage error', async () => {
   const none = await runCli(['kube-inject', '--offline']);
   assert.equal(none.code, 2);
