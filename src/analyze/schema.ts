@@ -179,9 +179,10 @@ function jsonPath(instancePath: string): string {
 /** Keys a schema allows at this level, merging oneOf/anyOf/allOf branches (Istio uses them for "one of" fields). */
 function propertiesOf(schema: JsonSchema): Record<string, JsonSchema> | undefined {
   let props: Record<string, JsonSchema> | undefined = schema.properties ? { ...schema.properties } : undefined;
+  // branches mostly restate properties as constraints (`required`, stubs): they only add names, never replace a schema
   for (const branch of [...(schema.oneOf ?? []), ...(schema.anyOf ?? []), ...(schema.allOf ?? [])]) {
     const p = propertiesOf(branch);
-    if (p) props = { ...(props ?? {}), ...p };
+    if (p) props = { ...p, ...(props ?? {}) };
   }
   return props;
 }

@@ -1,14 +1,14 @@
 import yaml from 'js-yaml';
-import { ANALYZERS, analyzeResources, atLeast } from '../analyze/engine.js';
+import { ANALYZERS, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
 import { parseLevel, type Level } from '../analyze/messages.js';
 import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
 import { render, type AnalyzeFormat } from '../analyze/render.js';
-import { CLUSTER_SCOPED, obj, str } from '../analyze/snapshot.js';
+import { obj, str } from '../analyze/snapshot.js';
 import { applySuppressions, parseSuppressions } from '../analyze/suppress.js';
 import { MeshctlError, UsageError, describeError } from '../errors.js';
 import { colours } from '../output/colour.js';
 import { writeStdout } from '../output/write.js';
-import { groupKind, isObject, type LoadProblem, type Resource } from '../resources/index.js';
+import { isObject, type LoadProblem, type Resource } from '../resources/index.js';
 import { readInput } from '../source/file.js';
 
 /** istioctl's exit code when analyzers find issues at or above the failure threshold. */
@@ -69,7 +69,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<numbe
     resources = mergeResources(resources, loaded.resources);
     complete ||= p.complete;
   }
-  for (const r of resources) if (!r.namespace && !CLUSTER_SCOPED.has(groupKind(r))) r.namespace = defaultNs;
+  applyDefaultNamespace(resources, defaultNs);
 
   // files alone: report on every namespace in them unless -n narrows it (a cluster would default to the context's)
   const namespace = opts.allNamespaces ? undefined : opts.namespace;
