@@ -103,7 +103,8 @@ function build(schema: Schema): Check {
   const closed = ap === false;
   const allOf = Array.isArray(schema.allOf) ? schema.allOf.map((s) => compile(s as Schema)) : undefined;
   const anyOf = Array.isArray(schema.anyOf) ? schema.anyOf.map((s) => compile(s as Schema)) : undefined;
-  const oneOf = Array.isArray(schema.oneOf) ? schema.oneOf.map((s) => compile(s as Schema)) : undefined;
+  const atMostOne = Array.isArray(schema.oneOf) ? oneOfKeys(schema.oneOf as Schema[]) : undefined;
+  const oneOf = Array.isArray(schema.oneOf) && !atMostOne ? schema.oneOf.map((s) => compile(s as Schema)) : undefined;
   const not = schema.not !== undefined ? compile(schema.not as Schema) : undefined;
 
   return (v) => {
@@ -159,6 +160,19 @@ function build(schema: Schema): Check {
       }
       verdict = worst(verdict, any);
     }
+    if (atMostOne) {
+      // Istio's "at most one of these fields" idiom, decided by counting the fields present
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        let present = 0;
+        for (const k of atMostOne.keys) if ((v as Record<string, unknown>)[k] !== undefined) present++;
+        const ok = present === 1 || (present === 0 && atMostOne.noneBranch);
+        if (!ok) return 'invalid';
+      } else {
+        // `required` holds for non-objects: every required-branch passes, the none-branch fails
+        const ok = atMostOne.keys.length === 1;
+        if (!ok) return 'invalid';
+      }
+    }
     if (oneOf) {
       let valid = 0;
       let unsure = false;
@@ -175,6 +189,41 @@ function build(schema: Schema): Check {
     }
     return verdict;
   };
+}
+
+function requiredOnly(s: Schema): string | undefined {
+  const keys = Object.keys(s);
+  if (keys.length !== 1 || keys[0] !== 'required' || !Array.isArray(s.required) || s.required.length !== 1) return undefined;
+  return typeof s.required[0] === 'string' ? s.required[0] : undefined;
+}
+
+/**
+ * Recognises `oneOf: [{not: {anyOf: [{required: [a]}, {required: [b]}]}}, {required: [a]}, {required: [b]}]`
+ * (the none-branch optional): "at most one of a, b", which is then checked without evaluating branches.
+ */
+function oneOfKeys(branches: Schema[]): { keys: string[]; noneBranch: boolean } | undefined {
+  const keys: string[] = [];
+  let none: string[] | undefined;
+  for (const b of branches) {
+    const k = requiredOnly(b);
+    if (k !== undefined) {
+      keys.push(k);
+      continue;
+    }
+    const bk = Object.keys(b);
+    const inner = b.not as Schema | undefined;
+    if (none || bk.length !== 1 || bk[0] !== 'not' || !inner || Object.keys(inner).length !== 1 || !Array.isArray(inner.anyOf)) return undefined;
+    none = [];
+    for (const a of inner.anyOf as Schema[]) {
+      const ak = requiredOnly(a);
+      if (ak === undefined) return undefined;
+      none.push(ak);
+    }
+  }
+  if (keys.length === 0) return undefined;
+  if (none && (none.length !== keys.length || !none.every((k) => keys.includes(k)))) return undefined;
+  if (new Set(keys).size !== keys.length) return undefined;
+  return { keys, noneBranch: none !== undefined };
 }
 
 export function check(schema: Schema, v: unknown): Verdict {
