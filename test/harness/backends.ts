@@ -79,8 +79,9 @@ export function startEnvoyAdmin(files: EnvoyAdminFiles): Promise<Backend> {
       case '/server_info':
         return serverInfo ? { status: 200, body: serverInfo } : { status: 404, body: 'invalid path\n', type: 'text/plain' };
       case '/logging': {
+        // Envoy's /logging mutates state: it answers only POST, listing the loggers when given no query
+        if (method !== 'POST') return { status: 405, body: 'Method GET not allowed, POST required.\n', type: 'text/plain' };
         if (url.search === '') return { status: 200, body: loggingText(), type: 'text/plain' };
-        if (method !== 'POST') return { status: 405, body: 'This endpoint requires POST.\n', type: 'text/plain' };
         const level = url.searchParams.get('level');
         const valid = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'];
         if (level !== null) {
