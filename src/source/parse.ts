@@ -11,8 +11,9 @@ export function parseDocument(input: InputText): unknown {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return parseJson(input);
   try {
-    return yaml.load(input.text, { filename: input.name, json: true });
+    return checkExpansion(yaml.load(input.text, { filename: input.name }), input);
   } catch (err) {
+    if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid JSON or YAML: ${yamlReason(err)}`);
   }
 }
@@ -30,10 +31,36 @@ export function parseDocuments(input: InputText): unknown[] {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return [parseJson(input)];
   try {
-    return yaml.loadAll(input.text, undefined, { filename: input.name, json: true });
+    return yaml.loadAll(input.text, undefined, { filename: input.name }).map((doc) => checkExpansion(doc, input));
   } catch (err) {
+    if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid YAML: ${yamlReason(err)}`);
   }
+}
+
+/** Nodes a YAML document may expand to through aliases; far above any real manifest or dump. */
+export const MAX_YAML_NODES = 5_000_000;
+
+/**
+ * js-yaml shares aliased objects instead of copying them, so a "billion laughs" document loads in
+ * milliseconds and only explodes later, when something walks or prints it. Count the expanded size
+ * once, up front, but only for texts that define anchors at all.
+ */
+function checkExpansion(doc: unknown, input: InputText): unknown {
+  if (!/(^|[\s[{,:-])&[^\s]/m.test(input.text)) return doc;
+  let budget = MAX_YAML_NODES;
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (--budget < 0) {
+      throw new MeshctlError(
+        `${input.name}: YAML aliases expand to more than ${MAX_YAML_NODES} nodes (an alias bomb?); refusing to read it`,
+      );
+    }
+    for (const v of Object.values(node as Record<string, unknown>)) if (v !== null && typeof v === 'object') stack.push(v);
+  }
+  return doc;
 }
 
 function jsonReason(text: string, err: unknown): string {

@@ -57,3 +57,24 @@ test('the JSON error locator agrees with JSON.parse on valid and broken input', 
   assert.equal(locateJsonError('{"a":1} x')?.expected, 'end of input');
   assert.equal(locateJsonError('['.repeat(100000))?.truncated, true);
 });
+
+test('a YAML alias bomb is refused with a clear error, ordinary anchors still work', () => {
+  const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const cur = String.fromCharCode(97 + i);
+    levels.push(`${cur}: &${cur} [${Array(9).fill('*' + prev).join(',')}]`);
+  }
+  assert.throws(
+    () => parseDocument({ name: 'bomb.yaml', text: levels.join('\n') + '\n' }),
+    (err: unknown) => err instanceof MeshctlError && /bomb\.yaml: YAML aliases expand to more than/.test(err.message),
+  );
+  assert.deepEqual(parseDocuments({ name: 'ok.yaml', text: 'base: &b {x: 1}\nuse: *b\n' }), [{ base: { x: 1 }, use: { x: 1 } }]);
+});
+
+test('duplicate YAML keys are an error with the line, not silently merged', () => {
+  assert.throws(
+    () => parseDocuments({ name: 'dup.yaml', text: 'kind: Service\nmetadata:\n  name: a\n  name: b\n' }),
+    (err: unknown) => err instanceof MeshctlError && /dup\.yaml: not valid YAML: duplicated mapping key at line 4/.test(err.message),
+  );
+});
