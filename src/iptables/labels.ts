@@ -19,8 +19,8 @@ export const CHAIN_LABELS: Record<string, string> = {
   ISTIO_OUTPUT: 'outbound capture',
   ISTIO_REDIRECT: 'to outbound listener 15001',
   ISTIO_OUTPUT_DNS: 'DNS capture',
-  ISTIO_DIVERT: 'established inbound (TPROXY)',
-  ISTIO_TPROXY: 'inbound capture (TPROXY)',
+  ISTIO_DIVERT: 'established inbound, TPROXY',
+  ISTIO_TPROXY: 'inbound capture, TPROXY',
   ISTIO_DROP: 'drop',
 };
 

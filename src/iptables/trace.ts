@@ -84,6 +84,8 @@ export interface Verdict {
   mark?: string;
   /** For an uncertain verdict: the outcome had the first undecided rule matched instead. */
   ifMatched?: string;
+  /** That rule, e.g. `rule 3 of nat ISTIO_OUTPUT`. */
+  ifMatchedRule?: string;
 }
 
 export interface TraceResult {
@@ -196,7 +198,11 @@ export function traceIptables(ruleset: Ruleset, spec: PacketSpec): TraceResult {
   if (first.undecided.length > 0) {
     // the same walk had the first undecided rule matched: tells the reader what is at stake
     const alt = walk(ruleset, packet, new Set([first.undecided[0].key]));
-    if (alt.verdict.summary !== first.verdict.summary) first.verdict.ifMatched = alt.verdict.summary;
+    if (alt.verdict.summary !== first.verdict.summary) {
+      first.verdict.ifMatched = alt.verdict.summary;
+      const [table, chain, index] = first.undecided[0].key.split('/');
+      first.verdict.ifMatchedRule = `rule ${index} of ${table} ${chain}`;
+    }
   }
   return { packet, steps: first.steps, verdict: first.verdict, notes: first.notes };
 }
@@ -227,8 +233,7 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
   }
   const hooks = packet.direction === 'inbound' ? ['PREROUTING', 'INPUT'] : ['OUTPUT'];
   let capture: Decision | null = null;
-  let natDecision: Decision | null = null;
-  let lastDecision: Decision | null = null;
+  const decisions: Decision[] = [];
   let final: Decision | null = null;
   outer: for (const hook of hooks) {
     for (const tableName of HOOK_TABLES[hook]) {
@@ -241,8 +246,7 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
       }
       if (tableName === 'nat' && hook === 'INPUT') continue; // SNAT only: cannot change where the packet goes
       const d = walkTable(table, chain, hook, state, steps, undecided, forced);
-      lastDecision = d;
-      if (tableName === 'nat') natDecision = d;
+      decisions.push(d);
       if (d.kind === 'drop' || d.kind === 'reject') {
         final = d;
         break outer;
@@ -254,7 +258,10 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
     }
   }
   for (const u of undecided) reasons.push(u.reason);
-  const decided = final ?? capture ?? natDecision ?? lastDecision;
+  // not captured: the table that had something to say, nat first (it is what captures)
+  const telling = decisions.filter((d) => d.via !== 'empty');
+  const byTable = (name: string) => telling.find((d) => d.table === name);
+  const decided = final ?? capture ?? byTable('nat') ?? byTable('mangle') ?? telling[telling.length - 1] ?? decisions[decisions.length - 1] ?? null;
   const verdict = toVerdict(decided, final ?? capture, state, reasons);
   if (packet.direction === 'outbound') notes.push('POSTROUTING is not walked: it cannot change where an outbound connection is captured');
   return { steps, verdict, notes, undecided };
