@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { unifiedDiff } from '../../src/istiod/diff.js';
 import { statusRow, xdsStatus } from '../../src/istiod/syncz.js';
-import { fanout } from '../../src/kube/fanout.js';
+import { fanout, stderrProgress } from '../../src/kube/fanout.js';
 
 test('xDS status words as istioctl prints them', () => {
   assert.equal(xdsStatus(undefined, undefined), 'NOT SENT');
@@ -67,4 +67,14 @@ test('fanout keeps order, bounds concurrency and keeps errors per item', async (
   assert.equal(peak, 3);
   assert.deepEqual(results.map((r) => (r.ok ? r.value : (r.error as Error).message)), [2, 4, 'three', 8, 10, 12, 14]);
   assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7]);
+});
+
+test('progress goes to stderr only when it is a terminal', () => {
+  const written: string[] = [];
+  const tty = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+  const report = stderrProgress('asking istiod', tty)!;
+  report(1, 2);
+  report(2, 2);
+  assert.deepEqual(written, ['\rasking istiod 1/2', '\rasking istiod 2/2', '\r\x1b[K']);
+  assert.equal(stderrProgress('x', { isTTY: false } as unknown as NodeJS.WriteStream), undefined);
 });
