@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { istiodDebug, istiodRegistry } from '../../src/commands/istiod.js';
+import http from 'node:http';
+import { dashboardEnvoy, istiodDebug, istiodRegistry } from '../../src/commands/istiod.js';
 import { proxyStatus } from '../../src/commands/proxy-status.js';
 import { fixture } from '../helpers.js';
-import { type FakeCluster, ISTIOD_A, ISTIOD_CANARY, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
+import { type FakeCluster, ISTIOD_A, ISTIOD_B, ISTIOD_CANARY, PRODUCTPAGE, REVIEWS_V2, startCluster } from '../harness/cluster.js';
 
 describe('istiod commands in-process (client-node loaded once)', () => {
   let c: FakeCluster;
@@ -24,6 +25,15 @@ describe('istiod commands in-process (client-node loaded once)', () => {
   test('proxy-status <pod> when istiod and the Envoy agree', async () => {
     assert.equal(await proxyStatus(`${PRODUCTPAGE}.default`, kube()),
       'Clusters Match\nListeners Match\nRoutes Match (RDS last loaded at Sat, 21 Nov 2026 10:00:01 UTC)\n');
+  });
+
+  test('proxy-status <pod> when no istiod knows the proxy, and when there is no istiod at all', async () => {
+    await assert.rejects(proxyStatus(`${REVIEWS_V2}.default`, kube()),
+      new RegExp(`no istiod has proxy ${REVIEWS_V2}\\.default connected \\(${ISTIOD_A}: 404 Proxy not connected to this Pilot instance\\. It may be connected to another instance\\.; ${ISTIOD_B}: 404 `));
+    await assert.rejects(proxyStatus(undefined, { ...kube(), istioNamespace: 'default' }),
+      /no running istiod in namespace default with label app=istiod; check -i\/--istioNamespace and --revision/);
+    await assert.rejects(proxyStatus(undefined, { ...kube(), revision: 'nope' }),
+      /no running istiod in namespace istio-system with label app=istiod,istio.io\/rev=nope/);
   });
 
   test('istiod registry merges replicas (each service once), -o yaml keeps every field', async () => {
@@ -58,4 +68,22 @@ describe('saved answers (-f)', () => {
     await assert.rejects(proxyStatus(undefined, { file: [fixture('live', 'cluster.json')] }), /cluster\.json: not an istiod \/debug\/syncz answer/);
     await assert.rejects(proxyStatus('x.default', { file: [fixture('live', 'istiod-registryz.json')], istiodFile: fixture('live', 'istiod-config_dump-reviews.json') }), /istiod-registryz\.json: not a config dump/);
   });
+});
+
+test('dashboard envoy -f serves a saved dump locally until stopped', async () => {
+  let stop!: () => void;
+  const until = new Promise<void>((resolve) => (stop = resolve));
+  const lines: string[] = [];
+  const running = dashboardEnvoy(undefined, { file: fixture('live', 'productpage-config_dump.json'), until, out: (l) => lines.push(l) });
+  while (lines.length === 0) await new Promise((r) => setTimeout(r, 10));
+  const url = /^http:\/\/localhost:(\d+)/.exec(lines[0])!;
+  const body = await new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: Number(url[1]), path: '/config_dump', agent: false }, (res) => {
+      let b = '';
+      res.setEncoding('utf8').on('data', (d: string) => (b += d)).on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  assert.match(body, /BootstrapConfigDump/);
+  stop();
+  await running;
 });
