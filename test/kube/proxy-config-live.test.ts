@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { proxyConfig } from '../../src/commands/proxy-config.js';
+import { fileAdminSource } from '../../src/source/envoy-admin.js';
 import { fixture, runCli } from '../helpers.js';
 import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
 
@@ -11,8 +13,7 @@ test('meshctl proxy-config clusters <pod>.default --kubeconfig: live through the
   const live = await runCli(['proxy-config', 'clusters', `${PRODUCTPAGE}.default`, '--kubeconfig', c.kubeconfig], { timeoutMs: 30_000 });
   assert.equal(live.code, 0, live.stderr);
   assert.equal(live.stderr, '');
-  const saved = await runCli(['proxy-config', 'clusters', '-f', fixture('live', 'productpage-config_dump.json')]);
-  assert.equal(saved.code, 0, saved.stderr);
+  const saved = await proxyConfig('clusters', { output: 'short', verbose: true }, fileAdminSource(fixture('live', 'productpage-config_dump.json')));
   assert.equal(live.stdout, saved.stdout);
   assert.match(live.stdout, /^reviews\.default\.svc\.cluster\.local\s+9080\s+v1\s+outbound\s+EDS\s/m);
   assert.ok(c.api.requests.includes(`WS /api/v1/namespaces/default/pods/${PRODUCTPAGE}/portforward?ports=15000`));
@@ -21,7 +22,7 @@ test('meshctl proxy-config clusters <pod>.default --kubeconfig: live through the
 test('proxy-config endpoints deploy/… reads /clusters?format=json live', async () => {
   const live = await runCli(['pc', 'endpoints', 'deploy/productpage-v1', '-n', 'default', '--kubeconfig', c.kubeconfig]);
   assert.equal(live.code, 0, live.stderr);
-  const saved = await runCli(['pc', 'endpoints', '-f', fixture('live', 'productpage-clusters.json')]);
+  const saved = await proxyConfig('endpoints', { output: 'short', verbose: true }, fileAdminSource(fixture('live', 'productpage-clusters.json')));
   assert.equal(live.stdout, saved.stdout);
   assert.ok(c.envoys.get(PRODUCTPAGE)!.requests.includes('GET /clusters?format=json'));
 });
