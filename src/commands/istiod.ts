@@ -7,7 +7,7 @@ import { askAllIstiods, warnFailures } from '../istiod/discover.js';
 import { REGISTRY_HEADERS, mergeRegistries, parseRegistryz, registryRows } from '../istiod/registry.js';
 import { connect, type Kube } from '../kube/client.js';
 import { resolvePod } from '../kube/pods.js';
-import { forwardLocalPort } from '../kube/portforward.js';
+import { forwardLocalPort, openTunnel } from '../kube/portforward.js';
 import { DEFAULT_PROXY_ADMIN_PORT } from '../kube/admin-source.js';
 import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -120,7 +120,11 @@ export async function dashboardEnvoy(podRef: string | undefined, opts: Dashboard
   const kube = await connect(opts);
   try {
     const pod = await resolvePod(kube, podRef);
-    const forward = await forwardLocalPort(kube, pod, opts.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT, opts.port ?? 0, (err) =>
+    const adminPort = opts.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT;
+    // one forward up front, so that RBAC or a closed port fails now rather than on each browser request
+    const probe = await openTunnel(kube, pod, adminPort);
+    probe.destroy();
+    const forward = await forwardLocalPort(kube, pod, adminPort, opts.port ?? 0, (err) =>
       process.stderr.write(`warning: ${err instanceof Error ? err.message : String(err)}\n`),
     );
     out(`http://localhost:${forward.port}  (Envoy admin of pod ${pod.name}.${pod.namespace}; Ctrl-C to stop)`);

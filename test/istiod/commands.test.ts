@@ -87,3 +87,15 @@ test('dashboard envoy -f serves a saved dump locally until stopped', async () =>
   stop();
   await running;
 });
+
+test('dashboard envoy: a forbidden port-forward fails at once, before any URL is printed', async () => {
+  const c = await startCluster({ deny: [{ verb: 'create', resource: 'pods/portforward' }] });
+  try {
+    const lines: string[] = [];
+    await assert.rejects(dashboardEnvoy(`${PRODUCTPAGE}.default`, { kubeconfig: c.kubeconfig, out: (l) => lines.push(l), until: new Promise(() => undefined) }),
+      /forbidden \(403\): .*may not create pods\/portforward of pod productpage-v1-7d4b8d9b7c-x2x9z in namespace default: RBAC needs verb "create" on resource "pods\/portforward"/);
+    assert.deepEqual(lines, []);
+  } finally {
+    await c.close();
+  }
+});
