@@ -22,6 +22,15 @@ describe('proxy-config log', () => {
     assert.equal(c.envoys.get(PRODUCTPAGE)!.requests.at(-1), 'POST /logging?level=warning');
   });
 
+  test('-l: every ready sidecar pod with the labels, a few at a time', async () => {
+    const out = await proxyConfigLog(undefined, { ...kube(), namespace: 'default', selector: 'app=reviews', level: 'upstream:error' });
+    assert.match(out, /^reviews-v1-545db77b95-ksq7f\.default:\nactive loggers:\n/);
+    assert.match(out, /\nreviews-v2-7bf8c9648f-mx2lp\.default:\nactive loggers:\n/);
+    assert.equal((out.match(/upstream: error/g) ?? []).length, 2);
+    await assert.rejects(proxyConfigLog(undefined, { ...kube(), namespace: 'default', selector: 'app=ratings' }),
+      /no ready pod with an istio-proxy container matches -l app=ratings in namespace default \(1 pod matched\)/);
+  });
+
   test('an unknown logger is named with the ones that exist', async () => {
     await assert.rejects(proxyConfigLog(`${PRODUCTPAGE}.default`, { ...kube(), level: 'nosuch:debug' }),
       /Envoy of pod productpage-v1-7d4b8d9b7c-x2x9z\.default has no logger nosuch \(loggers: admin, connection,/);
