@@ -23,8 +23,8 @@ export interface TraceRequest {
   allCandidates?: boolean;
   /** The client speaks plaintext even where the inbound side offers mTLS (PERMISSIVE peers, non-mesh clients). */
   plaintext?: boolean;
-  /** The iptables verdict when rules are known (from src/iptables); undefined: Istio's usual capture assumed. */
-  iptables?: IptablesOutcome;
+  /** Runs the packet through known iptables rules (src/iptables); undefined: Istio's usual capture assumed. */
+  iptables?: (packet: { direction: 'outbound' | 'inbound'; dst: string; dport: number; src: string }) => IptablesOutcome;
 }
 
 export interface IptablesOutcome {
@@ -198,7 +198,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   // --- iptables
   let receivingPort: number | null;
   if (req.iptables) {
-    const ipt = req.iptables;
+    const ipt = req.iptables({ direction, dst: dst.ip, dport: target.port, src });
     result.captured = ipt.target === 'REDIRECT' || ipt.target === 'TPROXY' ? `${ipt.target} ${ipt.toPort}` : ipt.target;
     push({
       stage: 'iptables',
