@@ -264,7 +264,8 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   if (!lc.listener) return { request: describeRequest(), steps, result };
 
   // --- filter chain
-  const fc = matchFilterChain(lc.listener, conn);
+  const inherited = lc.receiving && lc.receiving !== lc.listener ? asArray(lc.receiving.listener_filters) : [];
+  const fc = matchFilterChain(lc.listener, conn, inherited);
   result.filterChain = fc.name;
   const nearLevel = fc.losers.length ? Math.max(...fc.losers.map((l) => l.level)) : 0;
   const chainLosers = all ? fc.losers : [...fc.losers].sort((a, b) => b.level - a.level).filter((l) => l.level >= nearLevel - 1);
