@@ -79,7 +79,7 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
   let status: ClustersStatus | undefined;
   if (clustersJson !== undefined) status = parseClustersStatus(clustersJson, o.clusters ?? `${source.name} /clusters`);
   const world = worldFromConfigDump(dump, status);
-  request.iptables = await iptablesTracer(o);
+  request.iptables = await iptablesTracer(o, request);
 
   let out;
   try {
@@ -92,15 +92,28 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
   else writeStdout(renderData({ steps: out.steps, result: out.result, request: out.request }, o.output));
 }
 
-/** With --iptables FILE, the packet goes through those rules (src/iptables' pure trace). */
-async function iptablesTracer(o: TraceOptions): Promise<TraceRequest['iptables']> {
-  if (!o.iptables) return undefined;
-  const [{ fileSource }, { parseIptables }, { traceIptables }] = await Promise.all([
+/**
+ * With --iptables FILE (or, for a pod, its live rules when they can be read) the packet goes through
+ * those rules (src/iptables' pure trace). Live rules that cannot be read leave Istio's capture assumed.
+ */
+async function iptablesTracer(o: TraceOptions, request: TraceRequest): Promise<TraceRequest['iptables']> {
+  if (!o.iptables && !o.pod) return undefined;
+  const [{ fileSource, podSource }, { parseIptables }, { traceIptables }] = await Promise.all([
     import('../iptables/source.js'),
     import('../iptables/parse.js'),
     import('../iptables/trace.js'),
   ]);
-  const loaded = await fileSource(o.iptables).load();
+  let loaded;
+  if (o.iptables) loaded = await fileSource(o.iptables).load();
+  else {
+    try {
+      loaded = await podSource(o.pod!, { istioNamespace: 'istio-system', timeout: '30s', ...(o as Partial<KubeOptions>) }).load();
+    } catch (err) {
+      if (!(err instanceof MeshctlError)) throw err;
+      request.iptablesNote = `live iptables rules unavailable (${err.message})`;
+      return undefined;
+    }
+  }
   const rules = parseIptables(loaded.text, loaded.name);
   for (const w of rules.warnings) process.stderr.write(`Warning: ${w}\n`);
   return (p): IptablesOutcome => {

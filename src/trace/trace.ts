@@ -24,6 +24,8 @@ export interface TraceRequest {
   /** The client speaks plaintext even where the inbound side offers mTLS (PERMISSIVE peers, non-mesh clients). */
   plaintext?: boolean;
   /** Runs the packet through known iptables rules (src/iptables); undefined: Istio's usual capture assumed. */
+  /** Why no rules were used, when the user would expect them (e.g. live rules could not be read). */
+  iptablesNote?: string;
   iptables?: (packet: { direction: 'outbound' | 'inbound'; dst: string; dport: number; src: string }) => IptablesOutcome;
 }
 
@@ -226,6 +228,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
         ? `assumed captured by Istio's iptables rules: ${direction} traffic is redirected to ${port} (pass --iptables FILE to check)`
         : `no listener on ${port} in the dump: assuming no capture, the connection reaches the listener for its destination directly`,
       uncertain: has ? [`iptables rules not given: capture to ${port} assumed`] : [],
+      notes: req.iptablesNote ? [req.iptablesNote] : [],
     });
   }
 
@@ -386,7 +389,7 @@ function traceHttp(
     random: req.random,
   };
   const listenerPort = socketAddress(listener)?.port;
-  const vh = findVirtualHost(rc, authority, { listenerPort: conn.dstPort ?? listenerPort, stripAnyHostPort: hcm.stripAnyHostPort, stripMatchingHostPort: hcm.stripMatchingHostPort }, req.allCandidates === true);
+  const vh = findVirtualHost(rc, authority, { listenerPort: conn.dstPort ?? listenerPort, stripAnyHostPort: hcm.stripAnyHostPort, stripMatchingHostPort: hcm.stripMatchingHostPort, stripTrailingHostDot: hcm.stripTrailingHostDot }, req.allCandidates === true);
   result.virtualHost = vh.name;
   push({
     stage: 'virtualHost',
