@@ -1,0 +1,153 @@
+import { X509Certificate } from 'node:crypto';
+import type { SecretEntry } from './config-dump.js';
+import { isObject, str } from './json.js';
+import type { DataSource, Secret } from './types.js';
+
+/** What the first certificate of a secret says about itself (istioctl's secret columns). */
+export interface CertInfo {
+  /** `Cert Chain` for a workload certificate, `CA` for a CA (the ROOTCA trust bundle). */
+  type: 'Cert Chain' | 'CA';
+  /** Lowercase hex, as istioctl prints it. */
+  serialNumber: string;
+  /** RFC 3339 in UTC, e.g. `2023-05-16T01:32:52Z`. */
+  notBefore: string;
+  notAfter: string;
+  subject: string;
+  issuer: string;
+  /** SPIFFE IDs and DNS names from the subjectAltName extension. */
+  subjectAltNames: string[];
+}
+
+export type CertResult = { ok: true; cert: CertInfo } | { ok: false; reason: string } | { ok: false; reason: undefined };
+
+/** The PEM text of a secret's certificate chain, or of its trusted CA when it is a validation context. */
+export function certificatePem(secret: Secret | undefined): string | undefined {
+  if (!isObject(secret)) return undefined;
+  const chain = dataSourceText(secret.tls_certificate?.certificate_chain);
+  if (chain) return chain;
+  return dataSourceText(secret.validation_context?.trusted_ca) || undefined;
+}
+
+/** Inline bytes (base64 in JSON) or an inline string; files on the proxy's disk are not readable from here. */
+export function dataSourceText(ds: DataSource | undefined): string | undefined {
+  if (!isObject(ds)) return undefined;
+  const bytes = str(ds.inline_bytes);
+  if (bytes) return Buffer.from(bytes, 'base64').toString('latin1');
+  return str(ds.inline_string) || undefined;
+}
+
+/**
+ * Reads the first certificate of a secret. `{ok: false, reason: undefined}` means the secret carries no
+ * certificate (a warming secret, a file reference); a reason means it has one that could not be read.
+ */
+export function secretCertificate(entry: SecretEntry): CertResult {
+  const pem = certificatePem(entry.secret);
+  if (!pem) return { ok: false, reason: undefined };
+  return parseFirstCertificate(pem);
+}
+
+export function parseFirstCertificate(pem: string): CertResult {
+  const m = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
+  if (!m) return { ok: false, reason: 'no PEM certificate block' };
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(m[0]);
+  } catch (err) {
+    return { ok: false, reason: `the certificate does not parse (${err instanceof Error ? err.message : String(err)})` };
+  }
+  return {
+    ok: true,
+    cert: {
+      type: x509.ca ? 'CA' : 'Cert Chain',
+      serialNumber: x509.serialNumber.toLowerCase(),
+      notBefore: rfc3339(x509.validFrom),
+      notAfter: rfc3339(x509.validTo),
+      subject: x509.subject,
+      issuer: x509.issuer,
+      subjectAltNames: (x509.subjectAltName ?? '')
+        .split(', ')
+        .filter(Boolean)
+        .map((s) => s.replace(/^(URI|DNS|IP Address):/, '')),
+    },
+  };
+}
+
+/** True when `now` lies strictly inside the validity window (istioctl's VALID CERT). */
+export function certValidAt(cert: CertInfo, now: Date = new Date()): boolean {
+  const t = now.getTime();
+  return t > Date.parse(cert.notBefore) && t < Date.parse(cert.notAfter);
+}
+
+/** OpenSSL's `May 16 01:32:52 2023 GMT` to `2023-05-16T01:32:52Z`. */
+function rfc3339(openssl: string): string {
+  const ms = Date.parse(openssl);
+  if (Number.isNaN(ms)) return openssl;
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export const REDACTED = '[redacted]';
+
+/** Fields whose whole value is secret material, wherever they appear (secrets, bootstrap, inline TLS contexts). */
+const SECRET_FIELDS = new Set(['private_key', 'password', 'pkcs12', 'session_ticket_keys', 'generic_secret', 'secret_value']);
+
+/**
+ * Returns `value` with secret material replaced by `[redacted]`. Copy-on-write: objects without secrets
+ * are returned as they are (no copy of a 100 MB dump), only the paths leading to a secret are copied.
+ */
+export function redactSecrets<T>(value: T): T {
+  return redact(value, 0) as T;
+}
+
+function redact(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactPemKeys(value);
+  if (typeof value !== 'object' || value === null || depth > 200) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const r = redact(v, depth + 1);
+      if (r !== v) {
+        copy ??= value.slice();
+        copy[i] = r;
+      }
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) {
+    const v = obj[key];
+    const r = SECRET_FIELDS.has(key) ? redactedValue(v) : redact(v, depth + 1);
+    if (r !== v) {
+      copy ??= { ...obj };
+      copy[key] = r;
+    }
+  }
+  return copy ?? value;
+}
+
+/** Keeps the shape (and file paths, which are not secret) but blanks every value. */
+function redactedValue(v: unknown): unknown {
+  if (v === null || v === undefined || typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v.map(redactedValue);
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = k === 'filename' ? x : redactedValue(x);
+    return out;
+  }
+  return REDACTED;
+}
+
+const PEM_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+const BASE64_PEM_KEY_HINTS = ['LS0tLS1CRUdJTi', 'tLS0tQkVHSU4g', 'LS0tLUJFR0lOI'];
+
+/** A private key pasted anywhere else (a Lua script, an inline string), plain or base64-encoded. */
+function redactPemKeys(s: string): string {
+  if (s.length < 40) return s;
+  if (s.includes('PRIVATE KEY-----')) return s.replace(PEM_KEY, REDACTED);
+  if (BASE64_PEM_KEY_HINTS.some((h) => s.includes(h)) && /^[A-Za-z0-9+/=\s]+$/.test(s)) {
+    const decoded = Buffer.from(s, 'base64').toString('latin1');
+    if (decoded.includes('PRIVATE KEY-----')) return REDACTED;
+  }
+  return s;
+}
