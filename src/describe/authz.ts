@@ -1,0 +1,58 @@
+import type { AuthorizationPolicy, Labels } from './objects.js';
+import { hasSelector, namespaceOf, selectorMatches } from './objects.js';
+
+export interface AppliedAuthorizationPolicy {
+  name: string;
+  namespace: string;
+  action: string;
+  /** `mesh` (root namespace, no selector), `namespace` (no selector) or `workload` (selector matches). */
+  scope: 'mesh' | 'namespace' | 'workload';
+  rules: number;
+  provider?: string;
+}
+
+export interface AuthorizationFacts {
+  counts: Record<'ALLOW' | 'DENY' | 'CUSTOM' | 'AUDIT', number>;
+  policies: AppliedAuthorizationPolicy[];
+  /** What a request that matches no policy gets. */
+  defaultDecision: 'allow' | 'deny';
+  warnings: string[];
+}
+
+const ACTIONS = ['ALLOW', 'DENY', 'CUSTOM', 'AUDIT'] as const;
+
+/**
+ * The AuthorizationPolicies the workload's sidecar enforces: mesh-wide ones (root namespace, no selector),
+ * the namespace's own, and those whose selector matches it (a selector in the root namespace selects across
+ * all namespaces). Policies bound with targetRef(s) are for gateways/waypoints, not sidecars.
+ */
+export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string, labels: Labels, rootNs: string): AuthorizationFacts {
+  const counts = { ALLOW: 0, DENY: 0, CUSTOM: 0, AUDIT: 0 };
+  const policies: AppliedAuthorizationPolicy[] = [];
+  const warnings: string[] = [];
+  for (const ap of all) {
+    const ns = namespaceOf(ap);
+    if (ns !== workloadNs && ns !== rootNs) continue;
+    if (ap.spec?.targetRef || (ap.spec?.targetRefs && ap.spec.targetRefs.length > 0)) continue;
+    const sel = ap.spec?.selector;
+    let scope: AppliedAuthorizationPolicy['scope'];
+    if (!hasSelector(sel)) scope = ns === rootNs ? 'mesh' : 'namespace';
+    else if (selectorMatches(sel?.matchLabels, labels)) scope = 'workload';
+    else continue;
+    const action = (ap.spec?.action ?? 'ALLOW').toUpperCase();
+    const name = ap.metadata?.name ?? '';
+    const rules = ap.spec?.rules?.length ?? 0;
+    const entry: AppliedAuthorizationPolicy = { name, namespace: ns, action, scope, rules };
+    if (ap.spec?.provider?.name) entry.provider = ap.spec.provider.name;
+    policies.push(entry);
+    if ((ACTIONS as readonly string[]).includes(action)) counts[action as (typeof ACTIONS)[number]]++;
+    else warnings.push(`AuthorizationPolicy ${name}.${ns}: unknown action "${action}"`);
+    if (action === 'ALLOW' && rules === 0) {
+      warnings.push(`AuthorizationPolicy ${name}.${ns} is ALLOW with no rules: it matches nothing, so it denies every request to this workload`);
+    }
+    if (action === 'CUSTOM' && !entry.provider) warnings.push(`AuthorizationPolicy ${name}.${ns} is CUSTOM without a provider`);
+  }
+  const order = { DENY: 0, CUSTOM: 1, AUDIT: 2, ALLOW: 3 } as Record<string, number>;
+  policies.sort((a, b) => (order[a.action] ?? 9) - (order[b.action] ?? 9) || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  return { counts, policies, defaultDecision: counts.ALLOW > 0 ? 'deny' : 'allow', warnings };
+}

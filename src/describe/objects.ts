@@ -1,0 +1,291 @@
+/**
+ * The Kubernetes and Istio objects describe reads, as parsed YAML/JSON: every field optional, because
+ * they come from users' files or the API server and are checked where they are used, not trusted.
+ */
+
+export type Labels = Record<string, string>;
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  labels?: Labels;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: unknown;
+  status?: unknown;
+}
+
+/** Where an object came from (file:line offline, or the API server), for messages. */
+export interface Origin {
+  origin?: string;
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort?: number;
+  protocol?: string;
+}
+
+export interface Container {
+  name?: string;
+  image?: string;
+  ports?: ContainerPort[];
+  env?: { name?: string; value?: string }[];
+  args?: string[];
+  restartPolicy?: string;
+  securityContext?: { runAsUser?: number };
+}
+
+export interface ContainerStatus {
+  name?: string;
+  ready?: boolean;
+  restartCount?: number;
+  image?: string;
+  state?: Record<string, unknown>;
+}
+
+export interface Pod extends KubeObject {
+  spec?: {
+    containers?: Container[];
+    initContainers?: Container[];
+    securityContext?: { runAsUser?: number };
+    nodeName?: string;
+  };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    hostIP?: string;
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+  };
+}
+
+export interface ServicePort {
+  name?: string;
+  port?: number;
+  targetPort?: number | string;
+  protocol?: string;
+  appProtocol?: string;
+  nodePort?: number;
+}
+
+export interface Service extends KubeObject {
+  spec?: {
+    selector?: Labels;
+    ports?: ServicePort[];
+    type?: string;
+    clusterIP?: string;
+    externalIPs?: string[];
+    externalName?: string;
+  };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+export interface EndpointAddress {
+  ip?: string;
+  targetRef?: { kind?: string; name?: string; namespace?: string };
+}
+
+export interface Endpoints extends KubeObject {
+  subsets?: { addresses?: EndpointAddress[]; notReadyAddresses?: EndpointAddress[]; ports?: { name?: string; port?: number }[] }[];
+}
+
+export interface WorkloadSelector {
+  matchLabels?: Labels;
+}
+
+export interface TrafficPolicyPart {
+  tls?: { mode?: string; sni?: string; credentialName?: string };
+  loadBalancer?: Record<string, unknown>;
+  connectionPool?: Record<string, unknown>;
+  outlierDetection?: Record<string, unknown>;
+}
+
+export interface TrafficPolicy extends TrafficPolicyPart {
+  portLevelSettings?: (TrafficPolicyPart & { port?: { number?: number } })[];
+}
+
+export interface Subset {
+  name?: string;
+  labels?: Labels;
+  trafficPolicy?: TrafficPolicy;
+}
+
+export interface DestinationRule extends KubeObject {
+  spec?: {
+    host?: string;
+    trafficPolicy?: TrafficPolicy;
+    subsets?: Subset[];
+    exportTo?: string[];
+    workloadSelector?: WorkloadSelector;
+  };
+}
+
+export interface Destination {
+  host?: string;
+  subset?: string;
+  port?: { number?: number };
+}
+
+export interface RouteDestination {
+  destination?: Destination;
+  weight?: number;
+}
+
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+export interface HTTPMatchRequest {
+  name?: string;
+  uri?: StringMatch;
+  ignoreUriCase?: boolean;
+  method?: StringMatch;
+  authority?: StringMatch;
+  headers?: Record<string, StringMatch>;
+  queryParams?: Record<string, StringMatch>;
+  port?: number;
+  sourceLabels?: Labels;
+  gateways?: string[];
+}
+
+export interface HTTPRoute {
+  name?: string;
+  match?: HTTPMatchRequest[];
+  route?: RouteDestination[];
+  redirect?: unknown;
+  fault?: { delay?: Record<string, unknown>; abort?: Record<string, unknown> };
+  timeout?: string;
+  retries?: Record<string, unknown>;
+  mirror?: Destination;
+}
+
+export interface L4Route {
+  match?: { port?: number; sniHosts?: string[]; destinationSubnets?: string[]; sourceLabels?: Labels; gateways?: string[] }[];
+  route?: RouteDestination[];
+}
+
+export interface VirtualService extends KubeObject {
+  spec?: {
+    hosts?: string[];
+    gateways?: string[];
+    http?: HTTPRoute[];
+    tcp?: L4Route[];
+    tls?: L4Route[];
+    exportTo?: string[];
+  };
+}
+
+export interface GatewayServer {
+  port?: { number?: number; protocol?: string; name?: string };
+  hosts?: string[];
+  tls?: { mode?: string; httpsRedirect?: boolean };
+}
+
+export interface Gateway extends KubeObject {
+  spec?: { selector?: Labels; servers?: GatewayServer[] };
+}
+
+export interface PeerAuthentication extends KubeObject {
+  spec?: {
+    selector?: WorkloadSelector;
+    mtls?: { mode?: string };
+    portLevelMtls?: Record<string, { mode?: string }>;
+  };
+}
+
+export interface AuthorizationPolicy extends KubeObject {
+  spec?: {
+    selector?: WorkloadSelector;
+    targetRef?: unknown;
+    targetRefs?: unknown[];
+    action?: string;
+    provider?: { name?: string };
+    rules?: unknown[];
+  };
+}
+
+export interface Namespace extends KubeObject {}
+
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/** Everything describe may look at. Each list may be partial (offline files hold what the user saved). */
+export interface MeshObjects {
+  pods: Pod[];
+  services: Service[];
+  endpoints: Endpoints[];
+  namespaces: Namespace[];
+  destinationRules: DestinationRule[];
+  virtualServices: VirtualService[];
+  gateways: Gateway[];
+  peerAuthentications: PeerAuthentication[];
+  authorizationPolicies: AuthorizationPolicy[];
+  configMaps: ConfigMap[];
+}
+
+export function emptyMeshObjects(): MeshObjects {
+  return {
+    pods: [],
+    services: [],
+    endpoints: [],
+    namespaces: [],
+    destinationRules: [],
+    virtualServices: [],
+    gateways: [],
+    peerAuthentications: [],
+    authorizationPolicies: [],
+    configMaps: [],
+  };
+}
+
+export function nameOf(obj: KubeObject): string {
+  return obj.metadata?.name ?? '';
+}
+
+/** Objects without a namespace live in `default`, as kubectl apply would put them. */
+export function namespaceOf(obj: KubeObject): string {
+  return obj.metadata?.namespace || 'default';
+}
+
+/** istioctl's `name.namespace` convention, shortening to `name` inside the namespace being described. */
+export function kname(obj: KubeObject, currentNamespace?: string): string {
+  const ns = namespaceOf(obj);
+  return ns === currentNamespace ? nameOf(obj) : `${nameOf(obj)}.${ns}`;
+}
+
+/** Oldest first, then by namespace and name: the order Istio uses to pick a winner among conflicting configs. */
+export function byCreation<T extends KubeObject>(a: T, b: T): number {
+  const ta = a.metadata?.creationTimestamp ?? '';
+  const tb = b.metadata?.creationTimestamp ?? '';
+  if (ta !== tb) {
+    // objects without a timestamp (hand-written files) sort after timestamped ones, then by name as Istio does
+    if (!ta) return 1;
+    if (!tb) return -1;
+    return Date.parse(ta) - Date.parse(tb);
+  }
+  const na = `${namespaceOf(a)}/${nameOf(a)}`;
+  const nb = `${namespaceOf(b)}/${nameOf(b)}`;
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
+/** A label selector given as a plain map matches when every key has the same value. An empty map matches all. */
+export function selectorMatches(selector: Labels | undefined, labels: Labels | undefined): boolean {
+  for (const [k, v] of Object.entries(selector ?? {})) {
+    if ((labels ?? {})[k] !== v) return false;
+  }
+  return true;
+}
+
+export function hasSelector(selector: WorkloadSelector | undefined): boolean {
+  return Object.keys(selector?.matchLabels ?? {}).length > 0;
+}

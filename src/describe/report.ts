@@ -1,0 +1,317 @@
+import { authorizationFor, type AuthorizationFacts } from './authz.js';
+import {
+  effectiveClientTls,
+  lookupDestinationRules,
+  matchSubsets,
+  nearMissRules,
+  summarisePolicy,
+  type DrScope,
+  type SubsetMatch,
+  type TrafficPolicySummary,
+} from './destination-rules.js';
+import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
+import { gatewayExposures, type GatewayExposure } from './gateways.js';
+import { serviceFqdn } from './hosts.js';
+import type { MeshSettings } from './mesh.js';
+import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
+import type { DestinationRule, Labels, MeshObjects, Pod, Service } from './objects.js';
+import { kname, namespaceOf, nameOf } from './objects.js';
+import { podFacts, type PodFacts } from './pod.js';
+import {
+  endpointState,
+  endpointWarning,
+  podsSelectedBy,
+  servicePortFacts,
+  servicesSelecting,
+  type EndpointState,
+  type ServicePortFacts,
+} from './services.js';
+import { describeVirtualService, duplicateHostWarnings, virtualServicesRoutingTo, type VirtualServiceFacts } from './virtual-services.js';
+
+export interface DestinationRuleFacts {
+  /** The rule(s) applied, oldest first (several = merged by Istio), as `name.namespace`. */
+  rules: { name: string; namespace: string }[];
+  /** The rule's host as written, and as Istio expands it. */
+  host: string;
+  resolvedHost: string;
+  /** Which of Istio's lookups found it: the client's namespace, the service's, or the root namespace. */
+  scope: DrScope;
+  subsets: SubsetMatch;
+  trafficPolicy?: TrafficPolicySummary;
+  /** Policies of the matching subsets, which override the rule's for traffic to that subset. */
+  subsetPolicies: { subset: string; trafficPolicy: TrafficPolicySummary }[];
+}
+
+export interface ServiceReport {
+  name: string;
+  namespace: string;
+  host: string;
+  ports: ServicePortFacts[];
+  /** Whether the described pod is in the service's Endpoints (pod mode, when Endpoints are known). */
+  endpoint?: EndpointState;
+  destinationRule?: DestinationRuleFacts;
+  virtualServices: VirtualServiceFacts[];
+  warnings: string[];
+}
+
+export interface PodReport {
+  kind: 'Pod';
+  pod: PodFacts;
+  services: ServiceReport[];
+  mtls: EffectiveMtls;
+  authorization: AuthorizationFacts;
+  exposures: GatewayExposure[];
+  envoy?: EnvoyFacts;
+  /** Every warning of the report, in the order printed. */
+  warnings: string[];
+}
+
+export interface ServicePodSummary {
+  name: string;
+  phase?: string;
+  sidecar: boolean;
+  ready?: boolean;
+  subsets: string[];
+}
+
+export interface ServiceDescribeReport {
+  kind: 'Service';
+  service: ServiceReport;
+  pods: ServicePodSummary[];
+  /** Inbound mTLS per group of pods that get the same answer. */
+  mtls: (EffectiveMtls & { pods: string[] })[];
+  authorization: (AuthorizationFacts & { pods: string[] })[];
+  exposures: GatewayExposure[];
+  envoy?: EnvoyFacts;
+  warnings: string[];
+}
+
+export interface DescribeOptions {
+  mesh: MeshSettings;
+  /** The namespace the user is "in": names there are printed without `.namespace`, as istioctl does. */
+  currentNamespace: string;
+  envoy?: EnvoyView;
+}
+
+export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOptions): PodReport {
+  const { mesh, currentNamespace: cur } = options;
+  const ns = namespaceOf(pod);
+  const labels = pod.metadata?.labels ?? {};
+  const facts = podFacts(pod, objects.namespaces, cur);
+  const warnings: string[] = [...facts.warnings];
+
+  const selecting = servicesSelecting(pod, objects.services);
+  if (selecting.length === 0) {
+    warnings.push(`No Kubernetes Services select pod ${kname(pod, cur)} (see https://istio.io/latest/docs/ops/deployment/application-requirements/)`);
+  }
+  const mtls = effectiveMtls(objects.peerAuthentications, ns, labels, mesh.rootNamespace);
+  const services = selecting.map((svc) => serviceReport(objects, svc, [pod], pod, ns, labels, mtls, options));
+  for (const s of services) warnings.push(...s.warnings);
+  warnings.push(...mtls.warnings);
+  const authorization = authorizationFor(objects.authorizationPolicies, ns, labels, mesh.rootNamespace);
+  warnings.push(...authorization.warnings);
+  const exposures = gatewayExposures(
+    services.flatMap((s) => s.virtualServices.map((v) => findVs(objects, v))).filter(unique),
+    objects.gateways,
+    objects.services,
+    objects.pods,
+    cur,
+  );
+  for (const e of exposures) warnings.push(...e.warnings);
+
+  const report: PodReport = { kind: 'Pod', pod: facts, services, mtls, authorization, exposures, warnings };
+  if (options.envoy) {
+    const envoy = confirmWithEnvoy(options.envoy, { pod, services: selecting, reports: services, authorization, mtls, currentNamespace: cur, domain: mesh.domainSuffix });
+    report.envoy = envoy;
+    if (envoy.version && !facts.sidecar.version) facts.sidecar.version = envoy.version;
+    warnings.push(...envoy.warnings);
+  }
+  report.warnings = dedupe(warnings);
+  return report;
+}
+
+export function describeService(objects: MeshObjects, svc: Service, options: DescribeOptions): ServiceDescribeReport {
+  const { mesh, currentNamespace: cur } = options;
+  const ns = namespaceOf(svc);
+  const pods = podsSelectedBy(svc, objects.pods).sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+  const warnings: string[] = [];
+  const podFactsList = pods.map((p) => podFacts(p, objects.namespaces, cur));
+  if (Object.keys(svc.spec?.selector ?? {}).length === 0) {
+    warnings.push(`Service ${kname(svc, cur)} has no selector: its endpoints are managed by hand, describe cannot tell which pods serve it`);
+  } else if (pods.length === 0) {
+    warnings.push(`Service ${kname(svc, cur)} has no pods`);
+  } else if (!podFactsList.some((f) => f.sidecar.injected)) {
+    warnings.push(`Service ${kname(svc, cur)} has no Istio pods (${pods.length} pods in service); inject a sidecar (meshctl kube-inject, or namespace injection) and restart them`);
+  }
+  for (const f of podFactsList) warnings.push(...f.warnings);
+
+  const first = pods[0];
+  const firstLabels: Labels = first?.metadata?.labels ?? {};
+  const firstMtls = effectiveMtls(objects.peerAuthentications, ns, firstLabels, mesh.rootNamespace);
+  const service = serviceReport(objects, svc, pods, first, ns, firstLabels, firstMtls, options);
+  warnings.push(...service.warnings);
+
+  const mtlsGroups: ServiceDescribeReport['mtls'] = [];
+  const authGroups: ServiceDescribeReport['authorization'] = [];
+  for (const p of pods) {
+    const labels = p.metadata?.labels ?? {};
+    group(mtlsGroups, effectiveMtls(objects.peerAuthentications, ns, labels, mesh.rootNamespace), nameOf(p));
+    group(authGroups, authorizationFor(objects.authorizationPolicies, ns, labels, mesh.rootNamespace), nameOf(p));
+  }
+  if (pods.length === 0) {
+    mtlsGroups.push({ ...effectiveMtls(objects.peerAuthentications, ns, {}, mesh.rootNamespace), pods: [] });
+  }
+  for (const g of mtlsGroups) warnings.push(...g.warnings);
+  for (const g of authGroups) warnings.push(...g.warnings);
+  if (mtlsGroups.length > 1) warnings.push(`pods of service ${kname(svc, cur)} get different inbound mTLS modes: ${mtlsGroups.map((g) => `${g.mode} (${g.pods.join(', ')})`).join('; ')}`);
+
+  const exposures = gatewayExposures(
+    service.virtualServices.map((v) => findVs(objects, v)).filter(unique),
+    objects.gateways,
+    objects.services,
+    objects.pods,
+    cur,
+  );
+  for (const e of exposures) warnings.push(...e.warnings);
+  const subsetsOf = (p: Pod) => (service.destinationRule ? matchSubsets(rulesOf(objects, service.destinationRule), [p.metadata?.labels ?? {}]).matching : []);
+  const podSummaries: ServicePodSummary[] = pods.map((p, i) => {
+    const f = podFactsList[i];
+    const s: ServicePodSummary = { name: f.name, sidecar: f.sidecar.injected, subsets: subsetsOf(p) };
+    if (f.phase) s.phase = f.phase;
+    if (f.sidecar.ready !== undefined) s.ready = f.sidecar.ready;
+    return s;
+  });
+  const report: ServiceDescribeReport = { kind: 'Service', service, pods: podSummaries, mtls: mtlsGroups, authorization: authGroups, exposures, warnings };
+  if (options.envoy && first) {
+    // the dump is of one of the pods: compare with that one when it says which
+    const dumped = pods.find((p) => nameOf(p) === options.envoy?.podName) ?? first;
+    const envoy = confirmWithEnvoy(options.envoy, {
+      pod: dumped,
+      services: [svc],
+      reports: [service],
+      authorization: authGroups[0],
+      mtls: mtlsGroups[0],
+      currentNamespace: cur,
+      domain: mesh.domainSuffix,
+    });
+    report.envoy = envoy;
+    warnings.push(...envoy.warnings);
+  }
+  report.warnings = dedupe(warnings);
+  return report;
+}
+
+function serviceReport(
+  objects: MeshObjects,
+  svc: Service,
+  pods: Pod[],
+  pod: Pod | undefined,
+  clientNs: string,
+  clientLabels: Labels,
+  mtls: EffectiveMtls,
+  options: DescribeOptions,
+): ServiceReport {
+  const { mesh, currentNamespace: cur } = options;
+  const ns = namespaceOf(svc);
+  const host = serviceFqdn(nameOf(svc), ns, mesh.domainSuffix);
+  const warnings: string[] = [];
+  const ports = servicePortFacts(svc, pod);
+  for (const p of ports) {
+    if (p.error) warnings.push(`service ${kname(svc, cur)} port ${p.port} ${p.error}`);
+    if (p.protocol === 'auto-detect' && p.protocolSource.includes('names no protocol')) {
+      warnings.push(`service ${kname(svc, cur)} port ${p.port}: ${p.protocolSource}; Istio will sniff the protocol (name it http-..., grpc-..., tcp-... or set appProtocol)`);
+    }
+  }
+  const report: ServiceReport = { name: nameOf(svc), namespace: ns, host, ports, virtualServices: [], warnings };
+
+  if (pod && pods.length === 1) {
+    const state = endpointState(svc, pod, objects.endpoints);
+    if (state) report.endpoint = state;
+    const w = endpointWarning(state, svc, pod, cur);
+    if (w) warnings.push(w);
+  }
+
+  const podsLabels = pods.map((p) => p.metadata?.labels ?? {});
+  const lookup = lookupDestinationRules(objects.destinationRules, host, ns, clientNs, clientLabels, mesh);
+  let subsets: SubsetMatch = { matching: [], nonMatching: [] };
+  let firstRule: DestinationRule | undefined;
+  if (lookup) {
+    warnings.push(...lookup.warnings);
+    firstRule = lookup.rules[0];
+    subsets = matchSubsets(lookup.rules, podsLabels);
+    const policyRule = lookup.rules.find((r) => r.spec?.trafficPolicy);
+    const facts: DestinationRuleFacts = {
+      rules: lookup.rules.map((r) => ({ name: nameOf(r), namespace: namespaceOf(r) })),
+      host: firstRule.spec?.host ?? '',
+      resolvedHost: lookup.host,
+      scope: lookup.scope,
+      subsets,
+      subsetPolicies: [],
+    };
+    const tp = summarisePolicy(policyRule?.spec?.trafficPolicy);
+    if (tp) facts.trafficPolicy = tp;
+    for (const r of lookup.rules) {
+      for (const s of r.spec?.subsets ?? []) {
+        const sp = summarisePolicy(s.trafficPolicy);
+        if (sp && subsets.matching.includes(s.name ?? '') && !facts.subsetPolicies.some((x) => x.subset === s.name)) {
+          facts.subsetPolicies.push({ subset: s.name ?? '', trafficPolicy: sp });
+        }
+      }
+    }
+    report.destinationRule = facts;
+    if (subsets.matching.length === 0 && subsets.nonMatching.length > 0) {
+      warnings.push(`POD DOES NOT MATCH ANY SUBSETS of DestinationRule ${kname(firstRule, cur)} (non-matching subsets ${subsets.nonMatching.join(',')})`);
+    }
+    // Client TLS (from the rule) against what the pod accepts (PeerAuthentication), port by port.
+    for (const p of ports) {
+      if (p.targetPort === undefined) continue;
+      const client = effectiveClientTls(policyRule?.spec?.trafficPolicy, p.port);
+      const server = mtlsForPort(mtls, p.targetPort);
+      if (client === 'DISABLE' && server === 'STRICT') {
+        warnings.push(
+          `DestinationRule ${kname(policyRule!, cur)} disables TLS to ${nameOf(svc)}:${p.port} but the pod requires mTLS (STRICT) on port ${p.targetPort}: sidecar clients will be reset (503)`,
+        );
+      } else if (client === 'ISTIO_MUTUAL' && server === 'DISABLE') {
+        warnings.push(
+          `DestinationRule ${kname(policyRule!, cur)} sends Istio mTLS to ${nameOf(svc)}:${p.port} but PeerAuthentication disables mTLS on port ${p.targetPort}: requests will fail`,
+        );
+      }
+    }
+  }
+  for (const dr of nearMissRules(objects.destinationRules, nameOf(svc), ns)) {
+    warnings.push(`DestinationRule ${kname(dr, cur)} has host "${dr.spec?.host}", which Istio does not expand: it never matches ${host} (use "${nameOf(svc)}" or the full name)`);
+  }
+
+  warnings.push(...duplicateHostWarnings(objects.virtualServices, [host], mesh, cur));
+  for (const vs of virtualServicesRoutingTo(objects.virtualServices, host, mesh)) {
+    const f = describeVirtualService(vs, host, subsets, firstRule, clientNs, mesh, cur);
+    report.virtualServices.push(f);
+    warnings.push(...f.warnings.map((w) => `VirtualService ${kname(vs, cur)}: ${w}`));
+  }
+  return report;
+}
+
+function rulesOf(objects: MeshObjects, facts: DestinationRuleFacts): DestinationRule[] {
+  return facts.rules
+    .map((r) => objects.destinationRules.find((d) => nameOf(d) === r.name && namespaceOf(d) === r.namespace))
+    .filter((d): d is DestinationRule => d !== undefined);
+}
+
+function findVs(objects: MeshObjects, f: VirtualServiceFacts) {
+  return objects.virtualServices.find((v) => nameOf(v) === f.name && namespaceOf(v) === f.namespace)!;
+}
+
+function unique<T>(v: T, i: number, a: T[]): boolean {
+  return a.indexOf(v) === i;
+}
+
+function dedupe(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+function group<T extends object>(groups: (T & { pods: string[] })[], value: T, pod: string): void {
+  const key = JSON.stringify(value);
+  const g = groups.find(({ pods: _pods, ...rest }) => JSON.stringify(rest) === key);
+  if (g) g.pods.push(pod);
+  else groups.push({ ...value, pods: [pod] });
+}

@@ -1,0 +1,100 @@
+import yaml from 'js-yaml';
+import { MeshctlError } from '../errors.js';
+import type { InputText } from '../source/file.js';
+import { parseDocument } from '../source/parse.js';
+import { type Obj, InjectError, isObj } from './config.js';
+
+/** One document of a (multi-document) YAML text, with its original text kept verbatim. */
+export interface Chunk {
+  /** The `---` line that opened it ('' for the first document when it has none). */
+  separator: string;
+  body: string;
+  /** 1-based line of the body's first line in the file. */
+  line: number;
+  /** 1-based position among the file's documents. */
+  index: number;
+  data: unknown;
+  /** Set when the document was changed: what to print instead of `body`. */
+  replacement?: string;
+}
+
+const SEPARATOR = /^---(?:[ \t].*)?$/;
+
+/** Splits a YAML stream at its `---` lines and parses each part on its own, so errors name the document. */
+export function splitDocuments(input: InputText): { chunks: Chunk[]; json: boolean } {
+  const first = input.text.trimStart()[0];
+  if (first === '{' || first === '[') {
+    const data = parseDocument(input);
+    return { chunks: [{ separator: '', body: input.text, line: 1, index: 1, data }], json: true };
+  }
+  const lines = input.text.split(/(?<=\n)/);
+  const parts: { separator: string; lines: string[]; line: number }[] = [{ separator: '', lines: [], line: 1 }];
+  lines.forEach((l, i) => {
+    if (SEPARATOR.test(l.replace(/\r?\n$/, ''))) parts.push({ separator: l, lines: [], line: i + 2 });
+    else parts[parts.length - 1].lines.push(l);
+  });
+  const chunks: Chunk[] = [];
+  let index = 0;
+  for (const p of parts) {
+    const body = p.lines.join('');
+    const blank = body.replace(/^\s*#.*$/gm, '').trim() === '';
+    if (p.separator === '' && blank && body === '') continue; // file starting with '---'
+    index++;
+    let data: unknown = null;
+    if (!blank) {
+      // leading newlines keep the parser's line numbers those of the whole file
+      const text = '\n'.repeat(p.line - 1) + body;
+      try {
+        data = parseDocument({ name: input.name, text });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const reason = message.startsWith(input.name + ': ') ? message.slice(input.name.length + 2) : message;
+        throw new MeshctlError(`${input.name}: document ${index}: ${reason}`);
+      }
+    }
+    chunks.push({ separator: p.separator, body, line: p.line, index, data });
+  }
+  return { chunks, json: false };
+}
+
+/** Comment lines before a document's content survive re-serialisation. */
+function leadingComments(body: string): string {
+  const out: string[] = [];
+  for (const l of body.split(/(?<=\n)/)) {
+    if (/^\s*(#.*)?\r?\n?$/.test(l)) out.push(l);
+    else break;
+  }
+  return out.join('');
+}
+
+export function dumpYaml(data: unknown): string {
+  return yaml.dump(data, { noRefs: true, lineWidth: -1, sortKeys: false });
+}
+
+/** Puts the file back together: untouched documents byte for byte, changed ones re-serialised. */
+export function joinDocuments(chunks: Chunk[], json: boolean): string {
+  if (json) {
+    const c = chunks[0];
+    return c.replacement !== undefined ? JSON.stringify(c.data, null, 2) + '\n' : c.body;
+  }
+  let out = '';
+  for (const c of chunks) {
+    let text = c.replacement !== undefined ? leadingComments(c.body) + c.replacement : c.body;
+    if (out !== '' && !out.endsWith('\n')) out += '\n';
+    const sep = c.separator || (out !== '' ? '---\n' : '');
+    if (text !== '' && !text.endsWith('\n') && c !== chunks[chunks.length - 1]) text += '\n';
+    out += sep + text;
+  }
+  return out;
+}
+
+/** Names a document for errors and notes: `deploy.yaml: document 2 (Deployment "default/web")`. */
+export function docLabel(file: string, chunk: Chunk, what: string): string {
+  return `${file}: document ${chunk.index}${what ? ` (${what})` : ''}`;
+}
+
+export function isObjDoc(v: unknown): v is Obj {
+  return isObj(v);
+}
+
+export { InjectError };
