@@ -167,25 +167,38 @@ async function benchAnalyze(n: number, runs: number): Promise<void> {
 }
 
 async function benchProxyStatus(runs: number, proxies = 1000): Promise<void> {
-  log(`\n== 5. proxy-status over ${proxies} proxies in the test harness`);
-  const name = `proxy-status, ${proxies} proxies on 3 istiod replicas`;
+  log(`\n== 5. proxy-status and fan-out over ${proxies} proxies in the test harness`);
   const harness = await loadHarness(ROOT);
-  if (typeof harness === 'string') return skip('proxy-status', name, harness);
-  const cluster = await startLiveCluster(harness, path.join(OUT, `live-${proxies}`), proxies, 3);
+  if (typeof harness === 'string') return skip('proxy-status', `proxy-status, ${proxies} proxies`, harness);
+  const small = ensureData(10);
+  const cluster = await startLiveCluster(harness, path.join(OUT, `live-${proxies}`), proxies, 3, small.files.configDump);
   try {
-    const args = ['proxy-status', '--kubeconfig', cluster.kubeconfig];
-    const check = await probe(args);
-    if (!check.ok) return skip('proxy-status', name, check.why);
-    if (check.lines !== proxies + 1) log(`  note: proxy-status printed ${check.lines} lines for ${proxies} proxies`);
-    for (const r of cluster.relays) r.maxActive = r.total = 0;
-    cluster.open.max = 0;
-    const requests = cluster.api.requests.length;
-    const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: 'proxy-status' });
-    const perRun = Math.round((cluster.api.requests.length - requests) / (runs + 1));
-    const maxOpen = Math.max(...cluster.relays.map((r) => r.maxActive));
-    const note = `${check.lines - 1} rows; at most ${cluster.open.max} connection(s) open to istiods at once (${maxOpen} to one); ${perRun} API-server requests per run`;
-    rows.push({ bench: 'proxy-status', name, sample: s, note });
-    log(`  ${name}: ${fmt(s)}; ${note}`);
+    const kube = ['--kubeconfig', cluster.kubeconfig];
+    const cases: { name: string; args: string[]; rows: number; open: { max: number }; what: string }[] = [
+      { name: `proxy-status, ${proxies} proxies on 3 istiod replicas`, args: ['proxy-status', ...kube], rows: proxies, open: cluster.open, what: 'istiods' },
+      {
+        name: `proxy-config log -l (fan-out to ${proxies} sidecars over port-forwards)`,
+        args: ['proxy-config', 'log', '-l', 'bench=fanout', '-n', cluster.namespace, '--level', 'warning', ...kube],
+        rows: proxies,
+        open: cluster.envoyOpen,
+        what: 'sidecars',
+      },
+    ];
+    for (const c of cases) {
+      const check = await probe(c.args);
+      if (!check.ok) {
+        skip('proxy-status', c.name, check.why);
+        continue;
+      }
+      if (check.lines < c.rows) log(`  note: ${c.args.slice(0, 2).join(' ')} printed ${check.lines} lines for ${c.rows} proxies`);
+      c.open.max = 0;
+      const requests = cluster.api.requests.length;
+      const s = await sample(HOOK, [MESHCTL, ...c.args], { cwd: ROOT, runs, label: c.name });
+      const perRun = Math.round((cluster.api.requests.length - requests) / (runs + 1));
+      const note = `${check.lines} lines out; at most ${c.open.max} connection(s) open to the ${c.what} at once; ${perRun} API-server requests per run`;
+      rows.push({ bench: 'proxy-status', name: c.name, sample: s, note });
+      log(`  ${c.name}: ${fmt(s)}; ${note}`);
+    }
   } finally {
     await cluster.close();
   }

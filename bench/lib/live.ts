@@ -27,6 +27,7 @@ interface Harness {
   startApiServer(o: { objects: unknown[]; backends: Map<string, number> }): Promise<ApiServer>;
   writeKubeconfig(file: string, spec: { server: string }): Promise<string>;
   startIstiodDebug(files: { registryz: string; syncz: string; configz: string; endpointz: string; adsz: string }): Promise<Backend>;
+  startEnvoyAdmin(files: { configDump: string; configDumpWithEds?: string; clusters?: string }): Promise<Backend>;
 }
 
 export async function loadHarness(root: string): Promise<Harness | string> {
@@ -34,8 +35,10 @@ export async function loadHarness(root: string): Promise<Harness | string> {
   try {
     const api = await import(pathToFileURL(path.join(dir, 'apiserver.js')).href);
     const backends = await import(pathToFileURL(path.join(dir, 'backends.js')).href);
-    if (typeof api.startApiServer !== 'function' || typeof backends.startIstiodDebug !== 'function') return 'the test harness does not export startApiServer/startIstiodDebug';
-    return { startApiServer: api.startApiServer, writeKubeconfig: api.writeKubeconfig, startIstiodDebug: backends.startIstiodDebug };
+    if (typeof api.startApiServer !== 'function' || typeof backends.startIstiodDebug !== 'function' || typeof backends.startEnvoyAdmin !== 'function') {
+      return 'the test harness does not export startApiServer/startIstiodDebug/startEnvoyAdmin';
+    }
+    return { startApiServer: api.startApiServer, writeKubeconfig: api.writeKubeconfig, startIstiodDebug: backends.startIstiodDebug, startEnvoyAdmin: backends.startEnvoyAdmin };
   } catch (err) {
     return `the live-mode test harness (test/harness, branch live) is not on this branch yet (${(err as Error).message.split('\n')[0]})`;
   }
@@ -101,12 +104,20 @@ export interface LiveCluster {
   relays: Relay[];
   /** connections open at once to all istiods together */
   open: { active: number; max: number };
+  /** connections open at once to the sidecars' Envoy admin ports */
+  envoyOpen: { active: number; max: number };
+  /** every sidecar pod is in this namespace, labelled bench=fanout */
+  namespace: string;
   api: ApiServer;
   close(): Promise<void>;
 }
 
-/** Writes the istiods' debug answers for `proxies` sidecars and starts the fake cluster. */
-export async function startLiveCluster(harness: Harness, dir: string, proxies: number, istiodCount = 3): Promise<LiveCluster> {
+/**
+ * Writes the istiods' debug answers for `proxies` sidecars and starts the fake cluster. The sidecar
+ * pods all live in one namespace (`bench`, label `bench=fanout`) so that one selector fans out to all.
+ */
+export async function startLiveCluster(harness: Harness, dir: string, proxies: number, istiodCount = 3, envoyDump?: string): Promise<LiveCluster> {
+  const NS = 'bench';
   mkdirSync(dir, { recursive: true });
   // enough services for `proxies` pods (a service has 1-6)
   const mesh = buildMesh(Math.max(1, Math.ceil(proxies / 2)), 1);
@@ -124,7 +135,7 @@ export async function startLiveCluster(harness: Harness, dir: string, proxies: n
   const endpointz = file('endpointz.json', {});
   const objects: unknown[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-    ...mesh.namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } })),
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'istio-injection': 'enabled' } } },
   ];
   const backends = new Map<string, number>();
   const relays: Relay[] = [];
@@ -139,7 +150,7 @@ export async function startLiveCluster(harness: Harness, dir: string, proxies: n
       const acked = stale ? `2026-11-21T09:0${k}:00Z/${399 + k}` : sent;
       return {
         cluster_id: 'Kubernetes',
-        proxy: `${p.name}.${s.namespace}`,
+        proxy: `${p.name}.${NS}`,
         proxy_type: 'sidecar',
         istio_version: '1.24.2',
         cluster_sent: sent, cluster_acked: sent,
@@ -149,7 +160,7 @@ export async function startLiveCluster(harness: Harness, dir: string, proxies: n
         resources: Object.fromEntries(TYPES.map((t) => [t, { sent, acked: t.includes('listener') ? acked : sent, sentTime: '2026-11-21T09:10:00Z' }])),
       };
     });
-    const adsz = { totalClients: mine.length, clients: mine.map(({ s, p }, i) => ({ connectionId: `sidecar~${p.ip}~${p.name}.${s.namespace}~${s.namespace}.svc.cluster.local-${i + 1}`, connectedAt: '2026-11-21T08:00:00Z', address: `${p.ip}:4${String(i % 10000).padStart(4, '0')}` })) };
+    const adsz = { totalClients: mine.length, clients: mine.map(({ p }, i) => ({ connectionId: `sidecar~${p.ip}~${p.name}.${NS}~${NS}.svc.cluster.local-${i + 1}`, connectedAt: '2026-11-21T08:00:00Z', address: `${p.ip}:4${String(i % 10000).padStart(4, '0')}` })) };
     const b = await startIstiodDebug(harness, { registryz: registry, syncz: file(`syncz-${k}.json`, syncz), configz, endpointz, adsz: file(`adsz-${k}.json`, adsz) });
     istiodBackends.push(b);
     const relay = await startRelay(b.port, open);
@@ -157,8 +168,17 @@ export async function startLiveCluster(harness: Harness, dir: string, proxies: n
     backends.set(`istio-system/${name}:15014`, relay.port);
     objects.push(pod(name, 'istio-system', `10.244.250.${10 + k}`, { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default' }, ['discovery']));
   }
+  // one Envoy admin server plays every sidecar's port 15000, behind a counting relay
+  const envoyOpen = { active: 0, max: 0 };
+  let envoy: Backend | undefined;
+  if (envoyDump) {
+    envoy = await harness.startEnvoyAdmin({ configDump: envoyDump });
+    const relay = await startRelay(envoy.port, envoyOpen);
+    relays.push(relay);
+    for (const { p } of pods) backends.set(`${NS}/${p.name}:15000`, relay.port);
+  }
   for (const { s, p } of pods) {
-    objects.push(pod(p.name, s.namespace, p.ip, { app: s.name, version: p.version, 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': s.name }, [s.name, 'istio-proxy']));
+    objects.push(pod(p.name, NS, p.ip, { app: s.name, version: p.version, bench: 'fanout', 'security.istio.io/tlsMode': 'istio', 'service.istio.io/canonical-name': s.name }, [s.name, 'istio-proxy']));
   }
   const api = await harness.startApiServer({ objects, backends });
   const kubeconfig = await harness.writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url });
@@ -169,11 +189,14 @@ export async function startLiveCluster(harness: Harness, dir: string, proxies: n
     istiods: istiodCount,
     relays,
     open,
+    envoyOpen,
+    namespace: NS,
     api,
     close: async () => {
       await api.close();
       for (const r of relays) await r.close();
       for (const b of istiodBackends) await b.close();
+      await envoy?.close();
     },
   };
 }
