@@ -1,7 +1,12 @@
-import yaml from 'js-yaml';
+import { createRequire } from 'node:module';
+import type jsYaml from 'js-yaml';
 import { MeshctlError } from '../errors.js';
 import type { InputText } from './file.js';
 import { locateJsonError } from './json-error.js';
+
+// js-yaml is loaded on first use: most runs read JSON, and every module loaded costs start-up time
+let yamlModule: typeof jsYaml | undefined;
+const yaml = (): typeof jsYaml => (yamlModule ??= createRequire(import.meta.url)('js-yaml') as typeof jsYaml);
 
 /**
  * Parses one JSON or YAML document. JSON is tried first when the text looks like JSON, because
@@ -11,7 +16,7 @@ export function parseDocument(input: InputText): unknown {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return parseJson(input);
   try {
-    return checkExpansion(yaml.load(input.text, { filename: input.name }), input);
+    return checkExpansion(yaml().load(input.text, { filename: input.name }), input);
   } catch (err) {
     if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid JSON or YAML: ${yamlReason(err)}`);
@@ -31,7 +36,7 @@ export function parseDocuments(input: InputText): unknown[] {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return [parseJson(input)];
   try {
-    return yaml.loadAll(input.text, undefined, { filename: input.name }).map((doc) => checkExpansion(doc, input));
+    return yaml().loadAll(input.text, undefined, { filename: input.name }).map((doc) => checkExpansion(doc, input));
   } catch (err) {
     if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid YAML: ${yamlReason(err)}`);
@@ -95,7 +100,7 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 }
 
 function yamlReason(err: unknown): string {
-  if (err instanceof yaml.YAMLException) {
+  if (yamlModule && err instanceof yamlModule.YAMLException) {
     const mark = err.mark as { line?: number; column?: number } | undefined;
     const where = mark && mark.line !== undefined ? ` at line ${mark.line + 1} column ${(mark.column ?? 0) + 1}` : '';
     return `${err.reason}${where}`;
