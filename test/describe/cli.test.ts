@@ -146,3 +146,16 @@ test('describe: malformed YAML in --files names the file and line', async () => 
   assert.ok(isOneLineError(r.stderr), r.stderr);
   assert.match(r.stderr, /bad\.yaml: not valid YAML: .* at line \d+/);
 });
+
+test('describe service: no selector, no pods, no Istio pods are each warned', async () => {
+  const files = fixture('describe', 'no-service');
+  const external = await runCli(['describe', 'service', 'external-db.batch', '--files', files]);
+  assert.equal(external.code, 0, external.stderr);
+  assert.match(external.stdout, /WARNING: Service external-db has no selector/);
+  assert.match(external.stdout, /Effective PeerAuthentication: \(no pods: mesh and namespace policies only\)/);
+  const gone = await runCli(['describe', 'service', 'gone', '-n', 'batch', '--files', files]);
+  assert.match(gone.stdout, /   Pods: 0 \(0 with sidecar, 0 ready\)\nWARNING: Service gone has no pods\n/);
+  const legacy = await runCli(['describe', 'service', 'legacy', '--files', files]);
+  assert.match(legacy.stdout, /      legacy-0: Running, no sidecar\n/);
+  assert.match(legacy.stdout, /WARNING: Service legacy has no Istio pods \(1 pods in service\)/);
+});
