@@ -1,4 +1,63 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
 
-/** Registers this command on the program; filled in by the issue that builds it. */
-export function register(_program: Command): void {}
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseBool(value: string | boolean | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new UsageError(`invalid --use-kube value "${String(value)}": use true or false`);
+}
+
+/** Registers `meshctl analyze`. */
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .description('Find mesh misconfiguration in Kubernetes/Istio YAML (istioctl analyze compatible codes, output and exit codes)')
+    .argument('[files...]', 'files, directories, globs, or - for stdin')
+    .option('-R, --recursive', 'look for .yaml/.yml/.json files in subdirectories too', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['log', 'json', 'yaml', 'sarif', 'github']).default('log'))
+    .option('--failure-threshold <level>', 'lowest level that makes the exit code 79 (Info, Warning, Error)', 'Error')
+    .option('--output-threshold <level>', 'lowest level to print (Info, Warning, Error)', 'Info')
+    .option('-S, --suppress <CODE=Kind name>', 'suppress findings, e.g. "IST0102=Namespace default", "IST0103=Pod default/*" (repeatable)', collect, [])
+    .option('-L, --list-analyzers', 'list the analyzers and the codes they report', false)
+    .option('--analyzer <name>', 'run only this analyzer (repeatable; see -L)', collect, [])
+    .option('-A, --all-namespaces', 'report findings in all namespaces', false)
+    .option('-n, --namespace <ns>', 'namespace for resources that name none, and the only one reported on (default: default; all namespaces in the files are reported)')
+    .option('--meshConfigFile <file>', 'mesh config (MeshConfig YAML, or the istio ConfigMap) to analyze with')
+    .option('--revision <rev>', 'Istio control-plane revision to analyze against')
+    .option('-k, --use-kube [bool]', 'merge the files over the resources in the cluster (default: only when no files are given)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 nothing at or above --failure-threshold; 79 findings at or above it (as istioctl);
+1 an input file or document could not be read (reported per file; the others are still analyzed); 2 usage.
+
+Examples:
+  meshctl analyze -R manifests/
+  meshctl analyze 'deploy/**/*.yaml' -o sarif > analyze.sarif
+  kustomize build overlays/prod | meshctl analyze - -o github
+  meshctl analyze bookinfo.yaml -S "IST0102=Namespace default" --failure-threshold Warning
+  meshctl analyze -L`,
+    )
+    .action(async (files: string[], options: Record<string, unknown>) => {
+      const { analyzeCommand } = await import('../commands/analyze.js');
+      const code = await analyzeCommand({
+        files,
+        recursive: options.recursive as boolean,
+        output: options.output as 'log',
+        failureThreshold: options.failureThreshold as string,
+        outputThreshold: options.outputThreshold as string,
+        suppress: options.suppress as string[],
+        listAnalyzers: options.listAnalyzers as boolean,
+        analyzer: options.analyzer as string[],
+        allNamespaces: options.allNamespaces as boolean,
+        namespace: options.namespace as string | undefined,
+        meshConfigFile: options.meshConfigFile as string | undefined,
+        revision: options.revision as string | undefined,
+        useKube: parseBool(options.useKube as string | boolean | undefined),
+      });
+      process.exitCode = code;
+    });
+}

@@ -1,4 +1,94 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { addKubeOptions, type KubeOptions } from './kube-options.js';
 
-/** Registers this command on the program; filled in by the issue that builds it. */
-export function register(_program: Command): void {}
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(value);
+}
+
+function ip(value: string): string {
+  const v = value.replace(/^\[|\]$/g, '');
+  if (!/^[0-9a-fA-F:.]+$/.test(v) || !(v.includes('.') || v.includes(':'))) throw new InvalidArgumentError('expected an IP address');
+  return v;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
+  return n;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Registers `meshctl trace`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('trace')
+    .description("explain why a request goes where it does: iptables, listener, filter chain, route, cluster, endpoints, as Envoy decides")
+    .argument('<pod|target>', 'the pod (name, name.namespace, deployment/name), or the target when -f is given')
+    .argument('[target]', 'URL (http://reviews:9080/api/v1, https://host/) or host:port for TCP')
+    .option('-f, --file <config_dump>', 'a saved /config_dump (with ?include_eds for endpoints); - for stdin')
+    .option('--clusters <file>', 'a saved /clusters?format=json for live endpoint health')
+    .option('--method <method>', 'HTTP method', 'GET')
+    .option('-H, --header <header>', "request header 'name: value' (repeatable; Host sets the authority)", collect)
+    .option('--sni <host>', 'TLS server name the client sends (implies TLS)')
+    .option('--alpn <protocols>', 'ALPN protocols the client offers, comma separated (implies TLS), e.g. h2,http/1.1')
+    .option('--plaintext', 'inbound: the client sends plaintext instead of the mesh peer mTLS assumed by default')
+    .addOption(new Option('--direction <direction>', 'which side of the pod the request crosses').choices(['outbound', 'inbound']).default('outbound'))
+    .option('--src <ip>', 'source IP (default: the pod IP for outbound)', ip)
+    .option('--dst-ip <ip>', 'destination IP (default: the service VIP found in the dump)', ip)
+    .option('--random <n>', "Envoy's random value for this request: decides weighted clusters and runtime fractions exactly", nonNegativeInt)
+    .option('--all-candidates', 'list every listener, chain, virtual host and route considered, not just the nearest losers')
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
+  addKubeOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  meshctl trace -f productpage-config_dump.json http://reviews:9080/api/v1
+  meshctl trace -f dump.json http://reviews:9080/ -H 'end-user: jason'
+  meshctl trace -f dump.json http://reviews:9080/ --random 4711 -o json
+  meshctl trace -f dump.json https://httpbin.org/get           # TLS passthrough by SNI
+  meshctl trace -f dump.json mysql:3306                        # plain TCP
+  meshctl trace -f dump.json http://productpage:9080/ --direction inbound
+  meshctl trace productpage-v1-7d4b8d9b7c-x2x9z.default http://ratings:9080/ratings/0
+
+With -o json the output is {steps, result}; result has captured, listener, filterChain, routeConfig,
+virtualHost, route, cluster, weightedClusters, pathRewrite, hostRewrite, redirect, directResponse,
+endpoints and uncertain (null where not applicable).`,
+  );
+  cmd.action(async (first: string, second: string | undefined, opts: Record<string, unknown>) => {
+    let pod: string | undefined;
+    let target: string;
+    if (opts.file !== undefined) {
+      if (second !== undefined) throw new UsageError('with -f give only the target (the pod comes from the file)');
+      target = first;
+    } else {
+      if (second === undefined) throw new UsageError('give a pod and a target, or -f config_dump.json and a target');
+      pod = first;
+      target = second;
+    }
+    const { traceCommand } = await import('../commands/trace.js');
+    await traceCommand({
+      ...(opts as unknown as KubeOptions),
+      file: opts.file as string | undefined,
+      pod,
+      target,
+      clusters: opts.clusters as string | undefined,
+      method: opts.method as string,
+      header: opts.header as string[] | undefined,
+      sni: opts.sni as string | undefined,
+      alpn: opts.alpn as string | undefined,
+      direction: opts.direction as 'outbound' | 'inbound',
+      src: opts.src as string | undefined,
+      dstIp: opts.dstIp as string | undefined,
+      random: opts.random as number | undefined,
+      allCandidates: opts.allCandidates === true,
+      plaintext: opts.plaintext === true,
+      proxyAdminPort: opts.proxyAdminPort as number,
+      output: opts.output as 'short' | 'json' | 'yaml',
+    });
+  });
+}

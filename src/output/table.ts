@@ -1,4 +1,5 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type CliTable3 from 'cli-table3';
 
 export interface TableOptions {
   /** Spaces between columns; istioctl uses Go's tabwriter with padding 5 for most tables, 1 for listeners. */
@@ -15,62 +16,19 @@ const NO_BORDER = {
 /**
  * A borderless, left-aligned table as istioctl prints them (header row, then rows), each line without
  * trailing spaces and ending in a newline. Cells may carry ANSI colour: widths are measured without it.
+ *
+ * cli-table3 takes minutes on the tens of thousands of rows of a large mesh's dump, so tables of
+ * single-line printable-ASCII cells (with or without colour) are laid out here, byte for byte as
+ * cli-table3 would; anything else (wide or combining characters, multi-line cells, ragged rows) still
+ * goes to cli-table3.
  */
 export function renderTable(headers: string[], rows: string[][], options: TableOptions = {}): string {
   const padding = options.padding ?? 5;
-  return renderPlain(headers, rows, padding) ?? renderWithCliTable(headers, rows, padding);
-}
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-
-/**
- * Fast path for the common case (printable ASCII, optionally ANSI-coloured): one pass to measure, one
- * to write. Tables of a 10,000-service mesh have hundreds of thousands of cells. Returns undefined
- * for cells needing Unicode width rules or multi-line layout, which cli-table3 handles.
- */
-function renderPlain(headers: string[], rows: string[][], padding: number): string | undefined {
-  const all = [headers, ...rows];
-  const widths: number[] = [];
-  const cellWidth = (cell: string): number | undefined => {
-    let w = cell.length;
-    let hasEscape = false;
-    for (let i = 0; i < cell.length; i++) {
-      const c = cell.charCodeAt(i);
-      if (c === 0x1b) hasEscape = true;
-      else if (c < 0x20 || c > 0x7e) return undefined;
-    }
-    if (hasEscape) w = cell.replace(ANSI, '').length;
-    return w;
-  };
-  const measured: number[][] = new Array(all.length);
-  for (let r = 0; r < all.length; r++) {
-    const row = all[r];
-    const m: number[] = new Array(row.length);
-    for (let c = 0; c < row.length; c++) {
-      const w = cellWidth(row[c] ?? '');
-      if (w === undefined) return undefined;
-      m[c] = w;
-      if (widths[c] === undefined || w > widths[c]) widths[c] = w;
-    }
-    measured[r] = m;
-  }
-  if (all.length === 1 && headers.length === 0) return '';
-  const lines: string[] = new Array(all.length);
-  for (let r = 0; r < all.length; r++) {
-    const row = all[r];
-    let line = '';
-    const last = row.length - 1;
-    for (let c = 0; c <= last; c++) {
-      const cell = row[c] ?? '';
-      line += c === last ? cell : cell + ' '.repeat(widths[c] - measured[r][c] + padding);
-    }
-    lines[r] = line.trimEnd();
-  }
-  return lines.join('\n') + '\n';
+  return renderFast(headers, rows, padding) ?? renderWithCliTable(headers, rows, padding);
 }
 
 function renderWithCliTable(headers: string[], rows: string[][], padding: number): string {
+  const Table = createRequire(import.meta.url)('cli-table3') as typeof CliTable3;
   const table = new Table({
     head: headers,
     chars: NO_BORDER,
@@ -81,4 +39,86 @@ function renderWithCliTable(headers: string[], rows: string[][], padding: number
   const text = table.toString();
   if (text === '') return '';
   return text.split('\n').map((line) => line.trimEnd()).join('\n') + '\n';
+}
+
+// the SGR sequences cli-table3 recognises, and the cells whose width is their length
+const SGR = /\u001b\[((?:\d*;){0,5}\d*)m/g;
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+function renderFast(headers: string[], rows: string[][], padding: number): string | null {
+  // cli-table3 drops lines that come out empty, which only padding 0 makes possible
+  if (headers.length === 0 || padding < 1) return null;
+  const n = headers.length;
+  const widths = new Array<number>(n).fill(0);
+  const table: string[][] = [];
+  const lengths: number[][] = [];
+  for (const row of [headers, ...rows]) {
+    if (row.length !== n) return null;
+    const texts = new Array<string>(n);
+    const lens = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const cell = row[i] ?? '';
+      let text = cell;
+      let len = cell.length;
+      if (cell.includes('\u001b')) {
+        const visible = cell.replace(SGR, '');
+        if (!PRINTABLE.test(visible)) return null;
+        text = closeStyles(cell);
+        len = visible.length;
+      } else if (!PRINTABLE.test(cell)) {
+        return null;
+      }
+      texts[i] = text;
+      lens[i] = len;
+      if (len > widths[i]) widths[i] = len;
+    }
+    table.push(texts);
+    lengths.push(lens);
+  }
+  const spaces = ' '.repeat(Math.max(...widths) + padding);
+  const lines = new Array<string>(table.length);
+  for (let r = 0; r < table.length; r++) {
+    let line = '';
+    const texts = table[r];
+    const lens = lengths[r];
+    for (let i = 0; i < n; i++) line += texts[i] + spaces.slice(0, widths[i] + padding - lens[i]);
+    lines[r] = line.trimEnd();
+  }
+  return lines.join('\n') + '\n';
+}
+
+const STYLE_OFF: Record<string, [name: string, on: boolean]> = {
+  '\u001b[1m': ['bold', true], '\u001b[22m': ['bold', false],
+  '\u001b[3m': ['italics', true], '\u001b[23m': ['italics', false],
+  '\u001b[4m': ['underline', true], '\u001b[24m': ['underline', false],
+  '\u001b[7m': ['inverse', true], '\u001b[27m': ['inverse', false],
+  '\u001b[9m': ['strikethrough', true], '\u001b[29m': ['strikethrough', false],
+};
+const OFF_CODE: Record<string, string> = { bold: '\u001b[22m', italics: '\u001b[23m', underline: '\u001b[24m', inverse: '\u001b[27m', strikethrough: '\u001b[29m' };
+
+/** What cli-table3 does to a one-line cell: styles left open at its end are closed there. */
+function closeStyles(cell: string): string {
+  const flags = new Map<string, boolean>();
+  let fg = '';
+  let bg = '';
+  for (const m of cell.matchAll(SGR)) {
+    const code = m[1] ? parseInt(m[1].split(';')[0], 10) : 0;
+    if ((code >= 30 && code <= 39) || (code >= 90 && code <= 97)) fg = m[0];
+    else if ((code >= 40 && code <= 49) || (code >= 100 && code <= 107)) bg = m[0];
+    else if (code === 0) {
+      flags.clear();
+      fg = bg = '';
+    } else {
+      const style = STYLE_OFF[m[0]];
+      if (style) {
+        // cli-table3 keeps its state in an object: a key keeps its place unless deleted
+        flags.set(style[0], style[1]);
+      }
+    }
+  }
+  let out = cell;
+  for (const [name, on] of flags) if (on) out += OFF_CODE[name];
+  if (bg && bg !== '\u001b[49m') out += '\u001b[49m';
+  if (fg && fg !== '\u001b[39m') out += '\u001b[39m';
+  return out;
 }

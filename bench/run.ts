@@ -1,0 +1,277 @@
+/**
+ * meshctl's benchmarks (issue 7). Each figure is printed with its ratio against a baseline measured in
+ * the same run on the same machine, so results compare across machines:
+ *   1. proxy-config clusters|listeners|routes|endpoints -f dump  vs  node reading the file + JSON.parse
+ *   2. trace -f dump <url> on the largest dump                  vs  the same floor
+ *   3. start-up: --version, proxy-config on a small dump        vs  node -e 0
+ *   4. analyze over a generated repository (~10,000 resources)  vs  node + js-yaml loading the same files
+ *   5. proxy-status over 1,000 proxies in the test harness      (bounded concurrency, time, memory)
+ * Benchmarks whose command is not on this branch yet are skipped with the reason.
+ *
+ *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { GENERATOR_VERSION, type GenerateSummary } from './lib/generate.js';
+import { firstLine, runNode, sample, type Sample } from './lib/measure.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
+const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
+const OUT = path.join(ROOT, 'bench', 'out');
+const BENCHES = ['proxy-config', 'trace', 'startup', 'analyze', 'proxy-status'] as const;
+type Bench = (typeof BENCHES)[number];
+
+const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
+const FLOOR_YAML = `
+const fs = require('node:fs'), path = require('node:path'), yaml = require('js-yaml');
+let n = 0;
+const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)) {
+  const p = path.join(d, e.name);
+  if (e.isDirectory()) walk(p); else if (/\\.ya?ml$/.test(e.name)) n += yaml.loadAll(fs.readFileSync(p, 'utf8')).length;
+} };
+walk(process.argv[1]);
+if (n === 0) process.exit(1);`;
+
+interface Row {
+  bench: Bench;
+  name: string;
+  sample?: Sample;
+  baseline?: { name: string; sample: Sample };
+  target?: { time?: number; memory?: number };
+  note?: string;
+  skipped?: string;
+}
+
+const rows: Row[] = [];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      sizes: { type: 'string' },
+      only: { type: 'string' },
+      runs: { type: 'string' },
+    },
+  });
+  const sizes = values.sizes ? values.sizes.split(',').map(Number) : values.quick ? [100, 1000] : [100, 1000, 10000];
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--sizes takes positive integers, e.g. 100,1000');
+  const only = new Set((values.only ?? BENCHES.join(',')).split(',') as Bench[]);
+  for (const b of only) if (!BENCHES.includes(b)) throw new Error(`--only: unknown benchmark ${b} (known: ${BENCHES.join(', ')})`);
+  const runs = values.runs ? Number(values.runs) : values.quick ? 2 : 3;
+  mkdirSync(OUT, { recursive: true });
+  log(`meshctl benchmarks on ${machine()}; ${runs} measured runs each (median), after one warm-up run`);
+
+  const floors = new Map<number, Sample>();
+  const floorFor = async (n: number): Promise<Sample> => {
+    let f = floors.get(n);
+    if (!f) {
+      const data = ensureData(n);
+      f = await sample(HOOK, ['-e', FLOOR_JSON, data.files.configDump], { cwd: ROOT, runs, label: 'floor' });
+      floors.set(n, f);
+      log(`  floor ${n} services: read + JSON.parse of ${mb(data.bytes.configDump)} MB: ${fmt(f)}`);
+    }
+    return f;
+  };
+
+  if (only.has('proxy-config')) await benchProxyConfig(sizes, runs, floorFor);
+  if (only.has('trace')) await benchTrace(Math.max(...sizes), runs, floorFor);
+  if (only.has('startup')) await benchStartup(values.quick ? 10 : 20);
+  if (only.has('analyze')) await benchAnalyze(values.quick ? 100 : 1000, runs);
+  if (only.has('proxy-status')) await benchProxyStatus();
+  report();
+}
+
+async function benchProxyConfig(sizes: number[], runs: number, floorFor: (n: number) => Promise<Sample>): Promise<void> {
+  log('\n== 1. proxy-config -f <dump> vs read + JSON.parse');
+  const small = ensureData(Math.min(...sizes));
+  const kinds = ['clusters', 'listeners', 'routes', 'endpoints'];
+  const available: string[] = [];
+  for (const kind of kinds) {
+    const p = await probe(['proxy-config', kind, '-f', small.files.configDump]);
+    if (p.ok) available.push(kind);
+    else skip('proxy-config', `proxy-config ${kind}`, p.why);
+  }
+  for (const n of sizes) {
+    const data = ensureData(n);
+    const floor = await floorFor(n);
+    rows.push({ bench: 'proxy-config', name: `floor: node reading ${mb(data.bytes.configDump)} MB + JSON.parse, ${n} services`, sample: floor });
+    for (const kind of available) {
+      const args = ['proxy-config', kind, '-f', data.files.configDump];
+      const check = await probe(args);
+      if (!check.ok) {
+        skip('proxy-config', `proxy-config ${kind} (${n} services)`, check.why);
+        continue;
+      }
+      const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: args.join(' ') });
+      const row: Row = { bench: 'proxy-config', name: `proxy-config ${kind}, ${n} services (${mb(data.bytes.configDump)} MB, ${check.lines} lines out)`, sample: s, baseline: { name: 'read + JSON.parse', sample: floor } };
+      if (n >= 10000) row.target = { time: 1.5, memory: 2 };
+      add(row);
+    }
+  }
+}
+
+async function benchTrace(n: number, runs: number, floorFor: (n: number) => Promise<Sample>): Promise<void> {
+  log('\n== 2. trace -f <dump> <url> vs read + JSON.parse');
+  const data = ensureData(n);
+  for (const t of data.trace) {
+    const args = ['trace', '-f', data.files.configDump, t.url];
+    const check = await probe(args);
+    if (!check.ok) {
+      skip('trace', `trace ${t.url}`, check.why);
+      break;
+    }
+    const floor = await floorFor(n);
+    if (!check.stdout.includes(t.cluster)) log(`  note: trace output does not name the expected cluster ${t.cluster}`);
+    const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: args.join(' ') });
+    add({ bench: 'trace', name: `trace ${t.url}, ${n} services`, sample: s, baseline: { name: 'read + JSON.parse', sample: floor }, target: n >= 10000 ? { time: 1.5 } : undefined });
+  }
+}
+
+async function benchStartup(runs: number): Promise<void> {
+  log('\n== 3. start-up vs node -e 0');
+  const base = await sample(HOOK, ['-e', '0'], { cwd: ROOT, runs, label: 'node -e 0' });
+  log(`  node -e 0: ${fmt(base)}`);
+  const small = ensureData(10);
+  const cases: [string, string[]][] = [
+    ['meshctl --version', ['--version']],
+    ['meshctl proxy-config clusters -f small dump (10 services)', ['proxy-config', 'clusters', '-f', small.files.configDump]],
+  ];
+  for (const [name, args] of cases) {
+    const check = await probe(args);
+    if (!check.ok) {
+      skip('startup', name, check.why);
+      continue;
+    }
+    const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: name });
+    add({ bench: 'startup', name, sample: s, baseline: { name: 'node -e 0', sample: base }, target: { time: 2 } });
+  }
+}
+
+async function benchAnalyze(n: number, runs: number): Promise<void> {
+  log('\n== 4. analyze over a generated repository vs js-yaml loading it');
+  const data = ensureData(n, true);
+  const dir = data.files.resources!;
+  const args = ['analyze', '-R', dir];
+  const check = await probe(args, [0, 79]);
+  if (!check.ok) return skip('analyze', `analyze (${data.counts.resources} resources)`, check.why);
+  const base = await sample(HOOK, ['-e', FLOOR_YAML, dir], { cwd: ROOT, runs, label: 'js-yaml floor' });
+  const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: 'analyze', okCodes: [0, 79] });
+  add({ bench: 'analyze', name: `analyze -R, ${data.counts.resources} resources in ${data.counts.resourceFiles} files`, sample: s, baseline: { name: 'js-yaml loadAll', sample: base }, target: { time: 2 } });
+}
+
+async function benchProxyStatus(): Promise<void> {
+  log('\n== 5. proxy-status over 1,000 proxies in the test harness');
+  skip('proxy-status', 'proxy-status, 1,000 proxies', 'needs the live-mode test harness and proxy-status (branch live), not on this branch yet');
+}
+
+/** Runs meshctl once, output kept, to see that the command exists here and succeeds on this input. */
+async function probe(args: string[], okCodes = [0]): Promise<{ ok: true; lines: number; stdout: string } | { ok: false; why: string }> {
+  const file = path.join(OUT, 'probe.out');
+  const r = await runNode(HOOK, [MESHCTL, ...args], { cwd: ROOT, stdoutFile: file });
+  const stdout = readFileSync(file, 'utf8');
+  if (!okCodes.includes(r.code ?? -1)) {
+    const said = firstLine(r.stderr) || '(no message)';
+    const missing = /unknown command|not built|not implemented/i.test(said);
+    return { ok: false, why: missing ? `not on this branch yet (meshctl: ${said})` : `failed with exit ${r.code}: ${said}` };
+  }
+  if (stdout.length === 0) return { ok: false, why: 'printed nothing' };
+  return { ok: true, lines: stdout.split('\n').length - 1, stdout };
+}
+
+/** The generated mesh of n services under bench/out, regenerated when missing or stale. */
+function ensureData(n: number, resources = false): GenerateSummary {
+  const dir = path.join(OUT, `svc-${n}`);
+  const metaFile = path.join(dir, 'meta.json');
+  const read = (): GenerateSummary | null => (existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as GenerateSummary) : null);
+  let meta = read();
+  if (!meta || meta.generatorVersion !== GENERATOR_VERSION || meta.services !== n || meta.seed !== 1 || (resources && !meta.files.resources)) {
+    log(`  generating ${n} services into ${path.relative(ROOT, dir)} ...`);
+    const args = [path.join(ROOT, 'dist', 'bench', 'gen.js'), '--services', String(n), '--out', dir];
+    if (!resources && n > 1000) args.push('--no-resources');
+    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`generating ${n} services failed`);
+    meta = read()!;
+  }
+  return meta;
+}
+
+function add(row: Row): void {
+  if (!row.baseline) throw new Error('add() is for rows with a baseline');
+  rows.push(row);
+  log(`  ${row.name}: ${fmt(row.sample!)}  ${ratios(row)}${verdict(row) ? '  ' + verdict(row) : ''}`);
+}
+
+function skip(bench: Bench, name: string, why: string): void {
+  rows.push({ bench, name, skipped: why });
+  log(`  SKIPPED ${name}: ${why}`);
+}
+
+const timeRatio = (r: Row) => r.sample!.ms / r.baseline!.sample.ms;
+const memRatio = (r: Row) => r.sample!.rssMb / r.baseline!.sample.rssMb;
+
+function ratios(r: Row): string {
+  if (!r.baseline) return '';
+  return `= ${timeRatio(r).toFixed(2)}x time, ${memRatio(r).toFixed(2)}x memory of ${r.baseline.name}`;
+}
+
+function verdict(r: Row): string {
+  if (!r.target || !r.baseline) return '';
+  const fails: string[] = [];
+  if (r.target.time && timeRatio(r) > r.target.time) fails.push(`time > ${r.target.time}x`);
+  if (r.target.memory && memRatio(r) > r.target.memory) fails.push(`memory > ${r.target.memory}x`);
+  return fails.length ? `MISSES TARGET (${fails.join(', ')})` : 'meets target';
+}
+
+function fmt(s: Sample): string {
+  return `${Math.round(s.ms)} ms (min ${Math.round(s.minMs)}, cpu ${Math.round(s.cpuMs)}), ${Math.round(s.rssMb)} MB peak RSS`;
+}
+
+function report(): void {
+  const lines = [
+    `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${machine()}. Commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? ' (with uncommitted changes)' : ''}.`,
+    '',
+    '| benchmark | case | median time | peak RSS | baseline (same run) | ratio time | ratio memory | target |',
+    '|---|---|---:|---:|---|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    if (r.skipped) {
+      lines.push(`| ${r.bench} | ${r.name} | | | | | | skipped: ${r.skipped} |`);
+      continue;
+    }
+    const b = r.baseline;
+    const target = r.target ? [r.target.time && `≤${r.target.time}x time`, r.target.memory && `≤${r.target.memory}x memory`].filter(Boolean).join(', ') + ` — ${verdict(r)}` : '';
+    lines.push(
+      `| ${r.bench} | ${r.name} | ${Math.round(r.sample!.ms)} ms | ${Math.round(r.sample!.rssMb)} MB | ${b ? `${b.name}: ${Math.round(b.sample.ms)} ms, ${Math.round(b.sample.rssMb)} MB` : ''} | ${b ? timeRatio(r).toFixed(2) + 'x' : ''} | ${b ? memRatio(r).toFixed(2) + 'x' : ''} | ${target} |`,
+    );
+  }
+  const md = lines.join('\n') + '\n';
+  writeFileSync(path.join(OUT, 'results.md'), md);
+  writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ machine: machine(), date: new Date().toISOString(), rows }, null, 2) + '\n');
+  log(`\nWritten ${path.relative(ROOT, path.join(OUT, 'results.md'))} (paste into bench/RESULTS.md when the figures change).`);
+  if (rows.some((r) => verdict(r).startsWith('MISSES'))) process.exitCode = 1;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+function git(...args: string[]): string {
+  const r = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
+const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+const log = (s: string) => process.stdout.write(s + '\n');
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,162 @@
+import type { Resource } from '../../resources/index.js';
+import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import { K, arr, dig, num, obj, selectorMatches, str, strMap, type Snapshot } from '../snapshot.js';
+
+/** Namespaces the injector never touches (istio's inject.IgnoredNamespaces). */
+const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
+
+function isSystemNamespace(ns: string): boolean {
+  return SYSTEM_NAMESPACES.has(ns);
+}
+
+export const injectionAnalyzer: Analyzer = {
+  name: 'injection.Analyzer',
+  description: 'Checks conditions related to Istio sidecar injection',
+  codes: ['IST0102', 'IST0103', 'IST0123'],
+  analyze(ctx: Context) {
+    const snap = ctx.snapshot;
+    const injected = new Set<string>();
+    for (const ns of snap.of(K.Namespace)) {
+      if (ns.name === 'istio-system' || ns.name === snap.rootNamespace || isSystemNamespace(ns.name)) continue;
+      const labels = strMap(ns.metadata.labels);
+      const legacy = labels['istio-injection'];
+      const hasRev = 'istio.io/rev' in labels;
+      if (!legacy && !hasRev) {
+        // ambient namespaces are in the mesh without sidecars
+        if (labels['istio.io/dataplane-mode'] === 'ambient') continue;
+        ctx.report(ns, 'IST0102', [ns.name, ns.name], ['metadata', 'name']);
+        continue;
+      }
+      if (hasRev && legacy) {
+        ctx.report(ns, 'IST0123', [['istio-injection', 'istio.io/rev']], ['metadata', 'name']);
+        continue;
+      }
+      if (!hasRev && legacy !== 'enabled') continue;
+      injected.add(ns.name);
+    }
+    for (const pod of snap.of(K.Pod)) {
+      if (!injected.has(pod.namespace)) continue;
+      const inject = strMap(pod.metadata.labels)['sidecar.istio.io/inject'] ?? strMap(pod.metadata.annotations)['sidecar.istio.io/inject'];
+      if (inject?.toLowerCase() === 'false') continue;
+      const spec = obj(pod.object.spec);
+      if (spec.hostNetwork === true) continue;
+      const containers = [...arr(spec.containers), ...arr(spec.initContainers)];
+      if (!containers.some((c) => str(obj(c).name) === 'istio-proxy' && str(obj(c).image))) {
+        ctx.report(pod, 'IST0103', [fullName(pod)]);
+      }
+    }
+  },
+};
+
+const PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'grpc', 'grpc-web', 'http', 'http_proxy', 'http2', 'https', 'tls', 'mongo', 'redis', 'mysql']);
+const WELL_KNOWN_PORTS = new Set([25, 53, 3306, 27017]);
+
+/** Istio's ConvertProtocol: does this Service port tell Istio its protocol (explicitly or by convention)? */
+export function portProtocolKnown(port: Record<string, unknown>): boolean {
+  const proto = str(port.protocol).toUpperCase();
+  if (proto === 'UDP' || proto === 'SCTP') return true;
+  const app = str(port.appProtocol).toLowerCase();
+  if (app) {
+    if (app === 'kubernetes.io/h2c' || app === 'kubernetes.io/ws' || app === 'kubernetes.io/wss') return true;
+    if (PROTOCOLS.has(app)) return true;
+  }
+  const name = str(port.name).toLowerCase();
+  if (name.startsWith('grpc-web')) return true;
+  const prefix = name.includes('-') ? name.slice(0, name.indexOf('-')) : name;
+  if (PROTOCOLS.has(prefix)) return true;
+  return WELL_KNOWN_PORTS.has(num(port.port));
+}
+
+function isIstioControlPlane(r: Resource): boolean {
+  const labels = strMap(r.metadata.labels);
+  return 'istio' in labels || labels.release === 'istio';
+}
+
+export const portNameAnalyzer: Analyzer = {
+  name: 'service.PortNameAnalyzer',
+  description: 'Checks the port names associated with each service',
+  codes: ['IST0118', 'IST0150'],
+  analyze(ctx: Context) {
+    for (const svc of ctx.snapshot.of(K.Service)) {
+      if (isSystemNamespace(svc.namespace) || isIstioControlPlane(svc)) continue;
+      const spec = obj(svc.object.spec);
+      const external = str(spec.type) === 'ExternalName';
+      arr(spec.ports).forEach((p, i) => {
+        const port = obj(p);
+        if (portProtocolKnown(port) && !(str(port.name) === 'tcp' && external)) return;
+        const at = ['spec', 'ports', i];
+        if (external) ctx.report(svc, 'IST0150', [], at);
+        else ctx.report(svc, 'IST0118', [str(port.name), num(port.port), targetPort(port)], at);
+      });
+    }
+  },
+};
+
+/** Kubernetes defaults an unset targetPort to the port. */
+function targetPort(port: Record<string, unknown>): string {
+  const t = port.targetPort;
+  if (t === undefined || t === null || t === '' || t === 0) return String(num(port.port));
+  return String(t);
+}
+
+function inMesh(snap: Snapshot, d: Resource): boolean {
+  const tpl = obj(dig(d.object, ['spec', 'template']));
+  const containers = arr(obj(tpl.spec).containers);
+  if (containers.some((c) => str(obj(c).name) === 'istio-proxy' && str(obj(c).image))) return true;
+  const labels = strMap(obj(tpl.metadata).labels);
+  if ('sidecar.istio.io/inject' in labels) return labels['sidecar.istio.io/inject'] === 'true';
+  const annos = strMap(obj(tpl.metadata).annotations);
+  if ('sidecar.istio.io/inject' in annos) return annos['sidecar.istio.io/inject'] === 'true';
+  const ns = snap.get(K.Namespace, '', d.namespace);
+  if (ns) return strMap(ns.metadata.labels)['istio-injection'] === 'enabled';
+  return false;
+}
+
+export const multiServiceAnalyzer: Analyzer = {
+  name: 'deployment.MultiServiceAnalyzer',
+  description: 'Checks association between services and pods',
+  codes: ['IST0116', 'IST0137'],
+  analyze(ctx: Context) {
+    const snap = ctx.snapshot;
+    const servicesByNs = new Map<string, Resource[]>();
+    for (const svc of snap.of(K.Service)) {
+      let list = servicesByNs.get(svc.namespace);
+      if (!list) servicesByNs.set(svc.namespace, (list = []));
+      list.push(svc);
+    }
+    for (const d of snap.of(K.Deployment)) {
+      if (strMap(d.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller') continue;
+      if (!inMesh(snap, d)) continue;
+      const podLabels = strMap(dig(d.object, ['spec', 'template', 'metadata', 'labels']));
+      const matching = (servicesByNs.get(d.namespace) ?? []).filter((svc) => {
+        const sel = strMap(obj(svc.object.spec).selector);
+        return Object.keys(sel).length > 0 && selectorMatches(sel, podLabels);
+      });
+      const byPort = new Map<number, Map<string, string[]>>();
+      const byTarget = new Map<string, Map<number, string>>();
+      for (const svc of matching) {
+        for (const p of arr(obj(svc.object.spec).ports)) {
+          const port = obj(p);
+          const n = num(port.port);
+          const proto = str(port.protocol) || 'TCP';
+          let protos = byPort.get(n);
+          if (!protos) byPort.set(n, (protos = new Map()));
+          protos.set(proto, [...(protos.get(proto) ?? []), fullName(svc)]);
+          const tp = targetPort(port);
+          let ports = byTarget.get(tp);
+          if (!ports) byTarget.set(tp, (ports = new Map()));
+          ports.set(n, fullName(svc));
+        }
+      }
+      for (const [port, protos] of byPort) {
+        if (protos.size < 2) continue;
+        const names = [...protos.values()].flat().sort();
+        ctx.report(d, 'IST0116', [d.name, port, names], ['metadata', 'name']);
+      }
+      for (const [tp, ports] of byTarget) {
+        if (ports.size < 2) continue;
+        ctx.report(d, 'IST0137', [d.name, [...ports.values()].sort(), tp, [...ports.keys()].sort((a, b) => a - b)], ['metadata', 'name']);
+      }
+    }
+  },
+};

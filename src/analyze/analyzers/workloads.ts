@@ -1,0 +1,143 @@
+import type { Resource } from '../../resources/index.js';
+import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import { hostRegistry } from '../hosts.js';
+import { K, arr, dig, obj, selectorMatches, selectorString, str, strMap } from '../snapshot.js';
+
+function workloadSelector(r: Resource): Record<string, string> | undefined {
+  const spec = obj(r.object.spec);
+  if (r.kind === 'Sidecar' || r.kind === 'ServiceEntry') {
+    if (spec.workloadSelector === undefined) return undefined;
+    return strMap(obj(spec.workloadSelector).labels);
+  }
+  if (spec.selector === undefined) return undefined;
+  return strMap(obj(spec.selector).matchLabels);
+}
+
+export const sidecarDefaultSelectorAnalyzer: Analyzer = {
+  name: 'sidecar.DefaultSelectorAnalyzer',
+  description: 'Validates that there aren\'t multiple sidecar resources that have no selector',
+  codes: ['IST0111'],
+  analyze(ctx: Context) {
+    const byNs = new Map<string, Resource[]>();
+    for (const sc of ctx.snapshot.of(K.Sidecar)) {
+      const sel = workloadSelector(sc);
+      if (sel !== undefined && Object.keys(sel).length > 0) continue;
+      let list = byNs.get(sc.namespace);
+      if (!list) byNs.set(sc.namespace, (list = []));
+      list.push(sc);
+    }
+    for (const [ns, list] of byNs) {
+      if (list.length < 2) continue;
+      const names = list.map(fullName).sort();
+      for (const sc of list) ctx.report(sc, 'IST0111', [names, ns], ['metadata', 'name']);
+    }
+  },
+};
+
+export const sidecarSelectorAnalyzer: Analyzer = {
+  name: 'sidecar.SelectorAnalyzer',
+  description: 'Validates that sidecars that define a workload selector match at least one pod, and that there aren\'t multiple sidecar resources that select overlapping pods',
+  codes: ['IST0127', 'IST0110'],
+  analyze(ctx: Context) {
+    const snap = ctx.snapshot;
+    const podSidecars = new Map<Resource, Resource[]>();
+    for (const sc of snap.of(K.Sidecar)) {
+      const sel = workloadSelector(sc);
+      if (!sel || Object.keys(sel).length === 0) continue;
+      const matching = snap.workloadsIn(sc.namespace).filter((w) => selectorMatches(sel, w.labels));
+      if (matching.length === 0) {
+        if (snap.knowsWorkloadsIn(sc.namespace)) ctx.report(sc, 'IST0127', [selectorString(sel)], ['spec', 'workloadSelector']);
+        continue;
+      }
+      for (const w of matching) {
+        let list = podSidecars.get(w.resource);
+        if (!list) podSidecars.set(w.resource, (list = []));
+        list.push(sc);
+      }
+    }
+    const reported = new Set<string>();
+    for (const [pod, sidecars] of podSidecars) {
+      if (sidecars.length < 2) continue;
+      const names = sidecars.map(fullName).sort();
+      for (const sc of sidecars) {
+        const key = `${fullName(sc)}|${names.join(',')}`;
+        if (reported.has(key)) continue;
+        reported.add(key);
+        ctx.report(sc, 'IST0110', [names, sc.namespace, fullName(pod)], ['spec', 'workloadSelector']);
+      }
+    }
+  },
+};
+
+/** Sidecar egress hosts (`ns/host`) naming a specific host that no Service or ServiceEntry provides. */
+export const sidecarEgressAnalyzer: Analyzer = {
+  name: 'sidecar.EgressHostAnalyzer',
+  description: 'Checks that hosts named explicitly in Sidecar egress listeners exist (meshctl addition)',
+  codes: ['IST0101'],
+  analyze(ctx: Context) {
+    const reg = hostRegistry(ctx.snapshot);
+    for (const sc of ctx.snapshot.of(K.Sidecar)) {
+      arr(obj(sc.object.spec).egress).forEach((eg, i) => {
+        arr(obj(eg).hosts).map(str).forEach((h, j) => {
+          const slash = h.indexOf('/');
+          if (slash < 0) return;
+          const ns = h.slice(0, slash);
+          const host = h.slice(slash + 1);
+          if (host === '*' || host.startsWith('*') || ns === '~') return;
+          const from = ns === '.' || ns === '*' ? sc.namespace : ns;
+          if (!reg.anyMatching(from, host)) ctx.report(sc, 'IST0101', ['host', h], ['spec', 'egress', i, 'hosts', j]);
+        });
+      });
+    }
+  },
+};
+
+export const authorizationPoliciesAnalyzer: Analyzer = {
+  name: 'auth.AuthorizationPoliciesAnalyzer',
+  description: 'Checks the authorization policies applied in the cluster',
+  codes: ['IST0127'],
+  analyze(ctx: Context) {
+    const snap = ctx.snapshot;
+    for (const ap of snap.of(K.AuthorizationPolicy)) {
+      const sel = workloadSelector(ap);
+      if (!sel || Object.keys(sel).length === 0) continue;
+      // a selector in the root namespace applies mesh-wide
+      const candidates = ap.namespace === snap.rootNamespace ? snap.workloads() : snap.workloadsIn(ap.namespace);
+      if (candidates.some((w) => selectorMatches(sel, w.labels))) continue;
+      const known = ap.namespace === snap.rootNamespace ? snap.complete || snap.workloads().length > 0 : snap.knowsWorkloadsIn(ap.namespace);
+      if (known) ctx.report(ap, 'IST0127', [selectorString(sel)], ['spec', 'selector']);
+    }
+  },
+};
+
+export const subsetPodsAnalyzer: Analyzer = {
+  name: 'destinationrule.PodNotSelectedAnalyzer',
+  description: 'Checks that the subsets of a destination rule select pods of its service',
+  codes: ['IST0173'],
+  analyze(ctx: Context) {
+    const snap = ctx.snapshot;
+    const reg = hostRegistry(snap);
+    for (const dr of snap.of(K.DestinationRule)) {
+      const spec = obj(dr.object.spec);
+      const target = reg.resolve(dr.namespace, arr(spec.exportTo).map(str), str(spec.host));
+      // only Kubernetes Services with a selector have pods to compare against
+      if (!target || target.resource.kind !== 'Service') continue;
+      const svc = target.resource;
+      const svcSel = strMap(obj(svc.object.spec).selector);
+      if (Object.keys(svcSel).length === 0 || !snap.knowsWorkloadsIn(svc.namespace)) continue;
+      const pods = snap.workloadsIn(svc.namespace).filter((w) => w.resource.kind !== 'WorkloadEntry' && selectorMatches(svcSel, w.labels));
+      // with no pod of the service in the input at all, there is nothing to compare subsets against
+      if (pods.length === 0 && !snap.complete) continue;
+      arr(spec.subsets).forEach((s, i) => {
+        const labels = strMap(obj(s).labels);
+        if (Object.keys(labels).length === 0) return;
+        if (!pods.some((p) => selectorMatches(labels, p.labels))) ctx.report(dr, 'IST0173', [str(obj(s).name)], ['spec', 'subsets', i]);
+      });
+    }
+  },
+};
+
+/** Pod-template annotations of a Deployment as seen by dig; kept here for the multi-service analyzer. */
+export function templateLabels(r: Resource): Record<string, string> {
+  return strMap(dig(r.object, ['spec', 'template', 'metadata', 'labels']));
+}

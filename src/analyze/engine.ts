@@ -1,0 +1,93 @@
+import type { Resource } from '../resources/index.js';
+import { Context, fullName, type Analyzer, type Diagnostic } from './analyzer.js';
+import { annotationsAnalyzer } from './analyzers/annotations.js';
+import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
+import { injectionAnalyzer, multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
+import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer, protocolAddressesAnalyzer } from './analyzers/misc.js';
+import { schemaAnalyzers } from './analyzers/schema.js';
+import {
+  conflictingMeshGatewayHostsAnalyzer, destinationHostAnalyzer, destinationRuleAnalyzer, gatewayAnalyzer, jwtClaimRouteAnalyzer,
+} from './analyzers/virtualservice.js';
+import {
+  authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
+} from './analyzers/workloads.js';
+import { levelRank, type Level } from './messages.js';
+import { prepareSchemas } from './schema.js';
+import { Snapshot, type SnapshotOptions } from './snapshot.js';
+
+/** Every analyzer, sorted by name as `istioctl analyze -L` lists them. */
+export const ANALYZERS: readonly Analyzer[] = [
+  annotationsAnalyzer,
+  authorizationPoliciesAnalyzer,
+  multiServiceAnalyzer,
+  deprecationAnalyzer,
+  caCertificateAnalyzer,
+  subsetPodsAnalyzer,
+  envoyPatchAnalyzer,
+  certificateAnalyzer,
+  conflictingGatewayAnalyzer,
+  ingressGatewayPortAnalyzer,
+  secretAnalyzer,
+  injectionAnalyzer,
+  portNameAnalyzer,
+  protocolAddressesAnalyzer,
+  sidecarDefaultSelectorAnalyzer,
+  sidecarEgressAnalyzer,
+  sidecarSelectorAnalyzer,
+  conflictingMeshGatewayHostsAnalyzer,
+  destinationHostAnalyzer,
+  destinationRuleAnalyzer,
+  gatewayAnalyzer,
+  jwtClaimRouteAnalyzer,
+  ...schemaAnalyzers,
+].sort((a, b) => a.name.localeCompare(b.name));
+
+export interface AnalyzeOptions extends SnapshotOptions {
+  /** Analyzer names to run (all when empty). */
+  analyzers?: readonly string[];
+  /** Report only findings on resources in this namespace (cluster-scoped resources always count). */
+  namespace?: string;
+}
+
+/** Runs the analyzers over the resources: findings sorted as istioctl sorts them, suppressions not yet applied. */
+export async function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): Promise<Diagnostic[]> {
+  const selected = options.analyzers?.length ? ANALYZERS.filter((a) => options.analyzers!.includes(a.name)) : ANALYZERS;
+  if (selected.some((a) => a.name.startsWith('schema.'))) await prepareSchemas(resources);
+  const snapshot = new Snapshot(resources, options);
+  const ctx = new Context(snapshot);
+  for (const a of selected) a.analyze(ctx);
+  let out = dedupe(ctx.diagnostics);
+  if (options.namespace) out = out.filter((d) => !d.resource || !d.resource.namespace || d.resource.namespace === options.namespace);
+  return sortDiagnostics(out);
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const key = `${d.type.code}|${d.resource ? resourceKey(d.resource) : ''}|${d.line ?? ''}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function resourceKey(r: Resource): string {
+  return `${r.group}/${r.kind}/${fullName(r)}/${r.origin?.file ?? ''}`;
+}
+
+/** Errors first, then warnings, then info; within a level by code, then origin, then text. */
+export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => {
+    if (a.type.level !== b.type.level) return levelRank(b.type.level) - levelRank(a.type.level);
+    if (a.type.code !== b.type.code) return a.type.code < b.type.code ? -1 : 1;
+    const oa = a.resource ? `${a.resource.kind} ${fullName(a.resource)}` : '';
+    const ob = b.resource ? `${b.resource.kind} ${fullName(b.resource)}` : '';
+    if (oa !== ob) return oa < ob ? -1 : 1;
+    if ((a.line ?? 0) !== (b.line ?? 0)) return (a.line ?? 0) - (b.line ?? 0);
+    return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+  });
+}
+
+export function atLeast(d: Diagnostic, level: Level): boolean {
+  return levelRank(d.type.level) >= levelRank(level);
+}

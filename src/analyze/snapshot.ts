@@ -1,0 +1,192 @@
+import { groupKind, isObject, type Resource } from '../resources/index.js';
+
+/** `group/Kind` keys of the kinds analyzers read. */
+export const K = {
+  VirtualService: 'networking.istio.io/VirtualService',
+  DestinationRule: 'networking.istio.io/DestinationRule',
+  Gateway: 'networking.istio.io/Gateway',
+  ServiceEntry: 'networking.istio.io/ServiceEntry',
+  Sidecar: 'networking.istio.io/Sidecar',
+  EnvoyFilter: 'networking.istio.io/EnvoyFilter',
+  WorkloadEntry: 'networking.istio.io/WorkloadEntry',
+  WorkloadGroup: 'networking.istio.io/WorkloadGroup',
+  AuthorizationPolicy: 'security.istio.io/AuthorizationPolicy',
+  PeerAuthentication: 'security.istio.io/PeerAuthentication',
+  RequestAuthentication: 'security.istio.io/RequestAuthentication',
+  Telemetry: 'telemetry.istio.io/Telemetry',
+  K8sGateway: 'gateway.networking.k8s.io/Gateway',
+  Namespace: 'Namespace',
+  Service: 'Service',
+  Pod: 'Pod',
+  Secret: 'Secret',
+  ConfigMap: 'ConfigMap',
+  Deployment: 'apps/Deployment',
+} as const;
+
+/** Kinds with no namespace; every other kind gets the default namespace when the file gives none. */
+export const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass',
+  'admissionregistration.k8s.io/MutatingWebhookConfiguration', 'admissionregistration.k8s.io/ValidatingWebhookConfiguration',
+  'apiextensions.k8s.io/CustomResourceDefinition', 'rbac.authorization.k8s.io/ClusterRole',
+  'rbac.authorization.k8s.io/ClusterRoleBinding', 'gateway.networking.k8s.io/GatewayClass', 'apiregistration.k8s.io/APIService',
+  'storage.k8s.io/StorageClass', 'scheduling.k8s.io/PriorityClass',
+]);
+
+/** Something that runs pods: a Pod, a workload's pod template, or a WorkloadEntry. */
+export interface Workload {
+  resource: Resource;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Pod spec (absent for WorkloadEntry). */
+  spec?: Record<string, unknown>;
+}
+
+const TEMPLATE_PATHS: Record<string, string[]> = {
+  'apps/Deployment': ['spec', 'template'],
+  'apps/StatefulSet': ['spec', 'template'],
+  'apps/DaemonSet': ['spec', 'template'],
+  'apps/ReplicaSet': ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  'batch/Job': ['spec', 'template'],
+  'batch/CronJob': ['spec', 'jobTemplate', 'spec', 'template'],
+  'argoproj.io/Rollout': ['spec', 'template'],
+};
+
+export interface SnapshotOptions {
+  clusterDomain?: string;
+  /** Istio's root namespace (meshConfig.rootNamespace), where mesh-wide policies live. */
+  rootNamespace?: string;
+  /** meshConfig defaultConfig.proxyMetadata ISTIO_META_DNS_AUTO_ALLOCATE: ServiceEntries get addresses automatically. */
+  dnsAutoAllocate?: boolean;
+  /** True when resources came from a live cluster too, so "nothing matches" findings are trustworthy. */
+  complete?: boolean;
+}
+
+/**
+ * Every resource under analysis, indexed once by kind, namespace and name so that analyzers look
+ * things up in constant time instead of scanning (10,000 resources must stay fast).
+ */
+export class Snapshot {
+  readonly clusterDomain: string;
+  readonly complete: boolean;
+  readonly rootNamespace: string;
+  readonly dnsAutoAllocate: boolean;
+  private readonly byKind = new Map<string, Resource[]>();
+  private readonly byKey = new Map<string, Resource>();
+  private workloadCache?: Workload[];
+  private workloadsByNs?: Map<string, Workload[]>;
+
+  constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
+    this.clusterDomain = options.clusterDomain || 'cluster.local';
+    this.complete = options.complete ?? false;
+    this.rootNamespace = options.rootNamespace || 'istio-system';
+    this.dnsAutoAllocate = options.dnsAutoAllocate ?? false;
+    for (const r of resources) {
+      const gk = groupKind(r);
+      let list = this.byKind.get(gk);
+      if (!list) this.byKind.set(gk, (list = []));
+      list.push(r);
+      this.byKey.set(`${gk}|${r.namespace}|${r.name}`, r);
+    }
+  }
+
+  of(gk: string): readonly Resource[] {
+    return this.byKind.get(gk) ?? [];
+  }
+
+  get(gk: string, namespace: string, name: string): Resource | undefined {
+    return this.byKey.get(`${gk}|${namespace}|${name}`);
+  }
+
+  /** Pods, pod templates of workload controllers, and WorkloadEntries. */
+  workloads(): Workload[] {
+    if (this.workloadCache) return this.workloadCache;
+    const out: Workload[] = [];
+    for (const r of this.of('Pod')) {
+      out.push({ resource: r, namespace: r.namespace, labels: strMap(r.metadata.labels), annotations: strMap(r.metadata.annotations), spec: obj(r.object.spec) });
+    }
+    for (const [gk, path] of Object.entries(TEMPLATE_PATHS)) {
+      for (const r of this.of(gk)) {
+        const tpl = dig(r.object, path);
+        if (!isObject(tpl)) continue;
+        const meta = obj(tpl.metadata);
+        out.push({ resource: r, namespace: r.namespace, labels: strMap(meta.labels), annotations: strMap(meta.annotations), spec: obj(tpl.spec) });
+      }
+    }
+    for (const r of this.of(K.WorkloadEntry)) {
+      out.push({ resource: r, namespace: r.namespace, labels: strMap(obj(r.object.spec).labels), annotations: {} });
+    }
+    this.workloadCache = out;
+    return out;
+  }
+
+  workloadsIn(namespace: string): Workload[] {
+    if (!this.workloadsByNs) {
+      this.workloadsByNs = new Map();
+      for (const w of this.workloads()) {
+        let list = this.workloadsByNs.get(w.namespace);
+        if (!list) this.workloadsByNs.set(w.namespace, (list = []));
+        list.push(w);
+      }
+    }
+    return this.workloadsByNs.get(namespace) ?? [];
+  }
+
+  /**
+   * Whether "no workload matches" can be trusted for a namespace: the cluster was read, or the files
+   * describe at least one workload there. Manifests checked in CI rarely include every workload, and
+   * a finding about something that is merely not in the files would be a false alarm.
+   */
+  knowsWorkloadsIn(namespace: string): boolean {
+    return this.complete || this.workloadsIn(namespace).length > 0;
+  }
+}
+
+export function obj(v: unknown): Record<string, unknown> {
+  return isObject(v) ? v : {};
+}
+
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+export function str(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+export function strMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObject(v)) return out;
+  for (const [k, val] of Object.entries(v)) if (val !== null && val !== undefined) out[k] = String(val);
+  return out;
+}
+
+export function dig(v: unknown, path: readonly (string | number)[]): unknown {
+  let cur: unknown = v;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+/** True when every key/value of the selector is in the labels (an empty selector matches all). */
+export function selectorMatches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  return true;
+}
+
+/** Kubernetes' labels.SelectorFromSet(...).String(): sorted `k=v` joined by commas. */
+export function selectorString(selector: Record<string, string>): string {
+  return Object.keys(selector)
+    .sort()
+    .map((k) => `${k}=${selector[k]}`)
+    .join(',');
+}
+
+export function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return 0;
+}

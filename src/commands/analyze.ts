@@ -1,0 +1,129 @@
+import yaml from 'js-yaml';
+import { ANALYZERS, analyzeResources, atLeast } from '../analyze/engine.js';
+import { parseLevel, type Level } from '../analyze/messages.js';
+import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
+import { render, type AnalyzeFormat } from '../analyze/render.js';
+import { CLUSTER_SCOPED, obj, str } from '../analyze/snapshot.js';
+import { applySuppressions, parseSuppressions } from '../analyze/suppress.js';
+import { MeshctlError, UsageError, describeError } from '../errors.js';
+import { colours } from '../output/colour.js';
+import { writeStdout } from '../output/write.js';
+import { groupKind, isObject, type LoadProblem, type Resource } from '../resources/index.js';
+import { readInput } from '../source/file.js';
+
+/** istioctl's exit code when analyzers find issues at or above the failure threshold. */
+export const EXIT_FINDINGS = 79;
+
+export interface AnalyzeCommandOptions {
+  files: string[];
+  recursive: boolean;
+  output: AnalyzeFormat;
+  failureThreshold: string;
+  outputThreshold: string;
+  suppress: string[];
+  listAnalyzers: boolean;
+  analyzer: string[];
+  allNamespaces: boolean;
+  namespace?: string;
+  meshConfigFile?: string;
+  revision?: string;
+  /** undefined: files only when files are given, the cluster otherwise. */
+  useKube?: boolean;
+}
+
+/** Runs `meshctl analyze`; returns the exit code. */
+export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<number> {
+  if (opts.listAnalyzers) {
+    writeStdout(listAnalyzers());
+    return 0;
+  }
+  const failureThreshold = level(opts.failureThreshold, '--failure-threshold');
+  const outputThreshold = level(opts.outputThreshold, '--output-threshold');
+  const suppressions = parseSuppressions(opts.suppress);
+  for (const name of opts.analyzer) {
+    if (!ANALYZERS.some((a) => a.name === name)) throw new UsageError(`unknown analyzer "${name}": see meshctl analyze -L for the list`);
+  }
+  if (opts.allNamespaces && opts.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together');
+
+  const providers: ResourceProvider[] = [];
+  const wantCluster = opts.useKube ?? opts.files.length === 0;
+  if (wantCluster) {
+    // the cluster provider needs the live-mode kube client, which is not part of meshctl yet
+    if (opts.files.length === 0) {
+      throw new MeshctlError('analyzing a live cluster is not available yet: pass the manifests to analyze (files, directories with -R, globs, or - for stdin)');
+    }
+    if (opts.useKube === true) {
+      throw new MeshctlError('--use-kube: reading resources from the cluster is not available yet; run with --use-kube=false to analyze the files alone');
+    }
+  }
+  providers.push(new FileProvider(opts.files, opts.recursive));
+
+  const mesh = opts.meshConfigFile ? await readMeshConfig(opts.meshConfigFile) : {};
+  const defaultNs = opts.namespace ?? 'default';
+  const problems: LoadProblem[] = [];
+  let resources: Resource[] = [];
+  let complete = false;
+  for (const p of providers) {
+    const loaded = await p.load();
+    problems.push(...loaded.problems);
+    resources = mergeResources(resources, loaded.resources);
+    complete ||= p.complete;
+  }
+  for (const r of resources) if (!r.namespace && !CLUSTER_SCOPED.has(groupKind(r))) r.namespace = defaultNs;
+
+  // files alone: report on every namespace in them unless -n narrows it (a cluster would default to the context's)
+  const namespace = opts.allNamespaces ? undefined : opts.namespace;
+  const all = await analyzeResources(resources, { ...mesh, complete, namespace, analyzers: opts.analyzer });
+  const kept = applySuppressions(all, suppressions);
+  const shown = kept.filter((d) => atLeast(d, outputThreshold));
+
+  for (const p of problems) process.stderr.write(`Error: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
+  const out = render(shown, opts.output, opts.output === 'log' ? colours(process.stdout) : undefined);
+  writeStdout(out);
+
+  const target = namespace ? `namespace: ${namespace}` : 'all namespaces';
+  const failed = kept.some((d) => atLeast(d, failureThreshold));
+  if (opts.output === 'log') {
+    if (shown.length === 0 && problems.length === 0) process.stderr.write(`\u2714 No validation issues found when analyzing ${target}.\n`);
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`Error: ${problems.length} input problem${problems.length === 1 ? '' : 's'}; the findings above cover only the documents that could be read\n`);
+    return 1;
+  }
+  if (failed) {
+    process.stderr.write(`Error: Analyzers found issues when analyzing ${target}.\nSee https://istio.io/latest/docs/reference/config/analysis for more information about causes and resolutions.\n`);
+    return EXIT_FINDINGS;
+  }
+  return 0;
+}
+
+function level(value: string, flag: string): Level {
+  const l = parseLevel(value);
+  if (!l) throw new UsageError(`invalid ${flag} "${value}": use Info, Warning or Error`);
+  return l;
+}
+
+function listAnalyzers(): string {
+  const lines = ['Available analyzers:'];
+  for (const a of ANALYZERS) lines.push(`* ${a.name} [${a.codes.join(', ')}]:`, `    ${a.description}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Mesh settings analyze uses, from a MeshConfig file or the `istio` ConfigMap holding one under data.mesh. */
+async function readMeshConfig(file: string): Promise<{ clusterDomain?: string; rootNamespace?: string; dnsAutoAllocate?: boolean }> {
+  const input = await readInput(file);
+  let doc: unknown;
+  try {
+    doc = yaml.load(input.text);
+    if (isObject(doc) && doc.kind === 'ConfigMap' && typeof obj(doc.data).mesh === 'string') doc = yaml.load(str(obj(doc.data).mesh));
+  } catch (err) {
+    throw new MeshctlError(`${file}: not a valid mesh config: ${describeError(err)}`);
+  }
+  if (!isObject(doc)) throw new MeshctlError(`${file}: not a valid mesh config: expected a YAML mapping`);
+  const meta = obj(obj(doc.defaultConfig).proxyMetadata);
+  return {
+    clusterDomain: str(doc.clusterDomain) || undefined,
+    rootNamespace: str(doc.rootNamespace) || undefined,
+    dnsAutoAllocate: str(meta.ISTIO_META_DNS_AUTO_ALLOCATE) === 'true',
+  };
+}

@@ -1,0 +1,255 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { describeError } from '../errors.js';
+import { readInput } from '../source/file.js';
+import { locateField, type FieldPath } from './locate.js';
+import { splitApiVersion, type LoadProblem, type LoadResult, type Origin, type Resource } from './types.js';
+
+export interface LoadOptions {
+  /** Walk directories recursively (`-R`); otherwise only the files directly inside a directory are read. */
+  recursive?: boolean;
+}
+
+const MANIFEST_EXT = /\.(ya?ml|json)$/i;
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * Loads Kubernetes objects from files, directories, globs and `-` (stdin). Never throws for bad
+ * input: every unreadable file or broken document becomes a LoadProblem and the rest still loads,
+ * so one bad document cannot hide what is wrong in the others.
+ */
+export async function loadResources(args: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
+  const result: LoadResult = { resources: [], problems: [] };
+  const files: string[] = [];
+  for (const arg of args) {
+    for (const f of await expandArg(arg, options, result.problems)) if (!files.includes(f)) files.push(f);
+  }
+  for (const file of files) {
+    let text: string;
+    try {
+      text = (await readInput(file)).text;
+    } catch (err) {
+      result.problems.push({ file: file === '-' ? 'stdin' : file, message: stripName(describeError(err), file) });
+      continue;
+    }
+    const parsed = parseResources(text, file === '-' ? 'stdin' : file);
+    result.resources.push(...parsed.resources);
+    result.problems.push(...parsed.problems);
+  }
+  return result;
+}
+
+async function expandArg(arg: string, options: LoadOptions, problems: LoadProblem[]): Promise<string[]> {
+  if (arg === '-') return ['-'];
+  let stat;
+  try {
+    stat = await fs.stat(arg);
+  } catch {
+    stat = undefined;
+  }
+  if (stat?.isDirectory()) {
+    const { glob } = await import('tinyglobby');
+    const pattern = options.recursive ? '**/*.{yaml,yml,json}' : '*.{yaml,yml,json}';
+    const found = await glob([pattern], { cwd: arg, onlyFiles: true, dot: false, caseSensitiveMatch: false });
+    found.sort();
+    if (found.length === 0) problems.push({ file: arg, message: `no .yaml, .yml or .json files in this directory${options.recursive ? '' : ' (use -R to look in subdirectories)'}` });
+    return found.map((f) => path.join(arg, f));
+  }
+  if (stat) return [arg];
+  if (GLOB_CHARS.test(arg)) {
+    const { glob } = await import('tinyglobby');
+    const found = (await glob([arg], { onlyFiles: true, expandDirectories: false })).filter((f) => MANIFEST_EXT.test(f) || !arg.includes('*'));
+    found.sort();
+    if (found.length === 0) problems.push({ file: arg, message: 'no files match this pattern' });
+    return found;
+  }
+  problems.push({ file: arg, message: 'no such file or directory' });
+  return [];
+}
+
+function stripName(message: string, file: string): string {
+  const prefix = `${file === '-' ? 'stdin' : file}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+/** Nodes a document may expand to through YAML aliases; far above any real manifest. */
+const MAX_NODES = 1_000_000;
+
+/** Parses the text of one file: multi-document YAML, JSON, and `kind: List` (or `*List`) objects. */
+export function parseResources(text: string, file: string): LoadResult {
+  const out: LoadResult = { resources: [], problems: [] };
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      const value = JSON.parse(text) as unknown;
+      addValue(value, { file, line: lineOfOffset(text, text.length - trimmed.length) + 1, doc: 0, text, textLine: 1 }, out);
+      return out;
+    } catch (err) {
+      // YAML flow style also starts with '{': let the YAML parser have a go before blaming the JSON
+      const yamlTry = parseYamlDocuments(text, file);
+      if (yamlTry.problems.length === 0) return yamlTry;
+      out.problems.push({ file, message: `invalid JSON: ${describeError(err)}` });
+      return out;
+    }
+  }
+  return parseYamlDocuments(text, file);
+}
+
+function parseYamlDocuments(text: string, file: string): LoadResult {
+  const out: LoadResult = { resources: [], problems: [] };
+  let doc = 0;
+  for (const chunk of splitDocuments(text)) {
+    const docIndex = doc++;
+    const first = firstContentLine(chunk.text);
+    if (first < 0) continue; // empty document or only comments
+    let value: unknown;
+    try {
+      value = yaml.load(chunk.text, { filename: file });
+    } catch (err) {
+      out.problems.push(yamlProblem(err, file, chunk.line));
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    if (chunk.text.includes('&') && tooBig(value)) {
+      out.problems.push({ file, line: chunk.line + first, message: `YAML aliases expand to more than ${MAX_NODES} nodes; refusing to read this document` });
+      continue;
+    }
+    addValue(value, { file, line: chunk.line + first, doc: docIndex, text: chunk.text, textLine: chunk.line }, out);
+  }
+  return out;
+}
+
+function addValue(value: unknown, origin: Origin, out: LoadResult): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => addItem(item, origin, [i], i, out));
+    return;
+  }
+  if (!isObject(value)) {
+    out.problems.push({ file: origin.file, line: origin.line, message: 'not a Kubernetes object (expected a mapping with apiVersion and kind)' });
+    return;
+  }
+  const kind = value.kind;
+  if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray(value.items)) {
+    value.items.forEach((item, i) => addItem(item, origin, ['items', i], i, out));
+    return;
+  }
+  const r = toResource(value, origin);
+  if (typeof r === 'string') out.problems.push({ file: origin.file, line: origin.line, message: r });
+  else out.resources.push(r);
+}
+
+function addItem(item: unknown, parent: Origin, at: FieldPath, index: number, out: LoadResult): void {
+  const rel = parent.text !== undefined ? locateField(parent.text, at) : undefined;
+  const line = rel !== undefined ? (parent.textLine ?? 1) + rel : parent.line;
+  const origin: Origin = { ...parent, line, item: index, itemPath: [...at] };
+  if (!isObject(item)) {
+    out.problems.push({ file: parent.file, line, message: `list item ${index} is not a Kubernetes object` });
+    return;
+  }
+  const r = toResource(item, origin);
+  if (typeof r === 'string') out.problems.push({ file: parent.file, line, message: `list item ${index}: ${r}` });
+  else out.resources.push(r);
+}
+
+/** A Resource, or why the object is not one. */
+export function toResource(obj: Record<string, unknown>, origin?: Origin): Resource | string {
+  const { apiVersion, kind } = obj;
+  if (typeof kind !== 'string' || kind === '') return 'object has no kind';
+  if (typeof apiVersion !== 'string' || apiVersion === '') return `${kind} has no apiVersion`;
+  const metadata = isObject(obj.metadata) ? (obj.metadata as Resource['metadata']) : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '';
+  if (name === '') return `${kind} has no metadata.name`;
+  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
+  const { group, version } = splitApiVersion(apiVersion);
+  return { apiVersion, kind, group, version, name, namespace, metadata, object: obj, origin };
+}
+
+/**
+ * 1-based file line of a field of a resource (e.g. `['spec', 'hosts', 0]`), falling back to the
+ * line the resource starts on; undefined for resources that did not come from a file.
+ */
+export function fieldLine(r: Resource, field: FieldPath): number | undefined {
+  const o = r.origin;
+  if (!o) return undefined;
+  if (!o.text || field.length === 0) return o.line;
+  const full = o.itemPath ? [...o.itemPath, ...field] : field;
+  const rel = locateField(o.text, full);
+  return rel === undefined ? o.line : (o.textLine ?? 1) + rel;
+}
+
+interface Chunk {
+  text: string;
+  /** 1-based line of the chunk's first line in the file. */
+  line: number;
+}
+
+/** Splits a YAML stream on `---` / `...` lines, keeping where each document starts. */
+function splitDocuments(text: string): Chunk[] {
+  const chunks: Chunk[] = [];
+  const sep = /^(?:---|\.\.\.)(?=[ \t\r]|$)[^\n]*$/gm;
+  let start = 0;
+  let line = 1;
+  let lastOffset = 0;
+  const advance = (to: number) => {
+    for (let k = lastOffset; k < to; k++) if (text.charCodeAt(k) === 10) line++;
+    lastOffset = to;
+  };
+  let chunkLine = 1;
+  for (const m of text.matchAll(sep)) {
+    const at = m.index ?? 0;
+    chunks.push({ text: text.slice(start, at), line: chunkLine });
+    start = at + m[0].length + 1;
+    advance(Math.min(start, text.length));
+    chunkLine = line;
+  }
+  chunks.push({ text: text.slice(start), line: chunkLine });
+  return chunks;
+}
+
+function firstContentLine(text: string): number {
+  let n = 0;
+  let pos = 0;
+  while (pos <= text.length) {
+    const nl = text.indexOf('\n', pos);
+    const line = text.slice(pos, nl < 0 ? text.length : nl).trim();
+    if (line !== '' && !line.startsWith('#') && !line.startsWith('%')) return n;
+    if (nl < 0) break;
+    pos = nl + 1;
+    n++;
+  }
+  return -1;
+}
+
+function yamlProblem(err: unknown, file: string, chunkLine: number): LoadProblem {
+  if (err instanceof yaml.YAMLException) {
+    const mark = err.mark as { line?: number; column?: number } | undefined;
+    if (mark && mark.line !== undefined) {
+      return { file, line: chunkLine + mark.line, message: `invalid YAML: ${err.reason} (column ${(mark.column ?? 0) + 1})` };
+    }
+    return { file, line: chunkLine, message: `invalid YAML: ${err.reason}` };
+  }
+  return { file, line: chunkLine, message: `invalid YAML: ${describeError(err)}` };
+}
+
+function tooBig(doc: unknown): boolean {
+  let budget = MAX_NODES;
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (--budget < 0) return true;
+    for (const v of Object.values(node as Record<string, unknown>)) if (v !== null && typeof v === 'object') stack.push(v);
+  }
+  return false;
+}
+
+function lineOfOffset(text: string, offset: number): number {
+  let n = 0;
+  for (let k = 0; k < offset; k++) if (text.charCodeAt(k) === 10) n++;
+  return n;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

@@ -1,0 +1,62 @@
+import type { ChalkInstance } from 'chalk';
+import type { TraceOutput, TraceStep } from './trace.js';
+
+const TITLES: Record<TraceStep['stage'], string> = {
+  destination: 'Destination',
+  iptables: 'iptables',
+  listener: 'Listener',
+  filterChain: 'Filter chain',
+  networkFilters: 'Network filters',
+  routeConfig: 'Route config',
+  virtualHost: 'Virtual host',
+  route: 'Route',
+  routeAction: 'Route action',
+  cluster: 'Cluster',
+  endpoints: 'Endpoints',
+};
+
+/** The human trace: one numbered block per step, chosen object first, then why, then the losers. */
+export function renderTrace(t: TraceOutput, c: ChalkInstance, source: string): string {
+  const lines: string[] = [];
+  const req = t.request;
+  const what = req.method ? `${req.method} ${req.target}` : String(req.target);
+  lines.push(c.bold(`Trace of ${what} (${req.direction}) through ${source}`));
+  const hdrs = Object.entries((req.headers as Record<string, string>) ?? {});
+  if (hdrs.length) lines.push(`  headers: ${hdrs.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  if (req.random !== null && req.random !== undefined) lines.push(`  random value: ${req.random}`);
+  lines.push('');
+  t.steps.forEach((s, i) => {
+    const title = `${String(i + 1).padStart(2)}. ${TITLES[s.stage].padEnd(15)}`;
+    lines.push(`${c.bold(title)} ${s.chosen === null ? c.red('(none)') : c.green(s.chosen)}`);
+    lines.push(`    ${s.summary}`);
+    for (const m of s.matched) lines.push(`    ${c.green('✓')} ${m}`);
+    for (const l of s.losers) lines.push(`    ${c.red('✗')} ${c.dim(`${l.name}: ${l.reason}`)}`);
+    for (const n of s.notes) lines.push(`    ${c.cyan('•')} ${n}`);
+    for (const u of s.uncertain) lines.push(`    ${c.yellow('?')} ${c.yellow(u)}`);
+  });
+  lines.push('');
+  lines.push(c.bold('Result'));
+  const r = t.result;
+  const row = (k: string, v: unknown) => {
+    if (v === null || v === undefined || (Array.isArray(v) && !v.length)) return;
+    lines.push(`  ${k.padEnd(17)} ${typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+  };
+  row('captured', r.captured);
+  row('listener', r.listener);
+  row('filter chain', r.filterChain);
+  row('route config', r.routeConfig);
+  row('virtual host', r.virtualHost);
+  row('route', r.route);
+  row('cluster', r.cluster ?? (r.weightedClusters ? '(weighted; pass --random N)' : null));
+  if (r.weightedClusters) row('weighted', r.weightedClusters.map((w) => `${w.name}=${w.weight}`).join(', '));
+  row('path rewrite', r.pathRewrite);
+  row('host rewrite', r.hostRewrite);
+  row('redirect', r.redirect);
+  if (r.directResponse) row('direct response', `${r.directResponse.status}${r.directResponse.body !== null ? ` ${JSON.stringify(r.directResponse.body)}` : ''}`);
+  if (r.endpoints) row('endpoints', r.endpoints.length ? r.endpoints.map((e) => `${e.address} (${e.health})`).join(', ') : '(none)');
+  if (r.uncertain.length) {
+    lines.push(c.yellow(`  uncertain         ${r.uncertain[0]}`));
+    for (const u of r.uncertain.slice(1)) lines.push(c.yellow(`                    ${u}`));
+  }
+  return lines.join('\n') + '\n';
+}

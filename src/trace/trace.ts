@@ -1,0 +1,580 @@
+import { isIP } from 'node:net';
+import { downstreamTls, summariseCluster } from './cluster.js';
+import { networkFilters, normalizePath } from './filters.js';
+import { chainLabel, listenerLabel, matchFilterChain, selectListener, socketAddress, type Connection } from './listener.js';
+import type { Json } from './matchers.js';
+import type { HttpRequest } from './request.js';
+import { asArray, effectiveRetries, findRoute, findVirtualHost, routeAction, routeLabel, type RouteActionResult } from './route.js';
+import type { EndpointInfo, TraceWorld } from './world.js';
+
+/** What the user asked to trace (CLI flags, already validated). */
+export interface TraceRequest {
+  /** `http://reviews:9080/api`, `https://host/`, `tcp://host:port` or `host:port`. */
+  target: string;
+  method?: string;
+  /** Extra headers, names as given. */
+  headers?: [string, string][];
+  sni?: string;
+  alpn?: string[];
+  direction?: 'outbound' | 'inbound';
+  srcIp?: string;
+  dstIp?: string;
+  random?: number;
+  allCandidates?: boolean;
+  /** The client speaks plaintext even where the inbound side offers mTLS (PERMISSIVE peers, non-mesh clients). */
+  plaintext?: boolean;
+  /** The iptables verdict when rules are known (from src/iptables); undefined: Istio's usual capture assumed. */
+  iptables?: IptablesOutcome;
+}
+
+export interface IptablesOutcome {
+  /** REDIRECT, TPROXY, DNAT, ACCEPT, DROP, REJECT. */
+  target: string;
+  toPort: number | null;
+  summary: string;
+  uncertain: boolean;
+  reasons: string[];
+  /** The rules that decided, for the step's explanation. */
+  trail: string[];
+  source: string;
+}
+
+export interface Loser {
+  name: string;
+  reason: string;
+}
+
+export interface TraceStep {
+  stage: 'destination' | 'iptables' | 'listener' | 'filterChain' | 'networkFilters' | 'routeConfig' | 'virtualHost' | 'route' | 'routeAction' | 'cluster' | 'endpoints';
+  /** The config object this step chose (name), or null when none. */
+  chosen: string | null;
+  /** One line: what matched. */
+  summary: string;
+  /** Supporting facts: the conditions that held. */
+  matched: string[];
+  /** The nearest alternatives and why they lost (every candidate with allCandidates). */
+  losers: Loser[];
+  notes: string[];
+  uncertain: string[];
+  data?: Record<string, unknown>;
+}
+
+export interface TraceResultData {
+  captured: string | null;
+  listener: string | null;
+  filterChain: string | null;
+  routeConfig: string | null;
+  virtualHost: string | null;
+  route: string | number | null;
+  cluster: string | null;
+  weightedClusters: { name: string; weight: number }[] | null;
+  pathRewrite: string | null;
+  hostRewrite: string | null;
+  redirect: string | null;
+  directResponse: { status: number; body: string | null } | null;
+  endpoints: EndpointInfo[] | null;
+  uncertain: string[];
+}
+
+export interface TraceOutput {
+  request: Record<string, unknown>;
+  steps: TraceStep[];
+  result: TraceResultData;
+}
+
+interface Target {
+  scheme: 'http' | 'https' | 'tcp';
+  host: string;
+  port: number;
+  path: string;
+  authority: string;
+}
+
+const NEAREST = 5;
+
+/** Parses the target: a URL (http, https, tcp) or `host:port` (a TCP connection). */
+export function parseTarget(t: string): Target | string {
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(t);
+  if (m) {
+    const scheme = m[1].toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https' && scheme !== 'tcp') return `unsupported scheme ${scheme}: (use http://, https://, tcp:// or host:port)`;
+    let url: URL;
+    try {
+      url = new URL(scheme === 'tcp' ? 'http' + t.slice(3) : t);
+    } catch {
+      return `not a valid URL: ${t}`;
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!host) return `no host in ${t}`;
+    const defPort = scheme === 'https' ? 443 : 80;
+    if (scheme === 'tcp' && !url.port) return `tcp:// needs a port: ${t}`;
+    const port = url.port ? Number(url.port) : defPort;
+    // The raw path as typed (URL() would normalise dot segments and escapes, which Envoy may not).
+    const rest = t.slice(m[0].length);
+    const slash = rest.search(/[/?#]/);
+    let path = slash === -1 ? '/' : rest.slice(slash);
+    const hash = path.indexOf('#');
+    if (hash !== -1) path = path.slice(0, hash);
+    if (path.startsWith('?')) path = '/' + path;
+    return { scheme: scheme as Target['scheme'], host, port, path, authority: url.host };
+  }
+  const hp = /^(\[[^\]]+\]|[^:/\s]+):(\d{1,5})$/.exec(t);
+  if (!hp) return `expected a URL (http://host:port/path) or host:port, got ${JSON.stringify(t)}`;
+  const port = Number(hp[2]);
+  if (port < 1 || port > 65535) return `port out of range in ${t}`;
+  return { scheme: 'tcp', host: hp[1].replace(/^\[|\]$/g, ''), port, path: '/', authority: `${hp[1]}:${port}` };
+}
+
+/** Simulates the request through the dump, step by step. Throws Error(message) only for bad input. */
+export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput {
+  const parsed = parseTarget(req.target);
+  if (typeof parsed === 'string') throw new TraceInputError(parsed);
+  const target: Target = parsed;
+  const direction = req.direction ?? 'outbound';
+  const all = req.allCandidates === true;
+  const steps: TraceStep[] = [];
+  const uncertain: string[] = [];
+  const result: TraceResultData = {
+    captured: null,
+    listener: null,
+    filterChain: null,
+    routeConfig: null,
+    virtualHost: null,
+    route: null,
+    cluster: null,
+    weightedClusters: null,
+    pathRewrite: null,
+    hostRewrite: null,
+    redirect: null,
+    directResponse: null,
+    endpoints: null,
+    uncertain,
+  };
+  const push = (s: Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched'> & Partial<TraceStep>) => {
+    const step: TraceStep = {
+      stage: s.stage,
+      chosen: s.chosen,
+      summary: s.summary,
+      matched: s.matched ?? [],
+      losers: s.losers ?? [],
+      notes: s.notes ?? [],
+      uncertain: s.uncertain ?? [],
+      ...(s.data ? { data: s.data } : {}),
+    };
+    if (!all && step.losers.length > NEAREST) {
+      const more = step.losers.length - NEAREST;
+      step.losers = step.losers.slice(0, NEAREST);
+      step.notes.push(`${more} more candidate(s) not shown (--all-candidates lists them)`);
+    }
+    uncertain.push(...step.uncertain);
+    steps.push(step);
+    return step;
+  };
+
+  // --- headers and request shape
+  const headers: [string, string][] = [];
+  let authority = target.authority;
+  for (const [k, v] of req.headers ?? []) {
+    const key = k.toLowerCase();
+    if (key === 'host' || key === ':authority') authority = v;
+    else headers.push([key, v]);
+  }
+  const isHttp = target.scheme === 'http';
+  const tls = target.scheme === 'https' || req.sni !== undefined || (req.alpn?.length ?? 0) > 0;
+
+  // --- destination IP
+  const dst = resolveDestination(world, target, direction, req.dstIp);
+  const src = req.srcIp ?? (direction === 'outbound' ? world.podIps[0] : undefined) ?? (direction === 'outbound' ? '10.244.0.100' : '10.244.0.200');
+  const srcNote = req.srcIp ? `--src ${req.srcIp}` : direction === 'outbound' && world.podIps[0] ? `the pod's IP ${world.podIps[0]} (INSTANCE_IPS)` : `${src} (assumed; pass --src)`;
+  push({
+    stage: 'destination',
+    chosen: `${dst.ip.includes(':') ? `[${dst.ip}]` : dst.ip}:${target.port}`,
+    summary: `${direction} ${isHttp ? 'HTTP' : tls ? 'TLS' : 'TCP'} connection to ${dst.ip}:${target.port} from ${src}`,
+    matched: [`destination IP: ${dst.how}`, `source IP: ${srcNote}`],
+    uncertain: dst.uncertain ? [dst.uncertain] : [],
+    data: { host: target.host, port: target.port, ip: dst.ip, how: dst.how, src },
+  });
+
+  // --- iptables
+  let receivingPort: number | null;
+  if (req.iptables) {
+    const ipt = req.iptables;
+    result.captured = ipt.target === 'REDIRECT' || ipt.target === 'TPROXY' ? `${ipt.target} ${ipt.toPort}` : ipt.target;
+    push({
+      stage: 'iptables',
+      chosen: result.captured,
+      summary: ipt.summary,
+      matched: ipt.trail,
+      uncertain: ipt.uncertain ? ipt.reasons.map((r) => `iptables: ${r}`) : [],
+      notes: [`rules from ${ipt.source}`],
+    });
+    if (ipt.target === 'REDIRECT' || ipt.target === 'TPROXY') receivingPort = ipt.toPort;
+    else {
+      const fate = ipt.target === 'DROP' || ipt.target === 'REJECT' ? `the packet is ${ipt.target === 'DROP' ? 'dropped' : 'rejected'} by iptables` : 'not captured: the connection bypasses Envoy';
+      steps[steps.length - 1].notes.push(fate);
+      return { request: describeRequest(), steps, result };
+    }
+  } else {
+    const port = direction === 'outbound' ? 15001 : 15006;
+    const has = world.listeners.byPort.has(port);
+    receivingPort = has ? port : null;
+    result.captured = has ? `REDIRECT ${port}` : null;
+    push({
+      stage: 'iptables',
+      chosen: has ? `REDIRECT ${port}` : null,
+      summary: has
+        ? `assumed captured by Istio's iptables rules: ${direction} traffic is redirected to ${port} (pass --iptables FILE to check)`
+        : `no listener on ${port} in the dump: assuming no capture, the connection reaches the listener for its destination directly`,
+      uncertain: has ? [`iptables rules not given: capture to ${port} assumed`] : [],
+    });
+  }
+
+  // --- listener
+  let peerMtls = false;
+  const conn: Connection = {
+    dstIp: dst.ip,
+    dstPort: target.port,
+    srcIp: src,
+    srcPort: 40000,
+    tls,
+    sni: req.sni ?? (target.scheme === 'https' && !isIP(target.host) ? target.host : ''),
+    alpn: req.alpn ?? (target.scheme === 'https' ? ['h2', 'http/1.1'] : []),
+    plaintextHttp: isHttp && !tls ? 'http/1.1' : null,
+  };
+  if (direction === 'inbound' && !req.plaintext && !req.sni && !req.alpn && !tls && inboundExpectsMtls(world, receivingPort)) {
+    // A mesh peer's sidecar originates mTLS with Istio's ALPN: that is what the inbound listener sees.
+    conn.tls = true;
+    conn.alpn = isHttp ? ['istio-http/1.1', 'istio', 'http/1.1'] : ['istio-peer-exchange', 'istio'];
+    conn.plaintextHttp = null;
+    peerMtls = true;
+  }
+  if (peerMtls) {
+    steps[steps.length - 1].notes.push(`assumed a mesh peer: its sidecar originates mTLS with ALPN ${conn.alpn.join(',')} (--plaintext for a plaintext client)`);
+  }
+  const lc = selectListener(world.listeners, conn, receivingPort);
+  result.listener = lc.listener ? listenerLabel(lc.listener) : null;
+  push({
+    stage: 'listener',
+    chosen: result.listener,
+    summary: lc.how,
+    losers: lc.losers,
+    notes: lc.notes,
+    data: lc.listener ? { address: socketAddress(lc.listener), receiving: lc.receiving ? listenerLabel(lc.receiving) : null } : undefined,
+  });
+  if (!lc.listener) return { request: describeRequest(), steps, result };
+
+  // --- filter chain
+  const fc = matchFilterChain(lc.listener, conn);
+  result.filterChain = fc.name;
+  const nearLevel = fc.losers.length ? Math.max(...fc.losers.map((l) => l.level)) : 0;
+  const chainLosers = all ? fc.losers : [...fc.losers].sort((a, b) => b.level - a.level).filter((l) => l.level >= nearLevel - 1);
+  push({
+    stage: 'filterChain',
+    chosen: fc.name,
+    summary: fc.chain
+      ? `${fc.usedDefault ? 'default filter chain' : `filter chain ${fc.name}`} (${fc.mode}); ${downstreamTls(fc.chain)}`
+      : 'no filter chain matches: the connection is closed',
+    matched: chainLevels(fc.levels, all),
+    losers: chainLosers.map(({ name, reason }) => ({ name, reason })),
+    notes: [
+      ...fc.notes,
+      ...(fc.chain && /mTLS/.test(downstreamTls(fc.chain)) && !conn.tls ? ['this chain terminates mTLS but the client speaks plaintext: the handshake fails'] : []),
+    ],
+    uncertain: fc.uncertain,
+    data: { transport: conn.tls ? 'tls' : 'raw_buffer', sni: conn.sni || null, alpn: conn.alpn },
+  });
+  if (!fc.chain) return { request: describeRequest(), steps, result };
+
+  // --- network filters
+  const nf = networkFilters(fc.chain, req.random);
+  push({
+    stage: 'networkFilters',
+    chosen: nf.hcm ? 'http_connection_manager' : nf.tcpProxy ? 'tcp_proxy' : null,
+    summary: nf.filters.map((f) => f.name).join(' → ') || 'no network filters',
+    matched: nf.filters.map((f) => `${f.name}: ${f.effect}`),
+    notes: nf.hcm ? nf.hcm.httpFilters.map((f) => `http filter ${f.name}: ${f.effect}`) : [],
+    uncertain: nf.uncertain,
+  });
+
+  let clusterName: string | null = null;
+  if (nf.tcpProxy && !nf.hcm) {
+    clusterName = nf.tcpProxy.cluster;
+    if (nf.tcpProxy.weightedClusters) result.weightedClusters = nf.tcpProxy.weightedClusters;
+  } else if (nf.hcm) {
+    const terminates = Boolean(fc.chain.transport_socket) && /TLS/.test(downstreamTls(fc.chain));
+    const r = traceHttp(world, nf.hcm, target, conn, authority, headers, req, lc.listener, terminates, push, result);
+    if (r === 'stop') return { request: describeRequest(), steps, result };
+    clusterName = r;
+  } else {
+    return { request: describeRequest(), steps, result };
+  }
+
+  // --- cluster and endpoints
+  if (clusterName !== null) traceCluster(world, clusterName, conn, push, result);
+  return { request: describeRequest(), steps, result };
+
+  function describeRequest(): Record<string, unknown> {
+    return {
+      target: req.target,
+      direction,
+      method: isHttp ? (req.method ?? 'GET') : null,
+      authority: isHttp ? authority : null,
+      path: isHttp ? target.path : null,
+      headers: Object.fromEntries(headers),
+      random: req.random ?? null,
+    };
+  }
+}
+
+/** The criteria that decided (all of them with --all-candidates). */
+function chainLevels(levels: { criterion: string; value: string; bucket: string; kept: string[] }[], all: boolean): string[] {
+  const shown = levels.filter((l) => all || l.criterion === 'filter_chain_matcher' || l.bucket !== 'any');
+  const lines = shown.map((l) => (l.criterion === 'filter_chain_matcher' ? l.value : `${l.criterion}: ${l.value} → ${l.bucket === 'any' ? 'chains without this criterion' : l.bucket}${all ? ` (${l.kept.join(', ')})` : ''}`));
+  if (!lines.length && levels.length) lines.push('no chain sets any decisive criterion: the only candidate wins');
+  return lines;
+}
+
+type Push = (s: Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched'> & Partial<TraceStep>) => TraceStep;
+
+function traceHttp(
+  world: TraceWorld,
+  hcm: NonNullable<ReturnType<typeof networkFilters>['hcm']>,
+  target: Target,
+  conn: Connection,
+  authority: string,
+  headers: [string, string][],
+  req: TraceRequest,
+  listener: Json,
+  terminatesTls: boolean,
+  push: Push,
+  result: TraceResultData,
+): string | null | 'stop' {
+  const notes: string[] = [];
+  if (target.scheme === 'tcp') notes.push('the target is host:port, but this chain speaks HTTP: tracing GET / (give an http:// URL to choose)');
+  if (target.scheme === 'https') notes.push('the client speaks TLS but this chain parses HTTP directly');
+  let rc: Json | undefined;
+  if (hcm.rdsName !== null) {
+    rc = world.routeConfig(hcm.rdsName);
+    result.routeConfig = hcm.rdsName;
+    push({
+      stage: 'routeConfig',
+      chosen: hcm.rdsName,
+      summary: rc ? `RDS route configuration ${hcm.rdsName}` : `RDS route configuration ${hcm.rdsName} is not in the dump (not yet received?): Envoy answers 404`,
+      notes,
+    });
+  } else if (hcm.inlineRouteConfig) {
+    rc = hcm.inlineRouteConfig;
+    result.routeConfig = rc.name !== undefined ? String(rc.name) : '(inline)';
+    push({ stage: 'routeConfig', chosen: result.routeConfig, summary: `inline route_config ${result.routeConfig}`, notes });
+  } else {
+    push({ stage: 'routeConfig', chosen: null, summary: 'the connection manager has neither rds nor route_config (scoped routes are not simulated)', uncertain: ['scoped_routes not simulated'], notes });
+    return 'stop';
+  }
+  if (!rc) return 'stop';
+
+  const path0 = target.scheme === 'tcp' ? '/' : target.path;
+  const path = normalizePath(path0, hcm.normalizePath, hcm.mergeSlashes);
+  const httpReq: HttpRequest = {
+    authority,
+    path,
+    method: (req.method ?? 'GET').toUpperCase(),
+    // x-forwarded-proto: https when this Envoy terminated TLS, else the client's scheme
+    scheme: terminatesTls || target.scheme === 'https' ? 'https' : 'http',
+    headers,
+    internal: true,
+    random: req.random,
+  };
+  const listenerPort = socketAddress(listener)?.port;
+  const vh = findVirtualHost(rc, authority, { listenerPort: conn.dstPort ?? listenerPort, stripAnyHostPort: hcm.stripAnyHostPort, stripMatchingHostPort: hcm.stripMatchingHostPort }, req.allCandidates === true);
+  result.virtualHost = vh.name;
+  push({
+    stage: 'virtualHost',
+    chosen: vh.name,
+    summary: vh.vhost
+      ? `virtual host ${vh.name}: domain ${vh.domain} matches host ${vh.host} (${vh.how})`
+      : `no virtual host of ${result.routeConfig} matches host ${vh.host}: Envoy answers 404 (NR)`,
+    matched: [vh.hostNote, path !== path0 ? `path normalised to ${path} (normalize_path/merge_slashes)` : null].filter((x): x is string => x !== null),
+    losers: vh.losers,
+  });
+  if (!vh.vhost) return 'stop';
+
+  const rt = findRoute(vh.vhost, httpReq, req.allCandidates === true);
+  if (rt.tlsRedirect) {
+    result.redirect = rt.tlsRedirect;
+    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)` });
+    return 'stop';
+  }
+  const label = (i: number) => routeLabel(asArray(vh.vhost.routes)[i], i);
+  const failed = rt.evaluated.filter((e) => !e.matched || (rt.index !== null && e.index > rt.index));
+  const losers = failed.map((e) => ({ name: `route ${label(e.index)} \`${e.match}\``, reason: e.reason }));
+  // The nearest losers are the routes just before the winner.
+  const shownLosers = req.allCandidates ? losers : losers.slice(-NEAREST).reverse();
+  result.route = rt.route ? (rt.name ?? rt.index) : null;
+  const chosenEval = rt.index !== null ? rt.evaluated.find((e) => e.index === rt.index) : undefined;
+  push({
+    stage: 'route',
+    chosen: rt.route ? label(rt.index!) : null,
+    summary: rt.route
+      ? `route ${label(rt.index!)} \`${chosenEval?.match}\` is the first that matches ${httpReq.method} ${path}`
+      : `no route of virtual host ${vh.name} matches ${httpReq.method} ${path}: Envoy answers 404 (NR)`,
+    matched: chosenEval ? chosenEval.checks.map((c) => c.reason) : [],
+    losers: shownLosers,
+    notes: !req.allCandidates && losers.length > NEAREST ? [`${losers.length - NEAREST} earlier route(s) did not match either (--all-candidates lists them)`] : [],
+    uncertain: rt.uncertain,
+  });
+  if (!rt.route) return 'stop';
+
+  const act: RouteActionResult = routeAction(rt.route, vh.vhost, httpReq);
+  result.pathRewrite = act.pathRewrite;
+  result.hostRewrite = act.hostRewrite;
+  result.redirect = act.redirect?.location ?? null;
+  result.directResponse = act.directResponse;
+  result.weightedClusters = act.weightedClusters?.map(({ name, weight }) => ({ name, weight })) ?? null;
+  result.cluster = act.cluster;
+  const retries = act.kind === 'route' ? effectiveRetries(rt.route, vh.vhost) : null;
+  const matched: string[] = [];
+  if (act.kind === 'route') {
+    matched.push(act.cluster ? `cluster ${act.cluster} (${act.clusterSource})` : `cluster: ${act.clusterSource ?? 'none'}${act.weightedClusters ? ' — undecided' : ''}`);
+    for (const w of act.weightedClusters ?? []) matched.push(`  ${w.name}: weight ${w.weight} (${w.percent}%, random % ${act.totalWeight} in [${w.range[0]}, ${w.range[1]}))`);
+    if (act.pathRewrite !== null) matched.push(`path rewritten to ${act.pathRewrite}`);
+    if (act.hostRewrite !== null) matched.push(`host rewritten to ${act.hostRewrite}`);
+    matched.push(`timeout ${act.timeout}${act.idleTimeout ? `, idle_timeout ${act.idleTimeout}` : ''}`);
+    if (retries) matched.push(`retries: ${retries.numRetries} on ${retries.retryOn ?? '(none)'}${retries.perTryTimeout ? `, per try ${retries.perTryTimeout}` : ''}`);
+    for (const m of act.mirrors) matched.push(`mirrored to ${m.cluster}${m.percent !== null ? ` (${m.percent}%)` : ''}`);
+  } else if (act.redirect && act.kind === 'redirect') matched.push(`redirect ${act.redirect.status} Location: ${act.redirect.location}`);
+  else if (act.directResponse) matched.push(`direct response ${act.directResponse.status}${act.directResponse.body !== null ? ` body ${JSON.stringify(act.directResponse.body)}` : ''}${act.redirect ? ` Location: ${act.redirect.location}` : ''}`);
+  if (act.fault) {
+    if (act.fault.delay) matched.push(`fault: delay ${act.fault.delay}`);
+    if (act.fault.abort) matched.push(`fault: abort ${act.fault.abort}`);
+  }
+  push({
+    stage: 'routeAction',
+    chosen: act.cluster ?? (act.redirect ? act.redirect.location : act.directResponse ? `direct_response ${act.directResponse.status}` : null),
+    summary: `${act.kind}${act.istio ? ` from ${act.istio}` : ''}`,
+    matched,
+    notes: act.notes,
+    uncertain: act.uncertain,
+    data: {
+      kind: act.kind,
+      istio: act.istio,
+      timeout: act.timeout,
+      retries,
+      mirrors: act.mirrors,
+      fault: act.fault,
+      randomUsed: act.randomUsed,
+      redirectStatus: act.redirect?.status ?? null,
+    },
+  });
+  if (act.kind !== 'route') return 'stop';
+  return act.cluster;
+}
+
+function traceCluster(world: TraceWorld, name: string, conn: Connection, push: Push, result: TraceResultData): void {
+  result.cluster = name;
+  const c = world.cluster(name);
+  if (!c) {
+    push({ stage: 'cluster', chosen: name, summary: `cluster ${name} is not in the dump: Envoy answers 503 (NC, cluster not found)` });
+    return;
+  }
+  const s = summariseCluster(name, c);
+  push({
+    stage: 'cluster',
+    chosen: name,
+    summary: `${s.type} cluster, ${s.lbPolicy}, upstream ${s.tls}`,
+    matched: [
+      s.service ? `service ${s.service.host} port ${s.service.port}${s.service.subset ? ` subset ${s.service.subset}` : ''} (${s.service.direction})` : null,
+      s.istio ? `from ${s.istio}` : null,
+      s.connectTimeout ? `connect_timeout ${s.connectTimeout}` : null,
+      `circuit breakers: ${s.circuitBreakers ?? 'Envoy defaults'}`,
+      `outlier detection: ${s.outlierDetection ?? 'off'}`,
+    ].filter((x): x is string => x !== null),
+    notes: [...s.notes, ...(conn.tls && s.tls === 'plaintext' ? ["Envoy adds no TLS: the client's own TLS passes through unchanged"] : [])],
+    data: { ...s },
+  });
+  if (s.type === 'ORIGINAL_DST') {
+    const ep: EndpointInfo = { address: `${conn.dstIp.includes(':') ? `[${conn.dstIp}]` : conn.dstIp}:${conn.dstPort}`, health: 'HEALTHY', locality: null, weight: null, priority: 0, tlsMode: null, hostname: null };
+    result.endpoints = [ep];
+    push({ stage: 'endpoints', chosen: ep.address, summary: `original destination ${ep.address}`, data: { source: 'ORIGINAL_DST' } });
+    return;
+  }
+  const found = world.endpoints(name);
+  if (found === undefined) {
+    push({
+      stage: 'endpoints',
+      chosen: null,
+      summary: `endpoints of ${name} are not in ${world.name} (save the dump with ?include_eds, or trace a live pod)`,
+      uncertain: [`endpoints of ${name} unknown`],
+    });
+    return;
+  }
+  const eps = found.list;
+  result.endpoints = eps;
+  const healthy = eps.filter((e) => /^(HEALTHY|UNKNOWN)$/.test(e.health));
+  push({
+    stage: 'endpoints',
+    chosen: eps.length ? `${eps.length} endpoint(s)` : null,
+    summary: eps.length
+      ? `${healthy.length} of ${eps.length} endpoint(s) can take traffic (${found.source}); the ${s.lbPolicy} load balancer picks one per request`
+      : `cluster ${name} has no endpoints: Envoy answers 503 (UH, no healthy upstream)`,
+    matched: eps.map((e) => `${e.address} ${e.health}${e.locality ? ` ${e.locality}` : ''}${e.weight !== null ? ` weight ${e.weight}` : ''}${e.priority ? ` priority ${e.priority}` : ''}${e.tlsMode ? ` tlsMode=${e.tlsMode}` : ''}`),
+    data: { source: found.source },
+  });
+}
+
+/** Does the inbound listener on this port hold mTLS chains (so a mesh peer would speak mTLS)? */
+function inboundExpectsMtls(world: TraceWorld, port: number | null): boolean {
+  if (port === null) return false;
+  for (const l of world.listeners.byPort.get(port) ?? []) {
+    for (const fc of asArray(l?.filter_chains)) if (fc?.filter_chain_match?.transport_protocol === 'tls' && fc?.transport_socket) return true;
+  }
+  return false;
+}
+
+/**
+ * The destination IP for a host name: given, an IP literal, or looked up in the dump — an Istio
+ * virtual host lists the service VIP among its domains, and TCP listeners are named by it.
+ */
+export function resolveDestination(world: TraceWorld, target: Target, direction: string, given?: string): { ip: string; how: string; uncertain?: string } {
+  if (given) return { ip: given, how: `--dst-ip ${given}` };
+  if (isIP(target.host)) return { ip: target.host, how: 'the target is an IP address' };
+  if (direction === 'inbound') {
+    if (world.podIps[0]) return { ip: world.podIps[0], how: `the pod's own IP (INSTANCE_IPS)` };
+    return { ip: '10.244.0.100', how: 'assumed pod IP 10.244.0.100', uncertain: 'inbound destination IP unknown (no INSTANCE_IPS in the dump); pass --dst-ip' };
+  }
+  const host = target.host.toLowerCase();
+  const withPort = `${host}:${target.port}`;
+  // 1. Route configurations: the virtual host for host or host:port, and an IP among its domains.
+  const preferred = world.routeConfig(String(target.port));
+  const rcs = preferred ? [preferred, ...world.routeConfigs().filter((r) => r !== preferred)] : world.routeConfigs();
+  for (const rc of rcs) {
+    for (const vh of asArray(rc?.virtual_hosts)) {
+      const domains = asArray<string>(vh?.domains).map((d) => String(d).toLowerCase());
+      if (!domains.includes(host) && !domains.includes(withPort)) continue;
+      const ip = domains.map((d) => d.replace(/:\d+$/, '')).find((d) => isIP(d.replace(/^\[|\]$/g, '')));
+      if (ip) return { ip: ip.replace(/^\[|\]$/g, ''), how: `${ip} from the domains of virtual host ${vh.name} in route configuration ${rc.name}` };
+    }
+  }
+  // 2. TCP listeners bound to a VIP whose tcp_proxy cluster names the host.
+  for (const l of world.listeners.byPort.get(target.port) ?? []) {
+    const a = socketAddress(l);
+    if (!a || a.ip === '0.0.0.0' || a.ip === '::') continue;
+    for (const fc of asArray(l?.filter_chains)) {
+      for (const f of asArray(fc?.filters)) {
+        const cluster = String(f?.typed_config?.cluster ?? '');
+        const fqdn = cluster.split('|')[3] ?? '';
+        if (fqdn && (fqdn === host || fqdn.startsWith(host + '.'))) {
+          return { ip: a.ip, how: `${a.ip}: listener ${listenerLabel(l)} proxies to ${cluster}` };
+        }
+      }
+    }
+  }
+  return {
+    ip: '240.240.240.240',
+    how: `not found in the dump for ${host}; using 240.240.240.240, which only wildcard (0.0.0.0) listeners match`,
+    uncertain: `destination IP of ${host} unknown; pass --dst-ip for listeners bound to a specific IP`,
+  };
+}
+
+export class TraceInputError extends Error {}
+
+export { chainLabel };

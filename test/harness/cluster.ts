@@ -1,0 +1,133 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fixture } from '../helpers.js';
+import { type ApiServer, type ExecHandler, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from './apiserver.js';
+import { type Backend, startEnvoyAdmin, startIstiodDebug } from './backends.js';
+
+/**
+ * A whole fake cluster for live-mode tests: the API-server stand-in with the objects of
+ * fixtures/live/cluster.json, an Envoy admin server behind each sidecar pod's port 15000, istiod
+ * debug servers behind each istiod's port 15014, exec of `pilot-agent request`, and a kubeconfig.
+ */
+
+export const PRODUCTPAGE = 'productpage-v1-7d4b8d9b7c-x2x9z';
+export const REVIEWS_V1 = 'reviews-v1-545db77b95-ksq7f';
+export const REVIEWS_V2 = 'reviews-v2-7bf8c9648f-mx2lp';
+export const ISTIOD_A = 'istiod-7c9d8b6f5-abcde';
+export const ISTIOD_B = 'istiod-7c9d8b6f5-fghij';
+export const ISTIOD_CANARY = 'istiod-canary-5b7d6c8f9-kl3mn';
+
+export interface ClusterOptions {
+  deny?: RbacDenial[];
+  /** API paths accepted and never answered. */
+  hangPaths?: string[];
+  dropAfterBytes?: number;
+  /** Envoy admin paths accepted and never answered. */
+  envoyHang?: string[];
+  /** istiod pods whose debug port refuses connections. */
+  istiodDown?: string[];
+  token?: string;
+}
+
+export interface FakeCluster {
+  api: ApiServer;
+  kubeconfig: string;
+  dir: string;
+  envoys: Map<string, Backend>;
+  istiods: Map<string, Backend>;
+  /** Every exec the API server ran, as `pod container: argv`. */
+  execs: string[];
+  close(): Promise<void>;
+}
+
+export function clusterObjects(): KubeObject[] {
+  return (JSON.parse(readFileSync(fixture('live', 'cluster.json'), 'utf8')) as { items: KubeObject[] }).items;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<FakeCluster> {
+  const live = (f: string) => fixture('live', f);
+  const envoys = new Map<string, Backend>();
+  const istiods = new Map<string, Backend>();
+  const backends = new Map<string, number>();
+  for (const pod of [PRODUCTPAGE, REVIEWS_V1, REVIEWS_V2]) {
+    const b = await startEnvoyAdmin({
+      configDump: live('productpage-config_dump.json'),
+      configDumpWithEds: live('productpage-config_dump-eds.json'),
+      clusters: live('productpage-clusters.json'),
+      serverInfo: live('productpage-server_info.json'),
+      hang: options.envoyHang,
+    });
+    envoys.set(pod, b);
+    backends.set(`default/${pod}:15000`, b.port);
+  }
+  const configDumps = {
+    [`${PRODUCTPAGE}.default`]: live('istiod-config_dump-productpage.json'),
+    [`${REVIEWS_V1}.default`]: live('istiod-config_dump-reviews.json'),
+  };
+  for (const [pod, which] of [[ISTIOD_A, 'a'], [ISTIOD_B, 'b'], [ISTIOD_CANARY, 'a']] as const) {
+    const b = await startIstiodDebug({
+      registryz: live('istiod-registryz.json'),
+      syncz: live(`istiod-${which}-syncz.json`),
+      configz: live('istiod-configz.json'),
+      endpointz: live('istiod-endpointz.json'),
+      adsz: live(`istiod-${which}-adsz.json`),
+      configDumps,
+    });
+    istiods.set(pod, b);
+    if (!(options.istiodDown ?? []).includes(pod)) backends.set(`istio-system/${pod}:15014`, b.port);
+  }
+  const execs: string[] = [];
+  const exec: ExecHandler = async (pod, container, command) => {
+    execs.push(`${pod.metadata.name} ${container}: ${command.join(' ')}`);
+    const [bin, sub, method, reqPath, ...rest] = command;
+    if (bin !== 'pilot-agent' || sub !== 'request' || !method || reqPath === undefined) {
+      return { stderr: `exec: "${bin}": executable file not found in $PATH`, exitCode: 127 };
+    }
+    const portFlag = rest.indexOf('--debug-port');
+    const port = portFlag >= 0 ? Number(rest[portFlag + 1]) : 15000;
+    const target = backends.get(`${pod.metadata.namespace}/${pod.metadata.name}:${port}`);
+    if (target === undefined) return { stderr: `Error: dial tcp 127.0.0.1:${port}: connect: connection refused`, exitCode: 1 };
+    const res = await localRequest(target, method, '/' + reqPath);
+    if (res.status !== 200) return { stdout: res.body, stderr: `Error: received unexpected status ${res.status}`, exitCode: 1 };
+    return { stdout: res.body, exitCode: 0 };
+  };
+  const api = await startApiServer({
+    objects: clusterObjects(),
+    deny: options.deny,
+    hangPaths: options.hangPaths,
+    dropAfterBytes: options.dropAfterBytes,
+    token: options.token,
+    backends,
+    exec,
+    logs: new Map([[`default/${PRODUCTPAGE}/istio-proxy`, 'line one\nline two\nline three\n']]),
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-harness-'));
+  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url });
+  return {
+    api,
+    kubeconfig,
+    dir,
+    envoys,
+    istiods,
+    execs,
+    close: async () => {
+      await api.close();
+      for (const b of [...envoys.values(), ...istiods.values()]) await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function localRequest(port: number, method: string, reqPath: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: reqPath, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
