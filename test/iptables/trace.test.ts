@@ -220,3 +220,32 @@ test('property: any TCP/UDP packet through the classic rules ends in exactly one
     { numRuns: 300 },
   );
 });
+
+test('property: random rule sets trace to a verdict (or a loop error), never a crash', () => {
+  const match = fc.constantFrom('', '-p tcp', '! -p udp', '-s 10.0.0.0/8', '! -d 127.0.0.1/32', '-o lo', '-i eth+', '-p tcp --dport 80', '-p tcp -m multiport ! --dports 53,15008',
+    '-m owner --uid-owner 1337', '-m owner ! --gid-owner 1337', '-m mark --mark 0x1/0x1', '-m conntrack --ctstate NEW', '-m set --match-set s dst', '-p tcp --syn');
+  const target = fc.constantFrom('-j RETURN', '-j ACCEPT', '-j DROP', '-j A', '-j B', '-g B', '-j REDIRECT --to-ports 15001', '-j MARK --set-mark 1', '-j CT --zone 1', '-j LOG', '-j WEIRD', '');
+  const rule = fc.tuple(fc.constantFrom('OUTPUT', 'PREROUTING', 'A', 'B'), match, target).map(([c, m, t]) => `-A ${c} ${m} ${t}`.replace(/\s+/g, ' ').trim());
+  const ruleset = fc.array(rule, { maxLength: 12 }).map((rules) => `*nat\n:A - [0:0]\n:B - [0:0]\n${rules.join('\n')}\nCOMMIT\n`);
+  const packet = fc.record({
+    direction: fc.constantFrom<'inbound' | 'outbound'>('inbound', 'outbound'),
+    protocol: fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp'),
+    dst: fc.constantFrom('10.1.2.3', '127.0.0.1', '8.8.8.8'),
+    dport: fc.constantFrom(80, 53, 15008),
+    uid: fc.constantFrom(1000, 1337),
+  });
+  fc.assert(
+    fc.property(ruleset, packet, (text, p) => {
+      const rs = inline(text);
+      try {
+        const r = traceIptables(rs, p);
+        assert.ok(['ACCEPT', 'DROP', 'REDIRECT'].includes(r.verdict.target), r.verdict.target);
+        assert.equal(r.verdict.uncertain, r.verdict.reasons.length > 0);
+        if (r.verdict.target === 'REDIRECT') assert.equal(r.verdict.toPort, 15001);
+      } catch (err) {
+        assert.match((err as Error).message, /loop between chains/);
+      }
+    }),
+    { numRuns: 400 },
+  );
+});
