@@ -10,7 +10,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('iptables')
     .description("the netfilter rules that capture a pod's traffic (nat first), with Istio's chains and ports in words")
-    .argument('[pod]', 'pod (name, name.namespace); live mode reads istio-init logs, else runs iptables-save in the pod')
+    .argument('[pod]', 'pod (name, name.namespace, deployment/name); live mode reads istio-init logs, else runs iptables-save in the pod')
     .option('-f, --file <file>', 'saved rules: iptables-save, iptables -S, or istio-init logs (- for stdin)')
     .option('-o, --output <format>', `output format: ${OUTPUTS.join(', ')}`, 'short')
     .option('-t, --table <name>', 'show only this table (also names the table of iptables -S output)')
@@ -37,7 +37,7 @@ Examples:
   const trace = cmd
     .command('trace')
     .description('walk one packet through PREROUTING (inbound) or OUTPUT (outbound) as the kernel would, rule by rule')
-    .argument('[pod]', 'pod (name, name.namespace)')
+    .argument('[pod]', 'pod (name, name.namespace, deployment/name): its rules and IP, read live')
     .option('-f, --file <file>', 'saved rules: iptables-save, iptables -S, or istio-init logs (- for stdin)')
     .requiredOption('--dst <ip:port>', 'destination, e.g. 10.96.0.20:8080 or [fd00::1]:8080')
     .option('--src <ip[:port]>', "source address (outbound default: the pod's IP with --pod-ip, 127.0.0.1 for loopback)")
