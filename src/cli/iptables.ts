@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { addKubeOptions } from './kube-options.js';
-import { parseOutputFormat } from '../output/format.js';
 import { UsageError } from '../errors.js';
 
 const OUTPUTS = ['short', 'json', 'yaml'] as const;
+
+/** Checked here rather than with src/output/format.ts, which loads js-yaml: start-up stays light. */
+function parseOutputFormat(value: string): (typeof OUTPUTS)[number] {
+  if ((OUTPUTS as readonly string[]).includes(value)) return value as (typeof OUTPUTS)[number];
+  throw new UsageError(`unknown output format "${value}": use one of ${OUTPUTS.join(', ')}`);
+}
 
 /** `meshctl iptables [pod] -f FILE` and `meshctl iptables trace [pod] -f FILE --dst IP:PORT`. */
 export function register(program: Command): void {
@@ -26,7 +31,7 @@ Examples:
   meshctl iptables trace -f rules.txt --dst 10.1.2.3:9080 --direction inbound --src 10.1.9.9`,
     )
     .action(async (pod: string | undefined, opts: Record<string, string | undefined>) => {
-      const output = parseOutputFormat(opts.output ?? 'short', OUTPUTS);
+      const output = parseOutputFormat(opts.output ?? 'short');
       const family = opts.family;
       if (family !== undefined && family !== 'ipv4' && family !== 'ipv6') throw new UsageError(`--family must be ipv4 or ipv6, not "${family}"`);
       const { iptablesCommand } = await import('../commands/iptables.js');
@@ -67,7 +72,7 @@ Examples:
     )
     .action(async (pod: string | undefined, own: Record<string, string | undefined>, self: Command) => {
       const opts = withParentOptions(self, own);
-      const output = parseOutputFormat(opts.output ?? 'short', OUTPUTS);
+      const output = parseOutputFormat(opts.output ?? 'short');
       const { iptablesTraceCommand } = await import('../commands/iptables.js');
       await iptablesTraceCommand(pod, { ...opts, output } as Parameters<typeof iptablesTraceCommand>[1]);
     });
