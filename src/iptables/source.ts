@@ -64,7 +64,9 @@ export function podSource(podRef: string, options: Partial<KubeOptions>): Iptabl
           tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
         }
 
-        const names = (spec?.containers ?? []).map((c) => c.name);
+        // native sidecars (init containers that keep running) can be exec'd into too
+        const sidecars = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+        const names = [...(spec?.containers ?? []), ...sidecars].map((c) => c.name);
         const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
         for (const container of order) {
           const v4 = await execInPod(kube, target, container, ['iptables-save']).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));

@@ -57,6 +57,10 @@ before(async () => {
       pod('cni-1', { ip: '10.1.2.4' }),
       pod('rotated-1', { init: true, ip: '10.1.2.5' }),
       pod('bare-1', { ip: '10.1.2.6' }),
+      {
+        ...pod('native-1', { ip: '10.1.2.7' }),
+        spec: { initContainers: [{ name: 'istio-proxy', image: 'proxyv2', restartPolicy: 'Always' }], containers: [{ name: 'app', image: 'app' }] },
+      },
     ],
     exec,
     logs: new Map([
@@ -86,6 +90,14 @@ test('live: no istio-init (CNI) or rotated logs → iptables-save by exec in a c
   const r = traceIptables(parseIptables(rotated.text, rotated.name), { direction: 'outbound', protocol: 'tcp', dst: '10.96.3.4', dport: 9080, podIp: rotated.podIp });
   assert.equal(r.packet.src, '10.1.2.5');
   assert.equal(r.verdict.summary, 'REDIRECT to 15001');
+});
+
+test('live: native sidecars (restartPolicy Always init containers) are tried first', async () => {
+  const native = await podSource('native-1', { kubeconfig }).load();
+  assert.equal(native.description, 'iptables-save and ip6tables-save run in container app of pod native-1.default');
+  const tried = api.requests.filter((r) => r.startsWith('WS /api/v1/namespaces/default/pods/native-1/exec'));
+  assert.match(tried[0], /container=istio-proxy/);
+  assert.match(tried[1], /container=app/);
 });
 
 test('live: a pod that is not there is one clear error', async () => {
