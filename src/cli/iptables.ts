@@ -48,7 +48,7 @@ Examples:
     .option('--src <ip[:port]>', "source address (outbound default: the pod's IP with --pod-ip, 127.0.0.1 for loopback)")
     .option('--proto <proto>', 'tcp or udp', 'tcp')
     .option('--uid <n>', 'uid of the sending process (outbound; default 1000, an application; 1337 is the proxy)')
-    .option('--gid <n>', 'gid of the sending process (outbound; default 1000)')
+    .option('--gid <n>', 'gid of the sending process (outbound; default: the --uid value, else 1000)')
     .option('--out-iface <name>', "outbound interface (default: lo for loopback and the pod's IP, else eth0)")
     .option('--in-iface <name>', 'inbound interface (default eth0)')
     .option('--direction <dir>', 'outbound (from the pod, OUTPUT) or inbound (to the pod, PREROUTING)', 'outbound')

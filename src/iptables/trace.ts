@@ -22,6 +22,7 @@ export interface PacketSpec {
   sport?: number;
   /** Owner of the sending socket (outbound only). Default 1000: an application, not the proxy. */
   uid?: number;
+  /** Default: the uid's value when a uid is given, else 1000. */
   gid?: number;
   /** Interface the packet leaves by (outbound). Default: lo for loopback and the pod's own IP, else eth0. */
   outIface?: string;
@@ -142,9 +143,10 @@ export function resolvePacket(p: PacketSpec): ResolvedPacket {
       }
     }
     uid = p.uid ?? DEFAULT_APP_ID;
-    gid = p.gid ?? DEFAULT_APP_ID;
+    // a process's gid is most often its uid's (istio-proxy runs as 1337:1337)
+    gid = p.gid ?? p.uid ?? DEFAULT_APP_ID;
     if (p.uid === undefined) assumed.push(`uid ${DEFAULT_APP_ID} (an application; --uid ${1337} traces the proxy itself)`);
-    if (p.gid === undefined) assumed.push(`gid ${DEFAULT_APP_ID}`);
+    if (p.gid === undefined) assumed.push(p.uid === undefined ? `gid ${DEFAULT_APP_ID}` : `gid ${gid} (the same as the uid; --gid to change)`);
   } else {
     inIface = p.inIface ?? 'eth0';
     if (p.inIface === undefined) assumed.push('in interface eth0');

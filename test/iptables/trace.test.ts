@@ -46,7 +46,11 @@ test('classic sidecar: the proxy itself, excluded CIDRs and ports are not captur
   assert.deepEqual(verdict(proxy), { target: 'ACCEPT', toPort: null, chain: 'ISTIO_OUTPUT', uncertain: false, summary: 'RETURN → ACCEPT (not captured)' });
   assert.equal(proxy.verdict.rule, '-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN');
   assert.equal(proxy.steps.at(-1)!.rule, '-P OUTPUT ACCEPT');
+  const uidOnly = traceIptables(rules(CLASSIC), out('10.96.3.4', 9080, { uid: 1337 }));
+  assert.equal(uidOnly.packet.gid, 1337);
+  assert.ok(uidOnly.packet.assumed.includes('gid 1337 (the same as the uid; --gid to change)'));
   const gidOnly = traceIptables(rules(CLASSIC), out('10.96.3.4', 9080, { gid: 1337 }));
+  assert.equal(gidOnly.packet.uid, 1000);
   assert.equal(gidOnly.verdict.rule, '-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN');
   assert.equal(traceIptables(rules(CLASSIC), out('169.254.169.254', 80)).verdict.rule, '-A ISTIO_OUTPUT -d 169.254.169.254/32 -j RETURN');
   assert.equal(traceIptables(rules(CLASSIC), out('10.0.0.5', 5433)).verdict.target, 'ACCEPT');
