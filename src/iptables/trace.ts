@@ -639,3 +639,13 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
 }
 
 export { portLabel };
+
+/**
+ * The rules that moved the packet (matched, with an action: jumps, marks, the deciding target), as
+ * `table CHAIN #n: rule → action`: a short trail for a request trace's iptables step.
+ */
+export function traceTrail(r: TraceResult): string[] {
+  return r.steps
+    .filter((s) => s.matched === true && s.action !== undefined)
+    .map((s) => `${s.table} ${s.chain}${s.index === null ? ' policy' : ` #${s.index}`}: ${s.rule} → ${s.action}`);
+}

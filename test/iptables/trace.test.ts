@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Ruleset } from '../../src/iptables/model.js';
 import { parseIptables } from '../../src/iptables/parse.js';
-import { traceIptables, type PacketSpec, type TraceResult } from '../../src/iptables/trace.js';
+import { traceIptables, traceTrail, type PacketSpec, type TraceResult } from '../../src/iptables/trace.js';
 import { fixture } from '../helpers.js';
 
 const cache = new Map<string, Ruleset>();
@@ -36,6 +36,11 @@ test('classic sidecar: an application\'s outbound request is redirected to 15001
   assert.equal(r.steps[1].why, '-o lo: out interface is eth0');
   assert.equal(r.steps[4].why, '-m owner --uid-owner 1337: uid 1000');
   assert.equal(r.steps[0].action, 'jump ISTIO_OUTPUT');
+  assert.deepEqual(traceTrail(r), [
+    'nat OUTPUT #1: -A OUTPUT -p tcp -j ISTIO_OUTPUT → jump ISTIO_OUTPUT',
+    'nat ISTIO_OUTPUT #11: -A ISTIO_OUTPUT -j ISTIO_REDIRECT → jump ISTIO_REDIRECT',
+    'nat ISTIO_REDIRECT #1: -A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001 → REDIRECT to 15001 (outbound capture)',
+  ]);
   // the JSON contract
   for (const s of r.steps) for (const k of ['chain', 'index', 'rule', 'matched', 'why']) assert.ok(k in s, k);
   for (const k of ['target', 'toPort', 'chain', 'rule', 'uncertain']) assert.ok(k in r.verdict, k);
