@@ -51,6 +51,7 @@ test('meshctl iptables: -t, --family, -o json|yaml, stdin', async () => {
   assert.match(yaml.stdout, /^format: iptables -S$/m);
   assert.match(yaml.stdout, /tableFrom: guessed/);
   assert.match(none.stdout, /No mangle rules in the input\./);
+  assert.doesNotMatch(only.stdout, /PKTS/);
 });
 
 test('meshctl iptables trace: steps, then the verdict; -o json is the stable contract', async () => {

@@ -7,6 +7,8 @@ import { cidrContains, formatAddress, parseAddress, parseCidr } from '../../src/
 import { findChain, findTable, type Ruleset } from '../../src/iptables/model.js';
 import { parseIptables } from '../../src/iptables/parse.js';
 import { tokenize } from '../../src/iptables/rule.js';
+import { renderRules } from '../../src/iptables/render.js';
+import { Chalk } from 'chalk';
 import { fixture } from '../helpers.js';
 
 function load(name: string): Ruleset {
@@ -258,6 +260,9 @@ test('counters ([p:b] prefixes, -c p b), legacy warnings and "Running ip6tables-
   assert.equal(next.text, '-A ISTIO_OUTPUT -p tcp -g ISTIO_OUTPUT_NEXT');
   assert.deepEqual([next.target!.goto, next.target!.kind], [true, 'unknown']);
   assert.deepEqual(rs.sections.map((s) => [s.family, s.familyFrom]), [['ipv4', 'default'], ['ipv6', 'label']]);
+  const shown = renderRules(rs, 'mixed.log', new Chalk({ level: 0 }), { family: 'ipv4' });
+  assert.match(shown, /^CHAIN\s+#\s+PKTS\s+MATCH\s+TARGET$/m);
+  assert.match(shown, /^OUTPUT\s+1\s+7\s+-p tcp\s+ISTIO_OUTPUT \(outbound capture\)$/m);
 });
 
 test('property: any text either parses or fails with one MeshctlError line, never a crash', () => {
