@@ -370,6 +370,8 @@ function walkTable(
   undecided: Undecided[],
   forced: Set<string>,
 ): Decision {
+  const loop = findLoop(table, start);
+  if (loop) throw new Error(`a loop between chains ${loop.join(' → ')} in the ${table.name} table (iptables refuses to load such rules)`);
   const stack: Frame[] = [{ chain: start, next: 0 }];
   let lastReturn: { chain: string; rule: string } | null = null;
   let count = 0;
@@ -498,6 +500,30 @@ function walkTable(
     step({ ...here, matched: true, action: `${t.name} is not simulated; assumed to continue with the next rule` });
   }
   return policy();
+}
+
+/** A cycle of jumps/gotos reachable from `start`, as chain names, or null. */
+function findLoop(table: Table, start: Chain): string[] | null {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (chain: Chain): string[] | null => {
+    state.set(chain.name, 'open');
+    path.push(chain.name);
+    for (const r of chain.rules) {
+      if (r.target?.kind !== 'chain') continue;
+      const next = findChain(table, r.target.name);
+      if (!next) continue;
+      if (state.get(next.name) === 'open') return [...path.slice(path.indexOf(next.name)), next.name];
+      if (!state.has(next.name)) {
+        const found = visit(next);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(chain.name, 'done');
+    return null;
+  };
+  return visit(start);
 }
 
 function hex(n: number): string {
