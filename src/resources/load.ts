@@ -149,9 +149,22 @@ function parseYamlDocuments(text: string, file: string): LoadResult {
   return out;
 }
 
+/** A document that is a list of things that are not Kubernetes objects gets a few lines, not thousands. */
+const MAX_ITEM_PROBLEMS = 3;
+
+function addItems(items: unknown[], origin: Origin, at: (i: number) => FieldPath, out: LoadResult): void {
+  const problems: LoadProblem[] = [];
+  items.forEach((item, i) => addItem(item, origin, at(i), i, { resources: out.resources, problems }));
+  if (problems.length > MAX_ITEM_PROBLEMS) {
+    const rest = problems.length - (MAX_ITEM_PROBLEMS - 1);
+    problems.splice(MAX_ITEM_PROBLEMS - 1, problems.length, { file: origin.file, line: origin.line, message: `${rest} more list items are not Kubernetes objects` });
+  }
+  out.problems.push(...problems);
+}
+
 function addValue(value: unknown, origin: Origin, out: LoadResult): void {
   if (Array.isArray(value)) {
-    value.forEach((item, i) => addItem(item, origin, [i], i, out));
+    addItems(value, origin, (i) => [i], out);
     return;
   }
   if (!isObject(value)) {
@@ -160,7 +173,7 @@ function addValue(value: unknown, origin: Origin, out: LoadResult): void {
   }
   const kind = value.kind;
   if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray(value.items)) {
-    value.items.forEach((item, i) => addItem(item, origin, ['items', i], i, out));
+    addItems(value.items, origin, (i) => ['items', i], out);
     return;
   }
   const r = toResource(value, origin);

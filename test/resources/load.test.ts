@@ -67,3 +67,10 @@ test('the same file given twice is read once', async () => {
   const { resources } = await loadResources([f, f]);
   assert.equal(resources.length, 2);
 });
+
+test('a list of non-Kubernetes things is reported in a few lines, not one per item', () => {
+  const items = Array.from({ length: 50 }, (_, i) => ({ name: `x${i}` }));
+  const { resources, problems } = parseResources(JSON.stringify([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' } }, ...items], null, 1), 'dump.json');
+  assert.deepEqual(resources.map((r) => r.name), ['ok']);
+  assert.deepEqual(problems.map((p) => p.message), ['list item 1: object has no kind', 'list item 2: object has no kind', '48 more list items are not Kubernetes objects']);
+});
