@@ -62,8 +62,14 @@ export async function analyzeResources(resources: readonly Resource[], options: 
   const ctx = new Context(snapshot);
   for (const a of selected) a.analyze(ctx);
   let out = dedupe(ctx.diagnostics);
-  if (options.namespace) out = out.filter((d) => !d.resource || !d.resource.namespace || d.resource.namespace === options.namespace);
+  if (options.namespace) out = out.filter((d) => !d.resource || namespaceOf(d.resource) === undefined || namespaceOf(d.resource) === options.namespace);
   return sortDiagnostics(out);
+}
+
+/** The namespace a finding is "in" for -n: a Namespace is in itself; other cluster-scoped objects in none. */
+function namespaceOf(r: Resource): string | undefined {
+  if (r.kind === 'Namespace' && !r.group) return r.name;
+  return r.namespace || undefined;
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {
