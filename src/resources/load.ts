@@ -102,6 +102,12 @@ function stripName(message: string, file: string): string {
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
+/**
+ * YAML's core schema plus merge keys (`<<: *defaults`), as Kubernetes reads manifests: an unquoted
+ * date or time stays the string the API server would see, not a JavaScript Date.
+ */
+const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml.types.merge] });
+
 /** Nodes a document may expand to through YAML aliases; far above any real manifest. */
 const MAX_NODES = 1_000_000;
 
@@ -134,7 +140,7 @@ function parseYamlDocuments(text: string, file: string): LoadResult {
     if (first < 0) continue; // empty document or only comments
     let value: unknown;
     try {
-      value = yaml.load(chunk.text, { filename: file });
+      value = yaml.load(chunk.text, { filename: file, schema: MANIFEST_SCHEMA });
     } catch (err) {
       out.problems.push(yamlProblem(err, file, chunk.line));
       continue;

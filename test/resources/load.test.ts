@@ -74,3 +74,10 @@ test('a list of non-Kubernetes things is reported in a few lines, not one per it
   assert.deepEqual(resources.map((r) => r.name), ['ok']);
   assert.deepEqual(problems.map((p) => p.message), ['list item 1: object has no kind', 'list item 2: object has no kind', '48 more list items are not Kubernetes objects']);
 });
+
+test('dates stay strings and merge keys merge, as Kubernetes reads YAML', () => {
+  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    released: 2024-01-31\ndata:\n  base: &b {a: "1"}\n  merged:\n    <<: *b\n    c: "2"\n';
+  const [r] = parseResources(text, 'c.yaml').resources;
+  assert.equal(r.metadata.labels?.released, '2024-01-31');
+  assert.deepEqual((r.object.data as Record<string, unknown>).merged, { a: '1', c: '2' });
+});
