@@ -59,7 +59,8 @@ function readManifest(file: string): string {
     if (code === 'EACCES') throw new MeshctlError(`${file}: permission denied`);
     throw new MeshctlError(`${file}: cannot read (${code ?? describeError(err)})`);
   }
-  if (buf.length === 0) throw new MeshctlError(`${file}: file is empty`);
+  // an empty manifest (a placeholder in a repository) holds no objects; that is not an error
+  if (buf.length === 0) return '';
   try {
     return decoder.decode(buf);
   } catch {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { fieldLine, loadResources, parseResources } from '../../src/resources/index.js';
 import { fixture } from '../helpers.js';
@@ -80,4 +83,11 @@ test('dates stay strings and merge keys merge, as Kubernetes reads YAML', () => 
   const [r] = parseResources(text, 'c.yaml').resources;
   assert.equal(r.metadata.labels?.released, '2024-01-31');
   assert.deepEqual((r.object.data as Record<string, unknown>).merged, { a: '1', c: '2' });
+});
+
+test('an empty manifest holds no objects and is not a problem', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-empty-'));
+  writeFileSync(path.join(dir, 'placeholder.yaml'), '');
+  const { resources, problems } = await loadResources([dir]);
+  assert.deepEqual([resources.length, problems], [0, []]);
 });
