@@ -10,6 +10,7 @@ import {
 } from './analyzers/virtualservice.js';
 import {
   authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
+  unknownDestinationRuleHostAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
@@ -23,6 +24,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   deprecationAnalyzer,
   caCertificateAnalyzer,
   subsetPodsAnalyzer,
+  unknownDestinationRuleHostAnalyzer,
   envoyPatchAnalyzer,
   certificateAnalyzer,
   conflictingGatewayAnalyzer,

@@ -107,7 +107,8 @@ function stripName(message: string, file: string): string {
  * YAML's core schema plus merge keys (`<<: *defaults`), as Kubernetes reads manifests: an unquoted
  * date or time stays the string the API server would see, not a JavaScript Date.
  */
-const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml.types.merge] });
+// js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare it
+const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [(yaml as unknown as { types: { merge: yaml.Type } }).types.merge] });
 
 /** Nodes a document may expand to through YAML aliases; far above any real manifest. */
 const MAX_NODES = 1_000_000;
