@@ -108,7 +108,8 @@ export function transportError(err: unknown, a: ApiAction, ctx: ErrorContext): M
   // ws hands errors over as an ErrorEvent wrapping the real one
   const inner = (e && typeof e === 'object' && 'error' in e && e.error instanceof Error ? e.error : err) as typeof e;
   const code = inner?.code ?? inner?.errno ?? '';
-  const message = inner?.message ?? describeError(err);
+  // node-fetch wraps the cause as "request to <url> failed, reason: <cause>"; the URL is noise here
+  const message = (inner?.message ?? describeError(err)).replace(/^request to \S+ failed, reason: /, '');
   if (inner?.name === 'AbortError' || inner?.type === 'aborted' || /handshake has timed out/i.test(message)) {
     return new KubeTimeoutError(
       `timed out after ${formatDuration(ctx.timeoutMs)} waiting for the API server at ${ctx.server} to ${describeAction(a)} (raise --timeout)`,
@@ -126,7 +127,9 @@ export function transportError(err: unknown, a: ApiAction, ctx: ErrorContext): M
     return new MeshctlError(`the API server at ${ctx.server} closed the connection while trying to ${describeAction(a)}`);
   }
   if (/certificate|self[- ]signed|TLS|SSL/i.test(message)) {
-    return new MeshctlError(`TLS error talking to the API server at ${ctx.server}: ${firstLine(message)}`);
+    return new MeshctlError(
+      `TLS error talking to the API server at ${ctx.server}: ${firstLine(message)} (check certificate-authority of context "${ctx.contextName}")`,
+    );
   }
   return new MeshctlError(`cannot ${describeAction(a)} at ${ctx.server}: ${firstLine(message)}`);
 }
