@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { openLiveAdmin } from '../../src/kube/admin-source.js';
 import { proxyStatus } from '../../src/commands/proxy-status.js';
@@ -35,6 +37,29 @@ test('a server certificate from an unknown authority is one clear TLS error', as
       assert.ok(!err.message.includes('\n'));
       return true;
     });
+  } finally {
+    await c.close();
+  }
+});
+
+test('an exec credential plugin (as EKS and GKE use) supplies the token', async () => {
+  const c = await startCluster();
+  try {
+    const plugin = path.join(c.dir, 'plugin.mjs');
+    writeFileSync(plugin, `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: 'harness-token' } }));\n`);
+    const kubeconfig = path.join(c.dir, 'exec-kubeconfig');
+    writeFileSync(kubeconfig, [
+      'apiVersion: v1', 'kind: Config', 'current-context: cloud',
+      `clusters: [{name: c, cluster: {server: "${c.api.url}", insecure-skip-tls-verify: true}}]`,
+      `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: "${process.execPath}", args: ["${plugin}"], interactiveMode: Never}}}]`,
+      'contexts: [{name: cloud, context: {cluster: c, user: u, namespace: default}}]', '',
+    ].join('\n'));
+    const admin = await openLiveAdmin(PRODUCTPAGE, { kubeconfig, istioNamespace: 'istio-system', timeout: '10s' });
+    try {
+      assert.match((await admin.get('/server_info')).text, /"state": "LIVE"/);
+    } finally {
+      await admin.close();
+    }
   } finally {
     await c.close();
   }
