@@ -23,8 +23,10 @@ export interface TraceRequest {
   allCandidates?: boolean;
   /** The client speaks plaintext even where the inbound side offers mTLS (PERMISSIVE peers, non-mesh clients). */
   plaintext?: boolean;
-  /** The iptables verdict when rules are known (from src/iptables); undefined: Istio's usual capture assumed. */
-  iptables?: IptablesOutcome;
+  /** Runs the packet through known iptables rules (src/iptables); undefined: Istio's usual capture assumed. */
+  /** Why no rules were used, when the user would expect them (e.g. live rules could not be read). */
+  iptablesNote?: string;
+  iptables?: (packet: { direction: 'outbound' | 'inbound'; dst: string; dport: number; src: string }) => IptablesOutcome;
 }
 
 export interface IptablesOutcome {
@@ -198,7 +200,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   // --- iptables
   let receivingPort: number | null;
   if (req.iptables) {
-    const ipt = req.iptables;
+    const ipt = req.iptables({ direction, dst: dst.ip, dport: target.port, src });
     result.captured = ipt.target === 'REDIRECT' || ipt.target === 'TPROXY' ? `${ipt.target} ${ipt.toPort}` : ipt.target;
     push({
       stage: 'iptables',
@@ -226,6 +228,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
         ? `assumed captured by Istio's iptables rules: ${direction} traffic is redirected to ${port} (pass --iptables FILE to check)`
         : `no listener on ${port} in the dump: assuming no capture, the connection reaches the listener for its destination directly`,
       uncertain: has ? [`iptables rules not given: capture to ${port} assumed`] : [],
+      notes: req.iptablesNote ? [req.iptablesNote] : [],
     });
   }
 
@@ -264,7 +267,8 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   if (!lc.listener) return { request: describeRequest(), steps, result };
 
   // --- filter chain
-  const fc = matchFilterChain(lc.listener, conn);
+  const inherited = lc.receiving && lc.receiving !== lc.listener ? asArray(lc.receiving.listener_filters) : [];
+  const fc = matchFilterChain(lc.listener, conn, inherited);
   result.filterChain = fc.name;
   const nearLevel = fc.losers.length ? Math.max(...fc.losers.map((l) => l.level)) : 0;
   const chainLosers = all ? fc.losers : [...fc.losers].sort((a, b) => b.level - a.level).filter((l) => l.level >= nearLevel - 1);
@@ -385,7 +389,7 @@ function traceHttp(
     random: req.random,
   };
   const listenerPort = socketAddress(listener)?.port;
-  const vh = findVirtualHost(rc, authority, { listenerPort: conn.dstPort ?? listenerPort, stripAnyHostPort: hcm.stripAnyHostPort, stripMatchingHostPort: hcm.stripMatchingHostPort }, req.allCandidates === true);
+  const vh = findVirtualHost(rc, authority, { listenerPort: conn.dstPort ?? listenerPort, stripAnyHostPort: hcm.stripAnyHostPort, stripMatchingHostPort: hcm.stripMatchingHostPort, stripTrailingHostDot: hcm.stripTrailingHostDot }, req.allCandidates === true);
   result.virtualHost = vh.name;
   push({
     stage: 'virtualHost',

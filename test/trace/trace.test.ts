@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parseConfigDump } from '../../src/envoy/index.js';
 import { worldFromConfigDump } from '../../src/trace/dump-world.js';
 import { traceRequest, type TraceOutput, type TraceRequest } from '../../src/trace/trace.js';
 import { MESH_DUMP, meshDumpText } from './mesh-dump.js';
 
 const dump = JSON.parse(readFileSync(MESH_DUMP, 'utf8'));
-const world = worldFromConfigDump(dump, 'mesh');
+const world = worldFromConfigDump(parseConfigDump(dump, 'mesh'));
 const run = (r: TraceRequest) => traceRequest(world, r);
 const step = (t: TraceOutput, stage: string) => {
   const s = t.steps.find((x) => x.stage === stage);
