@@ -74,6 +74,10 @@ export function statusError(code: number, body: unknown, a: ApiAction, ctx: Erro
     return new ForbiddenError(`forbidden (403): ${who} may not ${describeAction(a)}: ${rbacHint(a)}`, a);
   }
   if (code === 404) {
+    if (status?.kind !== 'Status' && status?.reason !== 'NotFound') {
+      // a Kubernetes API server always explains a 404 with a Status object
+      return new MeshctlError(`${ctx.server} answered 404 to ${describeAction(a)} without a Kubernetes Status: is it a Kubernetes API server?`);
+    }
     if (a.name) {
       return new NotFoundError(`${singular(a.resource.split('/')[0])} ${a.name} not found in namespace ${a.namespace ?? '(none)'}`, a);
     }
@@ -84,6 +88,7 @@ export function statusError(code: number, body: unknown, a: ApiAction, ctx: Erro
 }
 
 interface Status {
+  kind?: string;
   message?: string;
   reason?: string;
 }
