@@ -265,6 +265,13 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     data: lc.listener ? { address: socketAddress(lc.listener), receiving: lc.receiving ? listenerLabel(lc.receiving) : null } : undefined,
   });
   if (!lc.listener) return { request: describeRequest(), steps, result };
+  if (dst.uncertain && lc.listener !== lc.receiving && ipIrrelevant(world, lc.listener, target.port)) {
+    // Only wildcard listeners (without destination prefixes) serve this port: the unknown IP changes nothing.
+    const d = steps[0];
+    d.uncertain = [];
+    d.notes.push(`the IP does not matter here: only wildcard listeners serve port ${target.port}`);
+    uncertain.splice(uncertain.indexOf(dst.uncertain), 1);
+  }
 
   // --- filter chain
   const inherited = lc.receiving && lc.receiving !== lc.listener ? asArray(lc.receiving.listener_filters) : [];
@@ -314,7 +321,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   }
 
   // --- cluster and endpoints
-  if (clusterName !== null) traceCluster(world, clusterName, conn, push, result);
+  if (clusterName !== null) traceCluster(world, clusterName, conn, dst.uncertain ? target.host : null, push, result);
   return { request: describeRequest(), steps, result };
 
   function describeRequest(): Record<string, unknown> {
@@ -453,7 +460,15 @@ function traceHttp(
   }
   push({
     stage: 'routeAction',
-    chosen: act.cluster ?? (act.redirect ? act.redirect.location : act.directResponse ? `direct_response ${act.directResponse.status}` : null),
+    chosen:
+      act.cluster ??
+      (act.kind === 'redirect' && act.redirect
+        ? act.redirect.location
+        : act.directResponse
+          ? `direct_response ${act.directResponse.status}`
+          : act.weightedClusters
+            ? `one of ${act.weightedClusters.length} weighted clusters`
+            : null),
     summary: `${act.kind}${act.istio ? ` from ${act.istio}` : ''}`,
     matched,
     notes: act.notes,
@@ -473,7 +488,7 @@ function traceHttp(
   return act.cluster;
 }
 
-function traceCluster(world: TraceWorld, name: string, conn: Connection, push: Push, result: TraceResultData): void {
+function traceCluster(world: TraceWorld, name: string, conn: Connection, unresolvedHost: string | null, push: Push, result: TraceResultData): void {
   result.cluster = name;
   const c = world.cluster(name);
   if (!c) {
@@ -496,9 +511,17 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, push: P
     data: { ...s },
   });
   if (s.type === 'ORIGINAL_DST') {
-    const ep: EndpointInfo = { address: `${conn.dstIp.includes(':') ? `[${conn.dstIp}]` : conn.dstIp}:${conn.dstPort}`, health: 'HEALTHY', locality: null, weight: null, priority: 0, tlsMode: null, hostname: null };
+    const ip = unresolvedHost ?? (conn.dstIp.includes(':') ? `[${conn.dstIp}]` : conn.dstIp);
+    const ep: EndpointInfo = { address: `${ip}:${conn.dstPort}`, health: 'n/a (original destination)', locality: null, weight: null, priority: 0, tlsMode: null, hostname: unresolvedHost };
     result.endpoints = [ep];
-    push({ stage: 'endpoints', chosen: ep.address, summary: `original destination ${ep.address}`, data: { source: 'ORIGINAL_DST' } });
+    push({
+      stage: 'endpoints',
+      chosen: ep.address,
+      summary: unresolvedHost
+        ? `original destination: whatever ${unresolvedHost} resolves to in the application, port ${conn.dstPort}`
+        : `original destination ${ep.address}`,
+      data: { source: 'ORIGINAL_DST' },
+    });
     return;
   }
   const found = world.endpoints(name);
@@ -523,6 +546,15 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, push: P
     matched: eps.map((e) => `${e.address} ${e.health}${e.locality ? ` ${e.locality}` : ''}${e.weight !== null ? ` weight ${e.weight}` : ''}${e.priority ? ` priority ${e.priority}` : ''}${e.tlsMode ? ` tlsMode=${e.tlsMode}` : ''}`),
     data: { source: found.source },
   });
+}
+
+function ipIrrelevant(world: TraceWorld, listener: Json, port: number): boolean {
+  const specific = (world.listeners.byPort.get(port) ?? []).some((l) => {
+    const a = socketAddress(l);
+    return a !== null && a.ip !== '0.0.0.0' && a.ip !== '::';
+  });
+  const prefixes = asArray(listener?.filter_chains).some((fc: Json) => asArray(fc?.filter_chain_match?.prefix_ranges).length > 0);
+  return !specific && !prefixes && listener?.filter_chain_matcher === undefined;
 }
 
 /** Does the inbound listener on this port hold mTLS chains (so a mesh peer would speak mTLS)? */
