@@ -270,7 +270,8 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     const d = steps[0];
     d.uncertain = [];
     d.notes.push(`the IP does not matter here: only wildcard listeners serve port ${target.port}`);
-    uncertain.splice(uncertain.indexOf(dst.uncertain), 1);
+    const at = uncertain.indexOf(dst.uncertain);
+    if (at !== -1) uncertain.splice(at, 1);
   }
 
   // --- filter chain
@@ -602,6 +603,20 @@ export function resolveDestination(world: TraceWorld, target: Target, direction:
           return { ip: a.ip, how: `${a.ip}: listener ${listenerLabel(l)} proxies to ${cluster}` };
         }
       }
+    }
+  }
+  // 3. No VIP (e.g. a headless service): the first endpoint of its outbound cluster, as DNS would answer.
+  const names = [host, ...(world.podNamespace ? [`${host}.${world.podNamespace}.svc.cluster.local`] : []), `${host}.svc.cluster.local`, `${host}.cluster.local`];
+  for (const n of names) {
+    const cluster = `outbound|${target.port}||${n}`;
+    const eps = world.cluster(cluster) ? world.endpoints(cluster) : undefined;
+    const first = eps?.list.map((e) => /^\[?([0-9a-fA-F:.]+?)\]?:\d+$/.exec(e.address)?.[1]).find((ip) => ip !== undefined && isIP(ip));
+    if (first) {
+      return {
+        ip: first,
+        how: `${first}: first endpoint of cluster ${cluster} (${eps!.source}); no service VIP in the dump`,
+        uncertain: eps!.list.length > 1 ? `${host} has no VIP in the dump: its endpoint ${first} was used; DNS may return another of its ${eps!.list.length} endpoints` : undefined,
+      };
     }
   }
   return {
