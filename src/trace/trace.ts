@@ -182,7 +182,9 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     else headers.push([key, v]);
   }
   const isHttp = target.scheme === 'http';
-  const tls = target.scheme === 'https' || req.sni !== undefined || (req.alpn?.length ?? 0) > 0;
+  // ALPN of plaintext HTTP (h2c, http/1.1) is what http_inspector detects, not a TLS handshake.
+  const plainAlpn = isHttp && (req.alpn?.length ?? 0) > 0 && req.alpn!.every((p) => p === 'h2c' || p === 'http/1.1' || p === 'http/1.0');
+  const tls = target.scheme === 'https' || req.sni !== undefined || ((req.alpn?.length ?? 0) > 0 && !plainAlpn);
 
   // --- destination IP
   const dst = resolveDestination(world, target, direction, req.dstIp);
@@ -241,8 +243,8 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     srcPort: 40000,
     tls,
     sni: req.sni ?? (target.scheme === 'https' && !isIP(target.host) ? target.host : ''),
-    alpn: req.alpn ?? (target.scheme === 'https' ? ['h2', 'http/1.1'] : []),
-    plaintextHttp: isHttp && !tls ? 'http/1.1' : null,
+    alpn: plainAlpn ? [] : (req.alpn ?? (target.scheme === 'https' ? ['h2', 'http/1.1'] : [])),
+    plaintextHttp: isHttp && !tls ? (plainAlpn ? (req.alpn![0] as Connection['plaintextHttp']) : 'http/1.1') : null,
   };
   if (direction === 'inbound' && !req.plaintext && !req.sni && !req.alpn && !tls && inboundExpectsMtls(world, receivingPort)) {
     // A mesh peer's sidecar originates mTLS with Istio's ALPN: that is what the inbound listener sees.
@@ -260,6 +262,10 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     stage: 'listener',
     chosen: result.listener,
     summary: lc.how,
+    matched: [
+      receivingPort !== null ? `accepted on port ${receivingPort}${lc.receiving ? ` by ${listenerLabel(lc.receiving)}` : ''}` : null,
+      lc.receiving?.use_original_dst === true ? `original destination ${dst.ip.includes(':') ? `[${dst.ip}]` : dst.ip}:${target.port} restored (original_dst)` : null,
+    ].filter((x): x is string => x !== null),
     losers: lc.losers,
     notes: lc.notes,
     data: lc.listener ? { address: socketAddress(lc.listener), receiving: lc.receiving ? listenerLabel(lc.receiving) : null } : undefined,
@@ -453,6 +459,8 @@ function traceHttp(
     matched.push(`timeout ${act.timeout}${act.idleTimeout ? `, idle_timeout ${act.idleTimeout}` : ''}`);
     if (retries) matched.push(`retries: ${retries.numRetries} on ${retries.retryOn ?? '(none)'}${retries.perTryTimeout ? `, per try ${retries.perTryTimeout}` : ''}`);
     for (const m of act.mirrors) matched.push(`mirrored to ${m.cluster}${m.percent !== null ? ` (${m.percent}%)` : ''}`);
+    const hp = asArray(rt.route.route?.hash_policy);
+    if (hp.length) matched.push(`hash policy: ${hp.map((h: Json) => Object.keys(h).filter((k) => k !== 'terminal').join('+')).join(', ')} (consistent-hash load balancers pick the endpoint by it)`);
   } else if (act.redirect && act.kind === 'redirect') matched.push(`redirect ${act.redirect.status} Location: ${act.redirect.location}`);
   else if (act.directResponse) matched.push(`direct response ${act.directResponse.status}${act.directResponse.body !== null ? ` body ${JSON.stringify(act.directResponse.body)}` : ''}${act.redirect ? ` Location: ${act.redirect.location}` : ''}`);
   if (act.fault) {
@@ -542,7 +550,9 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, unresol
     stage: 'endpoints',
     chosen: eps.length ? `${eps.length} endpoint(s)` : null,
     summary: eps.length
-      ? `${healthy.length} of ${eps.length} endpoint(s) can take traffic (${found.source}); the ${s.lbPolicy} load balancer picks one per request`
+      ? `${healthy.length} of ${eps.length} endpoint(s) can take traffic (${found.source}); the ${s.lbPolicy} load balancer picks one per request${
+          eps.some((e) => e.priority > 0) ? '; higher priorities take traffic only when priority 0 is unhealthy' : ''
+        }`
       : `cluster ${name} has no endpoints: Envoy answers 503 (UH, no healthy upstream)`,
     matched: eps.map((e) => `${e.address} ${e.health}${e.locality ? ` ${e.locality}` : ''}${e.weight !== null ? ` weight ${e.weight}` : ''}${e.priority ? ` priority ${e.priority}` : ''}${e.tlsMode ? ` tlsMode=${e.tlsMode}` : ''}`),
     data: { source: found.source },
