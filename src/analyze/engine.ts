@@ -1,4 +1,4 @@
-import type { Resource } from '../resources/index.js';
+import { groupKind, type Resource } from '../resources/index.js';
 import { Context, fullName, type Analyzer, type Diagnostic } from './analyzer.js';
 import { annotationsAnalyzer } from './analyzers/annotations.js';
 import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
@@ -13,7 +13,7 @@ import {
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
-import { Snapshot, type SnapshotOptions } from './snapshot.js';
+import { CLUSTER_SCOPED, Snapshot, type SnapshotOptions } from './snapshot.js';
 
 /** Every analyzer, sorted by name as `istioctl analyze -L` lists them. */
 export const ANALYZERS: readonly Analyzer[] = [
@@ -47,6 +47,11 @@ export interface AnalyzeOptions extends SnapshotOptions {
   analyzers?: readonly string[];
   /** Report only findings on resources in this namespace (cluster-scoped resources always count). */
   namespace?: string;
+}
+
+/** Gives namespaced resources that name no namespace the default one, as kubectl apply would. */
+export function applyDefaultNamespace(resources: readonly Resource[], namespace: string): void {
+  for (const r of resources) if (!r.namespace && !CLUSTER_SCOPED.has(groupKind(r))) r.namespace = namespace;
 }
 
 /** Runs the analyzers over the resources: findings sorted as istioctl sorts them, suppressions not yet applied. */

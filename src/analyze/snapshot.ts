@@ -76,6 +76,7 @@ export class Snapshot {
   private readonly byKey = new Map<string, Resource>();
   private workloadCache?: Workload[];
   private workloadsByNs?: Map<string, Workload[]>;
+  private workloadsByLabel?: Map<string, Workload[]>;
 
   constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
     this.clusterDomain = options.clusterDomain || 'cluster.local';
@@ -131,6 +132,25 @@ export class Snapshot {
       }
     }
     return this.workloadsByNs.get(namespace) ?? [];
+  }
+
+  /** Workloads in any namespace whose labels carry the whole selector, looked up by its first label. */
+  workloadsMatching(selector: Record<string, string>): Workload[] {
+    const keys = Object.keys(selector);
+    if (keys.length === 0) return this.workloads();
+    if (!this.workloadsByLabel) {
+      this.workloadsByLabel = new Map();
+      for (const w of this.workloads()) {
+        for (const [k, v] of Object.entries(w.labels)) {
+          const key = `${k}=${v}`;
+          let list = this.workloadsByLabel.get(key);
+          if (!list) this.workloadsByLabel.set(key, (list = []));
+          list.push(w);
+        }
+      }
+    }
+    const first = `${keys[0]}=${selector[keys[0]]}`;
+    return (this.workloadsByLabel.get(first) ?? []).filter((w) => selectorMatches(selector, w.labels));
   }
 
   /**

@@ -1,14 +1,14 @@
 import yaml from 'js-yaml';
-import { ANALYZERS, analyzeResources, atLeast } from '../analyze/engine.js';
+import { ANALYZERS, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
 import { parseLevel, type Level } from '../analyze/messages.js';
 import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
 import { render, type AnalyzeFormat } from '../analyze/render.js';
-import { CLUSTER_SCOPED, obj, str } from '../analyze/snapshot.js';
+import { obj, str } from '../analyze/snapshot.js';
 import { applySuppressions, parseSuppressions } from '../analyze/suppress.js';
 import { MeshctlError, UsageError, describeError } from '../errors.js';
 import { colours } from '../output/colour.js';
 import { writeStdout } from '../output/write.js';
-import { groupKind, isObject, type LoadProblem, type Resource } from '../resources/index.js';
+import { isObject, type LoadProblem, type Resource } from '../resources/index.js';
 import { readInput } from '../source/file.js';
 
 /** istioctl's exit code when analyzers find issues at or above the failure threshold. */
@@ -31,10 +31,22 @@ export interface AnalyzeCommandOptions {
   useKube?: boolean;
 }
 
+/** Where the command writes: the process's stdout/stderr, or a test's buffers. */
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  colour?: boolean;
+}
+
+const processIo: CommandIo = {
+  out: writeStdout,
+  err: (text) => void process.stderr.write(text),
+};
+
 /** Runs `meshctl analyze`; returns the exit code. */
-export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<number> {
+export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo = processIo): Promise<number> {
   if (opts.listAnalyzers) {
-    writeStdout(listAnalyzers());
+    io.out(listAnalyzers());
     return 0;
   }
   const failureThreshold = level(opts.failureThreshold, '--failure-threshold');
@@ -69,7 +81,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<numbe
     resources = mergeResources(resources, loaded.resources);
     complete ||= p.complete;
   }
-  for (const r of resources) if (!r.namespace && !CLUSTER_SCOPED.has(groupKind(r))) r.namespace = defaultNs;
+  applyDefaultNamespace(resources, defaultNs);
 
   // files alone: report on every namespace in them unless -n narrows it (a cluster would default to the context's)
   const namespace = opts.allNamespaces ? undefined : opts.namespace;
@@ -77,21 +89,21 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<numbe
   const kept = applySuppressions(all, suppressions);
   const shown = kept.filter((d) => atLeast(d, outputThreshold));
 
-  for (const p of problems) process.stderr.write(`Error: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
-  const out = render(shown, opts.output, opts.output === 'log' ? colours(process.stdout) : undefined);
-  writeStdout(out);
+  for (const p of problems) io.err(`Error: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
+  const useColour = opts.output === 'log' && io.colour !== false;
+  io.out(render(shown, opts.output, useColour ? colours(process.stdout) : undefined));
 
   const target = namespace ? `namespace: ${namespace}` : 'all namespaces';
   const failed = kept.some((d) => atLeast(d, failureThreshold));
   if (opts.output === 'log') {
-    if (shown.length === 0 && problems.length === 0) process.stderr.write(`\u2714 No validation issues found when analyzing ${target}.\n`);
+    if (shown.length === 0 && problems.length === 0) io.err(`\u2714 No validation issues found when analyzing ${target}.\n`);
   }
   if (problems.length > 0) {
-    process.stderr.write(`Error: ${problems.length} input problem${problems.length === 1 ? '' : 's'}; the findings above cover only the documents that could be read\n`);
+    io.err(`Error: ${problems.length} input problem${problems.length === 1 ? '' : 's'}; the findings above cover only the documents that could be read\n`);
     return 1;
   }
   if (failed) {
-    process.stderr.write(`Error: Analyzers found issues when analyzing ${target}.\nSee https://istio.io/latest/docs/reference/config/analysis for more information about causes and resolutions.\n`);
+    io.err(`Error: Analyzers found issues when analyzing ${target}.\nSee https://istio.io/latest/docs/reference/config/analysis for more information about causes and resolutions.\n`);
     return EXIT_FINDINGS;
   }
   return 0;

@@ -30,17 +30,74 @@ export function fileSource(file: string): IptablesSource {
   };
 }
 
+/** The container istio-iptables runs in when the sidecar is injected without CNI. */
+export const INIT_CONTAINER = 'istio-init';
+
 /**
- * The live source: istio-init's logs first, then `iptables-save` by exec. Needs the live-mode helpers of
- * src/kube (pod resolution, logs, exec through @kubernetes/client-node); until they exist it is a clear error.
+ * The live source: the rules istio-iptables logged in the pod's istio-init container; where that is
+ * missing (CNI mode, rotated logs) an exec of iptables-save and ip6tables-save in the first container
+ * that can run them (istio-proxy first). All through src/kube (client-node), never kubectl.
  */
-export function podSource(podRef: string, _options: KubeOptions): IptablesSource {
+export function podSource(podRef: string, options: Partial<KubeOptions>): IptablesSource {
   return {
     async load() {
-      throw new MeshctlError(
-        `cannot read the rules of pod ${podRef}: live mode (istio-init logs or exec of iptables-save) is not built yet; ` +
-          'save them with `kubectl logs POD -c istio-init` or `iptables-save` and use -f FILE',
-      );
+      const { connect, resolvePod, podLogs, execInPod } = await import('../kube/index.js');
+      const { parseIptables } = await import('./parse.js');
+      const kube = await connect(options);
+      try {
+        const resolved = await resolvePod(kube, podRef);
+        const target = { name: resolved.name, namespace: resolved.namespace };
+        const where = `${resolved.name}.${resolved.namespace}`;
+        const spec = resolved.pod.spec;
+        const podIp = resolved.pod.status?.podIP;
+        const tried: string[] = [];
+        const withIp = (r: LoadedRules): LoadedRules => (podIp ? { ...r, podIp } : r);
+
+        if ((spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER)) {
+          const text = await podLogs(kube, target, INIT_CONTAINER);
+          const name = `${where} ${INIT_CONTAINER} logs`;
+          if (hasRules(text, name, parseIptables)) {
+            return withIp({ text, name, description: `the ${INIT_CONTAINER} logs of pod ${where}` });
+          }
+          tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
+        } else {
+          tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
+        }
+
+        const names = (spec?.containers ?? []).map((c) => c.name);
+        const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
+        for (const container of order) {
+          const v4 = await execInPod(kube, target, container, ['iptables-save']).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
+          if (v4.exitCode !== 0 || v4.stdout.length === 0) {
+            tried.push(`iptables-save in ${container}: ${firstLine(v4.stderr) || `exit code ${v4.exitCode}`}`);
+            continue;
+          }
+          let text = v4.stdout.toString('utf8');
+          const v6 = await execInPod(kube, target, container, ['ip6tables-save']).catch(() => null);
+          if (v6 && v6.exitCode === 0) text += '\n' + v6.stdout.toString('utf8');
+          const name = `${where} iptables-save`;
+          const description = `iptables-save${v6?.exitCode === 0 ? ' and ip6tables-save' : ''} run in container ${container} of pod ${where}`;
+          return withIp({ text, name, description });
+        }
+        throw new MeshctlError(`cannot read the rules of pod ${where}: ${tried.join('; ')}`);
+      } finally {
+        kube.close();
+      }
     },
   };
+}
+
+function hasRules(text: string, name: string, parse: (t: string, n: string) => unknown): boolean {
+  if (text.trim() === '') return false;
+  try {
+    parse(text, name);
+    return true;
+  } catch {
+    // not rules at all is a reason to try exec; rules that do not parse are reported by the caller's parse
+    return /^\s*(\*\w+|-[AINP] )/m.test(text);
+  }
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
 }

@@ -168,6 +168,8 @@ export function resolvePacket(p: PacketSpec): ResolvedPacket {
 
 interface State {
   packet: ResolvedPacket;
+  inIface: string | null;
+  outIface: string | null;
   dst: Address;
   src: Address | null;
   dport: number;
@@ -214,6 +216,8 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
   const section: Section | undefined = ruleset.sections.find((s) => s.family === packet.family);
   const state: State = {
     packet,
+    inIface: packet.inIface,
+    outIface: packet.outIface,
     dst: parseAddress(packet.dst)!,
     src: packet.src !== null ? parseAddress(packet.src) : null,
     dport: packet.dport,
@@ -235,7 +239,9 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
   let capture: Decision | null = null;
   const decisions: Decision[] = [];
   let final: Decision | null = null;
-  outer: for (const hook of hooks) {
+  let looped = false;
+  outer: for (let h = 0; h < hooks.length; h++) {
+    const hook = hooks[h];
     for (const tableName of HOOK_TABLES[hook]) {
       const table = section.tables.find((t) => t.name === tableName);
       const chain = findChain(table, hook);
@@ -245,6 +251,7 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
         continue;
       }
       if (tableName === 'nat' && hook === 'INPUT') continue; // SNAT only: cannot change where the packet goes
+      if (tableName === 'nat' && looped) continue; // NAT for this connection was decided in OUTPUT
       const d = walkTable(table, chain, hook, state, steps, undecided, forced);
       decisions.push(d);
       if (d.kind === 'drop' || d.kind === 'reject') {
@@ -255,6 +262,14 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
         capture = d;
         applyNat(d, state, hook, packet);
       }
+    }
+    // a packet for this host (to lo, or redirected) comes back in over lo: PREROUTING and INPUT follow
+    if (hook === 'OUTPUT' && (state.outIface === 'lo' || capture?.kind === 'redirect')) {
+      looped = true;
+      hooks.push('PREROUTING', 'INPUT');
+      state.inIface = 'lo';
+      state.outIface = null;
+      notes.push('delivered on this host: the packet comes back in over lo through PREROUTING and INPUT (nat PREROUTING is skipped, NAT was decided in OUTPUT)');
     }
   }
   for (const u of undecided) reasons.push(u.reason);
@@ -565,9 +580,9 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
     }
     case 'inInterface':
     case 'outInterface': {
-      const iface = m.kind === 'inInterface' ? p.inIface : p.outIface;
+      const iface = m.kind === 'inInterface' ? state.inIface : state.outIface;
       const label = m.kind === 'inInterface' ? 'in interface' : 'out interface';
-      if (iface === null) return pos(false, `an ${p.direction} packet has no ${label} in ${hook}`);
+      if (iface === null) return pos(false, `no ${label} in ${hook}`);
       const wanted = m.name;
       const holds = wanted.endsWith('+') ? iface.startsWith(wanted.slice(0, -1)) : iface === wanted;
       return pos(holds, `${label} is ${iface}`);
@@ -587,7 +602,7 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
       return pos(either, `ports ${sport}→${dport} ${either ? '' : 'not '}in ${list}`);
     }
     case 'owner': {
-      if (hook !== 'OUTPUT' && hook !== 'POSTROUTING') return pos(false, 'an inbound packet has no local socket, so no owner');
+      if (hook !== 'OUTPUT' && hook !== 'POSTROUTING') return pos(false, `no socket owner in ${hook}`);
       const id = m.field === 'uid' ? p.uid : p.gid;
       if (id === null) return { result: null, fact: `the ${m.field} is not known`, what: `depends on the sender's ${m.field}` };
       const holds = id >= m.range[0] && id <= m.range[1];

@@ -42,14 +42,15 @@ export class KubeTimeoutError extends MeshctlError {
 }
 
 export function describeAction(a: ApiAction): string {
-  const what = a.name ? `${singular(a.resource)} ${a.name}` : a.resource;
+  const [base, sub] = a.resource.split('/');
+  // subresources read as RBAC names them: "create pods/exec of pod x"
+  const what = sub && a.name ? `${a.resource} of ${singular(base)} ${a.name}` : a.name ? `${singular(a.resource)} ${a.name}` : a.resource;
   return a.namespace ? `${a.verb} ${what} in namespace ${a.namespace}` : `${a.verb} ${what}`;
 }
 
 function singular(resource: string): string {
-  const [base, sub] = resource.split('/');
-  const one = base.endsWith('ses') ? base.slice(0, -2) : base.endsWith('s') ? base.slice(0, -1) : base;
-  return sub ? `${one} ${sub}` : one;
+  if (resource === 'endpoints') return resource;
+  return resource.endsWith('ses') ? resource.slice(0, -2) : resource.endsWith('s') ? resource.slice(0, -1) : resource;
 }
 
 /** The RBAC rule that would allow the action, in the words of a Role. */

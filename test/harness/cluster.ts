@@ -66,13 +66,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     [`${PRODUCTPAGE}.default`]: live('istiod-config_dump-productpage.json'),
     [`${REVIEWS_V1}.default`]: live('istiod-config_dump-reviews.json'),
   };
-  for (const [pod, which] of [[ISTIOD_A, 'a'], [ISTIOD_B, 'b'], [ISTIOD_CANARY, 'a']] as const) {
+  for (const [pod, which] of [[ISTIOD_A, 'a'], [ISTIOD_B, 'b'], [ISTIOD_CANARY, 'canary']] as const) {
     const b = await startIstiodDebug({
       registryz: live('istiod-registryz.json'),
       syncz: live(`istiod-${which}-syncz.json`),
       configz: live('istiod-configz.json'),
       endpointz: live('istiod-endpointz.json'),
-      adsz: live(`istiod-${which}-adsz.json`),
+      adsz: live(`istiod-${which === 'canary' ? 'a' : which}-adsz.json`),
       configDumps,
     });
     istiods.set(pod, b);

@@ -39,6 +39,7 @@ test('meshctl iptables: -t, --family, -o json|yaml, stdin', async () => {
   assert.equal(only.code, 0, only.stderr);
   assert.deepEqual(only.stdout.split('\n').filter((l) => /^IPv/.test(l)), ['IPv4 raw']);
   assert.match(only.stdout, /--sport 15053 \(DNS proxy\)/);
+  assert.match(only.stdout, /^Istio chains: ISTIO_INBOUND = DNS reply conntrack zones; ISTIO_OUTPUT_DNS = DNS conntrack zones$/m);
   assert.equal(json.code, 0, json.stderr);
   const model = JSON.parse(json.stdout);
   assert.equal(model.format, 'iptables-save');

@@ -231,3 +231,31 @@ test('addresses: IPv4, IPv6 (with embedded IPv4), dotted masks', () => {
     { numRuns: 200 },
   );
 });
+
+test('counters ([p:b] prefixes, -c p b), legacy warnings and "Running ip6tables-restore" labels', () => {
+  const rs = parseIptables(
+    [
+      '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them',
+      '*nat',
+      ':OUTPUT ACCEPT [10:600]',
+      ':ISTIO_OUTPUT - [0:0]',
+      '[7:420] -A OUTPUT -p tcp -j ISTIO_OUTPUT',
+      '-A ISTIO_OUTPUT -c 3 180 -p tcp -g ISTIO_OUTPUT_NEXT',
+      'COMMIT',
+      '2026-11-16T10:12:03.100931Z\tinfo\tRunning ip6tables-restore with the following input:',
+      '* nat',
+      '-N ISTIO_OUTPUT',
+      '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
+      'COMMIT',
+    ].join('\n'),
+    'mixed.log',
+  );
+  const v4 = findChain(findTable(rs.sections[0], 'nat'), 'OUTPUT')!;
+  assert.deepEqual(v4.rules[0].counters, { packets: 7, bytes: 420 });
+  assert.equal(v4.rules[0].text, '-A OUTPUT -p tcp -j ISTIO_OUTPUT');
+  const next = findChain(findTable(rs.sections[0], 'nat'), 'ISTIO_OUTPUT')!.rules[0];
+  assert.deepEqual(next.counters, { packets: 3, bytes: 180 });
+  assert.equal(next.text, '-A ISTIO_OUTPUT -p tcp -g ISTIO_OUTPUT_NEXT');
+  assert.deepEqual([next.target!.goto, next.target!.kind], [true, 'unknown']);
+  assert.deepEqual(rs.sections.map((s) => [s.family, s.familyFrom]), [['ipv4', 'default'], ['ipv6', 'label']]);
+});

@@ -182,6 +182,11 @@ test('kernel semantics: goto, RETURN from a built-in chain, policies, negations,
   assert.equal(traceIptables(marks, out('1.1.1.1', 80)).verdict.toPort, 5);
   const dnat = inline('*nat\n-A OUTPUT -p tcp -d 10.96.0.1 -j DNAT --to-destination 10.0.0.7:6443\nCOMMIT\n*filter\n-A OUTPUT -d 10.0.0.7 -p tcp --dport 6443 -j REJECT\nCOMMIT\n');
   assert.equal(traceIptables(dnat, out('10.96.0.1', 443)).verdict.target, 'REJECT');
+  const loop = inline('*mangle\n-A PREROUTING -i lo -p tcp --dport 15021 -j DROP\nCOMMIT\n*nat\n-A OUTPUT -p tcp -d 10.96.3.4 -j REDIRECT --to-ports 15021\nCOMMIT\n');
+  const back = traceIptables(loop, out('10.96.3.4', 80));
+  assert.deepEqual([back.verdict.target, back.verdict.table, back.verdict.chain], ['DROP', 'mangle', 'PREROUTING']);
+  assert.deepEqual([...new Set(back.steps.map((s) => s.hook))], ['OUTPUT', 'PREROUTING']);
+  assert.equal(traceIptables(loop, out('10.96.3.5', 15021)).verdict.target, 'ACCEPT');
   const noV6 = traceIptables(inline('*nat\n-A OUTPUT -j REDIRECT --to-ports 1\nCOMMIT\n'), out('fd00::1', 80));
   assert.deepEqual([noV6.verdict.uncertain, noV6.verdict.target], [true, 'ACCEPT']);
   assert.throws(() => traceIptables(gotoRules, out('10.0.0.1', 80, { src: 'fd00::1' })), /not of the same IP family/);

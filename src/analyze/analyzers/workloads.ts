@@ -125,7 +125,7 @@ export const subsetPodsAnalyzer: Analyzer = {
       const svc = target.resource;
       const svcSel = strMap(obj(svc.object.spec).selector);
       if (Object.keys(svcSel).length === 0 || !snap.knowsWorkloadsIn(svc.namespace)) continue;
-      const pods = snap.workloadsIn(svc.namespace).filter((w) => w.resource.kind !== 'WorkloadEntry' && selectorMatches(svcSel, w.labels));
+      const pods = snap.workloadsMatching(svcSel).filter((w) => w.namespace === svc.namespace && w.resource.kind !== 'WorkloadEntry');
       // with no pod of the service in the input at all, there is nothing to compare subsets against
       if (pods.length === 0 && !snap.complete) continue;
       arr(spec.subsets).forEach((s, i) => {
