@@ -1,4 +1,4 @@
-import type { Resource } from '../resources/index.js';
+import { groupKind, type Resource } from '../resources/index.js';
 import { Context, fullName, type Analyzer, type Diagnostic } from './analyzer.js';
 import { annotationsAnalyzer } from './analyzers/annotations.js';
 import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
@@ -10,10 +10,11 @@ import {
 } from './analyzers/virtualservice.js';
 import {
   authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
+  unknownDestinationRuleHostAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
-import { Snapshot, type SnapshotOptions } from './snapshot.js';
+import { CLUSTER_SCOPED, Snapshot, type SnapshotOptions } from './snapshot.js';
 
 /** Every analyzer, sorted by name as `istioctl analyze -L` lists them. */
 export const ANALYZERS: readonly Analyzer[] = [
@@ -23,6 +24,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   deprecationAnalyzer,
   caCertificateAnalyzer,
   subsetPodsAnalyzer,
+  unknownDestinationRuleHostAnalyzer,
   envoyPatchAnalyzer,
   certificateAnalyzer,
   conflictingGatewayAnalyzer,
@@ -49,6 +51,11 @@ export interface AnalyzeOptions extends SnapshotOptions {
   namespace?: string;
 }
 
+/** Gives namespaced resources that name no namespace the default one, as kubectl apply would. */
+export function applyDefaultNamespace(resources: readonly Resource[], namespace: string): void {
+  for (const r of resources) if (!r.namespace && !CLUSTER_SCOPED.has(groupKind(r))) r.namespace = namespace;
+}
+
 /** Runs the analyzers over the resources: findings sorted as istioctl sorts them, suppressions not yet applied. */
 export async function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): Promise<Diagnostic[]> {
   const selected = options.analyzers?.length ? ANALYZERS.filter((a) => options.analyzers!.includes(a.name)) : ANALYZERS;
@@ -57,8 +64,14 @@ export async function analyzeResources(resources: readonly Resource[], options: 
   const ctx = new Context(snapshot);
   for (const a of selected) a.analyze(ctx);
   let out = dedupe(ctx.diagnostics);
-  if (options.namespace) out = out.filter((d) => !d.resource || !d.resource.namespace || d.resource.namespace === options.namespace);
+  if (options.namespace) out = out.filter((d) => !d.resource || namespaceOf(d.resource) === undefined || namespaceOf(d.resource) === options.namespace);
   return sortDiagnostics(out);
+}
+
+/** The namespace a finding is "in" for -n: a Namespace is in itself; other cluster-scoped objects in none. */
+function namespaceOf(r: Resource): string | undefined {
+  if (r.kind === 'Namespace' && !r.group) return r.name;
+  return r.namespace || undefined;
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

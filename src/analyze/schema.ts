@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { check, type Schema, type Verdict } from './fastschema.js';
 import type { Resource } from '../resources/index.js';
 
 /**
@@ -73,7 +74,8 @@ export const SCHEMA_KINDS: string[] = [...new Set([...TABLE.keys()].map((k) => {
 type ModelCtor = new (data: unknown) => { validate(): void };
 
 interface Loaded {
-  ctor: ModelCtor;
+  /** Imported only when some resource of the kind is not plainly valid (ajv compiles slowly). */
+  ctor?: ModelCtor;
   schema?: JsonSchema;
   apiVersion: string;
 }
@@ -89,24 +91,39 @@ interface JsonSchema {
   $ref?: string;
 }
 
-const loaded = new Map<string, Loaded | null>();
+const loaded = new Map<string, Loaded>();
+const verdicts = new WeakMap<Resource, Verdict>();
 const require = createRequire(import.meta.url);
 
-/** Imports the validators for the kinds present (only those: each schema module is sizeable). */
+function keyOf(r: Resource): string {
+  return `${r.group}/${r.version}/${r.kind}`;
+}
+
+/**
+ * Reads the schemas of the kinds present and pre-checks every resource; the packaged validators
+ * (ajv) are imported only for kinds where some resource is not plainly valid.
+ */
 export async function prepareSchemas(resources: readonly Resource[]): Promise<void> {
-  const wanted = new Set<string>();
+  const needAjv = new Set<string>();
   for (const r of resources) {
-    const key = `${r.group}/${r.version}/${r.kind}`;
-    if (TABLE.has(key) && !loaded.has(key)) wanted.add(key);
+    const key = keyOf(r);
+    const spec = TABLE.get(key);
+    if (!spec) continue;
+    let l = loaded.get(key);
+    if (!l) loaded.set(key, (l = { schema: rawSchema(spec.module), apiVersion: spec.apiVersion }));
+    const specSchema = l.schema?.properties?.spec;
+    const verdict: Verdict = !specSchema ? 'unsure' : r.object.spec === undefined ? 'valid' : check(specSchema as Schema, r.object.spec);
+    verdicts.set(r, verdict);
+    if (verdict !== 'valid' && !l.ctor) needAjv.add(key);
   }
   await Promise.all(
-    [...wanted].map(async (key) => {
+    [...needAjv].map(async (key) => {
       const s = TABLE.get(key)!;
       try {
         const mod = (await import(s.module)) as Record<string, ModelCtor>;
-        loaded.set(key, { ctor: mod[s.exportName], schema: rawSchema(s.module), apiVersion: s.apiVersion });
+        loaded.get(key)!.ctor = mod[s.exportName];
       } catch {
-        loaded.set(key, null);
+        // without the validator, type errors go unreported; unknown fields are still found
       }
     }),
   );
@@ -129,36 +146,48 @@ function rawSchema(module: string): JsonSchema | undefined {
 }
 
 export function hasSchema(r: Resource): boolean {
-  return TABLE.has(`${r.group}/${r.version}/${r.kind}`);
+  return TABLE.has(keyOf(r));
 }
 
 /** Problems with a resource against its schema, as `path: what` strings; [] when valid or not covered. */
 export function validateSchema(r: Resource): string[] {
-  const l = loaded.get(`${r.group}/${r.version}/${r.kind}`);
+  const l = loaded.get(keyOf(r));
   if (!l) return [];
   const problems: string[] = [];
-  const { status: _status, ...rest } = r.object;
-  try {
-    new l.ctor({ ...rest, apiVersion: l.apiVersion }).validate();
-  } catch (err) {
-    const errors = (err as { errors?: { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> }[] }).errors;
-    if (!errors) problems.push(String((err as Error).message));
-    else {
-      for (const e of errors) {
-        const path = jsonPath(e.instancePath ?? '');
-        if (path.startsWith('metadata')) continue; // object metadata is Kubernetes' business
-        if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'not') {
-          problems.push(`${path}: ${oneOfHint(e.instancePath ?? '', r.object)}`);
-          continue;
-        }
-        let msg = e.message ?? 'invalid';
-        if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) msg = `must be one of ${(e.params!.allowedValues as unknown[]).join(', ')}`;
-        problems.push(`${path}: ${msg}`);
-      }
+  const specSchema = l.schema?.properties?.spec;
+  const verdict = verdicts.get(r) ?? 'unsure';
+  if (verdict !== 'valid' && l.ctor) {
+    const { status: _status, ...rest } = r.object;
+    try {
+      // validate() only needs the model's prototype (it holds the schema id); constructing a model
+      // would deep-copy the object first, which costs more than the validation itself
+      (Object.setPrototypeOf({ ...rest, apiVersion: l.apiVersion }, l.ctor.prototype) as { validate(): void }).validate();
+    } catch (err) {
+      problems.push(...ajvProblems(err, r.object));
     }
   }
-  if (l.schema?.properties?.spec && r.object.spec !== undefined) unknownFields(r.object.spec, l.schema.properties.spec, 'spec', problems);
+  if (specSchema && r.object.spec !== undefined) unknownCheck(specSchema)(r.object.spec, 'spec', problems);
   return [...new Set(problems)];
+}
+
+type AjvError = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
+
+function ajvProblems(err: unknown, object: Record<string, unknown>): string[] {
+  const errors = (err as { errors?: AjvError[] }).errors;
+  if (!errors) return [String((err as Error).message)];
+  const out: string[] = [];
+  for (const e of errors) {
+    const path = jsonPath(e.instancePath ?? '');
+    if (path.startsWith('metadata')) continue; // object metadata is Kubernetes' business
+    if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'not') {
+      out.push(`${path}: ${oneOfHint(e.instancePath ?? '', object)}`);
+      continue;
+    }
+    let msg = e.message ?? 'invalid';
+    if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) msg = `must be one of ${(e.params!.allowedValues as unknown[]).join(', ')}`;
+    out.push(`${path}: ${msg}`);
+  }
+  return out;
 }
 
 function oneOfHint(instancePath: string, obj: unknown): string {
@@ -176,39 +205,67 @@ function jsonPath(instancePath: string): string {
   return out || '(root)';
 }
 
+const propsCache = new WeakMap<JsonSchema, Record<string, JsonSchema> | null>();
+
 /** Keys a schema allows at this level, merging oneOf/anyOf/allOf branches (Istio uses them for "one of" fields). */
 function propertiesOf(schema: JsonSchema): Record<string, JsonSchema> | undefined {
+  const cached = propsCache.get(schema);
+  if (cached !== undefined) return cached ?? undefined;
+  const props = mergedProperties(schema);
+  propsCache.set(schema, props ?? null);
+  return props;
+}
+
+function mergedProperties(schema: JsonSchema): Record<string, JsonSchema> | undefined {
   let props: Record<string, JsonSchema> | undefined = schema.properties ? { ...schema.properties } : undefined;
+  // branches mostly restate properties as constraints (`required`, stubs): they only add names, never replace a schema
   for (const branch of [...(schema.oneOf ?? []), ...(schema.anyOf ?? []), ...(schema.allOf ?? [])]) {
     const p = propertiesOf(branch);
-    if (p) props = { ...(props ?? {}), ...p };
+    if (p) props = { ...p, ...(props ?? {}) };
   }
   return props;
 }
 
-function unknownFields(value: unknown, schema: JsonSchema, path: string, problems: string[]): void {
-  if (schema.$ref) return;
-  if (Array.isArray(value)) {
-    if (schema.items) value.forEach((v, i) => unknownFields(v, schema.items!, `${path}[${i}]`, problems));
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) {
-    // a map (labels, headers): its values may still be objects with a schema
-    if (typeof schema.additionalProperties === 'object') {
-      for (const [k, v] of Object.entries(value)) unknownFields(v, schema.additionalProperties, `${path}.${k}`, problems);
-    }
-    return;
-  }
+type UnknownCheck = (value: unknown, path: string, problems: string[]) => void;
+
+const unknownCache = new WeakMap<JsonSchema, UnknownCheck>();
+const NOTHING: UnknownCheck = () => undefined;
+
+/** Compiles the unknown-field walk for a schema node once (maps of allowed names, children precompiled). */
+function unknownCheck(schema: JsonSchema): UnknownCheck {
+  const done = unknownCache.get(schema);
+  if (done) return done;
+  unknownCache.set(schema, NOTHING);
+  const fn = buildUnknown(schema);
+  unknownCache.set(schema, fn);
+  return fn;
+}
+
+function buildUnknown(schema: JsonSchema): UnknownCheck {
+  if (schema.$ref) return NOTHING;
+  const items = schema.items ? unknownCheck(schema.items) : undefined;
+  const ap = schema.additionalProperties;
+  // a map (labels, headers): its values may still be objects with a schema
+  const mapValues = ap !== undefined && ap !== false ? (typeof ap === 'object' ? unknownCheck(ap) : NOTHING) : undefined;
   const props = propertiesOf(schema);
   // free-form objects (EnvoyFilter patch values, protobuf Struct) come through with no or empty properties
-  if (!props || Object.keys(props).length === 0) return;
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const sub = props[k];
-    if (!sub) {
-      problems.push(`${path}.${k}: unknown field "${k}"`);
-      continue;
+  const known = props && Object.keys(props).length > 0 ? new Map(Object.entries(props).map(([k, sub]) => [k, unknownCheck(sub)])) : undefined;
+  return (value, path, problems) => {
+    if (Array.isArray(value)) {
+      if (items) for (let i = 0; i < value.length; i++) items(value[i], `${path}[${i}]`, problems);
+      return;
     }
-    unknownFields(v, sub, `${path}.${k}`, problems);
-  }
+    if (value === null || typeof value !== 'object') return;
+    const o = value as Record<string, unknown>;
+    if (mapValues) {
+      if (mapValues !== NOTHING) for (const k in o) mapValues(o[k], `${path}.${k}`, problems);
+      return;
+    }
+    if (!known) return;
+    for (const k in o) {
+      const sub = known.get(k);
+      if (!sub) problems.push(`${path}.${k}: unknown field "${k}"`);
+      else if (sub !== NOTHING) sub(o[k], `${path}.${k}`, problems);
+    }
+  };
 }

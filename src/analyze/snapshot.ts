@@ -61,6 +61,8 @@ export interface SnapshotOptions {
   dnsAutoAllocate?: boolean;
   /** True when resources came from a live cluster too, so "nothing matches" findings are trustworthy. */
   complete?: boolean;
+  /** True when the cluster's secrets were read, so a missing Gateway credential is really missing. */
+  secretsComplete?: boolean;
 }
 
 /**
@@ -70,16 +72,19 @@ export interface SnapshotOptions {
 export class Snapshot {
   readonly clusterDomain: string;
   readonly complete: boolean;
+  readonly secretsComplete: boolean;
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
   private readonly byKind = new Map<string, Resource[]>();
   private readonly byKey = new Map<string, Resource>();
   private workloadCache?: Workload[];
   private workloadsByNs?: Map<string, Workload[]>;
+  private workloadsByLabel?: Map<string, Workload[]>;
 
   constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
     this.clusterDomain = options.clusterDomain || 'cluster.local';
     this.complete = options.complete ?? false;
+    this.secretsComplete = options.secretsComplete ?? this.complete;
     this.rootNamespace = options.rootNamespace || 'istio-system';
     this.dnsAutoAllocate = options.dnsAutoAllocate ?? false;
     for (const r of resources) {
@@ -131,6 +136,25 @@ export class Snapshot {
       }
     }
     return this.workloadsByNs.get(namespace) ?? [];
+  }
+
+  /** Workloads in any namespace whose labels carry the whole selector, looked up by its first label. */
+  workloadsMatching(selector: Record<string, string>): Workload[] {
+    const keys = Object.keys(selector);
+    if (keys.length === 0) return this.workloads();
+    if (!this.workloadsByLabel) {
+      this.workloadsByLabel = new Map();
+      for (const w of this.workloads()) {
+        for (const [k, v] of Object.entries(w.labels)) {
+          const key = `${k}=${v}`;
+          let list = this.workloadsByLabel.get(key);
+          if (!list) this.workloadsByLabel.set(key, (list = []));
+          list.push(w);
+        }
+      }
+    }
+    const first = `${keys[0]}=${selector[keys[0]]}`;
+    return (this.workloadsByLabel.get(first) ?? []).filter((w) => selectorMatches(selector, w.labels));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { registerLog } from './proxy-config-log.js';
 
 type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'ecds' | 'all';
 
@@ -186,6 +187,7 @@ Examples:
       .action(async (pod: string | undefined, opts: RawOptions) => run(spec.kind, pod, opts));
     acceptGoStyleBooleans(cmd);
   }
+  registerLog(pc);
 }
 
 /** istioctl users write `--verbose=false`; commander only knows `--no-verbose`. */

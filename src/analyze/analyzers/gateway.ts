@@ -92,7 +92,7 @@ export const secretAnalyzer: Analyzer = {
       // the secret lives where the gateway pods run; without them, assume the Gateway's own namespace
       const ns = pods[0]?.namespace ?? gw.namespace;
       // Secrets are rarely kept in git: only check where the input shows the namespace's secrets
-      if (!snap.complete && !snap.of(K.Secret).some((s) => s.namespace === ns)) continue;
+      if (!snap.secretsComplete && !snap.of(K.Secret).some((s) => s.namespace === ns)) continue;
       arr(obj(gw.object.spec).servers).forEach((server, i) => {
         const tls = obj(obj(server).tls);
         const cn = str(tls.credentialName);
@@ -110,14 +110,16 @@ export const secretAnalyzer: Analyzer = {
   },
 };
 
-function sameCertificate(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const ac = str(a.credentialName);
-  const bc = str(b.credentialName);
-  if (ac && bc) return ac === bc;
-  if (!ac && !bc && str(a.serverCertificate) && str(a.serverCertificate) === str(b.serverCertificate)) {
-    return !!str(a.privateKey) && str(a.privateKey) === str(b.privateKey);
-  }
-  return false;
+/**
+ * The certificate a TLS server presents, as istioctl compares them: by credentialName, else by the
+ * serverCertificate and privateKey pair (both must be set). Undefined when there is nothing to compare.
+ */
+function certificateKey(tls: Record<string, unknown>): string | undefined {
+  const cn = str(tls.credentialName);
+  if (cn) return `cn|${cn}`;
+  const cert = str(tls.serverCertificate);
+  const key = str(tls.privateKey);
+  return cert && key ? `files|${cert}|${key}` : undefined;
 }
 
 export const certificateAnalyzer: Analyzer = {
@@ -125,23 +127,31 @@ export const certificateAnalyzer: Analyzer = {
   description: 'Checks a gateway certificate',
   codes: ['IST0138'],
   analyze(ctx: Context) {
-    const gws = ctx.snapshot.of(K.Gateway);
-    for (const cur of gws) {
+    // gateways by the certificates they present: only gateways sharing one need comparing
+    const byCert = new Map<string, Set<Resource>>();
+    const certsOf = new Map<Resource, Set<string>>();
+    for (const gw of ctx.snapshot.of(K.Gateway)) {
+      const keys = new Set<string>();
+      for (const server of arr(obj(gw.object.spec).servers)) {
+        const tls = obj(server).tls;
+        const key = tls === undefined ? undefined : certificateKey(obj(tls));
+        if (key) keys.add(key);
+      }
+      certsOf.set(gw, keys);
+      for (const key of keys) {
+        let set = byCert.get(key);
+        if (!set) byCert.set(key, (set = new Set()));
+        set.add(gw);
+      }
+    }
+    for (const [cur, keys] of certsOf) {
       const curSel = selectorOf(cur);
-      for (const other of gws) {
-        if (other === cur) continue;
+      const others = new Set<Resource>();
+      for (const key of keys) for (const other of byCert.get(key) ?? []) if (other !== cur) others.add(other);
+      for (const other of others) {
         // Istio scopes gateways to their workloads: a selector that is a subset of the other's
         if (Object.keys(curSel).length > 0 && !selectorMatches(curSel, selectorOf(other))) continue;
-        let dup = false;
-        for (const s1 of arr(obj(cur.object.spec).servers)) {
-          for (const s2 of arr(obj(other.object.spec).servers)) {
-            const t1 = obj(s1).tls;
-            const t2 = obj(s2).tls;
-            if (t1 === undefined || t2 === undefined) continue;
-            if (sameCertificate(obj(t1), obj(t2))) dup = true;
-          }
-        }
-        if (dup) ctx.report(cur, 'IST0138', [[fullName(cur), fullName(other)]], ['metadata', 'name']);
+        ctx.report(cur, 'IST0138', [[fullName(cur), fullName(other)]], ['metadata', 'name']);
       }
     }
   },
@@ -152,31 +162,45 @@ export const conflictingGatewayAnalyzer: Analyzer = {
   description: "Checks a gateway's selector, port number and hosts",
   codes: ['IST0145'],
   analyze(ctx: Context) {
-    const byKey = new Map<string, { gw: Resource; hosts: string[] }[]>();
+    // per selector and port: which gateways serve which exact host, and the wildcard hosts
+    const byKey = new Map<string, { exact: Map<string, Set<Resource>>; wildcards: { host: string; gw: Resource }[] }>();
     const gws = ctx.snapshot.of(K.Gateway);
-    for (const gw of gws) {
-      const sel = selectorString(selectorOf(gw));
-      for (const server of arr(obj(gw.object.spec).servers)) {
-        const key = `${sel}~${num(obj(obj(server).port).number)}`;
-        let list = byKey.get(key);
-        if (!list) byKey.set(key, (list = []));
-        list.push({ gw, hosts: arr(obj(server).hosts).map(str) });
-      }
-    }
+    const servers: { gw: Resource; i: number; key: string; hosts: string[] }[] = [];
     for (const gw of gws) {
       const sel = selectorString(selectorOf(gw));
       arr(obj(gw.object.spec).servers).forEach((server, i) => {
-        const port = num(obj(obj(server).port).number);
+        const key = `${sel}~${num(obj(obj(server).port).number)}`;
         const hosts = arr(obj(server).hosts).map(str);
-        const conflicts: string[] = [];
-        for (const other of byKey.get(`${sel}~${port}`) ?? []) {
-          if (other.gw === gw) continue;
-          for (const h of hosts) {
-            if (other.hosts.some((o) => hostMatches(stripNs(h), stripNs(o)))) conflicts.push(fullName(other.gw));
+        servers.push({ gw, i, key, hosts });
+        let entry = byKey.get(key);
+        if (!entry) byKey.set(key, (entry = { exact: new Map(), wildcards: [] }));
+        for (const h of hosts.map(stripNs)) {
+          if (h.startsWith('*')) entry.wildcards.push({ host: h, gw });
+          else {
+            let set = entry.exact.get(h);
+            if (!set) entry.exact.set(h, (set = new Set()));
+            set.add(gw);
           }
         }
-        if (conflicts.length > 0) ctx.report(gw, 'IST0145', [[...new Set(conflicts)].join(','), sel, String(port), hosts.join(',')], ['spec', 'servers', i]);
       });
+    }
+    for (const { gw, i, key, hosts } of servers) {
+      const entry = byKey.get(key)!;
+      const conflicts = new Set<string>();
+      for (const raw of hosts) {
+        const h = stripNs(raw);
+        if (h.startsWith('*')) {
+          for (const [host, set] of entry.exact) if (hostMatches(h, host)) for (const o of set) if (o !== gw) conflicts.add(fullName(o));
+        } else {
+          for (const o of entry.exact.get(h) ?? []) if (o !== gw) conflicts.add(fullName(o));
+        }
+        for (const w of entry.wildcards) if (w.gw !== gw && hostMatches(h, w.host)) conflicts.add(fullName(w.gw));
+      }
+      if (conflicts.size > 0) {
+        const sel = key.slice(0, key.lastIndexOf('~'));
+        const port = key.slice(key.lastIndexOf('~') + 1);
+        ctx.report(gw, 'IST0145', [[...conflicts].join(','), sel, port, hosts.join(',')], ['spec', 'servers', i]);
+      }
     }
   },
 };

@@ -21,14 +21,20 @@ export const injectionAnalyzer: Analyzer = {
       const labels = strMap(ns.metadata.labels);
       const legacy = labels['istio-injection'];
       const hasRev = 'istio.io/rev' in labels;
-      if (!legacy && !hasRev) {
-        // ambient namespaces are in the mesh without sidecars
-        if (labels['istio.io/dataplane-mode'] === 'ambient') continue;
-        ctx.report(ns, 'IST0102', [ns.name, ns.name], ['metadata', 'name']);
+      const ambient = labels['istio.io/dataplane-mode'] === 'ambient';
+      // the ways a namespace can opt in; an explicit istio-injection=disabled opts out and conflicts with nothing
+      const optIns = [
+        ...(legacy && legacy !== 'disabled' ? ['istio-injection'] : []),
+        ...(hasRev ? ['istio.io/rev'] : []),
+        ...(ambient ? ['istio.io/dataplane-mode'] : []),
+      ];
+      if (optIns.length > 1) {
+        ctx.report(ns, 'IST0123', [optIns], ['metadata', 'name']);
         continue;
       }
-      if (hasRev && legacy) {
-        ctx.report(ns, 'IST0123', [['istio-injection', 'istio.io/rev']], ['metadata', 'name']);
+      if (ambient) continue; // in the mesh without sidecars
+      if (!legacy && !hasRev) {
+        ctx.report(ns, 'IST0102', [ns.name, ns.name], ['metadata', 'name']);
         continue;
       }
       if (!hasRev && legacy !== 'enabled') continue;
@@ -79,6 +85,8 @@ export const portNameAnalyzer: Analyzer = {
   analyze(ctx: Context) {
     for (const svc of ctx.snapshot.of(K.Service)) {
       if (isSystemNamespace(svc.namespace) || isIstioControlPlane(svc)) continue;
+      // gateways and waypoints Istio deploys itself name their ports its own way
+      if (strMap(svc.metadata.labels)['gateway.istio.io/managed']) continue;
       const spec = obj(svc.object.spec);
       const external = str(spec.type) === 'ExternalName';
       arr(spec.ports).forEach((p, i) => {

@@ -51,7 +51,8 @@ export const envoyPatchAnalyzer: Analyzer = {
   analyze(ctx: Context) {
     // names of filters patched with a proxyVersion match, carried across EnvoyFilters as Istio does
     const versioned: string[] = [];
-    for (const ef of ctx.snapshot.of(K.EnvoyFilter)) {
+    const filters = [...ctx.snapshot.of(K.EnvoyFilter)].sort((a, b) => fullName(a).localeCompare(fullName(b)));
+    for (const ef of filters) {
       const spec = obj(ef.object.spec);
       const priority = num(spec.priority);
       arr(spec.configPatches).forEach((cp, i) => {

@@ -72,6 +72,8 @@ function unreachableRules(ctx: Context, vs: Resource): void {
   const spec = obj(vs.object.spec);
   for (const kind of ['http', 'tcp', 'tls'] as const) {
     const rules = arr(spec[kind]);
+    // nothing can shadow anything with fewer than two rules
+    if (rules.length < 2) continue;
     const seen = new Map<string, number>();
     let emptyAt = -1;
     const prefixes: { rule: number; prefix: string; rest: string }[] = [];
@@ -117,12 +119,13 @@ function unreachableRules(ctx: Context, vs: Resource): void {
 }
 
 function validationAnalyzer(kindName: string): Analyzer {
+  const kinds = SCHEMA_KINDS.filter((k) => k.endsWith(`/${kindName}`));
   return {
     name: `schema.ValidationAnalyzer.${kindName}`,
     description: `Runs schema validation as an analyzer on '${kindName}' resources`,
     codes: kindName === 'VirtualService' ? ['IST0106', 'IST0130', 'IST0131'] : ['IST0106'],
     analyze(ctx: Context) {
-      for (const gk of SCHEMA_KINDS.filter((k) => k.endsWith(`/${kindName}`))) {
+      for (const gk of kinds) {
         for (const r of ctx.snapshot.of(gk)) {
           if (!hasSchema(r)) continue;
           const problems = validateSchema(r);

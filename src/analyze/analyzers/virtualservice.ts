@@ -12,8 +12,16 @@ export interface RouteDestination {
   mirror: boolean;
 }
 
+const destinationCache = new WeakMap<Resource, RouteDestination[]>();
+
 /** Every destination a VirtualService routes (http/tcp/tls routes) or mirrors to. */
 export function vsDestinations(vs: Resource): RouteDestination[] {
+  let cached = destinationCache.get(vs);
+  if (!cached) destinationCache.set(vs, (cached = collectDestinations(vs)));
+  return cached;
+}
+
+function collectDestinations(vs: Resource): RouteDestination[] {
   const spec = obj(vs.object.spec);
   const out: RouteDestination[] = [];
   const dest = (d: unknown, path: (string | number)[], mirror: boolean) => {
@@ -194,7 +202,7 @@ export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
 /** Workloads a Gateway's selector picks, across all namespaces (a gateway selects pods anywhere). */
 export function gatewayWorkloads(snap: Snapshot, gw: Resource) {
   const selector = strMap(obj(gw.object.spec).selector);
-  return snap.workloads().filter((w) => w.resource.kind !== 'WorkloadEntry' && selectorMatches(selector, w.labels));
+  return snap.workloadsMatching(selector).filter((w) => w.resource.kind !== 'WorkloadEntry');
 }
 
 export const jwtClaimRouteAnalyzer: Analyzer = {

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { check, type Schema } from '../../src/analyze/fastschema.js';
+import { loadResources, type Resource } from '../../src/resources/index.js';
+import { fixture } from '../helpers.js';
+
+// The quick schema pre-check may only say 'valid' or 'invalid' where the packaged ajv validator
+// agrees; 'unsure' is always allowed (ajv then decides).
+const require = createRequire(import.meta.url);
+const MODULES: Record<string, string> = {
+  'networking.istio.io/VirtualService': '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService',
+  'networking.istio.io/DestinationRule': '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule',
+  'networking.istio.io/Gateway': '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway',
+  'networking.istio.io/ServiceEntry': '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry',
+  'networking.istio.io/Sidecar': '@kubernetes-models/istio/networking.istio.io/v1beta1/Sidecar',
+  'networking.istio.io/EnvoyFilter': '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter',
+  'security.istio.io/AuthorizationPolicy': '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy',
+  'gateway.networking.k8s.io/HTTPRoute': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute',
+  'gateway.networking.k8s.io/Gateway': '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway',
+};
+
+interface Model {
+  validate(): void;
+}
+
+async function validators() {
+  const out = new Map<string, { schema: Schema; ajvValid: (spec: unknown, base: Resource) => boolean }>();
+  for (const [gk, mod] of Object.entries(MODULES)) {
+    const text = readFileSync(require.resolve(mod), 'utf8');
+    const start = text.indexOf('const schema = ');
+    const schema = JSON.parse(text.slice(start + 15, text.indexOf('\n};\n', start) + 2)) as { properties: { spec: Schema } };
+    const ctor = (await import(mod))[mod.slice(mod.lastIndexOf('/') + 1)] as { new (d: unknown): Model; apiVersion: string };
+    out.set(gk, {
+      schema: schema.properties.spec,
+      ajvValid: (spec, base) => {
+        try {
+          new ctor({ kind: base.kind, apiVersion: ctor.apiVersion, metadata: { name: 'x' }, spec }).validate();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
+  }
+  return out;
+}
+
+function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  out.push(at);
+  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) paths(x, [...at, k], out);
+  return out;
+}
+
+function mutate(spec: unknown, at: (string | number)[], value: unknown): unknown {
+  const copy = structuredClone(spec);
+  if (at.length === 0) return value;
+  let cur = copy as Record<string | number, unknown>;
+  for (const k of at.slice(0, -1)) cur = cur[k] as Record<string | number, unknown>;
+  const last = at[at.length - 1];
+  if (value === DELETE) {
+    if (Array.isArray(cur)) cur.splice(last as number, 1);
+    else delete cur[last];
+  } else cur[last] = value;
+  return copy;
+}
+
+const DELETE = Symbol('delete');
+
+test('the quick schema check never contradicts ajv, on the fixtures and on mutations of them', async () => {
+  const vs = await validators();
+  const { resources } = await loadResources([fixture('analyze')], { recursive: true });
+  const covered = resources.filter((r) => vs.has(`${r.group}/${r.kind}`) && r.object.spec !== undefined);
+  assert.ok(covered.length > 50, `${covered.length} resources`);
+  let decided = 0;
+  for (const r of covered) {
+    const v = vs.get(`${r.group}/${r.kind}`)!;
+    const verdict = check(v.schema, r.object.spec);
+    if (verdict === 'unsure') continue;
+    decided++;
+    assert.equal(verdict === 'valid', v.ajvValid(r.object.spec, r), `${r.kind} ${r.name} in ${r.origin?.file}: quick ${verdict}`);
+  }
+  assert.ok(decided > covered.length / 2, 'the quick check decides most resources');
+
+  const values = fc.constantFrom<unknown>('x', '', 7, -1, 1.5, 4294967296, true, null, {}, [], [1], { unexpected: 1 }, DELETE, 'ISTIO_MUTUAL', 'a'.repeat(300));
+  fc.assert(
+    fc.property(fc.nat(covered.length - 1), fc.nat(), values, (ri, pi, value) => {
+      const r = covered[ri];
+      const v = vs.get(`${r.group}/${r.kind}`)!;
+      const ps = paths(r.object.spec);
+      const spec = mutate(r.object.spec, ps[pi % ps.length], value);
+      const verdict = check(v.schema, spec);
+      if (verdict === 'unsure') return true;
+      return (verdict === 'valid') === v.ajvValid(spec, r);
+    }),
+    { numRuns: 250, seed: 4242 },
+  );
+});

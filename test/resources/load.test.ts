@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fieldLine, loadResources, parseResources } from '../../src/resources/index.js';
+import { fixture } from '../helpers.js';
+
+test('multi-document YAML: documents, lists and their lines; empty and comment-only documents skipped', async () => {
+  const { resources, problems } = await loadResources([fixture('resources', 'multi.yaml')]);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    resources.map((r) => `${r.kind}/${r.name}:${r.origin?.line}`),
+    ['Service/one:3', 'ConfigMap/first:18', 'ConfigMap/second:23', 'VirtualService/vs:29'],
+  );
+  const vs = resources[3];
+  assert.equal(vs.namespace, 'shop');
+  assert.equal(vs.group, 'networking.istio.io');
+  assert.equal(vs.version, 'v1');
+  assert.equal(fieldLine(vs, ['spec', 'hosts', 0]), 36);
+  assert.equal(fieldLine(vs, ['spec', 'http', 0, 'route', 0, 'destination', 'host']), 43);
+  assert.equal(fieldLine(vs, ['spec', 'http', 1, 'route', 0, 'weight']), 47);
+  assert.equal(fieldLine(vs, ['spec', 'http', 1]), 44);
+  // a path that is not there falls back to the deepest ancestor found
+  assert.equal(fieldLine(vs, ['spec', 'http', 7]), 37);
+  assert.equal(fieldLine(resources[2], ['metadata', 'name']), 26);
+});
+
+test('one broken document is reported with its line and does not hide the others', () => {
+  const text = `apiVersion: v1\nkind: Service\nmetadata:\n  name: before\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: after\n---\nkind: Service\nmetadata:\n  name: no-api-version\n---\njust a string\n`;
+  const { resources, problems } = parseResources(text, 'x.yaml');
+  assert.deepEqual(resources.map((r) => r.name), ['before', 'after']);
+  assert.equal(problems.length, 3);
+  assert.equal(problems[0].file, 'x.yaml');
+  assert.ok(problems[0].line! >= 9 && problems[0].line! <= 10, `line ${problems[0].line}`);
+  assert.match(problems[0].message, /invalid YAML/);
+  assert.deepEqual(problems.slice(1).map((p) => [p.line, p.message]), [
+    [16, 'Service has no apiVersion'],
+    [20, 'not a Kubernetes object (expected a mapping with apiVersion and kind)'],
+  ]);
+});
+
+test('duplicate keys are a problem, not a silent overwrite', () => {
+  const { resources, problems } = parseResources('apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  name: b\n', 'dup.yaml');
+  assert.equal(resources.length, 0);
+  assert.match(problems[0].message, /duplicat/i);
+});
+
+test('JSON lists carry each item line, and fields inside JSON are located', async () => {
+  const { resources, problems } = await loadResources([fixture('resources', 'list.json')]);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(resources.map((r) => `${r.name}:${r.origin?.line}`), ['a:5', 'b:10']);
+  assert.equal(fieldLine(resources[1], ['spec', 'ports', 0]), 14);
+  assert.equal(fieldLine(resources[1], ['metadata', 'annotations', 'x']), 13);
+});
+
+test('directories: top level only, or recursive with -R; globs; missing paths are problems', async () => {
+  const flat = await loadResources([fixture('resources', 'tree')]);
+  assert.deepEqual(flat.resources.map((r) => r.name), ['top']);
+  const deep = await loadResources([fixture('resources', 'tree')], { recursive: true });
+  assert.deepEqual(deep.resources.map((r) => r.name).sort(), ['nested', 'top']);
+  const globbed = await loadResources([fixture('resources', 'tree') + '/**/*.yml']);
+  assert.deepEqual(globbed.resources.map((r) => r.name), ['nested']);
+  const missing = await loadResources([fixture('resources', 'nope.yaml'), fixture('resources', 'none-*.yaml')]);
+  assert.deepEqual(missing.problems.map((p) => p.message), ['no such file or directory', 'no files match this pattern']);
+});
+
+test('the same file given twice is read once', async () => {
+  const f = fixture('resources', 'list.json');
+  const { resources } = await loadResources([f, f]);
+  assert.equal(resources.length, 2);
+});
+
+test('a list of non-Kubernetes things is reported in a few lines, not one per item', () => {
+  const items = Array.from({ length: 50 }, (_, i) => ({ name: `x${i}` }));
+  const { resources, problems } = parseResources(JSON.stringify([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' } }, ...items], null, 1), 'dump.json');
+  assert.deepEqual(resources.map((r) => r.name), ['ok']);
+  assert.deepEqual(problems.map((p) => p.message), ['list item 1: object has no kind', 'list item 2: object has no kind', '48 more list items are not Kubernetes objects']);
+});
+
+test('dates stay strings and merge keys merge, as Kubernetes reads YAML', () => {
+  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    released: 2024-01-31\ndata:\n  base: &b {a: "1"}\n  merged:\n    <<: *b\n    c: "2"\n';
+  const [r] = parseResources(text, 'c.yaml').resources;
+  assert.equal(r.metadata.labels?.released, '2024-01-31');
+  assert.deepEqual((r.object.data as Record<string, unknown>).merged, { a: '1', c: '2' });
+});
+
+test('an empty manifest holds no objects and is not a problem', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-empty-'));
+  writeFileSync(path.join(dir, 'placeholder.yaml'), '');
+  const { resources, problems } = await loadResources([dir]);
+  assert.deepEqual([resources.length, problems], [0, []]);
+});
