@@ -19,8 +19,8 @@ export function register(program: Command): void {
   inject.addHelpText(
     'after',
     `
-Settings come from the files when any is given, else from the cluster when --kubeconfig or --context
-is given, else from Istio's built-in defaults. Workloads that are already injected, use hostNetwork or
+Settings come from the files when any is given; else (unless --offline) from the cluster's
+istio-sidecar-injector and istio ConfigMaps when a kubeconfig is found; else from Istio's built-in defaults. Workloads that are already injected, use hostNetwork or
 turn injection off are left as they are, with a note on stderr. Other documents pass through untouched.
 
 Examples:

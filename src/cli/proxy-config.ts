@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { registerLog } from './proxy-config-log.js';
 
-type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'all';
+type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'ecds' | 'all';
 
 interface Spec {
   kind: Kind;
@@ -48,7 +49,7 @@ const endpointFlags = (cmd: Command) =>
     .option('--status <status>', `only endpoints with this health status: ${HEALTH.join(', ')}`, oneOf(HEALTH));
 const verboseFlag = (cmd: Command) =>
   cmd
-    .option('--verbose', 'one row per filter chain / route with MATCH and DESTINATION (default; --verbose=false for a summary)', true)
+    .option('--verbose', 'one row per filter chain or route, with MATCH and DESTINATION; --verbose=false for the summary', true)
     .option('--no-verbose', 'summary rows only');
 
 const SPECS: Spec[] = [
@@ -107,6 +108,13 @@ const SPECS: Spec[] = [
     aliases: ['b'],
     summary: 'the bootstrap configuration (JSON by default; -o short for the versions)',
     examples: ['meshctl proxy-config bootstrap -f fixtures/bookinfo/productpage-config_dump.json', 'meshctl proxy-config bootstrap -f dump.json -o short'],
+    options: (cmd) => cmd,
+  },
+  {
+    kind: 'ecds',
+    aliases: ['e'],
+    summary: 'extension configs delivered by ECDS (e.g. Wasm plugins): ECDS NAME, TYPE',
+    examples: ['meshctl proxy-config ecds -f dump.json', 'meshctl proxy-config ecds -f dump.json -o yaml'],
     options: (cmd) => cmd,
   },
   {
@@ -179,6 +187,7 @@ Examples:
       .action(async (pod: string | undefined, opts: RawOptions) => run(spec.kind, pod, opts));
     acceptGoStyleBooleans(cmd);
   }
+  registerLog(pc);
 }
 
 /** istioctl users write `--verbose=false`; commander only knows `--no-verbose`. */
@@ -199,6 +208,9 @@ async function run(kind: Kind, pod: string | undefined, opts: RawOptions): Promi
   if (pod !== undefined && opts.file !== undefined) throw new UsageError('give either a pod or --file, not both');
   if (pod === undefined && opts.file === undefined) {
     throw new UsageError(`proxy-config ${kind} needs a pod (name, name.namespace) or --file with a saved config dump`);
+  }
+  if (opts.file === '-' && process.stdin.isTTY) {
+    throw new UsageError('-f - reads the config dump from stdin, which is a terminal: pipe a dump in or give a file');
   }
   const { proxyConfig } = await import('../commands/proxy-config.js');
   const { writeStdout } = await import('../output/write.js');

@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .argument('[target]', 'URL (http://reviews:9080/api/v1, https://host/) or host:port for TCP')
     .option('-f, --file <config_dump>', 'a saved /config_dump (with ?include_eds for endpoints); - for stdin')
     .option('--clusters <file>', 'a saved /clusters?format=json for live endpoint health')
+    .option('--iptables <file>', 'iptables rules of the pod (iptables-save, iptables -S or istio-init logs): start the trace at the kernel')
     .option('--method <method>', 'HTTP method', 'GET')
     .option('-H, --header <header>', "request header 'name: value' (repeatable; Host sets the authority)", collect)
     .option('--sni <host>', 'TLS server name the client sends (implies TLS)')
@@ -77,6 +78,7 @@ endpoints and uncertain (null where not applicable).`,
       pod,
       target,
       clusters: opts.clusters as string | undefined,
+      iptables: opts.iptables as string | undefined,
       method: opts.method as string,
       header: opts.header as string[] | undefined,
       sni: opts.sni as string | undefined,

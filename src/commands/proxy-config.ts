@@ -5,6 +5,7 @@ import {
   bootstrapSummary,
   clusterStatusEndpointSummary,
   clusterSummary,
+  ecdsSummary,
   edsEndpointSummary,
   filteredClusters,
   filteredEndpointConfigs,
@@ -21,12 +22,13 @@ import {
   type Summary,
 } from '../envoy/summary.js';
 import { listSecrets } from '../envoy/query.js';
+import { colours } from '../output/colour.js';
 import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
 import { parseDocument } from '../source/parse.js';
 
-export const PROXY_CONFIG_KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secret', 'bootstrap', 'all'] as const;
+export const PROXY_CONFIG_KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secret', 'bootstrap', 'ecds', 'all'] as const;
 export type ProxyConfigKind = (typeof PROXY_CONFIG_KINDS)[number];
 export type ProxyConfigOutput = 'short' | 'json' | 'yaml';
 
@@ -53,6 +55,7 @@ const ADMIN_PATH: Record<ProxyConfigKind, string> = {
   routes: '/config_dump',
   secret: '/config_dump',
   bootstrap: '/config_dump',
+  ecds: '/config_dump',
   endpoints: '/clusters?format=json',
   all: '/config_dump?include_eds',
 };
@@ -64,6 +67,7 @@ const NEEDS: Partial<Record<ProxyConfigKind, SectionKind>> = {
   routes: 'routes',
   secret: 'secrets',
   bootstrap: 'bootstrap',
+  ecds: 'ecds',
   endpoints: 'endpoints',
 };
 
@@ -130,7 +134,33 @@ function requireSection(dump: ConfigDump, kind: SectionKind): void {
 }
 
 function table(s: Summary): string {
-  return renderTable(s.headers, s.rows, { padding: s.padding });
+  return renderTable(s.headers, highlight(s), { padding: s.padding });
+}
+
+/** On a terminal only: what an SRE scans for (unhealthy hosts, ejected hosts, bad certificates) stands out. */
+function highlight(s: Summary): string[][] {
+  const c = colours();
+  if (c.level === 0) return s.rows;
+  const paint: Record<string, (v: string) => string> = {
+    HEALTHY: c.green,
+    UNHEALTHY: c.red,
+    TIMEOUT: c.red,
+    DRAINING: c.yellow,
+    DEGRADED: c.yellow,
+    FAILED: c.red,
+    WARMING: c.yellow,
+  };
+  const cols = s.headers.map((h, i) => (['STATUS', 'OUTLIER CHECK', 'VALID CERT'].includes(h) ? i : -1)).filter((i) => i >= 0);
+  if (cols.length === 0) return s.rows;
+  return s.rows.map((row) => {
+    const out = row.slice();
+    for (const i of cols) {
+      const v = out[i];
+      if (v === 'false') out[i] = c.red(v);
+      else if (paint[v]) out[i] = paint[v](v);
+    }
+    return out;
+  });
 }
 
 function renderClustersStatus(status: ClustersStatus, o: ProxyConfigOptions): string {
@@ -168,6 +198,8 @@ function renderShort(kind: ProxyConfigKind, dump: ConfigDump, o: ProxyConfigOpti
       return renderSecretsShort(dump, o, warnings, false);
     case 'bootstrap':
       return renderBootstrapShort(dump);
+    case 'ecds':
+      return table(ecdsSummary(dump));
     case 'all':
       return renderAll(dump, o, warnings);
   }
@@ -214,6 +246,8 @@ function selectObjects(kind: ProxyConfigKind, dump: ConfigDump, o: ProxyConfigOp
       return sectionsOf(dump, 'secrets');
     case 'bootstrap':
       return sectionsOf(dump, 'bootstrap');
+    case 'ecds':
+      return sectionsOf(dump, 'ecds');
     case 'all':
       return dump.raw;
   }

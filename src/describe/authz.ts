@@ -1,9 +1,10 @@
 import type { AuthorizationPolicy, Labels } from './objects.js';
-import { hasSelector, namespaceOf, selectorMatches } from './objects.js';
+import { hasSelector, namespaceOf, originOf, selectorMatches } from './objects.js';
 
 export interface AppliedAuthorizationPolicy {
   name: string;
   namespace: string;
+  origin?: string;
   action: string;
   /** `mesh` (root namespace, no selector), `namespace` (no selector) or `workload` (selector matches). */
   scope: 'mesh' | 'namespace' | 'workload';
@@ -44,6 +45,8 @@ export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string,
     const rules = ap.spec?.rules?.length ?? 0;
     const entry: AppliedAuthorizationPolicy = { name, namespace: ns, action, scope, rules };
     if (ap.spec?.provider?.name) entry.provider = ap.spec.provider.name;
+    const origin = originOf(ap);
+    if (origin) entry.origin = origin;
     policies.push(entry);
     if ((ACTIONS as readonly string[]).includes(action)) counts[action as (typeof ACTIONS)[number]]++;
     else warnings.push(`AuthorizationPolicy ${name}.${ns}: unknown action "${action}"`);

@@ -1,7 +1,7 @@
 import { mostSpecificHost, resolveHost } from './hosts.js';
 import { exportToOf, exportedTo, type MeshSettings } from './mesh.js';
 import type { DestinationRule, Labels, TrafficPolicy, TrafficPolicyPart } from './objects.js';
-import { byCreation, hasSelector, kname, namespaceOf, nameOf, selectorMatches } from './objects.js';
+import { byCreation, hasSelector, kname, namespaceOf, nameOf, originOf, selectorMatches } from './objects.js';
 
 /** Which of Istio's three lookups found the rule(s), in the order Istio tries them. */
 export type DrScope = 'client namespace' | 'service namespace' | 'root namespace';
@@ -96,7 +96,8 @@ function mergeWarnings(rules: DestinationRule[], host: string, currentNs: string
   const warnings: string[] = [];
   const [first, ...rest] = rules;
   const withPolicy = rules.filter((dr) => dr.spec?.trafficPolicy);
-  let line = `conflicting DestinationRules for "${host}": ${names(rules, currentNs)}; Istio merges them`;
+  const listed = rules.map((dr) => `${kname(dr, currentNs)}${originOf(dr) ? ` (${originOf(dr)})` : ''}`).join(', ');
+  let line = `conflicting DestinationRules for "${host}": ${listed}; Istio merges them`;
   if (withPolicy.length > 1) line += `, the traffic policy of ${kname(withPolicy[0], currentNs)} wins and the others' are ignored`;
   warnings.push(line);
   const seen = new Map<string, DestinationRule>();

@@ -4,7 +4,7 @@ import { glob } from 'tinyglobby';
 import { MeshctlError } from '../errors.js';
 import { readInput } from '../source/file.js';
 import { parseDocuments } from '../source/parse.js';
-import { emptyMeshObjects, type KubeObject, type MeshObjects } from './objects.js';
+import { emptyMeshObjects, setOrigin, type KubeObject, type MeshObjects } from './objects.js';
 
 /** Which list of MeshObjects a kind goes to; other kinds are ignored (a directory of manifests holds many). */
 const KIND_TO_LIST: Record<string, keyof MeshObjects> = {
@@ -69,5 +69,6 @@ function add(out: MeshObjects, doc: unknown, file: string): void {
   if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null)) {
     throw new MeshctlError(`${file}: ${obj.kind} has a metadata that is not a map`);
   }
+  setOrigin(obj, file);
   (out[list] as KubeObject[]).push(obj);
 }

@@ -1,11 +1,12 @@
 import type { Labels, PeerAuthentication } from './objects.js';
-import { byCreation, hasSelector, namespaceOf, selectorMatches } from './objects.js';
+import { byCreation, hasSelector, namespaceOf, originOf, selectorMatches } from './objects.js';
 
 export type MtlsLevel = 'mesh' | 'namespace' | 'workload';
 
 export interface AppliedPeerAuthentication {
   name: string;
   namespace: string;
+  origin?: string;
   level: MtlsLevel;
   /** The mode it sets (UNSET when it sets none). */
   mode: string;
@@ -57,7 +58,10 @@ export function effectiveMtls(all: PeerAuthentication[], workloadNs: string, lab
     if (pa.spec?.mtls?.mode && !MODES.has(pa.spec.mtls.mode)) {
       warnings.push(`PeerAuthentication ${pa.metadata?.name}.${namespaceOf(pa)}: unknown mTLS mode "${pa.spec.mtls.mode}"`);
     }
-    applied.push({ name: pa.metadata?.name ?? '', namespace: namespaceOf(pa), level, mode, effective: first });
+    const a: AppliedPeerAuthentication = { name: pa.metadata?.name ?? '', namespace: namespaceOf(pa), level, mode, effective: first };
+    const origin = originOf(pa);
+    if (origin) a.origin = origin;
+    applied.push(a);
   }
   for (const level of ['mesh', 'namespace', 'workload'] as const) {
     const same = applied.filter((a) => a.level === level);

@@ -289,3 +289,14 @@ export function selectorMatches(selector: Labels | undefined, labels: Labels | u
 export function hasSelector(selector: WorkloadSelector | undefined): boolean {
   return Object.keys(selector?.matchLabels ?? {}).length > 0;
 }
+
+/** Where each object was read from (`file:line`, or the cluster), kept beside the object, not in it. */
+const origins = new WeakMap<object, string>();
+
+export function setOrigin(obj: object, origin: string): void {
+  origins.set(obj, origin);
+}
+
+export function originOf(obj: object | undefined): string | undefined {
+  return obj ? origins.get(obj) : undefined;
+}

@@ -58,7 +58,7 @@ export function renderServiceReport(r: ServiceDescribeReport, c: ChalkInstance, 
   renderServicePolicies(out, s, c, currentNs);
   for (const g of r.mtls) {
     out.push(RULE);
-    renderMtls(out, g, c, r.mtls.length > 1 ? g.pods : undefined);
+    renderMtls(out, g, c, r.mtls.length > 1 || g.pods.length === 0 ? g.pods : undefined);
   }
   for (const g of r.authorization) {
     out.push(RULE);
@@ -178,7 +178,8 @@ function renderPolicyPart(out: string[], p: PolicySummary, indent: string, tlsLa
 }
 
 function renderMtls(out: string[], m: EffectiveMtls, c: ChalkInstance, pods: string[] | undefined): void {
-  out.push(`${c.bold('Effective PeerAuthentication:')}${pods ? ` (pods ${pods.join(', ')})` : ''}`);
+  const whose = pods === undefined ? '' : pods.length === 0 ? ' (no pods: mesh and namespace policies only)' : ` (pods ${pods.join(', ')})`;
+  out.push(`${c.bold('Effective PeerAuthentication:')}${whose}`);
   const by = m.decidedBy === 'default' ? "Istio's default, no policy sets a mode" : `${m.decidedBy} level`;
   out.push(`${L1}Workload mTLS mode: ${m.mode} (${by})`);
   if (m.perPort.length) {

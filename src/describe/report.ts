@@ -15,7 +15,7 @@ import { serviceFqdn } from './hosts.js';
 import type { MeshSettings } from './mesh.js';
 import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
 import type { DestinationRule, Labels, MeshObjects, Pod, Service } from './objects.js';
-import { kname, namespaceOf, nameOf } from './objects.js';
+import { kname, namespaceOf, nameOf, originOf } from './objects.js';
 import { podFacts, type PodFacts } from './pod.js';
 import {
   endpointState,
@@ -29,8 +29,8 @@ import {
 import { describeVirtualService, duplicateHostWarnings, virtualServicesRoutingTo, type VirtualServiceFacts } from './virtual-services.js';
 
 export interface DestinationRuleFacts {
-  /** The rule(s) applied, oldest first (several = merged by Istio), as `name.namespace`. */
-  rules: { name: string; namespace: string }[];
+  /** The rule(s) applied, oldest first (several = merged by Istio), with where each was read from. */
+  rules: { name: string; namespace: string; origin?: string }[];
   /** The rule's host as written, and as Istio expands it. */
   host: string;
   resolvedHost: string;
@@ -241,7 +241,7 @@ function serviceReport(
     subsets = matchSubsets(lookup.rules, podsLabels);
     const policyRule = lookup.rules.find((r) => r.spec?.trafficPolicy);
     const facts: DestinationRuleFacts = {
-      rules: lookup.rules.map((r) => ({ name: nameOf(r), namespace: namespaceOf(r) })),
+      rules: lookup.rules.map((r) => withOrigin({ name: nameOf(r), namespace: namespaceOf(r) }, r)),
       host: firstRule.spec?.host ?? '',
       resolvedHost: lookup.host,
       scope: lookup.scope,
@@ -285,10 +285,15 @@ function serviceReport(
   warnings.push(...duplicateHostWarnings(objects.virtualServices, [host], mesh, cur));
   for (const vs of virtualServicesRoutingTo(objects.virtualServices, host, mesh)) {
     const f = describeVirtualService(vs, host, subsets, firstRule, clientNs, mesh, cur);
-    report.virtualServices.push(f);
+    report.virtualServices.push(withOrigin(f, vs));
     warnings.push(...f.warnings.map((w) => `VirtualService ${kname(vs, cur)}: ${w}`));
   }
   return report;
+}
+
+function withOrigin<T extends object>(facts: T, obj: object): T & { origin?: string } {
+  const origin = originOf(obj);
+  return origin ? { ...facts, origin } : facts;
 }
 
 function rulesOf(objects: MeshObjects, facts: DestinationRuleFacts): DestinationRule[] {

@@ -29,6 +29,7 @@ export interface RouteFact {
 export interface VirtualServiceFacts {
   name: string;
   namespace: string;
+  origin?: string;
   hosts: string[];
   gateways: string[];
   /** Only the routes with at least one destination on this service. */

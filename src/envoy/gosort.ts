@@ -4,12 +4,21 @@
  * istioctl's tables is whatever this algorithm produces; reproducing it is the only way to print the same
  * lines in the same order. Written from the algorithm's description; sorts `data` in place.
  */
-export function goSortSlice<T>(data: T[], less: (a: T, b: T) => boolean): T[] {
+export function goSortSlice<T>(data: T[], less: (a: T, b: T) => boolean, options: GoSortOptions = {}): T[] {
   const n = data.length;
   if (n < 2) return data;
-  const s = new Sorter(data, less);
+  const s = new Sorter(data, less, options.xorshift === 'go1.19' ? [17n, 5n] : [7n, 17n]);
   s.pdqsort(0, n, bitsLen(n));
   return data;
+}
+
+export interface GoSortOptions {
+  /**
+   * Go 1.19-1.21 scattered elements (when a partition comes out unbalanced) with a 32-bit xorshift triple;
+   * later Go, which istioctl is built with, uses 13/7/17. Only tests pick the old one, to compare with a
+   * Go 1.19 toolchain.
+   */
+  xorshift?: 'go1.19' | 'current';
 }
 
 function bitsLen(x: number): number {
@@ -29,6 +38,7 @@ class Sorter<T> {
   constructor(
     private readonly d: T[],
     private readonly lessFn: (a: T, b: T) => boolean,
+    private readonly shifts: [bigint, bigint],
   ) {}
 
   private less(i: number, j: number): boolean {
@@ -190,8 +200,8 @@ class Sorter<T> {
     const modulus = 2 ** bitsLen(length);
     for (let idx = a + Math.floor(length / 4) * 2 - 1; idx <= a + Math.floor(length / 4) * 2 + 1; idx++) {
       random ^= (random << 13n) & mask;
-      random ^= random >> 7n;
-      random ^= (random << 17n) & mask;
+      random ^= random >> this.shifts[0];
+      random ^= (random << this.shifts[1]) & mask;
       let other = Number(random & BigInt(modulus - 1));
       if (other >= length) other -= length;
       this.swap(idx, a + other);
@@ -244,4 +254,23 @@ class Sorter<T> {
       j--;
     }
   }
+}
+
+/**
+ * Same result as goSortSlice for a `less` that is a strict weak ordering (it never says both a<b and b<a,
+ * and "neither" is transitive), much faster on big inputs: when the sorted result has no ties, the order
+ * is unique, so the engine's own sort gives exactly what Go's would; only when ties exist (their order is
+ * where Go's algorithm shows) does it replay Go's sort on the original order.
+ */
+export function goSortStrict<T>(data: T[], less: (a: T, b: T) => boolean): T[] {
+  if (data.length <= 12) return goSortSlice(data, less);
+  const original = data.slice();
+  data.sort((a, b) => (less(a, b) ? -1 : less(b, a) ? 1 : 0));
+  for (let i = 1; i < data.length; i++) {
+    if (!less(data[i - 1], data[i])) {
+      for (let j = 0; j < original.length; j++) data[j] = original[j];
+      return goSortSlice(data, less);
+    }
+  }
+  return data;
 }

@@ -29,7 +29,11 @@
  * - Secrets (./secrets.ts): `secretCertificate(entry)` (node:crypto X509Certificate: type, serial,
  *   validity), `redactSecrets(value)` (copy-on-write; use it on anything printed).
  * - Go-compatible ordering (./gosort.ts): `goSortSlice` reproduces Go's sort.Slice exactly, so tables
- *   with ties come out in istioctl's order.
+ *   with ties come out in istioctl's order; `goSortStrict` is the fast equivalent for strict orderings.
+ * - istioctl's tables (./summary.ts, imported directly): `clusterSummary`, `listenerSummary`,
+ *   `routeSummary`, `edsEndpointSummary`, `clusterStatusEndpointSummary`, `secretRows`, `ecdsSummary`,
+ *   and the cell wording on its own: `describeFilterChainMatch`, `describeFilterChainDestination`,
+ *   `describeRouteMatch`, `describeRouteDomains`, `listenerType`, `localityString`.
  */
 export * from './types.js';
 export * from './config-dump.js';
@@ -38,4 +42,4 @@ export * from './query.js';
 export * from './listener.js';
 export * from './istio.js';
 export * from './secrets.js';
-export { goSortSlice } from './gosort.js';
+export { goSortSlice, goSortStrict } from './gosort.js';

@@ -1,4 +1,5 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { SecretEntry } from './config-dump.js';
 import { isObject, str } from './json.js';
 import type { DataSource, Secret } from './types.js';
@@ -51,7 +52,9 @@ export function parseFirstCertificate(pem: string): CertResult {
   if (!m) return { ok: false, reason: 'no PEM certificate block' };
   let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(m[0]);
+    // node:crypto is loaded only when a certificate is read: it is slow to load, and most commands never need it
+    const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+    x509 = new crypto.X509Certificate(m[0]);
   } catch (err) {
     return { ok: false, reason: `the certificate does not parse (${err instanceof Error ? err.message : String(err)})` };
   }

@@ -6,13 +6,13 @@
 import type { ClusterStatusEntry } from './clusters-status.js';
 import { hostEdsHealth, hostFailedOutlierCheck } from './clusters-status.js';
 import type { ClusterEntry, ConfigDump, EndpointConfigEntry, ListenerEntry, RouteConfigEntry } from './config-dump.js';
-import { goSortSlice } from './gosort.js';
+import { goSortSlice, goSortStrict } from './gosort.js';
 import { describeIstioConfig, parseIstioClusterName } from './istio.js';
 import { isObject, num, str } from './json.js';
 import { filterChainsOf, HCM_FILTER, listenerAddresses, listenerPort, networkFilters, TCP_PROXY_FILTER, endpointAddresses, addressHost, addressPort } from './listener.js';
 import { listClusters, listEndpointConfigs, listListeners, listRouteConfigs, listSecrets } from './query.js';
 import { certValidAt, secretCertificate } from './secrets.js';
-import type { Metadata, FilterChain, FilterChainMatch, HttpConnectionManager, LbEndpoint, Listener, Locality, RouteConfiguration, RouteMatch, VirtualHost } from './types.js';
+import type { LocalityLbEndpoints, Metadata, FilterChain, FilterChainMatch, HttpConnectionManager, LbEndpoint, Listener, Locality, RouteConfiguration, RouteMatch, VirtualHost } from './types.js';
 
 export interface Summary {
   headers: string[];
@@ -44,15 +44,49 @@ interface SubsetKey {
   subset: string;
   name: string;
   port: number;
+  /** istioctl's test for an Istio name: more than three `|`-separated parts. */
+  istio: boolean;
+}
+
+const NO_KEY_CACHE = new Map<string, SubsetKey>();
+const keyCaches = new WeakMap<ConfigDump, Map<string, SubsetKey>>();
+
+/** Keys are shared by the cluster and endpoint tables of one dump: parse each name once. */
+function keyCache(dump: ConfigDump | undefined): Map<string, SubsetKey> {
+  if (!dump) return NO_KEY_CACHE;
+  let m = keyCaches.get(dump);
+  if (!m) keyCaches.set(dump, (m = new Map()));
+  return m;
 }
 
 /** istioctl's safelyParseSubsetKey: Istio names are split, anything else sorts by its whole name. */
-function subsetKey(name: string): SubsetKey {
-  if (name.split('|').length > 3) {
-    const p = parseIstioClusterName(name);
-    if (p) return { direction: p.direction, subset: p.subset, name: p.fqdn, port: p.port };
+function subsetKey(name: string, cache: Map<string, SubsetKey> = NO_KEY_CACHE): SubsetKey {
+  let key = cache.get(name);
+  if (key) return key;
+  key = { direction: '', subset: '', name, port: 0, istio: false };
+  if (name.indexOf('|') >= 0) {
+    const parts = name.split('|');
+    if (parts.length > 3) {
+      const p = name.startsWith('outbound_.') || name.startsWith('inbound_.') ? parseIstioClusterName(name) : undefined;
+      key = p
+        ? { direction: p.direction, subset: p.subset, name: p.fqdn, port: p.port, istio: true }
+        : { direction: parts[0], subset: parts[2], name: parts.length === 4 ? parts[3] : '', port: atoiOrZero(parts[1]), istio: true };
+    }
   }
-  return { direction: '', subset: '', name, port: 0 };
+  if (cache !== NO_KEY_CACHE) cache.set(name, key);
+  return key;
+}
+
+/** Go's strconv.Atoi, 0 on error (how istioctl shows a port it cannot read). */
+function atoiOrZero(s: string): number {
+  if (s.length === 0 || s.length > 15) return atoi(s) ?? 0;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return atoi(s) ?? 0;
+    n = n * 10 + c;
+  }
+  return n;
 }
 
 function subsetKeyLess(a: SubsetKey, b: SubsetKey): boolean {
@@ -71,11 +105,21 @@ function clusterType(type: unknown): string {
   return typeof type === 'string' && type !== '' ? type : 'STATIC';
 }
 
+interface SortedCluster {
+  c: ClusterEntry;
+  key: SubsetKey;
+}
+
+function sortedClusterItems(dump: ConfigDump): SortedCluster[] {
+  const cache = keyCache(dump);
+  const items = listClusters(dump).map((c) => ({ c, key: subsetKey(c.name, cache) }));
+  goSortStrict(items, (a, b) => subsetKeyLess(a.key, b.key));
+  return items;
+}
+
 /** Clusters in istioctl's order: by FQDN, subset, port, direction (Istio names) or whole name. */
 export function sortedClusters(dump: ConfigDump): ClusterEntry[] {
-  const items = listClusters(dump).map((c) => ({ c, key: subsetKey(c.name) }));
-  goSortSlice(items, (a, b) => subsetKeyLess(a.key, b.key));
-  return items.map((i) => i.c);
+  return sortedClusterItems(dump).map((i) => i.c);
 }
 
 /** Clusters that pass the filter, in istioctl's order (for -o json|yaml). */
@@ -87,18 +131,12 @@ export function clusterSummary(dump: ConfigDump, filter: ClusterFilter, withName
   const headers = ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE'];
   if (withNames) headers.unshift('NAME');
   const rows: string[][] = [];
-  for (const c of sortedClusters(dump)) {
+  for (const { c, key } of sortedClusterItems(dump)) {
     if (!clusterMatches(c.name, filter)) continue;
     const name = withNames ? `cluster/${c.name}` : c.name;
     const type = clusterType(c.cluster.type);
-    const dr = describeIstioConfig(c.cluster.metadata);
-    let row: string[];
-    if (c.name.split('|').length > 3) {
-      const p = parseIstioClusterName(c.name)!;
-      row = [p.fqdn, String(p.port), p.subset || '-', p.direction, type, dr];
-    } else {
-      row = [name, '-', '-', '-', type, dr];
-    }
+    const dr = c.cluster.metadata === undefined ? '' : describeIstioConfig(c.cluster.metadata);
+    const row = key.istio ? [key.name, String(key.port), key.subset || '-', key.direction, type, dr] : [name, '-', '-', '-', type, dr];
     if (withNames) row.unshift(name);
     rows.push(row);
   }
@@ -255,7 +293,7 @@ export function listenerSummary(dump: ConfigDump, filter: ListenerFilter, verbos
       let type: string | undefined;
       return { l, port: listenerPort(l.listener), addr: listenerAddresses(l.listener)[0], type: () => (type ??= listenerType(l.listener)) };
     });
-  goSortSlice(items, listenerLess);
+  goSortStrict(items, listenerLess);
   const headers = verbose ? ['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION'] : ['ADDRESSES', 'PORT', 'TYPE'];
   if (withNames) headers.unshift('NAME');
   const rows: string[][] = [];
@@ -312,18 +350,22 @@ function isPassthrough(route: Record<string, unknown>): boolean {
 }
 
 /** The DOMAINS column: the one domain, or up to two without port and without their expanded forms, `+ N more...`. */
+function countColons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
 export function describeRouteDomains(domains: string[]): string {
   if (domains.length === 0) return '';
   if (domains.length === 1) return domains[0];
-  const withoutPort = domains.filter((d) => !d.includes(':') || (d.split(':').length - 1 > 2 && d.endsWith(']')));
-  const unique = new Set(withoutPort);
-  const drop = new Set<string>();
-  for (const h of withoutPort) {
-    for (const suffix of ['.svc.cluster.local', '.svc']) {
-      if (h.endsWith(suffix) && unique.has(h.slice(0, -suffix.length))) drop.add(h);
-    }
+  const withoutPort: string[] = [];
+  for (const d of domains) {
+    const colon = d.indexOf(':');
+    if (colon < 0 || (d.endsWith(']') && countColons(d) > 2)) withoutPort.push(d);
   }
-  const kept = withoutPort.filter((h) => !drop.has(h));
+  const unique = new Set(withoutPort);
+  const kept = withoutPort.filter((h) => !((h.endsWith('.svc.cluster.local') && unique.has(h.slice(0, -18))) || (h.endsWith('.svc') && unique.has(h.slice(0, -4)))));
   if (kept.length > 2) return `${kept.slice(0, 2).join(', ')} + ${kept.length - 2} more...`;
   return kept.join(', ');
 }
@@ -408,21 +450,49 @@ export function filteredEndpointConfigs(dump: ConfigDump, filter: EndpointFilter
         if (isObject(ep) && lbEndpointMatches(ep, entry.clusterName, filter)) matched.push({ locality, ep });
       }
     }
-    if (matched.length) out.push({ entry, matched, key: subsetKey(entry.clusterName) });
+    if (matched.length) out.push({ entry, matched, key: subsetKey(entry.clusterName, keyCache(dump)) });
   }
-  goSortSlice(out, (a, b) => subsetKeyLess(a.key, b.key));
+  goSortStrict(out, (a, b) => subsetKeyLess(a.key, b.key));
   return out;
+}
+
+function filterIsEmpty(f: EndpointFilter): boolean {
+  return !f.address && !f.port && !f.cluster && !f.status;
 }
 
 export function edsEndpointSummary(dump: ConfigDump, filter: EndpointFilter, withNames = false): Summary {
   const rows: string[][] = [];
-  for (const { entry, matched } of filteredEndpointConfigs(dump, filter)) {
-    for (const { locality, ep } of matched) {
-      const addr = endpointAddresses(ep).join(',');
-      rows.push([withNames ? `endpoint/${addr}` : addr, lbEndpointHealth(ep), localityString(locality), entry.clusterName]);
+  const row = (ep: LbEndpoint, locality: Locality | undefined, cluster: string) => {
+    const addrs = endpointAddresses(ep);
+    const addr = addrs.length === 1 ? addrs[0] : addrs.join(',');
+    rows.push([withNames ? `endpoint/${addr}` : addr, lbEndpointHealth(ep), localityString(locality), cluster]);
+  };
+  if (filterIsEmpty(filter)) {
+    // the common case without the per-endpoint bookkeeping filtering needs (10,000s of endpoints)
+    const items: { entry: EndpointConfigEntry; key: SubsetKey }[] = [];
+    const cache = keyCache(dump);
+    for (const entry of listEndpointConfigs(dump)) if (hasLbEndpoints(entry)) items.push({ entry, key: subsetKey(entry.clusterName, cache) });
+    goSortStrict(items, (a, b) => subsetKeyLess(a.key, b.key));
+    for (const { entry } of items) {
+      for (const llb of entry.endpointConfig.endpoints as LocalityLbEndpoints[]) {
+        if (!isObject(llb) || !Array.isArray(llb.lb_endpoints)) continue;
+        const locality = isObject(llb.locality) ? llb.locality : undefined;
+        for (const ep of llb.lb_endpoints) if (isObject(ep)) row(ep, locality, entry.clusterName);
+      }
+    }
+  } else {
+    for (const { entry, matched } of filteredEndpointConfigs(dump, filter)) {
+      for (const { locality, ep } of matched) row(ep, locality, entry.clusterName);
     }
   }
   return { headers: ['NAME', 'STATUS', 'LOCALITY', 'CLUSTER'], rows, padding: 5 };
+}
+
+function hasLbEndpoints(entry: EndpointConfigEntry): boolean {
+  const groups = entry.endpointConfig.endpoints;
+  if (!Array.isArray(groups)) return false;
+  for (const g of groups) if (isObject(g) && Array.isArray(g.lb_endpoints) && g.lb_endpoints.some(isObject)) return true;
+  return false;
 }
 
 /** `/clusters?format=json` hosts that pass the filter (address is the IP alone there, as in istioctl). */
@@ -441,7 +511,7 @@ export function clusterStatusEndpointSummary(clusters: ClusterStatusEntry[], fil
       items.push({ address, port, cluster: c.name, status, outlier: hostFailedOutlierCheck(h) });
     }
   }
-  goSortSlice(items, (a, b) => {
+  goSortStrict(items, (a, b) => {
     if (a.address === b.address) {
       if (a.port === b.port) return a.cluster < b.cluster;
       return a.port < b.port;
@@ -515,9 +585,24 @@ function scalar(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
+// ---------------------------------------------------------------- ECDS
+
+/** Extension configs delivered by ECDS: name and type, ordered by type then name. */
+export function ecdsSummary(dump: ConfigDump): Summary {
+  const items = dump.ecds.map((e) => {
+    const tc = isObject(e.filter.typed_config) ? e.filter.typed_config : {};
+    return { name: e.name, type: str(tc['@type']) ?? '' };
+  });
+  goSortStrict(items, (a, b) => (a.type === b.type ? a.name < b.name : a.type < b.type));
+  return {
+    headers: ['ECDS NAME', 'TYPE'],
+    rows: items.map((i) => [i.name, i.type.startsWith('type.googleapis.com/') ? i.type.slice('type.googleapis.com/'.length) : i.type]),
+    padding: 5,
+  };
+}
+
 /** Route configs that pass the filter (for -o json|yaml). */
 export function filteredRouteConfigs(dump: ConfigDump, filter: RouteFilter): RouteConfigEntry[] {
   return sortedRouteConfigs(dump).filter((r) => !filter.name || r.name === filter.name);
 }
 
-export type { HttpConnectionManager };

@@ -37,6 +37,11 @@ export interface SettingsProvider {
   load(): Promise<RawSettings>;
 }
 
+/** JSON as Go's encoding/json writes it: compact, with <, > and & escaped. */
+export function goJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
 export function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -42,14 +42,14 @@ export function splitDocuments(input: InputText): { chunks: Chunk[]; json: boole
     index++;
     let data: unknown = null;
     if (!blank) {
-      // leading newlines keep the parser's line numbers those of the whole file
-      const text = '\n'.repeat(p.line - 1) + body;
       try {
-        data = parseDocument({ name: input.name, text });
+        data = parseDocument({ name: input.name, text: body });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         const reason = message.startsWith(input.name + ': ') ? message.slice(input.name.length + 2) : message;
-        throw new MeshctlError(`${input.name}: document ${index}: ${reason}`);
+        // the parser counts lines from the document's start; the user counts them in the file
+        const inFile = reason.replace(/\bline (\d+)/, (_m, n: string) => `line ${Number(n) + p.line - 1}`);
+        throw new MeshctlError(`${input.name}: document ${index}: ${inFile}`);
       }
     }
     chunks.push({ separator: p.separator, body, line: p.line, index, data });
@@ -57,19 +57,55 @@ export function splitDocuments(input: InputText): { chunks: Chunk[]; json: boole
   return { chunks, json: false };
 }
 
+const COMMENT_OR_BLANK = /^\s*(#.*)?\r?\n?$/;
+
 /** Comment lines before a document's content survive re-serialisation. */
 function leadingComments(body: string): string {
   const out: string[] = [];
   for (const l of body.split(/(?<=\n)/)) {
-    if (/^\s*(#.*)?\r?\n?$/.test(l)) out.push(l);
+    if (COMMENT_OR_BLANK.test(l)) out.push(l);
     else break;
   }
   return out.join('');
 }
 
-export function dumpYaml(data: unknown): string {
-  return yaml.dump(data, { noRefs: true, lineWidth: -1, sortKeys: false });
+/** And so do comment lines after it (blank lines only between comments). */
+function trailingComments(body: string): string {
+  const lines = body.split(/(?<=\n)/);
+  const out: string[] = [];
+  for (let i = lines.length - 1; i >= 0 && COMMENT_OR_BLANK.test(lines[i]); i--) out.unshift(lines[i]);
+  if (out.length === lines.length) return '';
+  const text = out.join('');
+  if (!/#/.test(text)) return '';
+  return text.endsWith('\n') ? text.replace(/^(\s*\n)+/, '') : text.replace(/^(\s*\n)+/, '') + '\n';
 }
+
+/**
+ * Numbers with underscores (`1_000`) are plain strings to js-yaml (YAML 1.2) but integers to the
+ * YAML 1.1 parser kubectl uses, so such strings must be written quoted; js-yaml has no switch for it.
+ */
+const YAML11_NUMBER = /^[-+]?(0[xob])?[0-9a-fA-F_.]*_[0-9a-fA-F_.]*([eE][-+]?[0-9]+)?$/;
+
+export function dumpYaml(data: unknown): string {
+  const quoted: string[] = [];
+  const mark = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (!YAML11_NUMBER.test(v) || !/\d/.test(v)) return v;
+      quoted.push(v);
+      return `\u0000meshctl-quote-${quoted.length - 1}`;
+    }
+    if (Array.isArray(v)) return v.map(mark);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, val] of Object.entries(v)) out[k] = mark(val);
+      return out;
+    }
+    return v;
+  };
+  const text = yaml.dump(mark(data), { noRefs: true, lineWidth: -1, sortKeys: false });
+  return text.replace(/"\\0meshctl-quote-(\d+)"/g, (_m, i: string) => `'${quoted[Number(i)]}'`);
+}
+
 
 /** Puts the file back together: untouched documents byte for byte, changed ones re-serialised. */
 export function joinDocuments(chunks: Chunk[], json: boolean): string {
@@ -77,15 +113,22 @@ export function joinDocuments(chunks: Chunk[], json: boolean): string {
     const c = chunks[0];
     return c.replacement !== undefined ? JSON.stringify(c.data, null, 2) + '\n' : c.body;
   }
-  let out = '';
-  for (const c of chunks) {
-    let text = c.replacement !== undefined ? leadingComments(c.body) + c.replacement : c.body;
-    if (out !== '' && !out.endsWith('\n')) out += '\n';
-    const sep = c.separator || (out !== '' ? '---\n' : '');
-    if (text !== '' && !text.endsWith('\n') && c !== chunks[chunks.length - 1]) text += '\n';
-    out += sep + text;
-  }
-  return out;
+  // pieces joined once at the end: growing one string and inspecting it each time is quadratic
+  const pieces: string[] = [];
+  let last = ''; // the last character written so far ('' while nothing is)
+  chunks.forEach((c, i) => {
+    let text = c.replacement !== undefined ? leadingComments(c.body) + c.replacement + trailingComments(c.body) : c.body;
+    if (last !== '' && last !== '\n') {
+      pieces.push('\n');
+      last = '\n';
+    }
+    const sep = c.separator || (last !== '' ? '---\n' : '');
+    if (text !== '' && !text.endsWith('\n') && i < chunks.length - 1) text += '\n';
+    const piece = sep + text;
+    pieces.push(piece);
+    if (piece !== '') last = piece[piece.length - 1];
+  });
+  return pieces.join('');
 }
 
 /** Names a document for errors and notes: `deploy.yaml: document 2 (Deployment "default/web")`. */

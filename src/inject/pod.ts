@@ -1,9 +1,10 @@
 import yaml from 'js-yaml';
-import { type InjectSettings, type Obj, InjectError, deepMerge, get, isObj } from './config.js';
-export { InjectError } from './config.js';
+import { type InjectSettings, type Obj, InjectError, deepMerge, get, goJson, isObj } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
 import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, holdApplication, renderSidecar } from './template.js';
 import { validateAnnotations } from './validate.js';
+
+export { InjectError } from './config.js';
 
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
 export const PROBERS_ENV = 'ISTIO_KUBE_APP_PROBERS';
@@ -101,17 +102,17 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
 
   const sidecar = findContainer(spec, PROXY);
   if (sidecar) overwriteClusterEnv(sidecar, settings, labels, metaLabels);
-  applyPrometheusMerge(spec, metaAnnotations, settings);
-  applyProbeRewrite(spec, metaAnnotations, settings);
+  applyPrometheusMerge(spec, metaAnnotations, settings, proxyConfig);
+  applyProbeRewrite(spec, metaAnnotations, settings, proxyConfig);
 
-  metaAnnotations[STATUS_ANNOTATION] = JSON.stringify({
+  metaAnnotations[STATUS_ANNOTATION] = goJson({
     initContainers: names(parts.initContainers),
     containers: names(parts.containers),
     volumes: names(parts.volumes),
     imagePullSecrets: names(parts.imagePullSecrets),
     revision: settings.revision || 'default',
   });
-  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = JSON.stringify({ containers: [overrides] });
+  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = goJson({ containers: [overrides] });
   const injected = settings.injectConfig.injectedAnnotations;
   if (isObj(injected)) for (const [k, v] of Object.entries(injected)) metaAnnotations[k] = String(v);
 
@@ -244,13 +245,14 @@ function overwriteClusterEnv(sidecar: Obj, settings: InjectSettings, podLabels: 
 const sanitize = (k: string): string => k.replace(/[^a-zA-Z0-9_]/g, '_');
 const PROM = { scrape: 'prometheus_io_scrape', path: 'prometheus_io_path', port: 'prometheus_io_port' } as const;
 
-function meshStatusPort(settings: InjectSettings): number {
-  const p = get(settings.mesh, 'defaultConfig.statusPort');
+/** The agent's status port: the proxy config's (mesh defaultConfig with the pod's proxy.istio.io/config). */
+function meshStatusPort(proxyConfig: Obj): number {
+  const p = proxyConfig.statusPort;
   return typeof p === 'number' && p > 0 ? p : PROXY_CONFIG_DEFAULTS.statusPort;
 }
 
 /** Metrics merging: the app's prometheus.io annotations move into the agent's env; Prometheus scrapes the agent. */
-function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, settings: InjectSettings): void {
+function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, settings: InjectSettings, proxyConfig: Obj): void {
   let scrape = true;
   for (const [k, v] of Object.entries(annotations)) {
     if (sanitize(k) === PROM.scrape && parseBool(v) !== undefined) scrape = parseBool(v)!;
@@ -258,7 +260,7 @@ function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, se
   const override = parseBool(annotations['prometheus.istio.io/merge-metrics']);
   const enabled = override ?? settings.mesh.enablePrometheusMerge !== false;
   if (!scrape || !enabled) return;
-  const target = String(meshStatusPort(settings));
+  const target = String(meshStatusPort(proxyConfig));
   const cfg = { scrape: '', path: '', port: '' };
   let hasPort = false;
   for (const [k, v] of Object.entries(annotations)) {
@@ -272,7 +274,7 @@ function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, se
   if (hasPort && cfg.port === target) return;
   const sidecar = findContainer(spec, PROXY);
   if (sidecar && (cfg.scrape || cfg.path || cfg.port)) {
-    sidecar.env = [...asList(sidecar.env), { name: PROMETHEUS_ENV, value: JSON.stringify(cfg) }];
+    sidecar.env = [...asList(sidecar.env), { name: PROMETHEUS_ENV, value: goJson(cfg) }];
   }
   for (const k of Object.keys(annotations)) if (Object.values(PROM).includes(sanitize(k) as never)) delete annotations[k];
   annotations['prometheus.io/port'] = target;
@@ -328,14 +330,14 @@ function orderedAction(action: Obj, order: string[], port: number): Obj {
  * Probe rewriting: kubelet cannot reach the app through mTLS, so its HTTP/TCP/gRPC probes go to the
  * agent on the status port, which runs the original probes listed in ISTIO_KUBE_APP_PROBERS.
  */
-function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, settings: InjectSettings): void {
+function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, settings: InjectSettings, proxyConfig: Obj): void {
   const sidecar = findContainer(spec, PROXY);
   if (!sidecar) return;
   const setting = get(settings.values, 'sidecarInjectorWebhook.rewriteAppHTTPProbe') !== false;
   const rewrite = parseBool(annotations['sidecar.istio.io/rewriteAppHTTPProbers']) ?? setting;
   if (!rewrite) return;
   const statusPortText = annotations['status.sidecar.istio.io/port'];
-  const statusPort = statusPortText !== undefined ? Number(statusPortText) : meshStatusPort(settings);
+  const statusPort = statusPortText !== undefined ? Number(statusPortText) : meshStatusPort(proxyConfig);
   const captured = capturedPort(annotations);
   const probers: Record<string, Obj> = {};
 
@@ -389,7 +391,7 @@ function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, setti
   if (Object.keys(probers).length === 0) return;
   const sorted: Record<string, Obj> = {};
   for (const k of Object.keys(probers).sort()) sorted[k] = probers[k];
-  sidecar.env = [...asList(sidecar.env), { name: PROBERS_ENV, value: JSON.stringify(sorted) }];
+  sidecar.env = [...asList(sidecar.env), { name: PROBERS_ENV, value: goJson(sorted) }];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { MeshctlError } from '../errors.js';
 import { readInput } from '../source/file.js';
-import { type Obj, type RawSettings, type SettingsProvider, deepMerge, injectConfigFromText, meshFromText, valuesFromText } from './config.js';
+import { type Obj, type RawSettings, type SettingsProvider, deepMerge, injectConfigFromText, meshFromText, parseSettingsText, valuesFromText } from './config.js';
 
 /** Istio's built-in defaults only. */
 export const builtInDefaults: SettingsProvider = {
@@ -48,23 +48,37 @@ export function fileProvider(files: SettingsFiles): SettingsProvider {
 }
 
 export interface ClusterOptions {
-  kubeconfig?: string;
-  context?: string;
   istioNamespace: string;
   revision?: string;
 }
 
+/** Reads one ConfigMap's data; undefined when the ConfigMap does not exist. */
+export type ConfigMapReader = (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+
 /**
- * Settings from the cluster: the istio-sidecar-injector[-<rev>] ConfigMap (config, values) and the
- * istio[-<rev>] ConfigMap (mesh). Needs the shared Kubernetes access in src/kube.
+ * Settings from the cluster, as istioctl finds them: the istio-sidecar-injector[-REV] ConfigMap
+ * (config, values) and the istio[-REV] ConfigMap (mesh) in the Istio namespace. A missing ConfigMap
+ * falls back to the built-in defaults, with a note.
  */
-export function clusterProvider(_opts: ClusterOptions): SettingsProvider {
+export function clusterProvider(read: ConfigMapReader, opts: ClusterOptions): SettingsProvider {
   return {
     async load(): Promise<RawSettings> {
-      throw new MeshctlError(
-        'reading the injector settings from a cluster is not available in this build yet; ' +
-          'pass --meshConfigFile/--valuesFile/--injectConfigFile (e.g. saved with kubectl get configmap -o yaml), or --offline for the built-in defaults',
-      );
+      const suffix = opts.revision && opts.revision !== 'default' ? `-${opts.revision}` : '';
+      const ns = opts.istioNamespace;
+      const injectorName = `istio-sidecar-injector${suffix}`;
+      const meshName = `istio${suffix}`;
+      const [injector, mesh] = await Promise.all([read(ns, injectorName), read(ns, meshName)]);
+      const out: RawSettings = { origin: 'cluster', notes: [] };
+      if (injector) {
+        const where = `ConfigMap ${ns}/${injectorName}`;
+        if (injector.config !== undefined) out.injectConfig = parseSettingsText(injector.config, `${where} (data.config)`);
+        if (injector.values !== undefined) out.values = parseSettingsText(injector.values, `${where} (data.values)`);
+      } else {
+        out.notes!.push(`note: ConfigMap ${ns}/${injectorName} not found; using Istio's built-in injector values`);
+      }
+      if (mesh?.mesh !== undefined) out.mesh = parseSettingsText(mesh.mesh, `ConfigMap ${ns}/${meshName} (data.mesh)`);
+      else out.notes!.push(`note: ConfigMap ${ns}/${meshName} not found; using Istio's built-in mesh config`);
+      return out;
     },
   };
 }

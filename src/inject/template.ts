@@ -1,4 +1,4 @@
-import { type InjectSettings, type Obj, get, isObj } from './config.js';
+import { type InjectSettings, type Obj, get, goJson, isObj } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
 import { canonicalQuantity } from './quantity.js';
 
@@ -128,7 +128,7 @@ function portJson(p: unknown): string {
   for (const k of ['name', 'hostPort', 'containerPort', 'protocol', 'hostIP']) {
     if (p[k] !== undefined && p[k] !== null && p[k] !== '' && p[k] !== 0) out[k] = p[k];
   }
-  return JSON.stringify(out);
+  return goJson(out);
 }
 
 export function appContainerNames(spec: Obj): string[] {
@@ -160,6 +160,23 @@ function resourceRef(name: string, resource: string): Obj {
 
 /** Renders Istio's default `sidecar` injection template for one pod, native-sidecar style. */
 export function renderSidecar(input: TemplateInput): SidecarParts {
+  const c = contextOf(input);
+  const { labels, annotations } = podMetadata(c);
+  const initContainers = iptablesContainers(c);
+  const proxy = proxyContainer(c);
+  const containers: Obj[] = [];
+  if (c.native) {
+    // a native sidecar: an init container that keeps running, started before the app's containers
+    proxy.restartPolicy = 'Always';
+    initContainers.push(proxy);
+  } else containers.push(proxy);
+  const secrets = c.g('global.imagePullSecrets');
+  const imagePullSecrets = Array.isArray(secrets) ? secrets.map((s) => ({ name: isObj(s) ? str(s.name) : str(s) })) : [];
+  return { labels, annotations, initContainers, containers, volumes: podVolumes(c), imagePullSecrets };
+}
+
+/** What every part of the template reads, worked out once per pod. */
+function contextOf(input: TemplateInput) {
   const v = input.settings.values;
   const a = input.annotations;
   const g = (path: string) => get(v, path);
@@ -176,7 +193,16 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
   const trustDomain = str(input.settings.mesh.trustDomain) || str(g('global.trustDomain'));
   const statusPortValue = statusPort(input);
   const coreDump = ann(input, 'sidecar.istio.io/enableCoreDump', g('global.proxy.enableCoreDump')) === 'true';
+  const gke = str(g('global.caName')) === 'GkeWorkloadCertificate';
+  const istiodCa = str(g('global.pilotCertProvider')) === 'istiod';
+  return { input, v, a, g, cni, mode, tproxy, privileged, apps, revision, res, native, holdProxy, logLevel, trustDomain, statusPortValue, coreDump, gke, istiodCa };
+}
 
+type Ctx = ReturnType<typeof contextOf>;
+
+/** The labels and annotations the template puts on the pod. */
+function podMetadata(c: Ctx): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const { input, a, g, cni, mode, apps, revision, statusPortValue } = c;
   const labels: Record<string, string> = {
     'security.istio.io/tlsMode': input.labels['security.istio.io/tlsMode'] || 'istio',
     'service.istio.io/canonical-name':
@@ -216,6 +242,12 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     }
   }
 
+  return { labels, annotations };
+}
+
+/** istio-init (istio-validation with CNI) and, when asked for, enable-core-dump. */
+function iptablesContainers(c: Ctx): Obj[] {
+  const { input, a, g, cni, mode, privileged, res, logLevel, statusPortValue, coreDump } = c;
   const initContainers: Obj[] = [];
   if (mode !== 'NONE') {
     const excludedIn = excludeInboundPort(statusPortValue, ann(input, 'traffic.sidecar.istio.io/excludeInboundPorts', g('global.proxy.excludeInboundPorts')));
@@ -290,7 +322,12 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     });
   }
 
-  // ---- the proxy itself
+  return initContainers;
+}
+
+/** The istio-proxy container, without its placement. */
+function proxyContainer(c: Ctx): Obj {
+  const { input, v, a, g, tproxy, privileged, apps, revision, res, native, holdProxy, logLevel, trustDomain, statusPortValue, coreDump, gke, istiodCa } = c;
   const proxyArgs = [
     'proxy',
     'sidecar',
@@ -302,9 +339,6 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
   ];
   if (truthy(g('global.sts.servicePort'))) proxyArgs.push(`--stsPort=${str(g('global.sts.servicePort'))}`);
   if (truthy(g('global.logAsJson'))) proxyArgs.push('--log_as_json');
-  if (typeof input.proxyConfig.concurrency === 'number' && input.proxyConfig.concurrency > 0) {
-    proxyArgs.push('--concurrency', String(input.proxyConfig.concurrency));
-  }
 
   const env: Obj[] = [];
   env.push({ name: 'PILOT_CERT_PROVIDER', value: str(g('global.pilotCertProvider')) });
@@ -395,10 +429,8 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     { mountPath: '/var/run/secrets/workload-spiffe-uds', name: 'workload-socket' },
     { mountPath: '/var/run/secrets/credential-uds', name: 'credential-socket' },
   ];
-  const gke = str(g('global.caName')) === 'GkeWorkloadCertificate';
   if (gke) mounts.push({ mountPath: '/var/run/secrets/workload-spiffe-credentials', name: 'gke-workload-certificate', readOnly: true });
   else mounts.push({ mountPath: '/var/run/secrets/workload-spiffe-credentials', name: 'workload-certs' });
-  const istiodCa = str(g('global.pilotCertProvider')) === 'istiod';
   if (istiodCa) {
     mounts.push({ mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' });
     mounts.push({ mountPath: '/var/run/secrets/istio/crl', name: 'istio-ca-crl' });
@@ -412,13 +444,12 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     mounts.push({ name, ...(isObj(m) ? m : {}) });
   }
   proxy.volumeMounts = mounts;
-  const containers: Obj[] = [];
-  if (native) {
-    // a native sidecar: an init container that keeps running, started before the app's containers
-    proxy.restartPolicy = 'Always';
-    initContainers.push(proxy);
-  } else containers.push(proxy);
+  return proxy;
+}
 
+/** The volumes the proxy mounts, plus any userVolume. */
+function podVolumes(c: Ctx): Obj[] {
+  const { input, a, gke, istiodCa } = c;
   const volumes: Obj[] = [{ name: 'workload-socket' }, { name: 'credential-socket' }];
   if (gke) volumes.push({ csi: { driver: 'workloadcertificates.security.cloud.google.com' }, name: 'gke-workload-certificate' });
   else volumes.push({ name: 'workload-certs' });
@@ -448,11 +479,9 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     volumes.push({ name, ...(isObj(vol) ? vol : {}) });
   }
 
-  const secrets = g('global.imagePullSecrets');
-  const imagePullSecrets = Array.isArray(secrets) ? secrets.map((s) => ({ name: isObj(s) ? str(s.name) : str(s) })) : [];
-
-  return { labels, annotations, initContainers, containers, volumes, imagePullSecrets };
+  return volumes;
 }
+
 
 /** Native sidecars unless sidecar.istio.io/nativeSidecar (or the values' global.nativeSidecar) says "false". */
 export function isNativeSidecar(input: { annotations: Record<string, string>; settings: InjectSettings }): boolean {

@@ -1,6 +1,6 @@
 import { type Obj, InjectError, isObj } from './config.js';
 import { OVERRIDES_ANNOTATION, PROBERS_ENV, PROMETHEUS_ENV, STATUS_ANNOTATION, type PodTarget, asList, findContainer } from './pod.js';
-import { PROXY, appContainerNames } from './template.js';
+import { PROXY, VALIDATION, appContainerNames } from './template.js';
 
 interface Status {
   initContainers: string[];
@@ -71,6 +71,16 @@ export function uninjectPod(target: PodTarget, doc: Obj): boolean {
   const apps = appContainerNames(spec);
   for (const k of ['kubectl.kubernetes.io/default-container', 'kubectl.kubernetes.io/default-logs-container']) {
     if (a[k] !== undefined && a[k] === apps[0]) delete a[k];
+  }
+  if (status.initContainers.includes(VALIDATION)) {
+    // with CNI the injector records its traffic settings as annotations; drop those that are the defaults
+    const defaults: Record<string, string> = {
+      'sidecar.istio.io/interceptionMode': 'REDIRECT',
+      'traffic.sidecar.istio.io/includeOutboundIPRanges': '*',
+      'traffic.sidecar.istio.io/includeInboundPorts': '*',
+      'traffic.sidecar.istio.io/excludeInboundPorts': '15020',
+    };
+    for (const [k, v] of Object.entries(defaults)) if (a[k] === v) delete a[k];
   }
   const injectedProm = a['prometheus.io/path'] === '/stats/prometheus' && a['prometheus.io/scrape'] === 'true';
   if (injectedProm) {

@@ -24,6 +24,16 @@ export const CHAIN_LABELS: Record<string, string> = {
   ISTIO_DROP: 'drop',
 };
 
+/** In the raw table Istio's chains of the same names only put DNS traffic in conntrack zones. */
+const RAW_CHAIN_LABELS: Record<string, string> = {
+  ISTIO_OUTPUT_DNS: 'DNS conntrack zones',
+  ISTIO_INBOUND: 'DNS reply conntrack zones',
+};
+
+export function chainLabel(table: string, chain: string): string | undefined {
+  return table === 'raw' ? RAW_CHAIN_LABELS[chain] : CHAIN_LABELS[chain];
+}
+
 export const PROXY_ID = 1337;
 
 export const ADDRESS_LABELS: Record<string, string> = {

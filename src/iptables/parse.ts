@@ -141,8 +141,12 @@ export function parseIptables(text: string, name: string, options: ParseOptions 
         recognized++;
         continue;
       }
-      const withoutCounters = raw.replace(/^\[\d+:\d+\]\s+/, '');
-      const tokens = tokenize(withoutCounters);
+      const prefix = /^\[(\d+):(\d+)\]\s+/.exec(raw);
+      const tokens = tokenize(prefix ? raw.slice(prefix[0].length) : raw);
+      const counted = (op: Op): Op => {
+        if (prefix && 'spec' in op && op.spec && !op.spec.counters) op.spec.counters = { packets: Number(prefix[1]), bytes: Number(prefix[2]) };
+        return op;
+      };
       if (RULE_COMMAND.test(tokens[0]) || /^--(append|insert|delete|new-chain|policy|flush|delete-chain|replace)$/.test(tokens[0])) {
         const group = contentGroupFor(lineNo);
         // a second `-P` section after rules: the next table of concatenated `iptables -t X -S` outputs
@@ -150,9 +154,9 @@ export function parseIptables(text: string, name: string, options: ParseOptions 
           group.open = false;
           const next: Group = { table: null, line: lineNo, ops: [], open: true, fromDump: false };
           block!.groups.push(next);
-          next.ops.push(commandOp(tokens, lineNo, block!));
+          next.ops.push(counted(commandOp(tokens, lineNo, block!)));
         } else {
-          group.ops.push(commandOp(tokens, lineNo, block!));
+          group.ops.push(counted(commandOp(tokens, lineNo, block!)));
         }
         recognized++;
         continue;

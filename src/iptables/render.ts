@@ -1,7 +1,7 @@
 /** The rules and traces as tables a person reads: Istio's chains, ports and ids labelled in words. */
 import type { ChalkInstance } from 'chalk';
 import { renderTable } from '../output/table.js';
-import { ADDRESS_LABELS, CHAIN_LABELS, idLabel, portLabel } from './labels.js';
+import { ADDRESS_LABELS, chainLabel, idLabel, portLabel } from './labels.js';
 import type { Rule, Ruleset, Section, Table, Target } from './model.js';
 import { parseMark } from './rule.js';
 import type { TraceResult, TraceStep } from './trace.js';
@@ -23,7 +23,13 @@ export function renderRules(rs: Ruleset, description: string, c: ChalkInstance, 
       if (opts.table && table.name !== opts.table) continue;
       shown++;
       out.push('\n' + c.bold(heading(section, table)) + '\n');
-      out.push(renderTable(['CHAIN', '#', 'MATCH', 'TARGET'], tableRows(table, c), { padding: 3 }));
+      const legend = table.chains.filter((ch) => chainLabel(table.name, ch.name)).map((ch) => `${ch.name} = ${chainLabel(table.name, ch.name)}`);
+      if (legend.length > 0) out.push(c.dim(`Istio chains: ${legend.join('; ')}`) + '\n');
+      // iptables-save -c / iptables -S -v carry packet counts: which rules traffic really hits
+      const counted = table.chains.some((ch) => ch.rules.some((r) => r.counters));
+      const rows = tableRows(table, c);
+      const headers = counted ? ['CHAIN', '#', 'PKTS', 'MATCH', 'TARGET'] : ['CHAIN', '#', 'MATCH', 'TARGET'];
+      out.push(renderTable(headers, counted ? rows.map((r) => [r[0], r[1], r[4], r[2], r[3]]) : rows.map((r) => r.slice(0, 4)), { padding: 3 }));
     }
   }
   if (shown === 0) out.push(`\nNo ${[opts.family && FAMILY_NAME[opts.family], opts.table].filter(Boolean).join(' ')} rules in the input.\n`);
@@ -40,9 +46,11 @@ function tableRows(table: Table, c: ChalkInstance): string[][] {
   const rows: string[][] = [];
   for (const chain of table.chains) {
     const name = chain.builtin ? c.bold(chain.name) : c.cyan(chain.name);
-    for (const rule of chain.rules) rows.push([name, String(rule.index), labelMatch(matchText(rule), c) || c.dim('(any packet)'), renderTarget(rule.target, c)]);
-    if (chain.builtin) rows.push([name, '-', c.dim('(end of chain)'), `policy ${policyColour(chain.policy ?? 'ACCEPT', c)}`]);
-    else if (chain.rules.length === 0) rows.push([name, '-', c.dim('(empty: returns to the caller)'), '']);
+    for (const rule of chain.rules) {
+      rows.push([name, String(rule.index), labelMatch(matchText(rule), c) || c.dim('(any packet)'), renderTarget(rule.target, c, table.name), rule.counters ? String(rule.counters.packets) : '']);
+    }
+    if (chain.builtin) rows.push([name, '-', c.dim('(end of chain)'), `policy ${policyColour(chain.policy ?? 'ACCEPT', c)}`, '']);
+    else if (chain.rules.length === 0) rows.push([name, '-', c.dim('(empty: returns to the caller)'), '', '']);
   }
   return rows;
 }
@@ -75,12 +83,12 @@ export function labelMatch(text: string, c: ChalkInstance): string {
     });
 }
 
-export function renderTarget(t: Target | null, c: ChalkInstance): string {
+export function renderTarget(t: Target | null, c: ChalkInstance, table = 'nat'): string {
   if (!t) return c.dim('(none: counts only)');
   const rest = t.text.replace(/^-[jg]\s+\S+\s*/, '');
   const verb = t.goto ? 'goto ' : '';
   let label = '';
-  if (t.kind === 'chain' && CHAIN_LABELS[t.name]) label = CHAIN_LABELS[t.name];
+  if (t.kind === 'chain') label = chainLabel(table, t.name) ?? '';
   if (t.name === 'REDIRECT') {
     const port = t.options['--to-ports'] ?? t.options['--to-port'];
     if (typeof port === 'string' && portLabel(Number(port))) label = portLabel(Number(port))!;
@@ -115,7 +123,7 @@ export function renderTrace(r: TraceResult, description: string, c: ChalkInstanc
   out.push(`${c.bold('Packet:')} ${p.direction} ${p.protocol} ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}${who}${p.mark ? `, mark 0x${p.mark.toString(16)}` : ''}\n`);
   if (p.assumed.length > 0) out.push(c.dim(`Assumed: ${p.assumed.join('; ')}`) + '\n');
   out.push(c.dim(`Rules: ${description}, ${p.family === 'ipv4' ? 'IPv4' : 'IPv6'}; the first packet of a new connection`) + '\n\n');
-  const inbound = p.direction === 'inbound';
+  const inbound = new Set(r.steps.map((s) => s.hook)).size > 1;
   const headers = inbound ? ['HOOK', 'TABLE', 'CHAIN', '#', 'RESULT', 'RULE', 'WHY'] : ['TABLE', 'CHAIN', '#', 'RESULT', 'RULE', 'WHY'];
   const rows = r.steps.map((s) => {
     const row = [s.table, s.chain, s.index === null ? '-' : String(s.index), result(s, c), ruleText(s), why(s, c)];
@@ -128,7 +136,7 @@ export function renderTrace(r: TraceResult, description: string, c: ChalkInstanc
   const label = v.toPort !== null && portLabel(v.toPort) ? ` (${portLabel(v.toPort)})` : '';
   const colour = v.target === 'DROP' || v.target === 'REJECT' ? c.red : v.target === 'ACCEPT' ? c.yellow : c.green;
   const where = v.rule ? c.dim(`  [${v.table} ${v.chain}: ${v.rule}]`) : '';
-  out.push(`\n${c.bold(v.uncertain ? 'Verdict (uncertain):' : 'Verdict:')} ${colour(v.summary)}${label}${where}\n`);
+  out.push(`\n${v.uncertain ? c.bold.magenta('Verdict (uncertain):') : c.bold('Verdict:')} ${colour(v.summary)}${label}${where}\n`);
   for (const reason of v.reasons) out.push(`  - ${reason}\n`);
   if (v.ifMatched) out.push(`  Had ${v.ifMatchedRule ?? 'that rule'} matched: ${v.ifMatched}\n`);
   return out.join('');

@@ -30,17 +30,88 @@ export function fileSource(file: string): IptablesSource {
   };
 }
 
+/** The container istio-iptables runs in when the sidecar is injected without CNI. */
+export const INIT_CONTAINER = 'istio-init';
+
 /**
- * The live source: istio-init's logs first, then `iptables-save` by exec. Needs the live-mode helpers of
- * src/kube (pod resolution, logs, exec through @kubernetes/client-node); until they exist it is a clear error.
+ * The live source: the rules istio-iptables logged in the pod's istio-init container; where that is
+ * missing (CNI mode, rotated logs) an exec of iptables-save and ip6tables-save in the first container
+ * that can run them (istio-proxy first). All through src/kube (client-node), never kubectl.
  */
-export function podSource(podRef: string, _options: KubeOptions): IptablesSource {
+export function podSource(podRef: string, options: Partial<KubeOptions>): IptablesSource {
   return {
     async load() {
-      throw new MeshctlError(
-        `cannot read the rules of pod ${podRef}: live mode (istio-init logs or exec of iptables-save) is not built yet; ` +
-          'save them with `kubectl logs POD -c istio-init` or `iptables-save` and use -f FILE',
-      );
+      const { connect, resolvePod, podLogs, execInPod } = await import('../kube/index.js');
+      const { parseIptables } = await import('./parse.js');
+      const kube = await connect(options);
+      try {
+        const resolved = await resolvePod(kube, podRef);
+        const target = { name: resolved.name, namespace: resolved.namespace };
+        const where = `${resolved.name}.${resolved.namespace}`;
+        const spec = resolved.pod.spec;
+        const podIp = resolved.pod.status?.podIP;
+        const tried: string[] = [];
+        const withIp = (r: LoadedRules): LoadedRules => (podIp ? { ...r, podIp } : r);
+
+        if ((spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER)) {
+          const name = `${where} ${INIT_CONTAINER} logs`;
+          const text = await podLogs(kube, target, INIT_CONTAINER).catch((e: Error) => {
+            tried.push(`the ${INIT_CONTAINER} logs: ${firstLine(e.message)}`);
+            return null;
+          });
+          if (text !== null && hasRules(text, name, parseIptables)) {
+            return withIp({ text, name, description: `the ${INIT_CONTAINER} logs of pod ${where}` });
+          }
+          if (text !== null) tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
+        } else {
+          tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
+        }
+
+        // native sidecars (init containers that keep running) can be exec'd into too
+        const sidecars = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+        const names = [...(spec?.containers ?? []), ...sidecars].map((c) => c.name);
+        const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
+        const run = (container: string, bin: string) =>
+          execInPod(kube, target, container, [bin]).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
+        for (const container of order) {
+          // the rules live in one backend; a save of the other prints nothing
+          for (const variant of ['', '-legacy', '-nft']) {
+            const v4 = await run(container, `iptables${variant}-save`);
+            if (v4.exitCode !== 0) {
+              tried.push(`iptables${variant}-save in ${container}: ${firstLine(v4.stderr) || `exit code ${v4.exitCode}`}`);
+              break; // not allowed or not there: the next container
+            }
+            if (v4.stdout.toString('utf8').trim() === '') {
+              tried.push(`iptables${variant}-save in ${container} printed nothing`);
+              continue;
+            }
+            let text = v4.stdout.toString('utf8');
+            const v6 = await run(container, `ip6tables${variant}-save`);
+            if (v6.exitCode === 0) text += '\n' + v6.stdout.toString('utf8');
+            const name = `${where} iptables${variant}-save`;
+            const description = `iptables${variant}-save${v6.exitCode === 0 ? ` and ip6tables${variant}-save` : ''} run in container ${container} of pod ${where}`;
+            return withIp({ text, name, description });
+          }
+        }
+        throw new MeshctlError(`cannot read the rules of pod ${where}: ${tried.join('; ')}`);
+      } finally {
+        kube.close();
+      }
     },
   };
+}
+
+function hasRules(text: string, name: string, parse: (t: string, n: string) => unknown): boolean {
+  if (text.trim() === '') return false;
+  try {
+    parse(text, name);
+    return true;
+  } catch {
+    // not rules at all is a reason to try exec; rules that do not parse are reported by the caller's parse
+    return /^\s*(\*\w+|-[AINP] )/m.test(text);
+  }
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
 }

@@ -22,6 +22,7 @@ export interface PacketSpec {
   sport?: number;
   /** Owner of the sending socket (outbound only). Default 1000: an application, not the proxy. */
   uid?: number;
+  /** Default: the uid's value when a uid is given, else 1000. */
   gid?: number;
   /** Interface the packet leaves by (outbound). Default: lo for loopback and the pod's own IP, else eth0. */
   outIface?: string;
@@ -142,9 +143,10 @@ export function resolvePacket(p: PacketSpec): ResolvedPacket {
       }
     }
     uid = p.uid ?? DEFAULT_APP_ID;
-    gid = p.gid ?? DEFAULT_APP_ID;
+    // a process's gid is most often its uid's (istio-proxy runs as 1337:1337)
+    gid = p.gid ?? p.uid ?? DEFAULT_APP_ID;
     if (p.uid === undefined) assumed.push(`uid ${DEFAULT_APP_ID} (an application; --uid ${1337} traces the proxy itself)`);
-    if (p.gid === undefined) assumed.push(`gid ${DEFAULT_APP_ID}`);
+    if (p.gid === undefined) assumed.push(p.uid === undefined ? `gid ${DEFAULT_APP_ID}` : `gid ${gid} (the same as the uid; --gid to change)`);
   } else {
     inIface = p.inIface ?? 'eth0';
     if (p.inIface === undefined) assumed.push('in interface eth0');
@@ -168,6 +170,8 @@ export function resolvePacket(p: PacketSpec): ResolvedPacket {
 
 interface State {
   packet: ResolvedPacket;
+  inIface: string | null;
+  outIface: string | null;
   dst: Address;
   src: Address | null;
   dport: number;
@@ -214,6 +218,8 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
   const section: Section | undefined = ruleset.sections.find((s) => s.family === packet.family);
   const state: State = {
     packet,
+    inIface: packet.inIface,
+    outIface: packet.outIface,
     dst: parseAddress(packet.dst)!,
     src: packet.src !== null ? parseAddress(packet.src) : null,
     dport: packet.dport,
@@ -235,7 +241,9 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
   let capture: Decision | null = null;
   const decisions: Decision[] = [];
   let final: Decision | null = null;
-  outer: for (const hook of hooks) {
+  let looped = false;
+  outer: for (let h = 0; h < hooks.length; h++) {
+    const hook = hooks[h];
     for (const tableName of HOOK_TABLES[hook]) {
       const table = section.tables.find((t) => t.name === tableName);
       const chain = findChain(table, hook);
@@ -245,6 +253,7 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
         continue;
       }
       if (tableName === 'nat' && hook === 'INPUT') continue; // SNAT only: cannot change where the packet goes
+      if (tableName === 'nat' && looped) continue; // NAT for this connection was decided in OUTPUT
       const d = walkTable(table, chain, hook, state, steps, undecided, forced);
       decisions.push(d);
       if (d.kind === 'drop' || d.kind === 'reject') {
@@ -255,6 +264,14 @@ function walk(ruleset: Ruleset, packet: ResolvedPacket, forced: Set<string>): { 
         capture = d;
         applyNat(d, state, hook, packet);
       }
+    }
+    // a packet for this host (to lo, or redirected) comes back in over lo: PREROUTING and INPUT follow
+    if (hook === 'OUTPUT' && (state.outIface === 'lo' || capture?.kind === 'redirect')) {
+      looped = true;
+      hooks.push('PREROUTING', 'INPUT');
+      state.inIface = 'lo';
+      state.outIface = null;
+      notes.push('delivered on this host: the packet comes back in over lo through PREROUTING and INPUT (nat PREROUTING is skipped, NAT was decided in OUTPUT)');
     }
   }
   for (const u of undecided) reasons.push(u.reason);
@@ -353,6 +370,8 @@ function walkTable(
   undecided: Undecided[],
   forced: Set<string>,
 ): Decision {
+  const loop = findLoop(table, start);
+  if (loop) throw new Error(`a loop between chains ${loop.join(' → ')} in the ${table.name} table (iptables refuses to load such rules)`);
   const stack: Frame[] = [{ chain: start, next: 0 }];
   let lastReturn: { chain: string; rule: string } | null = null;
   let count = 0;
@@ -483,6 +502,30 @@ function walkTable(
   return policy();
 }
 
+/** A cycle of jumps/gotos reachable from `start`, as chain names, or null. */
+function findLoop(table: Table, start: Chain): string[] | null {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (chain: Chain): string[] | null => {
+    state.set(chain.name, 'open');
+    path.push(chain.name);
+    for (const r of chain.rules) {
+      if (r.target?.kind !== 'chain') continue;
+      const next = findChain(table, r.target.name);
+      if (!next) continue;
+      if (state.get(next.name) === 'open') return [...path.slice(path.indexOf(next.name)), next.name];
+      if (!state.has(next.name)) {
+        const found = visit(next);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(chain.name, 'done');
+    return null;
+  };
+  return visit(start);
+}
+
 function hex(n: number): string {
   return `0x${(n >>> 0).toString(16)}`;
 }
@@ -565,9 +608,9 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
     }
     case 'inInterface':
     case 'outInterface': {
-      const iface = m.kind === 'inInterface' ? p.inIface : p.outIface;
+      const iface = m.kind === 'inInterface' ? state.inIface : state.outIface;
       const label = m.kind === 'inInterface' ? 'in interface' : 'out interface';
-      if (iface === null) return pos(false, `an ${p.direction} packet has no ${label} in ${hook}`);
+      if (iface === null) return pos(false, `no ${label} in ${hook}`);
       const wanted = m.name;
       const holds = wanted.endsWith('+') ? iface.startsWith(wanted.slice(0, -1)) : iface === wanted;
       return pos(holds, `${label} is ${iface}`);
@@ -587,7 +630,7 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
       return pos(either, `ports ${sport}→${dport} ${either ? '' : 'not '}in ${list}`);
     }
     case 'owner': {
-      if (hook !== 'OUTPUT' && hook !== 'POSTROUTING') return pos(false, 'an inbound packet has no local socket, so no owner');
+      if (hook !== 'OUTPUT' && hook !== 'POSTROUTING') return pos(false, `no socket owner in ${hook}`);
       const id = m.field === 'uid' ? p.uid : p.gid;
       if (id === null) return { result: null, fact: `the ${m.field} is not known`, what: `depends on the sender's ${m.field}` };
       const holds = id >= m.range[0] && id <= m.range[1];
@@ -622,3 +665,13 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
 }
 
 export { portLabel };
+
+/**
+ * The rules that moved the packet (matched, with an action: jumps, marks, the deciding target), as
+ * `table CHAIN #n: rule → action`: a short trail for a request trace's iptables step.
+ */
+export function traceTrail(r: TraceResult): string[] {
+  return r.steps
+    .filter((s) => s.matched === true && s.action !== undefined)
+    .map((s) => `${s.table} ${s.chain}${s.index === null ? ' policy' : ` #${s.index}`}: ${s.rule} → ${s.action}`);
+}

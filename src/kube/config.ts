@@ -36,6 +36,8 @@ export function loadKubeConfig(
   options: KubeConfigOptions,
   KubeConfigClass: new () => KubeConfig,
   env: NodeJS.ProcessEnv = process.env,
+  /** Prefix of the service-account directory (tests only; client-node's loadFromCluster takes the same). */
+  serviceAccountPrefix = '',
 ): LoadedConfig {
   const kc = new KubeConfigClass();
   let sources: string[];
@@ -53,7 +55,7 @@ export function loadKubeConfig(
     const home = env.HOME ?? os.homedir();
     const file = path.join(home, '.kube', 'config');
     if (existsSync(file)) sources = [file];
-    else if (env.KUBERNETES_SERVICE_HOST && existsSync(path.join(SA_DIR, 'token'))) sources = [];
+    else if (env.KUBERNETES_SERVICE_HOST && existsSync(serviceAccountPrefix + path.join(SA_DIR, 'token'))) sources = [];
     else {
       throw new MeshctlError(
         'no kubeconfig: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run inside a pod',
@@ -62,7 +64,7 @@ export function loadKubeConfig(
   }
 
   if (sources.length === 0) {
-    kc.loadFromCluster();
+    kc.loadFromCluster(serviceAccountPrefix);
     sources = ['in-cluster'];
   } else {
     mergeFiles(kc, sources, KubeConfigClass);

@@ -42,14 +42,15 @@ export class KubeTimeoutError extends MeshctlError {
 }
 
 export function describeAction(a: ApiAction): string {
-  const what = a.name ? `${singular(a.resource)} ${a.name}` : a.resource;
+  const [base, sub] = a.resource.split('/');
+  // subresources read as RBAC names them: "create pods/exec of pod x"
+  const what = sub && a.name ? `${a.resource} of ${singular(base)} ${a.name}` : a.name ? `${singular(a.resource)} ${a.name}` : a.resource;
   return a.namespace ? `${a.verb} ${what} in namespace ${a.namespace}` : `${a.verb} ${what}`;
 }
 
 function singular(resource: string): string {
-  const [base, sub] = resource.split('/');
-  const one = base.endsWith('ses') ? base.slice(0, -2) : base.endsWith('s') ? base.slice(0, -1) : base;
-  return sub ? `${one} ${sub}` : one;
+  if (resource === 'endpoints') return resource;
+  return resource.endsWith('ses') ? resource.slice(0, -2) : resource.endsWith('s') ? resource.slice(0, -1) : resource;
 }
 
 /** The RBAC rule that would allow the action, in the words of a Role. */
@@ -73,6 +74,10 @@ export function statusError(code: number, body: unknown, a: ApiAction, ctx: Erro
     return new ForbiddenError(`forbidden (403): ${who} may not ${describeAction(a)}: ${rbacHint(a)}`, a);
   }
   if (code === 404) {
+    if (status?.kind !== 'Status' && status?.reason !== 'NotFound') {
+      // a Kubernetes API server always explains a 404 with a Status object
+      return new MeshctlError(`${ctx.server} answered 404 to ${describeAction(a)} without a Kubernetes Status: is it a Kubernetes API server?`);
+    }
     if (a.name) {
       return new NotFoundError(`${singular(a.resource.split('/')[0])} ${a.name} not found in namespace ${a.namespace ?? '(none)'}`, a);
     }
@@ -83,6 +88,7 @@ export function statusError(code: number, body: unknown, a: ApiAction, ctx: Erro
 }
 
 interface Status {
+  kind?: string;
   message?: string;
   reason?: string;
 }
@@ -107,7 +113,8 @@ export function transportError(err: unknown, a: ApiAction, ctx: ErrorContext): M
   // ws hands errors over as an ErrorEvent wrapping the real one
   const inner = (e && typeof e === 'object' && 'error' in e && e.error instanceof Error ? e.error : err) as typeof e;
   const code = inner?.code ?? inner?.errno ?? '';
-  const message = inner?.message ?? describeError(err);
+  // node-fetch wraps the cause as "request to <url> failed, reason: <cause>"; the URL is noise here
+  const message = (inner?.message ?? describeError(err)).replace(/^request to \S+ failed, reason: /, '');
   if (inner?.name === 'AbortError' || inner?.type === 'aborted' || /handshake has timed out/i.test(message)) {
     return new KubeTimeoutError(
       `timed out after ${formatDuration(ctx.timeoutMs)} waiting for the API server at ${ctx.server} to ${describeAction(a)} (raise --timeout)`,
@@ -125,7 +132,9 @@ export function transportError(err: unknown, a: ApiAction, ctx: ErrorContext): M
     return new MeshctlError(`the API server at ${ctx.server} closed the connection while trying to ${describeAction(a)}`);
   }
   if (/certificate|self[- ]signed|TLS|SSL/i.test(message)) {
-    return new MeshctlError(`TLS error talking to the API server at ${ctx.server}: ${firstLine(message)}`);
+    return new MeshctlError(
+      `TLS error talking to the API server at ${ctx.server}: ${firstLine(message)} (check certificate-authority of context "${ctx.contextName}")`,
+    );
   }
   return new MeshctlError(`cannot ${describeAction(a)} at ${ctx.server}: ${firstLine(message)}`);
 }

@@ -28,6 +28,12 @@ interface V1StatusLike {
  */
 export async function execInPod(kube: Kube, pod: PodTarget, container: string, command: string[]): Promise<ExecResult> {
   const action: ApiAction = { verb: 'create', resource: 'pods/exec', namespace: pod.namespace, name: pod.name };
+  // the API server refuses an unknown container with a bare 400 on the upgrade; say it plainly first
+  const spec = (pod as { pod?: { spec?: { containers?: { name: string }[] } } }).pod?.spec;
+  const containers = spec?.containers?.map((c) => c.name);
+  if (containers && !containers.includes(container)) {
+    throw new MeshctlError(`pod ${pod.name}.${pod.namespace} has no container ${container} (containers: ${containers.join(', ')})`);
+  }
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const sink = (into: Buffer[]) =>

@@ -25,13 +25,18 @@ export async function readInput(file: string): Promise<InputText> {
   if (stat.size > MAX_INPUT_BYTES) {
     throw new MeshctlError(`${file}: too large to read (${mib(stat.size)} MiB; the limit is ${mib(MAX_INPUT_BYTES)} MiB)`);
   }
-  let buf: Buffer;
+  let text: string;
   try {
-    buf = await fs.readFile(file);
+    // decoding inside readFile keeps a 100 MB dump from living twice (Buffer + string), which costs a
+    // full GC; invalid UTF-8 shows up as U+FFFD and only then is the file checked strictly
+    text = await fs.readFile(file, 'utf8');
   } catch (err) {
     throw new MeshctlError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return { name: file, text: decode(buf, file) };
+  if (text.includes('\uFFFD')) text = decode(await fs.readFile(file), file);
+  else if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.length === 0) throw new MeshctlError(`${file}: file is empty`);
+  return { name: file, text };
 }
 
 async function readStdin(): Promise<string> {

@@ -1,7 +1,12 @@
-import yaml from 'js-yaml';
+import { createRequire } from 'node:module';
+import type jsYaml from 'js-yaml';
 import { MeshctlError } from '../errors.js';
 import type { InputText } from './file.js';
 import { locateJsonError } from './json-error.js';
+
+// js-yaml is loaded on first use: most runs read JSON, and every module loaded costs start-up time
+let yamlModule: typeof jsYaml | undefined;
+const yaml = (): typeof jsYaml => (yamlModule ??= createRequire(import.meta.url)('js-yaml') as typeof jsYaml);
 
 /**
  * Parses one JSON or YAML document. JSON is tried first when the text looks like JSON, because
@@ -11,7 +16,7 @@ export function parseDocument(input: InputText): unknown {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return parseJson(input);
   try {
-    return checkExpansion(yaml.load(input.text, { filename: input.name }), input);
+    return checkExpansion(yaml().load(input.text, { filename: input.name }), input);
   } catch (err) {
     if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid JSON or YAML: ${yamlReason(err)}`);
@@ -31,7 +36,7 @@ export function parseDocuments(input: InputText): unknown[] {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return [parseJson(input)];
   try {
-    return yaml.loadAll(input.text, undefined, { filename: input.name }).map((doc) => checkExpansion(doc, input));
+    return yaml().loadAll(input.text, undefined, { filename: input.name }).map((doc) => checkExpansion(doc, input));
   } catch (err) {
     if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid YAML: ${yamlReason(err)}`);
@@ -43,22 +48,29 @@ export const MAX_YAML_NODES = 5_000_000;
 
 /**
  * js-yaml shares aliased objects instead of copying them, so a "billion laughs" document loads in
- * milliseconds and only explodes later, when something walks or prints it. Count the expanded size
- * once, up front, but only for texts that define anchors at all.
+ * milliseconds and only explodes later, when something walks or prints it. Its expanded size is
+ * computed once per distinct object (memoised; js-yaml's depth limit keeps the recursion shallow),
+ * and only for texts that define anchors at all.
  */
 function checkExpansion(doc: unknown, input: InputText): unknown {
   if (!/(^|[\s[{,:-])&[^\s]/m.test(input.text)) return doc;
-  let budget = MAX_YAML_NODES;
-  const stack: unknown[] = [doc];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== 'object') continue;
-    if (--budget < 0) {
-      throw new MeshctlError(
-        `${input.name}: YAML aliases expand to more than ${MAX_YAML_NODES} nodes (an alias bomb?); refusing to read it`,
-      );
+  const sizes = new Map<object, number>();
+  const expanded = (node: unknown): number => {
+    if (node === null || typeof node !== 'object') return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let total = 1;
+    for (const v of Object.values(node as Record<string, unknown>)) {
+      total += expanded(v);
+      if (total > MAX_YAML_NODES) break;
     }
-    for (const v of Object.values(node as Record<string, unknown>)) if (v !== null && typeof v === 'object') stack.push(v);
+    sizes.set(node, total);
+    return total;
+  };
+  if (expanded(doc) > MAX_YAML_NODES) {
+    throw new MeshctlError(
+      `${input.name}: YAML aliases expand to more than ${MAX_YAML_NODES} nodes (an alias bomb?); refusing to read it`,
+    );
   }
   return doc;
 }
@@ -88,7 +100,7 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 }
 
 function yamlReason(err: unknown): string {
-  if (err instanceof yaml.YAMLException) {
+  if (yamlModule && err instanceof yamlModule.YAMLException) {
     const mark = err.mark as { line?: number; column?: number } | undefined;
     const where = mark && mark.line !== undefined ? ` at line ${mark.line + 1} column ${(mark.column ?? 0) + 1}` : '';
     return `${err.reason}${where}`;

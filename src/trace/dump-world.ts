@@ -1,45 +1,37 @@
-import type { Json } from './matchers.js';
-import { asArray } from './route.js';
-import { endpointsOfClusterStatus, worldFromObjects, type TraceWorld } from './world.js';
+import {
+  endpointsOfCluster,
+  findCluster,
+  findRouteConfig,
+  listListeners,
+  listRouteConfigs,
+  type ClustersStatus,
+  type ConfigDump,
+} from '../envoy/index.js';
+import { indexListeners } from './listener.js';
+import { endpointsOfAssignment, endpointsOfClusterStatus, type TraceWorld } from './world.js';
 
-/**
- * A trace world from a parsed /config_dump. Interim reader of the raw sections; replaced by the
- * src/envoy model once it lands.
- */
-export function worldFromConfigDump(dump: Json, name: string, clustersStatus?: Json): TraceWorld {
-  const listeners: Json[] = [];
-  const routeConfigs: Json[] = [];
-  const clusters: Json[] = [];
-  const assignments: Json[] = [];
-  let podIps: string[] = [];
-  for (const section of asArray(dump?.configs)) {
-    const type = String(section?.['@type'] ?? '');
-    if (type.endsWith('BootstrapConfigDump')) {
-      const ips = section?.bootstrap?.node?.metadata?.INSTANCE_IPS;
-      if (typeof ips === 'string') podIps = ips.split(',').map((s) => s.trim()).filter(Boolean);
-    } else if (type.endsWith('ListenersConfigDump')) {
-      for (const s of asArray(section.static_listeners)) if (s?.listener) listeners.push(s.listener);
-      for (const d of asArray(section.dynamic_listeners)) if (d?.active_state?.listener) listeners.push(d.active_state.listener);
-    } else if (type.endsWith('RoutesConfigDump')) {
-      for (const s of asArray(section.static_route_configs)) if (s?.route_config) routeConfigs.push(s.route_config);
-      for (const d of asArray(section.dynamic_route_configs)) if (d?.route_config) routeConfigs.push(d.route_config);
-    } else if (type.endsWith('ClustersConfigDump')) {
-      for (const s of asArray(section.static_clusters)) if (s?.cluster) clusters.push(s.cluster);
-      for (const d of asArray(section.dynamic_active_clusters)) if (d?.cluster) clusters.push(d.cluster);
-    } else if (type.endsWith('EndpointsConfigDump')) {
-      for (const s of asArray(section.static_endpoint_configs)) if (s?.endpoint_config) assignments.push(s.endpoint_config);
-      for (const d of asArray(section.dynamic_endpoint_configs)) if (d?.endpoint_config) assignments.push(d.endpoint_config);
-    }
-  }
-  const world = worldFromObjects({ name, listeners, routeConfigs, clusters, assignments, podIps });
-  if (clustersStatus) {
-    const byName = new Map<string, Json>();
-    for (const cs of asArray(clustersStatus?.cluster_statuses)) if (cs?.name !== undefined) byName.set(String(cs.name), cs);
-    const fromDump = world.endpoints;
-    world.endpoints = (n) => {
-      const cs = byName.get(n);
-      return cs ? { list: endpointsOfClusterStatus(cs), source: '/clusters (live health)' } : fromDump(n);
-    };
-  }
-  return world;
+/** A trace world over the Envoy model of a config dump (lookups are the model's O(1) indexes). */
+export function worldFromConfigDump(dump: ConfigDump, clustersStatus?: ClustersStatus): TraceWorld {
+  const ips = dump.bootstrap?.bootstrap.node?.metadata?.INSTANCE_IPS;
+  const podIps = typeof ips === 'string' ? ips.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const ns = dump.bootstrap?.bootstrap.node?.metadata?.NAMESPACE;
+  const status = new Map(clustersStatus?.clusters.map((c) => [c.name, c.raw]) ?? []);
+  const hasEds = dump.endpoints.length > 0;
+  return {
+    name: dump.source,
+    listeners: indexListeners(listListeners(dump).map((l) => l.listener)),
+    routeConfig: (n) => findRouteConfig(dump, n)?.routeConfig,
+    cluster: (n) => findCluster(dump, n)?.cluster,
+    endpoints: (n) => {
+      const live = status.get(n);
+      if (live) return { list: endpointsOfClusterStatus(live), source: `/clusters of ${clustersStatus!.source}` };
+      const cla = endpointsOfCluster(dump, n);
+      if (!cla) return undefined;
+      const fromEds = hasEds && cla !== findCluster(dump, n)?.cluster.load_assignment;
+      return { list: endpointsOfAssignment(cla), source: fromEds ? 'EDS in the config dump' : "the cluster's load_assignment" };
+    },
+    podIps,
+    podNamespace: typeof ns === 'string' ? ns : undefined,
+    routeConfigs: () => listRouteConfigs(dump).map((r) => r.routeConfig),
+  };
 }

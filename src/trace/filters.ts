@@ -23,6 +23,7 @@ export interface HcmInfo {
   inlineRouteConfig: Json | null;
   stripMatchingHostPort: boolean;
   stripAnyHostPort: boolean;
+  stripTrailingHostDot: boolean;
   normalizePath: boolean;
   mergeSlashes: boolean;
   httpFilters: FilterInfo[];
@@ -144,6 +145,7 @@ function hcm(c: Json, uncertain: string[]): HcmInfo {
     inlineRouteConfig: c.route_config ?? null,
     stripMatchingHostPort: c.strip_matching_host_port === true,
     stripAnyHostPort: c.strip_any_host_port === true,
+    stripTrailingHostDot: c.strip_trailing_host_dot === true,
     normalizePath: c.normalize_path === true,
     mergeSlashes: c.merge_slashes === true,
     httpFilters,

@@ -100,6 +100,9 @@ export function selectListener(idx: ListenerIndex, conn: Connection, receivingPo
     return { receiving, listener: receiving, how: `listener ${recvName} bound to port ${receivingPort}`, losers, notes };
   }
   const handoff = exactOrWildcard(idx, conn, receiving);
+  if (handoff.listener && receiving.traffic_direction === 'INBOUND' && handoff.listener.traffic_direction === 'OUTBOUND') {
+    notes.push(`${recvName} is INBOUND but hands the connection to ${listenerLabel(handoff.listener)}, an OUTBOUND listener: inbound traffic is handled by outbound configuration (Istio no longer sets use_original_dst on virtualInbound)`);
+  }
   if (handoff.listener) {
     return {
       receiving,
@@ -173,9 +176,10 @@ export function chainLabel(chain: Json, index: number | null): string {
 }
 
 /** What the listener filters let Envoy know about the connection (SNI, ALPN, transport protocol). */
-export function detectedProperties(listener: Json, conn: Connection): { transport: string; sni: string; alpn: string[]; notes: string[] } {
+export function detectedProperties(listener: Json, conn: Connection, inherited: Json[] = []): { transport: string; sni: string; alpn: string[]; notes: string[] } {
   const notes: string[] = [];
-  const lf = asArray(listener?.listener_filters);
+  // After a use_original_dst hand-off the socket keeps what the first listener's filters detected.
+  const lf = [...inherited, ...asArray(listener?.listener_filters)];
   const active = (suffix: string) => {
     const f = lf.find((x: Json) => String(x?.name ?? '').endsWith(suffix) || String(x?.typed_config?.['@type'] ?? '').includes(suffix));
     if (!f) return false;
@@ -195,9 +199,18 @@ export function detectedProperties(listener: Json, conn: Connection): { transpor
       transport = 'tls';
       sni = conn.sni;
       alpn = conn.alpn;
-    } else notes.push('no tls_inspector listener filter: the TLS handshake is not inspected (transport raw_buffer, no SNI/ALPN)');
+    }
   } else if (httpInspector && conn.plaintextHttp) {
     alpn = [conn.plaintextHttp === 'h2c' ? 'h2c' : conn.plaintextHttp];
+  }
+  const chains = asArray(listener?.filter_chains);
+  const wantsAlpn = chains.some((c: Json) => asArray<string>(c?.filter_chain_match?.application_protocols).some((p) => p === 'http/1.1' || p === 'h2c'));
+  if (wantsAlpn && !httpInspector && !conn.tls && conn.plaintextHttp) {
+    notes.push('filter chains match on application_protocols http/1.1/h2c, but no http_inspector listener filter runs here: Envoy cannot detect the HTTP protocol, so those chains never match');
+  }
+  const wantsSni = chains.some((c: Json) => asArray(c?.filter_chain_match?.server_names).length > 0 || c?.filter_chain_match?.transport_protocol === 'tls');
+  if (wantsSni && !tlsInspector && conn.tls) {
+    notes.push('filter chains match on server_names/transport_protocol tls, but no tls_inspector listener filter runs here: those chains never match');
   }
   return { transport, sni, alpn, notes };
 }
@@ -227,11 +240,16 @@ interface Cand {
  * present among the remaining chains wins, and Envoy never backtracks: when that subtree has no match
  * the default_filter_chain is used.
  */
-export function matchFilterChain(listener: Json, conn: Connection): ChainChoice {
-  const det = detectedProperties(listener, conn);
+export function matchFilterChain(listener: Json, conn: Connection, inheritedFilters: Json[] = []): ChainChoice {
+  const det = detectedProperties(listener, conn, inheritedFilters);
   if (listener?.filter_chain_matcher) return matchWithMatcher(listener, conn, det);
   const choice: ChainChoice = { chain: null, name: null, index: null, usedDefault: false, mode: 'filter_chain_match', levels: [], losers: [], notes: [...det.notes], uncertain: [] };
-  let S: Cand[] = asArray(listener?.filter_chains).map((chain: Json, index: number) => ({ chain, index, m: chain?.filter_chain_match ?? {}, name: chainLabel(chain, index) }));
+  const chains = asArray(listener?.filter_chains);
+  // Istio gives several chains the same name (one per protocol): tell them apart by position.
+  const counts = new Map<string, number>();
+  for (const [i, c] of chains.entries()) counts.set(chainLabel(c, i), (counts.get(chainLabel(c, i)) ?? 0) + 1);
+  const label = (c: Json, i: number) => (counts.get(chainLabel(c, i))! > 1 ? `${chainLabel(c, i)} (#${i})` : chainLabel(c, i));
+  let S: Cand[] = chains.map((chain: Json, index: number) => ({ chain, index, m: chain?.filter_chain_match ?? {}, name: label(chain, index) }));
   const dst = parseIp(conn.dstIp);
   const src = parseIp(conn.srcIp);
   const local = src && dst ? isLoopback(src) || src.value === dst.value : false;

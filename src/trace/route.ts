@@ -9,6 +9,8 @@ export interface HostMatchOptions {
   listenerPort?: number;
   stripMatchingHostPort?: boolean;
   stripAnyHostPort?: boolean;
+  /** strip_trailing_host_dot: `example.com.` is matched as `example.com`. */
+  stripTrailingHostDot?: boolean;
 }
 
 export interface VirtualHostChoice {
@@ -73,17 +75,25 @@ function vhIndex(rc: Json): VhIndex {
 export function hostForMatching(rc: Json, authority: string, opts: HostMatchOptions = {}): { host: string; note: string | null } {
   let host = authority;
   let note: string | null = null;
+  if (opts.stripTrailingHostDot) {
+    const p0 = portStart(host);
+    const name = p0 === -1 ? host : host.slice(0, p0);
+    if (name.endsWith('.')) {
+      host = name.slice(0, -1) + (p0 === -1 ? '' : host.slice(p0));
+      note = 'trailing dot stripped (strip_trailing_host_dot)';
+    }
+  }
   const ps = portStart(host);
   if (ps !== -1) {
     const port = Number(host.slice(ps + 1));
     if (opts.stripAnyHostPort) {
-      note = `port :${port} stripped (strip_any_host_port)`;
+      note = [note, `port :${port} stripped (strip_any_host_port)`].filter(Boolean).join('; ');
       host = host.slice(0, ps);
     } else if (opts.stripMatchingHostPort && opts.listenerPort === port) {
-      note = `port :${port} stripped (strip_matching_host_port, listener port ${opts.listenerPort})`;
+      note = [note, `port :${port} stripped (strip_matching_host_port, listener port ${opts.listenerPort})`].filter(Boolean).join('; ');
       host = host.slice(0, ps);
     } else if (rc?.ignore_port_in_host_matching === true) {
-      note = `port :${port} ignored (ignore_port_in_host_matching)`;
+      note = [note, `port :${port} ignored (ignore_port_in_host_matching)`].filter(Boolean).join('; ');
       host = host.slice(0, ps);
     }
   }

@@ -60,7 +60,7 @@ test('describe pod: conflicting DestinationRules merged, mTLS at mesh, namespace
   const r = await runCli(['describe', 'pod', 'cart-v1-0', '--files', fixture('describe', 'conflicts')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /DestinationRule: cart-a for "cart"\n   Merged with: cart-b\n   Matching subsets: v1\n      \(Non-matching subsets v2\)\n/);
-  assert.match(r.stdout, /WARNING: conflicting DestinationRules for "cart\.shop\.svc\.cluster\.local": cart-a, cart-b; Istio merges them, the traffic policy of cart-a wins/);
+  assert.match(r.stdout, /WARNING: conflicting DestinationRules for "cart\.shop\.svc\.cluster\.local": cart-a \([^)]*objects\.yaml[^)]*\), cart-b \([^)]*objects\.yaml[^)]*\); Istio merges them, the traffic policy of cart-a wins/);
   assert.match(r.stdout, /WARNING: subset "v1" is defined by both cart-a and cart-b; only the one in cart-a is used/);
   assert.match(r.stdout, /   Port: grpc-api 9090\/GRPC targets pod port 9090\n   Port: metrics 9100\/HTTP \(appProtocol "http"\) targets pod port 9100\n/);
   assert.match(r.stdout, /Workload mTLS mode: STRICT \(workload level\)\n   Port Level mTLS mode:\n      9100: PERMISSIVE\n/);
@@ -145,4 +145,17 @@ test('describe: malformed YAML in --files names the file and line', async () => 
   assert.equal(r.code, 1);
   assert.ok(isOneLineError(r.stderr), r.stderr);
   assert.match(r.stderr, /bad\.yaml: not valid YAML: .* at line \d+/);
+});
+
+test('describe service: no selector, no pods, no Istio pods are each warned', async () => {
+  const files = fixture('describe', 'no-service');
+  const external = await runCli(['describe', 'service', 'external-db.batch', '--files', files]);
+  assert.equal(external.code, 0, external.stderr);
+  assert.match(external.stdout, /WARNING: Service external-db has no selector/);
+  assert.match(external.stdout, /Effective PeerAuthentication: \(no pods: mesh and namespace policies only\)/);
+  const gone = await runCli(['describe', 'service', 'gone', '-n', 'batch', '--files', files]);
+  assert.match(gone.stdout, /   Pods: 0 \(0 with sidecar, 0 ready\)\nWARNING: Service gone has no pods\n/);
+  const legacy = await runCli(['describe', 'service', 'legacy', '--files', files]);
+  assert.match(legacy.stdout, /      legacy-0: Running, no sidecar\n/);
+  assert.match(legacy.stdout, /WARNING: Service legacy has no Istio pods \(1 pods in service\)/);
 });

@@ -45,11 +45,18 @@ async function serve(handler: Handler): Promise<Backend> {
   };
 }
 
+/** A file path, or the answer itself (`{ text }`) for generated data such as benchmarks. */
+export type Content = string | { text: string };
+
+function load(c: Content): string {
+  return typeof c === 'string' ? readFileSync(c, 'utf8') : c.text;
+}
+
 export interface EnvoyAdminFiles {
-  configDump: string;
-  configDumpWithEds?: string;
-  clusters?: string;
-  serverInfo?: string;
+  configDump: Content;
+  configDumpWithEds?: Content;
+  clusters?: Content;
+  serverInfo?: Content;
   /** Paths this Envoy accepts and never answers (timeout tests). */
   hang?: string[];
 }
@@ -58,7 +65,7 @@ const LOGGERS = ['admin', 'connection', 'config', 'http', 'router', 'upstream', 
 
 /** Envoy's admin API: config_dump (with include_eds), clusters, server_info, logging (GET shows, POST sets). */
 export function startEnvoyAdmin(files: EnvoyAdminFiles): Promise<Backend> {
-  const read = (f: string | undefined) => (f ? readFileSync(f, 'utf8') : undefined);
+  const read = (f: Content | undefined) => (f ? load(f) : undefined);
   const dump = read(files.configDump)!;
   const dumpEds = read(files.configDumpWithEds) ?? dump;
   const clusters = read(files.clusters);
@@ -79,8 +86,9 @@ export function startEnvoyAdmin(files: EnvoyAdminFiles): Promise<Backend> {
       case '/server_info':
         return serverInfo ? { status: 200, body: serverInfo } : { status: 404, body: 'invalid path\n', type: 'text/plain' };
       case '/logging': {
+        // Envoy's /logging mutates state: it answers only POST, listing the loggers when given no query
+        if (method !== 'POST') return { status: 405, body: 'Method GET not allowed, POST required.\n', type: 'text/plain' };
         if (url.search === '') return { status: 200, body: loggingText(), type: 'text/plain' };
-        if (method !== 'POST') return { status: 405, body: 'This endpoint requires POST.\n', type: 'text/plain' };
         const level = url.searchParams.get('level');
         const valid = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'];
         if (level !== null) {
@@ -107,25 +115,25 @@ export function startEnvoyAdmin(files: EnvoyAdminFiles): Promise<Backend> {
 }
 
 export interface IstiodFiles {
-  registryz: string;
-  syncz: string;
-  configz: string;
-  endpointz: string;
-  adsz: string;
+  registryz: Content;
+  syncz: Content;
+  configz: Content;
+  endpointz: Content;
+  adsz: Content;
   /** proxyID (`pod.ns`) → istiod's /debug/config_dump for it. */
-  configDumps?: Record<string, string>;
+  configDumps?: Record<string, Content>;
   hang?: string[];
 }
 
 /** istiod's debug API on its monitoring port (15014). */
 export function startIstiodDebug(files: IstiodFiles): Promise<Backend> {
-  const read = (f: string) => readFileSync(f, 'utf8');
+  const read = load;
   return serve((_method, url) => {
     if ((files.hang ?? []).includes(url.pathname)) return 'hang';
     const file = (
-      { '/debug/registryz': files.registryz, '/debug/syncz': files.syncz, '/debug/configz': files.configz,
-        '/debug/endpointz': files.endpointz, '/debug/endpointShardz': files.endpointz, '/debug/adsz': files.adsz } as Record<string, string>
-    )[url.pathname];
+      ({ '/debug/registryz': files.registryz, '/debug/syncz': files.syncz, '/debug/configz': files.configz,
+        '/debug/endpointz': files.endpointz, '/debug/endpointShardz': files.endpointz, '/debug/adsz': files.adsz }) as Record<string, Content>
+    )[url.pathname] as Content | undefined;
     if (file) return { status: 200, body: read(file) };
     if (url.pathname === '/debug/config_dump') {
       const proxy = url.searchParams.get('proxyID') ?? '';

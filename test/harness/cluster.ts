@@ -29,6 +29,9 @@ export interface ClusterOptions {
   /** istiod pods whose debug port refuses connections. */
   istiodDown?: string[];
   token?: string;
+  /** HTTPS with the test CA of fixtures/live/tls (the kubeconfig trusts `trustedCa`, default that CA). */
+  tls?: boolean;
+  trustedCa?: 'ca' | 'other-ca';
 }
 
 export interface FakeCluster {
@@ -66,13 +69,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     [`${PRODUCTPAGE}.default`]: live('istiod-config_dump-productpage.json'),
     [`${REVIEWS_V1}.default`]: live('istiod-config_dump-reviews.json'),
   };
-  for (const [pod, which] of [[ISTIOD_A, 'a'], [ISTIOD_B, 'b'], [ISTIOD_CANARY, 'a']] as const) {
+  for (const [pod, which] of [[ISTIOD_A, 'a'], [ISTIOD_B, 'b'], [ISTIOD_CANARY, 'canary']] as const) {
     const b = await startIstiodDebug({
       registryz: live('istiod-registryz.json'),
       syncz: live(`istiod-${which}-syncz.json`),
       configz: live('istiod-configz.json'),
       endpointz: live('istiod-endpointz.json'),
-      adsz: live(`istiod-${which}-adsz.json`),
+      adsz: live(`istiod-${which === 'canary' ? 'a' : which}-adsz.json`),
       configDumps,
     });
     istiods.set(pod, b);
@@ -102,9 +105,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     backends,
     exec,
     logs: new Map([[`default/${PRODUCTPAGE}/istio-proxy`, 'line one\nline two\nline three\n']]),
+    tls: options.tls ? { cert: readFileSync(fixture('live', 'tls', 'server.crt'), 'utf8'), key: readFileSync(fixture('live', 'tls', 'server.key'), 'utf8') } : undefined,
   });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-harness-'));
-  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url });
+  const ca = options.tls ? readFileSync(fixture('live', 'tls', `${options.trustedCa ?? 'ca'}.crt`), 'utf8') : undefined;
+  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url, ca });
   return {
     api,
     kubeconfig,

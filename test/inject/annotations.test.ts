@@ -88,8 +88,8 @@ test('proxy.istio.io/config lands in PROXY_CONFIG, and its proxyMetadata in the 
   const doc = r.docs[0];
   assert.deepEqual(JSON.parse(env(doc, 'PROXY_CONFIG')!), { concurrency: 2, proxyMetadata: { ISTIO_META_DNS_AUTO_ALLOCATE: 'true' } });
   assert.equal(env(doc, 'ISTIO_META_DNS_AUTO_ALLOCATE'), 'true');
-  const args = container(doc, 'istio-proxy').args as string[];
-  assert.equal(argOf(args, '--concurrency'), '2');
+  // the agent reads concurrency from PROXY_CONFIG; no extra argument
+  assert.equal(argOf(container(doc, 'istio-proxy').args as string[], '--concurrency'), undefined);
   assert.equal(env(inject(deployment()).docs[0], 'PROXY_CONFIG'), '{}\n');
 });
 
@@ -259,4 +259,37 @@ test('an istio-proxy container in the manifest customises the injected one and c
 test('-n gives the owner a namespace when the manifest names none', () => {
   const doc = inject(deployment().replace('namespace: shop', 'labels: {}'), {}, { namespace: 'payments' }).docs[0];
   assert.match(JSON.stringify(doc), /kubernetes:\/\/apis\/apps\/v1\/namespaces\/payments\/deployments\/api/);
+});
+
+test('with istio_cni enabled, istio-validation replaces istio-init and the traffic annotations are recorded for the CNI plugin', () => {
+  const doc = inject(deployment({ annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '25' } }), { values: { istio_cni: { enabled: true } } }).docs[0];
+  const init = container(doc, 'istio-validation');
+  assert.deepEqual((init.args as string[]).slice(-2), ['--run-validation', '--skip-rule-apply']);
+  assert.equal((init.securityContext as Obj).runAsUser, 1337);
+  const a = podTemplate(doc).metadata.annotations as Record<string, string>;
+  assert.equal(a['sidecar.istio.io/interceptionMode'], 'REDIRECT');
+  assert.equal(a['traffic.sidecar.istio.io/excludeInboundPorts'], '15020');
+  assert.equal(a['traffic.sidecar.istio.io/excludeOutboundPorts'], '25');
+  assert.equal(a['traffic.sidecar.istio.io/includeOutboundIPRanges'], '*');
+  const original = deployment({ annotations: { 'traffic.sidecar.istio.io/excludeOutboundPorts': '25' } });
+  const back = uninject(inject(original, { values: { istio_cni: { enabled: true } } }).text).docs[0];
+  assert.deepEqual(back, yaml.load(original));
+});
+
+test("the probers' JSON is written as Go writes it (&, < and > escaped), and uninject reads it back", () => {
+  const probe = { readinessProbe: { httpGet: { path: '/health?full=1&fast=0', port: 8080 } } };
+  const r = inject(deployment({ container: probe }));
+  assert.equal(env(r.docs[0], 'ISTIO_KUBE_APP_PROBERS'), '{"/app-health/api/readyz":{"httpGet":{"path":"/health?full=1\\u0026fast=0","port":8080}}}');
+  assert.deepEqual(container(uninject(r.text).docs[0], 'api').readinessProbe, probe.readinessProbe);
+});
+
+test('a statusPort set through proxy.istio.io/config moves the rewritten probes and the prometheus port', () => {
+  const doc = inject(
+    deployment({
+      annotations: { 'proxy.istio.io/config': 'statusPort: 15999', 'prometheus.io/port': '9102' },
+      container: { readinessProbe: { httpGet: { path: '/ready', port: 8080 } } },
+    }),
+  ).docs[0];
+  assert.equal((container(doc, 'api').readinessProbe as { httpGet: { port: number } }).httpGet.port, 15999);
+  assert.equal((podTemplate(doc).metadata.annotations as Record<string, string>)['prometheus.io/port'], '15999');
 });

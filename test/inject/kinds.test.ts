@@ -105,3 +105,33 @@ test('resource quantities are written in canonical form', () => {
   ];
   for (const [input, want] of cases) assert.equal(canonicalQuantity(input), want, input);
 });
+
+test('strings that YAML 1.1 (kubectl) would read as numbers or booleans stay quoted', () => {
+  const text = `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  labels: {build: "1_000", flag: "yes", mode: "on", plain: v1_2}
+spec:
+  containers: [{name: c, image: c:1}]
+`;
+  const out = inject(text).text;
+  assert.match(out, /build: '1_000'/);
+  assert.match(out, /flag: 'yes'/);
+  assert.match(out, /mode: 'on'/);
+  assert.match(out, /plain: v1_2/);
+});
+
+test('a JSON manifest comes back as JSON', () => {
+  const json = JSON.stringify(yaml.load(read('shop-web.yaml')), null, 2);
+  const r = inject(json);
+  const parsed = JSON.parse(r.text) as Obj;
+  assert.deepEqual(parsed, load(read('shop-web.injected.yaml'))[0]);
+});
+
+test('comment lines before and after an injected document are kept in place', () => {
+  const text = '# head\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: c:1}]\n# tail\n---\n# next\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n';
+  const out = inject(text).text;
+  assert.ok(out.startsWith('# head\napiVersion: v1\nkind: Pod\n'));
+  assert.match(out, /\nstatus: \{\}\n# tail\n---\n# next\napiVersion: v1\nkind: Service\nmetadata: \{name: s\}\n$/);
+});

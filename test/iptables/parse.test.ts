@@ -7,6 +7,8 @@ import { cidrContains, formatAddress, parseAddress, parseCidr } from '../../src/
 import { findChain, findTable, type Ruleset } from '../../src/iptables/model.js';
 import { parseIptables } from '../../src/iptables/parse.js';
 import { tokenize } from '../../src/iptables/rule.js';
+import { renderRules } from '../../src/iptables/render.js';
+import { Chalk } from 'chalk';
 import { fixture } from '../helpers.js';
 
 function load(name: string): Ruleset {
@@ -229,5 +231,57 @@ test('addresses: IPv4, IPv6 (with embedded IPv4), dotted masks', () => {
       return a !== null && parseAddress(formatAddress(a))!.value === a.value;
     }),
     { numRuns: 200 },
+  );
+});
+
+test('counters ([p:b] prefixes, -c p b), legacy warnings and "Running ip6tables-restore" labels', () => {
+  const rs = parseIptables(
+    [
+      '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them',
+      '*nat',
+      ':OUTPUT ACCEPT [10:600]',
+      ':ISTIO_OUTPUT - [0:0]',
+      '[7:420] -A OUTPUT -p tcp -j ISTIO_OUTPUT',
+      '-A ISTIO_OUTPUT -c 3 180 -p tcp -g ISTIO_OUTPUT_NEXT',
+      'COMMIT',
+      '2026-11-16T10:12:03.100931Z\tinfo\tRunning ip6tables-restore with the following input:',
+      '* nat',
+      '-N ISTIO_OUTPUT',
+      '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
+      'COMMIT',
+    ].join('\n'),
+    'mixed.log',
+  );
+  const v4 = findChain(findTable(rs.sections[0], 'nat'), 'OUTPUT')!;
+  assert.deepEqual(v4.rules[0].counters, { packets: 7, bytes: 420 });
+  assert.equal(v4.rules[0].text, '-A OUTPUT -p tcp -j ISTIO_OUTPUT');
+  const next = findChain(findTable(rs.sections[0], 'nat'), 'ISTIO_OUTPUT')!.rules[0];
+  assert.deepEqual(next.counters, { packets: 3, bytes: 180 });
+  assert.equal(next.text, '-A ISTIO_OUTPUT -p tcp -g ISTIO_OUTPUT_NEXT');
+  assert.deepEqual([next.target!.goto, next.target!.kind], [true, 'unknown']);
+  assert.deepEqual(rs.sections.map((s) => [s.family, s.familyFrom]), [['ipv4', 'default'], ['ipv6', 'label']]);
+  const shown = renderRules(rs, 'mixed.log', new Chalk({ level: 0 }), { family: 'ipv4' });
+  assert.match(shown, /^CHAIN\s+#\s+PKTS\s+MATCH\s+TARGET$/m);
+  assert.match(shown, /^OUTPUT\s+1\s+7\s+-p tcp\s+ISTIO_OUTPUT \(outbound capture\)$/m);
+});
+
+test('property: any text either parses or fails with one MeshctlError line, never a crash', () => {
+  const token = fc.constantFrom(
+    '-A', '-I', '-D', '-N', '-P', '-F', '-X', 'OUTPUT', 'ISTIO_X', '!', '-p', 'tcp', 'udp', '-s', '-d', '10.0.0.0/8', '::1/128', 'bogus',
+    '-m', 'owner', 'multiport', 'tcp', 'conntrack', '--dport', '--dports', '53,15008', '--uid-owner', '1337', '--ctstate', 'NEW',
+    '-j', '-g', 'RETURN', 'REDIRECT', '--to-ports', '15001', 'TPROXY', '--on-port', '--tproxy-mark', '1337/0xffffffff', '"a b"', '1', '*nat', 'COMMIT', ':OUTPUT', 'ACCEPT', '[0:0]',
+  );
+  const line = fc.array(token, { minLength: 1, maxLength: 10 }).map((t) => t.join(' '));
+  const text = fc.array(fc.oneof(line, fc.string({ maxLength: 30 })), { maxLength: 12 }).map((l) => l.join('\n'));
+  fc.assert(
+    fc.property(text, (t) => {
+      try {
+        parseIptables(t, 'fuzz.txt');
+      } catch (err) {
+        assert.ok(err instanceof MeshctlError, `${String(err)} for ${JSON.stringify(t)}`);
+        assert.ok(!err.message.includes('\n'), err.message);
+      }
+    }),
+    { numRuns: 500 },
   );
 });

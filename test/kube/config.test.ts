@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -81,4 +81,26 @@ test('label selectors and durations', () => {
   assert.equal(parseDuration('2'), 2000);
   assert.throws(() => parseDuration('soon'), /--timeout: "soon" is not a duration/);
   assert.throws(() => parseDuration('0s'), /greater than zero/);
+});
+
+test('in-cluster: the service account token, CA and namespace when nothing else is configured', () => {
+  const prefix = path.join(dir, 'pod-root');
+  const sa = path.join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(sa, { recursive: true });
+  writeFileSync(path.join(sa, 'token'), 'sa-token');
+  writeFileSync(path.join(sa, 'ca.crt'), 'not used before a request');
+  writeFileSync(path.join(sa, 'namespace'), 'bookinfo');
+  const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+  process.env.KUBERNETES_SERVICE_HOST = '10.96.0.1';
+  process.env.KUBERNETES_SERVICE_PORT = '443';
+  try {
+    const loaded = loadKubeConfig({}, KubeConfig, { KUBERNETES_SERVICE_HOST: '10.96.0.1', HOME: path.join(dir, 'nohome') }, prefix);
+    assert.deepEqual([loaded.server, loaded.namespace, loaded.sources], ['https://10.96.0.1:443', 'bookinfo', ['in-cluster']]);
+    assert.equal(loadKubeConfig({ namespace: 'other' }, KubeConfig, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }, prefix).namespace, 'other');
+  } finally {
+    for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 });

@@ -97,6 +97,7 @@ describe('RBAC', () => {
     try {
       const m = await failure(getDump(c, PRODUCTPAGE));
       assert.match(m, /"create" on resource "pods\/portforward".*"create" on resource "pods\/exec"/);
+      assert.match(m, /^forbidden \(403\): may neither port-forward to nor exec in pod productpage-v1-7d4b8d9b7c-x2x9z\.default: /);
     } finally {
       await c.close();
     }
@@ -125,11 +126,33 @@ describe('transport failures', () => {
     }
   });
 
+  test('a server that is not a Kubernetes API server', async () => {
+    const c = await startCluster();
+    try {
+      const notApi = c.envoys.get(PRODUCTPAGE)!.port;
+      const file = await writeKubeconfig(path.join(c.dir, 'not-api'), { server: `http://127.0.0.1:${notApi}` });
+      const m = await failure(getDump(c, PRODUCTPAGE, { kubeconfig: file }));
+      assert.equal(m, `http://127.0.0.1:${notApi} answered 404 to get pod ${PRODUCTPAGE} in namespace default without a Kubernetes Status: is it a Kubernetes API server?`);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('an API server that never answers: --timeout is honoured', async () => {
     const c = await startCluster({ hangPaths: ['/api/v1/namespaces/default/pods'] });
     try {
       const m = await failure(getDump(c, PRODUCTPAGE, { timeout: '300ms' }));
       assert.match(m, /^timed out after 300ms waiting for the API server at .* to get pod productpage-v1-7d4b8d9b7c-x2x9z in namespace default \(raise --timeout\)$/);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a port-forward upgrade that is never answered: the handshake times out', async () => {
+    const c = await startCluster({ hangPaths: [`/api/v1/namespaces/default/pods/${PRODUCTPAGE}/portforward`] });
+    try {
+      const m = await failure(getDump(c, PRODUCTPAGE, { timeout: '300ms' }));
+      assert.match(m, /^timed out after 300ms waiting for /);
     } finally {
       await c.close();
     }

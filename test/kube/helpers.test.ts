@@ -36,5 +36,6 @@ test('execInPod: fixed argv, stdout and exit code from the status channel', asyn
   const bad = await execInPod(kube, pod, 'istio-proxy', ['sh', '-c', 'echo hi']);
   assert.equal(bad.exitCode, 127);
   assert.match(bad.stderr, /executable file not found/);
-  await assert.rejects(execInPod(kube, pod, 'nope', ['true']), /400 to create pod exec/);
+  await assert.rejects(execInPod(kube, pod, 'nope', ['true']), /pod productpage-v1-7d4b8d9b7c-x2x9z\.default has no container nope \(containers: app, istio-proxy\)/);
+  await assert.rejects(execInPod(kube, { name: pod.name, namespace: 'default' }, 'nope', ['true']), /answered 400 to create pods\/exec of pod productpage-v1-7d4b8d9b7c-x2x9z in namespace default/);
 });

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parseConfigDump } from '../../src/envoy/index.js';
 import { worldFromConfigDump } from '../../src/trace/dump-world.js';
 import { traceRequest, type TraceOutput, type TraceRequest } from '../../src/trace/trace.js';
 import { MESH_DUMP, meshDumpText } from './mesh-dump.js';
 
 const dump = JSON.parse(readFileSync(MESH_DUMP, 'utf8'));
-const world = worldFromConfigDump(dump, 'mesh');
+const world = worldFromConfigDump(parseConfigDump(dump, 'mesh'));
 const run = (r: TraceRequest) => traceRequest(world, r);
 const step = (t: TraceOutput, stage: string) => {
   const s = t.steps.find((x) => x.stage === stage);
@@ -93,6 +94,20 @@ test('TCP: the listener bound to the service VIP, found by its tcp_proxy cluster
   assert.equal(t.result.cluster, 'outbound|3306||mysql.default.svc.cluster.local');
   assert.equal(t.result.routeConfig, null);
   assert.deepEqual(t.result.endpoints?.map((e) => e.address), ['10.244.3.3:3306']);
+});
+
+test('headless services: a per-endpoint TCP listener, or an endpoint of the cluster, said so', () => {
+  const tcp = run({ target: 'mongo:27017' });
+  assert.equal(step(tcp, 'destination').chosen, '10.244.4.4:27017');
+  assert.match(step(tcp, 'destination').matched[0], /10\.244\.4\.4: listener 10\.244\.4\.4_27017 proxies to outbound\|27017\|\|mongo/);
+  assert.equal(tcp.result.cluster, 'outbound|27017||mongo.default.svc.cluster.local');
+  const http = run({ target: 'http://web:9080/' });
+  const d = step(http, 'destination');
+  assert.equal(d.chosen, '10.244.5.5:9080');
+  assert.match(d.matched[0], /first endpoint of cluster outbound\|9080\|\|web\.default\.svc\.cluster\.local \(EDS in the config dump\); no service VIP/);
+  assert.equal(http.result.cluster, 'outbound|9080||web.default.svc.cluster.local');
+  // only the wildcard 0.0.0.0:9080 listener serves the port, so which endpoint DNS returns changes nothing
+  assert.ok(!http.result.uncertain.some((u) => /DNS may return/.test(u)));
 });
 
 test('TLS passthrough chains by SNI: exact, wildcard, else the default chain', () => {
