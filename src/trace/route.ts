@@ -1,5 +1,5 @@
 import { fraction, fractionHolds, matchHeader, matchQueryParam, type Json, type Verdict } from './matchers.js';
-import { compileRe2, tryCompileRe2 } from './re2.js';
+import { tryCompileRe2 } from './re2.js';
 import { pathOnly, portStart, queryParams, type HttpRequest } from './request.js';
 import { compileUriTemplate, rewriteUriTemplate } from './uri-template.js';
 
@@ -714,4 +714,3 @@ export function asArray<T = Json>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-export { compileRe2 };
