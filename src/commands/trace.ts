@@ -89,7 +89,11 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     throw err;
   }
   if (o.output === 'short') writeStdout(renderTrace(out, colours(), source.name));
-  else writeStdout(renderData({ steps: out.steps, result: out.result, request: out.request }, o.output));
+  else {
+    // JSON round trip: drops undefined fields, which YAML would refuse; `result` comes last, as documented.
+    const data = JSON.parse(JSON.stringify({ request: out.request, steps: out.steps, result: out.result }));
+    writeStdout(renderData(data, o.output));
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { endpointsOfAssignment, endpointsOfClusterStatus, type TraceWorld } from
 export function worldFromConfigDump(dump: ConfigDump, clustersStatus?: ClustersStatus): TraceWorld {
   const ips = dump.bootstrap?.bootstrap.node?.metadata?.INSTANCE_IPS;
   const podIps = typeof ips === 'string' ? ips.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const ns = dump.bootstrap?.bootstrap.node?.metadata?.NAMESPACE;
   const status = new Map(clustersStatus?.clusters.map((c) => [c.name, c.raw]) ?? []);
   const hasEds = dump.endpoints.length > 0;
   return {
@@ -30,6 +31,7 @@ export function worldFromConfigDump(dump: ConfigDump, clustersStatus?: ClustersS
       return { list: endpointsOfAssignment(cla), source: fromEds ? 'EDS in the config dump' : "the cluster's load_assignment" };
     },
     podIps,
+    podNamespace: typeof ns === 'string' ? ns : undefined,
     routeConfigs: () => listRouteConfigs(dump).map((r) => r.routeConfig),
   };
 }

@@ -244,7 +244,12 @@ export function matchFilterChain(listener: Json, conn: Connection, inheritedFilt
   const det = detectedProperties(listener, conn, inheritedFilters);
   if (listener?.filter_chain_matcher) return matchWithMatcher(listener, conn, det);
   const choice: ChainChoice = { chain: null, name: null, index: null, usedDefault: false, mode: 'filter_chain_match', levels: [], losers: [], notes: [...det.notes], uncertain: [] };
-  let S: Cand[] = asArray(listener?.filter_chains).map((chain: Json, index: number) => ({ chain, index, m: chain?.filter_chain_match ?? {}, name: chainLabel(chain, index) }));
+  const chains = asArray(listener?.filter_chains);
+  // Istio gives several chains the same name (one per protocol): tell them apart by position.
+  const counts = new Map<string, number>();
+  for (const [i, c] of chains.entries()) counts.set(chainLabel(c, i), (counts.get(chainLabel(c, i)) ?? 0) + 1);
+  const label = (c: Json, i: number) => (counts.get(chainLabel(c, i))! > 1 ? `${chainLabel(c, i)} (#${i})` : chainLabel(c, i));
+  let S: Cand[] = chains.map((chain: Json, index: number) => ({ chain, index, m: chain?.filter_chain_match ?? {}, name: label(chain, index) }));
   const dst = parseIp(conn.dstIp);
   const src = parseIp(conn.srcIp);
   const local = src && dst ? isLoopback(src) || src.value === dst.value : false;

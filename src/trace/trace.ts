@@ -182,7 +182,9 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     else headers.push([key, v]);
   }
   const isHttp = target.scheme === 'http';
-  const tls = target.scheme === 'https' || req.sni !== undefined || (req.alpn?.length ?? 0) > 0;
+  // ALPN of plaintext HTTP (h2c, http/1.1) is what http_inspector detects, not a TLS handshake.
+  const plainAlpn = isHttp && (req.alpn?.length ?? 0) > 0 && req.alpn!.every((p) => p === 'h2c' || p === 'http/1.1' || p === 'http/1.0');
+  const tls = target.scheme === 'https' || req.sni !== undefined || ((req.alpn?.length ?? 0) > 0 && !plainAlpn);
 
   // --- destination IP
   const dst = resolveDestination(world, target, direction, req.dstIp);
@@ -241,8 +243,8 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     srcPort: 40000,
     tls,
     sni: req.sni ?? (target.scheme === 'https' && !isIP(target.host) ? target.host : ''),
-    alpn: req.alpn ?? (target.scheme === 'https' ? ['h2', 'http/1.1'] : []),
-    plaintextHttp: isHttp && !tls ? 'http/1.1' : null,
+    alpn: plainAlpn ? [] : (req.alpn ?? (target.scheme === 'https' ? ['h2', 'http/1.1'] : [])),
+    plaintextHttp: isHttp && !tls ? (plainAlpn ? (req.alpn![0] as Connection['plaintextHttp']) : 'http/1.1') : null,
   };
   if (direction === 'inbound' && !req.plaintext && !req.sni && !req.alpn && !tls && inboundExpectsMtls(world, receivingPort)) {
     // A mesh peer's sidecar originates mTLS with Istio's ALPN: that is what the inbound listener sees.
@@ -260,11 +262,23 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     stage: 'listener',
     chosen: result.listener,
     summary: lc.how,
+    matched: [
+      receivingPort !== null ? `accepted on port ${receivingPort}${lc.receiving ? ` by ${listenerLabel(lc.receiving)}` : ''}` : null,
+      lc.receiving?.use_original_dst === true ? `original destination ${dst.ip.includes(':') ? `[${dst.ip}]` : dst.ip}:${target.port} restored (original_dst)` : null,
+    ].filter((x): x is string => x !== null),
     losers: lc.losers,
     notes: lc.notes,
     data: lc.listener ? { address: socketAddress(lc.listener), receiving: lc.receiving ? listenerLabel(lc.receiving) : null } : undefined,
   });
   if (!lc.listener) return { request: describeRequest(), steps, result };
+  if (dst.uncertain && lc.listener !== lc.receiving && ipIrrelevant(world, lc.listener, target.port)) {
+    // Only wildcard listeners (without destination prefixes) serve this port: the unknown IP changes nothing.
+    const d = steps[0];
+    d.uncertain = [];
+    d.notes.push(`the IP does not matter here: only wildcard listeners serve port ${target.port}`);
+    const at = uncertain.indexOf(dst.uncertain);
+    if (at !== -1) uncertain.splice(at, 1);
+  }
 
   // --- filter chain
   const inherited = lc.receiving && lc.receiving !== lc.listener ? asArray(lc.receiving.listener_filters) : [];
@@ -314,7 +328,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   }
 
   // --- cluster and endpoints
-  if (clusterName !== null) traceCluster(world, clusterName, conn, push, result);
+  if (clusterName !== null) traceCluster(world, clusterName, conn, dst.uncertain ? target.host : null, push, result);
   return { request: describeRequest(), steps, result };
 
   function describeRequest(): Record<string, unknown> {
@@ -445,6 +459,8 @@ function traceHttp(
     matched.push(`timeout ${act.timeout}${act.idleTimeout ? `, idle_timeout ${act.idleTimeout}` : ''}`);
     if (retries) matched.push(`retries: ${retries.numRetries} on ${retries.retryOn ?? '(none)'}${retries.perTryTimeout ? `, per try ${retries.perTryTimeout}` : ''}`);
     for (const m of act.mirrors) matched.push(`mirrored to ${m.cluster}${m.percent !== null ? ` (${m.percent}%)` : ''}`);
+    const hp = asArray(rt.route.route?.hash_policy);
+    if (hp.length) matched.push(`hash policy: ${hp.map((h: Json) => Object.keys(h).filter((k) => k !== 'terminal').join('+')).join(', ')} (consistent-hash load balancers pick the endpoint by it)`);
   } else if (act.redirect && act.kind === 'redirect') matched.push(`redirect ${act.redirect.status} Location: ${act.redirect.location}`);
   else if (act.directResponse) matched.push(`direct response ${act.directResponse.status}${act.directResponse.body !== null ? ` body ${JSON.stringify(act.directResponse.body)}` : ''}${act.redirect ? ` Location: ${act.redirect.location}` : ''}`);
   if (act.fault) {
@@ -453,7 +469,15 @@ function traceHttp(
   }
   push({
     stage: 'routeAction',
-    chosen: act.cluster ?? (act.redirect ? act.redirect.location : act.directResponse ? `direct_response ${act.directResponse.status}` : null),
+    chosen:
+      act.cluster ??
+      (act.kind === 'redirect' && act.redirect
+        ? act.redirect.location
+        : act.directResponse
+          ? `direct_response ${act.directResponse.status}`
+          : act.weightedClusters
+            ? `one of ${act.weightedClusters.length} weighted clusters`
+            : null),
     summary: `${act.kind}${act.istio ? ` from ${act.istio}` : ''}`,
     matched,
     notes: act.notes,
@@ -473,7 +497,7 @@ function traceHttp(
   return act.cluster;
 }
 
-function traceCluster(world: TraceWorld, name: string, conn: Connection, push: Push, result: TraceResultData): void {
+function traceCluster(world: TraceWorld, name: string, conn: Connection, unresolvedHost: string | null, push: Push, result: TraceResultData): void {
   result.cluster = name;
   const c = world.cluster(name);
   if (!c) {
@@ -496,9 +520,17 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, push: P
     data: { ...s },
   });
   if (s.type === 'ORIGINAL_DST') {
-    const ep: EndpointInfo = { address: `${conn.dstIp.includes(':') ? `[${conn.dstIp}]` : conn.dstIp}:${conn.dstPort}`, health: 'HEALTHY', locality: null, weight: null, priority: 0, tlsMode: null, hostname: null };
+    const ip = unresolvedHost ?? (conn.dstIp.includes(':') ? `[${conn.dstIp}]` : conn.dstIp);
+    const ep: EndpointInfo = { address: `${ip}:${conn.dstPort}`, health: 'n/a (original destination)', locality: null, weight: null, priority: 0, tlsMode: null, hostname: unresolvedHost };
     result.endpoints = [ep];
-    push({ stage: 'endpoints', chosen: ep.address, summary: `original destination ${ep.address}`, data: { source: 'ORIGINAL_DST' } });
+    push({
+      stage: 'endpoints',
+      chosen: ep.address,
+      summary: unresolvedHost
+        ? `original destination: whatever ${unresolvedHost} resolves to in the application, port ${conn.dstPort}`
+        : `original destination ${ep.address}`,
+      data: { source: 'ORIGINAL_DST' },
+    });
     return;
   }
   const found = world.endpoints(name);
@@ -518,11 +550,22 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, push: P
     stage: 'endpoints',
     chosen: eps.length ? `${eps.length} endpoint(s)` : null,
     summary: eps.length
-      ? `${healthy.length} of ${eps.length} endpoint(s) can take traffic (${found.source}); the ${s.lbPolicy} load balancer picks one per request`
+      ? `${healthy.length} of ${eps.length} endpoint(s) can take traffic (${found.source}); the ${s.lbPolicy} load balancer picks one per request${
+          eps.some((e) => e.priority > 0) ? '; higher priorities take traffic only when priority 0 is unhealthy' : ''
+        }`
       : `cluster ${name} has no endpoints: Envoy answers 503 (UH, no healthy upstream)`,
     matched: eps.map((e) => `${e.address} ${e.health}${e.locality ? ` ${e.locality}` : ''}${e.weight !== null ? ` weight ${e.weight}` : ''}${e.priority ? ` priority ${e.priority}` : ''}${e.tlsMode ? ` tlsMode=${e.tlsMode}` : ''}`),
     data: { source: found.source },
   });
+}
+
+function ipIrrelevant(world: TraceWorld, listener: Json, port: number): boolean {
+  const specific = (world.listeners.byPort.get(port) ?? []).some((l) => {
+    const a = socketAddress(l);
+    return a !== null && a.ip !== '0.0.0.0' && a.ip !== '::';
+  });
+  const prefixes = asArray(listener?.filter_chains).some((fc: Json) => asArray(fc?.filter_chain_match?.prefix_ranges).length > 0);
+  return !specific && !prefixes && listener?.filter_chain_matcher === undefined;
 }
 
 /** Does the inbound listener on this port hold mTLS chains (so a mesh peer would speak mTLS)? */
@@ -570,6 +613,20 @@ export function resolveDestination(world: TraceWorld, target: Target, direction:
           return { ip: a.ip, how: `${a.ip}: listener ${listenerLabel(l)} proxies to ${cluster}` };
         }
       }
+    }
+  }
+  // 3. No VIP (e.g. a headless service): the first endpoint of its outbound cluster, as DNS would answer.
+  const names = [host, ...(world.podNamespace ? [`${host}.${world.podNamespace}.svc.cluster.local`] : []), `${host}.svc.cluster.local`, `${host}.cluster.local`];
+  for (const n of names) {
+    const cluster = `outbound|${target.port}||${n}`;
+    const eps = world.cluster(cluster) ? world.endpoints(cluster) : undefined;
+    const first = eps?.list.map((e) => /^\[?([0-9a-fA-F:.]+?)\]?:\d+$/.exec(e.address)?.[1]).find((ip) => ip !== undefined && isIP(ip));
+    if (first) {
+      return {
+        ip: first,
+        how: `${first}: first endpoint of cluster ${cluster} (${eps!.source}); no service VIP in the dump`,
+        uncertain: eps!.list.length > 1 ? `${host} has no VIP in the dump: its endpoint ${first} was used; DNS may return another of its ${eps!.list.length} endpoints` : undefined,
+      };
     }
   }
   return {

@@ -25,6 +25,8 @@ export interface TraceWorld {
   endpoints(clusterName: string): { list: EndpointInfo[]; source: string } | undefined;
   /** The pod's own IPs (bootstrap node metadata INSTANCE_IPS). */
   podIps: string[];
+  /** The pod's namespace (node metadata NAMESPACE), for completing short service names. */
+  podNamespace?: string;
   /** Every route configuration, for hostname → IP resolution. */
   routeConfigs(): Json[];
 }

@@ -147,3 +147,36 @@ test('filter_chain_matcher: the matcher tree decides by transport protocol and A
   assert.match(tls.levels.map((x) => x.value).join(' | '), /transport tls: exact entry \| alpn 'http\/1\.1': no exact entry \| on_no_match/);
   assert.equal(matchFilterChain(l, base).name, 'm-plain');
 });
+
+test('network filters: RBAC, ext_authz, Lua and Wasm are listed and reported as not decidable offline', () => {
+  const chain = {
+    filters: [
+      { name: 'envoy.filters.network.rbac', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC', rules: { action: 'DENY', policies: { a: {}, b: {} } } } },
+      { name: 'envoy.filters.network.wasm', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm' } },
+      {
+        name: 'envoy.filters.network.http_connection_manager',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+          rds: { route_config_name: '80' },
+          strip_matching_host_port: true,
+          http_filters: [
+            { name: 'envoy.filters.http.ext_authz', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz' } },
+            { name: 'envoy.filters.http.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } },
+            { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+          ],
+        },
+      },
+    ],
+  };
+  const nf = networkFilters(chain, undefined);
+  assert.deepEqual(nf.filters.map((f) => f.name), ['envoy.filters.network.rbac', 'envoy.filters.network.wasm', 'envoy.filters.network.http_connection_manager']);
+  assert.equal(nf.filters[0].effect, 'DENY with 2 policies');
+  assert.equal(nf.hcm?.rdsName, '80');
+  assert.equal(nf.hcm?.stripMatchingHostPort, true);
+  assert.deepEqual(nf.hcm?.httpFilters.map((f) => f.effect), ['calls an external service', 'runs user code', 'forwards to the routed cluster']);
+  const u = nf.uncertain.join('\n');
+  assert.match(u, /network RBAC envoy\.filters\.network\.rbac: whether it allows this connection depends on the peer identity/);
+  assert.match(u, /envoy\.filters\.network\.wasm: Wasm code can change the connection's fate; not decidable offline/);
+  assert.match(u, /envoy\.filters\.http\.ext_authz: an external service can reject or change the request at run time/);
+  assert.match(u, /envoy\.filters\.http\.lua: Lua code can change or reject the request; not decidable offline/);
+});

@@ -170,6 +170,12 @@ function routeConfig9080(): J {
           metadata: istioMeta('virtual-service', 'reviews'),
         },
       ]),
+      // headless HTTP service: its virtual host lists names only, no VIP
+      {
+        name: `web.${SUFFIX}:9080`,
+        domains: [`web.${SUFFIX}`, 'web', `web.${NS}.svc`, `web.${NS}`].flatMap((n) => [n, `${n}:9080`]),
+        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: out('web'), timeout: '0s' } }],
+      },
       {
         name: 'legacy.example.com:9080',
         domains: ['legacy.example.com', 'legacy.example.com:9080'],
@@ -238,6 +244,14 @@ function listeners(): J[] {
       traffic_direction: 'OUTBOUND',
       filter_chains: [{ filters: [tcpProxy(`outbound|3306||mysql.${SUFFIX}`)] }],
     }),
+    // headless service: one listener per endpoint IP
+    l({
+      name: '10.244.4.4_27017',
+      address: sa('10.244.4.4', 27017),
+      bind_to_port: false,
+      traffic_direction: 'OUTBOUND',
+      filter_chains: [{ filters: [tcpProxy(`outbound|27017||mongo.${SUFFIX}`)] }],
+    }),
     l({
       name: '0.0.0.0_443',
       address: sa('0.0.0.0', 443),
@@ -273,6 +287,8 @@ function clusters(): { static_clusters: J[]; dynamic_active_clusters: J[] } {
       d(edsCluster(out('reviews', 'v2'), { dr: 'reviews' })),
       d(edsCluster(out('reviews', 'v3'), { dr: 'reviews', outlier: true })),
       d(edsCluster(`outbound|3306||mysql.${SUFFIX}`)),
+      d(edsCluster(`outbound|27017||mongo.${SUFFIX}`)),
+      d(edsCluster(out('web'))),
       d({
         '@type': T('envoy.config.cluster.v3.Cluster'),
         name: 'outbound|443||httpbin.org',
@@ -298,6 +314,8 @@ function endpoints(): J[] {
     e(cla(out('reviews', 'v2'), [['10.244.1.6', 9080, 'us-east1-b', 'HEALTHY']])),
     e(cla(out('reviews', 'v3'), [['10.244.2.7', 9080, 'us-east1-c', 'UNHEALTHY'], ['10.244.2.9', 9080, 'us-east1-c', 'HEALTHY']])),
     e(cla(`outbound|3306||mysql.${SUFFIX}`, [['10.244.3.3', 3306, 'us-east1-d', 'HEALTHY']])),
+    e(cla(out('web'), [['10.244.5.5', 9080, 'us-east1-b', 'HEALTHY'], ['10.244.5.6', 9080, 'us-east1-b', 'HEALTHY']])),
+    e(cla(`outbound|27017||mongo.${SUFFIX}`, [['10.244.4.4', 27017, 'us-east1-b', 'HEALTHY'], ['10.244.4.5', 27017, 'us-east1-c', 'HEALTHY']])),
   ];
 }
 

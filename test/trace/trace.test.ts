@@ -96,6 +96,20 @@ test('TCP: the listener bound to the service VIP, found by its tcp_proxy cluster
   assert.deepEqual(t.result.endpoints?.map((e) => e.address), ['10.244.3.3:3306']);
 });
 
+test('headless services: a per-endpoint TCP listener, or an endpoint of the cluster, said so', () => {
+  const tcp = run({ target: 'mongo:27017' });
+  assert.equal(step(tcp, 'destination').chosen, '10.244.4.4:27017');
+  assert.match(step(tcp, 'destination').matched[0], /10\.244\.4\.4: listener 10\.244\.4\.4_27017 proxies to outbound\|27017\|\|mongo/);
+  assert.equal(tcp.result.cluster, 'outbound|27017||mongo.default.svc.cluster.local');
+  const http = run({ target: 'http://web:9080/' });
+  const d = step(http, 'destination');
+  assert.equal(d.chosen, '10.244.5.5:9080');
+  assert.match(d.matched[0], /first endpoint of cluster outbound\|9080\|\|web\.default\.svc\.cluster\.local \(EDS in the config dump\); no service VIP/);
+  assert.equal(http.result.cluster, 'outbound|9080||web.default.svc.cluster.local');
+  // only the wildcard 0.0.0.0:9080 listener serves the port, so which endpoint DNS returns changes nothing
+  assert.ok(!http.result.uncertain.some((u) => /DNS may return/.test(u)));
+});
+
 test('TLS passthrough chains by SNI: exact, wildcard, else the default chain', () => {
   assert.equal(run({ target: 'https://httpbin.org/get' }).result.cluster, 'outbound|443||httpbin.org');
   const wild = run({ target: 'https://storage.googleapis.com/' });
