@@ -222,11 +222,11 @@ function sendAll(ns: string, packets: PacketSpec[]): Promise<string[]> {
   const lines = packets.map((p, i) => {
     const dev = `/dev/${p.protocol}/${p.dst}/${p.dport}`;
     const talk = p.protocol === 'udp'
-      ? `exec 3<>${dev} && printf q >&3 && timeout 1.5 dd bs=512 count=1 <&3 2>/dev/null`
-      : `exec 3<>${dev} && IFS= read -r -t 1.5 line <&3; echo "$line"`;
+      ? `exec 3<>${dev} && printf q >&3 && timeout 5 dd bs=512 count=1 <&3 2>/dev/null`
+      : `exec 3<>${dev} && IFS= read -r -t 5 line <&3; echo "$line"`;
     // bash reads sockets a byte at a time, which would keep one byte of a datagram: dd reads it whole
     const who = p.uid !== undefined ? `setpriv --reuid=${p.uid} --regid=${p.gid ?? p.uid} --clear-groups ` : '';
-    return `( out=$(timeout 2 ${who}bash -c '${talk}' 2>&1); echo "${i} $out" ) &`;
+    return `( out=$(timeout 6 ${who}bash -c '${talk}' 2>&1); echo "${i} $out" ) &`;
   });
   const script = `${lines.join('\n')}\nwait\n`;
   return new Promise((resolve) => {
