@@ -10,6 +10,7 @@ import {
 } from './analyzers/virtualservice.js';
 import {
   authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
+  unknownDestinationRuleHostAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
@@ -23,6 +24,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   deprecationAnalyzer,
   caCertificateAnalyzer,
   subsetPodsAnalyzer,
+  unknownDestinationRuleHostAnalyzer,
   envoyPatchAnalyzer,
   certificateAnalyzer,
   conflictingGatewayAnalyzer,
@@ -62,8 +64,14 @@ export async function analyzeResources(resources: readonly Resource[], options: 
   const ctx = new Context(snapshot);
   for (const a of selected) a.analyze(ctx);
   let out = dedupe(ctx.diagnostics);
-  if (options.namespace) out = out.filter((d) => !d.resource || !d.resource.namespace || d.resource.namespace === options.namespace);
+  if (options.namespace) out = out.filter((d) => !d.resource || namespaceOf(d.resource) === undefined || namespaceOf(d.resource) === options.namespace);
   return sortDiagnostics(out);
+}
+
+/** The namespace a finding is "in" for -n: a Namespace is in itself; other cluster-scoped objects in none. */
+function namespaceOf(r: Resource): string | undefined {
+  if (r.kind === 'Namespace' && !r.group) return r.name;
+  return r.namespace || undefined;
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

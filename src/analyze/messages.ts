@@ -83,6 +83,7 @@ const table: [string, string, Level, string, string][] = [
     'Gateway port not exposed by service.',
   ],
   ['IST0165', 'ReferencedInternalGateway', 'Warning', 'Gateway reference in VirtualService %s is to an implementation-generated internal Gateway: %s.', 'VirtualServices should not reference internal Gateways.'],
+  ['IST0174', 'UnknownDestinationRuleHost', 'Warning', 'The host %s defined in the DestinationRule does not match any services in the mesh.', 'Host defined in destination rule does not match any services in the mesh.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Error', 'The Subset %s defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).', 'Subsets defined in destination does not select any pods.'],
 ];
 

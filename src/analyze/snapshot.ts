@@ -61,6 +61,8 @@ export interface SnapshotOptions {
   dnsAutoAllocate?: boolean;
   /** True when resources came from a live cluster too, so "nothing matches" findings are trustworthy. */
   complete?: boolean;
+  /** True when the cluster's secrets were read, so a missing Gateway credential is really missing. */
+  secretsComplete?: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export interface SnapshotOptions {
 export class Snapshot {
   readonly clusterDomain: string;
   readonly complete: boolean;
+  readonly secretsComplete: boolean;
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
   private readonly byKind = new Map<string, Resource[]>();
@@ -81,6 +84,7 @@ export class Snapshot {
   constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
     this.clusterDomain = options.clusterDomain || 'cluster.local';
     this.complete = options.complete ?? false;
+    this.secretsComplete = options.secretsComplete ?? this.complete;
     this.rootNamespace = options.rootNamespace || 'istio-system';
     this.dnsAutoAllocate = options.dnsAutoAllocate ?? false;
     for (const r of resources) {

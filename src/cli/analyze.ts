@@ -28,14 +28,23 @@ export function register(program: Command): void {
     .option('--meshConfigFile <file>', 'mesh config (MeshConfig YAML, or the istio ConfigMap) to analyze with')
     .option('--revision <rev>', 'Istio control-plane revision to analyze against')
     .option('-k, --use-kube [bool]', 'merge the files over the resources in the cluster (default: only when no files are given)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('--timeout <duration>', 'timeout for each request to the cluster (e.g. 30s, 2m)', '30s')
     .addHelpText(
       'after',
       `
+With no files, the current cluster is analyzed (findings in the context's namespace; -A for all).
+With files, only the files are analyzed unless --use-kube merges them over the cluster's resources.
+
 Exit codes: 0 nothing at or above --failure-threshold; 79 findings at or above it (as istioctl);
-1 an input file or document could not be read (reported per file; the others are still analyzed); 2 usage.
+1 an input file or document could not be read (reported per file; the others are still analyzed),
+or the cluster could not be read; 2 usage.
 
 Examples:
   meshctl analyze -R manifests/
+  meshctl analyze -A                                   # the whole cluster
+  meshctl analyze -k new-virtualservice.yaml           # as if applied to the cluster
   meshctl analyze 'deploy/**/*.yaml' -o sarif > analyze.sarif
   kustomize build overlays/prod | meshctl analyze - -o github
   meshctl analyze bookinfo.yaml -S "IST0102=Namespace default" --failure-threshold Warning
@@ -57,6 +66,9 @@ Examples:
         meshConfigFile: options.meshConfigFile as string | undefined,
         revision: options.revision as string | undefined,
         useKube: parseBool(options.useKube as string | boolean | undefined),
+        kubeconfig: options.kubeconfig as string | undefined,
+        context: options.context as string | undefined,
+        timeout: options.timeout as string,
       });
       process.exitCode = code;
     });

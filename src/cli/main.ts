@@ -21,6 +21,9 @@ export function buildProgram(): Command {
     .description("See what an Istio mesh's data plane is really doing, live or from saved files.")
     .version(VERSION, '--version', 'print the meshctl version')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    // recognised after any subcommand too; read from argv directly (showStacks) so it works even when
+    // parsing itself fails
+    .option('--verbose', 'with an error, also print its stack trace (for bug reports)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) })

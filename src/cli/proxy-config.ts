@@ -209,6 +209,9 @@ async function run(kind: Kind, pod: string | undefined, opts: RawOptions): Promi
   if (pod === undefined && opts.file === undefined) {
     throw new UsageError(`proxy-config ${kind} needs a pod (name, name.namespace) or --file with a saved config dump`);
   }
+  if (opts.file === '-' && process.stdin.isTTY) {
+    throw new UsageError('-f - reads the config dump from stdin, which is a terminal: pipe a dump in or give a file');
+  }
   const { proxyConfig } = await import('../commands/proxy-config.js');
   const { writeStdout } = await import('../output/write.js');
   let source;

@@ -1,6 +1,7 @@
 import yaml from 'js-yaml';
 import { ANALYZERS, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
 import { parseLevel, type Level } from '../analyze/messages.js';
+import type { ClusterProvider } from '../analyze/cluster.js';
 import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
 import { render, type AnalyzeFormat } from '../analyze/render.js';
 import { obj, str } from '../analyze/snapshot.js';
@@ -29,6 +30,9 @@ export interface AnalyzeCommandOptions {
   revision?: string;
   /** undefined: files only when files are given, the cluster otherwise. */
   useKube?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  timeout?: string;
 }
 
 /** Where the command writes: the process's stdout/stderr, or a test's buffers. */
@@ -57,35 +61,46 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   }
   if (opts.allNamespaces && opts.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together');
 
-  const providers: ResourceProvider[] = [];
   const wantCluster = opts.useKube ?? opts.files.length === 0;
-  if (wantCluster) {
-    // the cluster provider needs the live-mode kube client, which is not part of meshctl yet
-    if (opts.files.length === 0) {
-      throw new MeshctlError('analyzing a live cluster is not available yet: pass the manifests to analyze (files, directories with -R, globs, or - for stdin)');
-    }
-    if (opts.useKube === true) {
-      throw new MeshctlError('--use-kube: reading resources from the cluster is not available yet; run with --use-kube=false to analyze the files alone');
-    }
+  if (!wantCluster && opts.files.length === 0) {
+    throw new UsageError('nothing to analyze: pass files, directories (-R), globs or - for stdin, or drop --use-kube=false to read the cluster');
   }
-  providers.push(new FileProvider(opts.files, opts.recursive));
+  const providers: ResourceProvider[] = [];
+  let cluster: ClusterProvider | undefined;
+  if (wantCluster) {
+    const { ClusterProvider } = await import('../analyze/cluster.js');
+    cluster = new ClusterProvider({ kubeconfig: opts.kubeconfig, context: opts.context, timeout: opts.timeout ?? '30s', namespace: opts.namespace, revision: opts.revision });
+    try {
+      await cluster.connect();
+    } catch (err) {
+      if (!(err instanceof MeshctlError)) throw err;
+      const hint = opts.files.length > 0 ? '; run with --use-kube=false to analyze the files alone' : '; or pass the manifests to analyze (files, directories with -R, globs, - for stdin)';
+      throw new MeshctlError(`cannot read the cluster: ${err.message}${hint}`, err.exitCode);
+    }
+    providers.push(cluster);
+  }
+  if (opts.files.length > 0) providers.push(new FileProvider(opts.files, opts.recursive));
 
   const mesh = opts.meshConfigFile ? await readMeshConfig(opts.meshConfigFile) : {};
-  const defaultNs = opts.namespace ?? 'default';
+  const defaultNs = opts.namespace ?? cluster?.namespace ?? 'default';
   const problems: LoadProblem[] = [];
   let resources: Resource[] = [];
-  let complete = false;
   for (const p of providers) {
     const loaded = await p.load();
     problems.push(...loaded.problems);
+    // namespaces first: a file's VirtualService without one replaces the cluster's in the default namespace
+    applyDefaultNamespace(loaded.resources, defaultNs);
     resources = mergeResources(resources, loaded.resources);
-    complete ||= p.complete;
   }
-  applyDefaultNamespace(resources, defaultNs);
+  for (const what of cluster?.skipped ?? []) io.err(`Warning: not allowed to list ${what}; the checks that need them are skipped\n`);
+  const skipped = new Set(cluster?.skipped ?? []);
+  const complete = cluster !== undefined && !skipped.has('pods') && !skipped.has('deployments');
+  const secretsComplete = cluster !== undefined && !skipped.has('secrets');
 
-  // files alone: report on every namespace in them unless -n narrows it (a cluster would default to the context's)
-  const namespace = opts.allNamespaces ? undefined : opts.namespace;
-  const all = await analyzeResources(resources, { ...mesh, complete, namespace, analyzers: opts.analyzer });
+  // against a cluster, report on the context's namespace as istioctl does (-A for all); files alone
+  // are reported on whole unless -n narrows them
+  const namespace = opts.allNamespaces ? undefined : cluster ? defaultNs : opts.namespace;
+  const all = await analyzeResources(resources, { ...mesh, complete, secretsComplete, namespace, analyzers: opts.analyzer });
   const kept = applySuppressions(all, suppressions);
   const shown = kept.filter((d) => atLeast(d, outputThreshold));
 

@@ -51,7 +51,11 @@ async function load(pod: string | undefined, opts: { file?: string; table?: stri
 export async function iptablesCommand(pod: string | undefined, opts: IptablesOptions): Promise<void> {
   const { loaded, rules } = await load(pod, opts);
   if (opts.output !== 'short') {
-    writeStdout(renderData({ ...rules, source: loaded.description }, opts.output));
+    // -t and --family narrow the model too
+    const sections = rules.sections
+      .filter((s) => !opts.family || s.family === opts.family)
+      .map((s) => ({ ...s, tables: s.tables.filter((t) => !opts.table || t.name === opts.table) }));
+    writeStdout(renderData({ ...rules, sections, source: loaded.description }, opts.output));
     return;
   }
   writeStdout(renderRules(rules, loaded.description, colours(), { table: opts.table, family: opts.family }));

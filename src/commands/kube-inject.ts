@@ -4,7 +4,7 @@ import { DEFAULT_HUB, DEFAULT_TAG } from '../inject/defaults.js';
 import type { KubeOptions } from '../cli/kube-options.js';
 import { connectConfigMapReader, kubeconfigAvailable } from '../inject/cluster.js';
 import { builtInDefaults, clusterProvider, fileProvider, hasFiles } from '../inject/providers.js';
-import { type RunResult, injectText, uninjectText } from '../inject/run.js';
+import { type RunResult, injectText, parseInput, uninjectText } from '../inject/run.js';
 import { writeFileAtomic, writeStdout } from '../output/write.js';
 import { readInput } from '../source/file.js';
 
@@ -71,7 +71,7 @@ export async function kubeInject(opts: KubeInjectOptions): Promise<void> {
   if (opts.image !== undefined && (opts.hub !== undefined || opts.tag !== undefined)) {
     throw new UsageError('--image names the whole proxy image; it cannot be combined with --hub or --tag');
   }
-  const input = await readInput(file);
+  const input = parseInput(await readInput(file));
   const { provider, note, close } = await chooseProvider(opts);
   let raw;
   try {
@@ -82,7 +82,7 @@ export async function kubeInject(opts: KubeInjectOptions): Promise<void> {
   const settings = resolveSettings(raw, opts);
   const result = injectText(input, settings);
   if (result.changed > 0) for (const n of [...(raw.notes ?? []), ...(note ? [note] : [])]) process.stderr.write(n + '\n');
-  await emit(result, opts.output, input.name, 'no workload to inject (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController, DeploymentConfig)');
+  await emit(result, opts.output, input.input.name, 'no workload to inject (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ReplicationController, DeploymentConfig)');
 }
 
 export async function uninject(opts: { filename?: string; output?: string }): Promise<void> {

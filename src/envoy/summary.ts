@@ -606,4 +606,3 @@ export function filteredRouteConfigs(dump: ConfigDump, filter: RouteFilter): Rou
   return sortedRouteConfigs(dump).filter((r) => !filter.name || r.name === filter.name);
 }
 
-export type { HttpConnectionManager };

@@ -42,14 +42,14 @@ export function splitDocuments(input: InputText): { chunks: Chunk[]; json: boole
     index++;
     let data: unknown = null;
     if (!blank) {
-      // leading newlines keep the parser's line numbers those of the whole file
-      const text = '\n'.repeat(p.line - 1) + body;
       try {
-        data = parseDocument({ name: input.name, text });
+        data = parseDocument({ name: input.name, text: body });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         const reason = message.startsWith(input.name + ': ') ? message.slice(input.name.length + 2) : message;
-        throw new MeshctlError(`${input.name}: document ${index}: ${reason}`);
+        // the parser counts lines from the document's start; the user counts them in the file
+        const inFile = reason.replace(/\bline (\d+)/, (_m, n: string) => `line ${Number(n) + p.line - 1}`);
+        throw new MeshctlError(`${input.name}: document ${index}: ${inFile}`);
       }
     }
     chunks.push({ separator: p.separator, body, line: p.line, index, data });
@@ -113,15 +113,22 @@ export function joinDocuments(chunks: Chunk[], json: boolean): string {
     const c = chunks[0];
     return c.replacement !== undefined ? JSON.stringify(c.data, null, 2) + '\n' : c.body;
   }
-  let out = '';
-  for (const c of chunks) {
+  // pieces joined once at the end: growing one string and inspecting it each time is quadratic
+  const pieces: string[] = [];
+  let last = ''; // the last character written so far ('' while nothing is)
+  chunks.forEach((c, i) => {
     let text = c.replacement !== undefined ? leadingComments(c.body) + c.replacement + trailingComments(c.body) : c.body;
-    if (out !== '' && !out.endsWith('\n')) out += '\n';
-    const sep = c.separator || (out !== '' ? '---\n' : '');
-    if (text !== '' && !text.endsWith('\n') && c !== chunks[chunks.length - 1]) text += '\n';
-    out += sep + text;
-  }
-  return out;
+    if (last !== '' && last !== '\n') {
+      pieces.push('\n');
+      last = '\n';
+    }
+    const sep = c.separator || (last !== '' ? '---\n' : '');
+    if (text !== '' && !text.endsWith('\n') && i < chunks.length - 1) text += '\n';
+    const piece = sep + text;
+    pieces.push(piece);
+    if (piece !== '') last = piece[piece.length - 1];
+  });
+  return pieces.join('');
 }
 
 /** Names a document for errors and notes: `deploy.yaml: document 2 (Deployment "default/web")`. */

@@ -22,9 +22,20 @@ const SKIP_NOTE = {
 
 type PodFn = (doc: Obj, where: string, notes: string[]) => boolean;
 
+/** A parsed input: parse first, so malformed YAML is reported before any cluster is asked anything. */
+export interface Parsed {
+  input: InputText;
+  chunks: Chunk[];
+  json: boolean;
+}
+
+export function parseInput(input: InputText): Parsed {
+  return { input, ...splitDocuments(input) };
+}
+
 /** Applies `fn` to every injectable object of every document; everything else passes through untouched. */
-function run(input: InputText, fn: PodFn): RunResult {
-  const { chunks, json } = splitDocuments(input);
+function run(source: InputText | Parsed, fn: PodFn): RunResult {
+  const { input, chunks, json } = 'chunks' in source ? source : parseInput(source);
   const notes: string[] = [];
   let changed = 0;
   for (const chunk of chunks) {
@@ -69,7 +80,7 @@ function wrap<T>(where: string, f: () => T): T {
   }
 }
 
-export function injectText(input: InputText, settings: InjectSettings): RunResult {
+export function injectText(input: InputText | Parsed, settings: InjectSettings): RunResult {
   return run(input, (doc, where, notes) =>
     wrap(where, () => {
       const target = podTarget(doc);
@@ -85,7 +96,7 @@ export function injectText(input: InputText, settings: InjectSettings): RunResul
   );
 }
 
-export function uninjectText(input: InputText): RunResult {
+export function uninjectText(input: InputText | Parsed): RunResult {
   return run(input, (doc, where, notes) =>
     wrap(where, () => {
       const target = podTarget(doc);

@@ -25,7 +25,11 @@ export function renderRules(rs: Ruleset, description: string, c: ChalkInstance, 
       out.push('\n' + c.bold(heading(section, table)) + '\n');
       const legend = table.chains.filter((ch) => chainLabel(table.name, ch.name)).map((ch) => `${ch.name} = ${chainLabel(table.name, ch.name)}`);
       if (legend.length > 0) out.push(c.dim(`Istio chains: ${legend.join('; ')}`) + '\n');
-      out.push(renderTable(['CHAIN', '#', 'MATCH', 'TARGET'], tableRows(table, c), { padding: 3 }));
+      // iptables-save -c / iptables -S -v carry packet counts: which rules traffic really hits
+      const counted = table.chains.some((ch) => ch.rules.some((r) => r.counters));
+      const rows = tableRows(table, c);
+      const headers = counted ? ['CHAIN', '#', 'PKTS', 'MATCH', 'TARGET'] : ['CHAIN', '#', 'MATCH', 'TARGET'];
+      out.push(renderTable(headers, counted ? rows.map((r) => [r[0], r[1], r[4], r[2], r[3]]) : rows.map((r) => r.slice(0, 4)), { padding: 3 }));
     }
   }
   if (shown === 0) out.push(`\nNo ${[opts.family && FAMILY_NAME[opts.family], opts.table].filter(Boolean).join(' ')} rules in the input.\n`);
@@ -42,9 +46,11 @@ function tableRows(table: Table, c: ChalkInstance): string[][] {
   const rows: string[][] = [];
   for (const chain of table.chains) {
     const name = chain.builtin ? c.bold(chain.name) : c.cyan(chain.name);
-    for (const rule of chain.rules) rows.push([name, String(rule.index), labelMatch(matchText(rule), c) || c.dim('(any packet)'), renderTarget(rule.target, c, table.name)]);
-    if (chain.builtin) rows.push([name, '-', c.dim('(end of chain)'), `policy ${policyColour(chain.policy ?? 'ACCEPT', c)}`]);
-    else if (chain.rules.length === 0) rows.push([name, '-', c.dim('(empty: returns to the caller)'), '']);
+    for (const rule of chain.rules) {
+      rows.push([name, String(rule.index), labelMatch(matchText(rule), c) || c.dim('(any packet)'), renderTarget(rule.target, c, table.name), rule.counters ? String(rule.counters.packets) : '']);
+    }
+    if (chain.builtin) rows.push([name, '-', c.dim('(end of chain)'), `policy ${policyColour(chain.policy ?? 'ACCEPT', c)}`, '']);
+    else if (chain.rules.length === 0) rows.push([name, '-', c.dim('(empty: returns to the caller)'), '', '']);
   }
   return rows;
 }

@@ -54,30 +54,44 @@ export function podSource(podRef: string, options: Partial<KubeOptions>): Iptabl
         const withIp = (r: LoadedRules): LoadedRules => (podIp ? { ...r, podIp } : r);
 
         if ((spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER)) {
-          const text = await podLogs(kube, target, INIT_CONTAINER);
           const name = `${where} ${INIT_CONTAINER} logs`;
-          if (hasRules(text, name, parseIptables)) {
+          const text = await podLogs(kube, target, INIT_CONTAINER).catch((e: Error) => {
+            tried.push(`the ${INIT_CONTAINER} logs: ${firstLine(e.message)}`);
+            return null;
+          });
+          if (text !== null && hasRules(text, name, parseIptables)) {
             return withIp({ text, name, description: `the ${INIT_CONTAINER} logs of pod ${where}` });
           }
-          tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
+          if (text !== null) tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
         } else {
           tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
         }
 
-        const names = (spec?.containers ?? []).map((c) => c.name);
+        // native sidecars (init containers that keep running) can be exec'd into too
+        const sidecars = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+        const names = [...(spec?.containers ?? []), ...sidecars].map((c) => c.name);
         const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
+        const run = (container: string, bin: string) =>
+          execInPod(kube, target, container, [bin]).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
         for (const container of order) {
-          const v4 = await execInPod(kube, target, container, ['iptables-save']).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
-          if (v4.exitCode !== 0 || v4.stdout.length === 0) {
-            tried.push(`iptables-save in ${container}: ${firstLine(v4.stderr) || `exit code ${v4.exitCode}`}`);
-            continue;
+          // the rules live in one backend; a save of the other prints nothing
+          for (const variant of ['', '-legacy', '-nft']) {
+            const v4 = await run(container, `iptables${variant}-save`);
+            if (v4.exitCode !== 0) {
+              tried.push(`iptables${variant}-save in ${container}: ${firstLine(v4.stderr) || `exit code ${v4.exitCode}`}`);
+              break; // not allowed or not there: the next container
+            }
+            if (v4.stdout.toString('utf8').trim() === '') {
+              tried.push(`iptables${variant}-save in ${container} printed nothing`);
+              continue;
+            }
+            let text = v4.stdout.toString('utf8');
+            const v6 = await run(container, `ip6tables${variant}-save`);
+            if (v6.exitCode === 0) text += '\n' + v6.stdout.toString('utf8');
+            const name = `${where} iptables${variant}-save`;
+            const description = `iptables${variant}-save${v6.exitCode === 0 ? ` and ip6tables${variant}-save` : ''} run in container ${container} of pod ${where}`;
+            return withIp({ text, name, description });
           }
-          let text = v4.stdout.toString('utf8');
-          const v6 = await execInPod(kube, target, container, ['ip6tables-save']).catch(() => null);
-          if (v6 && v6.exitCode === 0) text += '\n' + v6.stdout.toString('utf8');
-          const name = `${where} iptables-save`;
-          const description = `iptables-save${v6?.exitCode === 0 ? ' and ip6tables-save' : ''} run in container ${container} of pod ${where}`;
-          return withIp({ text, name, description });
         }
         throw new MeshctlError(`cannot read the rules of pod ${where}: ${tried.join('; ')}`);
       } finally {

@@ -8,7 +8,7 @@
  * match, and the verdict says so (`uncertain`), unless its target cannot change the outcome.
  */
 import { cidrContains, formatAddress, isLoopback, parseAddress, parseCidr, type Address, type Family } from './addr.js';
-import { idLabel, portLabel, withPortLabel } from './labels.js';
+import { idLabel, withPortLabel } from './labels.js';
 import { findChain, type Chain, type Match, type Rule, type Ruleset, type Section, type Table, type Target } from './model.js';
 import { parseMark } from './rule.js';
 
@@ -22,6 +22,7 @@ export interface PacketSpec {
   sport?: number;
   /** Owner of the sending socket (outbound only). Default 1000: an application, not the proxy. */
   uid?: number;
+  /** Default: the uid's value when a uid is given, else 1000. */
   gid?: number;
   /** Interface the packet leaves by (outbound). Default: lo for loopback and the pod's own IP, else eth0. */
   outIface?: string;
@@ -142,9 +143,10 @@ export function resolvePacket(p: PacketSpec): ResolvedPacket {
       }
     }
     uid = p.uid ?? DEFAULT_APP_ID;
-    gid = p.gid ?? DEFAULT_APP_ID;
+    // a process's gid is most often its uid's (istio-proxy runs as 1337:1337)
+    gid = p.gid ?? p.uid ?? DEFAULT_APP_ID;
     if (p.uid === undefined) assumed.push(`uid ${DEFAULT_APP_ID} (an application; --uid ${1337} traces the proxy itself)`);
-    if (p.gid === undefined) assumed.push(`gid ${DEFAULT_APP_ID}`);
+    if (p.gid === undefined) assumed.push(p.uid === undefined ? `gid ${DEFAULT_APP_ID}` : `gid ${gid} (the same as the uid; --gid to change)`);
   } else {
     inIface = p.inIface ?? 'eth0';
     if (p.inIface === undefined) assumed.push('in interface eth0');
@@ -368,6 +370,8 @@ function walkTable(
   undecided: Undecided[],
   forced: Set<string>,
 ): Decision {
+  const loop = findLoop(table, start);
+  if (loop) throw new Error(`a loop between chains ${loop.join(' → ')} in the ${table.name} table (iptables refuses to load such rules)`);
   const stack: Frame[] = [{ chain: start, next: 0 }];
   let lastReturn: { chain: string; rule: string } | null = null;
   let count = 0;
@@ -496,6 +500,30 @@ function walkTable(
     step({ ...here, matched: true, action: `${t.name} is not simulated; assumed to continue with the next rule` });
   }
   return policy();
+}
+
+/** A cycle of jumps/gotos reachable from `start`, as chain names, or null. */
+function findLoop(table: Table, start: Chain): string[] | null {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (chain: Chain): string[] | null => {
+    state.set(chain.name, 'open');
+    path.push(chain.name);
+    for (const r of chain.rules) {
+      if (r.target?.kind !== 'chain') continue;
+      const next = findChain(table, r.target.name);
+      if (!next) continue;
+      if (state.get(next.name) === 'open') return [...path.slice(path.indexOf(next.name)), next.name];
+      if (!state.has(next.name)) {
+        const found = visit(next);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(chain.name, 'done');
+    return null;
+  };
+  return visit(start);
 }
 
 function hex(n: number): string {
@@ -636,4 +664,13 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
   }
 }
 
-export { portLabel };
+
+/**
+ * The rules that moved the packet (matched, with an action: jumps, marks, the deciding target), as
+ * `table CHAIN #n: rule → action`: a short trail for a request trace's iptables step.
+ */
+export function traceTrail(r: TraceResult): string[] {
+  return r.steps
+    .filter((s) => s.matched === true && s.action !== undefined)
+    .map((s) => `${s.table} ${s.chain}${s.index === null ? ' policy' : ` #${s.index}`}: ${s.rule} → ${s.action}`);
+}

@@ -74,6 +74,10 @@ export function statusError(code: number, body: unknown, a: ApiAction, ctx: Erro
     return new ForbiddenError(`forbidden (403): ${who} may not ${describeAction(a)}: ${rbacHint(a)}`, a);
   }
   if (code === 404) {
+    if (status?.kind !== 'Status' && status?.reason !== 'NotFound') {
+      // a Kubernetes API server always explains a 404 with a Status object
+      return new MeshctlError(`${ctx.server} answered 404 to ${describeAction(a)} without a Kubernetes Status: is it a Kubernetes API server?`);
+    }
     if (a.name) {
       return new NotFoundError(`${singular(a.resource.split('/')[0])} ${a.name} not found in namespace ${a.namespace ?? '(none)'}`, a);
     }
@@ -84,6 +88,7 @@ export function statusError(code: number, body: unknown, a: ApiAction, ctx: Erro
 }
 
 interface Status {
+  kind?: string;
   message?: string;
   reason?: string;
 }
@@ -108,7 +113,8 @@ export function transportError(err: unknown, a: ApiAction, ctx: ErrorContext): M
   // ws hands errors over as an ErrorEvent wrapping the real one
   const inner = (e && typeof e === 'object' && 'error' in e && e.error instanceof Error ? e.error : err) as typeof e;
   const code = inner?.code ?? inner?.errno ?? '';
-  const message = inner?.message ?? describeError(err);
+  // node-fetch wraps the cause as "request to <url> failed, reason: <cause>"; the URL is noise here
+  const message = (inner?.message ?? describeError(err)).replace(/^request to \S+ failed, reason: /, '');
   if (inner?.name === 'AbortError' || inner?.type === 'aborted' || /handshake has timed out/i.test(message)) {
     return new KubeTimeoutError(
       `timed out after ${formatDuration(ctx.timeoutMs)} waiting for the API server at ${ctx.server} to ${describeAction(a)} (raise --timeout)`,
@@ -126,7 +132,9 @@ export function transportError(err: unknown, a: ApiAction, ctx: ErrorContext): M
     return new MeshctlError(`the API server at ${ctx.server} closed the connection while trying to ${describeAction(a)}`);
   }
   if (/certificate|self[- ]signed|TLS|SSL/i.test(message)) {
-    return new MeshctlError(`TLS error talking to the API server at ${ctx.server}: ${firstLine(message)}`);
+    return new MeshctlError(
+      `TLS error talking to the API server at ${ctx.server}: ${firstLine(message)} (check certificate-authority of context "${ctx.contextName}")`,
+    );
   }
   return new MeshctlError(`cannot ${describeAction(a)} at ${ctx.server}: ${firstLine(message)}`);
 }

@@ -59,7 +59,8 @@ function readManifest(file: string): string {
     if (code === 'EACCES') throw new MeshctlError(`${file}: permission denied`);
     throw new MeshctlError(`${file}: cannot read (${code ?? describeError(err)})`);
   }
-  if (buf.length === 0) throw new MeshctlError(`${file}: file is empty`);
+  // an empty manifest (a placeholder in a repository) holds no objects; that is not an error
+  if (buf.length === 0) return '';
   try {
     return decoder.decode(buf);
   } catch {
@@ -102,6 +103,13 @@ function stripName(message: string, file: string): string {
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
+/**
+ * YAML's core schema plus merge keys (`<<: *defaults`), as Kubernetes reads manifests: an unquoted
+ * date or time stays the string the API server would see, not a JavaScript Date.
+ */
+// js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare it
+const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [(yaml as unknown as { types: { merge: yaml.Type } }).types.merge] });
+
 /** Nodes a document may expand to through YAML aliases; far above any real manifest. */
 const MAX_NODES = 1_000_000;
 
@@ -134,7 +142,7 @@ function parseYamlDocuments(text: string, file: string): LoadResult {
     if (first < 0) continue; // empty document or only comments
     let value: unknown;
     try {
-      value = yaml.load(chunk.text, { filename: file });
+      value = yaml.load(chunk.text, { filename: file, schema: MANIFEST_SCHEMA });
     } catch (err) {
       out.problems.push(yamlProblem(err, file, chunk.line));
       continue;
@@ -149,9 +157,22 @@ function parseYamlDocuments(text: string, file: string): LoadResult {
   return out;
 }
 
+/** A document that is a list of things that are not Kubernetes objects gets a few lines, not thousands. */
+const MAX_ITEM_PROBLEMS = 3;
+
+function addItems(items: unknown[], origin: Origin, at: (i: number) => FieldPath, out: LoadResult): void {
+  const problems: LoadProblem[] = [];
+  items.forEach((item, i) => addItem(item, origin, at(i), i, { resources: out.resources, problems }));
+  if (problems.length > MAX_ITEM_PROBLEMS) {
+    const rest = problems.length - (MAX_ITEM_PROBLEMS - 1);
+    problems.splice(MAX_ITEM_PROBLEMS - 1, problems.length, { file: origin.file, line: origin.line, message: `${rest} more list items are not Kubernetes objects` });
+  }
+  out.problems.push(...problems);
+}
+
 function addValue(value: unknown, origin: Origin, out: LoadResult): void {
   if (Array.isArray(value)) {
-    value.forEach((item, i) => addItem(item, origin, [i], i, out));
+    addItems(value, origin, (i) => [i], out);
     return;
   }
   if (!isObject(value)) {
@@ -160,7 +181,7 @@ function addValue(value: unknown, origin: Origin, out: LoadResult): void {
   }
   const kind = value.kind;
   if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray(value.items)) {
-    value.items.forEach((item, i) => addItem(item, origin, ['items', i], i, out));
+    addItems(value.items, origin, (i) => ['items', i], out);
     return;
   }
   const r = toResource(value, origin);

@@ -129,13 +129,16 @@ test('-n sets the namespace of resources that give none and narrows the report t
 });
 
 test('--use-kube: explicit true without a cluster says what is missing; false analyzes the files', async () => {
-  const k = await run([BAD], { useKube: true });
+  const kubeconfig = path.join(tmp, 'no-kubeconfig');
+  const k = await run([BAD], { useKube: true, kubeconfig });
   assert.equal(k.code, 1);
-  assert.match(k.stderr, /--use-kube=false/);
+  assert.match(k.stderr, /^cannot read the cluster: kubeconfig .*no-kubeconfig: no such file; run with --use-kube=false to analyze the files alone$/);
   assert.equal((await run([BAD], { useKube: false })).code, 79);
-  const none = await run([]);
+  const none = await run([], { kubeconfig });
   assert.equal(none.code, 1);
   assert.match(none.stderr, /pass the manifests to analyze/);
+  const nothing = await run([], { useKube: false });
+  assert.equal(nothing.code, 2);
 });
 
 test('--meshConfigFile: DNS auto-allocation makes ServiceEntry addresses optional', async () => {

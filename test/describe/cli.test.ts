@@ -121,10 +121,10 @@ test('describe: errors are one line with a non-zero exit', async () => {
   assert.equal(missing.code, 1);
   assert.ok(isOneLineError(missing.stderr), missing.stderr);
   assert.match(missing.stderr, /^Error: pod nope not found in /);
-  const noFiles = await runCli(['describe', 'pod', PRODUCTPAGE]);
-  assert.equal(noFiles.code, 1);
-  assert.ok(isOneLineError(noFiles.stderr));
-  assert.match(noFiles.stderr, /live mode is not built yet/);
+  const noCluster = await runCli(['describe', 'pod', PRODUCTPAGE, '--kubeconfig', 'no/such/kubeconfig']);
+  assert.equal(noCluster.code, 1);
+  assert.ok(isOneLineError(noCluster.stderr), noCluster.stderr);
+  assert.match(noCluster.stderr, /no\/such\/kubeconfig/);
   const badFormat = await runCli(['describe', 'pod', PRODUCTPAGE, '--files', BOOKINFO, '-o', 'xml']);
   assert.equal(badFormat.code, 2);
   const noDir = await runCli(['describe', 'pod', PRODUCTPAGE, '--files', 'no/such/dir']);

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   exec?: ExecHandler;
   /** Container logs: `namespace/pod/container` → text. */
   logs?: Map<string, string>;
+  /** Serve HTTPS (and WSS) with this certificate and key (PEM), as real API servers do. */
+  tls?: { cert: string; key: string };
 }
 
 export interface ApiServer {
@@ -132,7 +135,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return route.namespace === undefined || o.metadata.namespace === route.namespace;
     });
 
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     if (hangs(url.pathname)) return; // accepted, never answered
@@ -173,9 +176,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     );
     const kind = (items[0]?.kind ?? route.resource.replace(/s$/, '').replace(/^./, (c) => c.toUpperCase())) + 'List';
     send(200, { kind, apiVersion: route.group ? `${route.group}/${route.version}` : route.version, metadata: { resourceVersion: '1' }, items });
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
 
-  server.on('connection', (s) => {
+  server.on(options.tls ? 'secureConnection' : 'connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -270,7 +274,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     options,
     close: () =>
@@ -288,12 +292,14 @@ export interface KubeconfigSpec {
   token?: string;
   namespace?: string;
   context?: string;
+  /** PEM of the CA that signed the server's certificate (HTTPS servers): written as certificate-authority-data. */
+  ca?: string;
   /** Extra contexts (same cluster and user), for --context tests. */
   otherContexts?: { name: string; namespace?: string }[];
   currentContext?: string | null;
 }
 
-/** A kubeconfig YAML file pointing at the stand-in (plain HTTP, which client-node allows only with TLS verification off). */
+/** A kubeconfig YAML file pointing at the stand-in (plain HTTP needs TLS verification off for client-node; HTTPS takes the CA). */
 export async function writeKubeconfig(file: string, spec: KubeconfigSpec): Promise<string> {
   const context = spec.context ?? 'harness';
   const contexts = [{ name: context, namespace: spec.namespace }, ...(spec.otherContexts ?? [])];
@@ -304,7 +310,9 @@ export async function writeKubeconfig(file: string, spec: KubeconfigSpec): Promi
     `- name: ${context}-cluster`,
     '  cluster:',
     `    server: ${spec.server}`,
-    '    insecure-skip-tls-verify: true',
+    ...(spec.server.startsWith('https:')
+      ? spec.ca ? [`    certificate-authority-data: ${Buffer.from(spec.ca).toString('base64')}`] : []
+      : ['    insecure-skip-tls-verify: true']),
     'users:',
     `- name: ${context}-user`,
     '  user:',

@@ -29,6 +29,9 @@ export interface ClusterOptions {
   /** istiod pods whose debug port refuses connections. */
   istiodDown?: string[];
   token?: string;
+  /** HTTPS with the test CA of fixtures/live/tls (the kubeconfig trusts `trustedCa`, default that CA). */
+  tls?: boolean;
+  trustedCa?: 'ca' | 'other-ca';
 }
 
 export interface FakeCluster {
@@ -102,9 +105,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     backends,
     exec,
     logs: new Map([[`default/${PRODUCTPAGE}/istio-proxy`, 'line one\nline two\nline three\n']]),
+    tls: options.tls ? { cert: readFileSync(fixture('live', 'tls', 'server.crt'), 'utf8'), key: readFileSync(fixture('live', 'tls', 'server.key'), 'utf8') } : undefined,
   });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-harness-'));
-  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url });
+  const ca = options.tls ? readFileSync(fixture('live', 'tls', `${options.trustedCa ?? 'ca'}.crt`), 'utf8') : undefined;
+  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url, ca });
   return {
     api,
     kubeconfig,

@@ -74,3 +74,12 @@ test('without any kubeconfig the built-in defaults are used, with a note', async
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^note: no kubeconfig found; using Istio's built-in injection settings/);
 });
+
+test('malformed input is reported before the cluster is asked anything', async () => {
+  const before = empty.requests.length;
+  const r = await runCli(['kube-inject', '-f', '-', '--kubeconfig', kubeconfigs.empty], { stdin: 'kind: Pod\nmetadata: {name: [\n', env });
+  assert.equal(r.code, 1);
+  assert.ok(isOneLineError(r.stderr), r.stderr);
+  assert.match(r.stderr, /^Error: stdin: document 1: not valid JSON or YAML/);
+  assert.equal(empty.requests.length, before);
+});

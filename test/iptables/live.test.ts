@@ -46,6 +46,12 @@ before(async () => {
     if (container === 'istio-proxy' || p.metadata.name === 'bare-1') {
       return { stderr: `${bin} v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n`, exitCode: 4 };
     }
+    if (p.metadata.name === 'legacy-1') {
+      // the rules are in iptables-legacy; the default (nft) save prints nothing
+      if (bin === 'iptables-save' || bin === 'ip6tables-save') return { stdout: '', exitCode: 0 };
+      if (bin === 'iptables-legacy-save') return { stdout: save4, exitCode: 0 };
+      if (bin === 'ip6tables-legacy-save') return { stdout: save6, exitCode: 0 };
+    }
     if (bin === 'iptables-save') return { stdout: save4, exitCode: 0 };
     if (bin === 'ip6tables-save') return { stdout: save6, exitCode: 0 };
     return { stderr: `exec: "${bin}": executable file not found in $PATH`, exitCode: 127 };
@@ -57,6 +63,11 @@ before(async () => {
       pod('cni-1', { ip: '10.1.2.4' }),
       pod('rotated-1', { init: true, ip: '10.1.2.5' }),
       pod('bare-1', { ip: '10.1.2.6' }),
+      pod('legacy-1', { ip: '10.1.2.8' }),
+      {
+        ...pod('native-1', { ip: '10.1.2.7' }),
+        spec: { initContainers: [{ name: 'istio-proxy', image: 'proxyv2', restartPolicy: 'Always' }], containers: [{ name: 'app', image: 'app' }] },
+      },
     ],
     exec,
     logs: new Map([
@@ -86,6 +97,20 @@ test('live: no istio-init (CNI) or rotated logs → iptables-save by exec in a c
   const r = traceIptables(parseIptables(rotated.text, rotated.name), { direction: 'outbound', protocol: 'tcp', dst: '10.96.3.4', dport: 9080, podIp: rotated.podIp });
   assert.equal(r.packet.src, '10.1.2.5');
   assert.equal(r.verdict.summary, 'REDIRECT to 15001');
+});
+
+test('live: native sidecars (restartPolicy Always init containers) are tried first', async () => {
+  const native = await podSource('native-1', { kubeconfig }).load();
+  assert.equal(native.description, 'iptables-save and ip6tables-save run in container app of pod native-1.default');
+  const tried = api.requests.filter((r) => r.startsWith('WS /api/v1/namespaces/default/pods/native-1/exec'));
+  assert.match(tried[0], /container=istio-proxy/);
+  assert.match(tried[1], /container=app/);
+});
+
+test('live: rules kept by iptables-legacy are found when the default iptables-save prints nothing', async () => {
+  const legacy = await podSource('legacy-1', { kubeconfig }).load();
+  assert.equal(legacy.description, 'iptables-legacy-save and ip6tables-legacy-save run in container app of pod legacy-1.default');
+  assert.equal(parseIptables(legacy.text, legacy.name).sections.length, 2);
 });
 
 test('live: a pod that is not there is one clear error', async () => {

@@ -7,6 +7,8 @@ import { cidrContains, formatAddress, parseAddress, parseCidr } from '../../src/
 import { findChain, findTable, type Ruleset } from '../../src/iptables/model.js';
 import { parseIptables } from '../../src/iptables/parse.js';
 import { tokenize } from '../../src/iptables/rule.js';
+import { renderRules } from '../../src/iptables/render.js';
+import { Chalk } from 'chalk';
 import { fixture } from '../helpers.js';
 
 function load(name: string): Ruleset {
@@ -258,4 +260,28 @@ test('counters ([p:b] prefixes, -c p b), legacy warnings and "Running ip6tables-
   assert.equal(next.text, '-A ISTIO_OUTPUT -p tcp -g ISTIO_OUTPUT_NEXT');
   assert.deepEqual([next.target!.goto, next.target!.kind], [true, 'unknown']);
   assert.deepEqual(rs.sections.map((s) => [s.family, s.familyFrom]), [['ipv4', 'default'], ['ipv6', 'label']]);
+  const shown = renderRules(rs, 'mixed.log', new Chalk({ level: 0 }), { family: 'ipv4' });
+  assert.match(shown, /^CHAIN\s+#\s+PKTS\s+MATCH\s+TARGET$/m);
+  assert.match(shown, /^OUTPUT\s+1\s+7\s+-p tcp\s+ISTIO_OUTPUT \(outbound capture\)$/m);
+});
+
+test('property: any text either parses or fails with one MeshctlError line, never a crash', () => {
+  const token = fc.constantFrom(
+    '-A', '-I', '-D', '-N', '-P', '-F', '-X', 'OUTPUT', 'ISTIO_X', '!', '-p', 'tcp', 'udp', '-s', '-d', '10.0.0.0/8', '::1/128', 'bogus',
+    '-m', 'owner', 'multiport', 'tcp', 'conntrack', '--dport', '--dports', '53,15008', '--uid-owner', '1337', '--ctstate', 'NEW',
+    '-j', '-g', 'RETURN', 'REDIRECT', '--to-ports', '15001', 'TPROXY', '--on-port', '--tproxy-mark', '1337/0xffffffff', '"a b"', '1', '*nat', 'COMMIT', ':OUTPUT', 'ACCEPT', '[0:0]',
+  );
+  const line = fc.array(token, { minLength: 1, maxLength: 10 }).map((t) => t.join(' '));
+  const text = fc.array(fc.oneof(line, fc.string({ maxLength: 30 })), { maxLength: 12 }).map((l) => l.join('\n'));
+  fc.assert(
+    fc.property(text, (t) => {
+      try {
+        parseIptables(t, 'fuzz.txt');
+      } catch (err) {
+        assert.ok(err instanceof MeshctlError, `${String(err)} for ${JSON.stringify(t)}`);
+        assert.ok(!err.message.includes('\n'), err.message);
+      }
+    }),
+    { numRuns: 500 },
+  );
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Ruleset } from '../../src/iptables/model.js';
 import { parseIptables } from '../../src/iptables/parse.js';
-import { traceIptables, type PacketSpec, type TraceResult } from '../../src/iptables/trace.js';
+import { traceIptables, traceTrail, type PacketSpec, type TraceResult } from '../../src/iptables/trace.js';
 import { fixture } from '../helpers.js';
 
 const cache = new Map<string, Ruleset>();
@@ -36,6 +36,11 @@ test('classic sidecar: an application\'s outbound request is redirected to 15001
   assert.equal(r.steps[1].why, '-o lo: out interface is eth0');
   assert.equal(r.steps[4].why, '-m owner --uid-owner 1337: uid 1000');
   assert.equal(r.steps[0].action, 'jump ISTIO_OUTPUT');
+  assert.deepEqual(traceTrail(r), [
+    'nat OUTPUT #1: -A OUTPUT -p tcp -j ISTIO_OUTPUT → jump ISTIO_OUTPUT',
+    'nat ISTIO_OUTPUT #11: -A ISTIO_OUTPUT -j ISTIO_REDIRECT → jump ISTIO_REDIRECT',
+    'nat ISTIO_REDIRECT #1: -A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001 → REDIRECT to 15001 (outbound capture)',
+  ]);
   // the JSON contract
   for (const s of r.steps) for (const k of ['chain', 'index', 'rule', 'matched', 'why']) assert.ok(k in s, k);
   for (const k of ['target', 'toPort', 'chain', 'rule', 'uncertain']) assert.ok(k in r.verdict, k);
@@ -46,7 +51,11 @@ test('classic sidecar: the proxy itself, excluded CIDRs and ports are not captur
   assert.deepEqual(verdict(proxy), { target: 'ACCEPT', toPort: null, chain: 'ISTIO_OUTPUT', uncertain: false, summary: 'RETURN → ACCEPT (not captured)' });
   assert.equal(proxy.verdict.rule, '-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN');
   assert.equal(proxy.steps.at(-1)!.rule, '-P OUTPUT ACCEPT');
+  const uidOnly = traceIptables(rules(CLASSIC), out('10.96.3.4', 9080, { uid: 1337 }));
+  assert.equal(uidOnly.packet.gid, 1337);
+  assert.ok(uidOnly.packet.assumed.includes('gid 1337 (the same as the uid; --gid to change)'));
   const gidOnly = traceIptables(rules(CLASSIC), out('10.96.3.4', 9080, { gid: 1337 }));
+  assert.equal(gidOnly.packet.uid, 1000);
   assert.equal(gidOnly.verdict.rule, '-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN');
   assert.equal(traceIptables(rules(CLASSIC), out('169.254.169.254', 80)).verdict.rule, '-A ISTIO_OUTPUT -d 169.254.169.254/32 -j RETURN');
   assert.equal(traceIptables(rules(CLASSIC), out('10.0.0.5', 5433)).verdict.target, 'ACCEPT');
@@ -190,6 +199,10 @@ test('kernel semantics: goto, RETURN from a built-in chain, policies, negations,
   const noV6 = traceIptables(inline('*nat\n-A OUTPUT -j REDIRECT --to-ports 1\nCOMMIT\n'), out('fd00::1', 80));
   assert.deepEqual([noV6.verdict.uncertain, noV6.verdict.target], [true, 'ACCEPT']);
   assert.throws(() => traceIptables(gotoRules, out('10.0.0.1', 80, { src: 'fd00::1' })), /not of the same IP family/);
+  const cycle = inline('*nat\n:A - [0:0]\n:B - [0:0]\n-A OUTPUT -p udp -j A\n-A A -j B\n-A B -g A\nCOMMIT\n');
+  assert.throws(() => traceIptables(cycle, out('10.0.0.1', 80, { protocol: 'udp' })), /^Error: a loop between chains A → B → A in the nat table/);
+  // a loop this packet's rules never reach is still refused, as iptables refuses the whole table
+  assert.throws(() => traceIptables(cycle, out('10.0.0.1', 80)), /a loop between chains/);
 });
 
 test('property: any TCP/UDP packet through the classic rules ends in exactly one verdict, every step accounted for', () => {
@@ -218,5 +231,34 @@ test('property: any TCP/UDP packet through the classic rules ends in exactly one
       assert.ok(r.steps.every((s) => s.why.length > 0));
     }),
     { numRuns: 300 },
+  );
+});
+
+test('property: random rule sets trace to a verdict (or a loop error), never a crash', () => {
+  const match = fc.constantFrom('', '-p tcp', '! -p udp', '-s 10.0.0.0/8', '! -d 127.0.0.1/32', '-o lo', '-i eth+', '-p tcp --dport 80', '-p tcp -m multiport ! --dports 53,15008',
+    '-m owner --uid-owner 1337', '-m owner ! --gid-owner 1337', '-m mark --mark 0x1/0x1', '-m conntrack --ctstate NEW', '-m set --match-set s dst', '-p tcp --syn');
+  const target = fc.constantFrom('-j RETURN', '-j ACCEPT', '-j DROP', '-j A', '-j B', '-g B', '-j REDIRECT --to-ports 15001', '-j MARK --set-mark 1', '-j CT --zone 1', '-j LOG', '-j WEIRD', '');
+  const rule = fc.tuple(fc.constantFrom('OUTPUT', 'PREROUTING', 'A', 'B'), match, target).map(([c, m, t]) => `-A ${c} ${m} ${t}`.replace(/\s+/g, ' ').trim());
+  const ruleset = fc.array(rule, { maxLength: 12 }).map((rules) => `*nat\n:A - [0:0]\n:B - [0:0]\n${rules.join('\n')}\nCOMMIT\n`);
+  const packet = fc.record({
+    direction: fc.constantFrom<'inbound' | 'outbound'>('inbound', 'outbound'),
+    protocol: fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp'),
+    dst: fc.constantFrom('10.1.2.3', '127.0.0.1', '8.8.8.8'),
+    dport: fc.constantFrom(80, 53, 15008),
+    uid: fc.constantFrom(1000, 1337),
+  });
+  fc.assert(
+    fc.property(ruleset, packet, (text, p) => {
+      const rs = inline(text);
+      try {
+        const r = traceIptables(rs, p);
+        assert.ok(['ACCEPT', 'DROP', 'REDIRECT'].includes(r.verdict.target), r.verdict.target);
+        assert.equal(r.verdict.uncertain, r.verdict.reasons.length > 0);
+        if (r.verdict.target === 'REDIRECT') assert.equal(r.verdict.toPort, 15001);
+      } catch (err) {
+        assert.match((err as Error).message, /^a loop between chains (A|B)( → (A|B))+ in the nat table/);
+      }
+    }),
+    { numRuns: 400 },
   );
 });

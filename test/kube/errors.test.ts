@@ -126,6 +126,18 @@ describe('transport failures', () => {
     }
   });
 
+  test('a server that is not a Kubernetes API server', async () => {
+    const c = await startCluster();
+    try {
+      const notApi = c.envoys.get(PRODUCTPAGE)!.port;
+      const file = await writeKubeconfig(path.join(c.dir, 'not-api'), { server: `http://127.0.0.1:${notApi}` });
+      const m = await failure(getDump(c, PRODUCTPAGE, { kubeconfig: file }));
+      assert.equal(m, `http://127.0.0.1:${notApi} answered 404 to get pod ${PRODUCTPAGE} in namespace default without a Kubernetes Status: is it a Kubernetes API server?`);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('an API server that never answers: --timeout is honoured', async () => {
     const c = await startCluster({ hangPaths: ['/api/v1/namespaces/default/pods'] });
     try {

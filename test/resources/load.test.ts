@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { fieldLine, loadResources, parseResources } from '../../src/resources/index.js';
 import { fixture } from '../helpers.js';
@@ -66,4 +69,25 @@ test('the same file given twice is read once', async () => {
   const f = fixture('resources', 'list.json');
   const { resources } = await loadResources([f, f]);
   assert.equal(resources.length, 2);
+});
+
+test('a list of non-Kubernetes things is reported in a few lines, not one per item', () => {
+  const items = Array.from({ length: 50 }, (_, i) => ({ name: `x${i}` }));
+  const { resources, problems } = parseResources(JSON.stringify([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ok' } }, ...items], null, 1), 'dump.json');
+  assert.deepEqual(resources.map((r) => r.name), ['ok']);
+  assert.deepEqual(problems.map((p) => p.message), ['list item 1: object has no kind', 'list item 2: object has no kind', '48 more list items are not Kubernetes objects']);
+});
+
+test('dates stay strings and merge keys merge, as Kubernetes reads YAML', () => {
+  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    released: 2024-01-31\ndata:\n  base: &b {a: "1"}\n  merged:\n    <<: *b\n    c: "2"\n';
+  const [r] = parseResources(text, 'c.yaml').resources;
+  assert.equal(r.metadata.labels?.released, '2024-01-31');
+  assert.deepEqual((r.object.data as Record<string, unknown>).merged, { a: '1', c: '2' });
+});
+
+test('an empty manifest holds no objects and is not a problem', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-empty-'));
+  writeFileSync(path.join(dir, 'placeholder.yaml'), '');
+  const { resources, problems } = await loadResources([dir]);
+  assert.deepEqual([resources.length, problems], [0, []]);
 });

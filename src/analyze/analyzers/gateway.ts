@@ -92,7 +92,7 @@ export const secretAnalyzer: Analyzer = {
       // the secret lives where the gateway pods run; without them, assume the Gateway's own namespace
       const ns = pods[0]?.namespace ?? gw.namespace;
       // Secrets are rarely kept in git: only check where the input shows the namespace's secrets
-      if (!snap.complete && !snap.of(K.Secret).some((s) => s.namespace === ns)) continue;
+      if (!snap.secretsComplete && !snap.of(K.Secret).some((s) => s.namespace === ns)) continue;
       arr(obj(gw.object.spec).servers).forEach((server, i) => {
         const tls = obj(obj(server).tls);
         const cn = str(tls.credentialName);

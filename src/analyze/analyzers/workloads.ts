@@ -141,3 +141,33 @@ export const subsetPodsAnalyzer: Analyzer = {
 export function templateLabels(r: Resource): Record<string, string> {
   return strMap(dig(r.object, ['spec', 'template', 'metadata', 'labels']));
 }
+
+/**
+ * The Service or ServiceEntry namespace a DestinationRule host points into, for deciding whether the
+ * input could show it: `reviews` and `reviews.ns.svc.<domain>` name a namespace; other hosts are external.
+ */
+function hostNamespace(host: string, drNamespace: string, domain: string): string | undefined {
+  if (!host.includes('.') && !host.startsWith('*')) return drNamespace;
+  const m = new RegExp(`^[^.]+\\.([^.]+)\\.svc\\.${domain.replace(/\./g, '\\.')}$`).exec(host);
+  return m ? m[1] : undefined;
+}
+
+export const unknownDestinationRuleHostAnalyzer: Analyzer = {
+  name: 'destinationrule.UnknownHostAnalyzer',
+  description: 'Checks that the host of a destination rule matches a service in the mesh',
+  codes: ['IST0174'],
+  analyze(ctx: Context) {
+    const snap = ctx.snapshot;
+    const reg = hostRegistry(snap);
+    const servicesIn = new Set(snap.of(K.Service).map((s) => s.namespace));
+    const anyServiceEntry = snap.of(K.ServiceEntry).length > 0;
+    for (const dr of snap.of(K.DestinationRule)) {
+      const host = str(obj(dr.object.spec).host);
+      if (!host || reg.anyMatching(dr.namespace, host)) continue;
+      // only where the input could have shown the service: the cluster, or services of that namespace
+      const ns = hostNamespace(host, dr.namespace, snap.clusterDomain);
+      const knowable = snap.complete || (ns !== undefined ? servicesIn.has(ns) : anyServiceEntry);
+      if (knowable) ctx.report(dr, 'IST0174', [host], ['spec', 'host']);
+    }
+  },
+};

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { analyzeCommand, type AnalyzeCommandOptions } from '../../src/commands/analyze.js';
+import { MeshctlError } from '../../src/errors.js';
+import { type ApiServer, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
+
+// analyze against the API-server stand-in: client-node's real REST code over a loopback socket.
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyze-kube-'));
+
+const objects: KubeObject[] = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio-injection': 'enabled' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'default' }, spec: { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 9080 }] } },
+  {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reviews-v1-abc', namespace: 'default', labels: { app: 'reviews', version: 'v1' } },
+    spec: { containers: [{ name: 'reviews', image: 'reviews:1' }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' },
+    spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews.bogus' } }] }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews', namespace: 'default' },
+    spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'default' },
+    spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'web-cert' } }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'elsewhere', namespace: 'other' },
+    spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'nowhere' } }] }] },
+  },
+];
+
+let api: ApiServer;
+let kubeconfig: string;
+before(async () => {
+  api = await startApiServer({ objects });
+  kubeconfig = await writeKubeconfig(path.join(tmp, 'kubeconfig'), { server: api.url, namespace: 'default' });
+});
+after(async () => {
+  await api.close();
+});
+
+async function run(files: string[], opts: Partial<AnalyzeCommandOptions> = {}) {
+  let stdout = '';
+  let stderr = '';
+  let code: number;
+  const full: AnalyzeCommandOptions = {
+    files, recursive: false, output: 'log', failureThreshold: 'Error', outputThreshold: 'Info', suppress: [],
+    listAnalyzers: false, analyzer: [], allNamespaces: false, kubeconfig, timeout: '5s', ...opts,
+  };
+  try {
+    code = await analyzeCommand(full, { out: (s) => (stdout += s), err: (s) => (stderr += s), colour: false });
+  } catch (err) {
+    if (!(err instanceof MeshctlError)) throw err;
+    code = err.exitCode;
+    stderr += err.message;
+  }
+  return { code, stdout, stderr, lines: stdout.trimEnd().split('\n').filter(Boolean) };
+}
+
+test('no files: the cluster is analyzed through client-node, findings in the context namespace', async () => {
+  const before = api.requests.length;
+  const r = await run([]);
+  assert.equal(r.code, 79, r.stderr);
+  assert.deepEqual(r.lines, [
+    'Error [IST0101] (Gateway default/public) Referenced credentialName not found: "web-cert"',
+    'Error [IST0101] (Gateway default/public) Referenced selector not found: "istio=ingressgateway"',
+    'Error [IST0101] (VirtualService default/reviews) Referenced host not found: "reviews.bogus"',
+    'Error [IST0173] (DestinationRule default/reviews) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).',
+    'Warning [IST0103] (Pod default/reviews-v1-abc) The pod default/reviews-v1-abc is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.',
+  ]);
+  const requests = api.requests.slice(before);
+  assert.ok(requests.includes('GET /apis/networking.istio.io/v1/virtualservices'), requests.join('\n'));
+  assert.ok(requests.includes('GET /api/v1/pods'));
+  assert.ok(requests.includes('GET /api/v1/namespaces'));
+});
+
+test('-A reports every namespace; -n another one', async () => {
+  const all = await run([], { allNamespaces: true });
+  assert.ok(all.lines.some((l) => l.includes('(VirtualService other/elsewhere)')));
+  assert.ok(all.lines.some((l) => l.startsWith('Info [IST0102] (Namespace other)')));
+  const other = await run([], { namespace: 'other' });
+  assert.deepEqual(other.lines.map((l) => l.slice(0, l.indexOf(')') + 1)), ['Error [IST0101] (VirtualService other/elsewhere)', 'Info [IST0102] (Namespace other)']);
+});
+
+test('--use-kube merges files over the cluster: a fixed VirtualService replaces the broken one', async () => {
+  const file = path.join(tmp, 'reviews-fixed.yaml');
+  writeFileSync(file, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination:\n        host: reviews\n        subset: v3\n');
+  const r = await run([file], { useKube: true });
+  assert.ok(!r.lines.some((l) => l.includes('reviews.bogus')), r.stdout);
+  assert.ok(r.lines.includes(`Error [IST0101] (VirtualService default/reviews ${file}:11) Referenced host+subset in destinationrule not found: "reviews+v3"`), r.stdout);
+  const filesOnly = await run([file]);
+  assert.ok(!filesOnly.lines.some((l) => l.includes('Gateway')), 'files alone do not read the cluster');
+});
+
+test('forbidden secrets: a warning, and the credential check is not guessed', async () => {
+  const deny: RbacDenial[] = [{ verb: 'list', resource: 'secrets' }];
+  const restricted = await startApiServer({ objects, deny });
+  try {
+    const kc = await writeKubeconfig(path.join(tmp, 'restricted'), { server: restricted.url, namespace: 'default' });
+    const r = await run([], { kubeconfig: kc });
+    assert.match(r.stderr, /^Warning: not allowed to list secrets; the checks that need them are skipped$/m);
+    assert.ok(!r.lines.some((l) => l.includes('credentialName')), r.stdout);
+    assert.ok(r.lines.some((l) => l.includes('reviews.bogus')));
+  } finally {
+    await restricted.close();
+  }
+});
+
+test('an unreachable API server is one clear error, exit 1', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const kc = await writeKubeconfig(path.join(tmp, 'dead'), { server: `http://127.0.0.1:${port}` });
+  const r = await run([], { kubeconfig: kc });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /127\.0\.0\.1/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  const missing = await run([], { kubeconfig: path.join(tmp, 'none') });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no such file/);
+});
