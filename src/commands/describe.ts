@@ -1,3 +1,4 @@
+import type { KubeOptions } from '../cli/kube-options.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { colours } from '../output/colour.js';
 import { renderData, type DataFormat } from '../output/format.js';
@@ -8,43 +9,56 @@ import { envoyViewFromConfigDump, type EnvoyView } from '../describe/envoy-view.
 import { parseConfigDump } from '../envoy/config-dump.js';
 import { loadMeshObjects } from '../describe/load.js';
 import { meshSettingsFrom } from '../describe/mesh.js';
-import type { KubeObject } from '../describe/objects.js';
+import type { KubeObject, MeshObjects, Pod, Service } from '../describe/objects.js';
 import { namespaceOf, nameOf } from '../describe/objects.js';
 import { renderPodReport, renderServiceReport } from '../describe/render.js';
-import { describePod, describeService } from '../describe/report.js';
+import { addIstiodConnection, describePod, describeService } from '../describe/report.js';
 
 export type DescribeFormat = 'text' | DataFormat;
 
-export interface DescribeOptions {
+export interface DescribeOptions extends KubeOptions {
   files?: string[];
   file?: string;
   output: DescribeFormat;
-  namespace?: string;
-  istioNamespace: string;
-  revision?: string;
 }
 
-/** `meshctl describe pod|service <name>`: objects (files) + optional config dump → report → text or data. */
+/**
+ * `meshctl describe pod|service <name>`: the objects (saved files with --files, else the cluster) and the
+ * pod's config dump (-f, else its admin port in live mode) → report → text or data.
+ */
 export async function describeCommand(kind: 'pod' | 'service', ref: string, options: DescribeOptions): Promise<void> {
-  if (!options.files || options.files.length === 0) {
-    throw new MeshctlError(`describe ${kind} needs --files DIR (saved Kubernetes/Istio resources) for now: live mode is not built yet`);
+  if (!ref) throw new UsageError(`expecting ${kind} name`);
+  const fileView = options.file ? await readEnvoyView(options.file) : undefined;
+  let objects: MeshObjects;
+  let target: Pod | Service;
+  let envoy = fileView;
+  let istiod;
+  const sourceWarnings: string[] = [];
+  if (options.files && options.files.length > 0) {
+    objects = await loadMeshObjects(options.files);
+    target = kind === 'pod' ? findObject(objects.pods, ref, options.namespace, 'pod', options.files) : findObject(objects.services, ref, options.namespace, 'service', options.files);
+  } else {
+    const { loadLive } = await import('../describe/live.js');
+    const live = await loadLive(kind, ref, options, fileView === undefined);
+    objects = live.objects;
+    target = live.target;
+    envoy ??= live.envoy;
+    istiod = live.istiod;
+    sourceWarnings.push(...live.warnings);
   }
-  const objects = await loadMeshObjects(options.files);
-  const view = options.file ? await readEnvoyView(options.file) : undefined;
-  const mesh = meshSettingsFrom(objects.configMaps, options.istioNamespace, options.revision);
-  const meshWarnings = mesh.warning ? [mesh.warning] : [];
 
+  const mesh = meshSettingsFrom(objects.configMaps, options.istioNamespace, options.revision);
+  if (mesh.warning) sourceWarnings.push(mesh.warning);
+  const cur = options.namespace ?? namespaceOf(target);
+  const describeOptions = { mesh: mesh.settings, currentNamespace: cur, envoy };
   if (kind === 'pod') {
-    const pod = findObject(objects.pods, ref, options.namespace, 'pod', options.files);
-    const cur = options.namespace ?? namespaceOf(pod);
-    const report = describePod(objects, pod, { mesh: mesh.settings, currentNamespace: cur, envoy: view });
-    report.warnings.unshift(...meshWarnings);
+    const report = describePod(objects, target as Pod, describeOptions);
+    addIstiodConnection(report, istiod);
+    report.warnings.unshift(...sourceWarnings);
     emit(report, options.output, () => renderPodReport(report, colours(), cur));
   } else {
-    const svc = findObject(objects.services, ref, options.namespace, 'service', options.files);
-    const cur = options.namespace ?? namespaceOf(svc);
-    const report = describeService(objects, svc, { mesh: mesh.settings, currentNamespace: cur, envoy: view });
-    report.warnings.unshift(...meshWarnings);
+    const report = describeService(objects, target as Service, describeOptions);
+    report.warnings.unshift(...sourceWarnings);
     emit(report, options.output, () => renderServiceReport(report, colours(), cur));
   }
 }
@@ -63,7 +77,6 @@ async function readEnvoyView(file: string): Promise<EnvoyView> {
  * name found in exactly one namespace is taken; several is ambiguous.
  */
 export function findObject<T extends KubeObject>(list: T[], ref: string, namespace: string | undefined, what: string, files: string[]): T {
-  if (!ref) throw new UsageError(`expecting ${what} name`);
   const candidates: [string, string | undefined][] = [[ref, namespace]];
   const dot = ref.lastIndexOf('.');
   if (dot > 0 && !namespace) candidates.push([ref.slice(0, dot), ref.slice(dot + 1)]);

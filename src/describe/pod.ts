@@ -20,6 +20,9 @@ export interface SidecarFacts {
   version?: string;
   /** Where the proxy gets its configuration (istiod's address), from the injected proxy config. */
   discoveryAddress?: string;
+  /** Live mode: the istiod replica serving the proxy and each xDS type's sync state (proxy-status's words). */
+  connectedTo?: string;
+  sync?: Record<string, string>;
 }
 
 export interface PodFacts {

@@ -95,6 +95,10 @@ function renderPod(out: string[], p: PodFacts, c: ChalkInstance, currentNs: stri
     if (p.sidecar.version) bits.push(`proxy version ${p.sidecar.version}`);
     if (p.sidecar.discoveryAddress) bits.push(`istiod ${p.sidecar.discoveryAddress}`);
     out.push(`${L1}Sidecar: ${bits.join(', ')}`);
+    if (p.sidecar.connectedTo) {
+      const sync = Object.entries(p.sidecar.sync ?? {}).map(([t, st]) => `${t} ${st}`).join(', ');
+      out.push(`${L1}Connected to: ${p.sidecar.connectedTo}${sync ? ` (${sync})` : ''}`);
+    }
   }
   for (const w of p.warnings) out.push(warn(c, w));
   for (const s of p.suggestions) out.push(`Suggestion: ${s}.`);

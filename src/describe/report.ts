@@ -320,3 +320,16 @@ function group<T extends object>(groups: (T & { pods: string[] })[], value: T, p
   if (g) g.pods.push(pod);
   else groups.push({ ...value, pods: [pod] });
 }
+
+/** Adds what istiod says about the pod's proxy (live mode): the replica serving it and whether it is in sync. */
+export function addIstiodConnection(report: PodReport, conn: { istiod: string; sync: Record<string, string> } | undefined): void {
+  if (!conn) return;
+  report.pod.sidecar.connectedTo = conn.istiod;
+  report.pod.sidecar.sync = conn.sync;
+  const stale = Object.entries(conn.sync).filter(([type, state]) => state.startsWith('STALE') || (state === 'NOT SENT' && type !== 'ECDS'));
+  if (stale.length) {
+    const w = `istiod ${conn.istiod} reports the proxy out of sync: ${stale.map(([t, st]) => `${t} ${st}`).join(', ')}`;
+    report.pod.warnings.push(w);
+    report.warnings.push(w);
+  }
+}
