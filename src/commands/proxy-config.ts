@@ -22,7 +22,7 @@ import {
   type Summary,
 } from '../envoy/summary.js';
 import { listSecrets } from '../envoy/query.js';
-import { colours } from '../output/colour.js';
+import { colourEnabled, colours } from '../output/colour.js';
 import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
@@ -171,6 +171,8 @@ function table(s: Summary): string {
 
 /** On a terminal only: what an SRE scans for (unhealthy hosts, ejected hosts, bad certificates) stands out. */
 function highlight(s: Summary): string[][] {
+  // checked before colours(): that loads chalk, which a run with colour off (pipes, files) never needs
+  if (!colourEnabled()) return s.rows;
   const c = colours();
   if (c.level === 0) return s.rows;
   const paint: Record<string, (v: string) => string> = {

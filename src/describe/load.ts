@@ -1,9 +1,5 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { glob } from 'tinyglobby';
 import { MeshctlError } from '../errors.js';
-import { readInput } from '../source/file.js';
-import { parseDocuments } from '../source/parse.js';
+import { loadResources } from '../resources/index.js';
 import { emptyMeshObjects, setOrigin, type KubeObject, type MeshObjects } from './objects.js';
 
 /** Which list of MeshObjects a kind goes to; other kinds are ignored (a directory of manifests holds many). */
@@ -20,55 +16,26 @@ const KIND_TO_LIST: Record<string, keyof MeshObjects> = {
   ConfigMap: 'configMaps',
 };
 
-/** Istio kinds that share a name with Gateway API kinds: only the networking.istio.io/security.istio.io ones count. */
-function isIstioOrCore(obj: KubeObject): boolean {
-  const group = (obj.apiVersion ?? '').split('/');
-  if (group.length === 1) return true; // core v1
-  return group[0].endsWith('istio.io');
-}
-
 /**
- * Loads every YAML/JSON document under `paths` (files or directories, recursively), keeping the kinds describe
- * uses and unwrapping `List`s as `kubectl get -o yaml` writes them. Errors name the file and line.
+ * Loads the resources describe uses from files, directories (recursively) and globs with the shared loader,
+ * keeping each one's `file:line`. A broken file or document is an error naming it: describing from a partial
+ * set of resources could give a wrong answer without saying so.
  */
 export async function loadMeshObjects(paths: string[]): Promise<MeshObjects> {
+  const { resources, problems } = await loadResources(paths, { recursive: true });
+  if (problems.length > 0) {
+    const p = problems[0];
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    throw new MeshctlError(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}${more}`);
+  }
   const out = emptyMeshObjects();
-  for (const p of paths) {
-    let stat;
-    try {
-      stat = await fs.stat(p);
-    } catch {
-      throw new MeshctlError(`${p}: no such file or directory`);
-    }
-    const files = stat.isDirectory()
-      ? (await glob(['**/*.yaml', '**/*.yml', '**/*.json'], { cwd: p, absolute: false, dot: false })).sort().map((f) => path.join(p, f))
-      : [p];
-    if (stat.isDirectory() && files.length === 0) throw new MeshctlError(`${p}: no .yaml, .yml or .json files in the directory`);
-    for (const file of files) {
-      const input = await readInput(file);
-      for (const doc of parseDocuments(input)) add(out, doc, file);
-    }
+  for (const r of resources) {
+    const list = KIND_TO_LIST[r.kind];
+    // Gateway exists in the Gateway API too; only core and Istio groups are read here.
+    if (!list || !(r.group === '' || r.group.endsWith('istio.io'))) continue;
+    const obj = r.object as KubeObject;
+    if (r.origin) setOrigin(obj, `${r.origin.file}:${r.origin.line}`);
+    (out[list] as KubeObject[]).push(obj);
   }
   return out;
-}
-
-function add(out: MeshObjects, doc: unknown, file: string): void {
-  if (Array.isArray(doc)) {
-    for (const item of doc) add(out, item, file);
-    return;
-  }
-  if (doc === null || doc === undefined || typeof doc !== 'object') return;
-  const obj = doc as KubeObject & { items?: unknown[] };
-  if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items)) {
-    for (const item of obj.items) add(out, item, file);
-    return;
-  }
-  if (typeof obj.kind !== 'string') return;
-  const list = KIND_TO_LIST[obj.kind];
-  if (!list || !isIstioOrCore(obj)) return;
-  if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null)) {
-    throw new MeshctlError(`${file}: ${obj.kind} has a metadata that is not a map`);
-  }
-  setOrigin(obj, file);
-  (out[list] as KubeObject[]).push(obj);
 }

@@ -144,7 +144,7 @@ test('describe: malformed YAML in --files names the file and line', async () => 
   const r = await runCli(['describe', 'pod', 'x', '--files', dir]);
   assert.equal(r.code, 1);
   assert.ok(isOneLineError(r.stderr), r.stderr);
-  assert.match(r.stderr, /bad\.yaml: not valid YAML: .* at line \d+/);
+  assert.match(r.stderr, /bad\.yaml:\d+: invalid YAML: /);
 });
 
 test('describe service: no selector, no pods, no Istio pods are each warned', async () => {
@@ -158,4 +158,15 @@ test('describe service: no selector, no pods, no Istio pods are each warned', as
   const legacy = await runCli(['describe', 'service', 'legacy', '--files', files]);
   assert.match(legacy.stdout, /      legacy-0: Running, no sidecar\n/);
   assert.match(legacy.stdout, /WARNING: Service legacy has no Istio pods \(1 pods in service\)/);
+});
+
+test('describe: origins are file:line in -o json, and conflicting rules name where they are', async () => {
+  const r = await runCli(['describe', 'pod', 'cart-v1-0', '--files', fixture('describe', 'conflicts'), '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const data = JSON.parse(r.stdout);
+  const rules = data.services[0].destinationRule.rules;
+  assert.deepEqual(rules.map((x: { name: string }) => x.name), ['cart-a', 'cart-b']);
+  assert.match(rules[0].origin, /conflicts[/\\]objects\.yaml:27$/);
+  assert.match(rules[1].origin, /conflicts[/\\]objects\.yaml:37$/);
+  assert.ok(data.mtls.applied.every((a: { origin?: string }) => /objects\.yaml:\d+$/.test(a.origin ?? '')));
 });
