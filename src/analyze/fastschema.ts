@@ -108,11 +108,10 @@ function build(schema: Schema): Check {
   const not = schema.not !== undefined ? compile(schema.not as Schema) : undefined;
 
   return (v) => {
+    // nullable lets null past the type; ajv still holds it to enum (which must then list null) and to the combinators
     if (v === null) {
-      if (nullable) return 'valid';
-      if (hasType) return 'invalid';
-    }
-    if (type && !type(v)) return 'invalid';
+      if (hasType && !nullable) return 'invalid';
+    } else if (type && !type(v)) return 'invalid';
     if (inEnum && !inEnum(v)) return 'invalid';
     if (format && !format(v)) return 'invalid';
     let verdict: Verdict = 'valid';

@@ -167,22 +167,31 @@ export class Snapshot {
   }
 }
 
+// shared empties: analyzers read optional fields of thousands of objects, and never write to them
+const EMPTY_OBJ: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const EMPTY_ARR: unknown[] = Object.freeze([]) as unknown as unknown[];
+const strMaps = new WeakMap<object, Record<string, string>>();
+
 export function obj(v: unknown): Record<string, unknown> {
-  return isObject(v) ? v : {};
+  return isObject(v) ? v : EMPTY_OBJ;
 }
 
 export function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
+  return Array.isArray(v) ? v : EMPTY_ARR;
 }
 
 export function str(v: unknown): string {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
 }
 
+/** A labels/annotations-like map with string values (computed once per source object; do not modify). */
 export function strMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isObject(v)) return out;
+  if (!isObject(v)) return EMPTY_OBJ as Record<string, string>;
+  let out = strMaps.get(v);
+  if (out) return out;
+  out = {};
   for (const [k, val] of Object.entries(v)) if (val !== null && val !== undefined) out[k] = String(val);
+  strMaps.set(v, out);
   return out;
 }
 

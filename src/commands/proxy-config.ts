@@ -22,7 +22,7 @@ import {
   type Summary,
 } from '../envoy/summary.js';
 import { listSecrets } from '../envoy/query.js';
-import { colours } from '../output/colour.js';
+import { colourEnabled, colours } from '../output/colour.js';
 import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
@@ -87,6 +87,7 @@ export async function proxyConfig(kind: ProxyConfigKind, options: ProxyConfigOpt
   const needed = NEEDS[kind];
   if (needed) requireSection(dump, needed);
   for (const p of dump.problems) warnings.push(`skipped ${p.what} because ${p.reason}`);
+  warnings.push(...rejectedUpdates(dump, kind));
   if (kind === 'all') {
     const usable = (Object.keys(SECTION_TYPES) as SectionKind[]).filter((k) => usableSection(dump, k));
     if (usable.length === 0) throw new MeshctlError(`${dump.source}: nothing usable in this config dump (${describeProblems(dump)})`);
@@ -94,6 +95,37 @@ export async function proxyConfig(kind: ProxyConfigKind, options: ProxyConfigOpt
 
   if (options.output !== 'short') return { stdout: renderData(redactSecrets(selectObjects(kind, dump, options)), options.output), warnings };
   return { stdout: renderShort(kind, dump, options, warnings), warnings };
+}
+
+/**
+ * Updates Envoy refused (NACKed): the tables show the configuration still in force, so say that a newer
+ * one was rejected and why. One line each, a handful at most.
+ */
+function rejectedUpdates(dump: ConfigDump, kind: ProxyConfigKind): string[] {
+  const lists: [string, { name: string; errorState?: Record<string, unknown> }[]][] = [];
+  if (kind === 'clusters' || kind === 'all') lists.push(['cluster', dump.clusters]);
+  if (kind === 'listeners' || kind === 'all') lists.push(['listener', dump.listeners]);
+  if (kind === 'routes' || kind === 'all') lists.push(['route configuration', dump.routes]);
+  if (kind === 'secret' || kind === 'all') lists.push(['secret', dump.secrets]);
+  if (kind === 'endpoints' || kind === 'all') lists.push(['endpoints of cluster', dump.endpoints.map((e) => ({ name: e.clusterName, errorState: e.errorState }))]);
+  const out: string[] = [];
+  const seen = new Set<unknown>();
+  let more = 0;
+  for (const [what, entries] of lists) {
+    for (const e of entries) {
+      if (!e.errorState || seen.has(e.errorState)) continue;
+      seen.add(e.errorState);
+      if (out.length >= 5) {
+        more++;
+        continue;
+      }
+      const details = typeof e.errorState.details === 'string' ? e.errorState.details.split('\n')[0] : 'no details';
+      const when = typeof e.errorState.last_update_attempt === 'string' ? ` at ${e.errorState.last_update_attempt}` : '';
+      out.push(`Envoy rejected an update of ${what} "${e.name}"${when}: ${details}`);
+    }
+  }
+  if (more) out.push(`Envoy rejected ${more} more updates; see error_state in -o json`);
+  return out;
 }
 
 function usableSection(dump: ConfigDump, kind: SectionKind): boolean {
@@ -139,6 +171,8 @@ function table(s: Summary): string {
 
 /** On a terminal only: what an SRE scans for (unhealthy hosts, ejected hosts, bad certificates) stands out. */
 function highlight(s: Summary): string[][] {
+  // checked before colours(): that loads chalk, which a run with colour off (pipes, files) never needs
+  if (!colourEnabled()) return s.rows;
   const c = colours();
   if (c.level === 0) return s.rows;
   const paint: Record<string, (v: string) => string> = {

@@ -237,7 +237,7 @@ function overwriteClusterEnv(sidecar: Obj, settings: InjectSettings, podLabels: 
     metaLabels['topology.istio.io/network'] = network;
   }
   if (Object.keys(envs).length === 0) return;
-  const env = asList(sidecar.env).filter((e) => !(String(e.name) in envs));
+  const env = asList(sidecar.env).filter((e) => !(isObj(e) && String(e.name) in envs));
   for (const k of Object.keys(envs).sort()) env.push({ name: k, value: envs[k] });
   sidecar.env = env;
 }
@@ -311,7 +311,7 @@ function resolvePort(port: unknown, container: Obj): number | undefined {
   if (typeof port === 'number') return port;
   if (typeof port !== 'string') return undefined;
   if (/^\d+$/.test(port)) return Number(port);
-  const named = asList(container.ports).find((p) => p.name === port);
+  const named = asList(container.ports).find((p) => isObj(p) && p.name === port);
   return named && typeof named.containerPort === 'number' ? named.containerPort : undefined;
 }
 
@@ -401,13 +401,13 @@ function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, setti
  */
 function reorder(spec: Obj, holdProxy: boolean): void {
   const move = (list: Obj[], name: string, first: boolean): Obj[] => {
-    const i = list.findIndex((c) => c.name === name);
+    const i = list.findIndex((c) => isObj(c) && c.name === name);
     if (i < 0) return list;
     const rest = [...list.slice(0, i), ...list.slice(i + 1)];
     return first ? [list[i], ...rest] : [...rest, list[i]];
   };
   let init = asList(spec.initContainers);
-  if (init.some((c) => c.name === PROXY)) {
+  if (init.some((c) => isObj(c) && c.name === PROXY)) {
     for (const name of [CORE_DUMP, PROXY, VALIDATION, INIT]) init = move(init, name, true);
   } else {
     init = move(init, VALIDATION, true);

@@ -29,7 +29,7 @@ function parseStatus(raw: string): Status {
 }
 
 function envValue(container: Obj | undefined, name: string): string | undefined {
-  const e = asList(container?.env).find((x) => x.name === name);
+  const e = asList(container?.env).find((x) => isObj(x) && x.name === name);
   return e && typeof e.value === 'string' ? e.value : undefined;
 }
 

@@ -111,8 +111,13 @@ function requireSpec(holder: Obj, path: string): Obj {
   const spec = holder.spec;
   if (!isObj(spec)) throw new InjectError(`has no pod spec (${path})`);
   if (!Array.isArray(spec.containers) || spec.containers.length === 0) throw new InjectError(`has no containers (${path}.containers)`);
-  for (const [i, c] of spec.containers.entries()) {
-    if (!isObj(c) || typeof c.name !== 'string' || c.name === '') throw new InjectError(`container ${i + 1} in ${path}.containers has no name`);
+  for (const key of ['containers', 'initContainers']) {
+    const list = spec[key];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw new InjectError(`${path}.${key} is not a list`);
+    for (const [i, c] of list.entries()) {
+      if (!isObj(c) || typeof c.name !== 'string' || c.name.trim() === '') throw new InjectError(`container ${i + 1} in ${path}.${key} has no name`);
+    }
   }
   return spec;
 }

@@ -8,7 +8,7 @@
  * match, and the verdict says so (`uncertain`), unless its target cannot change the outcome.
  */
 import { cidrContains, formatAddress, isLoopback, parseAddress, parseCidr, type Address, type Family } from './addr.js';
-import { idLabel, portLabel, withPortLabel } from './labels.js';
+import { idLabel, withPortLabel } from './labels.js';
 import { findChain, type Chain, type Match, type Rule, type Ruleset, type Section, type Table, type Target } from './model.js';
 import { parseMark } from './rule.js';
 
@@ -664,7 +664,6 @@ function evaluateMatch(m: Match, state: State, hook: string): MatchEval {
   }
 }
 
-export { portLabel };
 
 /**
  * The rules that moved the packet (matched, with an action: jumps, marks, the deciding target), as

@@ -44,6 +44,7 @@ const POSIX: Record<string, string> = {
 
 // RE2's \s is ASCII-only; JavaScript's includes Unicode spaces.
 const SPACE = '\\t\\n\\f\\r ';
+const NOT_SPACE = '\\x00-\\x08\\x0B\\x0E-\\x1F\\x21-\\u{10FFFF}';
 const GENERAL_CATEGORIES = new Set([
   'C', 'Cc', 'Cf', 'Co', 'Cs', 'L', 'Ll', 'Lm', 'Lo', 'Lt', 'Lu', 'M', 'Mc', 'Me', 'Mn', 'N', 'Nd', 'Nl', 'No',
   'P', 'Pc', 'Pd', 'Pe', 'Pf', 'Pi', 'Po', 'Ps', 'S', 'Sc', 'Sk', 'Sm', 'So', 'Z', 'Zl', 'Zp', 'Zs',
@@ -202,8 +203,8 @@ function escape(pattern: string, i: number, inClass: boolean): { text: string; n
     case 's':
       return { text: inClass ? SPACE : `[${SPACE}]`, next };
     case 'S':
-      if (inClass) throw new Re2Error(pattern, '\\S inside a character class cannot be reproduced here');
-      return { text: `[^${SPACE}]`, next };
+      // Inside a class, the complement of RE2's ASCII \s spelled out as ranges.
+      return { text: inClass ? NOT_SPACE : `[^${SPACE}]`, next };
     case 'd':
     case 'D':
     case 'w':

@@ -1,5 +1,5 @@
 import { fraction, fractionHolds, matchHeader, matchQueryParam, type Json, type Verdict } from './matchers.js';
-import { compileRe2, tryCompileRe2 } from './re2.js';
+import { tryCompileRe2 } from './re2.js';
 import { pathOnly, portStart, queryParams, type HttpRequest } from './request.js';
 import { compileUriTemplate, rewriteUriTemplate } from './uri-template.js';
 
@@ -541,10 +541,17 @@ function weighted(wc: Json, req: HttpRequest, out: RouteActionResult): void {
   out.randomUsed = random;
   const selected = Number(BigInt(random.value) % BigInt(total));
   const pick = out.weightedClusters.find((c) => selected >= c.range[0] && selected < c.range[1]);
-  if (pick) {
-    out.cluster = pick.name;
-    out.notes.push(`random ${random.value} (${random.from}) % total weight ${total} = ${selected}: in [${pick.range[0]}, ${pick.range[1]}) of ${pick.name}`);
+  if (!pick) return;
+  out.notes.push(`random ${random.value} (${random.from}) % total weight ${total} = ${selected}: in [${pick.range[0]}, ${pick.range[1]}) of ${pick.name}`);
+  const entry = clusters[out.weightedClusters.indexOf(pick)];
+  if (entry?.cluster_header && !entry.name) {
+    // A weighted entry may name its cluster through a request header.
+    const v = req.headers.find(([k]) => k === String(entry.cluster_header).toLowerCase())?.[1];
+    out.cluster = v ?? null;
+    out.notes.push(v === undefined ? `header ${entry.cluster_header} is absent: Envoy answers 503 (cluster not found)` : `that entry takes its cluster from header ${entry.cluster_header}`);
+    return;
   }
+  out.cluster = pick.name;
 }
 
 function round(n: number): number {
@@ -714,4 +721,3 @@ export function asArray<T = Json>(v: unknown): T[] {
   return Array.isArray(v) ? (v as T[]) : [];
 }
 
-export { compileRe2 };

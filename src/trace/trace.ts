@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { downstreamTls, summariseCluster } from './cluster.js';
 import { networkFilters, normalizePath } from './filters.js';
-import { chainLabel, listenerLabel, matchFilterChain, selectListener, socketAddress, type Connection } from './listener.js';
+import { listenerLabel, matchFilterChain, selectListener, socketAddress, type Connection } from './listener.js';
 import type { Json } from './matchers.js';
 import type { HttpRequest } from './request.js';
 import { asArray, effectiveRetries, findRoute, findVirtualHost, routeAction, routeLabel, type RouteActionResult } from './route.js';
@@ -638,4 +638,3 @@ export function resolveDestination(world: TraceWorld, target: Target, direction:
 
 export class TraceInputError extends Error {}
 
-export { chainLabel };

@@ -1,5 +1,5 @@
 import type { Json } from './matchers.js';
-import { indexListeners, type ListenerIndex } from './listener.js';
+import type { ListenerIndex } from './listener.js';
 import { asArray } from './route.js';
 
 /** One upstream endpoint as the trace reports it. */
@@ -86,35 +86,4 @@ export function endpointsOfClusterStatus(cs: Json): EndpointInfo[] {
       hostname: h?.hostname ?? null,
     };
   });
-}
-
-/** A world from raw Envoy objects (tests, and anything that is not a full dump). */
-export function worldFromObjects(o: {
-  name?: string;
-  listeners?: Json[];
-  routeConfigs?: Json[];
-  clusters?: Json[];
-  assignments?: Json[];
-  podIps?: string[];
-}): TraceWorld {
-  const routes = new Map<string, Json>();
-  for (const rc of o.routeConfigs ?? []) if (rc?.name !== undefined && !routes.has(String(rc.name))) routes.set(String(rc.name), rc);
-  const clusters = new Map<string, Json>();
-  for (const c of o.clusters ?? []) if (c?.name !== undefined && !clusters.has(String(c.name))) clusters.set(String(c.name), c);
-  const eds = new Map<string, Json>();
-  for (const a of o.assignments ?? []) if (a?.cluster_name !== undefined) eds.set(String(a.cluster_name), a);
-  return {
-    name: o.name ?? 'objects',
-    listeners: indexListeners(o.listeners ?? []),
-    routeConfig: (n) => routes.get(n),
-    cluster: (n) => clusters.get(n),
-    endpoints: (n) => {
-      const e = eds.get(n);
-      if (e) return { list: endpointsOfAssignment(e), source: 'EDS in the config dump' };
-      const la = clusters.get(n)?.load_assignment;
-      return la ? { list: endpointsOfAssignment(la), source: "the cluster's load_assignment" } : undefined;
-    },
-    podIps: o.podIps ?? [],
-    routeConfigs: () => [...routes.values()],
-  };
 }

@@ -162,3 +162,19 @@ test('a dump with no usable section at all is an error, not an empty success', a
   const f = write('hollow.json', JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', static_clusters: 5 }] }));
   await failsInProcess('all', f, /nothing usable in this config dump/);
 });
+
+test('updates Envoy rejected (error_state) are reported; the configuration in force is still shown', async () => {
+  const d = dumpJson();
+  const listeners = section(d, 'ListenersConfigDump').dynamic_listeners as Record<string, unknown>[];
+  const vo = listeners.find((l) => l.name === 'virtualOutbound')!;
+  vo.error_state = { failed_configuration: { name: 'virtualOutbound' }, last_update_attempt: '2026-11-20T10:00:00Z', details: 'error adding listener: duplicate filter chain match\nmore' };
+  const clusters = section(d, 'ClustersConfigDump').dynamic_active_clusters as Record<string, unknown>[];
+  clusters[5].error_state = { details: 'cluster refused', last_update_attempt: '2026-11-20T10:01:00Z' };
+  const f = write('nacked.json', JSON.stringify(d));
+  const l = await proxyConfig('listeners', { output: 'short', verbose: true }, fileAdminSource(f));
+  assert.deepEqual(l.warnings, ['Envoy rejected an update of listener "virtualOutbound" at 2026-11-20T10:00:00Z: error adding listener: duplicate filter chain match']);
+  assert.match(l.stdout, /\n0\.0\.0\.0 +15001 +ALL +PassthroughCluster\n/);
+  const all = await proxyConfig('all', { output: 'short', verbose: true }, fileAdminSource(f));
+  assert.equal(all.warnings.length, 2);
+  assert.match(all.warnings[0], /^Envoy rejected an update of cluster ".+" at 2026-11-20T10:01:00Z: cluster refused$/);
+});

@@ -8,7 +8,7 @@ import { parseIptables } from '../../src/iptables/parse.js';
 import { renderRules } from '../../src/iptables/render.js';
 import { traceIptables } from '../../src/iptables/trace.js';
 import { Chalk } from 'chalk';
-import { fixture, isOneLineError, ROOT, runCli } from '../helpers.js';
+import { fixture, ROOT, runCli } from '../helpers.js';
 
 const F = (name: string) => fixture('iptables', name);
 

@@ -58,6 +58,9 @@ test('bad input: one line on stderr, non-zero exit', async () => {
     [['trace', '-f', MESH_DUMP, 'ftp://a/'], /unsupported scheme ftp/, 2],
     [['trace', '-f', MESH_DUMP, 'http://a:1/', '-H', 'nocolon'], /header "nocolon" is not "name: value"/, 2],
     [['trace', '-f', MESH_DUMP, 'a', 'b'], /with -f give only the target/, 2],
+    [['trace', '-f', MESH_DUMP, 'http://a:1/', '--clusters', notDump], /x\.json: not Envoy \/clusters\?format=json output/, 1],
+    [['trace', '-f', MESH_DUMP, 'http://a:1/', '--iptables', notDump], /x\.json/, 1],
+    [['trace', '-f', MESH_DUMP, 'http://a:1/', '--direction', 'sideways'], /sideways/, 2],
   ];
   for (const [args, re, code] of cases) {
     const r = await runCli(args);

@@ -23,6 +23,10 @@ test('RE2 syntax JavaScript lacks is translated', () => {
 });
 
 test('RE2 \\s is ASCII whitespace only', () => {
+  assert.equal(compileRe2('[\\s\\S]+').fullMatch('a b\nc'), true);
+  assert.equal(compileRe2('[^\\S]').fullMatch(' '), true);
+  assert.equal(compileRe2('[^\\S]').fullMatch('x'), false);
+  assert.equal(compileRe2('[\\w-]+').fullMatch('a-b_c'), true);
   assert.equal(compileRe2('a\\sb').fullMatch('a b'), true);
   assert.equal(compileRe2('a\\sb').fullMatch('a\u00a0b'), false);
 });
