@@ -23,17 +23,28 @@ Examples:
   meshctl describe service reviews -n default -o json`,
     );
 
-  for (const [kind, alias, what] of [
-    ['pod', 'po', 'a pod: its sidecar, the Services selecting it, and their DestinationRules, VirtualServices, mTLS and authorization'],
-    ['service', 'svc', 'a service: its pods, DestinationRules, VirtualServices, gateways, mTLS and authorization'],
+  for (const [kind, alias, what, example] of [
+    [
+      'pod',
+      'po',
+      'a pod: its sidecar, the Services selecting it, and their DestinationRules, VirtualServices, mTLS and authorization',
+      'meshctl describe pod productpage-v1-7d4b8d9b7c-x2x9z.default\n  meshctl describe pod reviews-v1-545db77b95-ksq7f --files manifests/ -f reviews-config_dump.json -o yaml',
+    ],
+    [
+      'service',
+      'svc',
+      'a service: its pods, DestinationRules, VirtualServices, gateways, mTLS and authorization',
+      'meshctl describe svc reviews -n default\n  meshctl describe service productpage.default --files manifests/ -o json',
+    ],
   ] as const) {
     const cmd = describe
       .command(`${kind} <${kind}>`)
       .alias(alias)
       .description(`Describe ${what}. Reads the cluster, or saved files with --files.`)
-      .option('--files <path>', 'read Kubernetes/Istio YAML or JSON resources from files or directories instead of the cluster (repeatable)', collect)
+      .option('--files <path>', 'read Kubernetes/Istio YAML or JSON resources (files, directories, globs, - for stdin) instead of the cluster (repeatable)', collect)
       .option('-f, --file <config_dump>', "the pod's saved Envoy /config_dump (live mode reads it from the pod)")
-      .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text');
+      .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
+      .addHelpText('after', `\nExamples:\n  ${example}`);
     addKubeOptions(cmd).action(async (ref: string, opts: KubeOptions & { files?: string[]; file?: string; output: string }) => {
       const output = parseOutputFormat(String(opts.output), FORMATS);
       const { describeCommand } = await import('../commands/describe.js');

@@ -170,3 +170,13 @@ test('describe: origins are file:line in -o json, and conflicting rules name whe
   assert.match(rules[1].origin, /conflicts[/\\]objects\.yaml:37$/);
   assert.ok(data.mtls.applied.every((a: { origin?: string }) => /objects\.yaml:\d+$/.test(a.origin ?? '')));
 });
+
+test('describe --help: subcommands with examples; no name is a usage error', async () => {
+  const help = await runCli(['describe', 'pod', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--files <path>/);
+  assert.match(help.stdout, /Examples:\n  meshctl describe pod /);
+  const none = await runCli(['describe', 'pod']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /missing required argument 'pod'/);
+});
