@@ -15,6 +15,7 @@ const yaml = (): typeof jsYaml => (yamlModule ??= createRequire(import.meta.url)
 export function parseDocument(input: InputText): unknown {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return parseJson(input);
+  refuseHtml(input);
   try {
     return checkExpansion(yaml().load(input.text, { filename: input.name }), input);
   } catch (err) {
@@ -35,12 +36,24 @@ export function parseJson(input: InputText): unknown {
 export function parseDocuments(input: InputText): unknown[] {
   const first = input.text.trimStart()[0];
   if (first === '{' || first === '[') return [parseJson(input)];
+  refuseHtml(input);
   try {
     return yaml().loadAll(input.text, undefined, { filename: input.name }).map((doc) => checkExpansion(doc, input));
   } catch (err) {
     if (err instanceof MeshctlError) throw err;
     throw new MeshctlError(`${input.name}: not valid YAML: ${yamlReason(err)}`);
   }
+}
+
+/**
+ * An HTML page (a proxy's error page, a login portal, a port that is not Envoy's admin API) would
+ * otherwise load as one YAML string and fail later with a puzzling "the document is a string".
+ */
+function refuseHtml(input: InputText): void {
+  const head = input.text.trimStart().slice(0, 512);
+  if (!/^<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|\?xml)/i.test(head)) return;
+  const title = /<title>([^<]{1,80})<\/title>/i.exec(input.text.slice(0, 4096))?.[1]?.trim();
+  throw new MeshctlError(`${input.name}: an HTML page${title ? ` ("${title}")` : ''}, not JSON or YAML`);
 }
 
 /** Nodes a YAML document may expand to through aliases; far above any real manifest or dump. */

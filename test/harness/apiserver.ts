@@ -41,6 +41,8 @@ export interface ApiServerOptions {
   deny?: RbacDenial[];
   /** Requests (by path prefix, query excluded) the server accepts and then never answers. */
   hangPaths?: string[];
+  /** Requests (by path prefix, query excluded, REST and WebSocket alike) answered with this HTTP status and a Status body (e.g. 500). */
+  failPaths?: { prefix: string; code: number }[];
   /** `namespace/pod:port` → a port on 127.0.0.1 that plays the process listening in the pod. */
   backends?: Map<string, number>;
   /** After this many bytes from the pod, the port-forward's WebSocket is cut (a dropped forward). */
@@ -114,6 +116,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
 
   const hangs = (pathname: string) => (options.hangPaths ?? []).some((p) => pathname.startsWith(p));
+  const fails = (pathname: string) => (options.failPaths ?? []).find((p) => pathname.startsWith(p.prefix));
+  const failure = (code: number) => status(code, code === 500 ? 'InternalError' : http.STATUS_CODES[code] ?? 'Unknown', `Internal error occurred: harness fault ${code}`);
 
   /** Authentication and RBAC, as the real server does them before anything else. */
   const admit = (req: http.IncomingMessage, verb: RbacDenial['verb'], route: Route): { code: number; body: object } | undefined => {
@@ -139,11 +143,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     if (hangs(url.pathname)) return; // accepted, never answered
+    const failed = fails(url.pathname);
     const send = (code: number, body: unknown, type = 'application/json') => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
+    if (failed) return send(failed.code, failure(failed.code));
     const route = parseRoute(url.pathname);
     if (!route || req.method !== 'GET') {
       send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
@@ -192,6 +198,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const text = JSON.stringify(body);
       socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
     };
+    const failed = fails(url.pathname);
+    if (failed) return reject(failed.code, failure(failed.code));
     const route = parseRoute(url.pathname);
     if (!route || route.resource !== 'pods' || !route.name || (route.sub !== 'portforward' && route.sub !== 'exec')) {
       return reject(404, status(404, 'NotFound', 'the server could not find the requested resource'));

@@ -59,6 +59,17 @@ export interface EnvoyAdminFiles {
   serverInfo?: Content;
   /** Paths this Envoy accepts and never answers (timeout tests). */
   hang?: string[];
+  /** Answer every JSON endpoint with an HTML error page or binary garbage (status 200) instead. */
+  garble?: Garble;
+}
+
+export type Garble = 'html' | 'garbage';
+
+/** What a broken proxy or a sidecar-less port sometimes answers instead of JSON. */
+export function garbled(kind: Garble): { status: number; body: string; type: string } {
+  return kind === 'html'
+    ? { status: 200, body: '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n', type: 'text/html' }
+    : { status: 200, body: '\u0000\u0001\u00ff{"configs": [\u0007garbage', type: 'application/json' };
 }
 
 const LOGGERS = ['admin', 'connection', 'config', 'http', 'router', 'upstream', 'wasm'];
@@ -74,6 +85,7 @@ export function startEnvoyAdmin(files: EnvoyAdminFiles): Promise<Backend> {
   const loggingText = () => 'active loggers:\n' + [...levels].map(([k, v]) => `  ${k}: ${v}\n`).join('');
   return serve((method, url) => {
     if ((files.hang ?? []).includes(url.pathname)) return 'hang';
+    if (files.garble && ['/config_dump', '/clusters', '/server_info'].includes(url.pathname)) return garbled(files.garble);
     switch (url.pathname) {
       case '/':
         return { status: 200, body: '<html><head><title>Envoy Admin</title></head><body>admin commands</body></html>', type: 'text/html' };
@@ -123,6 +135,8 @@ export interface IstiodFiles {
   /** proxyID (`pod.ns`) → istiod's /debug/config_dump for it. */
   configDumps?: Record<string, Content>;
   hang?: string[];
+  /** Answer every debug endpoint with HTML or garbage (status 200) instead of JSON. */
+  garble?: Garble;
 }
 
 /** istiod's debug API on its monitoring port (15014). */
@@ -130,6 +144,7 @@ export function startIstiodDebug(files: IstiodFiles): Promise<Backend> {
   const read = load;
   return serve((_method, url) => {
     if ((files.hang ?? []).includes(url.pathname)) return 'hang';
+    if (files.garble) return garbled(files.garble);
     const file = (
       ({ '/debug/registryz': files.registryz, '/debug/syncz': files.syncz, '/debug/configz': files.configz,
         '/debug/endpointz': files.endpointz, '/debug/endpointShardz': files.endpointz, '/debug/adsz': files.adsz }) as Record<string, Content>

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixture } from '../helpers.js';
 import { type ApiServer, type ExecHandler, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from './apiserver.js';
-import { type Backend, startEnvoyAdmin, startIstiodDebug } from './backends.js';
+import { type Backend, type Garble, startEnvoyAdmin, startIstiodDebug } from './backends.js';
 
 /**
  * A whole fake cluster for live-mode tests: the API-server stand-in with the objects of
@@ -23,11 +23,16 @@ export interface ClusterOptions {
   deny?: RbacDenial[];
   /** API paths accepted and never answered. */
   hangPaths?: string[];
+  /** API paths (prefix) answered with this status, e.g. `{ prefix: '/api', code: 500 }`. */
+  failPaths?: { prefix: string; code: number }[];
   dropAfterBytes?: number;
   /** Envoy admin paths accepted and never answered. */
   envoyHang?: string[];
   /** istiod pods whose debug port refuses connections. */
   istiodDown?: string[];
+  /** Envoy admin / istiod debug answer HTML or garbage instead of JSON. */
+  envoyGarble?: Garble;
+  istiodGarble?: Garble;
   token?: string;
   /** HTTPS with the test CA of fixtures/live/tls (the kubeconfig trusts `trustedCa`, default that CA). */
   tls?: boolean;
@@ -42,6 +47,8 @@ export interface FakeCluster {
   istiods: Map<string, Backend>;
   /** Every exec the API server ran, as `pod container: argv`. */
   execs: string[];
+  /** The same execs with their argument vectors as received, element by element (safety tests). */
+  execArgv: { pod: string; container: string; argv: string[] }[];
   close(): Promise<void>;
 }
 
@@ -61,6 +68,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
       clusters: live('productpage-clusters.json'),
       serverInfo: live('productpage-server_info.json'),
       hang: options.envoyHang,
+      garble: options.envoyGarble,
     });
     envoys.set(pod, b);
     backends.set(`default/${pod}:15000`, b.port);
@@ -77,13 +85,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
       endpointz: live('istiod-endpointz.json'),
       adsz: live(`istiod-${which === 'canary' ? 'a' : which}-adsz.json`),
       configDumps,
+      garble: options.istiodGarble,
     });
     istiods.set(pod, b);
     if (!(options.istiodDown ?? []).includes(pod)) backends.set(`istio-system/${pod}:15014`, b.port);
   }
   const execs: string[] = [];
+  const execArgv: FakeCluster['execArgv'] = [];
   const exec: ExecHandler = async (pod, container, command) => {
     execs.push(`${pod.metadata.name} ${container}: ${command.join(' ')}`);
+    execArgv.push({ pod: pod.metadata.name, container, argv: [...command] });
     const [bin, sub, method, reqPath, ...rest] = command;
     if (bin !== 'pilot-agent' || sub !== 'request' || !method || reqPath === undefined) {
       return { stderr: `exec: "${bin}": executable file not found in $PATH`, exitCode: 127 };
@@ -100,6 +111,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     objects: clusterObjects(),
     deny: options.deny,
     hangPaths: options.hangPaths,
+    failPaths: options.failPaths,
     dropAfterBytes: options.dropAfterBytes,
     token: options.token,
     backends,
@@ -117,6 +129,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     envoys,
     istiods,
     execs,
+    execArgv,
     close: async () => {
       await api.close();
       for (const b of [...envoys.values(), ...istiods.values()]) await b.close();
