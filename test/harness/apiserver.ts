@@ -69,7 +69,15 @@ const RESOURCES: Record<string, string> = {
 
 function resourceOf(o: KubeObject): { group: string; resource: string } {
   const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
-  return { group, resource: RESOURCES[o.kind] ?? o.kind.toLowerCase() + 's' };
+  return { group, resource: RESOURCES[o.kind] ?? plural(o.kind) };
+}
+
+/** The API server's plural for a kind (AuthorizationPolicy → authorizationpolicies, ServiceEntry → serviceentries). */
+export function plural(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (/[^aeiou]y$/.test(lower)) return lower.slice(0, -1) + 'ies';
+  if (/(s|x|ch|sh)$/.test(lower)) return lower + 'es';
+  return lower + 's';
 }
 
 interface Route {
