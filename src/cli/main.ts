@@ -69,6 +69,15 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
 }
 
+/**
+ * Error messages echo user input (file names, pod names, document text): show control characters as
+ * escapes so nothing typed or read can move the cursor, recolour the terminal or fake an output line.
+ */
+export function printable(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
     // help and --version end "with an error" in commander's model; they are successes for the user
@@ -76,11 +85,11 @@ function exitCodeFor(err: unknown): number {
     return 2; // commander already printed the usage message
   }
   if (err instanceof MeshctlError) {
-    process.stderr.write(`Error: ${err.message}\n`);
+    process.stderr.write(`Error: ${printable(err.message)}\n`);
     if (showStacks && err.stack) process.stderr.write(err.stack + '\n');
     return err.exitCode;
   }
-  process.stderr.write(`Error: ${describeError(err)}\n`);
+  process.stderr.write(`Error: ${printable(describeError(err))}\n`);
   if (showStacks && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   return 1;
 }

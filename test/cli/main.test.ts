@@ -28,3 +28,11 @@ test('an unknown command is a usage error (exit 2)', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown command 'no-such-command'/);
 });
+
+test('control characters in an error message are escaped, so input cannot drive the terminal', async () => {
+  const { printable } = await import('../../src/cli/main.js');
+  assert.equal(printable('bad \u001b[31mred\u001b[0m\rname'), 'bad \\x1b[31mred\\x1b[0m\\x0dname');
+  const r = await runCli(['proxy-config', 'clusters', '-f', 'no\u001b[2Jsuch.json']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'Error: no\\x1b[2Jsuch.json: no such file\n');
+});
