@@ -98,6 +98,10 @@ export function loadKubeConfig(
       `cluster "${cluster.name}" uses plain HTTP (${cluster.server}); set insecure-skip-tls-verify: true for it to be used`,
     );
   }
+  if (options.namespace && /[\u0000-\u001f\u007f]/.test(options.namespace)) {
+    // echoed raw in later errors, a newline would break the one-line error
+    throw new UsageError(`-n ${JSON.stringify(options.namespace)}: a namespace cannot contain a control character`);
+  }
   const namespace = options.namespace || context.namespace?.trim() || 'default';
   return {
     kc,

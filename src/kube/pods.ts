@@ -38,6 +38,8 @@ const KINDS: Record<string, WorkloadKind> = {
 export function parsePodRef(ref: string, defaultNamespace: string): PodRef {
   const text = ref.trim();
   if (text === '') throw new UsageError('empty pod reference: give a pod name, name.namespace or deployment/name');
+  // no Kubernetes name holds one; echoed raw, a newline would break the one-line error (and spoof lines)
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new UsageError(`pod reference ${JSON.stringify(ref)} contains a control character`);
   let kind: WorkloadKind = 'pod';
   let rest = text;
   const slash = text.indexOf('/');
