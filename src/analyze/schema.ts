@@ -166,7 +166,7 @@ export function validateSchema(r: Resource): string[] {
       problems.push(...ajvProblems(err, r.object));
     }
   }
-  if (specSchema && r.object.spec !== undefined) unknownCheck(specSchema)(r.object.spec, 'spec', problems);
+  if (specSchema && r.object.spec !== undefined) unknownCheck(specSchema)(r.object.spec, ['spec'], problems);
   return [...new Set(problems)];
 }
 
@@ -226,7 +226,19 @@ function mergedProperties(schema: JsonSchema): Record<string, JsonSchema> | unde
   return props;
 }
 
-type UnknownCheck = (value: unknown, path: string, problems: string[]) => void;
+/**
+ * Where the walk is: the root name, then keys (strings) and list indexes (numbers). A stack the walk
+ * pushes to and pops from, turned into `spec.a[0].b` only for a problem: most fields have none.
+ */
+type WalkPath = (string | number)[];
+
+type UnknownCheck = (value: unknown, path: WalkPath, problems: string[]) => void;
+
+function pathText(path: WalkPath): string {
+  let out = String(path[0]);
+  for (let i = 1; i < path.length; i++) out += typeof path[i] === 'number' ? `[${path[i]}]` : `.${path[i]}`;
+  return out;
+}
 
 const unknownCache = new WeakMap<JsonSchema, UnknownCheck>();
 const NOTHING: UnknownCheck = () => undefined;
@@ -252,20 +264,35 @@ function buildUnknown(schema: JsonSchema): UnknownCheck {
   const known = props && Object.keys(props).length > 0 ? new Map(Object.entries(props).map(([k, sub]) => [k, unknownCheck(sub)])) : undefined;
   return (value, path, problems) => {
     if (Array.isArray(value)) {
-      if (items) for (let i = 0; i < value.length; i++) items(value[i], `${path}[${i}]`, problems);
+      if (items && items !== NOTHING) {
+        for (let i = 0; i < value.length; i++) {
+          path.push(i);
+          items(value[i], path, problems);
+          path.pop();
+        }
+      }
       return;
     }
     if (value === null || typeof value !== 'object') return;
     const o = value as Record<string, unknown>;
     if (mapValues) {
-      if (mapValues !== NOTHING) for (const k in o) mapValues(o[k], `${path}.${k}`, problems);
+      if (mapValues !== NOTHING) {
+        for (const k in o) {
+          path.push(k);
+          mapValues(o[k], path, problems);
+          path.pop();
+        }
+      }
       return;
     }
     if (!known) return;
     for (const k in o) {
       const sub = known.get(k);
-      if (!sub) problems.push(`${path}.${k}: unknown field "${k}"`);
-      else if (sub !== NOTHING) sub(o[k], `${path}.${k}`, problems);
+      if (sub === NOTHING) continue;
+      path.push(k);
+      if (!sub) problems.push(`${pathText(path)}: unknown field "${k}"`);
+      else sub(o[k], path, problems);
+      path.pop();
     }
   };
 }

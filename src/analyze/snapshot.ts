@@ -187,12 +187,20 @@ export function str(v: unknown): string {
 /** A labels/annotations-like map with string values (computed once per source object; do not modify). */
 export function strMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return EMPTY_OBJ as Record<string, string>;
+  // the usual case, every value already a string: the map itself, with no copy and no cache lookup
+  if (allStrings(v)) return v as Record<string, string>;
   let out = strMaps.get(v);
   if (out) return out;
   out = {};
   for (const [k, val] of Object.entries(v)) if (val !== null && val !== undefined) out[k] = String(val);
   strMaps.set(v, out);
   return out;
+}
+
+function allStrings(v: Record<string, unknown>): boolean {
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const k in v) if (typeof v[k] !== 'string') return false;
+  return true;
 }
 
 export function dig(v: unknown, path: readonly (string | number)[]): unknown {

@@ -242,7 +242,7 @@ function splitDocuments(text: string): Chunk[] {
   let line = 1;
   let lastOffset = 0;
   const advance = (to: number) => {
-    for (let k = lastOffset; k < to; k++) if (text.charCodeAt(k) === 10) line++;
+    for (let k = text.indexOf('\n', lastOffset); k >= 0 && k < to; k = text.indexOf('\n', k + 1)) line++;
     lastOffset = to;
   };
   let chunkLine = 1;

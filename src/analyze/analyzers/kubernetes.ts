@@ -126,20 +126,29 @@ export const multiServiceAnalyzer: Analyzer = {
   codes: ['IST0116', 'IST0137'],
   analyze(ctx: Context) {
     const snap = ctx.snapshot;
-    const servicesByNs = new Map<string, Resource[]>();
-    for (const svc of snap.of(K.Service)) {
-      let list = servicesByNs.get(svc.namespace);
-      if (!list) servicesByNs.set(svc.namespace, (list = []));
-      list.push(svc);
-    }
+    // Services with a selector, indexed by namespace and the selector's first label: a Deployment
+    // looks up each of its pod labels instead of testing every Service of its namespace
+    const byFirstLabel = new Map<string, { svc: Resource; sel: Record<string, string>; index: number }[]>();
+    snap.of(K.Service).forEach((svc, index) => {
+      const sel = strMap(obj(svc.object.spec).selector);
+      const keys = Object.keys(sel);
+      if (keys.length === 0) return;
+      const key = `${svc.namespace}\n${keys[0]}=${sel[keys[0]]}`;
+      let list = byFirstLabel.get(key);
+      if (!list) byFirstLabel.set(key, (list = []));
+      list.push({ svc, sel, index });
+    });
     for (const d of snap.of(K.Deployment)) {
       if (strMap(d.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller') continue;
       if (!inMesh(snap, d)) continue;
       const podLabels = strMap(dig(d.object, ['spec', 'template', 'metadata', 'labels']));
-      const matching = (servicesByNs.get(d.namespace) ?? []).filter((svc) => {
-        const sel = strMap(obj(svc.object.spec).selector);
-        return Object.keys(sel).length > 0 && selectorMatches(sel, podLabels);
-      });
+      const found: { svc: Resource; index: number }[] = [];
+      for (const k in podLabels) {
+        for (const c of byFirstLabel.get(`${d.namespace}\n${k}=${podLabels[k]}`) ?? []) if (selectorMatches(c.sel, podLabels)) found.push(c);
+      }
+      // in input order, as the scan found them; a key with '=' in it could find a Service twice
+      if (found.length > 1) found.sort((a, b) => a.index - b.index);
+      const matching = found.filter((c, i) => i === 0 || found[i - 1].index !== c.index).map((c) => c.svc);
       const byPort = new Map<number, Map<string, string[]>>();
       const byTarget = new Map<string, Map<number, string>>();
       for (const svc of matching) {
