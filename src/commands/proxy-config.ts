@@ -1,6 +1,6 @@
 import { MeshctlError } from '../errors.js';
 import type { ClustersStatus, ConfigDump, SectionKind } from '../envoy/index.js';
-import { isClustersStatus, parseClustersStatus, parseConfigDump, redactSecrets, SECTION_TYPES } from '../envoy/index.js';
+import { isClustersStatus, parseClustersStatus, parseConfigDump, redactSecrets, SECTION_LABEL, SECTION_TYPES } from '../envoy/index.js';
 import {
   bootstrapSummary,
   clusterStatusEndpointSummary,
@@ -137,17 +137,6 @@ function describeProblems(dump: ConfigDump): string {
   return dump.problems.map((p) => `${p.what}: ${p.reason}`).join('; ');
 }
 
-const SECTION_NAME: Record<SectionKind, string> = {
-  bootstrap: 'bootstrap',
-  clusters: 'clusters',
-  listeners: 'listeners',
-  scopedRoutes: 'scoped routes',
-  routes: 'routes',
-  secrets: 'secrets',
-  endpoints: 'endpoints',
-  ecds: 'ECDS',
-};
-
 /** A view whose one section is missing or was skipped has nothing to show: that is an error, in one line. */
 function requireSection(dump: ConfigDump, kind: SectionKind): void {
   if (usableSection(dump, kind)) return;
@@ -155,14 +144,14 @@ function requireSection(dump: ConfigDump, kind: SectionKind): void {
   if (dump.present.has(kind)) {
     const p = dump.problems.find((x) => x.section === kind);
     dump.problems = dump.problems.filter((x) => x !== p);
-    throw new MeshctlError(`${dump.source}: the ${SECTION_NAME[kind]} section (${type}) is unusable: ${p?.reason ?? 'malformed'}`);
+    throw new MeshctlError(`${dump.source}: the ${SECTION_LABEL[kind]} section (${type}) is unusable: ${p?.reason ?? 'malformed'}`);
   }
   if (kind === 'endpoints') {
     throw new MeshctlError(
       `${dump.source}: no endpoints in this config dump (no ${type}); save /config_dump?include_eds or /clusters?format=json instead`,
     );
   }
-  throw new MeshctlError(`${dump.source}: this config dump has no ${SECTION_NAME[kind]} section (${type})`);
+  throw new MeshctlError(`${dump.source}: this config dump has no ${SECTION_LABEL[kind]} section (${type})`);
 }
 
 function table(s: Summary): string {
@@ -255,7 +244,7 @@ function renderAll(dump: ConfigDump, o: ProxyConfigOptions, warnings: string[]):
     if (!usableSection(dump, part.section)) {
       if (!dump.present.has(part.section)) {
         const why = part.section === 'endpoints' ? ' (saved without ?include_eds)' : '';
-        warnings.push(`${dump.source} has no ${SECTION_NAME[part.section]} section${why}; not shown`);
+        warnings.push(`${dump.source} has no ${SECTION_LABEL[part.section]} section${why}; not shown`);
       }
       continue;
     }

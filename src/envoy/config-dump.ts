@@ -213,7 +213,8 @@ const LIST_FIELDS: Record<SectionKind, string[]> = {
   ecds: ['ecds_filters'],
 };
 
-const SECTION_LABEL: Record<SectionKind, string> = {
+/** How a section is named to the user ("the scoped routes section"). */
+export const SECTION_LABEL: Record<SectionKind, string> = {
   bootstrap: 'bootstrap',
   clusters: 'clusters',
   listeners: 'listeners',
