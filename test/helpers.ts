@@ -53,3 +53,18 @@ export function isOneLineError(stderr: string): boolean {
   const lines = stderr.trimEnd().split('\n');
   return lines.length === 1 && lines[0].length > 0 && !/\n\s+at /.test(stderr) && !/^\s+at /m.test(stderr);
 }
+
+/** Runs `fn` over `items` with at most `limit` at once (CLI batteries: the CI machine has two cores). */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}

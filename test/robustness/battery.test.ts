@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, runCli, type CliResult } from '../helpers.js';
+import { fixture, pool, runCli, type CliResult } from '../helpers.js';
 import { configDumpCases, genericCases, truncations, type HostileCase } from './corpus.js';
 
 interface Reader {
@@ -84,15 +84,6 @@ function verdict(r: CliResult, reader: Reader, file: string): string | null {
     if (errors[0].length < 'Error: x'.length + 8) return `error line says too little: ${errors[0]}`;
   }
   return null;
-}
-
-/** Runs jobs with at most `limit` child processes at once (the CI machine has two cores). */
-async function pool<T>(items: T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: limit }, async () => {
-    while (next < items.length) await job(items[next++]);
-  });
-  await Promise.all(workers);
 }
 
 test('bad-input battery: every file-reading command against hostile inputs', { timeout: 600_000 }, async (t) => {

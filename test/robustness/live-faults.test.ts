@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeKubeconfig } from '../harness/apiserver.js';
 import { type ClusterOptions, type FakeCluster, ISTIOD_B, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
-import { type CliResult, fixture, isOneLineError, runCli } from '../helpers.js';
+import { type CliResult, fixture, isOneLineError, pool, runCli } from '../helpers.js';
 
 const POD = `${PRODUCTPAGE}.default`;
 const MISSING = 'ghost-6f7d8c9b5-zzzzz';
@@ -160,19 +160,6 @@ before(async () => {
 after(async () => {
   for (const c of clusters.values()) await c.close();
 });
-
-/** Runs `fn` over `items`, `limit` at a time (a loaded 2-core machine runs a few node processes at once). */
-async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }));
-  return out;
-}
 
 /** What is wrong with one case's outcome, or undefined when it passed. */
 function judge(k: Case, r: CliResult): string | undefined {

@@ -10,23 +10,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { writeKubeconfig } from '../harness/apiserver.js';
 import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
-import { ROOT, fixture, isOneLineError, runCli } from '../helpers.js';
+import { ROOT, fixture, isOneLineError, pool, runCli } from '../helpers.js';
 
 const POD = `${PRODUCTPAGE}.default`;
 const HOSTILE = ['; rm -rf /', '$(touch /tmp/meshctl-pwned)', '`id` && reboot', '\n/bin/sh -c id'];
 const SAVERS = ['iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'ip6tables-legacy-save', 'iptables-nft-save', 'ip6tables-nft-save'];
 
-async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }));
-  return out;
-}
 const SHELLS = /^(\/(usr\/)?bin\/)?(ba|da|z|k|c|tc)?sh$/;
 
 let cases = 0;
