@@ -36,3 +36,14 @@ export class Context {
 export function fullName(r: Resource): string {
   return r.namespace ? `${r.namespace}/${r.name}` : r.name;
 }
+
+/**
+ * Orders resources by namespace/name in byte order, as Go's sort.Strings does. For Kubernetes names
+ * (lower-case letters, digits, '-', '.') that is also localeCompare's order, without the ~10 ms its
+ * first call costs to load ICU's collator.
+ */
+export function byFullName(a: Resource, b: Resource): number {
+  const x = fullName(a);
+  const y = fullName(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -42,7 +42,18 @@ export const ANALYZERS: readonly Analyzer[] = [
   gatewayAnalyzer,
   jwtClaimRouteAnalyzer,
   ...schemaAnalyzers,
-].sort((a, b) => a.name.localeCompare(b.name));
+].sort((a, b) => byName(a.name, b.name));
+
+/**
+ * The order localeCompare gives these names (case-insensitive first), without localeCompare: its
+ * first call loads ICU's collator, ~10 ms of every analyze run.
+ */
+function byName(a: string, b: string): number {
+  const la = a.toLowerCase();
+  const lb = b.toLowerCase();
+  if (la !== lb) return la < lb ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export interface AnalyzeOptions extends SnapshotOptions {
   /** Analyzer names to run (all when empty). */

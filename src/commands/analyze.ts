@@ -7,7 +7,7 @@ import { render, type AnalyzeFormat } from '../analyze/render.js';
 import { obj, str } from '../analyze/snapshot.js';
 import { applySuppressions, parseSuppressions } from '../analyze/suppress.js';
 import { MeshctlError, UsageError, describeError } from '../errors.js';
-import { colours } from '../output/colour.js';
+import { colourEnabled, colours } from '../output/colour.js';
 import { writeStdout } from '../output/write.js';
 import { isObject, type LoadProblem, type Resource } from '../resources/index.js';
 import { readInput } from '../source/file.js';
@@ -106,7 +106,8 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
 
   for (const p of problems) io.err(`Error: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
   const useColour = opts.output === 'log' && io.colour !== false;
-  io.out(render(shown, opts.output, useColour ? colours(process.stdout) : undefined));
+  // colourEnabled first: colours() loads chalk (~10 ms) even to say colour is off
+  io.out(render(shown, opts.output, useColour && colourEnabled(process.stdout) ? colours(process.stdout) : undefined));
 
   const target = namespace ? `namespace: ${namespace}` : 'all namespaces';
   const failed = kept.some((d) => atLeast(d, failureThreshold));

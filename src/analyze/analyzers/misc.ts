@@ -1,4 +1,4 @@
-import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import { byFullName, fullName, type Analyzer, type Context } from '../analyzer.js';
 import { K, arr, num, obj, str } from '../snapshot.js';
 
 export const caCertificateAnalyzer: Analyzer = {
@@ -51,7 +51,7 @@ export const envoyPatchAnalyzer: Analyzer = {
   analyze(ctx: Context) {
     // names of filters patched with a proxyVersion match, carried across EnvoyFilters as Istio does
     const versioned: string[] = [];
-    const filters = [...ctx.snapshot.of(K.EnvoyFilter)].sort((a, b) => fullName(a).localeCompare(fullName(b)));
+    const filters = [...ctx.snapshot.of(K.EnvoyFilter)].sort(byFullName);
     for (const ef of filters) {
       const spec = obj(ef.object.spec);
       const priority = num(spec.priority);

@@ -1,5 +1,5 @@
 import type { Resource } from '../../resources/index.js';
-import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import { byFullName, fullName, type Analyzer, type Context } from '../analyzer.js';
 import { hostMatches, hostRegistry, toFqdn } from '../hosts.js';
 import { K, arr, num, obj, selectorMatches, str, strMap, type Snapshot } from '../snapshot.js';
 
@@ -175,7 +175,7 @@ export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
   analyze(ctx: Context) {
     const domain = ctx.snapshot.clusterDomain;
     const byHost = new Map<string, Resource[]>();
-    const vss = [...ctx.snapshot.of(K.VirtualService)].sort((a, b) => fullName(a).localeCompare(fullName(b)));
+    const vss = [...ctx.snapshot.of(K.VirtualService)].sort(byFullName);
     for (const vs of vss) {
       const spec = obj(vs.object.spec);
       const gateways = arr(spec.gateways).map(str);
