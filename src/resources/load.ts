@@ -1,4 +1,5 @@
-import { promises as fs, readFileSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { MeshctlError, describeError } from '../errors.js';
@@ -42,33 +43,48 @@ export async function loadResources(args: readonly string[], options: LoadOption
 
 /**
  * Reads one file synchronously: a repository of a thousand small manifests costs several times more
- * through promise-based reads (a stat, an open and chunked reads per file) than through readFileSync.
+ * through promise-based reads (a stat, an open and chunked reads per file) than through sync calls.
+ * One open, one fstat and one read per file (readFileSync would fstat again after a stat by path).
  * Same checks and messages as readInput: missing, directory, too large, empty, not UTF-8.
  */
 function readManifest(file: string): string {
   let buf: Buffer;
+  let fd: number | undefined;
   try {
-    const st = statSync(file);
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
     if (st.isDirectory()) throw new MeshctlError(`${file}: is a directory, expected a file`);
     if (st.size > MAX_INPUT_BYTES) throw new MeshctlError(`${file}: too large to read (${Math.round(st.size / 1048576)} MiB)`);
-    buf = readFileSync(file);
+    // st.size is 0 for pipes and some special files: those are read to their end
+    buf = st.isFile() && st.size > 0 ? readExactly(fd, st.size) : readFileSync(fd);
   } catch (err) {
     if (err instanceof MeshctlError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new MeshctlError(`${file}: no such file`);
     if (code === 'EACCES') throw new MeshctlError(`${file}: permission denied`);
+    if (code === 'EISDIR') throw new MeshctlError(`${file}: is a directory, expected a file`);
     throw new MeshctlError(`${file}: cannot read (${code ?? describeError(err)})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   // an empty manifest (a placeholder in a repository) holds no objects; that is not an error
   if (buf.length === 0) return '';
-  try {
-    return decoder.decode(buf);
-  } catch {
-    throw new MeshctlError(`${file}: not UTF-8 text (binary file?)`);
-  }
+  if (!isUtf8(buf)) throw new MeshctlError(`${file}: not UTF-8 text (binary file?)`);
+  // a BOM is dropped, as the UTF-8 decoder did
+  return buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.toString('utf8', 3) : buf.toString('utf8');
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+/** Reads `size` bytes (a file that shrank meanwhile gives what is there). */
+function readExactly(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got === size ? buf : buf.subarray(0, got);
+}
 
 async function expandArg(arg: string, options: LoadOptions, problems: LoadProblem[]): Promise<string[]> {
   if (arg === '-') return ['-'];
@@ -79,9 +95,7 @@ async function expandArg(arg: string, options: LoadOptions, problems: LoadProble
     stat = undefined;
   }
   if (stat?.isDirectory()) {
-    const { glob } = await import('tinyglobby');
-    const pattern = options.recursive ? '**/*.{yaml,yml,json}' : '*.{yaml,yml,json}';
-    const found = await glob([pattern], { cwd: arg, onlyFiles: true, dot: false, caseSensitiveMatch: false });
+    const found = manifestsIn(arg, options.recursive === true);
     found.sort();
     if (found.length === 0) problems.push({ file: arg, message: `no .yaml, .yml or .json files in this directory${options.recursive ? '' : ' (use -R to look in subdirectories)'}` });
     return found.map((f) => path.join(arg, f));
@@ -96,6 +110,50 @@ async function expandArg(arg: string, options: LoadOptions, problems: LoadProble
   }
   problems.push({ file: arg, message: 'no such file or directory' });
   return [];
+}
+
+/**
+ * The manifests in a directory, as paths relative to it: *.yaml, *.yml, *.json (any case), skipping
+ * hidden files and directories, following symbolic links (each real directory once, so a link loop
+ * ends). A plain walk: a glob library costs more to load than this takes to run.
+ */
+function manifestsIn(root: string, recursive: boolean): string[] {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const walk = (dir: string, rel: string): void => {
+    let real: string;
+    let entries: Dirent[];
+    try {
+      real = realpathSync(dir);
+      if (seen.has(real)) return;
+      seen.add(real);
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // unreadable directories are skipped, as a glob skips them
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const target = statSync(path.join(dir, e.name));
+          isDir = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          continue; // a dangling link
+        }
+      }
+      if (isDir) {
+        if (recursive) walk(path.join(dir, e.name), relPath);
+      } else if (isFile && MANIFEST_EXT.test(e.name)) {
+        found.push(relPath);
+      }
+    }
+  };
+  walk(root, '');
+  return found;
 }
 
 function stripName(message: string, file: string): string {

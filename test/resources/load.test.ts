@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -90,4 +90,42 @@ test('an empty manifest holds no objects and is not a problem', async () => {
   writeFileSync(path.join(dir, 'placeholder.yaml'), '');
   const { resources, problems } = await loadResources([dir]);
   assert.deepEqual([resources.length, problems], [0, []]);
+});
+
+test('directories: hidden entries skipped, any-case extensions, links followed once, loops end', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'meshctl-walk-'));
+  const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
+  mkdirSync(path.join(root, 'a'));
+  mkdirSync(path.join(root, 'b'));
+  mkdirSync(path.join(root, '.git'));
+  mkdirSync(path.join(root, 'a', '..data'));
+  writeFileSync(path.join(root, 'a', 'upper.YAML'), ns('upper'));
+  writeFileSync(path.join(root, 'a', 'list.Json'), JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'json' } }));
+  writeFileSync(path.join(root, 'a', 'notes.txt'), ns('not-a-manifest'));
+  writeFileSync(path.join(root, '.git', 'hidden.yaml'), ns('in-git'));
+  writeFileSync(path.join(root, 'a', '..data', 'mounted.yaml'), ns('in-data'));
+  writeFileSync(path.join(root, '.hidden.yaml'), ns('hidden'));
+  writeFileSync(path.join(root, 'b', 'real.yml'), ns('real'));
+  symlinkSync(path.join(root, 'b', 'real.yml'), path.join(root, 'a', 'linked.yaml'));
+  symlinkSync(path.join(root, 'a'), path.join(root, 'b', 'again')); // a directory already read
+  symlinkSync(root, path.join(root, 'b', 'loop')); // back up the tree
+  symlinkSync(path.join(root, 'missing.yaml'), path.join(root, 'b', 'dangling.yaml'));
+
+  const deep = await loadResources([root], { recursive: true });
+  assert.deepEqual(deep.problems, []);
+  assert.deepEqual(
+    deep.resources.map((r) => `${path.relative(root, r.origin!.file)}:${r.name}`),
+    ['a/linked.yaml:real', 'a/list.Json:json', 'a/upper.YAML:upper', 'b/real.yml:real'],
+  );
+  const flat = await loadResources([path.join(root, 'a')]);
+  assert.deepEqual(flat.resources.map((r) => r.name), ['real', 'json', 'upper']);
+});
+
+test('a manifest with a byte-order mark reads as if it had none; binary files are refused', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-bom-'));
+  writeFileSync(path.join(dir, 'bom.yaml'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bom\n')]));
+  writeFileSync(path.join(dir, 'blob.yaml'), Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe, 0x00, 0x0a]));
+  const { resources, problems } = await loadResources([dir]);
+  assert.deepEqual(resources.map((r) => [r.name, r.origin?.line]), [['bom', 1]]);
+  assert.deepEqual(problems.map((p) => [path.basename(p.file), p.message]), [['blob.yaml', 'not UTF-8 text (binary file?)']]);
 });
