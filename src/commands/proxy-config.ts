@@ -73,17 +73,16 @@ const NEEDS: Partial<Record<ProxyConfigKind, SectionKind>> = {
 
 /** source → model → summary → text. */
 export async function proxyConfig(kind: ProxyConfigKind, options: ProxyConfigOptions, source: EnvoyAdminSource): Promise<ProxyConfigResult> {
-  const input = await source.get(ADMIN_PATH[kind]);
-  const doc = parseDocument(input);
+  const { doc, name } = await fetchDocument(source, ADMIN_PATH[kind]);
   const warnings: string[] = [];
 
   if (kind === 'endpoints' && isClustersStatus(doc)) {
-    const status = parseClustersStatus(doc, input.name);
+    const status = parseClustersStatus(doc, name);
     for (const p of status.problems) warnings.push(`skipped ${p.what} because ${p.reason}`);
     return { stdout: renderClustersStatus(status, options), warnings };
   }
 
-  const dump = parseConfigDump(doc, input.name);
+  const dump = parseConfigDump(doc, name);
   const needed = NEEDS[kind];
   if (needed) requireSection(dump, needed);
   for (const p of dump.problems) warnings.push(`skipped ${p.what} because ${p.reason}`);
@@ -95,6 +94,12 @@ export async function proxyConfig(kind: ProxyConfigKind, options: ProxyConfigOpt
 
   if (options.output !== 'short') return { stdout: renderData(redactSecrets(selectObjects(kind, dump, options)), options.output), warnings };
   return { stdout: renderShort(kind, dump, options, warnings), warnings };
+}
+
+/** The parsed answer, without its text: a large dump's text is garbage from here on. */
+async function fetchDocument(source: EnvoyAdminSource, adminPath: string): Promise<{ doc: unknown; name: string }> {
+  const input = await source.get(adminPath);
+  return { doc: parseDocument(input), name: input.name };
 }
 
 /**

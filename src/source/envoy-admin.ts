@@ -16,13 +16,17 @@ export interface EnvoyAdminSource {
   close(): Promise<void>;
 }
 
-/** A saved admin answer: whatever path is asked, the file is the answer (commands detect its shape). */
+/**
+ * A saved admin answer: whatever path is asked, the file is the answer (commands detect its shape).
+ * A file is read again when asked again rather than kept: a dump can be hundreds of megabytes, and
+ * its text should be garbage once parsed. Only stdin, which cannot be read twice, is kept.
+ */
 export function fileAdminSource(file: string): EnvoyAdminSource {
-  let cached: Promise<InputText> | undefined;
+  let stdin: Promise<InputText> | undefined;
   return {
     name: file === '-' ? 'stdin' : file,
     offline: true,
-    get: () => (cached ??= readInput(file)),
+    get: () => (file === '-' ? (stdin ??= readInput(file)) : readInput(file)),
     close: async () => undefined,
   };
 }
