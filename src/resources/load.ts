@@ -292,24 +292,35 @@ interface Chunk {
   line: number;
 }
 
-/** Splits a YAML stream on `---` / `...` lines, keeping where each document starts. */
+/**
+ * Splits a YAML stream on `---` / `...` markers, keeping where each document starts. What follows
+ * `---` on its line (`--- # comment`, `--- {inline: document}`) belongs to the next document.
+ */
 function splitDocuments(text: string): Chunk[] {
   const chunks: Chunk[] = [];
-  const sep = /^(?:---|\.\.\.)(?=[ \t\r]|$)[^\n]*$/gm;
+  const sep = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
   let start = 0;
-  let line = 1;
-  let lastOffset = 0;
-  const advance = (to: number) => {
-    for (let k = text.indexOf('\n', lastOffset); k >= 0 && k < to; k = text.indexOf('\n', k + 1)) line++;
-    lastOffset = to;
-  };
   let chunkLine = 1;
+  let line = 1;
+  let counted = 0;
+  const lineAt = (offset: number): number => {
+    for (let k = text.indexOf('\n', counted); k >= 0 && k < offset; k = text.indexOf('\n', k + 1)) line++;
+    counted = offset;
+    return line;
+  };
   for (const m of text.matchAll(sep)) {
     const at = m.index ?? 0;
     chunks.push({ text: text.slice(start, at), line: chunkLine });
-    start = at + m[0].length + 1;
-    advance(Math.min(start, text.length));
-    chunkLine = line;
+    const markerLine = lineAt(at);
+    if (m[0] === '---') {
+      start = at + 3;
+      chunkLine = markerLine;
+    } else {
+      // after `...` only a comment may follow on the line
+      const nl = text.indexOf('\n', at);
+      start = nl < 0 ? text.length : nl + 1;
+      chunkLine = markerLine + 1;
+    }
   }
   chunks.push({ text: text.slice(start), line: chunkLine });
   return chunks;

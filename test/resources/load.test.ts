@@ -129,3 +129,29 @@ test('a manifest with a byte-order mark reads as if it had none; binary files ar
   assert.deepEqual(resources.map((r) => [r.name, r.origin?.line]), [['bom', 1]]);
   assert.deepEqual(problems.map((p) => [path.basename(p.file), p.message]), [['blob.yaml', 'not UTF-8 text (binary file?)']]);
 });
+
+test('a document may start on its --- line; null and comment-only documents are skipped, lines kept', () => {
+  const text = [
+    '--- {apiVersion: v1, kind: Namespace, metadata: {name: inline}}',
+    '--- # a comment, then the document on the next lines',
+    'apiVersion: v1',
+    'kind: Namespace',
+    'metadata:',
+    '  name: two',
+    '...',
+    '---',
+    '~',
+    '---',
+    'apiVersion: v1',
+    'kind: Namespace',
+    'metadata:',
+    '  name: three',
+    '',
+  ].join('\n');
+  const { resources, problems } = parseResources(text, 'docs.yaml');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    resources.map((r) => [r.name, r.origin?.line, fieldLine(r, ['metadata', 'name'])]),
+    [['inline', 1, 1], ['two', 3, 6], ['three', 11, 14]],
+  );
+});
