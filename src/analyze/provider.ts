@@ -29,6 +29,8 @@ function key(r: Resource): string {
 
 /** The base resources with each overlay resource replacing the one of the same kind, namespace and name. */
 export function mergeResources(base: readonly Resource[], overlay: readonly Resource[]): Resource[] {
+  // files alone (no cluster): nothing to replace, and no key to build for each of 10,000 resources
+  if (base.length === 0) return [...overlay];
   const replaced = new Set(overlay.map(key));
   return [...base.filter((r) => !replaced.has(key(r))), ...overlay];
 }
