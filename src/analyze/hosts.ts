@@ -1,21 +1,6 @@
 import type { Resource } from '../resources/index.js';
+import { hostMatches, toFqdn } from '../resources/hosts.js';
 import { K, arr, num, obj, str, type Snapshot } from './snapshot.js';
-
-/** Istio's host.Name.Matches: exact, or either side a `*.suffix` wildcard covering the other. */
-export function hostMatches(a: string, b: string): boolean {
-  const aw = a.startsWith('*');
-  const bw = b.startsWith('*');
-  if (aw && bw) return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
-  if (aw) return b.endsWith(a.slice(1));
-  if (bw) return a.endsWith(b.slice(1));
-  return a === b;
-}
-
-/** A short name (`reviews`) becomes `reviews.<ns>.svc.<domain>`; anything with a dot or a wildcard is kept. */
-export function toFqdn(namespace: string, host: string, domain: string): string {
-  if (host.startsWith('*') || host.includes('.')) return host;
-  return `${host}.${namespace}.svc.${domain}`;
-}
 
 export interface ServicePortInfo {
   number: number;

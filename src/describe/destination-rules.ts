@@ -1,4 +1,4 @@
-import { mostSpecificHost, resolveHost } from './hosts.js';
+import { mostSpecificHost, toFqdn } from '../resources/hosts.js';
 import { exportToOf, exportedTo, type MeshSettings } from './mesh.js';
 import type { DestinationRule, Labels, TrafficPolicy, TrafficPolicyPart } from './objects.js';
 import { byCreation, hasSelector, kname, namespaceOf, nameOf, originOf, selectorMatches } from './objects.js';
@@ -31,7 +31,7 @@ export function lookupDestinationRules(
   mesh: MeshSettings,
 ): DrLookup | undefined {
   const defaults = mesh.defaultDestinationRuleExportTo;
-  const hostOf = (dr: DestinationRule) => resolveHost(dr.spec?.host ?? '', namespaceOf(dr), mesh.domainSuffix);
+  const hostOf = (dr: DestinationRule) => toFqdn(namespaceOf(dr), dr.spec?.host ?? '', mesh.domainSuffix);
 
   const inNamespace = (ns: string) => all.filter((dr) => namespaceOf(dr) === ns && (dr.spec?.host ?? '') !== '');
 

@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { DEFAULT_DOMAIN_SUFFIX } from './hosts.js';
+import { DEFAULT_DOMAIN_SUFFIX } from '../resources/hosts.js';
 import type { ConfigMap, KubeObject } from './objects.js';
 import { namespaceOf } from './objects.js';
 

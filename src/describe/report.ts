@@ -11,7 +11,7 @@ import {
 } from './destination-rules.js';
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
 import { gatewayExposures, type GatewayExposure } from './gateways.js';
-import { serviceFqdn } from './hosts.js';
+import { serviceFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
 import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
 import type { DestinationRule, Labels, MeshObjects, Pod, Service } from './objects.js';

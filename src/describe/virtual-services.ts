@@ -1,4 +1,4 @@
-import { resolveHost } from './hosts.js';
+import { toFqdn } from '../resources/hosts.js';
 import { exportToOf, exportedTo, type MeshSettings } from './mesh.js';
 import type { DestinationRule, HTTPMatchRequest, L4Route, RouteDestination, StringMatch, VirtualService } from './objects.js';
 import { byCreation, kname, namespaceOf } from './objects.js';
@@ -54,7 +54,7 @@ function allRoutes(vs: VirtualService): { route?: RouteDestination[] }[] {
 }
 
 function destHost(d: RouteDestination, vs: VirtualService, mesh: MeshSettings): string {
-  return resolveHost(d.destination?.host ?? '', namespaceOf(vs), mesh.domainSuffix);
+  return toFqdn(namespaceOf(vs), d.destination?.host ?? '', mesh.domainSuffix);
 }
 
 /** Gateways a VirtualService is bound to; none given means `mesh` (the sidecars). */
@@ -176,7 +176,7 @@ export function duplicateHostWarnings(list: VirtualService[], hosts: string[], m
   for (const vs of list) {
     if (!gatewaysOf(vs).includes('mesh')) continue;
     for (const h of vs.spec?.hosts ?? []) {
-      const fq = resolveHost(h, namespaceOf(vs), mesh.domainSuffix);
+      const fq = toFqdn(namespaceOf(vs), h, mesh.domainSuffix);
       const l = byHost.get(fq) ?? [];
       if (!l.includes(vs)) l.push(vs);
       byHost.set(fq, l);

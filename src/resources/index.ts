@@ -10,6 +10,7 @@
  * - Bad input never throws: each unreadable file or broken document is one LoadProblem
  *   (file, line, message) and the other documents still load.
  * - `groupKind(r)` is the `group/Kind` key to index by (`Gateway` exists in two API groups).
+ * - Host names as Istio reads them in config (`toFqdn`, `hostMatches`, ...) are in './hosts.js'.
  */
 export { loadResources, parseResources, fieldLine, toResource, isObject, type LoadOptions } from './load.js';
 export { locateField, type FieldPath } from './locate.js';

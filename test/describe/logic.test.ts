@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { authorizationFor } from '../../src/describe/authz.js';
 import { flatten, lookupDestinationRules, matchSubsets } from '../../src/describe/destination-rules.js';
-import { hostMatches, mostSpecificHost, resolveHost } from '../../src/describe/hosts.js';
+import { hostMatches, mostSpecificHost } from '../../src/resources/hosts.js';
 import { defaultMeshSettings, exportedTo, meshSettingsFrom } from '../../src/describe/mesh.js';
 import { effectiveMtls, mtlsForPort } from '../../src/describe/mtls.js';
 import type { AuthorizationPolicy, DestinationRule, PeerAuthentication } from '../../src/describe/objects.js';
@@ -25,18 +25,6 @@ test('protocol from appProtocol, then the name prefix, else auto-detect (well-kn
   assert.equal(servicePortProtocol({ port: 80 }).protocol, 'auto-detect');
   assert.equal(servicePortProtocol({ port: 3306 }).protocol, 'TCP');
   assert.equal(servicePortProtocol({ name: 'dns', port: 53, protocol: 'UDP' }).protocol, 'UDP');
-});
-
-test('hosts: short names expand in the config namespace; wildcards match suffixes; exact beats wildcard', () => {
-  assert.equal(resolveHost('reviews', 'bookinfo'), HOST);
-  assert.equal(resolveHost('reviews.bookinfo', 'x'), 'reviews.bookinfo');
-  assert.equal(resolveHost('*.bookinfo.svc.cluster.local', 'x'), '*.bookinfo.svc.cluster.local');
-  assert.ok(hostMatches('*', HOST));
-  assert.ok(hostMatches('*.svc.cluster.local', HOST));
-  assert.ok(!hostMatches('*.other.svc.cluster.local', HOST));
-  assert.equal(mostSpecificHost(HOST, ['*', '*.svc.cluster.local', '*.bookinfo.svc.cluster.local']), '*.bookinfo.svc.cluster.local');
-  assert.equal(mostSpecificHost(HOST, ['*', HOST]), HOST);
-  assert.equal(mostSpecificHost(HOST, ['ratings.bookinfo.svc.cluster.local']), undefined);
 });
 
 test('exportTo: *, ., ~ and namespace lists', () => {

@@ -1,6 +1,7 @@
 import type { Resource } from '../../resources/index.js';
 import { byFullName, fullName, type Analyzer, type Context } from '../analyzer.js';
-import { hostMatches, hostRegistry, toFqdn } from '../hosts.js';
+import { hostMatches, toFqdn } from '../../resources/hosts.js';
+import { hostRegistry } from '../hosts.js';
 import { K, arr, num, obj, selectorMatches, str, strMap, type Snapshot } from '../snapshot.js';
 
 export interface RouteDestination {
