@@ -145,8 +145,9 @@ export class Snapshot {
     if (!this.workloadsByLabel) {
       this.workloadsByLabel = new Map();
       for (const w of this.workloads()) {
-        for (const [k, v] of Object.entries(w.labels)) {
-          const key = `${k}=${v}`;
+        const labels = w.labels;
+        for (const k in labels) {
+          const key = `${k}=${labels[k]}`;
           let list = this.workloadsByLabel.get(key);
           if (!list) this.workloadsByLabel.set(key, (list = []));
           list.push(w);
@@ -214,7 +215,8 @@ export function dig(v: unknown, path: readonly (string | number)[]): unknown {
 
 /** True when every key/value of the selector is in the labels (an empty selector matches all). */
 export function selectorMatches(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  // for-in, not Object.entries: called for every selector × candidate, and must not allocate
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
   return true;
 }
 
