@@ -1,4 +1,4 @@
-import type { Resource } from '../../resources/index.js';
+import { isObject, type Resource } from '../../resources/index.js';
 import type { Analyzer, Context } from '../analyzer.js';
 import { SCHEMA_KINDS, hasSchema, validateSchema } from '../schema.js';
 import { K, arr, obj, str } from '../snapshot.js';
@@ -42,19 +42,40 @@ function semanticErrors(r: Resource): { message: string; path?: (string | number
 
 /** Istio's JSON-equality test for matches: the match name does not count, and unset equals empty. */
 function matchKey(m: unknown): string {
-  const { name: _name, ...rest } = obj(m);
-  return canonical(rest);
+  return isObject(m) ? canonicalObject(m, 'name') : '{}';
 }
 
+/**
+ * A canonical text of a value: keys sorted, unset-like values (null, false, '', []) left out. Built
+ * by appending to one string, as every match of every VirtualService rule goes through it.
+ */
 function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== null && x !== undefined && x !== false && x !== '' && !(Array.isArray(x) && x.length === 0))
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += canonical(v[i]) ?? ''; // JSON.stringify(undefined) is undefined, which a join prints as ''
+    }
+    return out + ']';
   }
+  if (v !== null && typeof v === 'object') return canonicalObject(v as Record<string, unknown>);
   return JSON.stringify(v);
+}
+
+/** canonical() of an object, leaving out the keys `skip` and `skip2`. */
+function canonicalObject(o: Record<string, unknown>, skip?: string, skip2?: string): string {
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    if (k === skip || k === skip2) continue;
+    const x = o[k];
+    if (x === null || x === undefined || x === false || x === '' || (Array.isArray(x) && x.length === 0)) continue;
+    if (!first) out += ',';
+    out += JSON.stringify(k) + ':' + canonical(x);
+    first = false;
+  }
+  return out + '}';
 }
 
 function routeName(rule: unknown, n: number): string {
@@ -104,14 +125,17 @@ function unreachableRules(ctx: Context, vs: Resource): void {
         if (kind !== 'http') return;
         // a prefix match shadows a later, longer prefix (or exact path) with the same other conditions
         const uri = obj(obj(m).uri);
-        const { uri: _u, name: _n, ...others } = obj(m);
-        const rest = canonical(others);
+        // only a match on the URI alone takes part; the rest of the match is compared as text
+        if (Object.keys(uri).length !== 1) return;
         const mine = str(uri.prefix) || str(uri.exact);
-        if (mine && Object.keys(uri).length === 1) {
+        const isPrefix = typeof uri.prefix === 'string';
+        if (!mine && !isPrefix) return;
+        const rest = isObject(m) ? canonicalObject(m, 'uri', 'name') : '{}';
+        if (mine) {
           const shadow = prefixes.find((p) => p.rule < n && p.rest === rest && mine.startsWith(p.prefix));
           if (shadow) ctx.report(vs, 'IST0131', [routeName(rule, n), matchName(m, mn), routeName(rules[shadow.rule], shadow.rule)], [...at, 'match', mn]);
         }
-        if (typeof uri.prefix === 'string' && Object.keys(uri).length === 1) prefixes.push({ rule: n, prefix: uri.prefix, rest });
+        if (isPrefix) prefixes.push({ rule: n, prefix: uri.prefix as string, rest });
       });
       if (dup === matches.length) ctx.report(vs, 'IST0130', [routeName(kind === 'http' ? rule : {}, n), 'all matches used by prior rules'], at);
     });
