@@ -1,5 +1,6 @@
 import type { Resource } from '../../resources/index.js';
 import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import type { Arg } from '../messages.js';
 import { K, arr, dig, num, obj, selectorMatches, str, strMap, type Snapshot } from '../snapshot.js';
 
 /** Namespaces the injector never touches (istio's inject.IgnoredNamespaces). */
@@ -147,16 +148,33 @@ export const multiServiceAnalyzer: Analyzer = {
       list.push({ svc, sel, index });
     }
     // one small function per Deployment rather than one large loop body: cheaper for V8 to optimise
-    for (const d of snap.of(K.Deployment)) checkDeployment(ctx, byFirstLabel, d);
+    const alone = new Map<Resource, Conflict[]>();
+    for (const d of snap.of(K.Deployment)) checkDeployment(ctx, byFirstLabel, alone, d);
   },
 };
 
-function checkDeployment(ctx: Context, byFirstLabel: Map<string, SelectingService[]>, d: Resource): void {
+/** A finding of the multi-service check, less the Deployment's name: [code, ...args after the name]. */
+type Conflict = ['IST0116' | 'IST0137', ...Arg[]];
+
+function checkDeployment(ctx: Context, byFirstLabel: Map<string, SelectingService[]>, alone: Map<Resource, Conflict[]>, d: Resource): void {
   if (strMap(d.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller') return;
   const podLabels = strMap(dig(d.object, TEMPLATE_LABELS));
   const matching = servicesSelecting(byFirstLabel, d.namespace, podLabels);
   // no Service, no conflict: the (pure) mesh membership test is needed only when there is one
   if (matching.length === 0 || !inMesh(ctx.snapshot, d)) return;
+  let conflicts: Conflict[] | undefined;
+  if (matching.length === 1) {
+    // the usual case, one Service: what it conflicts with in itself is the same for every Deployment
+    conflicts = alone.get(matching[0]);
+    if (!conflicts) alone.set(matching[0], (conflicts = portConflicts(matching)));
+  } else {
+    conflicts = portConflicts(matching);
+  }
+  for (const [code, ...args] of conflicts) ctx.report(d, code, [d.name, ...args], ['metadata', 'name']);
+}
+
+/** Ports of these Services (selecting one pod) that clash: one port with two protocols, one target port behind two ports. */
+function portConflicts(matching: readonly Resource[]): Conflict[] {
   const byPort = new Map<number, Map<string, string[]>>();
   const byTarget = new Map<string, Map<number, string>>();
   for (const svc of matching) {
@@ -175,15 +193,16 @@ function checkDeployment(ctx: Context, byFirstLabel: Map<string, SelectingServic
       ports.set(n, fullName(svc));
     }
   }
+  const out: Conflict[] = [];
   for (const [port, protos] of byPort) {
     if (protos.size < 2) continue;
-    const names = [...protos.values()].flat().sort();
-    ctx.report(d, 'IST0116', [d.name, port, names], ['metadata', 'name']);
+    out.push(['IST0116', port, [...protos.values()].flat().sort()]);
   }
   for (const [tp, ports] of byTarget) {
     if (ports.size < 2) continue;
-    ctx.report(d, 'IST0137', [d.name, [...ports.values()].sort(), tp, [...ports.keys()].sort((a, b) => a - b)], ['metadata', 'name']);
+    out.push(['IST0137', [...ports.values()].sort(), tp, [...ports.keys()].sort((a, b) => a - b)]);
   }
+  return out;
 }
 
 const TEMPLATE_LABELS = ['spec', 'template', 'metadata', 'labels'];
