@@ -76,7 +76,8 @@ export class Snapshot {
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
   private readonly byKind = new Map<string, Resource[]>();
-  private readonly byKey = new Map<string, Resource>();
+  /** Per kind, `namespace|name` → resource; built on a kind's first lookup (few kinds are looked up by name). */
+  private readonly byName = new Map<string, Map<string, Resource>>();
   private workloadCache?: Workload[];
   private workloadsByNs?: Map<string, Workload[]>;
   private workloadsByLabel?: Map<string, Workload[]>;
@@ -92,7 +93,6 @@ export class Snapshot {
       let list = this.byKind.get(gk);
       if (!list) this.byKind.set(gk, (list = []));
       list.push(r);
-      this.byKey.set(`${gk}|${r.namespace}|${r.name}`, r);
     }
   }
 
@@ -101,7 +101,14 @@ export class Snapshot {
   }
 
   get(gk: string, namespace: string, name: string): Resource | undefined {
-    return this.byKey.get(`${gk}|${namespace}|${name}`);
+    let index = this.byName.get(gk);
+    if (!index) {
+      index = new Map();
+      // the last of duplicates wins, as a later `kubectl apply` would
+      for (const r of this.of(gk)) index.set(`${r.namespace}|${r.name}`, r);
+      this.byName.set(gk, index);
+    }
+    return index.get(`${namespace}|${name}`);
   }
 
   /** Pods, pod templates of workload controllers, and WorkloadEntries. */
