@@ -71,6 +71,8 @@ const TABLE = buildTable();
 /** Kinds (`group/Kind`) that have a packaged schema in some version: the schema analyzers, one per kind as istioctl has. */
 export const SCHEMA_KINDS: string[] = [...new Set([...TABLE.keys()].map((k) => { const p = k.split('/'); return `${p[0]}/${p[2]}`; }))].sort();
 
+const SCHEMA_GROUPS = new Set(SCHEMA_KINDS.map((k) => k.slice(0, k.lastIndexOf('/'))));
+
 type ModelCtor = new (data: unknown) => { validate(): void };
 
 interface Loaded {
@@ -106,6 +108,8 @@ function keyOf(r: Resource): string {
 export async function prepareSchemas(resources: readonly Resource[]): Promise<void> {
   const needAjv = new Set<string>();
   for (const r of resources) {
+    // most resources are Kubernetes' own kinds: skip them without building a key
+    if (!SCHEMA_GROUPS.has(r.group)) continue;
     const key = keyOf(r);
     const spec = TABLE.get(key);
     if (!spec) continue;
