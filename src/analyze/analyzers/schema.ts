@@ -64,7 +64,8 @@ function canonical(v: unknown): string {
 
 /** canonical() of an object, leaving out the keys `skip` and `skip2`. */
 function canonicalObject(o: Record<string, unknown>, skip?: string, skip2?: string): string {
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o);
+  if (keys.length > 1) keys.sort();
   let out = '{';
   let first = true;
   for (const k of keys) {
