@@ -81,6 +81,7 @@ export class Snapshot {
   private workloadCache?: Workload[];
   private workloadsByNs?: Map<string, Workload[]>;
   private workloadsByLabel?: Map<string, Workload[]>;
+  private labelKeys?: Set<string>;
 
   constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
     this.clusterDomain = options.clusterDomain || 'cluster.local';
@@ -163,6 +164,15 @@ export class Snapshot {
     }
     const first = `${keys[0]}=${selector[keys[0]]}`;
     return (this.workloadsByLabel.get(first) ?? []).filter((w) => selectorMatches(selector, w.labels));
+  }
+
+  /** Every label key some workload carries. */
+  workloadLabelKeys(): Set<string> {
+    if (!this.labelKeys) {
+      this.labelKeys = new Set();
+      for (const w of this.workloads()) for (const k in w.labels) this.labelKeys.add(k);
+    }
+    return this.labelKeys;
   }
 
   /**
