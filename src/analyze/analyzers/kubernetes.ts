@@ -175,6 +175,7 @@ function checkDeployment(ctx: Context, byFirstLabel: Map<string, SelectingServic
 
 /** Ports of these Services (selecting one pod) that clash: one port with two protocols, one target port behind two ports. */
 function portConflicts(matching: readonly Resource[]): Conflict[] {
+  if (distinctPorts(matching)) return NO_CONFLICTS;
   const byPort = new Map<number, Map<string, string[]>>();
   const byTarget = new Map<string, Map<number, string>>();
   for (const svc of matching) {
@@ -203,6 +204,29 @@ function portConflicts(matching: readonly Resource[]): Conflict[] {
     out.push(['IST0137', [...ports.values()].sort(), tp, [...ports.keys()].sort((a, b) => a - b)]);
   }
   return out;
+}
+
+const NO_CONFLICTS: Conflict[] = [];
+
+/**
+ * True when no two ports share a number or a target port, so nothing can clash (the usual case,
+ * decided without building maps). Gives up (false) on long port lists, which take the full check.
+ */
+function distinctPorts(matching: readonly Resource[]): boolean {
+  const numbers: number[] = [];
+  const targets: string[] = [];
+  for (const svc of matching) {
+    const ports = arr(obj(svc.object.spec).ports);
+    for (let i = 0; i < ports.length; i++) {
+      const port = obj(ports[i]);
+      const n = num(port.port);
+      const tp = targetPort(port);
+      if (numbers.length === 8 || numbers.includes(n) || targets.includes(tp)) return false;
+      numbers.push(n);
+      targets.push(tp);
+    }
+  }
+  return true;
 }
 
 const TEMPLATE_LABELS = ['spec', 'template', 'metadata', 'labels'];
