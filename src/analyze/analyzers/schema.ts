@@ -65,7 +65,13 @@ function canonical(v: unknown): string {
 /** canonical() of an object, leaving out the keys `skip` and `skip2`. */
 function canonicalObject(o: Record<string, unknown>, skip?: string, skip2?: string): string {
   const keys = Object.keys(o);
-  if (keys.length > 1) keys.sort();
+  // insertion sort: matches have a handful of keys, and Array#sort allocates a work area
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    for (; j >= 0 && keys[j] > k; j--) keys[j + 1] = keys[j];
+    keys[j + 1] = k;
+  }
   let out = '{';
   let first = true;
   for (const k of keys) {
