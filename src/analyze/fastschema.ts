@@ -107,6 +107,8 @@ function build(schema: Schema): Check {
   const oneOf = Array.isArray(schema.oneOf) && !atMostOne ? schema.oneOf.map((s) => compile(s as Schema)) : undefined;
   const not = schema.not !== undefined ? compile(schema.not as Schema) : undefined;
 
+  // indexed loops throughout: this runs for every node of every resource, mostly before V8 optimises
+  // it, and for-of over an array allocates an iterator there
   return (v) => {
     // nullable lets null past the type; ajv still holds it to enum (which must then list null) and to the combinators
     if (v === null) {
@@ -126,15 +128,15 @@ function build(schema: Schema): Check {
       if (maxItems !== undefined && v.length > maxItems) return 'invalid';
       if (minItems !== undefined && v.length < minItems) return 'invalid';
       if (items) {
-        for (const item of v) {
-          const r = items(item);
+        for (let i = 0; i < v.length; i++) {
+          const r = items(v[i]);
           if (r === 'invalid') return r;
           if (r === 'unsure') verdict = r;
         }
       }
     } else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      for (const r of required) if (o[r] === undefined) return 'invalid';
+      for (let i = 0; i < required.length; i++) if (o[required[i]] === undefined) return 'invalid';
       let count = 0;
       for (const k in o) {
         count++;
@@ -149,11 +151,11 @@ function build(schema: Schema): Check {
       }
       if (maxProps !== undefined && count > maxProps) return 'invalid';
     }
-    if (allOf) for (const f of allOf) verdict = worst(verdict, f(v));
+    if (allOf) for (let i = 0; i < allOf.length; i++) verdict = worst(verdict, allOf[i](v));
     if (anyOf) {
       let any: Verdict = 'invalid';
-      for (const f of anyOf) {
-        const r = f(v);
+      for (let i = 0; i < anyOf.length; i++) {
+        const r = anyOf[i](v);
         if (r === 'valid') { any = 'valid'; break; }
         if (r === 'unsure') any = 'unsure';
       }
@@ -163,7 +165,7 @@ function build(schema: Schema): Check {
       // Istio's "at most one of these fields" idiom, decided by counting the fields present
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         let present = 0;
-        for (const k of atMostOne.keys) if ((v as Record<string, unknown>)[k] !== undefined) present++;
+        for (let i = 0; i < atMostOne.keys.length; i++) if ((v as Record<string, unknown>)[atMostOne.keys[i]] !== undefined) present++;
         const ok = present === 1 || (present === 0 && atMostOne.noneBranch);
         if (!ok) return 'invalid';
       } else {
@@ -175,8 +177,8 @@ function build(schema: Schema): Check {
     if (oneOf) {
       let valid = 0;
       let unsure = false;
-      for (const f of oneOf) {
-        const r = f(v);
+      for (let i = 0; i < oneOf.length; i++) {
+        const r = oneOf[i](v);
         if (r === 'valid') valid++;
         else if (r === 'unsure') unsure = true;
       }
