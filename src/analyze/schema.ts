@@ -80,6 +80,8 @@ interface Loaded {
   ctor?: ModelCtor;
   schema?: JsonSchema;
   apiVersion: string;
+  /** The unknown-field walk of the spec schema, looked up once per kind rather than per resource. */
+  unknown?: UnknownCheck;
 }
 
 interface JsonSchema {
@@ -170,8 +172,8 @@ export function validateSchema(r: Resource): string[] {
       problems.push(...ajvProblems(err, r.object));
     }
   }
-  if (specSchema && r.object.spec !== undefined) unknownCheck(specSchema)(r.object.spec, ['spec'], problems);
-  return [...new Set(problems)];
+  if (specSchema && r.object.spec !== undefined) (l.unknown ??= unknownCheck(specSchema))(r.object.spec, ['spec'], problems);
+  return problems.length === 0 ? problems : [...new Set(problems)];
 }
 
 type AjvError = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
