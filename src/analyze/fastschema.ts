@@ -109,6 +109,12 @@ function build(schema: Schema): Check {
   const atMostOne = Array.isArray(schema.oneOf) ? oneOfKeys(schema.oneOf as Schema[]) : undefined;
   const oneOf = Array.isArray(schema.oneOf) && !atMostOne ? schema.oneOf.map((s) => compile(s as Schema)) : undefined;
   const not = schema.not !== undefined ? compile(schema.not as Schema) : undefined;
+  // what schema.ts's unknown-field walk does with an object here: a map (additionalProperties) walks
+  // every value with that schema; a node with no properties anywhere (not even in branches) is
+  // free-form; otherwise a key outside this node's own properties may be an unknown field
+  const mapNode = ap !== undefined && ap !== false;
+  const freeForm = props.size === 0 && schema.oneOf === undefined && schema.anyOf === undefined && schema.allOf === undefined;
+  const strict = !mapNode && !freeForm;
 
   // indexed loops throughout: this runs for every node of every resource, mostly before V8 optimises
   // it, and for-of over an array allocates an iterator there
@@ -145,10 +151,16 @@ function build(schema: Schema): Check {
         count++;
         const sub = props.get(k);
         let r: Verdict;
-        if (sub) r = sub(o[k]);
-        else if (closed) return 'invalid';
+        if (sub) {
+          // the unknown-field walk would take a map's value schema here, not this property's
+          if (mapNode) knownFieldsOnly = false;
+          r = sub(o[k]);
+        } else if (closed) return 'invalid';
         else if (additional) r = additional(o[k]);
-        else continue;
+        else {
+          if (strict) knownFieldsOnly = false;
+          continue;
+        }
         if (r === 'invalid') return r;
         if (r === 'unsure') verdict = r;
       }
@@ -232,4 +244,19 @@ function oneOfKeys(branches: Schema[]): { keys: string[]; noneBranch: boolean } 
 
 export function check(schema: Schema, v: unknown): Verdict {
   return compile(schema)(v);
+}
+
+/** Cleared by the walk when it meets an object key the unknown-field walk might report. */
+let knownFieldsOnly = true;
+
+/**
+ * check(), and whether the unknown-field walk of schema.ts is sure to find nothing: true only when the
+ * verdict is 'valid' and every object key met was one of its node's own properties, or a value of a
+ * map, or in a free-form object, so that walk would go down the same schema nodes and accept each
+ * key. Then it need not run at all (it is a second walk over every resource). False is always safe.
+ */
+export function checkFields(schema: Schema, v: unknown): { verdict: Verdict; knownFieldsOnly: boolean } {
+  knownFieldsOnly = true;
+  const verdict = compile(schema)(v);
+  return { verdict, knownFieldsOnly: verdict === 'valid' && knownFieldsOnly };
 }

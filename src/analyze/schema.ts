@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { check, type Schema, type Verdict } from './fastschema.js';
+import { checkFields, type Schema, type Verdict } from './fastschema.js';
 import type { Resource } from '../resources/index.js';
 
 /**
@@ -97,6 +97,8 @@ interface JsonSchema {
 
 const loaded = new Map<string, Loaded>();
 const verdicts = new WeakMap<Resource, Verdict>();
+/** Resources whose spec the pre-check proved free of unknown fields. */
+const knownFieldsOnly = new WeakSet<Resource>();
 const require = createRequire(import.meta.url);
 
 function keyOf(r: Resource): string {
@@ -118,7 +120,13 @@ export async function prepareSchemas(resources: readonly Resource[]): Promise<vo
     let l = loaded.get(key);
     if (!l) loaded.set(key, (l = { schema: rawSchema(spec.module), apiVersion: spec.apiVersion }));
     const specSchema = l.schema?.properties?.spec;
-    const verdict: Verdict = !specSchema ? 'unsure' : r.object.spec === undefined ? 'valid' : check(specSchema as Schema, r.object.spec);
+    let verdict: Verdict = 'unsure';
+    if (specSchema && r.object.spec === undefined) verdict = 'valid';
+    else if (specSchema) {
+      const checked = checkFields(specSchema as Schema, r.object.spec);
+      verdict = checked.verdict;
+      if (checked.knownFieldsOnly) knownFieldsOnly.add(r);
+    }
     verdicts.set(r, verdict);
     if (verdict !== 'valid' && !l.ctor) needAjv.add(key);
   }
@@ -160,7 +168,6 @@ export function validateSchema(r: Resource): string[] {
   const l = loaded.get(keyOf(r));
   if (!l) return [];
   const problems: string[] = [];
-  const specSchema = l.schema?.properties?.spec;
   const verdict = verdicts.get(r) ?? 'unsure';
   if (verdict !== 'valid' && l.ctor) {
     const { status: _status, ...rest } = r.object;
@@ -172,8 +179,17 @@ export function validateSchema(r: Resource): string[] {
       problems.push(...ajvProblems(err, r.object));
     }
   }
-  if (specSchema && r.object.spec !== undefined) (l.unknown ??= unknownCheck(specSchema))(r.object.spec, ['spec'], problems);
+  if (!knownFieldsOnly.has(r)) problems.push(...unknownFields(r));
   return problems.length === 0 ? problems : [...new Set(problems)];
+}
+
+/** Unknown fields in a resource's spec (`spec.a.b: unknown field "x"`), by walking it against its schema. */
+export function unknownFields(r: Resource): string[] {
+  const l = loaded.get(keyOf(r));
+  const specSchema = l?.schema?.properties?.spec;
+  const problems: string[] = [];
+  if (l && specSchema && r.object.spec !== undefined) (l.unknown ??= unknownCheck(specSchema))(r.object.spec, ['spec'], problems);
+  return problems;
 }
 
 type AjvError = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
