@@ -23,25 +23,28 @@ type Check = (v: unknown) => Verdict;
 const compiled = new WeakMap<Schema, Check>();
 const UNSURE: Check = () => 'unsure';
 
-function typeTest(type: unknown): ((v: unknown) => boolean) | undefined {
+// types and formats are tested by a switch on the keyword rather than through a closure per schema
+// node: one well-optimised function instead of a megamorphic call at every value
+const TYPES = new Set(['string', 'boolean', 'integer', 'number', 'object', 'array']);
+const FORMATS = new Set(['int32', 'int64', 'double', 'binary']); // others (ipv4, date-time, ...): left to ajv
+
+function typeMatches(type: string, v: unknown): boolean {
   switch (type) {
-    case 'string': return (v) => typeof v === 'string';
-    case 'boolean': return (v) => typeof v === 'boolean';
-    case 'integer': return (v) => typeof v === 'number' && Number.isInteger(v);
-    case 'number': return (v) => typeof v === 'number' && Number.isFinite(v);
-    case 'object': return (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-    case 'array': return (v) => Array.isArray(v);
-    default: return undefined;
+    case 'string': return typeof v === 'string';
+    case 'boolean': return typeof v === 'boolean';
+    case 'integer': return typeof v === 'number' && Number.isInteger(v);
+    case 'number': return typeof v === 'number' && Number.isFinite(v);
+    case 'object': return v !== null && typeof v === 'object' && !Array.isArray(v);
+    default: return Array.isArray(v); // 'array'
   }
 }
 
-function formatTest(format: unknown): ((v: unknown) => boolean) | undefined {
+function formatMatches(format: string, v: unknown): boolean {
+  if (typeof v !== 'number') return true;
   switch (format) {
-    case 'int32': return (v) => typeof v !== 'number' || (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647);
-    case 'int64': return (v) => typeof v !== 'number' || Number.isInteger(v);
-    case 'double':
-    case 'binary': return () => true;
-    default: return undefined; // ipv4, date-time, ...: left to ajv
+    case 'int32': return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    case 'int64': return Number.isInteger(v);
+    default: return true; // 'double', 'binary'
   }
 }
 
@@ -73,10 +76,10 @@ function build(schema: Schema): Check {
   for (const k of Object.keys(schema)) if (!HANDLED.has(k)) return UNSURE;
   const nullable = schema.nullable === true;
   const hasType = schema.type !== undefined;
-  const type = hasType ? typeTest(schema.type) : undefined;
-  if (hasType && !type) return UNSURE;
-  const format = schema.format !== undefined ? formatTest(schema.format) : undefined;
-  if (schema.format !== undefined && !format) return UNSURE;
+  if (hasType && !TYPES.has(schema.type as string)) return UNSURE;
+  const type = hasType ? (schema.type as string) : undefined;
+  if (schema.format !== undefined && !FORMATS.has(schema.format as string)) return UNSURE;
+  const format = schema.format !== undefined ? (schema.format as string) : undefined;
   let inEnum: ((v: unknown) => boolean) | undefined;
   if (Array.isArray(schema.enum)) {
     const prims = new Set(schema.enum.filter((e) => e === null || typeof e !== 'object'));
@@ -106,14 +109,22 @@ function build(schema: Schema): Check {
   const atMostOne = Array.isArray(schema.oneOf) ? oneOfKeys(schema.oneOf as Schema[]) : undefined;
   const oneOf = Array.isArray(schema.oneOf) && !atMostOne ? schema.oneOf.map((s) => compile(s as Schema)) : undefined;
   const not = schema.not !== undefined ? compile(schema.not as Schema) : undefined;
+  // what schema.ts's unknown-field walk does with an object here: a map (additionalProperties) walks
+  // every value with that schema; a node with no properties anywhere (not even in branches) is
+  // free-form; otherwise a key outside this node's own properties may be an unknown field
+  const mapNode = ap !== undefined && ap !== false;
+  const freeForm = props.size === 0 && schema.oneOf === undefined && schema.anyOf === undefined && schema.allOf === undefined;
+  const strict = !mapNode && !freeForm;
 
+  // indexed loops throughout: this runs for every node of every resource, mostly before V8 optimises
+  // it, and for-of over an array allocates an iterator there
   return (v) => {
     // nullable lets null past the type; ajv still holds it to enum (which must then list null) and to the combinators
     if (v === null) {
       if (hasType && !nullable) return 'invalid';
-    } else if (type && !type(v)) return 'invalid';
+    } else if (type !== undefined && !typeMatches(type, v)) return 'invalid';
     if (inEnum && !inEnum(v)) return 'invalid';
-    if (format && !format(v)) return 'invalid';
+    if (format !== undefined && !formatMatches(format, v)) return 'invalid';
     let verdict: Verdict = 'valid';
     if (typeof v === 'string') {
       if (re && !re.test(v)) return 'invalid';
@@ -126,34 +137,40 @@ function build(schema: Schema): Check {
       if (maxItems !== undefined && v.length > maxItems) return 'invalid';
       if (minItems !== undefined && v.length < minItems) return 'invalid';
       if (items) {
-        for (const item of v) {
-          const r = items(item);
+        for (let i = 0; i < v.length; i++) {
+          const r = items(v[i]);
           if (r === 'invalid') return r;
           if (r === 'unsure') verdict = r;
         }
       }
     } else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      for (const r of required) if (o[r] === undefined) return 'invalid';
+      for (let i = 0; i < required.length; i++) if (o[required[i]] === undefined) return 'invalid';
       let count = 0;
       for (const k in o) {
         count++;
         const sub = props.get(k);
         let r: Verdict;
-        if (sub) r = sub(o[k]);
-        else if (closed) return 'invalid';
+        if (sub) {
+          // the unknown-field walk would take a map's value schema here, not this property's
+          if (mapNode) knownFieldsOnly = false;
+          r = sub(o[k]);
+        } else if (closed) return 'invalid';
         else if (additional) r = additional(o[k]);
-        else continue;
+        else {
+          if (strict) knownFieldsOnly = false;
+          continue;
+        }
         if (r === 'invalid') return r;
         if (r === 'unsure') verdict = r;
       }
       if (maxProps !== undefined && count > maxProps) return 'invalid';
     }
-    if (allOf) for (const f of allOf) verdict = worst(verdict, f(v));
+    if (allOf) for (let i = 0; i < allOf.length; i++) verdict = worst(verdict, allOf[i](v));
     if (anyOf) {
       let any: Verdict = 'invalid';
-      for (const f of anyOf) {
-        const r = f(v);
+      for (let i = 0; i < anyOf.length; i++) {
+        const r = anyOf[i](v);
         if (r === 'valid') { any = 'valid'; break; }
         if (r === 'unsure') any = 'unsure';
       }
@@ -163,7 +180,7 @@ function build(schema: Schema): Check {
       // Istio's "at most one of these fields" idiom, decided by counting the fields present
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         let present = 0;
-        for (const k of atMostOne.keys) if ((v as Record<string, unknown>)[k] !== undefined) present++;
+        for (let i = 0; i < atMostOne.keys.length; i++) if ((v as Record<string, unknown>)[atMostOne.keys[i]] !== undefined) present++;
         const ok = present === 1 || (present === 0 && atMostOne.noneBranch);
         if (!ok) return 'invalid';
       } else {
@@ -175,8 +192,8 @@ function build(schema: Schema): Check {
     if (oneOf) {
       let valid = 0;
       let unsure = false;
-      for (const f of oneOf) {
-        const r = f(v);
+      for (let i = 0; i < oneOf.length; i++) {
+        const r = oneOf[i](v);
         if (r === 'valid') valid++;
         else if (r === 'unsure') unsure = true;
       }
@@ -227,4 +244,19 @@ function oneOfKeys(branches: Schema[]): { keys: string[]; noneBranch: boolean } 
 
 export function check(schema: Schema, v: unknown): Verdict {
   return compile(schema)(v);
+}
+
+/** Cleared by the walk when it meets an object key the unknown-field walk might report. */
+let knownFieldsOnly = true;
+
+/**
+ * check(), and whether the unknown-field walk of schema.ts is sure to find nothing: true only when the
+ * verdict is 'valid' and every object key met was one of its node's own properties, or a value of a
+ * map, or in a free-form object, so that walk would go down the same schema nodes and accept each
+ * key. Then it need not run at all (it is a second walk over every resource). False is always safe.
+ */
+export function checkFields(schema: Schema, v: unknown): { verdict: Verdict; knownFieldsOnly: boolean } {
+  knownFieldsOnly = true;
+  const verdict = compile(schema)(v);
+  return { verdict, knownFieldsOnly: verdict === 'valid' && knownFieldsOnly };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { check, type Schema, type Verdict } from './fastschema.js';
+import { checkFields, type Schema, type Verdict } from './fastschema.js';
 import type { Resource } from '../resources/index.js';
 
 /**
@@ -71,6 +71,8 @@ const TABLE = buildTable();
 /** Kinds (`group/Kind`) that have a packaged schema in some version: the schema analyzers, one per kind as istioctl has. */
 export const SCHEMA_KINDS: string[] = [...new Set([...TABLE.keys()].map((k) => { const p = k.split('/'); return `${p[0]}/${p[2]}`; }))].sort();
 
+const SCHEMA_GROUPS = new Set(SCHEMA_KINDS.map((k) => k.slice(0, k.lastIndexOf('/'))));
+
 type ModelCtor = new (data: unknown) => { validate(): void };
 
 interface Loaded {
@@ -78,6 +80,8 @@ interface Loaded {
   ctor?: ModelCtor;
   schema?: JsonSchema;
   apiVersion: string;
+  /** The unknown-field walk of the spec schema, looked up once per kind rather than per resource. */
+  unknown?: UnknownCheck;
 }
 
 interface JsonSchema {
@@ -93,6 +97,8 @@ interface JsonSchema {
 
 const loaded = new Map<string, Loaded>();
 const verdicts = new WeakMap<Resource, Verdict>();
+/** Resources whose spec the pre-check proved free of unknown fields. */
+const knownFieldsOnly = new WeakSet<Resource>();
 const require = createRequire(import.meta.url);
 
 function keyOf(r: Resource): string {
@@ -106,13 +112,21 @@ function keyOf(r: Resource): string {
 export async function prepareSchemas(resources: readonly Resource[]): Promise<void> {
   const needAjv = new Set<string>();
   for (const r of resources) {
+    // most resources are Kubernetes' own kinds: skip them without building a key
+    if (!SCHEMA_GROUPS.has(r.group)) continue;
     const key = keyOf(r);
     const spec = TABLE.get(key);
     if (!spec) continue;
     let l = loaded.get(key);
     if (!l) loaded.set(key, (l = { schema: rawSchema(spec.module), apiVersion: spec.apiVersion }));
     const specSchema = l.schema?.properties?.spec;
-    const verdict: Verdict = !specSchema ? 'unsure' : r.object.spec === undefined ? 'valid' : check(specSchema as Schema, r.object.spec);
+    let verdict: Verdict = 'unsure';
+    if (specSchema && r.object.spec === undefined) verdict = 'valid';
+    else if (specSchema) {
+      const checked = checkFields(specSchema as Schema, r.object.spec);
+      verdict = checked.verdict;
+      if (checked.knownFieldsOnly) knownFieldsOnly.add(r);
+    }
     verdicts.set(r, verdict);
     if (verdict !== 'valid' && !l.ctor) needAjv.add(key);
   }
@@ -154,7 +168,6 @@ export function validateSchema(r: Resource): string[] {
   const l = loaded.get(keyOf(r));
   if (!l) return [];
   const problems: string[] = [];
-  const specSchema = l.schema?.properties?.spec;
   const verdict = verdicts.get(r) ?? 'unsure';
   if (verdict !== 'valid' && l.ctor) {
     const { status: _status, ...rest } = r.object;
@@ -166,8 +179,17 @@ export function validateSchema(r: Resource): string[] {
       problems.push(...ajvProblems(err, r.object));
     }
   }
-  if (specSchema && r.object.spec !== undefined) unknownCheck(specSchema)(r.object.spec, ['spec'], problems);
-  return [...new Set(problems)];
+  if (!knownFieldsOnly.has(r)) problems.push(...unknownFields(r));
+  return problems.length === 0 ? problems : [...new Set(problems)];
+}
+
+/** Unknown fields in a resource's spec (`spec.a.b: unknown field "x"`), by walking it against its schema. */
+export function unknownFields(r: Resource): string[] {
+  const l = loaded.get(keyOf(r));
+  const specSchema = l?.schema?.properties?.spec;
+  const problems: string[] = [];
+  if (l && specSchema && r.object.spec !== undefined) (l.unknown ??= unknownCheck(specSchema))(r.object.spec, ['spec'], problems);
+  return problems;
 }
 
 type AjvError = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };

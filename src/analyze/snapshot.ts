@@ -76,10 +76,12 @@ export class Snapshot {
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
   private readonly byKind = new Map<string, Resource[]>();
-  private readonly byKey = new Map<string, Resource>();
+  /** Per kind, `namespace|name` → resource; built on a kind's first lookup (few kinds are looked up by name). */
+  private readonly byName = new Map<string, Map<string, Resource>>();
   private workloadCache?: Workload[];
   private workloadsByNs?: Map<string, Workload[]>;
   private workloadsByLabel?: Map<string, Workload[]>;
+  private labelKeys?: Set<string>;
 
   constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
     this.clusterDomain = options.clusterDomain || 'cluster.local';
@@ -92,7 +94,6 @@ export class Snapshot {
       let list = this.byKind.get(gk);
       if (!list) this.byKind.set(gk, (list = []));
       list.push(r);
-      this.byKey.set(`${gk}|${r.namespace}|${r.name}`, r);
     }
   }
 
@@ -101,7 +102,14 @@ export class Snapshot {
   }
 
   get(gk: string, namespace: string, name: string): Resource | undefined {
-    return this.byKey.get(`${gk}|${namespace}|${name}`);
+    let index = this.byName.get(gk);
+    if (!index) {
+      index = new Map();
+      // the last of duplicates wins, as a later `kubectl apply` would
+      for (const r of this.of(gk)) index.set(`${r.namespace}|${r.name}`, r);
+      this.byName.set(gk, index);
+    }
+    return index.get(`${namespace}|${name}`);
   }
 
   /** Pods, pod templates of workload controllers, and WorkloadEntries. */
@@ -145,8 +153,9 @@ export class Snapshot {
     if (!this.workloadsByLabel) {
       this.workloadsByLabel = new Map();
       for (const w of this.workloads()) {
-        for (const [k, v] of Object.entries(w.labels)) {
-          const key = `${k}=${v}`;
+        const labels = w.labels;
+        for (const k in labels) {
+          const key = `${k}=${labels[k]}`;
           let list = this.workloadsByLabel.get(key);
           if (!list) this.workloadsByLabel.set(key, (list = []));
           list.push(w);
@@ -155,6 +164,15 @@ export class Snapshot {
     }
     const first = `${keys[0]}=${selector[keys[0]]}`;
     return (this.workloadsByLabel.get(first) ?? []).filter((w) => selectorMatches(selector, w.labels));
+  }
+
+  /** Every label key some workload carries. */
+  workloadLabelKeys(): Set<string> {
+    if (!this.labelKeys) {
+      this.labelKeys = new Set();
+      for (const w of this.workloads()) for (const k in w.labels) this.labelKeys.add(k);
+    }
+    return this.labelKeys;
   }
 
   /**
@@ -214,7 +232,8 @@ export function dig(v: unknown, path: readonly (string | number)[]): unknown {
 
 /** True when every key/value of the selector is in the labels (an empty selector matches all). */
 export function selectorMatches(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  // for-in, not Object.entries: called for every selector × candidate, and must not allocate
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
   return true;
 }
 

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { check, type Schema } from '../../src/analyze/fastschema.js';
+import { check, checkFields, type Schema } from '../../src/analyze/fastschema.js';
+import { prepareSchemas, unknownFields, validateSchema } from '../../src/analyze/schema.js';
 import { loadResources, type Resource } from '../../src/resources/index.js';
 import { fixture } from '../helpers.js';
 
@@ -98,4 +99,52 @@ test('the quick schema check never contradicts ajv, on the fixtures and on mutat
     }),
     { numRuns: 250, seed: 4242 },
   );
+});
+
+// validateSchema skips the unknown-field walk where the pre-check proved there is nothing for it to
+// find; that proof must never hide an unknown field the walk reports.
+test('a spec the pre-check passes as known fields only gets every unknown field reported', async () => {
+  const vs = await validators();
+  const { resources } = await loadResources([fixture('analyze')], { recursive: true });
+  const covered = resources.filter((r) => vs.has(`${r.group}/${r.kind}`) && r.object.spec !== undefined);
+  let proven = 0;
+  for (const r of covered) if (checkFields(vs.get(`${r.group}/${r.kind}`)!.schema, r.object.spec).knownFieldsOnly) proven++;
+  // the fixtures are mostly valid: the proof must hold for most of them, or the walk is not saved
+  assert.ok(proven > covered.length / 2, `only ${proven} of ${covered.length} proven`);
+
+  const objects = (spec: unknown) => paths(spec).filter((p) => {
+    let cur: unknown = spec;
+    for (const k of p) cur = (cur as Record<string | number, unknown>)[k];
+    return cur !== null && typeof cur === 'object' && !Array.isArray(cur);
+  });
+  const values = fc.constantFrom<unknown>('x', 7, true, null, {}, [], [{ a: 1 }], { unexpected: 1 }, { hosts: ['a'] }, DELETE);
+  const keys = fc.constantFrom('unexpected', 'name', 'hosts', 'host', 'match', 'route', 'port', 'labels', 'spec');
+  await fc.assert(
+    fc.asyncProperty(fc.nat(covered.length - 1), fc.nat(), values, fc.boolean(), keys, async (ri, pi, value, addKey, key) => {
+      const r = covered[ri];
+      // either replace a value somewhere, or add a key (often an unknown one) to some object
+      const at = addKey ? [...objects(r.object.spec)[pi % objects(r.object.spec).length], key] : paths(r.object.spec)[pi % paths(r.object.spec).length];
+      if (at.length === 0) return true;
+      const spec = mutate(r.object.spec, at, value === DELETE && addKey ? 1 : value);
+      const copy = { ...r, object: { ...r.object, spec } };
+      await prepareSchemas([copy]);
+      const reported = new Set(validateSchema(copy));
+      for (const p of unknownFields(copy)) if (!reported.has(p)) return false;
+      return true;
+    }),
+    { numRuns: 400, seed: 777 },
+  );
+});
+
+test('known fields only: own properties, free-form objects and maps; not keys outside a node that lists some', () => {
+  const s: Schema = { type: 'object', properties: { a: { type: 'string' }, m: { type: 'object', additionalProperties: { type: 'string' } }, free: { type: 'object' } } };
+  assert.deepEqual(checkFields(s, { a: 'x', m: { any: 'v' }, free: { whatever: 1 } }), { verdict: 'valid', knownFieldsOnly: true });
+  assert.deepEqual(checkFields(s, { a: 'x', b: 1 }), { verdict: 'valid', knownFieldsOnly: false });
+  // a key listed only in a oneOf branch is not this node's own: the walk may judge it differently
+  const branches: Schema = { type: 'object', properties: { a: { type: 'string' } }, oneOf: [{ properties: { b: { type: 'object' } } }] };
+  assert.equal(checkFields(branches, { b: {} }).knownFieldsOnly, false);
+  // a map that also lists properties: the walk takes the map's value schema for every key
+  const both: Schema = { type: 'object', properties: { a: { type: 'object' } }, additionalProperties: { type: 'object' } };
+  assert.equal(checkFields(both, { a: {} }).knownFieldsOnly, false);
+  assert.equal(checkFields(s, { a: 7 }).knownFieldsOnly, false, 'never proven when not valid');
 });

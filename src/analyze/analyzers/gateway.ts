@@ -23,7 +23,8 @@ function gatewayWorkloadsKnown(snap: Snapshot, gw: Resource): boolean {
   if (snap.complete) return true;
   const keys = Object.keys(selectorOf(gw));
   if (keys.length === 0) return false;
-  return snap.workloads().some((w) => keys.some((k) => k in w.labels));
+  const known = snap.workloadLabelKeys();
+  return keys.some((k) => known.has(k));
 }
 
 export const ingressGatewayPortAnalyzer: Analyzer = {

@@ -1,5 +1,6 @@
 import type { Resource } from '../../resources/index.js';
 import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import type { Arg } from '../messages.js';
 import { K, arr, dig, num, obj, selectorMatches, str, strMap, type Snapshot } from '../snapshot.js';
 
 /** Namespaces the injector never touches (istio's inject.IgnoredNamespaces). */
@@ -120,6 +121,12 @@ function inMesh(snap: Snapshot, d: Resource): boolean {
   return false;
 }
 
+interface SelectingService {
+  svc: Resource;
+  sel: Record<string, string>;
+  index: number;
+}
+
 export const multiServiceAnalyzer: Analyzer = {
   name: 'deployment.MultiServiceAnalyzer',
   description: 'Checks association between services and pods',
@@ -128,52 +135,113 @@ export const multiServiceAnalyzer: Analyzer = {
     const snap = ctx.snapshot;
     // Services with a selector, indexed by namespace and the selector's first label: a Deployment
     // looks up each of its pod labels instead of testing every Service of its namespace
-    const byFirstLabel = new Map<string, { svc: Resource; sel: Record<string, string>; index: number }[]>();
-    snap.of(K.Service).forEach((svc, index) => {
+    const byFirstLabel = new Map<string, SelectingService[]>();
+    const services = snap.of(K.Service);
+    for (let index = 0; index < services.length; index++) {
+      const svc = services[index];
       const sel = strMap(obj(svc.object.spec).selector);
       const keys = Object.keys(sel);
-      if (keys.length === 0) return;
+      if (keys.length === 0) continue;
       const key = `${svc.namespace}\n${keys[0]}=${sel[keys[0]]}`;
       let list = byFirstLabel.get(key);
       if (!list) byFirstLabel.set(key, (list = []));
       list.push({ svc, sel, index });
-    });
-    for (const d of snap.of(K.Deployment)) {
-      if (strMap(d.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller') continue;
-      if (!inMesh(snap, d)) continue;
-      const podLabels = strMap(dig(d.object, ['spec', 'template', 'metadata', 'labels']));
-      const found: { svc: Resource; index: number }[] = [];
-      for (const k in podLabels) {
-        for (const c of byFirstLabel.get(`${d.namespace}\n${k}=${podLabels[k]}`) ?? []) if (selectorMatches(c.sel, podLabels)) found.push(c);
-      }
-      // in input order, as the scan found them; a key with '=' in it could find a Service twice
-      if (found.length > 1) found.sort((a, b) => a.index - b.index);
-      const matching = found.filter((c, i) => i === 0 || found[i - 1].index !== c.index).map((c) => c.svc);
-      const byPort = new Map<number, Map<string, string[]>>();
-      const byTarget = new Map<string, Map<number, string>>();
-      for (const svc of matching) {
-        for (const p of arr(obj(svc.object.spec).ports)) {
-          const port = obj(p);
-          const n = num(port.port);
-          const proto = str(port.protocol) || 'TCP';
-          let protos = byPort.get(n);
-          if (!protos) byPort.set(n, (protos = new Map()));
-          protos.set(proto, [...(protos.get(proto) ?? []), fullName(svc)]);
-          const tp = targetPort(port);
-          let ports = byTarget.get(tp);
-          if (!ports) byTarget.set(tp, (ports = new Map()));
-          ports.set(n, fullName(svc));
-        }
-      }
-      for (const [port, protos] of byPort) {
-        if (protos.size < 2) continue;
-        const names = [...protos.values()].flat().sort();
-        ctx.report(d, 'IST0116', [d.name, port, names], ['metadata', 'name']);
-      }
-      for (const [tp, ports] of byTarget) {
-        if (ports.size < 2) continue;
-        ctx.report(d, 'IST0137', [d.name, [...ports.values()].sort(), tp, [...ports.keys()].sort((a, b) => a - b)], ['metadata', 'name']);
-      }
     }
+    // one small function per Deployment rather than one large loop body: cheaper for V8 to optimise
+    const alone = new Map<Resource, Conflict[]>();
+    for (const d of snap.of(K.Deployment)) checkDeployment(ctx, byFirstLabel, alone, d);
   },
 };
+
+/** A finding of the multi-service check, less the Deployment's name: [code, ...args after the name]. */
+type Conflict = ['IST0116' | 'IST0137', ...Arg[]];
+
+function checkDeployment(ctx: Context, byFirstLabel: Map<string, SelectingService[]>, alone: Map<Resource, Conflict[]>, d: Resource): void {
+  if (strMap(d.metadata.labels)['gateway.istio.io/managed'] === 'istio.io-mesh-controller') return;
+  const podLabels = strMap(dig(d.object, TEMPLATE_LABELS));
+  const matching = servicesSelecting(byFirstLabel, d.namespace, podLabels);
+  // no Service, no conflict: the (pure) mesh membership test is needed only when there is one
+  if (matching.length === 0 || !inMesh(ctx.snapshot, d)) return;
+  let conflicts: Conflict[] | undefined;
+  if (matching.length === 1) {
+    // the usual case, one Service: what it conflicts with in itself is the same for every Deployment
+    conflicts = alone.get(matching[0]);
+    if (!conflicts) alone.set(matching[0], (conflicts = portConflicts(matching)));
+  } else {
+    conflicts = portConflicts(matching);
+  }
+  for (const [code, ...args] of conflicts) ctx.report(d, code, [d.name, ...args], ['metadata', 'name']);
+}
+
+/** Ports of these Services (selecting one pod) that clash: one port with two protocols, one target port behind two ports. */
+function portConflicts(matching: readonly Resource[]): Conflict[] {
+  if (distinctPorts(matching)) return NO_CONFLICTS;
+  const byPort = new Map<number, Map<string, string[]>>();
+  const byTarget = new Map<string, Map<number, string>>();
+  for (const svc of matching) {
+    for (const p of arr(obj(svc.object.spec).ports)) {
+      const port = obj(p);
+      const n = num(port.port);
+      const proto = str(port.protocol) || 'TCP';
+      let protos = byPort.get(n);
+      if (!protos) byPort.set(n, (protos = new Map()));
+      const names = protos.get(proto);
+      if (names) names.push(fullName(svc));
+      else protos.set(proto, [fullName(svc)]);
+      const tp = targetPort(port);
+      let ports = byTarget.get(tp);
+      if (!ports) byTarget.set(tp, (ports = new Map()));
+      ports.set(n, fullName(svc));
+    }
+  }
+  const out: Conflict[] = [];
+  for (const [port, protos] of byPort) {
+    if (protos.size < 2) continue;
+    out.push(['IST0116', port, [...protos.values()].flat().sort()]);
+  }
+  for (const [tp, ports] of byTarget) {
+    if (ports.size < 2) continue;
+    out.push(['IST0137', [...ports.values()].sort(), tp, [...ports.keys()].sort((a, b) => a - b)]);
+  }
+  return out;
+}
+
+const NO_CONFLICTS: Conflict[] = [];
+
+/**
+ * True when no two ports share a number or a target port, so nothing can clash (the usual case,
+ * decided without building maps). Gives up (false) on long port lists, which take the full check.
+ */
+function distinctPorts(matching: readonly Resource[]): boolean {
+  const numbers: number[] = [];
+  const targets: string[] = [];
+  for (const svc of matching) {
+    const ports = arr(obj(svc.object.spec).ports);
+    for (let i = 0; i < ports.length; i++) {
+      const port = obj(ports[i]);
+      const n = num(port.port);
+      const tp = targetPort(port);
+      if (numbers.length === 8 || numbers.includes(n) || targets.includes(tp)) return false;
+      numbers.push(n);
+      targets.push(tp);
+    }
+  }
+  return true;
+}
+
+const TEMPLATE_LABELS = ['spec', 'template', 'metadata', 'labels'];
+
+/** The Services whose selector takes in these pod labels, in input order, each once. */
+function servicesSelecting(byFirstLabel: Map<string, SelectingService[]>, namespace: string, podLabels: Record<string, string>): Resource[] {
+  const found: SelectingService[] = [];
+  for (const k in podLabels) {
+    const list = byFirstLabel.get(`${namespace}\n${k}=${podLabels[k]}`);
+    if (list) for (const c of list) if (selectorMatches(c.sel, podLabels)) found.push(c);
+  }
+  if (found.length === 1) return [found[0].svc];
+  // in input order, as the scan found them; a key with '=' in it could find a Service twice
+  found.sort((a, b) => a.index - b.index);
+  const out: Resource[] = [];
+  for (let i = 0; i < found.length; i++) if (i === 0 || found[i - 1].index !== found[i].index) out.push(found[i].svc);
+  return out;
+}

@@ -1,4 +1,4 @@
-import type { Resource } from '../../resources/index.js';
+import { isObject, type Resource } from '../../resources/index.js';
 import type { Analyzer, Context } from '../analyzer.js';
 import { SCHEMA_KINDS, hasSchema, validateSchema } from '../schema.js';
 import { K, arr, obj, str } from '../snapshot.js';
@@ -24,17 +24,19 @@ function semanticErrors(r: Resource): { message: string; path?: (string | number
     }
     if (r.kind === 'ServiceEntry' && arr(spec.hosts).length === 0) out.push({ message: 'service entry must have at least one host', path: ['spec'] });
     if (r.kind === 'VirtualService') {
-      arr(spec.http).forEach((rule, i) => {
-        const h = obj(rule);
+      const http = arr(spec.http);
+      for (let i = 0; i < http.length; i++) {
+        const h = obj(http[i]);
         if (h.route === undefined && h.redirect === undefined && h.directResponse === undefined && h.delegate === undefined) {
           out.push({ message: 'HTTP route, redirect or direct_response is required', path: ['spec', 'http', i] });
         }
-      });
-      arr(spec.http).forEach((rule, i) =>
-        arr(obj(rule).route).forEach((d, j) => {
-          if (!str(obj(obj(d).destination).host)) out.push({ message: 'destination.host is required', path: ['spec', 'http', i, 'route', j] });
-        }),
-      );
+      }
+      for (let i = 0; i < http.length; i++) {
+        const routes = arr(obj(http[i]).route);
+        for (let j = 0; j < routes.length; j++) {
+          if (!str(obj(obj(routes[j]).destination).host)) out.push({ message: 'destination.host is required', path: ['spec', 'http', i, 'route', j] });
+        }
+      }
     }
   }
   return out;
@@ -42,19 +44,47 @@ function semanticErrors(r: Resource): { message: string; path?: (string | number
 
 /** Istio's JSON-equality test for matches: the match name does not count, and unset equals empty. */
 function matchKey(m: unknown): string {
-  const { name: _name, ...rest } = obj(m);
-  return canonical(rest);
+  return isObject(m) ? canonicalObject(m, 'name') : '{}';
 }
 
+/**
+ * A canonical text of a value: keys sorted, unset-like values (null, false, '', []) left out. Built
+ * by appending to one string, as every match of every VirtualService rule goes through it.
+ */
 function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== null && x !== undefined && x !== false && x !== '' && !(Array.isArray(x) && x.length === 0))
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += canonical(v[i]) ?? ''; // JSON.stringify(undefined) is undefined, which a join prints as ''
+    }
+    return out + ']';
   }
+  if (v !== null && typeof v === 'object') return canonicalObject(v as Record<string, unknown>);
   return JSON.stringify(v);
+}
+
+/** canonical() of an object, leaving out the keys `skip` and `skip2`. */
+function canonicalObject(o: Record<string, unknown>, skip?: string, skip2?: string): string {
+  const keys = Object.keys(o);
+  // insertion sort: matches have a handful of keys, and Array#sort allocates a work area
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    for (; j >= 0 && keys[j] > k; j--) keys[j + 1] = keys[j];
+    keys[j + 1] = k;
+  }
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    if (k === skip || k === skip2) continue;
+    const x = o[k];
+    if (x === null || x === undefined || x === false || x === '' || (Array.isArray(x) && x.length === 0)) continue;
+    if (!first) out += ',';
+    out += JSON.stringify(k) + ':' + canonical(x);
+    first = false;
+  }
+  return out + '}';
 }
 
 function routeName(rule: unknown, n: number): string {
@@ -67,55 +97,79 @@ function matchName(m: unknown, n: number): string {
   return name ? JSON.stringify(name) : `#${n}`;
 }
 
-/** Istio's analyzeUnreachable{HTTP,TCP,TLS}Rules: rules after a catch-all, and matches repeated verbatim. */
+const RULE_KINDS = ['http', 'tcp', 'tls'] as const;
+
+interface PrefixMatch {
+  rule: number;
+  prefix: string;
+  /** canonical text of the rest of the match */
+  rest: string;
+}
+
+/**
+ * Istio's analyzeUnreachable{HTTP,TCP,TLS}Rules: rules after a catch-all, and matches repeated verbatim.
+ * Plain loops, not forEach callbacks: this runs for every VirtualService.
+ */
 function unreachableRules(ctx: Context, vs: Resource): void {
   const spec = obj(vs.object.spec);
-  for (const kind of ['http', 'tcp', 'tls'] as const) {
+  for (const kind of RULE_KINDS) {
     const rules = arr(spec[kind]);
     // nothing can shadow anything with fewer than two rules
     if (rules.length < 2) continue;
+    const http = kind === 'http';
     const seen = new Map<string, number>();
     let emptyAt = -1;
-    const prefixes: { rule: number; prefix: string; rest: string }[] = [];
-    rules.forEach((rule, n) => {
+    const prefixes: PrefixMatch[] = [];
+    for (let n = 0; n < rules.length; n++) {
+      const rule = rules[n];
       const matches = arr(obj(rule).match);
-      const at = ['spec', kind, n];
       if (matches.length === 0) {
-        if (emptyAt >= 0) ctx.report(vs, 'IST0130', [routeName(kind === 'http' ? rule : {}, n), 'only the last rule can have no matches'], at);
+        if (emptyAt >= 0) ctx.report(vs, 'IST0130', [routeName(http ? rule : {}, n), 'only the last rule can have no matches'], ['spec', kind, n]);
         emptyAt = n;
-        return;
+        continue;
       }
       let dup = 0;
       let reportedAfterEmpty = false;
-      matches.forEach((m, mn) => {
-        if (kind === 'http' && emptyAt >= 0) {
-          if (!reportedAfterEmpty) ctx.report(vs, 'IST0130', [routeName(rule, n), 'route without matches defined before'], at);
+      for (let mn = 0; mn < matches.length; mn++) {
+        const m = matches[mn];
+        if (http && emptyAt >= 0) {
+          if (!reportedAfterEmpty) ctx.report(vs, 'IST0130', [routeName(rule, n), 'route without matches defined before'], ['spec', kind, n]);
           reportedAfterEmpty = true;
-          return;
+          continue;
         }
         const key = matchKey(m);
         const prev = seen.get(key);
         if (prev !== undefined) {
-          ctx.report(vs, 'IST0131', [routeName(kind === 'http' ? rule : {}, n), kind === 'http' ? matchName(m, mn) : `#${mn}`, routeName(kind === 'http' ? rules[prev] : {}, prev)], [...at, 'match', mn]);
+          ctx.report(vs, 'IST0131', [routeName(http ? rule : {}, n), http ? matchName(m, mn) : `#${mn}`, routeName(http ? rules[prev] : {}, prev)], ['spec', kind, n, 'match', mn]);
           dup++;
-          return;
+          continue;
         }
         seen.set(key, n);
-        if (kind !== 'http') return;
-        // a prefix match shadows a later, longer prefix (or exact path) with the same other conditions
-        const uri = obj(obj(m).uri);
-        const { uri: _u, name: _n, ...others } = obj(m);
-        const rest = canonical(others);
-        const mine = str(uri.prefix) || str(uri.exact);
-        if (mine && Object.keys(uri).length === 1) {
-          const shadow = prefixes.find((p) => p.rule < n && p.rest === rest && mine.startsWith(p.prefix));
-          if (shadow) ctx.report(vs, 'IST0131', [routeName(rule, n), matchName(m, mn), routeName(rules[shadow.rule], shadow.rule)], [...at, 'match', mn]);
-        }
-        if (typeof uri.prefix === 'string' && Object.keys(uri).length === 1) prefixes.push({ rule: n, prefix: uri.prefix, rest });
-      });
-      if (dup === matches.length) ctx.report(vs, 'IST0130', [routeName(kind === 'http' ? rule : {}, n), 'all matches used by prior rules'], at);
-    });
+        if (http) prefixShadow(ctx, vs, rules, n, m, mn, prefixes);
+      }
+      if (dup === matches.length) ctx.report(vs, 'IST0130', [routeName(http ? rule : {}, n), 'all matches used by prior rules'], ['spec', kind, n]);
+    }
   }
+}
+
+/** A prefix match shadows a later, longer prefix (or exact path) with the same other conditions. */
+function prefixShadow(ctx: Context, vs: Resource, rules: unknown[], n: number, m: unknown, mn: number, prefixes: PrefixMatch[]): void {
+  const uri = obj(obj(m).uri);
+  // only a match on the URI alone takes part; the rest of the match is compared as text
+  if (Object.keys(uri).length !== 1) return;
+  const mine = str(uri.prefix) || str(uri.exact);
+  const isPrefix = typeof uri.prefix === 'string';
+  if (!mine && !isPrefix) return;
+  const rest = isObject(m) ? canonicalObject(m, 'uri', 'name') : '{}';
+  if (mine) {
+    for (const p of prefixes) {
+      if (p.rule < n && p.rest === rest && mine.startsWith(p.prefix)) {
+        ctx.report(vs, 'IST0131', [routeName(rules[n], n), matchName(m, mn), routeName(rules[p.rule], p.rule)], ['spec', 'http', n, 'match', mn]);
+        break;
+      }
+    }
+  }
+  if (isPrefix) prefixes.push({ rule: n, prefix: uri.prefix as string, rest });
 }
 
 function validationAnalyzer(kindName: string): Analyzer {

@@ -102,9 +102,10 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
       const sel = workloadSelector(ap);
       if (!sel || Object.keys(sel).length === 0) continue;
       // a selector in the root namespace applies mesh-wide
-      const candidates = ap.namespace === snap.rootNamespace ? snap.workloads() : snap.workloadsIn(ap.namespace);
-      if (candidates.some((w) => selectorMatches(sel, w.labels))) continue;
-      const known = ap.namespace === snap.rootNamespace ? snap.complete || snap.workloads().length > 0 : snap.knowsWorkloadsIn(ap.namespace);
+      const meshWide = ap.namespace === snap.rootNamespace;
+      // looked up in the label index rather than tested against every workload of the namespace
+      if (snap.workloadsMatching(sel).some((w) => meshWide || w.namespace === ap.namespace)) continue;
+      const known = meshWide ? snap.complete || snap.workloads().length > 0 : snap.knowsWorkloadsIn(ap.namespace);
       if (known) ctx.report(ap, 'IST0127', [selectorString(sel)], ['spec', 'selector']);
     }
   },
