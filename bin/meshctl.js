@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 // meshctl runs for well under a second to a few seconds. With V8's default interrupt budget, much of a
 // short run's CPU goes to optimising functions (on background threads) that are called only a few more
 // times before exit. Four times the budget optimises only what stays hot: `analyze -R` over 10,000
-// resources uses ~10% less CPU, and nothing measured got slower (docs/performance.md). It is set before
+// resources uses ~15% less CPU, and nothing measured got slower (docs/performance.md). It is set before
 // any of meshctl is loaded, so every function is compiled under it.
 setFlagsFromString('--interrupt-budget=270336');
 
