@@ -3,19 +3,33 @@ import { MeshctlError, describeError } from '../errors.js';
 import { disableColour } from '../output/colour.js';
 import { handleClosedStdout } from '../output/write.js';
 import { VERSION } from '../version.js';
-import { register as registerAnalyze } from './analyze.js';
-import { register as registerDescribe } from './describe.js';
-import { register as registerInject } from './kube-inject.js';
-import { register as registerIptables } from './iptables.js';
-import { register as registerIstiod } from './istiod.js';
-import { register as registerProxyConfig } from './proxy-config.js';
-import { register as registerProxyStatus } from './proxy-status.js';
-import { register as registerTrace } from './trace.js';
+
+type Registrar = (program: Command) => void;
+
+/**
+ * The top-level commands, in the order help lists them: the names (and aliases) each module
+ * registers, and how to load it. A run that names its command loads only that module; help, an
+ * unknown word or no command at all loads every one, so help and "did you mean" see them all.
+ */
+const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Registrar }> }[] = [
+  { names: ['proxy-config', 'pc'], load: () => import('./proxy-config.js') },
+  { names: ['proxy-status', 'ps'], load: () => import('./proxy-status.js') },
+  { names: ['istiod', 'dashboard'], load: () => import('./istiod.js') },
+  { names: ['iptables'], load: () => import('./iptables.js') },
+  { names: ['trace'], load: () => import('./trace.js') },
+  { names: ['describe', 'des'], load: () => import('./describe.js') },
+  { names: ['analyze'], load: () => import('./analyze.js') },
+  { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },
+];
 
 // Stack traces are for developers; users get one line unless they ask with --verbose (or MESHCTL_DEBUG=1).
 const showStacks = process.argv.includes('--verbose') || process.env.MESHCTL_DEBUG === '1';
 
-export function buildProgram(): Command {
+/** The CLI with every command (`argv` given: only the command it names, when it names a known one). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const word = argv?.slice(2).find((a) => !a.startsWith('-'));
+  const named = COMMANDS.find((c) => word !== undefined && c.names.includes(word));
+  const registrars = await Promise.all((named ? [named] : COMMANDS).map(async (c) => (await c.load()).register));
   const program = new Command('meshctl');
   program
     .description("See what an Istio mesh's data plane is really doing, live or from saved files.")
@@ -48,20 +62,13 @@ Examples:
       process.stdout.write(`meshctl version ${VERSION}\n`);
     });
 
-  registerProxyConfig(program);
-  registerProxyStatus(program);
-  registerIstiod(program);
-  registerIptables(program);
-  registerTrace(program);
-  registerDescribe(program);
-  registerAnalyze(program);
-  registerInject(program);
+  for (const register of registrars) register(program);
   return program;
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   handleClosedStdout();
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -29,6 +29,27 @@ test('an unknown command is a usage error (exit 2)', async () => {
   assert.match(r.stderr, /unknown command 'no-such-command'/);
 });
 
+test('commands load on demand, yet help and suggestions see every one', async () => {
+  const { buildProgram } = await import('../../src/cli/main.js');
+  const names = (p: Awaited<ReturnType<typeof buildProgram>>) => p.commands.map((c) => [c.name(), ...c.aliases()].join('|'));
+  const all = names(await buildProgram());
+  assert.deepEqual(all, ['version', 'proxy-config|pc', 'proxy-status|ps', 'istiod', 'dashboard', 'iptables', 'trace', 'describe|des', 'analyze', 'kube-inject', 'uninject']);
+  // every name and alias loads the module that registers it (and only that one)
+  for (const entry of all.slice(1)) {
+    for (const word of entry.split('|')) {
+      const only = names(await buildProgram(['node', 'meshctl', '--no-color', word, 'x']));
+      assert.ok(only.includes(entry), `${word}: ${only.join(' ')}`);
+      assert.ok(only.length <= 3, `${word} loaded ${only.join(' ')}`);
+    }
+  }
+  assert.deepEqual(names(await buildProgram(['node', 'meshctl', 'help'])), all);
+  const help = await runCli(['--help']);
+  for (const entry of all) assert.ok(help.stdout.includes(entry), `--help lists ${entry}`);
+  const typo = await runCli(['analyse', '-R', '.']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Did you mean analyze\?/);
+});
+
 test('control characters in an error message are escaped, so input cannot drive the terminal', async () => {
   const { printable } = await import('../../src/cli/main.js');
   assert.equal(printable('bad \u001b[31mred\u001b[0m\rname'), 'bad \\x1b[31mred\\x1b[0m\\x0dname');
