@@ -95,9 +95,10 @@ async function expandArg(arg: string, options: LoadOptions, problems: LoadProble
     stat = undefined;
   }
   if (stat?.isDirectory()) {
-    const found = manifestsIn(arg, options.recursive === true);
+    const before = problems.length;
+    const found = manifestsIn(arg, options.recursive === true, problems);
     found.sort();
-    if (found.length === 0) problems.push({ file: arg, message: `no .yaml, .yml or .json files in this directory${options.recursive ? '' : ' (use -R to look in subdirectories)'}` });
+    if (found.length === 0 && problems.length === before) problems.push({ file: arg, message: `no .yaml, .yml or .json files in this directory${options.recursive ? '' : ' (use -R to look in subdirectories)'}` });
     return found.map((f) => path.join(arg, f));
   }
   if (stat) return [arg];
@@ -115,9 +116,10 @@ async function expandArg(arg: string, options: LoadOptions, problems: LoadProble
 /**
  * The manifests in a directory, as paths relative to it: *.yaml, *.yml, *.json (any case), skipping
  * hidden files and directories, following symbolic links (each real directory once, so a link loop
- * ends). A plain walk: a glob library costs more to load than this takes to run.
+ * ends). A plain walk: a glob library costs more to load than this takes to run. A directory it cannot
+ * read and a manifest-named link to nothing are problems: they may hide manifests the user meant.
  */
-function manifestsIn(root: string, recursive: boolean): string[] {
+function manifestsIn(root: string, recursive: boolean, problems: LoadProblem[]): string[] {
   const found: string[] = [];
   const seen = new Set<string>();
   const walk = (dir: string, rel: string): void => {
@@ -127,9 +129,12 @@ function manifestsIn(root: string, recursive: boolean): string[] {
       real = realpathSync(dir);
       if (seen.has(real)) return;
       seen.add(real);
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // unreadable directories are skipped, as a glob skips them
+      // by name: the problems (and, before the final sort, the files) come in a stable order
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push({ file: dir, message: `cannot read this directory (${code === 'EACCES' ? 'permission denied' : code ?? describeError(err)})` });
+      return;
     }
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
@@ -141,8 +146,9 @@ function manifestsIn(root: string, recursive: boolean): string[] {
           const target = statSync(path.join(dir, e.name));
           isDir = target.isDirectory();
           isFile = target.isFile();
-        } catch {
-          continue; // a dangling link
+        } catch (err) {
+          if (MANIFEST_EXT.test(e.name)) problems.push({ file: path.join(dir, e.name), message: brokenLink(err) });
+          continue;
         }
       }
       if (isDir) {
@@ -154,6 +160,14 @@ function manifestsIn(root: string, recursive: boolean): string[] {
   };
   walk(root, '');
   return found;
+}
+
+function brokenLink(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'a symbolic link to nothing (its target does not exist)';
+  if (code === 'ELOOP') return 'a symbolic link that loops back on itself';
+  if (code === 'EACCES') return 'a symbolic link to a place meshctl may not read (permission denied)';
+  return `a symbolic link meshctl cannot follow (${code ?? describeError(err)})`;
 }
 
 function stripName(message: string, file: string): string {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fieldLine, loadResources, parseResources } from '../../src/resources/index.js';
-import { fixture } from '../helpers.js';
+import { ROOT, fixture } from '../helpers.js';
 
 test('multi-document YAML: documents, lists and their lines; empty and comment-only documents skipped', async () => {
   const { resources, problems } = await loadResources([fixture('resources', 'multi.yaml')]);
@@ -111,8 +112,15 @@ test('directories: hidden entries skipped, any-case extensions, links followed o
   symlinkSync(root, path.join(root, 'b', 'loop')); // back up the tree
   symlinkSync(path.join(root, 'missing.yaml'), path.join(root, 'b', 'dangling.yaml'));
 
+  symlinkSync(path.join(root, 'b', 'self.yaml'), path.join(root, 'b', 'self.yaml'));
+  symlinkSync(path.join(root, 'missing'), path.join(root, 'b', 'dangling-dir')); // not a manifest name: ignored
+
   const deep = await loadResources([root], { recursive: true });
-  assert.deepEqual(deep.problems, []);
+  // a manifest-named link that leads nowhere may hide a manifest the user meant: say so
+  assert.deepEqual(deep.problems.map((p) => [path.relative(root, p.file), p.message]), [
+    ['b/dangling.yaml', 'a symbolic link to nothing (its target does not exist)'],
+    ['b/self.yaml', 'a symbolic link that loops back on itself'],
+  ]);
   assert.deepEqual(
     deep.resources.map((r) => `${path.relative(root, r.origin!.file)}:${r.name}`),
     ['a/linked.yaml:real', 'a/list.Json:json', 'a/upper.YAML:upper', 'b/real.yml:real'],
@@ -154,4 +162,21 @@ test('a document may start on its --- line; null and comment-only documents are 
     resources.map((r) => [r.name, r.origin?.line, fieldLine(r, ['metadata', 'name'])]),
     [['inline', 1, 1], ['two', 3, 6], ['three', 11, 14]],
   );
+});
+
+test('a directory under -R that cannot be read is a problem, not silently skipped', (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'meshctl-unreadable-'));
+  mkdirSync(path.join(root, 'locked'));
+  writeFileSync(path.join(root, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n');
+  chmodSync(root, 0o755);
+  chmodSync(path.join(root, 'locked'), 0o000);
+  // root reads any directory: run meshctl as nobody then, the way a user without access would
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'meshctl.js'), 'analyze', '-R', root, '-o', 'json'], { encoding: 'utf8', timeout: 20_000, ...asNobody });
+  chmodSync(path.join(root, 'locked'), 0o755);
+  if (r.status !== 1 && /Cannot find module|EACCES.*meshctl/.test(r.stderr)) return t.skip('the project is not readable by uid 65534 here');
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr.split('\n')[0], `Error: ${path.join(root, 'locked')}: cannot read this directory (permission denied)`);
+  // the readable manifest is still analyzed
+  assert.match(r.stdout, /"code": "IST0102"/);
 });
