@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fixture, runCli } from '../helpers.js';
 import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
@@ -32,8 +35,23 @@ test('Bookinfo: ratings with live endpoint health from /clusters', async () => {
   assert.match(r.stdout, /can take traffic \(\/clusters of .*productpage-clusters\.json\)/);
 });
 
-test('Bookinfo: virtualInbound with use_original_dst hands inbound traffic to the outbound 0.0.0.0:9080 listener, and says so', async () => {
+test('Bookinfo inbound: virtualInbound matches its own 0.0.0.0_9080 mTLS chain and routes to inbound|9080||', async () => {
   const t = await json(['trace', '-f', BOOKINFO, 'http://productpage:9080/productpage', '--direction', 'inbound']);
+  assert.equal(t.result.listener, 'virtualInbound');
+  assert.equal(t.result.filterChain, '0.0.0.0_9080 (#5)');
+  assert.equal(t.result.routeConfig, 'inbound|9080||');
+  assert.equal(t.result.cluster, 'inbound|9080||');
+  const l = t.steps.find((s) => s.stage === 'listener') as unknown as { notes?: string[] };
+  assert.ok(!(l.notes ?? []).some((n) => /hands the connection/.test(n)), (l.notes ?? []).join('\n'));
+});
+
+test('a virtualInbound with use_original_dst (old Istio, or a bad EnvoyFilter) hands inbound traffic to an outbound listener, and says so', async () => {
+  const dump = JSON.parse(readFileSync(BOOKINFO, 'utf8')) as { configs: { dynamic_listeners?: { active_state: { listener: Record<string, unknown> } }[] }[] };
+  const inbound = dump.configs.flatMap((c) => c.dynamic_listeners ?? []).find((l) => l.active_state.listener.name === 'virtualInbound')!;
+  inbound.active_state.listener.use_original_dst = true;
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'meshctl-handoff-')), 'config_dump.json');
+  writeFileSync(file, JSON.stringify(dump));
+  const t = await json(['trace', '-f', file, 'http://productpage:9080/productpage', '--direction', 'inbound']);
   assert.equal(t.result.listener, '0.0.0.0_9080');
   const l = t.steps.find((s) => s.stage === 'listener') as unknown as { notes: string[] };
   assert.match(l.notes.join('\n'), /virtualInbound is INBOUND but hands the connection to 0\.0\.0\.0_9080, an OUTBOUND listener/);
