@@ -79,12 +79,9 @@ describe('live: meshctl trace <pod> through the API-server stand-in', () => {
     const r = await runCli(['trace', `${PRODUCTPAGE}.default`, 'http://ratings:9080/ratings/0', '--kubeconfig', c.kubeconfig, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const t = JSON.parse(r.stdout);
-    // This pod's 0.0.0.0_9080 listener wants ALPN http/1.1 but has no http_inspector: Envoy passes the
-    // connection through, and the trace says why.
     assert.equal(t.result.listener, '0.0.0.0_9080');
-    assert.equal(t.result.cluster, 'PassthroughCluster');
-    const fc = t.steps.find((s: { stage: string }) => s.stage === 'filterChain');
-    assert.match(fc.notes.join('\n'), /no http_inspector listener filter runs here/);
+    assert.equal(t.result.routeConfig, '9080');
+    assert.match(String(t.result.cluster), /^outbound\|9080\|.*\|ratings\.default\.svc\.cluster\.local$/);
     const calls = c.envoys.get(PRODUCTPAGE)!.requests;
     assert.ok(calls.includes('GET /config_dump?include_eds'), calls.join(', '));
     assert.ok(calls.includes('GET /clusters?format=json'), calls.join(', '));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { networkFilters } from '../../src/trace/filters.js';
-import { indexListeners, matchFilterChain, selectListener, type Connection } from '../../src/trace/listener.js';
+import { detectedProperties, indexListeners, matchFilterChain, selectListener, type Connection } from '../../src/trace/listener.js';
 import { fixture } from '../helpers.js';
 
 const listeners = JSON.parse(readFileSync(fixture('trace', 'listeners.json'), 'utf8'));
@@ -179,4 +179,17 @@ test('network filters: RBAC, ext_authz, Lua and Wasm are listed and reported as 
   assert.match(u, /envoy\.filters\.network\.wasm: Wasm code can change the connection's fate; not decidable offline/);
   assert.match(u, /envoy\.filters\.http\.ext_authz: an external service can reject or change the request at run time/);
   assert.match(u, /envoy\.filters\.http\.lua: Lua code can change or reject the request; not decidable offline/);
+});
+
+test('chains that want ALPN http/1.1 on a listener without http_inspector never match plaintext HTTP, and the trace says why', () => {
+  const httpChain = { filter_chain_match: { transport_protocol: 'raw_buffer', application_protocols: ['http/1.1', 'h2c'] }, filters: [] };
+  const withInspector = { name: '0.0.0.0_9080', filter_chains: [httpChain], listener_filters: [{ name: 'envoy.filters.listener.http_inspector' }] };
+  const without = { name: '0.0.0.0_9080', filter_chains: [httpChain] };
+  const c = conn({ dstPort: 9080, plaintextHttp: 'http/1.1' });
+  assert.deepEqual(detectedProperties(withInspector, c), { transport: 'raw_buffer', sni: '', alpn: ['http/1.1'], notes: [] });
+  const blind = detectedProperties(without, c);
+  assert.deepEqual(blind.alpn, []);
+  assert.match(blind.notes.join('\n'), /no http_inspector listener filter runs here/);
+  // inherited from the listener that handed the connection off counts too
+  assert.deepEqual(detectedProperties(without, c, [{ name: 'envoy.filters.listener.http_inspector' }]).alpn, ['http/1.1']);
 });
