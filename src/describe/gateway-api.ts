@@ -53,6 +53,9 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
   const refs = (route.spec?.rules ?? []).flatMap((rule) => rule.backendRefs ?? []);
   const matched = refs.flatMap((ref) => services.filter((s) => refersTo(ref, routeNs, s)).map((svc) => ({ ref, svc })));
   if (matched.length === 0) return undefined;
+  const parents = route.spec?.parentRefs ?? [];
+  // A route attached only to Services (the mesh, GAMMA) routes inside the mesh: no exposure.
+  if (parents.length > 0 && !parents.some(isGatewayParent)) return undefined;
   const e: RouteExposure = { kind, route: key(route), gateways: [], urls: [], warnings: [] };
   const origin = originOf(route);
   if (origin) e.origin = origin;
@@ -65,8 +68,8 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
     else usable++;
   }
 
-  for (const parent of route.spec?.parentRefs ?? []) {
-    if ((parent.group ?? GATEWAY_API_GROUP) !== GATEWAY_API_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') continue; // mesh (Service) parents do not expose
+  for (const parent of parents) {
+    if (!isGatewayParent(parent)) continue;
     const gwNs = parent.namespace || routeNs;
     const gwKey = `${gwNs}/${parent.name ?? ''}`;
     for (const c of parentConditions(route, parent, routeNs)) e.warnings.push(`${name}: gateway ${gwKey} reports ${c}`);
@@ -75,6 +78,11 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
       e.gateways.push({ gateway: gwKey });
       e.warnings.push(`${name} has parent gateway ${gwKey}, which does not exist`);
       continue;
+    }
+    for (const c of gw.status?.conditions ?? []) {
+      if ((c.type === 'Accepted' || c.type === 'Programmed') && c.status === 'False') {
+        e.warnings.push(`gateway ${gwKey} is not ${c.type.toLowerCase()} (${c.type} False${c.reason ? `, ${c.reason}` : ''})${c.message ? `: ${c.message}` : ''}`);
+      }
     }
     const address = gatewayAddress(gw, objects.services);
     e.gateways.push(address.service ? { gateway: gwKey, gatewayService: address.service } : { gateway: gwKey });
@@ -116,8 +124,12 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
       }
     }
   }
-  if ((route.spec?.parentRefs ?? []).length === 0) e.warnings.push(`${name} has no parentRefs: it is attached to no gateway`);
+  if (parents.length === 0) e.warnings.push(`${name} has no parentRefs: it is attached to no gateway`);
   return e;
+}
+
+function isGatewayParent(p: ParentRef): boolean {
+  return (p.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && (p.kind ?? 'Gateway') === 'Gateway';
 }
 
 /** Does a backendRef name this Service (core group, kind Service, namespace defaulting to the route's)? */

@@ -134,6 +134,18 @@ test('routes: sectionName and port pick listeners, status conditions, backend po
   ]);
   objects.httpRoutes[0] = route('shop', { parentRefs: [{ name: 'pub' }], rules: [{ backendRefs: [{ name: 'web', kind: 'ServiceImport', group: 'multicluster.x-k8s.io' }] }] });
   assert.deepEqual(routeExposures(objects, [web]), [], 'a backendRef of another kind is not the Service');
+  objects.httpRoutes[0] = route('shop', { parentRefs: [{ group: '', kind: 'Service', name: 'web' }], rules: [{ backendRefs }] });
+  assert.deepEqual(routeExposures(objects, [web]), [], 'a mesh (Service parent) route exposes nothing');
+  objects.httpRoutes[0] = route('shop', { rules: [{ backendRefs }] });
+  assert.deepEqual(routeExposures(objects, [web])[0].warnings, ['HTTPRoute shop/r has no parentRefs: it is attached to no gateway']);
+  objects.apiGateways[0].status = { conditions: [{ type: 'Programmed', status: 'False', reason: 'Invalid', message: 'no address' }, { type: 'Accepted', status: 'True' }] };
+  objects.httpRoutes[0] = route('shop', { parentRefs: [{ name: 'pub', sectionName: 'http' }], rules: [{ backendRefs }] });
+  const [unprogrammed] = routeExposures(objects, [web]);
+  assert.deepEqual(unprogrammed.warnings, [
+    'gateway shop/pub is not programmed (Programmed False, Invalid): no address',
+    'gateway shop/pub has no address yet (no status.addresses, no spec.addresses, no Service pub-istio in shop)',
+  ]);
+  assert.deepEqual(unprogrammed.urls.map((u) => u.url), ['http://unknown:80']);
 });
 
 test('CLI describe service: Gateway API exposure lines and warnings, offline', async () => {
