@@ -6,6 +6,7 @@ import { envoyViewFromConfigDump } from './envoy-view.js';
 import { parseConfigDump } from '../envoy/config-dump.js';
 import { parseJson } from '../source/parse.js';
 import { podsSelectedBy } from './services.js';
+import { GATEWAY_API_GROUP } from './gateway-api.js';
 import { emptyMeshObjects, type KubeObject, type MeshObjects, type Pod, type Service } from './objects.js';
 
 /** The Istio resources describe reads, as the API serves them (v1 is served by every supported Istio). */
@@ -15,6 +16,17 @@ const ISTIO_RESOURCES: [group: string, plural: string, list: keyof MeshObjects][
   ['networking.istio.io', 'gateways', 'gateways'],
   ['security.istio.io', 'peerauthentications', 'peerAuthentications'],
   ['security.istio.io', 'authorizationpolicies', 'authorizationPolicies'],
+];
+
+/**
+ * The Gateway API resources describe reads, newest version first: older CRD bundles serve only v1beta1
+ * (ReferenceGrant is v1beta1 in most). 404 on every version = the CRDs are not installed.
+ */
+const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects, versions: string[]][] = [
+  ['gateways', 'apiGateways', ['v1', 'v1beta1']],
+  ['httproutes', 'httpRoutes', ['v1', 'v1beta1']],
+  ['grpcroutes', 'grpcRoutes', ['v1', 'v1alpha2']],
+  ['referencegrants', 'referenceGrants', ['v1beta1', 'v1']],
 ];
 
 /** Which istiod replica serves the proxy, and whether each xDS type is in sync (istiod's /debug/syncz). */
@@ -95,6 +107,36 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
         }
       }),
     );
+
+    await Promise.all(
+      GATEWAY_API_RESOURCES.map(async ([plural, list, versions]) => {
+        const group = GATEWAY_API_GROUP;
+        for (const version of versions) {
+          try {
+            const answer = (await kube.call({ verb: 'list', resource: plural, group }, (o) =>
+              custom.listClusterCustomObject({ group, version, plural }, o),
+            )) as { items?: KubeObject[] };
+            (objects[list] as KubeObject[]).push(...(answer.items ?? []));
+            return;
+          } catch (err) {
+            if (err instanceof kubeMod.NotFoundError) continue; // this version (or the whole API) is not served
+            warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
+            return;
+          }
+        }
+      }),
+    );
+    // A listener admitting routes by namespace label selector needs the routes' namespaces.
+    const bySelector = objects.apiGateways.some((g) => (g.spec?.listeners ?? []).some((l) => l.allowedRoutes?.namespaces?.from === 'Selector'));
+    if (bySelector) {
+      const routeNamespaces = new Set([...objects.httpRoutes, ...objects.grpcRoutes].map((r) => r.metadata?.namespace ?? 'default'));
+      for (const rns of routeNamespaces) {
+        if (objects.namespaces.some((n) => n.metadata?.name === rns)) continue;
+        // unreadable: the report says the selector was not checked
+        const n = await kubeMod.getNamespace(kube, rns).catch(() => undefined);
+        if (n) objects.namespaces.push(plain(n));
+      }
+    }
 
     // Gateway pods (for the host IP when the gateway Service has no external address).
     const selectors = new Set(objects.gateways.map((g) => JSON.stringify(g.spec?.selector ?? {})).filter((s) => s !== '{}'));

@@ -16,6 +16,14 @@ const KIND_TO_LIST: Record<string, keyof MeshObjects> = {
   ConfigMap: 'configMaps',
 };
 
+/** The Gateway API's kinds (any served version: v1, v1beta1, ...); its Gateway is not Istio's. */
+const GATEWAY_API_KIND_TO_LIST: Record<string, keyof MeshObjects> = {
+  Gateway: 'apiGateways',
+  HTTPRoute: 'httpRoutes',
+  GRPCRoute: 'grpcRoutes',
+  ReferenceGrant: 'referenceGrants',
+};
+
 /**
  * Loads the resources describe uses from files, directories (recursively) and globs with the shared loader,
  * keeping each one's `file:line`. A broken file or document is an error naming it: describing from a partial
@@ -30,9 +38,10 @@ export async function loadMeshObjects(paths: string[]): Promise<MeshObjects> {
   }
   const out = emptyMeshObjects();
   for (const r of resources) {
-    const list = KIND_TO_LIST[r.kind];
-    // Gateway exists in the Gateway API too; only core and Istio groups are read here.
-    if (!list || !(r.group === '' || r.group.endsWith('istio.io'))) continue;
+    // Gateway exists in both Istio's and the Gateway API's groups: the group decides the list.
+    const list =
+      r.group === 'gateway.networking.k8s.io' ? GATEWAY_API_KIND_TO_LIST[r.kind] : r.group === '' || r.group.endsWith('istio.io') ? KIND_TO_LIST[r.kind] : undefined;
+    if (!list) continue;
     const obj = r.object as KubeObject;
     if (r.origin) setOrigin(obj, `${r.origin.file}:${r.origin.line}`);
     (out[list] as KubeObject[]).push(obj);

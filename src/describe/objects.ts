@@ -194,6 +194,67 @@ export interface Gateway extends KubeObject {
   spec?: { selector?: Labels; servers?: GatewayServer[] };
 }
 
+/** A Kubernetes label selector (Gateway API's `allowedRoutes.namespaces.selector`). */
+export interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+}
+
+export interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface Listener {
+  name?: string;
+  hostname?: string;
+  port?: number;
+  protocol?: string;
+  allowedRoutes?: {
+    namespaces?: { from?: string; selector?: LabelSelector };
+    kinds?: { group?: string; kind?: string }[];
+  };
+}
+
+/** A `gateway.networking.k8s.io` Gateway (not Istio's `networking.istio.io` one). */
+export interface ApiGateway extends KubeObject {
+  spec?: { gatewayClassName?: string; listeners?: Listener[]; addresses?: { type?: string; value?: string }[] };
+  status?: { addresses?: { type?: string; value?: string }[]; conditions?: Condition[] };
+}
+
+export interface ParentRef {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  sectionName?: string;
+  port?: number;
+}
+
+export interface BackendRef {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  port?: number;
+  weight?: number;
+}
+
+/** An HTTPRoute or GRPCRoute of the Gateway API: for exposure both have the same shape. */
+export interface ApiRoute extends KubeObject {
+  spec?: { parentRefs?: ParentRef[]; hostnames?: string[]; rules?: { backendRefs?: BackendRef[] }[] };
+  status?: { parents?: { parentRef?: ParentRef; controllerName?: string; conditions?: Condition[] }[] };
+}
+
+export interface ReferenceGrant extends KubeObject {
+  spec?: {
+    from?: { group?: string; kind?: string; namespace?: string }[];
+    to?: { group?: string; kind?: string; name?: string }[];
+  };
+}
+
 export interface PeerAuthentication extends KubeObject {
   spec?: {
     selector?: WorkloadSelector;
@@ -231,6 +292,11 @@ export interface MeshObjects {
   peerAuthentications: PeerAuthentication[];
   authorizationPolicies: AuthorizationPolicy[];
   configMaps: ConfigMap[];
+  /** Gateway API (`gateway.networking.k8s.io`) objects, kept apart from Istio's Gateways. */
+  apiGateways: ApiGateway[];
+  httpRoutes: ApiRoute[];
+  grpcRoutes: ApiRoute[];
+  referenceGrants: ReferenceGrant[];
 }
 
 export function emptyMeshObjects(): MeshObjects {
@@ -245,6 +311,10 @@ export function emptyMeshObjects(): MeshObjects {
     peerAuthentications: [],
     authorizationPolicies: [],
     configMaps: [],
+    apiGateways: [],
+    httpRoutes: [],
+    grpcRoutes: [],
+    referenceGrants: [],
   };
 }
 

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { AuthorizationFacts } from './authz.js';
 import type { PolicySummary, TrafficPolicySummary } from './destination-rules.js';
 import { rbacPolicyName, type EnvoyFacts } from './envoy-view.js';
+import type { RouteExposure } from './gateway-api.js';
 import type { GatewayExposure } from './gateways.js';
 import type { EffectiveMtls } from './mtls.js';
 import type { PodFacts } from './pod.js';
@@ -25,6 +26,7 @@ export function renderPodReport(r: PodReport, c: ChalkInstance, currentNs: strin
     ...r.mtls.warnings,
     ...r.authorization.warnings,
     ...r.exposures.flatMap((e) => e.warnings),
+    ...(r.gatewayApiExposures ?? []).flatMap((e) => e.warnings),
     ...(r.envoy?.warnings ?? []),
   ]);
   const rest = r.warnings.filter((w) => !elsewhere.has(w));
@@ -37,6 +39,7 @@ export function renderPodReport(r: PodReport, c: ChalkInstance, currentNs: strin
   out.push(RULE);
   renderAuthz(out, r.authorization, c, undefined);
   renderExposures(out, r.exposures, c);
+  renderRouteExposures(out, r.gatewayApiExposures ?? [], c);
   if (r.envoy) renderEnvoy(out, r.envoy, c);
   return out.join('\n') + '\n';
 }
@@ -65,6 +68,7 @@ export function renderServiceReport(r: ServiceDescribeReport, c: ChalkInstance, 
     renderAuthz(out, g, c, r.authorization.length > 1 ? g.pods : undefined);
   }
   renderExposures(out, r.exposures, c);
+  renderRouteExposures(out, r.gatewayApiExposures ?? [], c);
   if (r.envoy) renderEnvoy(out, r.envoy, c);
   return out.join('\n') + '\n';
 }
@@ -75,6 +79,7 @@ function isServiceLevel(w: string, r: ServiceDescribeReport): boolean {
     ...r.mtls.flatMap((g) => g.warnings),
     ...r.authorization.flatMap((g) => g.warnings),
     ...r.exposures.flatMap((e) => e.warnings),
+    ...(r.gatewayApiExposures ?? []).flatMap((e) => e.warnings),
     ...(r.envoy?.warnings ?? []),
   ];
   return !elsewhere.includes(w);
@@ -214,6 +219,19 @@ function renderExposures(out: string[], exposures: GatewayExposure[], c: ChalkIn
     out.push(RULE);
     for (const url of e.urls) out.push(`Exposed on Ingress Gateway ${url}`);
     out.push(`${c.bold('Gateway:')} ${e.gateway}${e.gatewayService ? ` (service ${e.gatewayService})` : ''} via VirtualService ${e.virtualService}`);
+    for (const w of e.warnings) out.push(warn(c, w));
+  }
+}
+
+function renderRouteExposures(out: string[], exposures: RouteExposure[], c: ChalkInstance): void {
+  for (const e of exposures) {
+    out.push(RULE);
+    for (const u of e.urls) {
+      out.push(`Exposed on Gateway API gateway ${u.gateway} ${u.url} (${u.hostname ? `hostname ${u.hostname}` : 'any hostname'}) via ${e.kind} ${e.route}`);
+    }
+    const parents = e.gateways.map((g) => `${g.gateway}${g.gatewayService ? ` (service ${g.gatewayService})` : ''}`);
+    const via = parents.length ? ` via Gateway${parents.length > 1 ? 's' : ''} ${parents.join(', ')}` : '';
+    out.push(`${c.bold(`${e.kind}:`)} ${e.route}${via}`);
     for (const w of e.warnings) out.push(warn(c, w));
   }
 }

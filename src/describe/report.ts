@@ -10,6 +10,7 @@ import {
   type TrafficPolicySummary,
 } from './destination-rules.js';
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
+import { routeExposures, type RouteExposure } from './gateway-api.js';
 import { gatewayExposures, type GatewayExposure } from './gateways.js';
 import { serviceFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
@@ -61,6 +62,8 @@ export interface PodReport {
   mtls: EffectiveMtls;
   authorization: AuthorizationFacts;
   exposures: GatewayExposure[];
+  /** Exposure through Gateway API routes; present only when a route reaches the workload. */
+  gatewayApiExposures?: RouteExposure[];
   envoy?: EnvoyFacts;
   /** Every warning of the report, in the order printed. */
   warnings: string[];
@@ -82,6 +85,8 @@ export interface ServiceDescribeReport {
   mtls: (EffectiveMtls & { pods: string[] })[];
   authorization: (AuthorizationFacts & { pods: string[] })[];
   exposures: GatewayExposure[];
+  /** Exposure through Gateway API routes; present only when a route reaches the service. */
+  gatewayApiExposures?: RouteExposure[];
   envoy?: EnvoyFacts;
   warnings: string[];
 }
@@ -118,8 +123,11 @@ export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOpt
     cur,
   );
   for (const e of exposures) warnings.push(...e.warnings);
+  const routes = routeExposures(objects, selecting);
+  for (const e of routes) warnings.push(...e.warnings);
 
   const report: PodReport = { kind: 'Pod', pod: facts, services, mtls, authorization, exposures, warnings };
+  if (routes.length) report.gatewayApiExposures = routes;
   if (options.envoy) {
     const envoy = confirmWithEnvoy(options.envoy, { pod, services: selecting, reports: services, authorization, mtls, currentNamespace: cur, domain: mesh.domainSuffix });
     report.envoy = envoy;
@@ -173,6 +181,8 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
     cur,
   );
   for (const e of exposures) warnings.push(...e.warnings);
+  const routes = routeExposures(objects, [svc]);
+  for (const e of routes) warnings.push(...e.warnings);
   const subsetsOf = (p: Pod) => (service.destinationRule ? matchSubsets(rulesOf(objects, service.destinationRule), [p.metadata?.labels ?? {}]).matching : []);
   const podSummaries: ServicePodSummary[] = pods.map((p, i) => {
     const f = podFactsList[i];
@@ -182,6 +192,7 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
     return s;
   });
   const report: ServiceDescribeReport = { kind: 'Service', service, pods: podSummaries, mtls: mtlsGroups, authorization: authGroups, exposures, warnings };
+  if (routes.length) report.gatewayApiExposures = routes;
   if (options.envoy && first) {
     // the dump is of one of the pods: compare with that one when it says which
     const dumped = pods.find((p) => nameOf(p) === options.envoy?.podName) ?? first;

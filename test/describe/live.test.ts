@@ -9,7 +9,7 @@ import type { KubeOptions } from '../../src/cli/kube-options.js';
 import { loadLive } from '../../src/describe/live.js';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import { defaultMeshSettings } from '../../src/describe/mesh.js';
-import type { Pod, Service } from '../../src/describe/objects.js';
+import { emptyMeshObjects, type Pod, type Service } from '../../src/describe/objects.js';
 import { renderPodReport } from '../../src/describe/render.js';
 import { addIstiodConnection, describePod, describeService } from '../../src/describe/report.js';
 import { startApiServer, writeKubeconfig, type ApiServer, type KubeObject } from '../harness/apiserver.js';
@@ -143,5 +143,5 @@ test('stale sync state from istiod is a warning on the pod', () => {
 });
 
 function emptyObjects() {
-  return { pods: [], services: [], endpoints: [], namespaces: [], destinationRules: [], virtualServices: [], gateways: [], peerAuthentications: [], authorizationPolicies: [], configMaps: [] };
+  return emptyMeshObjects();
 }

@@ -1,0 +1,292 @@
+import type { ApiGateway, ApiRoute, BackendRef, LabelSelector, Labels, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
+import { namespaceOf, nameOf, originOf } from './objects.js';
+
+/** How a workload is reached from outside through Gateway API routes (`gateway.networking.k8s.io`). */
+
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+
+export interface RouteUrl {
+  /** The Gateway as `namespace/name`. */
+  gateway: string;
+  listener: string;
+  /** `http://203.0.113.7:80`: the gateway's address, the listener's scheme and port. */
+  url: string;
+  /** The hostname requests must carry; absent when the listener and the route accept any. */
+  hostname?: string;
+}
+
+export interface RouteExposure {
+  kind: RouteKind;
+  /** The route as `namespace/name`. */
+  route: string;
+  /** The route's parent Gateways, with the Service Istio deployed for each when its address came from it. */
+  gateways: { gateway: string; gatewayService?: string }[];
+  urls: RouteUrl[];
+  warnings: string[];
+  origin?: string;
+}
+
+/** Every HTTPRoute and GRPCRoute with a backendRef to one of `services`, and where it makes them reachable. */
+export function routeExposures(objects: MeshObjects, services: Service[]): RouteExposure[] {
+  const routes: [RouteKind, ApiRoute][] = [
+    ...objects.httpRoutes.map((r): [RouteKind, ApiRoute] => ['HTTPRoute', r]),
+    ...objects.grpcRoutes.map((r): [RouteKind, ApiRoute] => ['GRPCRoute', r]),
+  ];
+  routes.sort(([ka, a], [kb, b]) => key(a).localeCompare(key(b)) || ka.localeCompare(kb));
+  const out: RouteExposure[] = [];
+  for (const [kind, route] of routes) {
+    const e = routeExposure(kind, route, objects, services);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+function key(o: ApiRoute | ApiGateway): string {
+  return `${namespaceOf(o)}/${nameOf(o)}`;
+}
+
+function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, services: Service[]): RouteExposure | undefined {
+  const routeNs = namespaceOf(route);
+  const name = `${kind} ${key(route)}`;
+  const refs = (route.spec?.rules ?? []).flatMap((rule) => rule.backendRefs ?? []);
+  const matched = refs.flatMap((ref) => services.filter((s) => refersTo(ref, routeNs, s)).map((svc) => ({ ref, svc })));
+  if (matched.length === 0) return undefined;
+  const parents = route.spec?.parentRefs ?? [];
+  // A route attached only to Services (the mesh, GAMMA) routes inside the mesh: no exposure.
+  if (parents.length > 0 && !parents.some(isGatewayParent)) return undefined;
+  const e: RouteExposure = { kind, route: key(route), gateways: [], urls: [], warnings: [] };
+  const origin = originOf(route);
+  if (origin) e.origin = origin;
+
+  let usable = 0;
+  for (const { ref, svc } of matched) {
+    const svcName = `${nameOf(svc)}.${namespaceOf(svc)}`;
+    const problem = backendProblem(ref, svc, kind, routeNs, objects.referenceGrants);
+    if (problem) e.warnings.push(`${name}: backendRef to service ${svcName}${ref.port !== undefined ? ` port ${ref.port}` : ''} ${problem}`);
+    else usable++;
+  }
+
+  for (const parent of parents) {
+    if (!isGatewayParent(parent)) continue;
+    const gwNs = parent.namespace || routeNs;
+    const gwKey = `${gwNs}/${parent.name ?? ''}`;
+    for (const c of parentConditions(route, parent, routeNs)) e.warnings.push(`${name}: gateway ${gwKey} reports ${c}`);
+    const gw = objects.apiGateways.find((g) => nameOf(g) === parent.name && namespaceOf(g) === gwNs);
+    if (!gw) {
+      e.gateways.push({ gateway: gwKey });
+      e.warnings.push(`${name} has parent gateway ${gwKey}, which does not exist`);
+      continue;
+    }
+    for (const c of gw.status?.conditions ?? []) {
+      if ((c.type === 'Accepted' || c.type === 'Programmed') && c.status === 'False') {
+        e.warnings.push(`gateway ${gwKey} is not ${c.type.toLowerCase()} (${c.type} False${c.reason ? `, ${c.reason}` : ''})${c.message ? `: ${c.message}` : ''}`);
+      }
+    }
+    const address = gatewayAddress(gw, objects.services);
+    e.gateways.push(address.service ? { gateway: gwKey, gatewayService: address.service } : { gateway: gwKey });
+    const listeners = (gw.spec?.listeners ?? []).filter(
+      (l) => (parent.sectionName === undefined || l.name === parent.sectionName) && (parent.port === undefined || l.port === parent.port),
+    );
+    if (listeners.length === 0) {
+      const which = [parent.sectionName !== undefined ? `named "${parent.sectionName}"` : '', parent.port !== undefined ? `on port ${parent.port}` : ''].filter(Boolean).join(' ');
+      e.warnings.push(`${name}: gateway ${gwKey} has no listener ${which || '(it has none)'}`);
+      continue;
+    }
+    const accepted: { listener: Listener; hostnames: string[] | undefined }[] = [];
+    const reasons: string[] = [];
+    for (const l of listeners) {
+      const verdict = listenerAccepts(l, kind, route, gwNs, objects.namespaces);
+      if ('reason' in verdict) {
+        reasons.push(`listener ${l.name ?? '?'}: ${verdict.reason}`);
+        continue;
+      }
+      accepted.push({ listener: l, hostnames: verdict.hostnames });
+      if (verdict.unchecked) e.warnings.push(`${name}: listener ${l.name ?? '?'} of gateway ${gwKey} admits namespaces by label selector; ${verdict.unchecked}`);
+    }
+    if (accepted.length === 0) {
+      e.warnings.push(`${name} is not accepted by gateway ${gwKey}: ${reasons.join('; ')}`);
+      continue;
+    }
+    if (usable === 0) continue;
+    if (!address.address) {
+      const svc = address.service ? `Service ${address.service} has no address` : `no Service ${deployedServiceName(gw) ?? '<name>-<gatewayClassName>'} in ${gwNs}`;
+      e.warnings.push(`gateway ${gwKey} has no address yet (no status.addresses, no spec.addresses, ${svc})`);
+    }
+    for (const { listener, hostnames } of accepted) {
+      const url = listenerUrl(listener, address.address ?? 'unknown');
+      if (!url) continue;
+      for (const hostname of hostnames ?? [undefined]) {
+        const u: RouteUrl = { gateway: gwKey, listener: listener.name ?? '', url };
+        if (hostname !== undefined) u.hostname = hostname;
+        if (!e.urls.some((x) => x.gateway === u.gateway && x.url === u.url && x.hostname === u.hostname)) e.urls.push(u);
+      }
+    }
+  }
+  if (parents.length === 0) e.warnings.push(`${name} has no parentRefs: it is attached to no gateway`);
+  return e;
+}
+
+function isGatewayParent(p: ParentRef): boolean {
+  return (p.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && (p.kind ?? 'Gateway') === 'Gateway';
+}
+
+/** Does a backendRef name this Service (core group, kind Service, namespace defaulting to the route's)? */
+export function refersTo(ref: BackendRef, routeNs: string, svc: Service): boolean {
+  return (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service' && ref.name === nameOf(svc) && (ref.namespace || routeNs) === namespaceOf(svc);
+}
+
+/** Why a backendRef to the Service carries no traffic, or undefined when it does. */
+function backendProblem(ref: BackendRef, svc: Service, kind: RouteKind, routeNs: string, grants: ReferenceGrant[]): string | undefined {
+  const svcNs = namespaceOf(svc);
+  if (svcNs !== routeNs && !referenceGranted(grants, kind, routeNs, svcNs, nameOf(svc))) {
+    return `is in another namespace and no ReferenceGrant in ${svcNs} permits ${kind} from ${routeNs} (ResolvedRefs RefNotPermitted): the gateway refuses it`;
+  }
+  if (ref.port !== undefined && !(svc.spec?.ports ?? []).some((p) => p.port === ref.port)) {
+    return `names a port the service does not have (ports ${(svc.spec?.ports ?? []).map((p) => p.port).join(', ') || 'none'})`;
+  }
+  if (ref.weight === 0) return 'has weight 0: it gets no traffic';
+  return undefined;
+}
+
+/** Is there a ReferenceGrant in `toNs` letting `kind` objects in `fromNs` refer to the Service `svcName`? */
+export function referenceGranted(grants: ReferenceGrant[], kind: string, fromNs: string, toNs: string, svcName: string): boolean {
+  return grants.some(
+    (g) =>
+      namespaceOf(g) === toNs &&
+      (g.spec?.from ?? []).some((f) => f.group === GATEWAY_API_GROUP && f.kind === kind && f.namespace === fromNs) &&
+      (g.spec?.to ?? []).some((t) => (t.group ?? '') === '' && t.kind === 'Service' && (!t.name || t.name === svcName)),
+  );
+}
+
+/** The route's status for this parent: conditions Accepted or ResolvedRefs with status False, as `Accepted False (Reason): message`. */
+function parentConditions(route: ApiRoute, parent: ParentRef, routeNs: string): string[] {
+  const out: string[] = [];
+  for (const p of route.status?.parents ?? []) {
+    const r = p.parentRef ?? {};
+    if (r.name !== parent.name || (r.namespace || routeNs) !== (parent.namespace || routeNs) || r.sectionName !== parent.sectionName) continue;
+    for (const c of p.conditions ?? []) {
+      if ((c.type === 'Accepted' || c.type === 'ResolvedRefs') && c.status === 'False') {
+        out.push(`${c.type} False${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
+      }
+    }
+  }
+  return out;
+}
+
+export type ListenerVerdict = { hostnames: string[] | undefined; unchecked?: string } | { reason: string };
+
+/**
+ * Does a listener accept the route (protocol, allowedRoutes kinds and namespaces, hostnames)? When it does,
+ * the hostnames it serves the route on (undefined: any).
+ */
+export function listenerAccepts(l: Listener, kind: RouteKind, route: ApiRoute, gwNs: string, namespaces: Namespace[]): ListenerVerdict {
+  const protocol = (l.protocol ?? '').toUpperCase();
+  if (protocol !== 'HTTP' && protocol !== 'HTTPS') return { reason: `protocol ${l.protocol ?? '(none)'} does not take ${kind}s (only HTTP and HTTPS do)` };
+  const kinds = l.allowedRoutes?.kinds ?? [];
+  if (kinds.length > 0 && !kinds.some((k) => (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && k.kind === kind)) {
+    return { reason: `allowedRoutes.kinds admits only ${kinds.map((k) => k.kind).join(', ')}` };
+  }
+  const routeNs = namespaceOf(route);
+  const from = l.allowedRoutes?.namespaces?.from ?? 'Same';
+  let unchecked: string | undefined;
+  if (from === 'Same' && routeNs !== gwNs) return { reason: `allowedRoutes admits routes from namespace ${gwNs} only (from: Same), the route is in ${routeNs}` };
+  if (from === 'Selector') {
+    const verdict = namespaceSelected(l.allowedRoutes?.namespaces?.selector ?? {}, routeNs, namespaces);
+    if (verdict === false) return { reason: `namespace ${routeNs} does not match allowedRoutes.namespaces.selector` };
+    if (verdict === undefined) unchecked = `the labels of namespace ${routeNs} are unknown, not checked`;
+  } else if (from !== 'Same' && from !== 'All') {
+    return { reason: `allowedRoutes.namespaces.from ${from} is not Same, All or Selector` };
+  }
+  const hostnames = intersectHostnames(l.hostname, route.spec?.hostnames ?? []);
+  if (hostnames !== undefined && hostnames.length === 0) {
+    return { reason: `hostname ${l.hostname} matches none of the route's hostnames (${(route.spec?.hostnames ?? []).join(', ')})` };
+  }
+  return unchecked ? { hostnames, unchecked } : { hostnames };
+}
+
+/**
+ * The hostnames a route is served on by a listener (Gateway API hostname intersection): undefined when
+ * neither restricts (any), [] when they do not intersect. `*.example.com` matches any name ending in
+ * `.example.com` (one label or more), never `example.com`; of a matching pair the more specific is kept.
+ */
+export function intersectHostnames(listener: string | undefined, route: string[]): string[] | undefined {
+  if (route.length === 0) return listener ? [listener.toLowerCase()] : undefined;
+  if (!listener) return [...new Set(route.map((h) => h.toLowerCase()))];
+  const l = listener.toLowerCase();
+  const out: string[] = [];
+  for (const raw of route) {
+    const h = raw.toLowerCase();
+    const kept = hostnameMatches(l, h) ? h : hostnameMatches(h, l) ? l : undefined;
+    if (kept && !out.includes(kept)) out.push(kept);
+  }
+  return out;
+}
+
+/** Does `pattern` (a hostname, or `*.suffix`) cover `host` (which may itself be a wildcard)? */
+export function hostnameMatches(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  if (!pattern.startsWith('*.')) return false;
+  const suffix = pattern.slice(1); // `.example.com`
+  return host.length > suffix.length && host.endsWith(suffix);
+}
+
+/** Does a label selector pick the namespace? undefined when its labels are unknown and the selector needs them. */
+export function namespaceSelected(selector: LabelSelector, ns: string, namespaces: Namespace[]): boolean | undefined {
+  const obj = namespaces.find((n) => nameOf(n) === ns);
+  // Kubernetes labels every namespace with its name, so a selector on that label needs no Namespace object.
+  const labels: Labels = { ...(obj?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': ns };
+  const keys = [...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e) => e.key ?? '')];
+  if (!obj && keys.some((k) => k !== 'kubernetes.io/metadata.name')) return undefined;
+  return labelSelectorMatches(selector, labels);
+}
+
+export function labelSelectorMatches(selector: LabelSelector, labels: Labels): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key ?? '');
+    const value = labels[e.key ?? ''];
+    const values = e.values ?? [];
+    const ok =
+      e.operator === 'In' ? has && values.includes(value) :
+      e.operator === 'NotIn' ? !has || !values.includes(value) :
+      e.operator === 'Exists' ? has :
+      e.operator === 'DoesNotExist' ? !has :
+      false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Istio names the Deployment and Service it creates for a Gateway `<name>-<gatewayClassName>`. */
+export function deployedServiceName(gw: ApiGateway): string | undefined {
+  const cls = gw.spec?.gatewayClassName;
+  return cls ? `${nameOf(gw)}-${cls}` : undefined;
+}
+
+/**
+ * Where clients reach the Gateway: its status addresses, else the addresses asked for in its spec, else the
+ * Service Istio deployed for it (load balancer, external IP, then cluster IP).
+ */
+export function gatewayAddress(gw: ApiGateway, services: Service[]): { address?: string; service?: string } {
+  const fromStatus = (gw.status?.addresses ?? []).find((a) => a.value)?.value;
+  if (fromStatus) return { address: fromStatus };
+  const fromSpec = (gw.spec?.addresses ?? []).find((a) => a.value)?.value;
+  if (fromSpec) return { address: fromSpec };
+  const svcName = deployedServiceName(gw);
+  const svc = svcName ? services.find((s) => nameOf(s) === svcName && namespaceOf(s) === namespaceOf(gw)) : undefined;
+  if (!svc) return {};
+  const ing = (svc.status?.loadBalancer?.ingress ?? []).find((i) => i.ip || i.hostname);
+  const clusterIP = svc.spec?.clusterIP && svc.spec.clusterIP !== 'None' ? svc.spec.clusterIP : undefined;
+  const address = ing?.ip || ing?.hostname || svc.spec?.externalIPs?.[0] || clusterIP;
+  const service = `${svcName}.${namespaceOf(svc)}`;
+  return address ? { address, service } : { service };
+}
+
+function listenerUrl(l: Listener, address: string): string | undefined {
+  if (l.port === undefined) return undefined;
+  const scheme = (l.protocol ?? '').toUpperCase() === 'HTTPS' ? 'https' : 'http';
+  const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+  return `${scheme}://${host}:${l.port}`;
+}

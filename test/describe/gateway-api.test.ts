@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  gatewayAddress,
+  hostnameMatches,
+  intersectHostnames,
+  labelSelectorMatches,
+  listenerAccepts,
+  namespaceSelected,
+  referenceGranted,
+  routeExposures,
+} from '../../src/describe/gateway-api.js';
+import { emptyMeshObjects, type ApiGateway, type ApiRoute, type Listener, type ReferenceGrant, type Service } from '../../src/describe/objects.js';
+import { fixture, runCli } from '../helpers.js';
+
+const FILES = fixture('describe', 'gateway-api');
+
+test('hostname intersection: wildcards match one label or more, never the apex; the more specific name is kept', () => {
+  assert.equal(intersectHostnames(undefined, []), undefined, 'neither restricts: any hostname');
+  assert.deepEqual(intersectHostnames('*.example.com', []), ['*.example.com']);
+  assert.deepEqual(intersectHostnames(undefined, ['a.example.com', 'B.example.com']), ['a.example.com', 'b.example.com']);
+  assert.deepEqual(intersectHostnames('*.example.com', ['shop.example.com', 'a.b.example.com', 'example.com', 'x.other.org']), ['shop.example.com', 'a.b.example.com']);
+  assert.deepEqual(intersectHostnames('shop.example.com', ['*.example.com']), ['shop.example.com']);
+  assert.deepEqual(intersectHostnames('*.example.com', ['*.shop.example.com']), ['*.shop.example.com']);
+  assert.deepEqual(intersectHostnames('*.shop.example.com', ['*.example.com']), ['*.shop.example.com']);
+  assert.deepEqual(intersectHostnames('*.example.com', ['*.example.com']), ['*.example.com']);
+  assert.deepEqual(intersectHostnames('shop.example.com', ['*.shop.example.com']), [], 'a wildcard does not cover its apex');
+  assert.deepEqual(intersectHostnames('shop.example.com', ['web.example.com']), []);
+  assert.ok(hostnameMatches('*.example.com', 'a.example.com'));
+  assert.ok(!hostnameMatches('*.example.com', 'aexample.com'));
+  assert.ok(!hostnameMatches('a.example.com', '*.example.com'));
+});
+
+const route = (ns: string, spec: ApiRoute['spec'], status?: ApiRoute['status']): ApiRoute => ({
+  kind: 'HTTPRoute',
+  metadata: { name: 'r', namespace: ns },
+  spec,
+  ...(status ? { status } : {}),
+});
+const http = (extra: Partial<Listener> = {}): Listener => ({ name: 'http', port: 80, protocol: 'HTTP', ...extra });
+
+test('listeners: protocol, allowedRoutes kinds and namespaces (Same, All, Selector), hostnames', () => {
+  const r = route('shop', { hostnames: ['shop.example.com'] });
+  assert.deepEqual(listenerAccepts(http(), 'HTTPRoute', r, 'shop', []), { hostnames: ['shop.example.com'] });
+  assert.match((listenerAccepts(http(), 'HTTPRoute', r, 'gw', []) as { reason: string }).reason, /from namespace gw only \(from: Same\)/);
+  assert.deepEqual(listenerAccepts(http({ allowedRoutes: { namespaces: { from: 'All' } } }), 'HTTPRoute', r, 'gw', []), { hostnames: ['shop.example.com'] });
+  assert.match((listenerAccepts(http({ protocol: 'TCP' }), 'HTTPRoute', r, 'shop', []) as { reason: string }).reason, /protocol TCP/);
+  assert.ok('hostnames' in listenerAccepts(http({ protocol: 'HTTPS' }), 'GRPCRoute', r, 'shop', []));
+  assert.match(
+    (listenerAccepts(http({ allowedRoutes: { kinds: [{ kind: 'GRPCRoute' }] } }), 'HTTPRoute', r, 'shop', []) as { reason: string }).reason,
+    /kinds admits only GRPCRoute/,
+  );
+  assert.match((listenerAccepts(http({ hostname: '*.other.org' }), 'HTTPRoute', r, 'shop', []) as { reason: string }).reason, /hostname \*\.other\.org matches none/);
+
+  const bySelector = http({ allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'shop' } } } } });
+  const shopNs = { kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'shop' } } };
+  const otherNs = { kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'ops' } } };
+  assert.deepEqual(listenerAccepts(bySelector, 'HTTPRoute', r, 'gw', [shopNs]), { hostnames: ['shop.example.com'] });
+  assert.match((listenerAccepts(bySelector, 'HTTPRoute', r, 'gw', [otherNs]) as { reason: string }).reason, /does not match allowedRoutes\.namespaces\.selector/);
+  assert.match((listenerAccepts(bySelector, 'HTTPRoute', r, 'gw', []) as { unchecked: string }).unchecked, /labels of namespace shop are unknown, not checked/);
+});
+
+test('namespace selectors: matchLabels, matchExpressions, and the name label every namespace has', () => {
+  const labels = { team: 'shop', tier: 'front' };
+  assert.ok(labelSelectorMatches({ matchExpressions: [{ key: 'team', operator: 'In', values: ['shop', 'cart'] }] }, labels));
+  assert.ok(!labelSelectorMatches({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['shop'] }] }, labels));
+  assert.ok(labelSelectorMatches({ matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] }, labels));
+  assert.ok(!labelSelectorMatches({ matchExpressions: [{ key: 'env', operator: 'Exists' }] }, labels));
+  assert.ok(!labelSelectorMatches({ matchLabels: { tier: 'back' } }, labels));
+  assert.equal(namespaceSelected({ matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, 'shop', []), true, 'decided without the Namespace object');
+  assert.equal(namespaceSelected({ matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, 'cart', []), false);
+  assert.equal(namespaceSelected({ matchLabels: { team: 'shop' } }, 'shop', []), undefined);
+});
+
+test('ReferenceGrant: in the Service namespace, from the route kind and namespace, to Services (all or by name)', () => {
+  const grant = (ns: string, from: { group?: string; kind?: string; namespace?: string }, to: { group?: string; kind?: string; name?: string }): ReferenceGrant => ({
+    kind: 'ReferenceGrant',
+    metadata: { name: 'g', namespace: ns },
+    spec: { from: [from], to: [to] },
+  });
+  const from = { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'ingress' };
+  assert.ok(referenceGranted([grant('shop', from, { group: '', kind: 'Service' })], 'HTTPRoute', 'ingress', 'shop', 'web'));
+  assert.ok(referenceGranted([grant('shop', from, { kind: 'Service', name: 'web' })], 'HTTPRoute', 'ingress', 'shop', 'web'));
+  assert.ok(!referenceGranted([grant('shop', from, { kind: 'Service', name: 'cart' })], 'HTTPRoute', 'ingress', 'shop', 'web'), 'named for another service');
+  assert.ok(!referenceGranted([grant('ingress', from, { kind: 'Service' })], 'HTTPRoute', 'ingress', 'shop', 'web'), 'grant in the wrong namespace');
+  assert.ok(!referenceGranted([grant('shop', { ...from, namespace: 'other' }, { kind: 'Service' })], 'HTTPRoute', 'ingress', 'shop', 'web'));
+  assert.ok(!referenceGranted([grant('shop', from, { kind: 'Service' })], 'GRPCRoute', 'ingress', 'shop', 'web'), 'granted to HTTPRoute only');
+  assert.ok(!referenceGranted([grant('shop', { ...from, group: '' }, { kind: 'Service' })], 'HTTPRoute', 'ingress', 'shop', 'web'));
+  assert.ok(!referenceGranted([grant('shop', from, { kind: 'Secret' })], 'HTTPRoute', 'ingress', 'shop', 'web'));
+});
+
+test('gateway address: status, then spec, then the <name>-<class> Service (load balancer, external IP, cluster IP)', () => {
+  const gw = (extra: Partial<ApiGateway> = {}): ApiGateway => ({ kind: 'Gateway', metadata: { name: 'pub', namespace: 'gw' }, spec: { gatewayClassName: 'istio' }, ...extra });
+  const svc = (spec: Service['spec'], status?: Service['status'], name = 'pub-istio'): Service => ({ kind: 'Service', metadata: { name, namespace: 'gw' }, spec, ...(status ? { status } : {}) });
+  const lb = svc({ clusterIP: '10.0.0.1', externalIPs: ['198.51.100.1'] }, { loadBalancer: { ingress: [{ hostname: 'lb.example.com' }] } });
+  assert.deepEqual(gatewayAddress(gw({ status: { addresses: [{ value: '203.0.113.9' }] }, spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), [lb]), { address: '203.0.113.9' });
+  assert.deepEqual(gatewayAddress(gw({ spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), [lb]), { address: '1.1.1.1' });
+  assert.deepEqual(gatewayAddress(gw(), [lb]), { address: 'lb.example.com', service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1', externalIPs: ['198.51.100.1'] })]), { address: '198.51.100.1', service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1' })]), { address: '10.0.0.1', service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1' }, undefined, 'pub-other')]), {}, 'another class\'s Service is not this gateway\'s');
+});
+
+test('routes: sectionName and port pick listeners, status conditions, backend port and weight, IPv6 URLs', () => {
+  const objects = emptyMeshObjects();
+  const web: Service = { kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { ports: [{ port: 8080 }] } };
+  objects.apiGateways.push({
+    kind: 'Gateway',
+    metadata: { name: 'pub', namespace: 'shop' },
+    spec: { gatewayClassName: 'istio', listeners: [http(), { name: 'https', port: 443, protocol: 'HTTPS' }] },
+    status: { addresses: [{ value: '2001:db8::7' }] },
+  });
+  const backendRefs = [{ name: 'web', port: 8080 }];
+  objects.httpRoutes.push(
+    route('shop', {
+      parentRefs: [{ name: 'pub', sectionName: 'https' }, { name: 'pub', sectionName: 'admin' }, { name: 'pub', port: 8443 }, { name: 'pub', port: 80, sectionName: 'http' }],
+      rules: [{ backendRefs }],
+    }, { parents: [{ parentRef: { name: 'pub', sectionName: 'https' }, conditions: [{ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', message: 'gone' }, { type: 'Accepted', status: 'True' }] }] }),
+  );
+  const [e] = routeExposures(objects, [web]);
+  assert.deepEqual(e.urls.map((u) => `${u.url} ${u.listener} ${u.hostname ?? 'any'}`), ['https://[2001:db8::7]:443 https any', 'http://[2001:db8::7]:80 http any']);
+  assert.deepEqual(e.warnings, [
+    'HTTPRoute shop/r: gateway shop/pub reports ResolvedRefs False (BackendNotFound): gone',
+    'HTTPRoute shop/r: gateway shop/pub has no listener named "admin"',
+    'HTTPRoute shop/r: gateway shop/pub has no listener on port 8443',
+  ]);
+
+  objects.httpRoutes[0] = route('shop', { parentRefs: [{ name: 'pub' }], rules: [{ backendRefs: [{ name: 'web', port: 9999 }, { name: 'web', port: 8080, weight: 0 }] }] });
+  const [bad] = routeExposures(objects, [web]);
+  assert.deepEqual(bad.urls, [], 'no backendRef carries traffic to the service');
+  assert.deepEqual(bad.warnings, [
+    'HTTPRoute shop/r: backendRef to service web.shop port 9999 names a port the service does not have (ports 8080)',
+    'HTTPRoute shop/r: backendRef to service web.shop port 8080 has weight 0: it gets no traffic',
+  ]);
+  objects.httpRoutes[0] = route('shop', { parentRefs: [{ name: 'pub' }], rules: [{ backendRefs: [{ name: 'web', kind: 'ServiceImport', group: 'multicluster.x-k8s.io' }] }] });
+  assert.deepEqual(routeExposures(objects, [web]), [], 'a backendRef of another kind is not the Service');
+  objects.httpRoutes[0] = route('shop', { parentRefs: [{ group: '', kind: 'Service', name: 'web' }], rules: [{ backendRefs }] });
+  assert.deepEqual(routeExposures(objects, [web]), [], 'a mesh (Service parent) route exposes nothing');
+  objects.httpRoutes[0] = route('shop', { rules: [{ backendRefs }] });
+  assert.deepEqual(routeExposures(objects, [web])[0].warnings, ['HTTPRoute shop/r has no parentRefs: it is attached to no gateway']);
+  objects.apiGateways[0].status = { conditions: [{ type: 'Programmed', status: 'False', reason: 'Invalid', message: 'no address' }, { type: 'Accepted', status: 'True' }] };
+  objects.httpRoutes[0] = route('shop', { parentRefs: [{ name: 'pub', sectionName: 'http' }], rules: [{ backendRefs }] });
+  const [unprogrammed] = routeExposures(objects, [web]);
+  assert.deepEqual(unprogrammed.warnings, [
+    'gateway shop/pub is not programmed (Programmed False, Invalid): no address',
+    'gateway shop/pub has no address yet (no status.addresses, no spec.addresses, no Service pub-istio in shop)',
+  ]);
+  assert.deepEqual(unprogrammed.urls.map((u) => u.url), ['http://unknown:80']);
+});
+
+test('CLI describe service: Gateway API exposure lines and warnings, offline', async () => {
+  const r = await runCli(['describe', 'service', 'web', '-n', 'shop', '--files', FILES]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(
+    r.stdout.includes(
+      '--------------------\n' +
+        'Exposed on Gateway API gateway istio-ingress/public http://203.0.113.7:80 (hostname shop.example.com) via HTTPRoute shop/web\n' +
+        'Exposed on Gateway API gateway istio-ingress/public https://203.0.113.7:443 (hostname shop.example.com) via HTTPRoute shop/web\n' +
+        'HTTPRoute: shop/web via Gateways istio-ingress/public (service public-istio.istio-ingress), istio-ingress/internal, istio-ingress/ghost\n' +
+        'WARNING: HTTPRoute shop/web: gateway istio-ingress/internal reports Accepted False (NotAllowedByListeners): no listener allows routes from namespace shop\n' +
+        'WARNING: HTTPRoute shop/web is not accepted by gateway istio-ingress/internal: listener http: allowedRoutes admits routes from namespace istio-ingress only (from: Same), the route is in shop\n' +
+        'WARNING: HTTPRoute shop/web has parent gateway istio-ingress/ghost, which does not exist\n',
+    ),
+    r.stdout,
+  );
+  assert.match(r.stdout, /WARNING: HTTPRoute istio-ingress\/legacy-web: backendRef to service web\.shop port 8080 is in another namespace and no ReferenceGrant in shop permits HTTPRoute from istio-ingress/);
+  assert.doesNotMatch(r.stdout, /Exposed on .* via HTTPRoute istio-ingress\/legacy-web/);
+  assert.equal(r.stdout.match(/WARNING: HTTPRoute shop\/web has parent gateway/g)?.length, 1, 'each warning printed once');
+
+  const cart = await runCli(['describe', 'service', 'cart.shop', '--files', FILES]);
+  assert.match(cart.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7:80 \(hostname cart\.example\.com\) via HTTPRoute istio-ingress\/cart\n/);
+  assert.doesNotMatch(cart.stdout, /cart\.other\.org|WARNING: HTTPRoute/);
+  const catalog = await runCli(['describe', 'service', 'catalog.shop', '--files', FILES]);
+  assert.match(catalog.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7:80 \(hostname \*\.example\.com\) via GRPCRoute shop\/catalog\n/);
+});
+
+test('CLI describe pod -o json: gatewayApiExposures; absent when no Gateway API object reaches the workload', async () => {
+  const r = await runCli(['describe', 'pod', 'web-0.shop', '--files', FILES, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const data = JSON.parse(r.stdout);
+  const web = data.gatewayApiExposures.find((e: { route: string }) => e.route === 'shop/web');
+  assert.equal(web.kind, 'HTTPRoute');
+  assert.deepEqual(web.urls[0], { gateway: 'istio-ingress/public', listener: 'http', url: 'http://203.0.113.7:80', hostname: 'shop.example.com' });
+  assert.deepEqual(web.gateways[0], { gateway: 'istio-ingress/public', gatewayService: 'public-istio.istio-ingress' });
+  assert.match(web.origin, /gateway-api[/\\]objects\.yaml:\d+$/);
+  assert.ok(data.warnings.includes('HTTPRoute shop/web has parent gateway istio-ingress/ghost, which does not exist'));
+  const text = await runCli(['describe', 'pod', 'web-0.shop', '--files', FILES]);
+  assert.match(text.stdout, /\nExposed on Gateway API gateway istio-ingress\/public https:\/\/203\.0\.113\.7:443 \(hostname shop\.example\.com\) via HTTPRoute shop\/web\n/);
+
+  const bookinfo = await runCli(['describe', 'pod', 'productpage-v1-7d4b8d9b7c-x2x9z', '--files', fixture('describe', 'bookinfo'), '-o', 'json']);
+  assert.equal(bookinfo.code, 0, bookinfo.stderr);
+  assert.ok(!('gatewayApiExposures' in JSON.parse(bookinfo.stdout)));
+});
