@@ -288,5 +288,7 @@ function listenerUrl(l: Listener, address: string): string | undefined {
   if (l.port === undefined) return undefined;
   const scheme = (l.protocol ?? '').toUpperCase() === 'HTTPS' ? 'https' : 'http';
   const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-  return `${scheme}://${host}:${l.port}`;
+  // default ports left out, as the Istio Gateway lines do
+  const isDefault = (scheme === 'http' && l.port === 80) || (scheme === 'https' && l.port === 443);
+  return `${scheme}://${host}${isDefault ? '' : `:${l.port}`}`;
 }

@@ -56,7 +56,7 @@ test('live: Gateways, HTTPRoutes, GRPCRoutes and ReferenceGrants from the API gi
 
   const r = await runCli(['describe', 'service', 'web', '-n', 'shop', '--kubeconfig', options.kubeconfig!]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7:80 \(hostname shop\.example\.com\) via HTTPRoute shop\/web\n/);
+  assert.match(r.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7 \(hostname shop\.example\.com\) via HTTPRoute shop\/web\n/);
 });
 
 test('live: CRDs not installed (404) is silent, an older API version is used, a forbidden list is a warning', async () => {

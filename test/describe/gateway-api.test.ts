@@ -118,7 +118,7 @@ test('routes: sectionName and port pick listeners, status conditions, backend po
     }, { parents: [{ parentRef: { name: 'pub', sectionName: 'https' }, conditions: [{ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', message: 'gone' }, { type: 'Accepted', status: 'True' }] }] }),
   );
   const [e] = routeExposures(objects, [web]);
-  assert.deepEqual(e.urls.map((u) => `${u.url} ${u.listener} ${u.hostname ?? 'any'}`), ['https://[2001:db8::7]:443 https any', 'http://[2001:db8::7]:80 http any']);
+  assert.deepEqual(e.urls.map((u) => `${u.url} ${u.listener} ${u.hostname ?? 'any'}`), ['https://[2001:db8::7] https any', 'http://[2001:db8::7] http any']);
   assert.deepEqual(e.warnings, [
     'HTTPRoute shop/r: gateway shop/pub reports ResolvedRefs False (BackendNotFound): gone',
     'HTTPRoute shop/r: gateway shop/pub has no listener named "admin"',
@@ -145,7 +145,7 @@ test('routes: sectionName and port pick listeners, status conditions, backend po
     'gateway shop/pub is not programmed (Programmed False, Invalid): no address',
     'gateway shop/pub has no address yet (no status.addresses, no spec.addresses, no Service pub-istio in shop)',
   ]);
-  assert.deepEqual(unprogrammed.urls.map((u) => u.url), ['http://unknown:80']);
+  assert.deepEqual(unprogrammed.urls.map((u) => u.url), ['http://unknown']);
 });
 
 test('CLI describe service: Gateway API exposure lines and warnings, offline', async () => {
@@ -154,8 +154,8 @@ test('CLI describe service: Gateway API exposure lines and warnings, offline', a
   assert.ok(
     r.stdout.includes(
       '--------------------\n' +
-        'Exposed on Gateway API gateway istio-ingress/public http://203.0.113.7:80 (hostname shop.example.com) via HTTPRoute shop/web\n' +
-        'Exposed on Gateway API gateway istio-ingress/public https://203.0.113.7:443 (hostname shop.example.com) via HTTPRoute shop/web\n' +
+        'Exposed on Gateway API gateway istio-ingress/public http://203.0.113.7 (hostname shop.example.com) via HTTPRoute shop/web\n' +
+        'Exposed on Gateway API gateway istio-ingress/public https://203.0.113.7 (hostname shop.example.com) via HTTPRoute shop/web\n' +
         'HTTPRoute: shop/web via Gateways istio-ingress/public (service public-istio.istio-ingress), istio-ingress/internal, istio-ingress/ghost\n' +
         'WARNING: HTTPRoute shop/web: gateway istio-ingress/internal reports Accepted False (NotAllowedByListeners): no listener allows routes from namespace shop\n' +
         'WARNING: HTTPRoute shop/web is not accepted by gateway istio-ingress/internal: listener http: allowedRoutes admits routes from namespace istio-ingress only (from: Same), the route is in shop\n' +
@@ -168,10 +168,10 @@ test('CLI describe service: Gateway API exposure lines and warnings, offline', a
   assert.equal(r.stdout.match(/WARNING: HTTPRoute shop\/web has parent gateway/g)?.length, 1, 'each warning printed once');
 
   const cart = await runCli(['describe', 'service', 'cart.shop', '--files', FILES]);
-  assert.match(cart.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7:80 \(hostname cart\.example\.com\) via HTTPRoute istio-ingress\/cart\n/);
+  assert.match(cart.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7 \(hostname cart\.example\.com\) via HTTPRoute istio-ingress\/cart\n/);
   assert.doesNotMatch(cart.stdout, /cart\.other\.org|WARNING: HTTPRoute/);
   const catalog = await runCli(['describe', 'service', 'catalog.shop', '--files', FILES]);
-  assert.match(catalog.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7:80 \(hostname \*\.example\.com\) via GRPCRoute shop\/catalog\n/);
+  assert.match(catalog.stdout, /\nExposed on Gateway API gateway istio-ingress\/public http:\/\/203\.0\.113\.7 \(hostname \*\.example\.com\) via GRPCRoute shop\/catalog\n/);
 });
 
 test('CLI describe pod -o json: gatewayApiExposures; absent when no Gateway API object reaches the workload', async () => {
@@ -180,12 +180,12 @@ test('CLI describe pod -o json: gatewayApiExposures; absent when no Gateway API 
   const data = JSON.parse(r.stdout);
   const web = data.gatewayApiExposures.find((e: { route: string }) => e.route === 'shop/web');
   assert.equal(web.kind, 'HTTPRoute');
-  assert.deepEqual(web.urls[0], { gateway: 'istio-ingress/public', listener: 'http', url: 'http://203.0.113.7:80', hostname: 'shop.example.com' });
+  assert.deepEqual(web.urls[0], { gateway: 'istio-ingress/public', listener: 'http', url: 'http://203.0.113.7', hostname: 'shop.example.com' });
   assert.deepEqual(web.gateways[0], { gateway: 'istio-ingress/public', gatewayService: 'public-istio.istio-ingress' });
   assert.match(web.origin, /gateway-api[/\\]objects\.yaml:\d+$/);
   assert.ok(data.warnings.includes('HTTPRoute shop/web has parent gateway istio-ingress/ghost, which does not exist'));
   const text = await runCli(['describe', 'pod', 'web-0.shop', '--files', FILES]);
-  assert.match(text.stdout, /\nExposed on Gateway API gateway istio-ingress\/public https:\/\/203\.0\.113\.7:443 \(hostname shop\.example\.com\) via HTTPRoute shop\/web\n/);
+  assert.match(text.stdout, /\nExposed on Gateway API gateway istio-ingress\/public https:\/\/203\.0\.113\.7 \(hostname shop\.example\.com\) via HTTPRoute shop\/web\n/);
 
   const bookinfo = await runCli(['describe', 'pod', 'productpage-v1-7d4b8d9b7c-x2x9z', '--files', fixture('describe', 'bookinfo'), '-o', 'json']);
   assert.equal(bookinfo.code, 0, bookinfo.stderr);
