@@ -1,9 +1,8 @@
-import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, promises as fs, readdirSync, readFileSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { promises as fs, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { MeshctlError, describeError } from '../errors.js';
-import { MAX_INPUT_BYTES, readInput } from '../source/file.js';
+import { describeError } from '../errors.js';
+import { decodeUtf8, readFileBytes, readInput } from '../source/file.js';
 import { locateField, type FieldPath } from './locate.js';
 import { splitApiVersion, type LoadProblem, type LoadResult, type Origin, type Resource } from './types.js';
 
@@ -41,49 +40,10 @@ export async function loadResources(args: readonly string[], options: LoadOption
   return result;
 }
 
-/**
- * Reads one file synchronously: a repository of a thousand small manifests costs several times more
- * through promise-based reads (a stat, an open and chunked reads per file) than through sync calls.
- * One open, one fstat and one read per file (readFileSync would fstat again after a stat by path).
- * Same checks and messages as readInput: missing, directory, too large, empty, not UTF-8.
- */
+/** A manifest's text; an empty manifest (a placeholder in a repository) holds no objects and is not an error. */
 function readManifest(file: string): string {
-  let buf: Buffer;
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new MeshctlError(`${file}: is a directory, expected a file`);
-    if (st.size > MAX_INPUT_BYTES) throw new MeshctlError(`${file}: too large to read (${Math.round(st.size / 1048576)} MiB)`);
-    // st.size is 0 for pipes and some special files: those are read to their end
-    buf = st.isFile() && st.size > 0 ? readExactly(fd, st.size) : readFileSync(fd);
-  } catch (err) {
-    if (err instanceof MeshctlError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new MeshctlError(`${file}: no such file`);
-    if (code === 'EACCES') throw new MeshctlError(`${file}: permission denied`);
-    if (code === 'EISDIR') throw new MeshctlError(`${file}: is a directory, expected a file`);
-    throw new MeshctlError(`${file}: cannot read (${code ?? describeError(err)})`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-  // an empty manifest (a placeholder in a repository) holds no objects; that is not an error
-  if (buf.length === 0) return '';
-  if (!isUtf8(buf)) throw new MeshctlError(`${file}: not UTF-8 text (binary file?)`);
-  // a BOM is dropped, as the UTF-8 decoder did
-  return buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.toString('utf8', 3) : buf.toString('utf8');
-}
-
-/** Reads `size` bytes (a file that shrank meanwhile gives what is there). */
-function readExactly(fd: number, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
-  let got = 0;
-  while (got < size) {
-    const n = readSync(fd, buf, got, size - got, got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got === size ? buf : buf.subarray(0, got);
+  const buf = readFileBytes(file);
+  return buf.length === 0 ? '' : decodeUtf8(buf, file);
 }
 
 async function expandArg(arg: string, options: LoadOptions, problems: LoadProblem[]): Promise<string[]> {
