@@ -4,8 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { analyzeCommand, type AnalyzeCommandOptions } from '../../src/commands/analyze.js';
-import { MeshctlError } from '../../src/errors.js';
+import type { AnalyzeCommandOptions } from '../../src/commands/analyze.js';
+import { runAnalyze } from './run.js';
 import { type ApiServer, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
 
 // analyze against the API-server stand-in: client-node's real REST code over a loopback socket.
@@ -47,23 +47,7 @@ after(async () => {
   await api.close();
 });
 
-async function run(files: string[], opts: Partial<AnalyzeCommandOptions> = {}) {
-  let stdout = '';
-  let stderr = '';
-  let code: number;
-  const full: AnalyzeCommandOptions = {
-    files, recursive: false, output: 'log', failureThreshold: 'Error', outputThreshold: 'Info', suppress: [],
-    listAnalyzers: false, analyzer: [], allNamespaces: false, kubeconfig, timeout: '5s', ...opts,
-  };
-  try {
-    code = await analyzeCommand(full, { out: (s) => (stdout += s), err: (s) => (stderr += s), colour: false });
-  } catch (err) {
-    if (!(err instanceof MeshctlError)) throw err;
-    code = err.exitCode;
-    stderr += err.message;
-  }
-  return { code, stdout, stderr, lines: stdout.trimEnd().split('\n').filter(Boolean) };
-}
+const run = (files: string[], opts: Partial<AnalyzeCommandOptions> = {}) => runAnalyze(files, { kubeconfig, timeout: '5s', ...opts });
 
 test('no files: the cluster is analyzed through client-node, findings in the context namespace', async () => {
   const before = api.requests.length;

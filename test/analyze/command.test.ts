@@ -4,31 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
-import { analyzeCommand, type AnalyzeCommandOptions } from '../../src/commands/analyze.js';
-import { MeshctlError } from '../../src/errors.js';
+import { runAnalyze } from './run.js';
 
 // In-process runs of the command (the CLI wiring itself is covered by cli.test.ts).
 const BAD = 'fixtures/analyze/cases/IST0101-vs-host.bad.yaml';
 const PORTNAME = 'fixtures/analyze/cases/IST0118-portname.bad.yaml';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyze-'));
 
-async function run(files: string[], opts: Partial<AnalyzeCommandOptions> = {}) {
-  let stdout = '';
-  let stderr = '';
-  let code: number;
-  const full: AnalyzeCommandOptions = {
-    files, recursive: false, output: 'log', failureThreshold: 'Error', outputThreshold: 'Info', suppress: [],
-    listAnalyzers: false, analyzer: [], allNamespaces: false, ...opts,
-  };
-  try {
-    code = await analyzeCommand(full, { out: (s) => (stdout += s), err: (s) => (stderr += s), colour: false });
-  } catch (err) {
-    if (!(err instanceof MeshctlError)) throw err;
-    code = err.exitCode;
-    stderr += err.message;
-  }
-  return { code, stdout, stderr };
-}
+const run = runAnalyze;
 
 test('-o json has istioctl fields; -o yaml the same data; no findings is []', async () => {
   const r = await run([BAD], { output: 'json' });
