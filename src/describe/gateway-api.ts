@@ -1,4 +1,5 @@
 import type { ApiGateway, ApiRoute, BackendRef, LabelSelector, Labels, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
+import { exposedUrl, externalAddress } from './gateways.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
 
 /** How a workload is reached from outside through Gateway API routes (`gateway.networking.k8s.io`). */
@@ -277,18 +278,13 @@ export function gatewayAddress(gw: ApiGateway, services: Service[]): { address?:
   const svcName = deployedServiceName(gw);
   const svc = svcName ? services.find((s) => nameOf(s) === svcName && namespaceOf(s) === namespaceOf(gw)) : undefined;
   if (!svc) return {};
-  const ing = (svc.status?.loadBalancer?.ingress ?? []).find((i) => i.ip || i.hostname);
   const clusterIP = svc.spec?.clusterIP && svc.spec.clusterIP !== 'None' ? svc.spec.clusterIP : undefined;
-  const address = ing?.ip || ing?.hostname || svc.spec?.externalIPs?.[0] || clusterIP;
+  const address = externalAddress(svc) || clusterIP;
   const service = `${svcName}.${namespaceOf(svc)}`;
   return address ? { address, service } : { service };
 }
 
 function listenerUrl(l: Listener, address: string): string | undefined {
   if (l.port === undefined) return undefined;
-  const scheme = (l.protocol ?? '').toUpperCase() === 'HTTPS' ? 'https' : 'http';
-  const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-  // default ports left out, as the Istio Gateway lines do
-  const isDefault = (scheme === 'http' && l.port === 80) || (scheme === 'https' && l.port === 443);
-  return `${scheme}://${host}${isDefault ? '' : `:${l.port}`}`;
+  return exposedUrl((l.protocol ?? '').toUpperCase() === 'HTTPS' ? 'https' : 'http', address, l.port);
 }

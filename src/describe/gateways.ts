@@ -74,9 +74,17 @@ function score(s: Service, gw: Gateway): number {
   return (externalAddress(s) ? 2 : 0) + (namespaceOf(s) === namespaceOf(gw) ? 1 : 0);
 }
 
-function externalAddress(s: Service): string | undefined {
-  const ing = s.status?.loadBalancer?.ingress?.[0];
+/** A Service's address outside the cluster: its load balancer's first IP or hostname, else its first external IP. */
+export function externalAddress(s: Service): string | undefined {
+  const ing = (s.status?.loadBalancer?.ingress ?? []).find((i) => i.ip || i.hostname);
   return ing?.ip || ing?.hostname || s.spec?.externalIPs?.[0];
+}
+
+/** `scheme://address[:port]`: an IPv6 address in brackets, 80 for http and 443 for https left out. */
+export function exposedUrl(scheme: string, address: string, port: number): string {
+  const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+  const isDefault = (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443);
+  return `${scheme}://${host}${isDefault ? '' : `:${port}`}`;
 }
 
 function gatewayAddress(svc: Service, gw: Gateway, pods: Pod[]): string {
@@ -95,8 +103,7 @@ function serverUrl(server: GatewayServer, svc: Service, address: string): string
   const sp = (svc.spec?.ports ?? []).find((p) => (p.targetPort ?? p.port) === number || p.targetPort === String(number)) ??
     (svc.spec?.ports ?? []).find((p) => p.port === number);
   if (!sp?.port) return undefined;
-  const isDefault = (scheme === 'http' && sp.port === 80) || (scheme === 'https' && sp.port === 443);
-  return `${scheme}://${address}${isDefault ? '' : `:${sp.port}`}`;
+  return exposedUrl(scheme, address, sp.port);
 }
 
 /** Do a Gateway server's hosts (`ns/host`, `*.example.com`, any namespace when no `ns/`) cover any of a VirtualService's hosts? */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { exposedUrl, externalAddress } from '../../src/describe/gateways.js';
 import { test } from 'node:test';
 import { authorizationFor } from '../../src/describe/authz.js';
 import { flatten, lookupDestinationRules, matchSubsets } from '../../src/describe/destination-rules.js';
@@ -176,4 +177,14 @@ test('most specific host: always a match, exact wins, never shorter than another
       return matching.every((m) => m.length <= best.length);
     }),
   );
+});
+
+test('exposure URLs: IPv6 in brackets, default ports left out, a load balancer before external IPs', () => {
+  assert.equal(exposedUrl('http', '203.0.113.7', 80), 'http://203.0.113.7');
+  assert.equal(exposedUrl('https', 'lb.example.com', 443), 'https://lb.example.com');
+  assert.equal(exposedUrl('https', '2001:db8::7', 8443), 'https://[2001:db8::7]:8443');
+  assert.equal(exposedUrl('http', '[2001:db8::7]', 8080), 'http://[2001:db8::7]:8080');
+  assert.equal(externalAddress({ status: { loadBalancer: { ingress: [{}, { hostname: 'lb.example.com' }] } }, spec: { externalIPs: ['198.51.100.1'] } }), 'lb.example.com');
+  assert.equal(externalAddress({ spec: { externalIPs: ['198.51.100.1'] } }), '198.51.100.1');
+  assert.equal(externalAddress({ spec: {} }), undefined);
 });
