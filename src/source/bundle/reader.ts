@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MeshctlError } from '../../errors.js';
 import { decodeUtf8, type InputText } from '../file.js';
 import { type BundleIndex, FORMAT, FORMAT_VERSION, INDEX, LIMITS, LOCATOR, type MemberInfo, unsafeName } from './format.js';
-import { type ReadStats, walkEntries } from './tar.js';
+import { type ReadStats, locatorMemberBytes, looksGzipped, walkEntries } from './tar.js';
 
 /**
  * Reads a bug-report bundle (a tar.gz made by meshctl bug-report, or a directory holding the same files)
@@ -44,10 +44,22 @@ export async function openBundle(file: string): Promise<BundleReader> {
 async function openArchive(file: string, size: number, stats: ReadStats): Promise<BundleReader> {
   if (size === 0) throw new MeshctlError(`bundle ${file}: file is empty`);
   let index: BundleIndex;
-  // the locator, first, says where the index starts; without it (repacked by tar), the index is scanned for
-  const first = await walkEntries(file, 0, file, (name) => (name === LOCATOR ? 'take' : 'stop'), LIMITS.locator, stats);
+  const head = Buffer.alloc(2);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 2, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!looksGzipped(head)) throw new MeshctlError(`${file}: not a gzip file (a bundle is a .tar.gz made by meshctl bug-report, or its unpacked directory)`);
+  // the locator, first, says where the index starts; without it (repacked by tar), the index is scanned for.
+  // Only the locator's own gzip member is read: what follows may be anything.
+  const first = await walkEntries(file, 0, file, (name) => (name === LOCATOR ? 'take' : 'stop'), LIMITS.locator, stats, locatorMemberBytes() - 1).catch(
+    () => ({ entry: undefined }),
+  );
   let seekable = false;
-  if (first.entry) {
+  let ends = new Map<number, number>();
+  if (first.entry?.name === LOCATOR) {
     const offset = parseLocator(first.entry.data, file);
     if (offset >= size) {
       throw new MeshctlError(`bundle ${file} is truncated: its index starts at byte ${offset}, past the end of the file (${size} bytes)`);
@@ -56,6 +68,9 @@ async function openArchive(file: string, size: number, stats: ReadStats): Promis
     if (!at.entry) throw new MeshctlError(`bundle ${file} is damaged: no ${INDEX} at byte ${offset}, where its locator says it starts`);
     index = parseIndex(at.entry.data, `${file}:${INDEX}`);
     seekable = true;
+    // each member's gzip member ends where the next one starts (the last one where the index starts)
+    const starts = [...Object.values(index.members).map((m) => m.offset).filter((o): o is number => o !== undefined), offset].sort((a, b) => a - b);
+    ends = new Map(starts.slice(0, -1).map((s, i) => [s, starts[i + 1] - 1]));
   } else {
     const found = await walkEntries(file, 0, file, (name) => (name === INDEX ? 'take' : 'skip'), LIMITS.index, stats);
     if (!found.entry) {
@@ -69,7 +84,7 @@ async function openArchive(file: string, size: number, stats: ReadStats): Promis
     let data: Buffer | undefined;
     if (seekable && info.offset !== undefined) {
       if (info.offset >= size) throw new MeshctlError(`bundle ${file} is truncated: member ${member} would start at byte ${info.offset}, past its end`);
-      const r = await walkEntries(file, info.offset, file, (name) => (name === member ? 'take' : 'stop'), LIMITS.member, stats);
+      const r = await walkEntries(file, info.offset, file, (name) => (name === member ? 'take' : 'stop'), LIMITS.member, stats, ends.get(info.offset), member);
       if (!r.entry) {
         throw new MeshctlError(`bundle ${file} is damaged: member ${member} is not at byte ${info.offset}, where its index says it is${r.stoppedAt ? ` (${r.stoppedAt} is)` : ''}`);
       }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { type Header, extract } from 'tar-stream';
 import { MeshctlError } from '../../errors.js';
 import { LIMITS, normalName, unsafeName } from './format.js';
@@ -48,9 +48,13 @@ export function walkEntries(
   decide: (name: string, header: Header) => Decision,
   limit: number,
   stats: ReadStats,
+  /** The last byte to read (inclusive): the end of the member's own gzip member, when known. */
+  end?: number,
+  /** The member expected at `offset`, named in errors before its header is read. */
+  expected?: string,
 ): Promise<WalkResult> {
   return new Promise<WalkResult>((resolve, reject) => {
-    const input = createReadStream(file, { start: offset, highWaterMark: 256 * 1024 });
+    const input = createReadStream(file, { start: offset, end, highWaterMark: 256 * 1024 });
     const gunzip = createGunzip();
     const tar = extract();
     let current: string | undefined;
@@ -68,7 +72,8 @@ export function walkEntries(
       if (err) reject(err);
       else resolve(result ?? {});
     };
-    const where = () => (current ? `member ${current}` : last ? `after member ${last}` : offset > 0 ? `at byte ${offset}` : 'at its start');
+    const where = () =>
+      current ? `member ${current}` : last ? `after member ${last}` : expected ? `member ${expected}` : offset > 0 ? `at byte ${offset}` : 'at its start';
 
     input.on('data', (c) => {
       started += c.length;
@@ -143,6 +148,11 @@ export function walkEntries(
   });
 }
 
+/** True when the file starts like a gzip stream (its two magic bytes). */
+export function looksGzipped(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
 /** Why an entry makes the bundle unacceptable, or undefined. */
 function refuse(header: Header, name: string): string | undefined {
   const type = header.type as string | null;
@@ -157,4 +167,12 @@ function refuse(header: Header, name: string): string | undefined {
 function mib(n: number): string {
   const v = n / 1048576;
   return v >= 10 ? v.toFixed(0) : v.toFixed(1);
+}
+
+/**
+ * The locator's gzip member's length: a 512-byte tar header and its 200 bytes padded to 512, stored
+ * (deflate level 0, whose output length depends only on the input's).
+ */
+export function locatorMemberBytes(): number {
+  return gzipSync(Buffer.alloc(1024), { level: 0 }).length;
 }
