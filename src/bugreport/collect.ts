@@ -45,8 +45,8 @@ export interface CollectResult {
 /** Thrown inside tasks once collection has been stopped: they end without recording anything more. */
 class Stopped extends Error {}
 
-/** Room kept for the index when judging --max-size: its size so far, and some. */
-const INDEX_RESERVE = 256 * 1024;
+/** Room kept for the index when judging --max-size: a guess at its size so far (it is stored compressed), and some. */
+const INDEX_RESERVE = 8 * 1024;
 
 /**
  * Collects a bundle from a live cluster into `writer`: the resource lists, then istiod's and ztunnel's
@@ -344,7 +344,7 @@ export class Collector {
 
   /** Writes a member unless it would break --max-size (then collection stops). */
   private async write(member: string, data: Buffer | string): Promise<boolean> {
-    const reserve = INDEX_RESERVE + this.calls.length * 200 + this.resources.length * 300;
+    const reserve = INDEX_RESERVE + (this.calls.length + this.resources.length + Object.keys(this.writer.members).length) * 120 + this.pods.skipped.length * 60;
     const ok = await this.writer.add(member, data, this.opts.maxBytes, reserve);
     if (!ok) this.stop(`the size limit (--max-size ${this.opts.maxBytes} bytes) was reached`);
     return ok;

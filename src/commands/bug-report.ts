@@ -129,7 +129,7 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
     const p = result.pods;
     const lists = result.resources.filter((r) => !r.error).length;
     out(
-      `wrote ${output} (${(writer.bytes / 1048576).toFixed(1)} MB): ${p.proxies.length} prox${p.proxies.length === 1 ? 'y' : 'ies'}, ${p.istiods.length} istiod, ${p.ztunnels.length} ztunnel, ${lists} resource lists in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s`,
+      `wrote ${output} (${size(writer.bytes)}): ${p.proxies.length} prox${p.proxies.length === 1 ? 'y' : 'ies'}, ${p.istiods.length} istiod, ${p.ztunnels.length} ztunnel, ${lists} resource lists in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s`,
     );
     if (result.stopped) errStream.write(`warning: collection stopped early: ${result.stopped}; the bundle is partial (index.json lists what is missing)\n`);
     const skipped = p.skipped.length;
@@ -174,6 +174,10 @@ export function parseSize(text: string): number {
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new UsageError(`--max-size: "${text}" is not a size (use e.g. 500MB, 2GiB, 100M)`);
   const bytes = Math.floor(Number(m[1]) * unit);
-  if (bytes < 64 * 1024) throw new UsageError(`--max-size: ${text} is too small for a bundle (at least 64KiB)`);
+  if (bytes < 16 * 1024) throw new UsageError(`--max-size: ${text} is too small for a bundle (at least 16KiB)`);
   return bytes;
+}
+
+function size(bytes: number): string {
+  return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
 }
