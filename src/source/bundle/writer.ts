@@ -56,12 +56,12 @@ export class BundleWriter {
    * Adds a member. With `maxBytes`, a member that would take the file past it (keeping `reserve` bytes
    * for the index) is not written and `false` is returned.
    */
-  add(name: string, data: Buffer | string, maxBytes?: number, reserve = 0): Promise<boolean> {
+  add(name: string, data: Buffer | string, maxBytes?: number, reserve = 0, level = 6): Promise<boolean> {
     const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const run = async (): Promise<boolean> => {
       if (this.done) throw new Error(`bundle writer: add(${name}) after finish`);
       if (Object.prototype.hasOwnProperty.call(this.members, name)) throw new Error(`bundle writer: member ${name} added twice`);
-      const compressed = await gzip(await tarEntry(name, body, this.mtime, false));
+      const compressed = await gzip(await tarEntry(name, body, this.mtime, false), { level });
       if (maxBytes !== undefined && this.bytes + compressed.length + reserve > maxBytes) return false;
       const offset = this.bytes;
       await this.append(compressed);
