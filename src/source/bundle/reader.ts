@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { MeshctlError } from '../../errors.js';
-import { decodeUtf8, type InputText } from '../file.js';
+import { decodeUtf8, type InputText, readFileBytes } from '../file.js';
 import { type BundleIndex, FORMAT, FORMAT_VERSION, INDEX, LIMITS, LOCATOR, type MemberInfo, unsafeName } from './format.js';
 import { type ReadStats, locatorMemberBytes, looksGzipped, walkEntries } from './tar.js';
 
@@ -116,22 +116,10 @@ function openDirectory(dir: string, stats: ReadStats): BundleReader {
     const real = realpathSync(full);
     if (!real.startsWith(root + path.sep)) throw new MeshctlError(`bundle ${dir}: member ${member} resolves outside the bundle directory; refusing it`);
     if (st.size > limit) throw new MeshctlError(`bundle ${dir}: member ${member} is ${Math.round(st.size / 1048576)} MiB, more than the ${Math.round(limit / 1048576)} MiB it may be; refusing it`);
-    const fd = openSync(full, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buf = Buffer.allocUnsafe(size);
-      let got = 0;
-      while (got < size) {
-        const n = readSync(fd, buf, got, size - got, got);
-        if (n === 0) break;
-        got += n;
-      }
-      stats.fileBytes += got;
-      stats.entries++;
-      return buf.subarray(0, got);
-    } finally {
-      closeSync(fd);
-    }
+    const data = readFileBytes(full);
+    stats.fileBytes += data.length;
+    stats.entries++;
+    return data;
   };
   let indexData: Buffer;
   try {
