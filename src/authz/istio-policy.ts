@@ -328,7 +328,7 @@ export function buildFilters(policies: AuthorizationPolicyDoc[], opts: { useFilt
         name: forTCP ? 'envoy.filters.network.ext_authz' : 'envoy.filters.http.ext_authz',
         typed_config: {
           '@type': forTCP ? T('envoy.extensions.filters.network.ext_authz.v3.ExtAuthz') : T('envoy.extensions.filters.http.ext_authz.v3.ExtAuthz'),
-          grpc_service: { envoy_grpc: { cluster_name: `(provider ${p})` } },
+          grpc_service: { envoy_grpc: { cluster_name: `provider ${p}` } },
           filter_enabled_metadata: { filter: rbacName, path: [{ key: 'istio_ext_authz_shadow_effective_policy_id' }], value: { string_match: { prefix: `istio-ext-authz-${p}` } } },
         },
       });

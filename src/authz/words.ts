@@ -156,7 +156,7 @@ function leaves(node: Json, side: 'permission' | 'principal'): { field: string; 
     if (!l || (field !== null && l.field !== field)) return null;
     field = l.field;
     section = l.section;
-    values.push(l.value);
+    for (const v of l.value.split(', ')) if (!values.includes(v)) values.push(v);
   }
   return field === null ? null : { field, section, values };
 }
@@ -245,8 +245,12 @@ export function clauseWords(c: Clause, ctx: AuthzContext, holds: Tri, u: string[
   const what = observed(c, ctx);
   const name = fieldName(c);
   const named = c.field === 'principals' && !c.negated ? values : `${name} ${values}`;
-  if (holds === undefined) return `cannot tell whether ${what} is in ${named}${u.length ? ` (${u.join('; ')})` : ''}`;
+  if (holds === undefined) {
+    const hint = /^(principals|namespaces|serviceAccounts)$/.test(c.field) ? ctx.hints?.principal : /IpBlocks$/.test(c.field) ? ctx.hints?.ip : undefined;
+    return `cannot tell whether ${what} is in ${named} (${hint ?? u.join('; ')})`;
+  }
   const inside = c.negated ? !holds : holds;
+  if (!inside && /^(no |a request without|a TCP connection)/.test(what)) return `${named} cannot match: ${what}`;
   return `${what} is ${inside ? '' : 'not '}in ${named}`;
 }
 
