@@ -127,7 +127,7 @@ function nearestAllow(rbac: Json, ctx: AuthzContext): { name: string; reason: st
   scored.sort((a, b) => a.e.score - b.e.score);
   return scored.slice(0, NEAREST).map(({ name, e }) => ({
     name: policyLabel(name),
-    reason: [...e.failing, ...e.open].join('; ') || 'matches nothing (Istio writes an ALLOW policy without rules this way)',
+    reason: [...new Set([...e.failing, ...e.open])].join('; ') || 'undecided',
   }));
 }
 

@@ -241,6 +241,7 @@ export function clauseTri(c: Clause, ctx: AuthzContext, u: string[] | null = nul
 /** Why a clause failed (or held), in the AuthorizationPolicy's words. */
 export function clauseWords(c: Clause, ctx: AuthzContext, holds: Tri, u: string[] = []): string {
   const values = `[${c.values.join(', ')}]`;
+  if (c.node?.not_rule?.any === true || c.node?.not_id?.any === true) return 'matches no request (an AuthorizationPolicy without rules)';
   if (c.field === 'envoy') return `${holds === false ? 'fails' : holds ? 'holds' : 'undecided'}: ${c.values[0]}${holds === undefined && u.length ? ` (${u.join('; ')})` : ''}`;
   const what = observed(c, ctx);
   const name = fieldName(c);
