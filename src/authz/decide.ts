@@ -120,12 +120,35 @@ function openReasons(rbac: Json, names: string[], ctx: AuthzContext): string[] {
   return out;
 }
 
+/** How far a policy is from matching: failing parts count 2, undecided 1, for its best alternatives. */
+function distance(policy: Json, ctx: AuthzContext): number {
+  const best = (nodes: Json[], tri: (n: Json) => Tri, kids: (n: Json) => Json[] | undefined) => {
+    let min = Infinity;
+    for (const n of nodes) {
+      let d = 0;
+      for (const part of kids(n) ?? [n]) {
+        const v = tri(part);
+        d += v === false ? 2 : v === undefined ? 1 : 0;
+      }
+      if (d < min) min = d;
+      if (d === 0) break;
+    }
+    return min === Infinity ? 0 : min;
+  };
+  const list = (x: Json) => (Array.isArray(x) ? x : []);
+  return (
+    best(list(policy?.principals), (p) => principalTri(p, ctx), (n) => n?.and_ids?.ids) +
+    best(list(policy?.permissions), (p) => permissionTri(p, ctx), (n) => n?.and_rules?.rules)
+  );
+}
+
 function nearestAllow(rbac: Json, ctx: AuthzContext): { name: string; reason: string }[] {
+  // Scores first (no words), then words for the nearest few only: a filter may hold 10,000 policies.
   const scored = Object.keys(rbac?.policies ?? {})
     .sort(byteOrder)
-    .map((name) => ({ name, e: explainPolicy(rbac.policies[name], ctx) }));
-  scored.sort((a, b) => a.e.score - b.e.score);
-  return scored.slice(0, NEAREST).map(({ name, e }) => ({
+    .map((name) => ({ name, d: distance(rbac.policies[name], ctx) }));
+  scored.sort((a, b) => a.d - b.d);
+  return scored.slice(0, NEAREST).map(({ name }) => ({ name, e: explainPolicy(rbac.policies[name], ctx) })).map(({ name, e }) => ({
     name: policyLabel(name),
     reason: [...new Set([...e.failing, ...e.open])].join('; ') || 'undecided',
   }));
