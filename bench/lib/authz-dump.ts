@@ -56,7 +56,7 @@ function jwtAuthn(issuers: string[]): J {
 }
 
 function httpChain(w: Workload, port: number, tls: boolean, authz: J[]): J {
-  const cluster = `inbound|${port}||`;
+  const cluster = port ? `inbound|${port}||` : 'InboundPassthroughCluster';
   return {
     name: `0.0.0.0_${port}`,
     filter_chain_match: { destination_port: port, transport_protocol: tls ? 'tls' : 'raw_buffer', ...(tls ? { application_protocols: ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'] } : {}) },
@@ -91,7 +91,7 @@ function httpChain(w: Workload, port: number, tls: boolean, authz: J[]): J {
 }
 
 function tcpChain(port: number, tls: boolean, authz: J[]): J {
-  const cluster = `inbound|${port}||`;
+  const cluster = port ? `inbound|${port}||` : 'InboundPassthroughCluster';
   return {
     name: `0.0.0.0_${port}`,
     filter_chain_match: { destination_port: port, transport_protocol: tls ? 'tls' : 'raw_buffer' },
@@ -115,6 +115,17 @@ export function authzDump(w: Workload, policies: AuthorizationPolicyDoc[]): J {
   const chains: J[] = [];
   for (const p of w.ports) {
     for (const tls of [true, false]) chains.push(p.protocol === 'HTTP' ? httpChain(w, p.port, tls, f.http as J[]) : tcpChain(p.port, tls, f.network as J[]));
+  }
+  // Istio's passthrough chains (traffic to ports no service declares) carry the same filters.
+  for (const tls of [true, false]) {
+    const http = httpChain(w, 0, tls, f.http as J[]);
+    http.name = 'virtualInbound-catchall-http';
+    http.filter_chain_match = { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: 0 }], transport_protocol: tls ? 'tls' : 'raw_buffer', application_protocols: tls ? ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'] : ['http/1.1', 'h2c'] };
+    chains.push(http);
+    const tcp = tcpChain(0, tls, f.network as J[]);
+    tcp.name = 'virtualInbound';
+    tcp.filter_chain_match = { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: 0 }], transport_protocol: tls ? 'tls' : 'raw_buffer' };
+    chains.push(tcp);
   }
   const virtualInbound = {
     name: 'virtualInbound',
