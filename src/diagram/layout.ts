@@ -91,7 +91,6 @@ export function layoutGraph(g: TrafficGraph): Layout {
     dg.setEdge(e.from, e.to, {
       minlen: Math.max(1, rank.get(to.id)! - rank.get(from.id)!),
       weight: e.onPath ? 8 : 1,
-      ...(label ? { width: textWidth(label, FONT.edge) + 4, height: FONT.edge + 4, labelpos: 'c' as const } : {}),
     });
   }
   dagre.layout(dg);
@@ -107,7 +106,9 @@ export function layoutGraph(g: TrafficGraph): Layout {
     if (!dg.hasEdge(e.from, e.to)) continue;
     const d = dg.edge(e.from, e.to);
     const label = edgeLabels.get(e);
-    edges.push({ edge: e, points: (d.points ?? []).map((p: Point) => ({ x: p.x, y: p.y })), label, labelAt: label && d.x !== undefined && d.y !== undefined ? { x: d.x, y: d.y } : undefined });
+    const points = (d.points ?? []).map((p: Point) => ({ x: p.x, y: p.y }));
+    // labels sit on the edge, just before its end (not dagre label nodes, which bend every edge)
+    edges.push({ edge: e, points, label, labelAt: label ? labelPoint(points, e.onPath ? 0.5 : 0.8) : undefined });
   }
   // drop the root's column: shift everything left so the first real column starts at the margin
   const minX = Math.min(...nodes.map((n) => n.x), ...edges.flatMap((e) => e.points.map((p) => p.x))) - MARGIN;
@@ -123,6 +124,21 @@ export function layoutGraph(g: TrafficGraph): Layout {
   const width = Math.ceil(Math.max(...nodes.map((n) => n.x + n.width), 0) + MARGIN);
   const height = Math.ceil(Math.max(...nodes.map((n) => n.y + n.height), ...edges.flatMap((e) => e.points.map((p) => p.y)), 0) + MARGIN);
   return { width, height, nodes, edges };
+}
+
+/** The point at this fraction of a polyline's length. */
+function labelPoint(points: Point[], at: number): Point | undefined {
+  if (points.length === 0) return undefined;
+  const seg = points.slice(1).map((p, i) => Math.hypot(p.x - points[i].x, p.y - points[i].y));
+  let left = seg.reduce((a, b) => a + b, 0) * at;
+  for (let i = 0; i < seg.length; i++) {
+    if (left <= seg[i] && seg[i] > 0) {
+      const t = left / seg[i];
+      return { x: points[i].x + (points[i + 1].x - points[i].x) * t, y: points[i].y + (points[i + 1].y - points[i].y) * t - 3 };
+    }
+    left -= seg[i];
+  }
+  return points.at(-1);
 }
 
 /**
