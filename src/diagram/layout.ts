@@ -67,7 +67,7 @@ export function layoutGraph(g: TrafficGraph): Layout {
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
 
   const dg = new dagre.graphlib.Graph({ multigraph: false });
-  dg.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 64, edgesep: 8, marginx: MARGIN, marginy: MARGIN, ranker: 'network-simplex' });
+  dg.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 48, edgesep: 8, marginx: MARGIN, marginy: MARGIN, ranker: 'network-simplex' });
   dg.setDefaultEdgeLabel(() => ({}));
   const boxes = new Map<string, ReturnType<typeof nodeBox>>();
   for (const n of g.nodes) {

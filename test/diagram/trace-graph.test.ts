@@ -2,29 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import test from 'node:test';
 import { fromDot } from 'ts-graphviz';
-import { parseConfigDump } from '../../src/envoy/index.js';
 import { renderDot } from '../../src/diagram/dot.js';
 import { renderMermaid } from '../../src/diagram/mermaid.js';
-import type { TrafficGraph } from '../../src/diagram/model.js';
 import { traceGraph } from '../../src/diagram/trace-graph.js';
-import { worldFromConfigDump } from '../../src/trace/dump-world.js';
-import { traceRequest, type TraceRequest } from '../../src/trace/trace.js';
-import { fixture, runCli } from '../helpers.js';
+import { runCli } from '../helpers.js';
+import { BOOKINFO, hostileDump, pathOf, traceOf } from './util.js';
 
-const BOOKINFO = fixture('bookinfo', 'productpage-config_dump.json');
 
-export function traceOf(dumpText: string, req: TraceRequest) {
-  const world = worldFromConfigDump(parseConfigDump(JSON.parse(dumpText), 'dump.json'));
-  return traceRequest(world, req);
-}
 
-/** The on-path edges, followed from the request: the ids in order. */
-export function pathOf(g: TrafficGraph): string[] {
-  const next = new Map(g.edges.filter((e) => e.onPath).map((e) => [e.from, e.to]));
-  const out = ['request:trace'];
-  while (next.has(out.at(-1)!)) out.push(next.get(out.at(-1)!)!);
-  return out;
-}
 
 test('the traced path, step by step, ends at the endpoints of the chosen cluster', () => {
   const t = traceOf(readFileSync(BOOKINFO, 'utf8'), { target: 'http://reviews:9080/api/v1', headers: [['end-user', 'jason']] });
@@ -85,15 +70,6 @@ test('where the request stops is an outcome node: a TCP passthrough, an unknown 
   assert.equal(g.nodes.find((n) => n.id === path.at(-2))!.status, 'bad');
 });
 
-/** A dump whose object names try to break out of DOT strings, Mermaid labels and HTML. */
-export function hostileDump(): { text: string; cluster: string; routeConfig: string } {
-  const cluster = 'outbound|9080|v2|rev"iews\\N\n</script><script>alert(1)</script>|-->x;#quot;';
-  const routeConfig = '9080"];evil[label="x';
-  let text = readFileSync(BOOKINFO, 'utf8');
-  text = text.split('outbound|9080|v2|reviews.default.svc.cluster.local').join(JSON.stringify(cluster).slice(1, -1));
-  text = text.split('"9080"').join(JSON.stringify(routeConfig));
-  return { text, cluster, routeConfig };
-}
 
 test('DOT output parses with a real DOT parser and keeps hostile names as text', () => {
   const h = hostileDump();

@@ -10,7 +10,8 @@ import { parseConfigDump } from '../../src/envoy/index.js';
 import { buildOverview } from '../../src/report/overview.js';
 import { worldFromConfigDump } from '../../src/trace/dump-world.js';
 import { traceRequest } from '../../src/trace/trace.js';
-import { hostileDump } from '../diagram/trace-graph.test.js';
+import { hostileDump } from '../diagram/util.js';
+import { bookinfoArgs } from './args.js';
 import { type FakeCluster, PRODUCTPAGE, REVIEWS_V1, startCluster } from '../harness/cluster.js';
 import { fixture, isOneLineError, runCli } from '../helpers.js';
 import { generate } from '../../bench/lib/generate.js';
@@ -22,18 +23,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A report from the bookinfo fixtures, as the docs and the browser tests use it. */
-export function bookinfoArgs(out: string): string[] {
-  return [
-    'report',
-    '-f', BOOKINFO,
-    '-f', fixture('live', 'istiod-a-syncz.json'),
-    '--files', fixture('describe', 'bookinfo'),
-    '--trace', 'http://reviews:9080/api/v1',
-    '-H', 'end-user: jason',
-    '-o', out,
-  ];
-}
 
 test('report from saved files: overview, proxy status, findings, the pod with its tables and the traced path', async () => {
   const out = path.join(dir, 'bookinfo.html');
