@@ -30,7 +30,8 @@ export interface CollectOptions {
   /** The bundle may not grow past this many bytes. */
   maxBytes?: number;
   proxyAdminPort?: number;
-  progress?: Progress;
+  /** A progress display per phase (`resources`, `istiod`, `ztunnel`, `proxies`) of `total` items. */
+  progress?: (label: string, total: number) => Progress;
   now?: () => Date;
 }
 
@@ -64,9 +65,6 @@ export class Collector {
   private readonly names = new Set<string>();
   private readonly recording: ClusterSource;
   private readonly now: () => Date;
-  private done = 0;
-  private total = 0;
-  private phase = 'resources';
 
   constructor(
     private readonly live: ClusterSource,
@@ -145,7 +143,6 @@ export class Collector {
       }
       this.pods.proxies.push(`${pod.namespace}/${pod.name}`);
     }, label('proxy'));
-    this.opts.progress?.end();
     return { resources: this.resources, calls: this.calls, failures: this.failures, pods: this.pods, stopped: this.stopped };
   }
 
@@ -191,7 +188,6 @@ export class Collector {
       await this.list(CONFIGMAP, istioNs, (o) => isMeshConfigMap(o.metadata?.name ?? ''), 'the mesh ConfigMaps only (istio, istio-sidecar-injector, and per revision)');
     });
     // the Istio namespace's pods are needed to find istiod and ztunnel even when not selected
-    this.total = jobs.length;
     await this.each('resources', jobs, (job) => job());
     return podsByNs;
   }
@@ -301,10 +297,8 @@ export class Collector {
    * more start. `skipped` names an item that was not (fully) collected, for the index.
    */
   private async each<T>(phase: string, items: T[], fn: (item: T) => Promise<void>, skipped?: (item: T) => string): Promise<void> {
-    this.phase = phase;
-    this.done = 0;
-    this.total = items.length;
-    this.tick();
+    const progress = this.opts.progress?.(phase, items.length);
+    let done = 0;
     let next = 0;
     const worker = async () => {
       while (next < items.length) {
@@ -319,15 +313,14 @@ export class Collector {
           if (!(err instanceof Stopped)) throw err;
           if (skipped) this.pods.skipped.push({ what: skipped(item), reason: `incomplete: ${this.stopped}` });
         }
-        this.done++;
-        this.tick();
+        progress?.update(++done, `${(this.writer.bytes / 1048576).toFixed(1)} MB`);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(Math.max(1, this.opts.concurrency), items.length) }, worker));
-  }
-
-  private tick(): void {
-    this.opts.progress?.update(this.phase, this.done, this.total, this.writer.bytes);
+    try {
+      await Promise.all(Array.from({ length: Math.min(Math.max(1, this.opts.concurrency), items.length) }, worker));
+    } finally {
+      progress?.done();
+    }
   }
 
   private check(): void {

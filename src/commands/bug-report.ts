@@ -1,12 +1,12 @@
 /** `meshctl bug-report`: the live cluster → a bundle that every --bundle command reads as that cluster. */
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { Collector } from '../bugreport/collect.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { connect } from '../kube/client.js';
 import { parseDuration } from '../kube/duration.js';
 import { liveCluster } from '../kube/live-cluster.js';
 import { parseLabelSelector } from '../kube/selector.js';
-import { createProgress } from '../output/progress.js';
+import { startProgress } from '../output/progress.js';
 import { FORMAT, FORMAT_VERSION } from '../source/bundle/format.js';
 import { BundleWriter } from '../source/bundle/writer.js';
 import { VERSION } from '../version.js';
@@ -60,7 +60,8 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
   const namespaces: string[] | 'all' = opts.allNamespaces ? 'all' : opts.namespace?.length ? [...new Set(opts.namespace)] : [kube.namespace];
   const started = new Date();
   const writer = await BundleWriter.create(output, started);
-  const progress = createProgress('bug-report', errStream);
+  // a log file gets a line per tenth of each phase; a pipe gets nothing (another program reads it)
+  const plain = isFile(errStream) ? 'lines' : 'quiet';
   const collector = new Collector(live, writer, {
     namespaces,
     labelSelector: opts.selector,
@@ -69,7 +70,7 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
     concurrency,
     maxBytes,
     proxyAdminPort: opts.proxyAdminPort,
-    progress,
+    progress: (label, total) => startProgress(`bug-report: ${label}`, total, { stream: errStream, plain }),
   });
 
   // the time limit and Ctrl-C end collection the same way: what is in flight is cut, the bundle written
@@ -145,7 +146,6 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
   } finally {
     clearTimeout(timer);
     interrupts.off();
-    progress.end();
     live.close();
   }
 }
@@ -180,4 +180,15 @@ export function parseSize(text: string): number {
 
 function size(bytes: number): string {
   return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+/** stderr redirected to a regular file (a CI log), as opposed to a terminal or a pipe. */
+function isFile(stream: NodeJS.WriteStream): boolean {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (stream.isTTY || typeof fd !== 'number') return false;
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1,68 +1,108 @@
-import { fstatSync } from 'node:fs';
-
 /**
- * Progress of a long fan-out on stderr: a bar redrawn in place on a terminal, a plain line now and then
- * when stderr goes to a file (a CI log), and nothing at all when it goes to a pipe or socket (another
- * program reads it: only warnings and errors belong there).
+ * Progress of a long fan-out (proxy-status over many istiods, `proxy-config log -l`, report, bug-report).
+ *
+ * On a terminal: one line redrawn in place (`label [#####·····] 12/40 name`), at most ~10 times a
+ * second, erased when done. Anywhere else (pipes, files, CI logs, tests) it is quiet by default, so
+ * output stays clean for scripts; a long job whose log is worth keeping (bug-report) asks for
+ * `plain: 'lines'`: a plain line at each tenth of the way and at the end, never more than ~11 lines.
+ * Progress always goes to stderr (or the stream given), never to stdout.
  */
 export interface Progress {
-  readonly mode: 'bar' | 'lines' | 'quiet';
-  /** `label` done of total, with an optional byte count (what has been written so far). */
-  update(label: string, done: number, total: number, bytes?: number): void;
-  /** Clears the bar; safe to call twice. */
-  end(): void;
+  /** One more item finished (`what`: the item, shown on a terminal). */
+  tick(what?: string): void;
+  /** Sets the count directly (fanout reports done/total). */
+  update(done: number, what?: string): void;
+  /** Ends the display (erases the terminal line); idempotent. */
+  done(): void;
 }
 
-export function progressMode(stream: NodeJS.WriteStream): Progress['mode'] {
-  if (stream.isTTY) return 'bar';
-  const fd = (stream as { fd?: unknown }).fd;
-  if (typeof fd !== 'number') return 'quiet';
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() ? 'lines' : 'quiet';
-  } catch {
-    return 'quiet';
-  }
+export interface ProgressOptions {
+  stream?: NodeJS.WriteStream;
+  /** Not a terminal: say nothing (default), or write plain progress lines. */
+  plain?: 'quiet' | 'lines';
+  /** Milliseconds between terminal redraws (default 100); tests pass 0. */
+  interval?: number;
+  now?: () => number;
 }
 
-export function createProgress(prefix: string, stream: NodeJS.WriteStream = process.stderr, mode = progressMode(stream)): Progress {
-  let lastDraw = 0;
-  let lastLabel = '';
-  let lastStep = -1;
+const NOOP: Progress = { tick() {}, update() {}, done() {} };
+
+export function startProgress(label: string, total: number, options: ProgressOptions = {}): Progress {
+  const stream = options.stream ?? process.stderr;
+  const tty = Boolean(stream.isTTY);
+  if (!tty && options.plain !== 'lines') return NOOP;
+  if (total <= 0) return NOOP;
+  const now = options.now ?? Date.now;
+  const interval = options.interval ?? 100;
+  let count = 0;
+  let lastDraw = -Infinity;
+  let lastTenth = 0;
   let drawn = false;
-  const text = (label: string, done: number, total: number, bytes?: number) =>
-    `${label} ${done}/${total}${bytes !== undefined ? ` · ${mb(bytes)} MB` : ''}`;
-  return {
-    mode,
-    update(label, done, total, bytes) {
-      if (mode === 'quiet') return;
-      if (mode === 'lines') {
-        // a line when a phase starts or ends, and at every tenth of it
-        const step = total > 0 ? Math.floor((done * 10) / total) : 10;
-        if (label === lastLabel && step === lastStep) return;
-        lastLabel = label;
-        lastStep = step;
-        stream.write(`${prefix}: ${text(label, done, total, bytes)}\n`);
-        return;
+  let finished = false;
+
+  const drawTty = (what?: string) => {
+    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const counter = `${count}/${total}`;
+    const barWidth = Math.max(5, Math.min(30, width - label.length - counter.length - 6));
+    const filled = Math.round((barWidth * count) / total);
+    let line = `${label} [${'#'.repeat(filled)}${'·'.repeat(barWidth - filled)}] ${counter}`;
+    if (what) line += ` ${printableName(what)}`;
+    if (line.length > width) line = line.slice(0, width);
+    stream.write(`\r${line}\x1b[K`);
+    drawn = true;
+  };
+
+  const update = (done: number, what?: string) => {
+    if (finished) return;
+    count = Math.min(total, Math.max(0, done));
+    if (tty) {
+      const t = now();
+      if (count === total || t - lastDraw >= interval) {
+        lastDraw = t;
+        drawTty(what);
       }
-      const now = Date.now();
-      if (now - lastDraw < 100 && done < total && label === lastLabel) return;
-      lastDraw = now;
-      lastLabel = label;
-      const width = 24;
-      const filled = total > 0 ? Math.round((done / total) * width) : width;
-      const columns = stream.columns || 80;
-      const line = `${prefix} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${text(label, done, total, bytes)}`;
-      stream.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
-      drawn = true;
-    },
-    end() {
-      if (drawn) stream.write('\r\x1b[K');
-      drawn = false;
-    },
+      if (count === total) finish();
+      return;
+    }
+    const tenth = Math.floor((10 * count) / total);
+    if (tenth > lastTenth || count === total) {
+      lastTenth = tenth;
+      stream.write(`${label}: ${count}/${total} (${Math.floor((100 * count) / total)}%)\n`);
+    }
+    if (count === total) finished = true;
+  };
+
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    if (tty && drawn) stream.write('\r\x1b[K');
+  };
+
+  return {
+    tick: (what) => update(count + 1, what),
+    update,
+    done: finish,
   };
 }
 
-function mb(bytes: number): string {
-  return (bytes / 1048576).toFixed(1);
+/** The `onProgress` callback a fan-out takes (src/kube/fanout.ts), or undefined when nothing is shown. */
+export function fanoutProgress(label: string, options: ProgressOptions = {}): ((done: number, total: number) => void) | undefined {
+  const stream = options.stream ?? process.stderr;
+  if (!stream.isTTY && options.plain !== 'lines') return undefined;
+  let p: Progress | undefined;
+  let total = -1;
+  return (done, t) => {
+    if (!p || t !== total) {
+      p?.done();
+      total = t;
+      p = startProgress(label, t, { ...options, stream });
+    }
+    p.update(done);
+  };
+}
+
+/** Names come from the cluster: no control characters reach the terminal. */
+function printableName(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
