@@ -44,6 +44,12 @@ function endpointMatches(selector: Record<string, string>, w: Workload, nodes: R
   return true;
 }
 
+/** Does the subset give one of the base labels another value? */
+function overrides(base: Record<string, string>, labels: Record<string, string>): boolean {
+  for (const k in labels) if (k in base && base[k] !== labels[k]) return true;
+  return false;
+}
+
 function nodeLabels(snap: Snapshot): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
   for (const n of snap.of(K.Node)) out.set(n.name, strMap(n.metadata.labels));
@@ -106,16 +112,20 @@ export const subsetSelectPodAnalyzer: Analyzer = {
         });
         continue;
       }
+      if (svc.kind === 'Service' ? !snap.knowsWorkloadsIn(svc.namespace) : !snap.complete && snap.workloads().length === 0) continue;
       // istioctl compares with the pods of every namespace
       const candidates = snap.workloadsMatching(base);
-      if (svc.kind === 'Service' ? !snap.knowsWorkloadsIn(svc.namespace) : !snap.complete && snap.workloads().length === 0) continue;
       // with no endpoint of the host in the input at all, there is nothing to compare subsets against
       if (candidates.length === 0 && !snap.complete) continue;
       nodes ??= nodeLabels(snap);
-      subsets.forEach((s, i) => {
-        const selector = { ...base, ...strMap(obj(s).labels) };
-        if (!candidates.some((w) => endpointMatches(selector, w, nodes!))) ctx.report(dr, 'IST0173', [str(obj(s).name)], ['spec', 'subsets', i]);
-      });
+      for (let i = 0; i < subsets.length; i++) {
+        const labels = strMap(obj(subsets[i]).labels);
+        // the candidates carry the base labels already; a subset that overrides one of them (rare) takes the slow path
+        const matches = overrides(base, labels)
+          ? snap.workloads().some((w) => endpointMatches({ ...base, ...labels }, w, nodes!))
+          : candidates.some((w) => endpointMatches(labels, w, nodes!));
+        if (!matches) ctx.report(dr, 'IST0173', [str(obj(subsets[i]).name)], ['spec', 'subsets', i]);
+      }
     }
   },
 };
