@@ -287,3 +287,18 @@ test('the suppress annotation and -S work on the new analyzers', async () => {
   const r = await runAnalyze([`${C}/IST0177-seprotocol.bad.yaml`], { suppress: ['IST0177=ServiceEntry shop/*'], analyzer: ['serviceentry.ConflictingServiceEntryProtocolAnalyzer'] });
   assert.deepEqual(r.lines.map((l) => l.slice(0, l.indexOf(' ', l.indexOf('(') + 20))), ['Warning [IST0177] (ServiceEntry payments/api-tcp']);
 });
+
+test('the CLI passes --meshNetworksFile, --remote-files and repeated --analyzer through', async () => {
+  const { runCli } = await import('../helpers.js');
+  const r = await runCli([
+    'analyze', `${S}/multicluster/local.yaml`, `${S}/remote-secret.yaml`, '--meshNetworksFile', `${S}/meshnetworks.bad.yaml`,
+    '--remote-files', `east=${S}/multicluster/east.yaml`, '--analyzer', 'meshnetworks.MeshNetworksAnalyzer', '--analyzer', 'services.MultiClusterServiceAnalyzer',
+    '--no-color',
+  ]);
+  assert.equal(r.code, 79, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.slice(0, l.indexOf(' ', l.indexOf('(') + 1))), [
+    'Error [IST0126] (MeshNetworks',
+    'Warning [IST0170] (Service',
+    'Warning [IST0170] (Service',
+  ]);
+});
