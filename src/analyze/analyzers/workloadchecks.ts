@@ -10,14 +10,23 @@ function runsAsProxyUid(securityContext: unknown): boolean {
   return obj(securityContext).runAsUser === PROXY_UID;
 }
 
-/** IST0144 for a pod spec at `base` inside `r`: the pod's securityContext, then each application container's. */
+/**
+ * IST0144 for a pod spec at `base` inside `r`, once per resource as istioctl reports it, pointing at
+ * the first offender: the pod's securityContext, else an application container's.
+ */
 function checkPodSpec(ctx: Context, r: Resource, spec: Record<string, unknown>, base: string[]): void {
-  if (runsAsProxyUid(spec.securityContext)) ctx.report(r, 'IST0144', [], [...base, 'securityContext', 'runAsUser']);
+  if (runsAsProxyUid(spec.securityContext)) {
+    ctx.report(r, 'IST0144', [], [...base, 'securityContext', 'runAsUser']);
+    return;
+  }
   const containers = arr(spec.containers);
   for (let i = 0; i < containers.length; i++) {
     const c = obj(containers[i]);
     if (c.name === 'istio-proxy' || c.name === 'istio-operator') continue;
-    if (runsAsProxyUid(c.securityContext)) ctx.report(r, 'IST0144', [], [...base, 'containers', i, 'securityContext', 'runAsUser']);
+    if (runsAsProxyUid(c.securityContext)) {
+      ctx.report(r, 'IST0144', [], [...base, 'containers', i, 'securityContext', 'runAsUser']);
+      return;
+    }
   }
 }
 
