@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Resource } from '../../resources/index.js';
 import { labelSelectorMatches, type LabelSelectorLike } from '../../resources/selector.js';
@@ -120,7 +119,9 @@ export const webhookAnalyzer: Analyzer = {
 const resolved = new WeakMap<Snapshot, Map<string, string | undefined>>();
 const LOOKUP_TIMEOUT_MS = 5000;
 
-function defaultLookup(host: string): Promise<string[]> {
+async function defaultLookup(host: string): Promise<string[]> {
+  // loaded only when some Istio webhook names a host: most runs never resolve anything
+  const { lookup } = await import('node:dns/promises');
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timeout')), LOOKUP_TIMEOUT_MS);
     timer.unref();
