@@ -127,3 +127,56 @@ export function fractionHolds(fp: Json, random: number): boolean {
   const { numerator, denominator } = fraction(fp);
   return BigInt(random) % BigInt(denominator) < BigInt(numerator);
 }
+
+/**
+ * type.matcher.v3.MetadataMatcher against the stream's dynamic metadata, as Envoy evaluates it: the value
+ * at `filter` + `path` (absent when any step is missing) checked by the ValueMatcher, then `invert`.
+ */
+export function matchMetadata(m: Json, metadata: Record<string, Record<string, unknown>> | undefined): Verdict {
+  const filter = String(m?.filter ?? '');
+  const path = Array.isArray(m?.path) ? m.path.map((seg: Json) => String(seg?.key ?? '')) : [];
+  const where = [filter, ...path].join('.');
+  let value: unknown = metadata?.[filter];
+  for (const key of path) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+  if (path.length === 0) value = undefined; // a matcher needs at least one key
+  const r = matchValue(m?.value, value);
+  const invert = m?.invert === true;
+  const ok = r.ok !== invert;
+  const shown = value === undefined ? 'absent' : JSON.stringify(value);
+  return { ok, reason: `dynamic_metadata ${where} ${invert ? 'not ' : ''}${r.reason}: ${shown}`, uncertain: r.uncertain };
+}
+
+/** type.matcher.v3.ValueMatcher on a protobuf Value (undefined: not set). */
+function matchValue(vm: Json, value: unknown): Verdict {
+  if (vm == null) return { ok: false, reason: 'no value matcher' };
+  if ('null_match' in vm) return verdict(value === null, 'is null');
+  if ('double_match' in vm) {
+    const d = vm.double_match ?? {};
+    const n = typeof value === 'number' ? value : undefined;
+    if (d.range) {
+      const start = Number(d.range.start ?? 0);
+      const end = Number(d.range.end ?? 0);
+      return verdict(n !== undefined && start <= n && n < end, `in [${start}, ${end})`);
+    }
+    return verdict(n !== undefined && n === Number(d.exact), `= ${d.exact}`);
+  }
+  if ('string_match' in vm) {
+    if (typeof value !== 'string') return { ok: false, reason: matchString(vm.string_match, '').reason };
+    return matchString(vm.string_match, value);
+  }
+  if ('bool_match' in vm) return verdict(typeof value === 'boolean' && value === (vm.bool_match === true), `is ${vm.bool_match === true}`);
+  if ('present_match' in vm) return verdict(vm.present_match === true && value !== undefined, vm.present_match === true ? 'present' : 'present_match false (never matches)');
+  if ('list_match' in vm) {
+    const inner = vm.list_match?.one_of;
+    const list = Array.isArray(value) ? value : undefined;
+    const hits = list?.map((v) => matchValue(inner, v)) ?? [];
+    return { ok: hits.some((h) => h.ok), reason: `list with one of ${matchValue(inner, undefined).reason}`, uncertain: hits.find((h) => h.uncertain)?.uncertain };
+  }
+  if ('or_match' in vm) {
+    const ms: Json[] = Array.isArray(vm.or_match?.value_matchers) ? vm.or_match.value_matchers : [];
+    const rs = ms.map((x) => matchValue(x, value));
+    return { ok: rs.some((r) => r.ok), reason: `one of (${rs.map((r) => r.reason).join(' | ')})`, uncertain: rs.find((r) => r.uncertain)?.uncertain };
+  }
+  const u = `unknown value matcher ${q(Object.keys(vm).join(','))}`;
+  return { ok: false, reason: u, uncertain: u };
+}
