@@ -5,6 +5,7 @@ import {
   type TemplateInput,
   PROXY,
   agentArgs,
+  agentMounts,
   appContainerNames,
   canonicalLabels,
   commonEnv,
@@ -66,14 +67,7 @@ export function renderGateway(input: TemplateInput): SidecarParts {
       ? { name: 'gke-workload-certificate', mountPath: '/var/run/secrets/workload-spiffe-credentials', readOnly: true }
       : { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
   ];
-  if (istiodCa) mounts.push({ mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' });
-  mounts.push(
-    { mountPath: '/var/lib/istio/data', name: 'istio-data' },
-    { mountPath: '/etc/istio/proxy', name: 'istio-envoy' },
-    { mountPath: '/var/run/secrets/tokens', name: 'istio-token' },
-    { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
-  );
-  proxy.volumeMounts = mounts;
+  proxy.volumeMounts = [...mounts, ...agentMounts(istiodCa, 'istio-envoy')];
 
   const volumes: Obj[] = [
     { name: 'workload-socket' },

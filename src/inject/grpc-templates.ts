@@ -4,6 +4,7 @@ import {
   type TemplateInput,
   PROXY,
   agentArgs,
+  agentMounts,
   appContainerNames,
   commonEnv,
   imagePullSecrets,
@@ -62,14 +63,7 @@ export function renderGrpcAgent(input: TemplateInput): SidecarParts {
     { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
     { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
   ];
-  if (istiodCa) mounts.push({ mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' });
-  mounts.push(
-    { mountPath: '/var/lib/istio/data', name: 'istio-data' },
-    { mountPath: '/etc/istio/proxy', name: 'istio-xds' },
-    { mountPath: '/var/run/secrets/tokens', name: 'istio-token' },
-    { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
-  );
-  proxy.volumeMounts = mounts;
+  proxy.volumeMounts = [...mounts, ...agentMounts(istiodCa, 'istio-xds')];
 
   // the app containers read the bootstrap and certificates the agent writes
   const appPatches = apps.map((name) => ({

@@ -162,11 +162,11 @@ function ensureStringMap(meta: Obj, key: string): Record<string, string> {
 }
 
 /** Strategic-merge of lists keyed by name: existing items keep their place, new ones are appended. */
-export function mergeNamed(existing: Obj[], added: Obj[]): Obj[] {
+export function mergeNamed(existing: Obj[], added: Obj[], merge: (a: Obj, b: Obj) => Obj = deepMerge): Obj[] {
   const out = existing.slice();
   for (const item of added) {
     const i = out.findIndex((e) => isObj(e) && e.name === item.name);
-    if (i >= 0) out[i] = deepMerge(out[i], item);
+    if (i >= 0) out[i] = merge(out[i], item);
     else out.push(item);
   }
   return out;
@@ -174,13 +174,7 @@ export function mergeNamed(existing: Obj[], added: Obj[]): Obj[] {
 
 /** Rendered containers into the pod's: a container the pod has already is merged (lists by their keys). */
 function mergeContainers(existing: Obj[], added: Obj[]): Obj[] {
-  const out = existing.slice();
-  for (const item of added) {
-    const i = out.findIndex((e) => isObj(e) && e.name === item.name);
-    if (i >= 0) out[i] = mergeContainer(out[i], item);
-    else out.push(item);
-  }
-  return out;
+  return mergeNamed(existing, added, mergeContainer);
 }
 
 /** Go's EnvVar leaves an empty value out. */

@@ -556,3 +556,14 @@ export function imagePullSecrets(input: TemplateInput): Obj[] {
   const secrets = get(input.settings.values, 'global.imagePullSecrets');
   return Array.isArray(secrets) ? secrets.map((s) => ({ name: isObj(s) ? str(s.name) : str(s) })) : [];
 }
+
+/** The mounts after the certificates: the CA root, agent data, the Envoy/xDS config dir, the token, pod info. */
+export function agentMounts(istiodCa: boolean, configVolume: string): Obj[] {
+  return [
+    ...(istiodCa ? [{ mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' }] : []),
+    { mountPath: '/var/lib/istio/data', name: 'istio-data' },
+    { mountPath: '/etc/istio/proxy', name: configVolume },
+    { mountPath: '/var/run/secrets/tokens', name: 'istio-token' },
+    { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
+  ];
+}
