@@ -6,6 +6,8 @@ import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js
 import { readInput } from '../source/file.js';
 import { parseDocument } from '../source/parse.js';
 import type { KubeOptions } from '../cli/kube-options.js';
+import type { IdentityFlags } from '../cli/identity-options.js';
+import { sourceIdentity } from './identity.js';
 import { parseClustersStatus, parseConfigDump, type ClustersStatus } from '../envoy/index.js';
 import { worldFromConfigDump } from '../trace/dump-world.js';
 import { renderTrace } from '../trace/render.js';
@@ -32,6 +34,7 @@ export interface TraceOptions extends Partial<KubeOptions> {
   metadata?: string[];
   output: 'short' | DataFormat;
   proxyAdminPort?: number;
+  identity?: IdentityFlags;
 }
 
 /** `-H 'name: value'` as curl takes it. */
@@ -83,6 +86,8 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     plaintext: o.plaintext,
     ...(o.metadata?.length ? { metadata: parseMetadata(o.metadata) } : {}),
   };
+  request.identity = await sourceIdentity(o.identity ?? {}, o, o.src);
+  if (request.identity.ip && request.srcIp === undefined) request.srcIp = request.identity.ip;
 
   let source: EnvoyAdminSource;
   if (o.file) source = fileAdminSource(o.file);
