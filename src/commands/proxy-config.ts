@@ -36,7 +36,7 @@ export interface ProxyConfigOptions extends ClusterFilter, ListenerFilter, Route
   output: ProxyConfigOutput;
   /** Listener MATCH/DESTINATION and route detail rows (istioctl's --verbose, on by default). */
   verbose: boolean;
-  /** `all`: section headers and a NAME column with `cluster/`, `listener/`, ... prefixes. */
+  /** `all`: istioctl's `------ X INFO ------` banners (the NAME prefixes are there either way). */
   withHeaders?: boolean;
   /** For VALID CERT; tests pin it. */
   now?: Date;
