@@ -32,7 +32,7 @@ export interface TraceOptions extends Partial<KubeOptions> {
   plaintext?: boolean;
   /** `filter.key=value`, repeatable: the stream's dynamic metadata when the router runs. */
   metadata?: string[];
-  output: 'short' | DataFormat;
+  output: 'short' | DataFormat | 'dot' | 'mermaid';
   proxyAdminPort?: number;
   identity?: IdentityFlags;
 }
@@ -121,7 +121,15 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     throw err;
   }
   if (o.output === 'short') writeStdout(renderTrace(out, colours(), source.name));
-  else {
+  else if (o.output === 'dot' || o.output === 'mermaid') {
+    const [{ traceGraph }, { renderDot }, { renderMermaid }] = await Promise.all([
+      import('../diagram/trace-graph.js'),
+      import('../diagram/dot.js'),
+      import('../diagram/mermaid.js'),
+    ]);
+    const graph = traceGraph(out, source.name);
+    writeStdout(o.output === 'dot' ? renderDot(graph) : renderMermaid(graph));
+  } else {
     // JSON round trip: drops undefined fields, which YAML would refuse; `result` comes last, as documented.
     const data = JSON.parse(JSON.stringify({ request: out.request, steps: out.steps, result: out.result }));
     writeStdout(renderData(data, o.output));
