@@ -17,6 +17,8 @@ export interface Analyzer {
   description: string;
   /** Message codes it can emit (for -L). */
   codes: readonly string[];
+  /** A meshctl addition istioctl does not have: runs only when named with --analyzer, never by default. */
+  onlyWhenNamed?: boolean;
   analyze(ctx: Context): void;
 }
 

@@ -49,9 +49,13 @@ const CUSTOM: { group: string; plural: string; versions: string[] }[] = [
     group: 'security.istio.io', plural, versions: ['v1', 'v1beta1'],
   })),
   { group: 'telemetry.istio.io', plural: 'telemetries', versions: ['v1', 'v1alpha1'] },
+  { group: 'extensions.istio.io', plural: 'wasmplugins', versions: ['v1alpha1'] },
   { group: 'gateway.networking.k8s.io', plural: 'gateways', versions: ['v1', 'v1beta1'] },
   { group: 'gateway.networking.k8s.io', plural: 'httproutes', versions: ['v1', 'v1beta1'] },
 ];
+
+/** The Gateway API CRDs whose bundle version k8sgateway.CRDVersionAnalyzer checks: read by name, not all CRDs listed. */
+const GATEWAY_API_CRDS = ['grpcroutes', 'backendtlspolicies', 'tlsroutes'].map((p) => `${p}.gateway.networking.k8s.io`);
 
 export interface ClusterProviderOptions extends Partial<KubeOptions> {
   /** Read only this namespace (when cluster-wide reads are refused, or by choice). */
@@ -145,6 +149,30 @@ export class ClusterProvider implements ResourceProvider {
           }
         }),
       );
+      // single objects, by name: absent is fine; forbidden stands the checks needing them down
+      const one = async (what: string, read: () => Promise<unknown>, apiVersion: string, kind: string) => {
+        try {
+          add([await read()], apiVersion, kind);
+        } catch (err) {
+          if (err instanceof NotFoundError) return;
+          if (!(err instanceof ForbiddenError)) throw err;
+          if (!this.skipped.includes(what)) this.skipped.push(what);
+        }
+      };
+      const crds = kube.kc.makeApiClient(kube.lib.ApiextensionsV1Api);
+      const istioNamespace = this.options.istioNamespace ?? 'istio-system';
+      const meshConfig = this.options.revision ? `istio-${this.options.revision}` : 'istio';
+      await Promise.all([
+        ...GATEWAY_API_CRDS.map((name) =>
+          one('customresourcedefinitions.apiextensions.k8s.io', () =>
+            kube.call({ verb: 'get', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name }, (o) => crds.readCustomResourceDefinition({ name }, o)),
+          'apiextensions.k8s.io/v1', 'CustomResourceDefinition'),
+        ),
+        one('configmaps', () =>
+          kube.call({ verb: 'get', resource: 'configmaps', namespace: istioNamespace, name: meshConfig }, (o) =>
+            kube.core.readNamespacedConfigMap({ name: meshConfig, namespace: istioNamespace }, o)),
+        'v1', 'ConfigMap'),
+      ]);
     } finally {
       kube.close();
     }

@@ -2,14 +2,18 @@ import { groupKind, type Resource } from '../resources/index.js';
 import { Context, fullName, type Analyzer, type Diagnostic } from './analyzer.js';
 import { annotationsAnalyzer } from './analyzers/annotations.js';
 import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
+import { crdVersionAnalyzer, k8sGatewaySelectorAnalyzer } from './analyzers/k8sgateway.js';
 import { injectionAnalyzer, multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
 import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer, protocolAddressesAnalyzer } from './analyzers/misc.js';
 import { schemaAnalyzers } from './analyzers/schema.js';
 import {
+  telemetryDefaultSelectorAnalyzer, telemetryLightstepAnalyzer, telemetryProviderAnalyzer, telemetrySelectorAnalyzer,
+} from './analyzers/telemetry.js';
+import {
   conflictingMeshGatewayHostsAnalyzer, destinationHostAnalyzer, destinationRuleAnalyzer, gatewayAnalyzer, jwtClaimRouteAnalyzer,
 } from './analyzers/virtualservice.js';
 import {
-  authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
+  authorizationPoliciesAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
   unknownDestinationRuleHostAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
@@ -31,9 +35,10 @@ export const ANALYZERS: readonly Analyzer[] = [
   ingressGatewayPortAnalyzer,
   secretAnalyzer,
   injectionAnalyzer,
+  k8sGatewaySelectorAnalyzer,
+  crdVersionAnalyzer,
   portNameAnalyzer,
   protocolAddressesAnalyzer,
-  sidecarDefaultSelectorAnalyzer,
   sidecarEgressAnalyzer,
   sidecarSelectorAnalyzer,
   conflictingMeshGatewayHostsAnalyzer,
@@ -41,8 +46,25 @@ export const ANALYZERS: readonly Analyzer[] = [
   destinationRuleAnalyzer,
   gatewayAnalyzer,
   jwtClaimRouteAnalyzer,
+  telemetryProviderAnalyzer,
+  telemetrySelectorAnalyzer,
+  telemetryDefaultSelectorAnalyzer,
+  telemetryLightstepAnalyzer,
   ...schemaAnalyzers,
 ].sort((a, b) => byName(a.name, b.name));
+
+/**
+ * Names older istioctl releases used for analyzers since merged into others, so `--analyzer` lines
+ * written for them keep working: sidecar.DefaultSelectorAnalyzer's IST0111 is sidecar.SelectorAnalyzer's now.
+ */
+export const ANALYZER_ALIASES: ReadonlyMap<string, string> = new Map([['sidecar.DefaultSelectorAnalyzer', 'sidecar.SelectorAnalyzer']]);
+
+/** The analyzers a run uses: the named ones (aliases resolved), else every one that runs by default. */
+export function selectAnalyzers(names: readonly string[] | undefined): Analyzer[] {
+  if (!names?.length) return ANALYZERS.filter((a) => !a.onlyWhenNamed);
+  const wanted = new Set(names.map((n) => ANALYZER_ALIASES.get(n) ?? n));
+  return ANALYZERS.filter((a) => wanted.has(a.name));
+}
 
 /**
  * The order localeCompare gives these names (case-insensitive first), without localeCompare: its
@@ -69,7 +91,7 @@ export function applyDefaultNamespace(resources: readonly Resource[], namespace:
 
 /** Runs the analyzers over the resources: findings sorted as istioctl sorts them, suppressions not yet applied. */
 export async function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): Promise<Diagnostic[]> {
-  const selected = options.analyzers?.length ? ANALYZERS.filter((a) => options.analyzers!.includes(a.name)) : ANALYZERS;
+  const selected = selectAnalyzers(options.analyzers);
   if (selected.some((a) => a.name.startsWith('schema.'))) await prepareSchemas(resources);
   const snapshot = new Snapshot(resources, options);
   const ctx = new Context(snapshot);

@@ -56,6 +56,7 @@ const table: [string, string, Level, string, string][] = [
   ['IST0136', 'AlphaAnnotation', 'Info', 'Annotation %q is part of an alpha-phase feature and may be incompletely supported.', 'An Istio annotation may not be suitable for production.'],
   ['IST0137', 'DeploymentConflictingPorts', 'Warning', 'This deployment %s is associated with multiple services %v using targetPort %q but different ports: %v.', 'Two services selecting the same workload with the same targetPort MUST refer to the same port.'],
   ['IST0138', 'GatewayDuplicateCertificate', 'Warning', 'Duplicate certificate in multiple gateways %v may cause 404s if clients re-use HTTP2 connections.', 'Duplicate certificate in multiple gateways may cause 404s if clients re-use HTTP2 connections.'],
+  ['IST0140', 'IngressRouteRulesNotAffected', 'Warning', 'Subset in virtual service %s has no effect on ingress gateway %s requests', 'Route rules have no effect on ingress gateway requests.'],
   ['IST0145', 'ConflictingGateways', 'Error', 'Conflict with gateways %s (workload selector %s, port %s, hosts %v).', 'Gateway should not have the same selector, port and matched hosts of server.'],
   [
     'IST0149', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'Error',
@@ -76,6 +77,17 @@ const table: [string, string, Level, string, string][] = [
     'This EnvoyFilter does not have a priority and has a relative patch operation (NSTERT_BEFORE/AFTER, REPLACE, MERGE, DELETE) and proxyVersion set which can cause the EnvoyFilter not to be applied during an upgrade. Using the INSERT_FIRST or ADD option or setting the priority may help in ensuring the EnvoyFilter is applied correctly.',
     'This EnvoyFilter does not have a priority and has a relative patch operation and proxyVersion set.',
   ],
+  ['IST0157', 'InvalidTelemetryProvider', 'Warning', 'The Telemetry %v in namespace %q with empty providers will be ignored.', 'The Telemetry with empty providers will be ignored.'],
+  [
+    'IST0159', 'ConflictingTelemetryWorkloadSelectors', 'Error',
+    'The Telemetries %v in namespace %q select the same workload pod %q, which can lead to undefined behavior.',
+    'A Telemetry resource selects the same workloads as another Telemetry resource.',
+  ],
+  [
+    'IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Error',
+    'The Telemetries %v in namespace %q have no workload selector, which can lead to undefined behavior.',
+    'More than one telemetry resource in a namespace has no workload selector.',
+  ],
   ['IST0161', 'InvalidGatewayCredential', 'Error', 'The credential referenced by the Gateway %s in namespace %s is invalid, which can cause the traffic not to work as expected.', 'The credential provided for the Gateway resource is invalid.'],
   [
     'IST0162', 'GatewayPortNotDefinedOnService', 'Warning',
@@ -83,8 +95,15 @@ const table: [string, string, Level, string, string][] = [
     'Gateway port not exposed by service.',
   ],
   ['IST0165', 'ReferencedInternalGateway', 'Warning', 'Gateway reference in VirtualService %s is to an implementation-generated internal Gateway: %s.', 'VirtualServices should not reference internal Gateways.'],
+  ['IST0166', 'IneffectiveSelector', 'Warning', 'Ineffective selector on Kubernetes Gateway %s. Use the TargetRef field instead.', 'Selector has no effect when applied to Kubernetes Gateways.'],
+  ['IST0167', 'IneffectivePolicy', 'Warning', 'The policy has no impact: %s.', 'The policy applied has no impact.'],
   ['IST0174', 'UnknownDestinationRuleHost', 'Warning', 'The host %s defined in the DestinationRule does not match any services in the mesh.', 'Host defined in destination rule does not match any services in the mesh.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Error', 'The Subset %s defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).', 'Subsets defined in destination does not select any pods.'],
+  [
+    'IST0176', 'GatewayAPICRDVersionBelowMinimum', 'Warning',
+    'Gateway API CRD %q is at version %q but Istio requires at least %q; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
+    'A Gateway API CRD is installed at a version below the minimum required by this Istio version. Resources of this kind will not be processed.',
+  ],
 ];
 
 export const MESSAGES: ReadonlyMap<string, MessageType> = new Map(

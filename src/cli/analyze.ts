@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--analyzer <name>', 'run only this analyzer (repeatable; see -L)', collect, [])
     .option('-A, --all-namespaces', 'report findings in all namespaces', false)
     .option('-n, --namespace <ns>', 'namespace for resources that name none, and the only one reported on (default: default; all namespaces in the files are reported)')
+    .option('--partial', 'the files are only part of the mesh: "nothing matches" checks (selectors, credentials, namespaces) report only where the files show that part', false)
     .option('--meshConfigFile <file>', 'mesh config (MeshConfig YAML, or the istio ConfigMap) to analyze with')
     .option('--revision <rev>', 'Istio control-plane revision to analyze against')
     .option('-k, --use-kube [bool]', 'merge the files over the resources in the cluster (default: only when no files are given)')
@@ -64,6 +65,7 @@ Examples:
         allNamespaces: options.allNamespaces as boolean,
         namespace: options.namespace as string | undefined,
         meshConfigFile: options.meshConfigFile as string | undefined,
+        partial: options.partial as boolean,
         revision: options.revision as string | undefined,
         useKube: parseBool(options.useKube as string | boolean | undefined),
         kubeconfig: options.kubeconfig as string | undefined,

@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { ANALYZERS, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
+import { ANALYZERS, ANALYZER_ALIASES, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
 import { parseLevel, type Level } from '../analyze/messages.js';
 import type { ClusterProvider } from '../analyze/cluster.js';
 import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
@@ -27,6 +27,8 @@ export interface AnalyzeCommandOptions {
   allNamespaces: boolean;
   namespace?: string;
   meshConfigFile?: string;
+  /** --partial: the files are only part of the mesh (see SnapshotOptions.partial). */
+  partial?: boolean;
   revision?: string;
   /** undefined: files only when files are given, the cluster otherwise. */
   useKube?: boolean;
@@ -57,7 +59,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   const outputThreshold = level(opts.outputThreshold, '--output-threshold');
   const suppressions = parseSuppressions(opts.suppress);
   for (const name of opts.analyzer) {
-    if (!ANALYZERS.some((a) => a.name === name)) throw new UsageError(`unknown analyzer "${name}": see meshctl analyze -L for the list`);
+    if (!ANALYZERS.some((a) => a.name === name) && !ANALYZER_ALIASES.has(name)) throw new UsageError(`unknown analyzer "${name}": see meshctl analyze -L for the list`);
   }
   if (opts.allNamespaces && opts.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together');
 
@@ -96,11 +98,17 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   const skipped = new Set(cluster?.skipped ?? []);
   const complete = cluster !== undefined && !skipped.has('pods') && !skipped.has('deployments');
   const secretsComplete = cluster !== undefined && !skipped.has('secrets');
+  const namespacesComplete = cluster !== undefined && !skipped.has('namespaces');
+  // kinds the cluster would not show make the input partial: their absence proves nothing
+  const partial = opts.partial === true || (cluster !== undefined && (!complete || !namespacesComplete));
+  const partialSecrets = opts.partial === true || (cluster !== undefined && !secretsComplete);
 
   // against a cluster, report on the context's namespace as istioctl does (-A for all); files alone
   // are reported on whole unless -n narrows them
   const namespace = opts.allNamespaces ? undefined : cluster ? defaultNs : opts.namespace;
-  const all = await analyzeResources(resources, { ...mesh, complete, secretsComplete, namespace, analyzers: opts.analyzer });
+  const all = await analyzeResources(resources, {
+    ...mesh, complete, secretsComplete, namespacesComplete, partial, partialSecrets, revision: opts.revision, namespace, analyzers: opts.analyzer,
+  });
   const kept = applySuppressions(all, suppressions);
   const shown = kept.filter((d) => atLeast(d, outputThreshold));
 
@@ -133,12 +141,14 @@ function level(value: string, flag: string): Level {
 
 function listAnalyzers(): string {
   const lines = ['Available analyzers:'];
-  for (const a of ANALYZERS) lines.push(`* ${a.name} [${a.codes.join(', ')}]:`, `    ${a.description}`);
+  for (const a of ANALYZERS) {
+    lines.push(`* ${a.name} [${a.codes.join(', ')}]:`, `    ${a.description}${a.onlyWhenNamed ? ' (meshctl addition: runs only when named with --analyzer)' : ''}`);
+  }
   return lines.join('\n') + '\n';
 }
 
 /** Mesh settings analyze uses, from a MeshConfig file or the `istio` ConfigMap holding one under data.mesh. */
-async function readMeshConfig(file: string): Promise<{ clusterDomain?: string; rootNamespace?: string; dnsAutoAllocate?: boolean }> {
+async function readMeshConfig(file: string): Promise<{ clusterDomain?: string; rootNamespace?: string; dnsAutoAllocate?: boolean; meshConfig: Record<string, unknown> }> {
   const input = await readInput(file);
   let doc: unknown;
   try {
@@ -153,5 +163,6 @@ async function readMeshConfig(file: string): Promise<{ clusterDomain?: string; r
     clusterDomain: str(doc.clusterDomain) || undefined,
     rootNamespace: str(doc.rootNamespace) || undefined,
     dnsAutoAllocate: str(meta.ISTIO_META_DNS_AUTO_ALLOCATE) === 'true',
+    meshConfig: doc,
   };
 }
