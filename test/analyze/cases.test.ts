@@ -2,33 +2,19 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ANALYZERS, analyzeResources, applyDefaultNamespace, type AnalyzeOptions } from '../../src/analyze/engine.js';
+import { analyzeResources, applyDefaultNamespace } from '../../src/analyze/engine.js';
+import { caseOptions } from './cases.js';
 import { loadResources } from '../../src/resources/index.js';
 import { fixture } from '../helpers.js';
 
 const DIR = fixture('analyze', 'cases');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
 
-/**
- * Options from a first line `# analyze: partial with=NAME`: `partial` runs as `meshctl analyze
- * --partial`; `with=NAME` adds an analyzer that runs only when named (a meshctl addition).
- */
-function options(file: string): AnalyzeOptions {
-  const first = readFileSync(path.join(DIR, file), 'utf8').split('\n', 1)[0];
-  if (!first.startsWith('# analyze:')) return {};
-  const words = first.slice('# analyze:'.length).trim().split(/\s+/);
-  const extra = words.filter((w) => w.startsWith('with=')).map((w) => w.slice(5));
-  return {
-    partial: words.includes('partial'),
-    analyzers: extra.length ? [...ANALYZERS.filter((a) => !a.onlyWhenNamed).map((a) => a.name), ...extra] : undefined,
-  };
-}
-
 async function findings(file: string) {
   const { resources, problems } = await loadResources([path.join(DIR, file)]);
   assert.deepEqual(problems, [], `${file} must load cleanly`);
   applyDefaultNamespace(resources, 'default');
-  return analyzeResources(resources, options(file));
+  return analyzeResources(resources, caseOptions(readFileSync(path.join(DIR, file), 'utf8')));
 }
 
 /** Lines marked `# <- CODE` in a fixture. */
