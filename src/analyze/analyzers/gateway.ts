@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Resource } from '../../resources/index.js';
 import { fullName, type Analyzer, type Context } from '../analyzer.js';
-import { hostMatches } from '../../resources/hosts.js';
 import { K, arr, num, obj, selectorMatches, selectorString, str, strMap, type Snapshot } from '../snapshot.js';
 import { gatewayWorkloads } from './virtualservice.js';
 

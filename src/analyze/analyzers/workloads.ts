@@ -1,5 +1,5 @@
 import type { Resource } from '../../resources/index.js';
-import { fullName, type Analyzer, type Context } from '../analyzer.js';
+import type { Analyzer, Context } from '../analyzer.js';
 import { hostRegistry } from '../hosts.js';
 import { K, arr, dig, obj, selectorMatches, selectorString, str, strMap, type Workload } from '../snapshot.js';
 import { firstSelectorKey, names, selectWorkloads, type SelectingPolicy } from './selectors.js';
