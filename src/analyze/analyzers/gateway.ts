@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Resource } from '../../resources/index.js';
 import { fullName, type Analyzer, type Context } from '../analyzer.js';
 import { K, arr, num, obj, selectorMatches, selectorString, str, strMap, type Snapshot } from '../snapshot.js';
+import { groupByNamespace } from './selectors.js';
 import { gatewayWorkloads } from './virtualservice.js';
 
 function selectorOf(gw: Resource): Record<string, string> {
@@ -40,6 +41,7 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
   codes: ['IST0101', 'IST0162'],
   analyze(ctx: Context) {
     const snap = ctx.snapshot;
+    let servicesByNs: Map<string, Resource[]> | undefined;
     for (const gw of snap.of(K.Gateway)) {
       if (!gatewayWorkloadsKnown(snap, gw)) continue;
       const selector = selectorOf(gw);
@@ -48,11 +50,11 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
         ctx.report(gw, 'IST0101', ['selector', selectorString(selector)], selectorField(gw));
         continue;
       }
+      servicesByNs ??= groupByNamespace(snap.of(K.Service));
       // the ports the Services selecting the gateway pods expose
       const ports = new Set<number>();
       for (const pod of pods) {
-        for (const svc of snap.of(K.Service)) {
-          if (svc.namespace !== pod.namespace) continue;
+        for (const svc of servicesByNs.get(pod.namespace) ?? []) {
           const sel = strMap(obj(svc.object.spec).selector);
           if (Object.keys(sel).length === 0 || !selectorMatches(sel, pod.labels)) continue;
           for (const p of arr(obj(svc.object.spec).ports)) {

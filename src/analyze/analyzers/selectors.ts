@@ -39,3 +39,14 @@ export function names(resources: readonly Resource[]): string[] {
 export function firstSelectorKey(selector: Record<string, string>): string | undefined {
   return Object.keys(selector).sort()[0];
 }
+
+/** Resources by namespace, in input order. */
+export function groupByNamespace(resources: Iterable<Resource>): Map<string, Resource[]> {
+  const out = new Map<string, Resource[]>();
+  for (const r of resources) {
+    const list = out.get(r.namespace);
+    if (list) list.push(r);
+    else out.set(r.namespace, [r]);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import type { Resource } from '../../resources/index.js';
 import type { Analyzer, Context } from '../analyzer.js';
 import { K, arr, obj, selectorString, str, strMap } from '../snapshot.js';
-import { firstSelectorKey, names, selectWorkloads, type SelectingPolicy } from './selectors.js';
+import { firstSelectorKey, groupByNamespace, names, selectWorkloads, type SelectingPolicy } from './selectors.js';
 
 export const telemetryProviderAnalyzer: Analyzer = {
   name: 'telemetry.ProviderAnalyzer',
@@ -89,16 +89,10 @@ export const telemetryDefaultSelectorAnalyzer: Analyzer = {
   description: "Validates that there aren't multiple telemetry resources that have no selector",
   codes: ['IST0160'],
   analyze(ctx: Context) {
-    const byNs = new Map<string, Resource[]>();
-    for (const t of ctx.snapshot.of(K.Telemetry)) {
-      // `selector: {}` is a selector (matching every pod), not the namespace default; nor is a
-      // Telemetry attached to a gateway or service by targetRef(s)
-      if (matchLabels(t) !== undefined || hasTargetRef(t)) continue;
-      const list = byNs.get(t.namespace);
-      if (list) list.push(t);
-      else byNs.set(t.namespace, [t]);
-    }
-    for (const [ns, list] of byNs) {
+    // `selector: {}` is a selector (matching every pod), not the namespace default; nor is a
+    // Telemetry attached to a gateway or service by targetRef(s)
+    const defaults = ctx.snapshot.of(K.Telemetry).filter((t) => matchLabels(t) === undefined && !hasTargetRef(t));
+    for (const [ns, list] of groupByNamespace(defaults)) {
       if (list.length < 2) continue;
       const conflicting = names(list);
       for (const t of list) ctx.report(t, 'IST0160', [conflicting, ns], ['metadata', 'name']);

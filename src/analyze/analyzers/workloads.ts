@@ -2,7 +2,7 @@ import type { Resource } from '../../resources/index.js';
 import type { Analyzer, Context } from '../analyzer.js';
 import { hostRegistry } from '../hosts.js';
 import { K, arr, dig, obj, selectorMatches, selectorString, str, strMap, type Workload } from '../snapshot.js';
-import { firstSelectorKey, names, selectWorkloads, type SelectingPolicy } from './selectors.js';
+import { firstSelectorKey, groupByNamespace, names, selectWorkloads, type SelectingPolicy } from './selectors.js';
 
 function workloadSelector(r: Resource): Record<string, string> | undefined {
   const spec = obj(r.object.spec);
@@ -34,16 +34,11 @@ export const sidecarSelectorAnalyzer: Analyzer = {
   analyze(ctx: Context) {
     const snap = ctx.snapshot;
     const selecting: SelectingPolicy[] = [];
-    const byNs = new Map<string, Resource[]>();
+    const namespaceWide: Resource[] = [];
     for (const sc of snap.of(K.Sidecar)) {
       const selector = workloadSelector(sc);
-      if (selector && Object.keys(selector).length > 0) {
-        selecting.push({ resource: sc, selector });
-        continue;
-      }
-      const list = byNs.get(sc.namespace);
-      if (list) list.push(sc);
-      else byNs.set(sc.namespace, [sc]);
+      if (selector && Object.keys(selector).length > 0) selecting.push({ resource: sc, selector });
+      else namespaceWide.push(sc);
     }
     const { unmatched, byWorkload } = selectWorkloads(snap, selecting);
     for (const { resource, selector } of unmatched) {
@@ -65,7 +60,7 @@ export const sidecarSelectorAnalyzer: Analyzer = {
         ctx.report(sc, 'IST0110', [conflicting, w.namespace, w.resource.name], ['spec', 'workloadSelector']);
       }
     }
-    for (const [ns, sidecars] of byNs) {
+    for (const [ns, sidecars] of groupByNamespace(namespaceWide)) {
       if (namespaceInAmbient(snap.get(K.Namespace, '', ns))) {
         for (const sc of sidecars) if (!ineffective.has(sc)) ctx.report(sc, 'IST0167', ['namespace is in ambient mode, the policy has no impact'], ['metadata', 'name']);
         continue;
