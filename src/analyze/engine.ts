@@ -1,20 +1,26 @@
 import { groupKind, type Resource } from '../resources/index.js';
 import { Context, fullName, type Analyzer, type Diagnostic } from './analyzer.js';
-import { annotationsAnalyzer } from './analyzers/annotations.js';
+import { alphaAnnotationsAnalyzer, annotationsAnalyzer } from './analyzers/annotations.js';
+import { conditionAnalyzer } from './analyzers/conditions.js';
+import { subsetSelectPodAnalyzer } from './analyzers/destinationrule.js';
 import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
+import { imageAnalyzer, imageAutoAnalyzer, injectionAnalyzer } from './analyzers/injection.js';
 import { crdVersionAnalyzer, k8sGatewaySelectorAnalyzer } from './analyzers/k8sgateway.js';
-import { injectionAnalyzer, multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
-import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer, protocolAddressesAnalyzer } from './analyzers/misc.js';
+import { multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
+import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer } from './analyzers/misc.js';
+import { meshNetworksAnalyzer, multiClusterServiceAnalyzer } from './analyzers/multicluster.js';
 import { schemaAnalyzers } from './analyzers/schema.js';
+import { conflictingServiceEntryProtocolAnalyzer, protocolAddressesAnalyzer } from './analyzers/serviceentry.js';
 import {
   telemetryDefaultSelectorAnalyzer, telemetryLightstepAnalyzer, telemetryProviderAnalyzer, telemetrySelectorAnalyzer,
 } from './analyzers/telemetry.js';
 import {
   conflictingMeshGatewayHostsAnalyzer, destinationHostAnalyzer, destinationRuleAnalyzer, gatewayAnalyzer, jwtClaimRouteAnalyzer,
 } from './analyzers/virtualservice.js';
+import { externalControlPlaneAnalyzer, webhookAnalyzer } from './analyzers/webhooks.js';
+import { applicationUidAnalyzer, blockedCidrsAnalyzer } from './analyzers/workloadchecks.js';
 import {
-  authorizationPoliciesAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
-  unknownDestinationRuleHostAnalyzer,
+  authorizationPoliciesAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
@@ -22,23 +28,32 @@ import { CLUSTER_SCOPED, Snapshot, type SnapshotOptions } from './snapshot.js';
 
 /** Every analyzer, sorted by name as `istioctl analyze -L` lists them. */
 export const ANALYZERS: readonly Analyzer[] = [
+  alphaAnnotationsAnalyzer,
   annotationsAnalyzer,
+  applicationUidAnalyzer,
   authorizationPoliciesAnalyzer,
+  blockedCidrsAnalyzer,
+  conditionAnalyzer,
   multiServiceAnalyzer,
   deprecationAnalyzer,
   caCertificateAnalyzer,
-  subsetPodsAnalyzer,
-  unknownDestinationRuleHostAnalyzer,
+  subsetSelectPodAnalyzer,
   envoyPatchAnalyzer,
+  externalControlPlaneAnalyzer,
   certificateAnalyzer,
   conflictingGatewayAnalyzer,
   ingressGatewayPortAnalyzer,
   secretAnalyzer,
   injectionAnalyzer,
+  imageAnalyzer,
+  imageAutoAnalyzer,
   k8sGatewaySelectorAnalyzer,
   crdVersionAnalyzer,
+  meshNetworksAnalyzer,
   portNameAnalyzer,
+  conflictingServiceEntryProtocolAnalyzer,
   protocolAddressesAnalyzer,
+  multiClusterServiceAnalyzer,
   sidecarEgressAnalyzer,
   sidecarSelectorAnalyzer,
   conflictingMeshGatewayHostsAnalyzer,
@@ -50,6 +65,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   telemetrySelectorAnalyzer,
   telemetryDefaultSelectorAnalyzer,
   telemetryLightstepAnalyzer,
+  webhookAnalyzer,
   ...schemaAnalyzers,
 ].sort((a, b) => byName(a.name, b.name));
 
@@ -61,7 +77,7 @@ export const ANALYZER_ALIASES: ReadonlyMap<string, string> = new Map([['sidecar.
 
 /** The analyzers a run uses: the named ones (aliases resolved), else every one that runs by default. */
 export function selectAnalyzers(names: readonly string[] | undefined): Analyzer[] {
-  if (!names?.length) return ANALYZERS.filter((a) => !a.onlyWhenNamed);
+  if (!names?.length) return ANALYZERS.filter((a) => !a.optIn);
   const wanted = new Set(names.map((n) => ANALYZER_ALIASES.get(n) ?? n));
   return ANALYZERS.filter((a) => wanted.has(a.name));
 }
@@ -94,6 +110,7 @@ export async function analyzeResources(resources: readonly Resource[], options: 
   const selected = selectAnalyzers(options.analyzers);
   if (selected.some((a) => a.name.startsWith('schema.'))) await prepareSchemas(resources);
   const snapshot = new Snapshot(resources, options);
+  for (const a of selected) if (a.prepare) await a.prepare(snapshot);
   const ctx = new Context(snapshot);
   for (const a of selected) a.analyze(ctx);
   let out = dedupe(ctx.diagnostics);

@@ -12,6 +12,6 @@ export function caseOptions(text: string): AnalyzeOptions {
   const extra = words.filter((w) => w.startsWith('with=')).map((w) => w.slice(5));
   return {
     partial: words.includes('partial'),
-    analyzers: extra.length ? [...ANALYZERS.filter((a) => !a.onlyWhenNamed).map((a) => a.name), ...extra] : undefined,
+    analyzers: extra.length ? [...ANALYZERS.filter((a) => !a.optIn).map((a) => a.name), ...extra] : undefined,
   };
 }

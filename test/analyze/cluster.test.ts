@@ -175,7 +175,7 @@ test('newer kinds: gateway pods and secrets, WasmPlugin, Telemetry, the mesh Con
       'Warning [IST0176] (CustomResourceDefinition grpcroutes.gateway.networking.k8s.io) Gateway API CRD "grpcroutes.gateway.networking.k8s.io" is at version "1.0.0" but Istio requires at least "1.1.0"; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
     ]);
     assert.ok(server.requests.includes('GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/grpcroutes.gateway.networking.k8s.io'), server.requests.join('\n'));
-    assert.ok(server.requests.includes('GET /api/v1/namespaces/istio-system/configmaps/istio'));
+    assert.ok(server.requests.includes('GET /api/v1/namespaces/istio-system/configmaps'));
     assert.ok(server.requests.includes('GET /apis/extensions.istio.io/v1alpha1/wasmplugins'));
   } finally {
     await server.close();

@@ -181,7 +181,7 @@ test('--analyzer: a meshctl addition runs only when named; an older istioctl nam
   assert.equal(old.code, 79);
   assert.ok(old.lines.length === 2 && old.lines.every((l) => l.startsWith('Error [IST0111] (Sidecar default/')), old.stdout);
   const list = await run([], { listAnalyzers: true });
-  assert.match(list.stdout, /\* sidecar\.EgressHostAnalyzer \[IST0101\]:\n {4}.*\(meshctl addition: runs only when named with --analyzer\)\n/);
+  assert.match(list.stdout, /\* sidecar\.EgressHostAnalyzer \[IST0101\]:\n {4}.*\(a meshctl addition\)\n {4}\(not run by default: --analyzer sidecar\.EgressHostAnalyzer runs it\)\n/);
   for (const name of ['telemetry.ProviderAnalyzer', 'telemetry.SelectorAnalyzer', 'telemetry.DefaultSelectorAnalyzer', 'telemetry.LightstepAnalyzer', 'k8sgateway.SelectorAnalyzer', 'k8sgateway.CRDVersionAnalyzer', 'sidecar.SelectorAnalyzer']) {
     assert.match(list.stdout, new RegExp(`\\* ${name.replace('.', '\\.')} \\[`), name);
   }
