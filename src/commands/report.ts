@@ -237,7 +237,7 @@ async function buildModel(inputs: ReportInputs, o: ReportOptions): Promise<Repor
   else {
     const [{ analyzeResources, applyDefaultNamespace }, { toData }] = await Promise.all([import('../analyze/engine.js'), import('../analyze/render.js')]);
     applyDefaultNamespace(inputs.resources, o.namespace ?? 'default');
-    const ds = await analyzeResources(inputs.resources, { complete: inputs.complete, secretsComplete: inputs.complete, namespace: inputs.namespace });
+    const ds = await analyzeResources(inputs.resources, { namespace: inputs.namespace });
     findings = ds.map((d) => {
       const x = toData(d);
       return { level: x.level, code: x.code, origin: x.origin ?? '', reference: x.reference ?? '', message: x.message, documentationUrl: x.documentationUrl };

@@ -101,15 +101,14 @@ export const webhookAnalyzer: Analyzer = {
         }
       }
     }
-    const services = new Set(snap.of(K.Service).map((s) => s.namespace));
     for (const w of hooks) {
       const svc = w.clientConfig.service;
       if (svc === undefined || svc === null) continue; // a URL
       const ns = str(obj(svc).namespace);
       const name = str(obj(svc).name);
       if (snap.get(K.Service, ns, name)) continue;
-      // only where the input could show the Service: the cluster, or files holding that namespace's services
-      if (!snap.complete && !services.has(ns)) continue;
+      // partial input: only where it shows that namespace's services
+      if (!snap.knows('services', ns)) continue;
       ctx.report(w.config, 'IST0139', [`Injector refers to a control plane service that does not exist: ${ns}/${name}.`], ['webhooks', w.index, 'clientConfig', 'service']);
     }
   },
