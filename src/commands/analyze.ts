@@ -108,7 +108,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
     resources = mergeResources(resources, loaded.resources);
   }
   for (const what of cluster?.skipped ?? []) io.err(`Warning: not allowed to list ${what}; the checks that need them are skipped\n`);
-  for (const what of cluster?.missing ?? []) io.err(`Warning: the bundle holds no ${what} (its bug-report did not collect them); the checks that need them are skipped\n`);
+  if (cluster?.missing.length) io.err(`Warning: the bundle holds no ${cluster.missing.join(', ')} (its bug-report did not collect them); the checks that need them are skipped\n`);
   // what the cluster showed of each part of the mesh: a part it could not show whole makes the input
   // partial there, whatever --partial says (bundles hold no Secrets: credentials are not judged)
   const read = cluster?.read;
