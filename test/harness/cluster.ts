@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fixture } from '../helpers.js';
 import { type ApiServer, type ExecHandler, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from './apiserver.js';
 import { type Backend, type Garble, startEnvoyAdmin, startIstiodDebug } from './backends.js';
+import { ZTUNNEL_NAMESPACE, ambientObjects, curlInPod, startZtunnelAdmin, ztunnelDumps } from './ztunnel.js';
 
 /**
  * A whole fake cluster for live-mode tests: the API-server stand-in with the objects of
@@ -33,6 +34,9 @@ export interface ClusterOptions {
   /** Envoy admin / istiod debug answer HTML or garbage instead of JSON. */
   envoyGarble?: Garble;
   istiodGarble?: Garble;
+  /** ztunnel admin paths accepted and never answered; its /config_dump garbled. */
+  ztunnelHang?: string[];
+  ztunnelGarble?: Garble;
   token?: string;
   /** HTTPS with the test CA of fixtures/live/tls (the kubeconfig trusts `trustedCa`, default that CA). */
   tls?: boolean;
@@ -45,6 +49,8 @@ export interface FakeCluster {
   dir: string;
   envoys: Map<string, Backend>;
   istiods: Map<string, Backend>;
+  /** ztunnel pod → its admin server (port 15000), see ./ztunnel.ts */
+  ztunnels: Map<string, Backend>;
   /** Every exec the API server ran, as `pod container: argv`. */
   execs: string[];
   /** The same execs with their argument vectors as received, element by element (safety tests). */
@@ -53,7 +59,8 @@ export interface FakeCluster {
 }
 
 export function clusterObjects(): KubeObject[] {
-  return (JSON.parse(readFileSync(fixture('live', 'cluster.json'), 'utf8')) as { items: KubeObject[] }).items;
+  const items = (JSON.parse(readFileSync(fixture('live', 'cluster.json'), 'utf8')) as { items: KubeObject[] }).items;
+  return [...items, ...ambientObjects(items)];
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<FakeCluster> {
@@ -90,12 +97,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     istiods.set(pod, b);
     if (!(options.istiodDown ?? []).includes(pod)) backends.set(`istio-system/${pod}:15014`, b.port);
   }
+  const ztunnels = new Map<string, Backend>();
+  for (const [pod, dump] of ztunnelDumps()) {
+    const b = await startZtunnelAdmin({ configDump: dump, hang: options.ztunnelHang, garble: options.ztunnelGarble });
+    ztunnels.set(pod, b);
+    backends.set(`${ZTUNNEL_NAMESPACE}/${pod}:15000`, b.port);
+  }
   const execs: string[] = [];
   const execArgv: FakeCluster['execArgv'] = [];
   const exec: ExecHandler = async (pod, container, command) => {
     execs.push(`${pod.metadata.name} ${container}: ${command.join(' ')}`);
     execArgv.push({ pod: pod.metadata.name, container, argv: [...command] });
     const [bin, sub, method, reqPath, ...rest] = command;
+    if (bin === 'curl') return curlInPod(command, (port) => backends.get(`${pod.metadata.namespace}/${pod.metadata.name}:${port}`));
     if (bin !== 'pilot-agent' || sub !== 'request' || !method || reqPath === undefined) {
       return { stderr: `exec: "${bin}": executable file not found in $PATH`, exitCode: 127 };
     }
@@ -128,11 +142,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     dir,
     envoys,
     istiods,
+    ztunnels,
     execs,
     execArgv,
     close: async () => {
       await api.close();
-      for (const b of [...envoys.values(), ...istiods.values()]) await b.close();
+      for (const b of [...envoys.values(), ...istiods.values(), ...ztunnels.values()]) await b.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
