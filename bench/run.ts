@@ -6,6 +6,8 @@
  *   3. start-up: --version, proxy-config on a small dump        vs  node -e 0
  *   4. analyze over a generated repository (~10,000 resources)  vs  node + js-yaml loading the same files
  *   5. proxy-status over 1,000 proxies in the test harness      (bounded concurrency, time, memory)
+ *   6. ztunnel-config all -f on an ambient mesh's ztunnel dump  vs  node reading the file + JSON.parse
+ *      (10,000 workloads and 5,000 services, from fixtures/ztunnel/generate.mjs)
  * Benchmarks whose command is not on this branch yet are skipped with the reason.
  *
  *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
@@ -24,7 +26,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
 const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
 const OUT = path.join(ROOT, 'bench', 'out');
-const BENCHES = ['proxy-config', 'trace', 'startup', 'analyze', 'proxy-status'] as const;
+const BENCHES = ['proxy-config', 'trace', 'startup', 'analyze', 'proxy-status', 'ztunnel-config'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
   if (only.has('startup')) await benchStartup(values.quick ? 10 : 20);
   if (only.has('analyze')) await benchAnalyze(values.quick ? 100 : 1000, runs);
   if (only.has('proxy-status')) await benchProxyStatus(runs);
+  if (only.has('ztunnel-config')) await benchZtunnelConfig(values.quick ? 1000 : 10000, runs);
   report();
 }
 
@@ -202,6 +205,51 @@ async function benchProxyStatus(runs: number, proxies = 1000): Promise<void> {
   } finally {
     await cluster.close();
   }
+}
+
+async function benchZtunnelConfig(workloads: number, runs: number): Promise<void> {
+  const services = workloads / 2;
+  log(`\n== 6. ztunnel-config all -f <ztunnel dump> vs read + JSON.parse (${workloads} workloads, ${services} services)`);
+  const data = ensureAmbient(workloads, services);
+  const args = ['ztunnel-config', 'all', '-f', data.file];
+  const check = await probe(args);
+  if (!check.ok) return skip('ztunnel-config', `ztunnel-config all, ${workloads} workloads`, check.why);
+  const floor = await sample(HOOK, ['-e', FLOOR_JSON, data.file], { cwd: ROOT, runs, label: 'floor' });
+  log(`  floor: read + JSON.parse of ${mb(data.bytes)} MB: ${fmt(floor)}`);
+  const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: args.join(' ') });
+  add({
+    bench: 'ztunnel-config',
+    name: `ztunnel-config all -f, ${workloads} workloads / ${services} services (${mb(data.bytes)} MB, ${check.lines} lines out)`,
+    sample: s,
+    baseline: { name: 'read + JSON.parse', sample: floor },
+    target: workloads >= 10000 ? { time: 1.5, memory: 2 } : undefined,
+  });
+}
+
+interface AmbientMeta {
+  generatorVersion: number;
+  workloads: number;
+  services: number;
+  seed: number;
+  bytes: number;
+  file: string;
+}
+
+/** The generated ambient mesh's ztunnel dump under bench/out, regenerated when missing or of another generator. */
+function ensureAmbient(workloads: number, services: number): AmbientMeta {
+  const dir = path.join(OUT, `ambient-${workloads}`);
+  const metaFile = path.join(dir, 'meta.json');
+  const generator = path.join(ROOT, 'fixtures', 'ztunnel', 'generate.mjs');
+  const version = Number(/const GENERATOR_VERSION = (\d+);/.exec(readFileSync(generator, 'utf8'))?.[1]);
+  const read = (): AmbientMeta | null => (existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as AmbientMeta) : null);
+  let meta = read();
+  if (!meta || meta.generatorVersion !== version || meta.workloads !== workloads || meta.services !== services || meta.seed !== 1 || !existsSync(meta.file)) {
+    log(`  generating ${workloads} workloads into ${path.relative(ROOT, dir)} ...`);
+    const r = spawnSync(process.execPath, [generator, '--workloads', String(workloads), '--services', String(services), '--out', dir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`generating the ambient mesh of ${workloads} workloads failed`);
+    meta = read()!;
+  }
+  return meta;
 }
 
 /** Runs meshctl once, output kept, to see that the command exists here and succeeds on this input. */

@@ -54,13 +54,10 @@ export function filterWorkloads(model: ZtunnelModel, f: WorkloadFilter): Ztunnel
 
 /** NAMESPACE POD NAME ADDRESS NODE WAYPOINT PROTOCOL, sorted by `namespace.name` then node (Go's sort.Slice). */
 export function workloadTable(model: ZtunnelModel, f: WorkloadFilter): Table {
-  const list = goSortSlice(filterWorkloads(model, f), (a, b) => {
-    const an = `${a.namespace}.${a.name}`;
-    const bn = `${b.namespace}.${b.name}`;
-    if (an !== bn) return an < bn;
-    return (a.node ?? '') < (b.node ?? '');
-  });
-  const rows = list.map((w) => {
+  // the keys built once per workload, not per comparison: the same comparisons, so the same order
+  const keyed = filterWorkloads(model, f).map((w) => ({ w, key: `${w.namespace}.${w.name}`, node: w.node ?? '' }));
+  goSortSlice(keyed, (a, b) => (a.key !== b.key ? a.key < b.key : a.node < b.node));
+  const rows = keyed.map(({ w }) => {
     const ips = workloadIps(w);
     const address = ips.length > 0 ? ips.join(',') : (w.hostname ?? '');
     return [w.namespace, w.name ?? '', address, w.node ?? '', model.waypointDisplayName(w.waypoint), workloadProtocol(w)];
