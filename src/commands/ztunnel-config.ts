@@ -73,9 +73,7 @@ const MAX_PROBLEM_LINES = 5;
 
 /** source → model → table or selection → text. */
 export async function ztunnelConfig(kind: ZtunnelConfigKind, o: ZtunnelConfigOptions, source: EnvoyAdminSource): Promise<ZtunnelConfigResult> {
-  const input = await source.get('/config_dump');
-  const doc = parseDocument(input);
-  const model = new ZtunnelModel(parseZtunnelDump(doc, input.name));
+  const model = new ZtunnelModel(await fetchDump(source));
   const warnings: string[] = [];
 
   if (kind === 'all') {
@@ -103,6 +101,12 @@ export async function ztunnelConfig(kind: ZtunnelConfigKind, o: ZtunnelConfigOpt
     out.push(o.withHeaders ? `\n------ ${part.title} ------\n\n${body}` : `\n${body}`);
   }
   return { stdout: out.join(''), warnings };
+}
+
+/** The parsed dump, without its text: a large dump's text is garbage from here on. */
+async function fetchDump(source: EnvoyAdminSource) {
+  const input = await source.get('/config_dump');
+  return parseZtunnelDump(parseDocument(input), input.name);
 }
 
 function requireSection(model: ZtunnelModel, section: Section): void {

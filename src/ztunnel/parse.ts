@@ -124,14 +124,14 @@ function entries<T>(doc: Record<string, unknown>, section: Section, out: ParsedD
   const seen = keys && section === 'workloads' ? new Set<string>() : undefined;
   for (let i = 0; i < list.length; i++) {
     const e = list[i];
-    const where = keys ? `${singular} "${keys[i]}"` : `${singular} #${i + 1}`;
+    const where = () => (keys ? `${singular} "${keys[i]}"` : `${singular} #${i + 1}`);
     if (!isObject(e)) {
-      out.problems.push({ section, what: where, reason: `it is ${kindOf(e)}, expected an object` });
+      out.problems.push({ section, what: where(), reason: `it is ${kindOf(e)}, expected an object` });
       continue;
     }
     const why = check(e);
     if (why) {
-      const named = typeof e.name === 'string' || typeof e.identity === 'string' ? label(e as T) : where;
+      const named = typeof e.name === 'string' || typeof e.identity === 'string' ? label(e as T) : where();
       out.problems.push({ section, what: named, reason: why });
       continue;
     }

@@ -43,6 +43,7 @@ export interface WorkloadFilter {
 const eqFold = (a: string | undefined, b: string) => (a ?? '').toLowerCase() === b.toLowerCase();
 
 export function filterWorkloads(model: ZtunnelModel, f: WorkloadFilter): ZtunnelWorkload[] {
+  if (!f.namespace && !f.address && !f.node && !f.pod) return model.workloads.slice();
   return model.workloads.filter(
     (w) =>
       (!f.namespace || eqFold(w.namespace, f.namespace)) &&
@@ -82,13 +83,18 @@ export function filterServices(model: ZtunnelModel, f: ServiceFilter): ZtunnelSe
 /** NAMESPACE SERVICE NAME SERVICE VIP WAYPOINT ENDPOINTS; ENDPOINTS is healthy/all. */
 export function serviceTable(model: ZtunnelModel, f: ServiceFilter): Table {
   const rows = filterServices(model, f).map((s) => {
-    const eps = Object.values(s.endpoints ?? {});
+    let all = 0;
     let healthy = 0;
-    for (const ep of eps) {
-      const w = ep.workloadUid ? model.workloadByUid(ep.workloadUid) : undefined;
+    const eps = s.endpoints ?? {};
+    for (const key in eps) {
+      all++;
+      const uid = eps[key].workloadUid;
+      const w = uid ? model.workloadByUid(uid) : undefined;
       if (w && workloadStatus(w) === 'Healthy') healthy++;
     }
-    return [s.namespace, s.name, serviceVips(s).map(vipAddress).join(','), model.waypointDisplayName(s.waypoint), `${healthy}/${eps.length}`];
+    const vips = serviceVips(s);
+    const vip = vips.length === 1 ? vipAddress(vips[0]) : vips.map(vipAddress).join(',');
+    return [s.namespace, s.name, vip, model.waypointDisplayName(s.waypoint), `${healthy}/${all}`];
   });
   return { headers: ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS'], rows, padding: 1 };
 }
@@ -197,14 +203,8 @@ export function filterWorkloadStates(model: ZtunnelModel, f: ConnectionFilter): 
  * an IP that is a service's first VIP becomes its hostname, a workload's first IP its `name.namespace`.
  */
 export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table {
-  const names = new Map<string, string>();
-  if (!f.raw) {
-    // workloads first, so that a service VIP wins a clash, as in istioctl's lookup order
-    for (const w of model.workloads) names.set(workloadIps(w)[0] ?? 'None', `${w.name}.${w.namespace}`);
-    const services = new Map<string, string>();
-    for (const s of model.services) services.set(serviceVips(s).length > 0 ? vipAddress(serviceVips(s)[0]) : 'None', s.hostname);
-    for (const [ip, host] of services) names.set(ip, host);
-  }
+  const states = filterWorkloadStates(model, f);
+  const names = f.raw ? new Map<string, string>() : addressNames(model, states);
   const name = (addr: string | null | undefined): string => {
     if (!addr) return '';
     if (f.raw) return addr;
@@ -213,7 +213,7 @@ export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table
     return known && hp ? joinHostPort(known, hp.port) : addr;
   };
   const rows: string[][] = [];
-  for (const s of filterWorkloadStates(model, f)) {
+  for (const s of states) {
     const who = `${s.info.name}.${s.info.namespace}`;
     if (f.direction !== 'outbound') {
       for (const c of s.connections?.inbound ?? []) rows.push([who, 'Inbound', name(c.actualDst), name(c.src), c.originalDst ?? '', c.protocol ?? '']);
@@ -223,4 +223,34 @@ export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table
     }
   }
   return { headers: ['WORKLOAD', 'DIRECTION', 'LOCAL', 'REMOTE', 'REMOTE TARGET', 'PROTOCOL'], rows, padding: 1 };
+}
+
+/**
+ * istioctl's names for the addresses these connections use: a service's first VIP is its hostname, a
+ * workload's first IP its `name.namespace`; the service wins a clash, the last of each kind wins among
+ * its own (Go map assignment). Only the addresses that occur are looked up.
+ */
+function addressNames(model: ZtunnelModel, states: WorkloadStateEntry[]): Map<string, string> {
+  const wanted = new Set<string>();
+  const want = (addr: string | null | undefined) => {
+    const hp = addr ? splitHostPort(addr) : undefined;
+    if (hp) wanted.add(hp.host);
+  };
+  for (const s of states) {
+    for (const c of s.connections?.inbound ?? []) (want(c.src), want(c.actualDst));
+    for (const c of s.connections?.outbound ?? []) (want(c.src), want(c.actualDst), want(c.originalDst));
+  }
+  const names = new Map<string, string>();
+  for (const w of model.workloads) {
+    const ip = workloadIps(w)[0] ?? 'None';
+    if (wanted.has(ip)) names.set(ip, `${w.name}.${w.namespace}`);
+  }
+  const services = new Map<string, string>();
+  for (const s of model.services) {
+    const vips = serviceVips(s);
+    const ip = vips.length > 0 ? vipAddress(vips[0]) : 'None';
+    if (wanted.has(ip)) services.set(ip, s.hostname);
+  }
+  for (const [ip, host] of services) names.set(ip, host);
+  return names;
 }
