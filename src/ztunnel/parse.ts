@@ -159,7 +159,49 @@ function checkGateway(v: unknown): boolean {
   return isObject(v) && isStr(v.destination) && optional(v.hboneMtlsPort, (p) => typeof p === 'number');
 }
 
-const checkWorkload: Check = (w) =>
+/**
+ * The common case, checked inline (no helper calls: this runs once per workload, tens of thousands of
+ * times in a large mesh, mostly before the JIT has optimised anything). Anything it doubts goes to the
+ * detailed check, which says why.
+ */
+function workloadLooksRight(w: Record<string, unknown>): boolean {
+  if (typeof w.namespace !== 'string') return false;
+  let v = w.name;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.uid;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.protocol;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.status;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.node;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.hostname;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.network;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.serviceAccount;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.trustDomain;
+  if (v != null && typeof v !== 'string') return false;
+  v = w.workloadIp;
+  if (v != null && typeof v !== 'string') return false;
+  for (const list of [w.workloadIps, w.services, w.authorizationPolicies]) {
+    if (list == null) continue;
+    if (!Array.isArray(list)) return false;
+    for (let i = 0; i < list.length; i++) if (typeof list[i] !== 'string') return false;
+  }
+  for (const g of [w.waypoint, w.networkGateway] as (Record<string, unknown> | null | undefined)[]) {
+    if (g == null) continue;
+    if (typeof g !== 'object' || typeof g.destination !== 'string') return false;
+    if (g.hboneMtlsPort != null && typeof g.hboneMtlsPort !== 'number') return false;
+  }
+  return true;
+}
+
+const checkWorkload: Check = (w) => (workloadLooksRight(w) ? undefined : checkWorkloadFields(w));
+
+const checkWorkloadFields: Check = (w) =>
   field(w, 'namespace', 'a string', isStr, true) ??
   field(w, 'name', 'a string', isStr) ??
   field(w, 'uid', 'a string', isStr) ??
