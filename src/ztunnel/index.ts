@@ -9,6 +9,7 @@
  *   model.workloadWaypoint(w); model.serviceWaypoint(svc);      // ResolvedGateway: the waypoint's service/workload, port
  *   model.policiesFor(w);                                       // { global, namespace, selector, missing }
  *   model.certificateFor(workloadIdentity(w)); model.connectionsOf(name, ns);
+ *   model.podView('productpage-v1-…', 'bookinfo');             // all of the above for one pod (describe)
  *
  * - types.ts: the dump's JSON exactly as ztunnel writes it (field names, value forms).
  * - parse.ts: `parseZtunnelDump` checks each section and entry (list or older map form), skipping broken

@@ -84,6 +84,25 @@ export interface ApplicablePolicies {
   missing: string[];
 }
 
+/** Everything this ztunnel knows about one pod: what `describe` asks ("how does the ztunnel see pod X?"). */
+export interface PodView {
+  workload: ZtunnelWorkload;
+  /** HBONE: in the ambient mesh (captured); TCP: outside it */
+  protocol: string;
+  identity: string;
+  /** the waypoint the pod's own traffic goes through (workload-bound), resolved */
+  waypoint?: ResolvedGateway;
+  /** the services it backs, each with the waypoint traffic to that service goes through */
+  services: { service: ZtunnelService; waypoint?: ResolvedGateway }[];
+  /** names in the workload's services list that this dump has no service for */
+  unknownServices: string[];
+  policies: ApplicablePolicies;
+  /** the certificate of its identity, when this is the ztunnel of its node */
+  certificate?: CertsDump;
+  /** up or pending, and its connections, when this is the ztunnel of its node (in-pod mode) */
+  state?: WorkloadStateEntry;
+}
+
 export class ZtunnelModel {
   readonly source: string;
   readonly workloads: ZtunnelWorkload[];
@@ -290,6 +309,32 @@ export class ZtunnelModel {
       namespace: this.policies.filter((p) => p.scope === 'Namespace' && p.namespace === w.namespace),
       selector,
       missing,
+    };
+  }
+
+  /** The pod's workload (a Pod's before a WorkloadEntry's of the same name) and all that applies to it. */
+  podView(name: string, namespace: string): PodView | undefined {
+    const list = this.workloadsByName(name, namespace);
+    const workload = list.find((w) => w.uid?.includes('//Pod/')) ?? list[0];
+    if (!workload) return undefined;
+    const identity = workloadIdentity(workload);
+    const services: PodView['services'] = [];
+    const unknownServices: string[] = [];
+    for (const key of workloadServices(workload)) {
+      const service = this.serviceByNamespacedHostname(key);
+      if (service) services.push({ service, waypoint: this.serviceWaypoint(service) });
+      else unknownServices.push(key);
+    }
+    return {
+      workload,
+      protocol: workloadProtocol(workload),
+      identity,
+      waypoint: this.workloadWaypoint(workload),
+      services,
+      unknownServices,
+      policies: this.policiesFor(workload),
+      certificate: this.certificateFor(identity),
+      state: this.stateOf(name, namespace),
     };
   }
 

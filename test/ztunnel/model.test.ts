@@ -112,6 +112,26 @@ describe('ztunnel model: lookups as ztunnel makes them', () => {
     assert.equal(worker2.connectionsOf('details-v1-7f9d6c8b5-qx8mz', 'bookinfo').inbound.length, 1);
   });
 
+  test('a pod as its ztunnel sees it: protocol, identity, waypoints of its own and of its services, policies, certificate, state', () => {
+    const ledger = worker.podView('ledger-7d6c5b8f9-r2x4k', 'payments')!;
+    assert.equal(ledger.protocol, 'HBONE');
+    assert.equal(ledger.identity, 'spiffe://cluster.local/ns/payments/sa/ledger');
+    assert.equal(ledger.waypoint!.service!.name, 'payments-waypoint');
+    assert.deepEqual(ledger.services.map((s) => [s.service.name, s.waypoint?.service?.name]), [['ledger', undefined]]);
+    assert.deepEqual(ledger.policies.selector.map((p) => p.name), ['ledger-deny-outside']);
+    assert.equal(ledger.certificate!.state, 'Available');
+    assert.equal(ledger.state!.state, 'Up');
+    const reviews = worker.podView('reviews-v2-6f8d9c7b5-m4kzp', 'bookinfo')!;
+    assert.equal(reviews.waypoint, undefined);
+    assert.deepEqual(reviews.services.map((s) => [s.service.name, s.waypoint?.form, s.waypoint?.service?.name]), [['reviews', 'hostname', 'reviews-waypoint']]);
+    // on another node: this ztunnel neither holds its certificate nor tracks its connections
+    assert.equal(reviews.certificate?.identity, 'spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews', 'same identity as reviews-v1 here');
+    assert.equal(reviews.state, undefined);
+    const sleep = worker.podView('sleep-7b8c9d6f5-g2h4j', 'legacy')!;
+    assert.equal(sleep.protocol, 'TCP');
+    assert.equal(worker.podView('nope', 'bookinfo'), undefined);
+  });
+
   test('the older map form reads as the list form: same workloads (once each, dual-stack too), services, policies', () => {
     const legacy = load('legacy-map-config_dump.json');
     assert.equal(legacy.workloads.length, worker.workloads.length);
