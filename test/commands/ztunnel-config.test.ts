@@ -125,6 +125,28 @@ describe('ztunnel-config offline (-f)', () => {
     }
   });
 
+  test('on a terminal, unusable certificates and unready endpoints are coloured without moving the columns', async () => {
+    const plainCerts = (await run('certificates')).stdout;
+    const plainSvc = (await run('services')).stdout;
+    const tty = process.stdout.isTTY;
+    const noColor = process.env.NO_COLOR;
+    try {
+      (process.stdout as { isTTY?: boolean }).isTTY = true;
+      delete process.env.NO_COLOR;
+      const certs = (await run('certificates')).stdout;
+      assert.match(certs, /\u001b\[31mUnavailable\u001b\[39m/);
+      assert.match(certs, /\u001b\[33mInitializing\u001b\[39m/);
+      assert.match(certs, /\u001b\[31mfalse\u001b\[39m/);
+      assert.equal(certs.replace(/\u001b\[\d+m/g, ''), plainCerts);
+      const svc = (await run('services')).stdout;
+      assert.match(svc, /ledger-db +10\.96\.52\.21 +None +\u001b\[33m1\/2\u001b\[39m/);
+      assert.equal(svc.replace(/\u001b\[\d+m/g, ''), plainSvc);
+    } finally {
+      (process.stdout as { isTTY?: boolean }).isTTY = tty;
+      if (noColor !== undefined) process.env.NO_COLOR = noColor;
+    }
+  });
+
   test('broken entries: the table of the rest, one warning each naming the entry', async () => {
     const d = dump();
     (d.workloads as Record<string, unknown>[]).find((w) => w.name === 'ztunnel-7kq2p')!.workloadIps = 42;
