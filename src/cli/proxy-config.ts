@@ -133,7 +133,7 @@ const SPECS: Spec[] = [
         .option('--name <name>', 'only the route configuration with this name')
         .option('--cluster <cluster>', 'only endpoints of this cluster')
         .option('--status <status>', 'only endpoints with this health status', oneOf(HEALTH))
-        .option('--with-headers', 'section banners and a NAME column (cluster/, listener/, route/, secret/, endpoint/)', false),
+        .option('--with-headers', 'istioctl\'s "------ CLUSTER INFO ------" banners before each section', false),
   },
 ];
 

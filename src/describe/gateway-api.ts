@@ -1,6 +1,7 @@
 import type { ApiGateway, ApiRoute, BackendRef, LabelSelector, Labels, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
 import { exposedUrl, externalAddress } from './gateways.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
+import { labelSelectorMatches } from '../resources/selector.js';
 
 /** How a workload is reached from outside through Gateway API routes (`gateway.networking.k8s.io`). */
 
@@ -243,22 +244,8 @@ export function namespaceSelected(selector: LabelSelector, ns: string, namespace
   return labelSelectorMatches(selector, labels);
 }
 
-export function labelSelectorMatches(selector: LabelSelector, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key ?? '');
-    const value = labels[e.key ?? ''];
-    const values = e.values ?? [];
-    const ok =
-      e.operator === 'In' ? has && values.includes(value) :
-      e.operator === 'NotIn' ? !has || !values.includes(value) :
-      e.operator === 'Exists' ? has :
-      e.operator === 'DoesNotExist' ? !has :
-      false;
-    if (!ok) return false;
-  }
-  return true;
-}
+/** Kubernetes label-selector matching, shared with analyze (src/resources/selector.ts). */
+export { labelSelectorMatches } from '../resources/selector.js';
 
 /** Istio names the Deployment and Service it creates for a Gateway `<name>-<gatewayClassName>`. */
 export function deployedServiceName(gw: ApiGateway): string | undefined {
