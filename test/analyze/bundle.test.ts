@@ -1,34 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ApiServer, type KubeObject, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
-import { fixture, runCli } from '../helpers.js';
+import { runCli } from '../helpers.js';
+import { ingressObjects, pem } from './objects.js';
 import { runAnalyze } from './run.js';
 
 // analyze --bundle: a bug-report bundle is the cluster. Bundles hold no Secrets, so the gateway
 // credential checks treat them as unknown there (no false IST0101/IST0161), while the live cluster,
 // whose secrets are read, reports both.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyze-bundle-'));
-const pem = (name: string) => Buffer.from(readFileSync(fixture('analyze', 'certs', name))).toString('base64');
 
 const objects: KubeObject[] = [
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio-injection': 'enabled' } } },
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-  {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ingress-1', namespace: 'istio-system', labels: { istio: 'ingressgateway' } },
-    spec: { containers: [{ name: 'istio-proxy', image: 'proxyv2' }] },
-  },
-  {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingressgateway', namespace: 'istio-system' },
-    spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }] },
-  },
-  // expired: IST0161 live
-  {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'expired-cert', namespace: 'istio-system' }, type: 'kubernetes.io/tls',
-    data: { 'tls.crt': pem('expired-cert.pem'), 'tls.key': pem('expired-key.pem') },
-  } as KubeObject,
+  // the expired one: IST0161 live
+  ...ingressObjects('expired-cert'),
   {
     apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'default' },
     spec: {

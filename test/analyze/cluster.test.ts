@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalyzeCommandOptions } from '../../src/commands/analyze.js';
-import { fixture } from '../helpers.js';
+import { ingressObjects } from './objects.js';
 import { runAnalyze } from './run.js';
 import { type ApiServer, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
 
@@ -122,22 +122,8 @@ test('an unreachable API server is one clear error, exit 1', async () => {
 
 /** A second cluster, for the kinds the newer analyzers read: gateway pods and their secrets, Telemetry, WasmPlugin, CRDs, the mesh config. */
 function newerKinds(): KubeObject[] {
-  const pem = (name: string) => Buffer.from(readFileSync(fixture('analyze', 'certs', name))).toString('base64');
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio-injection': 'enabled' } } },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-    {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ingress-1', namespace: 'istio-system', labels: { istio: 'ingressgateway' } },
-      spec: { containers: [{ name: 'istio-proxy', image: 'proxyv2' }] },
-    },
-    {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingressgateway', namespace: 'istio-system' },
-      spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }] },
-    },
-    {
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-cert', namespace: 'istio-system' }, type: 'kubernetes.io/tls',
-      data: { 'tls.crt': pem('expired-cert.pem'), 'tls.key': pem('expired-key.pem') },
-    },
+    ...ingressObjects('web-cert'),
     {
       apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'default' },
       spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'web-cert' } }] },
