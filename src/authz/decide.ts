@@ -1,6 +1,7 @@
 import type { Json } from '../match/string.js';
 import type { AuthzContext, Decision, SourceIdentity } from './context.js';
-import { metadataTri, permissionTri, policyTri, principalTri, type Tri } from './engine.js';
+import { metadataTri } from '../match/metadata.js';
+import { permissionTri, policyTri, principalTri, type Tri } from './engine.js';
 import type { AuthzFilter, ExtAuthzFilter, RbacFilter } from './filters.js';
 import { authorizationPolicyOf, byteOrder, policyLabel } from './names.js';
 import { clausesOf, clauseTri, clauseWords, type Clause } from './words.js';

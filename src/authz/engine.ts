@@ -1,7 +1,7 @@
-import { matchHeaderValue } from '../match/header.js';
+import { headerTri as headerMatcherTri } from '../match/header.js';
 import { cidrOf, inCidr, parseIp } from '../match/ip.js';
-import { tryCompileRe2 } from '../match/re2.js';
-import { matchString, type Json } from '../match/string.js';
+import { metadataTri } from '../match/metadata.js';
+import { stringTri, unknown, type Json, type Tri, type Unknowns } from '../match/string.js';
 import { compileUriTemplate, UriTemplateError } from '../match/uri-template.js';
 import type { AuthzContext } from './context.js';
 
@@ -11,10 +11,8 @@ import type { AuthzContext } from './context.js';
  * user did not give, a regex RE2 would take but we cannot reproduce). and/or/not follow Kleene's logic, so
  * an unknown part only leaves the answer open when it could change it — never a silent allow.
  */
-export type Tri = boolean | undefined;
-
-/** Why a matcher came out undefined; collected only when explaining (the fast path does not allocate). */
-export type Unknowns = string[] | null;
+// The string, header and metadata matchers are src/match's, shared with route matching.
+export type { Tri, Unknowns };
 
 const and = (parts: Tri[]): Tri => (parts.some((p) => p === false) ? false : parts.some((p) => p === undefined) ? undefined : true);
 
@@ -41,30 +39,6 @@ function any(items: Json[], f: (x: Json) => Tri): Tri {
 const not = (v: Tri): Tri => (v === undefined ? undefined : !v);
 const list = (x: Json): Json[] => (Array.isArray(x) ? x : []);
 
-function unknown(u: Unknowns, why: string): undefined {
-  if (u && !u.includes(why)) u.push(why);
-  return undefined;
-}
-
-/** A string matcher (exact/prefix/suffix/contains/safe_regex, ignore_case): undefined for one we cannot run. */
-export function stringTri(m: Json, value: string, u: Unknowns, what: string): Tri {
-  // Fast path without explanation strings: a policy set of 10,000 rules runs this a lot.
-  if (m != null && typeof m === 'object') {
-    const ic = m.ignore_case === true;
-    const v = ic ? value.toLowerCase() : value;
-    if (typeof m.exact === 'string') return v === (ic ? m.exact.toLowerCase() : m.exact);
-    if (typeof m.prefix === 'string') return v.startsWith(ic ? m.prefix.toLowerCase() : m.prefix);
-    if (typeof m.suffix === 'string') return v.endsWith(ic ? m.suffix.toLowerCase() : m.suffix);
-    if (typeof m.contains === 'string') return v.includes(ic ? m.contains.toLowerCase() : m.contains);
-    if (m.safe_regex && typeof m.safe_regex.regex === 'string') {
-      const re = tryCompileRe2(m.safe_regex.regex);
-      if (!(re instanceof Error)) return re.fullMatch(value);
-    }
-  }
-  const r = matchString(m, value);
-  if (r.uncertain) return unknown(u, `${what}: ${r.reason}`);
-  return r.ok;
-}
 
 function ipTri(range: Json, ip: string | undefined, u: Unknowns, what: string, hint?: string): Tri {
   const c = cidrOf(range);
@@ -85,15 +59,7 @@ export function peerTri(m: Json | undefined, ctx: AuthzContext, u: Unknowns): Tr
 
 function headerTri(h: Json, ctx: AuthzContext, u: Unknowns): Tri {
   // A network filter has no headers: Envoy matches against an empty header map.
-  const raw = ctx.header ? ctx.header(String(h?.name ?? '')) : undefined;
-  // Fast paths for the forms Istio writes (string_match, present_match), without explanation strings.
-  if (h && h.invert_match !== true && h.treat_missing_header_as_empty !== true) {
-    if (h.present_match === true) return raw !== undefined;
-    if (h.string_match !== undefined) return raw === undefined ? false : stringTri(h.string_match, raw, u, `header ${h.name}`);
-  }
-  const r = matchHeaderValue(h, raw);
-  if (r.uncertain) return unknown(u, r.reason);
-  return r.ok;
+  return headerMatcherTri(h, ctx.header ? ctx.header(String(h?.name ?? '')) : undefined, u);
 }
 
 /** Path matchers see the path without query string or fragment. */
@@ -116,50 +82,6 @@ function uriTemplateTri(ext: Json, ctx: AuthzContext, u: Unknowns): Tri {
   const t = compileUriTemplate(template);
   if (t instanceof UriTemplateError) return unknown(u, t.message);
   return t.fullMatch(path);
-}
-
-/** Walks a Struct by keys; undefined when a key is missing. */
-function structPath(root: Json, path: Json[]): Json {
-  let cur = root;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = cur[String(seg?.key ?? '')];
-    if (cur === undefined) return undefined;
-  }
-  return cur;
-}
-
-/** envoy.type.matcher.v3.ValueMatcher over a JSON value (Struct values: null, number, string, bool, list, struct). */
-export function valueTri(vm: Json, v: Json, u: Unknowns): Tri {
-  if (vm == null) return unknown(u, 'value matcher without a pattern');
-  if ('null_match' in vm) return v === null;
-  if ('present_match' in vm) return (v !== undefined) === (vm.present_match === true);
-  if (v === undefined) return false;
-  if ('string_match' in vm) return typeof v === 'string' ? stringTri(vm.string_match, v, u, 'metadata value') : false;
-  if ('bool_match' in vm) return typeof v === 'boolean' && v === vm.bool_match;
-  if ('double_match' in vm) {
-    if (typeof v !== 'number') return false;
-    const d = vm.double_match;
-    if ('exact' in d) return v === Number(d.exact);
-    if ('range' in d) return v >= Number(d.range.start ?? -Infinity) && v < Number(d.range.end ?? Infinity);
-    return unknown(u, 'double matcher without exact or range');
-  }
-  if ('list_match' in vm) {
-    if (!Array.isArray(v)) return false;
-    const one = vm.list_match?.one_of;
-    if (one === undefined) return unknown(u, 'list matcher without one_of');
-    return any(v, (item) => valueTri(one, item, u));
-  }
-  if ('or_match' in vm) return any(list(vm.or_match?.value_matchers), (m) => valueTri(m, v, u));
-  return unknown(u, `value matcher ${JSON.stringify(Object.keys(vm).join(','))} is not known to meshctl`);
-}
-
-/** envoy.type.matcher.v3.MetadataMatcher over a metadata root (filter namespace → Struct). */
-export function metadataTri(mm: Json, root: Json, u: Unknowns): Tri {
-  const ns = root?.[String(mm?.filter ?? '')];
-  const v = ns === undefined ? undefined : structPath(ns, list(mm?.path));
-  const r = valueTri(mm?.value, v, u);
-  return mm?.invert === true ? not(r) : r;
 }
 
 function sourcedTri(sm: Json, ctx: AuthzContext, u: Unknowns): Tri {
