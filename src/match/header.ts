@@ -15,33 +15,61 @@ const q = (s: string) => JSON.stringify(s);
 export function headerTri(h: Json, raw: string | undefined, u: Unknowns): Tri {
   if (h == null || typeof h !== 'object') return unknown(u, 'header matcher without a name');
   const invert = h.invert_match === true;
+  const kind = specifierOf(h);
   // Envoy: no specifier at all is a presence match.
-  const presence = 'present_match' in h || !hasSpecifier(h);
-  const present = 'present_match' in h ? h.present_match === true : true;
-  if (raw === undefined && h.treat_missing_header_as_empty !== true) return presence && (invert ? present : !present);
+  const present = kind === 'present_match' ? h.present_match === true : kind === null;
+  if (raw === undefined && h.treat_missing_header_as_empty !== true) return (kind === 'present_match' || kind === null) && (invert ? present : !present);
   const v = raw ?? '';
   let r: Tri;
-  if ('exact_match' in h) r = h.exact_match === '' || v === h.exact_match;
-  else if ('safe_regex_match' in h) {
-    const re = tryCompileRe2(String(h.safe_regex_match?.regex ?? ''));
-    r = re instanceof Error ? unknown(u, re.message) : re.fullMatch(v);
-  } else if ('range_match' in h) {
-    const start = Number(h.range_match?.start ?? 0);
-    const end = Number(h.range_match?.end ?? 0);
-    r = /^[-+]?\d+$/.test(v) && Number(v) >= start && Number(v) < end;
-  } else if (presence) r = present;
-  else if ('prefix_match' in h) r = v.startsWith(h.prefix_match);
-  else if ('suffix_match' in h) r = v.endsWith(h.suffix_match);
-  else if ('contains_match' in h) r = v.includes(h.contains_match);
-  else r = stringTri(h.string_match, v, u, `header ${h.name}`);
+  switch (kind) {
+    case 'exact_match':
+      r = h.exact_match === '' || v === h.exact_match;
+      break;
+    case 'safe_regex_match': {
+      const re = tryCompileRe2(String(h.safe_regex_match?.regex ?? ''));
+      r = re instanceof Error ? unknown(u, re.message) : re.fullMatch(v);
+      break;
+    }
+    case 'range_match': {
+      const start = Number(h.range_match?.start ?? 0);
+      const end = Number(h.range_match?.end ?? 0);
+      r = /^[-+]?\d+$/.test(v) && Number(v) >= start && Number(v) < end;
+      break;
+    }
+    case 'prefix_match':
+      r = v.startsWith(h.prefix_match);
+      break;
+    case 'suffix_match':
+      r = v.endsWith(h.suffix_match);
+      break;
+    case 'contains_match':
+      r = v.includes(h.contains_match);
+      break;
+    case 'string_match':
+      r = stringTri(h.string_match, v, u, `header ${h.name}`);
+      break;
+    default:
+      r = present;
+  }
   return r === undefined ? undefined : r !== invert;
 }
 
-const SPECIFIERS = ['exact_match', 'safe_regex_match', 'range_match', 'present_match', 'prefix_match', 'suffix_match', 'contains_match', 'string_match'];
-
-function hasSpecifier(h: Json): boolean {
-  for (const k of SPECIFIERS) if (k in h) return true;
-  return false;
+/** Which of the oneof's fields the matcher sets (null: none, a presence match). One pass over its keys. */
+function specifierOf(h: Json): string | null {
+  for (const k in h) {
+    switch (k) {
+      case 'exact_match':
+      case 'safe_regex_match':
+      case 'range_match':
+      case 'present_match':
+      case 'prefix_match':
+      case 'suffix_match':
+      case 'contains_match':
+      case 'string_match':
+        return k;
+    }
+  }
+  return null;
 }
 
 /** The matcher in words ("exact \"jason\"", "present", "absent"). */
