@@ -142,7 +142,7 @@ export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
     const rs = step('route');
     if (!rs) return g.build();
     if (rs.chosen === null) {
-      if (r.redirect) stop(`redirect ${r.redirect}`, [rs.summary], 'warn');
+      if (r.redirect) stop(`redirect ${typeof rs.data?.redirectStatus === 'number' ? rs.data.redirectStatus : ''}`.trim(), [r.redirect, rs.summary].map((d) => shorten(d, 70)), 'warn');
       // the authorization filters run before the router: a denial answers 403 even without a route
       else if (!authorize('http')) stop('404 (NR)', ['no route matches']);
       return g.build();

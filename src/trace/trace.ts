@@ -457,7 +457,7 @@ function traceHttp(
   const viewNotes = [...view.notes, ...rt.notes];
   if (rt.tlsRedirect) {
     result.redirect = rt.tlsRedirect;
-    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)`, matched: viewFacts, notes: viewNotes, uncertain: view.uncertain });
+    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)`, matched: viewFacts, notes: viewNotes, uncertain: view.uncertain, data: { redirectStatus: 301 } });
     return 'stop';
   }
   const label = (i: number) => routeLabel(asArray(vh.vhost.routes)[i], i);
