@@ -21,8 +21,10 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['describe', 'des'], load: () => import('./describe.js') },
   { names: ['analyze'], load: () => import('./analyze.js') },
   { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },
+  { names: ['ztunnel-config', 'zc'], load: () => import('./ztunnel-config.js') },
   { names: ['report'], load: () => import('./report.js') },
   { names: ['completion', '__complete'], load: () => import('./completion.js') },
+  { names: ['bug-report'], load: () => import('./bug-report.js') },
 ];
 
 // Stack traces are for developers; users get one line unless they ask with --verbose (or MESHCTL_DEBUG=1).
