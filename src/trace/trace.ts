@@ -551,7 +551,7 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, unresol
     push({ stage: 'cluster', chosen: name, summary: `cluster ${name} is not in the dump: Envoy answers 503 (NC, cluster not found)` });
     return;
   }
-  const s = summariseCluster(name, c);
+  const s = summariseCluster(name, c, world.secret);
   push({
     stage: 'cluster',
     chosen: name,
@@ -559,6 +559,7 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, unresol
     matched: [
       s.service ? `service ${s.service.host} port ${s.service.port}${s.service.subset ? ` subset ${s.service.subset}` : ''} (${s.service.direction})` : null,
       s.istio ? `from ${s.istio}` : null,
+      s.validation,
       s.connectTimeout ? `connect_timeout ${s.connectTimeout}` : null,
       `circuit breakers: ${s.circuitBreakers ?? 'Envoy defaults'}`,
       `outlier detection: ${s.outlierDetection ?? 'off'}`,
