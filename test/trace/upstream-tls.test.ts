@@ -99,3 +99,41 @@ test('proxy-config secret: a trust_bundles map gives the same CA rows as trust_d
   assert.deepEqual(rows(validator(TRUST_BUNDLES)), fromDomains);
   assert.deepEqual(fromDomains.map((r) => r.split(' ')[3]), ['east.local', 'east.local', 'west.local']);
 });
+
+const BOOKINFO = fixture('bookinfo', 'productpage-config_dump.json');
+const bookinfo = () => worldFromConfigDump(parseConfigDump(JSON.parse(readFileSync(BOOKINFO, 'utf8')), 'bookinfo'));
+const notes = (t: ReturnType<typeof traceRequest>) => t.steps.find((s) => s.stage === 'cluster')!.notes;
+
+test('what happens to the client TLS: passed through on outbound passthrough, ended by the inbound mTLS chain', () => {
+  // outbound to an external https host: the client's TLS goes through PassthroughCluster untouched
+  assert.ok(notes(traceRequest(bookinfo(), { target: 'https://www.google.com/' })).includes("Envoy adds no TLS: the client's own TLS passes through unchanged"));
+  // inbound passthrough: the mTLS chain terminates the peer's TLS, the application gets plaintext
+  const inbound = notes(traceRequest(bookinfo(), { target: 'tcp://10.244.0.12:9999', direction: 'inbound' }));
+  assert.ok(!inbound.some((n) => /passes through unchanged/.test(n)), inbound.join('\n'));
+  assert.ok(inbound.includes("the client's TLS ends at this filter chain: Envoy forwards plaintext to the application"));
+  // a plaintext client: nothing to say
+  assert.ok(!notes(traceRequest(bookinfo(), { target: 'tcp://10.244.0.12:9999', direction: 'inbound', plaintext: true })).some((n) => /TLS/.test(n)));
+});
+
+test('network RBAC on a chain that does not terminate TLS sees no peer certificate (Envoy: no ssl(), no principal)', () => {
+  const rbac = {
+    name: 'envoy.filters.network.rbac',
+    typed_config: {
+      '@type': `${T}envoy.extensions.filters.network.rbac.v3.RBAC`,
+      stat_prefix: 'tcp.',
+      rules: { action: 'ALLOW', policies: { 'ns[foo]-policy[p]-rule[0]': { permissions: [{ any: true }], principals: [{ authenticated: { principal_name: { exact: 'spiffe://cluster.local/ns/foo/sa/sleep' } } }] } } },
+    },
+  };
+  const tcp = { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': `${T}envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy`, stat_prefix: 'out', cluster: 'out' } };
+  const listener = { name: '0.0.0.0_443', address: { socket_address: { address: '0.0.0.0', port_value: 443 } }, filter_chains: [{ filters: [rbac, tcp] }] };
+  const d = {
+    configs: [
+      { '@type': `${T}envoy.admin.v3.ClustersConfigDump`, dynamic_active_clusters: [{ cluster: { '@type': `${T}envoy.config.cluster.v3.Cluster`, name: 'out', type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' } }] },
+      { '@type': `${T}envoy.admin.v3.ListenersConfigDump`, dynamic_listeners: [{ name: listener.name, active_state: { listener: { '@type': `${T}envoy.config.listener.v3.Listener`, ...listener } } }] },
+    ],
+  };
+  const t = traceRequest(worldFromConfigDump(parseConfigDump(d, 'test')), { target: 'https://ext.example.com/', dstIp: '203.0.113.10', srcIp: '10.244.0.12', identity: { principal: 'spiffe://cluster.local/ns/foo/sa/sleep' } });
+  // before: the passthrough chain was taken as terminating TLS, and the principal allowed it
+  assert.equal(t.result.authz?.decision, 'DENY');
+  assert.match(t.steps.find((s) => s.stage === 'authz')!.notes.join('\n'), /not TLS terminated here: no peer certificate/);
+});
