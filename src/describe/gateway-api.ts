@@ -1,4 +1,5 @@
-import type { ApiGateway, ApiRoute, BackendRef, LabelSelector, Labels, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
+import type { ApiGateway, ApiRoute, BackendRef, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
+import { namespaceSelected } from '../resources/selectors.js';
 import { exposedUrl, externalAddress } from './gateways.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
 
@@ -233,32 +234,8 @@ export function hostnameMatches(pattern: string, host: string): boolean {
   return host.length > suffix.length && host.endsWith(suffix);
 }
 
-/** Does a label selector pick the namespace? undefined when its labels are unknown and the selector needs them. */
-export function namespaceSelected(selector: LabelSelector, ns: string, namespaces: Namespace[]): boolean | undefined {
-  const obj = namespaces.find((n) => nameOf(n) === ns);
-  // Kubernetes labels every namespace with its name, so a selector on that label needs no Namespace object.
-  const labels: Labels = { ...(obj?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': ns };
-  const keys = [...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e) => e.key ?? '')];
-  if (!obj && keys.some((k) => k !== 'kubernetes.io/metadata.name')) return undefined;
-  return labelSelectorMatches(selector, labels);
-}
-
-export function labelSelectorMatches(selector: LabelSelector, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key ?? '');
-    const value = labels[e.key ?? ''];
-    const values = e.values ?? [];
-    const ok =
-      e.operator === 'In' ? has && values.includes(value) :
-      e.operator === 'NotIn' ? !has || !values.includes(value) :
-      e.operator === 'Exists' ? has :
-      e.operator === 'DoesNotExist' ? !has :
-      false;
-    if (!ok) return false;
-  }
-  return true;
-}
+// one rule for label selectors, shared with the ambient waypoint attachment
+export { labelSelectorMatches, namespaceSelected } from '../resources/selectors.js';
 
 /** Istio names the Deployment and Service it creates for a Gateway `<name>-<gatewayClassName>`. */
 export function deployedServiceName(gw: ApiGateway): string | undefined {
