@@ -3,7 +3,10 @@ import type { AmbientWorld, Obj } from './types.js';
 import { labelsOf, namespaceOf, nameOf } from './types.js';
 import { isWaypointClass, namedWaypoint, waypointFacts, waypointFor, type WaypointBinding, type WaypointFacts } from './waypoints.js';
 
-/** One waypoint and what uses it: namespaces (by label), services and workloads (pods) bound to it. */
+/**
+ * One waypoint and what uses it: namespaces (by label), services and workloads (pods) bound to it, or
+ * to be bound once it is ready.
+ */
 export interface WaypointUse extends WaypointFacts {
   usedBy: { namespaces: string[]; services: string[]; workloads: string[] };
 }
@@ -50,7 +53,7 @@ export function waypointsReport(world: AmbientWorld, scope: WaypointScope = {}):
     // the namespace's own label, as its services and pods inherit it
     const b = waypointFor(world, { metadata: { namespace: nameOf(ns) } }, 'service');
     const w = b.waypoint ? byKey.get(b.waypoint) : undefined;
-    if (w && (b.state === 'bound' || b.state === 'none')) w.usedBy.namespaces.push(nameOf(ns));
+    if (w && (b.state === 'bound' || b.state === 'none' || pending(b))) w.usedBy.namespaces.push(nameOf(ns));
     note(`namespace ${nameOf(ns)}`, b);
   }
   const use = (o: Obj, kind: 'service' | 'workload', list: 'services' | 'workloads') => {
@@ -60,7 +63,7 @@ export function waypointsReport(world: AmbientWorld, scope: WaypointScope = {}):
       return;
     }
     const w = b.waypoint ? byKey.get(b.waypoint) : undefined;
-    if (w && b.state === 'bound') w.usedBy[list].push(`${namespaceOf(o)}/${nameOf(o)}`);
+    if (w && (b.state === 'bound' || pending(b, kind))) w.usedBy[list].push(`${namespaceOf(o)}/${nameOf(o)}`);
     // a namespace label's problem is reported once, for the namespace
     if (b.source !== 'namespace') note(`${kind === 'service' ? 'service' : 'pod'} ${nameOf(o)}.${namespaceOf(o)}`, b);
   };
@@ -71,6 +74,12 @@ export function waypointsReport(world: AmbientWorld, scope: WaypointScope = {}):
   }
   for (const w of waypoints) for (const l of Object.values(w.usedBy)) l.sort(cmp);
   return { waypoints, problems: problems.sort(cmp), unknown: [...unknown].sort(cmp) };
+}
+
+/** Bound as soon as the waypoint is ready: it counts among its users (its problem is still reported). */
+function pending(b: WaypointBinding, kind?: 'service' | 'workload'): boolean {
+  if (b.state !== 'problem' || b.reason !== 'WaypointIsNotReady' || !b.facts) return false;
+  return kind === undefined || b.facts.trafficType === kind || b.facts.trafficType === 'all';
 }
 
 function cmp(a: string, b: string): number {

@@ -134,6 +134,11 @@ function resolve(
   const gw = world.gateways.find((g) => nameOf(g) === ref.name && namespaceOf(g) === ref.namespace);
   if (!gw) return { ...base, state: 'problem', reason: 'WaypointIsNotReady', message: 'does not exist' };
   const facts = waypointFacts(gw, world.gatewayClasses);
+  const kindOk = facts.trafficType === kind || facts.trafficType === 'all';
+  const mismatch = `takes ${facts.trafficType === 'none' ? 'no' : `only ${facts.trafficType}`} traffic (${WAYPOINT_FOR}: ${facts.trafficType}), not ${kind} traffic`;
+  // a namespace waypoint for services is the usual set-up: its pods having no workload waypoint is no mistake,
+  // whatever state the waypoint is in
+  if (inherited && !kindOk) return { ...base, facts, state: 'none', message: mismatch };
   if (!facts.ready) {
     const programmed = [...facts.conditions].reverse().find((c) => c.type === 'Programmed');
     const why = programmed && programmed.status !== 'True' ? `, Programmed is ${programmed.status}${programmed.reason ? ` (${programmed.reason})` : ''}` : '';
@@ -152,12 +157,7 @@ function resolve(
       message: `does not admit namespace ${objNs} (allowedRoutes.namespaces.from ${facts.allowedRoutes.from} on its HBONE listener)`,
     };
   }
-  if (facts.trafficType !== kind && facts.trafficType !== 'all') {
-    const message = `takes ${facts.trafficType === 'none' ? 'no' : `only ${facts.trafficType}`} traffic (${WAYPOINT_FOR}: ${facts.trafficType}), not ${kind} traffic`;
-    // a namespace waypoint for services is the usual set-up: its pods having no workload waypoint is no mistake
-    if (inherited) return { ...base, facts, state: 'none', message };
-    return { ...base, facts, state: 'problem', reason: 'UnsupportedTrafficType', message };
-  }
+  if (!kindOk) return { ...base, facts, state: 'problem', reason: 'UnsupportedTrafficType', message: mismatch };
   const binding: WaypointBinding = { ...base, facts, state: 'bound' };
   if (!isWaypointClass(gw)) binding.message = `is of class ${facts.gatewayClassName || '(none)'}, not ${WAYPOINT_CLASS}`;
   return binding;

@@ -20,6 +20,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['describe', 'des'], load: () => import('./describe.js') },
   { names: ['analyze'], load: () => import('./analyze.js') },
   { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },
+  { names: ['waypoint'], load: () => import('./waypoint.js') },
 ];
 
 // Stack traces are for developers; users get one line unless they ask with --verbose (or MESHCTL_DEBUG=1).

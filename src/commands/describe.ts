@@ -33,6 +33,7 @@ export async function describeCommand(kind: 'pod' | 'service', ref: string, opti
   let target: Pod | Service;
   let envoy = fileView;
   let istiod;
+  let ztunnelsKnown: boolean | undefined;
   const sourceWarnings: string[] = [];
   if (options.files && options.files.length > 0) {
     objects = await loadMeshObjects(options.files);
@@ -44,13 +45,15 @@ export async function describeCommand(kind: 'pod' | 'service', ref: string, opti
     target = live.target;
     envoy ??= live.envoy;
     istiod = live.istiod;
+    ztunnelsKnown = live.ztunnelsKnown;
     sourceWarnings.push(...live.warnings);
   }
 
   const mesh = meshSettingsFrom(objects.configMaps, options.istioNamespace, options.revision);
   if (mesh.warning) sourceWarnings.push(mesh.warning);
   const cur = options.namespace ?? namespaceOf(target);
-  const describeOptions = { mesh: mesh.settings, currentNamespace: cur, envoy };
+  // offline, ztunnelsKnown is left to the files (whether they hold any ztunnel pod)
+  const describeOptions = { mesh: mesh.settings, currentNamespace: cur, envoy, istioNamespace: options.istioNamespace, ...(ztunnelsKnown !== undefined ? { ztunnelsKnown } : {}) };
   if (kind === 'pod') {
     const report = describePod(objects, target as Pod, describeOptions);
     addIstiodConnection(report, istiod);

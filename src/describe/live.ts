@@ -27,6 +27,8 @@ const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects, versions:
   ['httproutes', 'httpRoutes', ['v1', 'v1beta1']],
   ['grpcroutes', 'grpcRoutes', ['v1', 'v1alpha2']],
   ['referencegrants', 'referenceGrants', ['v1beta1', 'v1']],
+  // cluster-scoped; its labels may give waypoints their default istio.io/waypoint-for
+  ['gatewayclasses', 'gatewayClasses', ['v1', 'v1beta1']],
 ];
 
 /** Which istiod replica serves the proxy, and whether each xDS type is in sync (istiod's /debug/syncz). */
@@ -44,6 +46,8 @@ export interface LiveLoad {
   istiod?: IstiodConnection;
   /** Things describe could not read (forbidden lists, an unreachable proxy); the report says so. */
   warnings: string[];
+  /** Whether the ztunnel pods (app=ztunnel) could be listed: ambient pods name the one on their node. */
+  ztunnelsKnown: boolean;
 }
 
 /**
@@ -120,6 +124,8 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
             return;
           } catch (err) {
             if (err instanceof kubeMod.NotFoundError) continue; // this version (or the whole API) is not served
+            // GatewayClasses only give waypoints a default waypoint-for (Istio's own class sets none): not worth a warning
+            if (plural === 'gatewayclasses' && err instanceof kubeMod.ForbiddenError) return;
             warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
             return;
           }
@@ -149,6 +155,9 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
       for (const p of gwPods) if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(plain(p) as Pod);
     }
 
+    // ztunnel pods (ambient: the one on the described pod's node carries its traffic)
+    const ztunnelsKnown = kind === 'pod' && !hasSidecar(target as Pod) ? await addZtunnelPods(kube, objects, options.istioNamespace, warnings) : false;
+
     let envoy: EnvoyView | undefined;
     let istiod: IstiodConnection | undefined;
     if (kind === 'pod' && hasSidecar(target as Pod)) {
@@ -161,13 +170,40 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
         .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
       if (first) envoy = await dumpOf(first, options, warnings);
     }
-    const load: LiveLoad = { objects, target, warnings };
+    const load: LiveLoad = { objects, target, warnings, ztunnelsKnown };
     if (envoy) load.envoy = envoy;
     if (istiod) load.istiod = istiod;
     return load;
   } finally {
     kube.close();
   }
+}
+
+/** Adds the ztunnel pods (label app=ztunnel, any namespace, else the Istio namespace) to `objects.pods`. */
+async function addZtunnelPods(kube: Kube, objects: MeshObjects, istioNamespace: string, warnings: string[]): Promise<boolean> {
+  const { ForbiddenError } = await import('../kube/index.js');
+  const labelSelector = 'app=ztunnel';
+  let found;
+  try {
+    found = await kube.call({ verb: 'list', resource: 'pods' }, (o) => kube.core.listPodForAllNamespaces({ labelSelector }, o));
+  } catch (err) {
+    if (!(err instanceof ForbiddenError)) {
+      warnings.push(`cannot list ztunnel pods: ${describeError(err)}`);
+      return false;
+    }
+    try {
+      found = await kube.call({ verb: 'list', resource: 'pods', namespace: istioNamespace }, (o) =>
+        kube.core.listNamespacedPod({ namespace: istioNamespace, labelSelector }, o),
+      );
+    } catch (err2) {
+      warnings.push(`cannot list ztunnel pods: ${describeError(err2)}`);
+      return false;
+    }
+  }
+  for (const p of found.items) {
+    if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(plain(p) as Pod);
+  }
+  return true;
 }
 
 function hasSidecar(pod: Pod): boolean {
