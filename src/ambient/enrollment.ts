@@ -1,6 +1,6 @@
 import { AMBIENT_REDIRECTION, DATAPLANE_MODE, DATAPLANE_MODE_AMBIENT, GATEWAY_MANAGED, GATEWAY_NAME, MANAGED_BY_MESH_CONTROLLER, SIDECAR_STATUS } from './labels.js';
 import type { AmbientNamespace, AmbientPod } from './types.js';
-import { labelsOf, namespaceOf, nameOf } from './types.js';
+import { labelsOf, list, namespaceOf, nameOf, record } from './types.js';
 
 /** Whether ztunnel carries a pod's traffic, and why. */
 export interface AmbientEnrollment {
@@ -29,7 +29,7 @@ export function ambientEnrollment(pod: AmbientPod, namespaces: readonly AmbientN
   const nsMode = nsObj ? labelsOf(nsObj)[DATAPLANE_MODE] : undefined;
   const namespaceAmbient = nsObj ? nsMode === DATAPLANE_MODE_AMBIENT : undefined;
   const labels = labelsOf(pod);
-  const annotations = pod.metadata?.annotations ?? {};
+  const annotations = record(pod.metadata?.annotations) as Record<string, string>;
   // a waypoint's or ztunnel's own proxy container is no sidecar
   const infra = labels.app === 'ztunnel' || labels[GATEWAY_MANAGED] === MANAGED_BY_MESH_CONTROLLER;
   const sidecar = !infra && hasSidecar(pod);
@@ -55,10 +55,10 @@ export function ambientEnrollment(pod: AmbientPod, namespaces: readonly AmbientN
 
 /** An injected sidecar: the injector's status annotation, or an `istio-proxy` container (native sidecar included). */
 export function hasSidecar(pod: AmbientPod): boolean {
-  if (pod.metadata?.annotations?.[SIDECAR_STATUS] !== undefined) return true;
+  if (record(pod.metadata?.annotations)[SIDECAR_STATUS] !== undefined) return true;
   return (
-    (pod.spec?.containers ?? []).some((c) => c.name === 'istio-proxy') ||
-    (pod.spec?.initContainers ?? []).some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always')
+    list(pod.spec?.containers).some((c) => c.name === 'istio-proxy') ||
+    list(pod.spec?.initContainers).some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always')
   );
 }
 

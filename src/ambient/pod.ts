@@ -2,7 +2,7 @@ import { ambientEnrollment, ztunnelForNode, type AmbientEnrollment } from './enr
 import { USE_WAYPOINT, WAYPOINT_BOUND_CONDITION } from './labels.js';
 import { unenforcedTargetRefWarnings, ztunnelPolicyWarnings } from './policies.js';
 import type { AmbientPod, AmbientService, AmbientWorld, Condition } from './types.js';
-import { labelsOf, namespaceOf, nameOf } from './types.js';
+import { labelsOf, list, namespaceOf, nameOf } from './types.js';
 import { namedWaypoint, waypointFor, type WaypointBinding } from './waypoints.js';
 
 /**
@@ -101,7 +101,7 @@ export function podAmbientFacts(world: AmbientWorld, pod: AmbientPod, services: 
     const binding = waypointFor(world, svc, 'service');
     bindings.set(`${namespaceOf(svc)}/${nameOf(svc)}`, binding);
     const sw: ServiceWaypoint = { service: `${nameOf(svc)}.${namespaceOf(svc)}`, binding };
-    const condition = (svc.status?.conditions ?? []).find((c) => c.type === WAYPOINT_BOUND_CONDITION);
+    const condition = list(svc.status?.conditions).find((c) => c.type === WAYPOINT_BOUND_CONDITION);
     if (condition) sw.condition = condition;
     facts.services.push(sw);
     warnings.push(...bindingWarnings(`traffic to service ${sw.service}`, binding));

@@ -1,7 +1,7 @@
 import { matchLabels } from '../resources/selectors.js';
 import type { WaypointBinding } from './waypoints.js';
 import type { AmbientAuthorizationPolicy, AmbientPod, AmbientService, AuthzRule, PolicyTargetRef } from './types.js';
-import { asRule, labelsOf, namespaceOf, nameOf } from './types.js';
+import { asRule, labelsOf, list as objects, namespaceOf, nameOf, record } from './types.js';
 
 /**
  * AuthorizationPolicies in ambient mode. A policy bound by `selector` (or namespace/mesh-wide, without
@@ -35,7 +35,7 @@ function nonEmpty(v: unknown): boolean {
 }
 
 export function hasTargetRefs(ap: AmbientAuthorizationPolicy): boolean {
-  return Boolean(ap.spec?.targetRef) || (ap.spec?.targetRefs ?? []).length > 0;
+  return Boolean(ap.spec?.targetRef) || objects(ap.spec?.targetRefs).length > 0;
 }
 
 /** The policies the pod's ztunnel enforces for it: no targetRefs; mesh-wide, its namespace's, or selecting it. */
@@ -44,7 +44,7 @@ export function ztunnelPolicies(all: readonly AmbientAuthorizationPolicy[], pod:
   return all.filter((ap) => {
     const apNs = namespaceOf(ap);
     if ((apNs !== ns && apNs !== rootNs) || hasTargetRefs(ap)) return false;
-    const sel = ap.spec?.selector?.matchLabels ?? {};
+    const sel = record(record(ap.spec?.selector).matchLabels) as Record<string, string>;
     return Object.keys(sel).length === 0 || matchLabels(sel, labelsOf(pod));
   });
 }
@@ -60,13 +60,13 @@ export function ztunnelPolicyWarnings(all: readonly AmbientAuthorizationPolicy[]
     : 'the pod has no waypoint';
   for (const ap of ztunnelPolicies(all, pod, rootNs)) {
     const name = `${nameOf(ap)}.${namespaceOf(ap)}`;
-    const action = (ap.spec?.action ?? 'ALLOW').toUpperCase();
-    const bound = ap.spec?.selector?.matchLabels && Object.keys(ap.spec.selector.matchLabels).length ? 'by selector' : 'to the whole namespace';
+    const action = String(ap.spec?.action ?? 'ALLOW').toUpperCase();
+    const bound = Object.keys(record(record(ap.spec?.selector).matchLabels)).length ? 'by selector' : 'to the whole namespace';
     if (action === 'CUSTOM' || action === 'AUDIT') {
       out.push(`AuthorizationPolicy ${name} (${action}) is bound ${bound}: ztunnel ignores ${action} policies, so it has no effect on this ambient pod; ${where} (attach it to a waypoint with targetRefs)`);
       continue;
     }
-    const l7 = [...new Set((ap.spec?.rules ?? []).map(asRule).flatMap(l7Attributes))];
+    const l7 = [...new Set((Array.isArray(ap.spec?.rules) ? ap.spec.rules : []).map(asRule).flatMap(l7Attributes))];
     if (l7.length === 0) continue;
     const effect =
       action === 'ALLOW'
@@ -88,7 +88,7 @@ export function unenforcedTargetRefWarnings(
 ): string[] {
   const out: string[] = [];
   for (const ap of all) {
-    const refs: PolicyTargetRef[] = [...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec?.targetRefs ?? [])];
+    const refs: PolicyTargetRef[] = objects([...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...objects(ap.spec?.targetRefs)]);
     for (const ref of refs) {
       if ((ref.group ?? '') !== '' || ref.kind !== 'Service') continue;
       // a targetRef stays in the policy's namespace

@@ -116,5 +116,15 @@ export function namespaceOf(o: Obj): string {
 }
 
 export function labelsOf(o: Obj | undefined): Labels {
-  return o?.metadata?.labels ?? {};
+  return record(o?.metadata?.labels) as Labels;
+}
+
+/** A field that should be a list, as a list of objects (files may hold anything: a number, a string, nulls). */
+export function list<T>(v: T[] | undefined): T[] {
+  return Array.isArray(v) ? v.filter((x): x is T => x !== null && typeof x === 'object') : [];
+}
+
+/** A field that should be a map, as one. */
+export function record(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }

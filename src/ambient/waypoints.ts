@@ -9,7 +9,7 @@ import {
   WAYPOINT_FOR,
 } from './labels.js';
 import type { AmbientGateway, AmbientGatewayClass, AmbientNamespace, AmbientWorld, Condition, Obj } from './types.js';
-import { labelsOf, namespaceOf, nameOf } from './types.js';
+import { labelsOf, list, namespaceOf, nameOf } from './types.js';
 
 /** A waypoint (a Gateway API Gateway) as istiod sees it. */
 export interface WaypointFacts {
@@ -44,16 +44,16 @@ export function waypointFacts(gw: AmbientGateway, classes: readonly AmbientGatew
   const fromClass = labelsOf(cls)[WAYPOINT_FOR];
   const [trafficType, trafficTypeFrom]: [string, WaypointFacts['trafficTypeFrom']] =
     own !== undefined ? [own, 'gateway'] : fromClass !== undefined ? [fromClass, 'gatewayclass'] : ['service', 'default'];
-  const conditions = gw.status?.conditions ?? [];
+  const conditions = list(gw.status?.conditions);
   // istioctl keeps the last Programmed condition it sees
   const programmed = [...conditions].reverse().find((c) => c.type === 'Programmed')?.status ?? 'False';
-  const addresses = (gw.status?.addresses ?? []).filter((a) => a.value);
+  const addresses = list(gw.status?.addresses).filter((a) => typeof a.value === 'string' && a.value);
   // istiod prefers a hostname address, then an IP
   const address = (addresses.find((a) => a.type === 'Hostname') ?? addresses[0])?.value;
   const facts: WaypointFacts = {
     name: nameOf(gw),
     namespace: namespaceOf(gw),
-    gatewayClassName: gw.spec?.gatewayClassName ?? '',
+    gatewayClassName: String(gw.spec?.gatewayClassName ?? ''),
     revision: labelsOf(gw)[REVISION] || 'default',
     trafficType,
     trafficTypeFrom,
@@ -68,7 +68,7 @@ export function waypointFacts(gw: AmbientGateway, classes: readonly AmbientGatew
 
 /** The HBONE listener's allowedRoutes (istiod's default listener for attachment), else `Same`. */
 function allowedRoutes(gw: AmbientGateway): WaypointFacts['allowedRoutes'] {
-  const hbone = (gw.spec?.listeners ?? []).find((l) => l.protocol === 'HBONE' && l.port === 15008);
+  const hbone = list(gw.spec?.listeners).find((l) => l.protocol === 'HBONE' && l.port === 15008);
   const ns = hbone?.allowedRoutes?.namespaces;
   const from = ns?.from ?? 'Same';
   return ns?.selector && from === 'Selector' ? { from, selector: ns.selector } : { from };

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixture } from '../helpers.js';
 import { type ApiServer, type ExecHandler, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from './apiserver.js';
+import { ambientObjects } from './ambient.js';
 import { type Backend, type Garble, startEnvoyAdmin, startIstiodDebug } from './backends.js';
 
 /**
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   /** HTTPS with the test CA of fixtures/live/tls (the kubeconfig trusts `trustedCa`, default that CA). */
   tls?: boolean;
   trustedCa?: 'ca' | 'other-ca';
+  /** Also serve the ambient mesh of fixtures/ambient (waypoints, ambient namespaces, ztunnel pods). */
+  ambient?: boolean;
 }
 
 export interface FakeCluster {
@@ -108,7 +111,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     return { stdout: res.body, exitCode: 0 };
   };
   const api = await startApiServer({
-    objects: clusterObjects(),
+    objects: [...clusterObjects(), ...(options.ambient ? ambientObjects() : [])],
     deny: options.deny,
     hangPaths: options.hangPaths,
     failPaths: options.failPaths,
