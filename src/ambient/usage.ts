@@ -69,7 +69,8 @@ export function waypointsReport(world: AmbientWorld, scope: WaypointScope = {}):
   };
   for (const svc of world.services) use(svc, 'service', 'services');
   for (const pod of world.pods) {
-    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+    // finished pods carry no traffic; ztunnels never go through a waypoint
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || labelsOf(pod).app === 'ztunnel') continue;
     use(pod, 'workload', 'workloads');
   }
   for (const w of waypoints) for (const l of Object.values(w.usedBy)) l.sort(cmp);

@@ -236,7 +236,7 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
   if (routes.length) report.gatewayApiExposures = routes;
   const binding = waypointFor(ambientWorld(objects), svc, 'service');
   const condition = (svc.status?.conditions ?? []).find((c) => c.type === WAYPOINT_BOUND_CONDITION);
-  if (binding.waypoint || condition) {
+  if (binding.waypoint || binding.state === 'opt-out' || condition) {
     report.waypoint = condition ? { binding, condition } : { binding };
     warnings.push(...bindingWarnings(`traffic to service ${kname(svc, cur)}`, binding));
     if (condition) warnings.push(...boundConditionWarnings(kname(svc, cur), condition, binding));
