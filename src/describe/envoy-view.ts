@@ -16,7 +16,7 @@ import type { AuthorizationFacts } from './authz.js';
 import type { Pod, Service } from './objects.js';
 import { namespaceOf, nameOf } from './objects.js';
 import { mtlsForPort, type EffectiveMtls } from './mtls.js';
-import type { ServiceReport } from './report.js';
+import type { ServiceReport } from './service-report.js';
 
 /**
  * What describe needs from a proxy's config dump. Kept to plain data so it can be built from a saved

@@ -7,7 +7,8 @@ import type { RouteExposure } from './gateway-api.js';
 import type { GatewayExposure } from './gateways.js';
 import type { EffectiveMtls } from './mtls.js';
 import type { PodFacts } from './pod.js';
-import type { PodReport, ServiceDescribeReport, ServiceReport } from './report.js';
+import type { PodReport, ServiceDescribeReport } from './report.js';
+import type { ServiceReport } from './service-report.js';
 
 const L1 = '   ';
 const L2 = '      ';

@@ -1,15 +1,6 @@
 import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type ZtunnelWorkloadView } from '../ambient/index.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
-import {
-  effectiveClientTls,
-  lookupDestinationRules,
-  matchSubsets,
-  nearMissRules,
-  summarisePolicy,
-  type DrScope,
-  type SubsetMatch,
-  type TrafficPolicySummary,
-} from './destination-rules.js';
+import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules, summarisePolicy, type SubsetMatch } from './destination-rules.js';
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
 import { routeExposures, type RouteExposure } from './gateway-api.js';
 import { gatewayExposures, type GatewayExposure } from './gateways.js';
@@ -19,42 +10,11 @@ import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
 import type { DestinationRule, Labels, MeshObjects, Pod, Service } from './objects.js';
 import { kname, namespaceOf, nameOf, originOf } from './objects.js';
 import { podFacts, type PodFacts } from './pod.js';
-import {
-  endpointState,
-  endpointWarning,
-  podsSelectedBy,
-  servicePortFacts,
-  servicesSelecting,
-  type EndpointState,
-  type ServicePortFacts,
-} from './services.js';
+import { endpointState, endpointWarning, podsSelectedBy, servicePortFacts, servicesSelecting } from './services.js';
 import { describeVirtualService, duplicateHostWarnings, virtualServicesRoutingTo, type VirtualServiceFacts } from './virtual-services.js';
+import type { DestinationRuleFacts, ServiceReport } from './service-report.js';
 
-export interface DestinationRuleFacts {
-  /** The rule(s) applied, oldest first (several = merged by Istio), with where each was read from. */
-  rules: { name: string; namespace: string; origin?: string }[];
-  /** The rule's host as written, and as Istio expands it. */
-  host: string;
-  resolvedHost: string;
-  /** Which of Istio's lookups found it: the client's namespace, the service's, or the root namespace. */
-  scope: DrScope;
-  subsets: SubsetMatch;
-  trafficPolicy?: TrafficPolicySummary;
-  /** Policies of the matching subsets, which override the rule's for traffic to that subset. */
-  subsetPolicies: { subset: string; trafficPolicy: TrafficPolicySummary }[];
-}
-
-export interface ServiceReport {
-  name: string;
-  namespace: string;
-  host: string;
-  ports: ServicePortFacts[];
-  /** Whether the described pod is in the service's Endpoints (pod mode, when Endpoints are known). */
-  endpoint?: EndpointState;
-  destinationRule?: DestinationRuleFacts;
-  virtualServices: VirtualServiceFacts[];
-  warnings: string[];
-}
+export type { DestinationRuleFacts, ServiceReport } from './service-report.js';
 
 export interface PodReport {
   kind: 'Pod';

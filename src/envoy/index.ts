@@ -30,7 +30,7 @@
  *   validity), `redactSecrets(value)` (copy-on-write; use it on anything printed).
  * - Go-compatible ordering (./gosort.ts): `goSortSlice` reproduces Go's sort.Slice exactly, so tables
  *   with ties come out in istioctl's order; `goSortStrict` is the fast equivalent for strict orderings.
- * - istioctl's tables (./summary.ts, imported directly): `clusterSummary`, `listenerSummary`,
+ * - istioctl's tables (./summary.ts, imported directly; one module per table in ./tables/): `clusterSummary`, `listenerSummary`,
  *   `routeSummary`, `edsEndpointSummary`, `clusterStatusEndpointSummary`, `secretRows`, `ecdsSummary`,
  *   and the cell wording on its own: `describeFilterChainMatch`, `describeFilterChainDestination`,
  *   `describeRouteMatch`, `describeRouteDomains`, `listenerType`, `localityString`.

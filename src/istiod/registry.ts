@@ -9,6 +9,9 @@ export interface RegistryService {
   ports?: { name?: string; port: number; protocol?: string }[] | null;
   clusterVIPs?: { Addresses?: Record<string, string[]> | null };
   defaultAddress?: string;
+  /** Istio 1.11 and older: one VIP per cluster, and the service's address. */
+  'cluster-vips'?: Record<string, string | string[]> | null;
+  address?: string;
   MeshExternal?: boolean;
   [k: string]: unknown;
 }
@@ -52,10 +55,12 @@ export function registryRows(services: RegistryService[]): string[][] {
   ]);
 }
 
+/** Cluster VIPs (today's `clusterVIPs.Addresses` or the older `cluster-vips`), else the one address. */
 function addresses(s: RegistryService): string {
-  const vips = Object.values(s.clusterVIPs?.Addresses ?? {}).flat();
-  const unique = [...new Set(vips)];
+  const vips = [...Object.values(s.clusterVIPs?.Addresses ?? {}), ...Object.values(s['cluster-vips'] ?? {})].flat();
+  const unique = [...new Set(vips.filter((v): v is string => typeof v === 'string' && v !== ''))];
   if (unique.length > 0) return unique.join(',');
-  if (s.defaultAddress && s.defaultAddress !== '0.0.0.0') return s.defaultAddress;
+  const single = s.defaultAddress ?? s.address;
+  if (typeof single === 'string' && single !== '' && single !== '0.0.0.0') return single;
   return 'None';
 }

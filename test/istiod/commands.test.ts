@@ -99,3 +99,16 @@ test('dashboard envoy: a forbidden port-forward fails at once, before any URL is
     await c.close();
   }
 });
+
+test('istiod registry reads the registryz of older istiods (address, cluster-vips) as well as today\'s', async () => {
+  const table = await istiodRegistry({ file: [fixture('live', 'istiod-registryz-1.11.json')] });
+  const address = (host: string) => table.split('\n').find((l) => l.startsWith(`${host} `))?.split(/\s{2,}/)[2];
+  assert.equal(address('productpage.default.svc.cluster.local'), '10.96.10.11');
+  // one VIP per cluster of a multi-cluster mesh
+  assert.equal(address('reviews.default.svc.cluster.local'), '10.96.10.12,10.112.4.7');
+  // no cluster-vips: the address alone
+  assert.equal(address('ratings.default.svc.cluster.local'), '10.96.10.13');
+  assert.equal(address('httpbin.org'), 'None');
+  const today = await istiodRegistry({ file: [fixture('live', 'istiod-registryz.json')], namespace: 'default' });
+  assert.match(today, /^productpage\.default\.svc\.cluster\.local\s+default\s+10\.96\.10\.11\s/m);
+});

@@ -172,11 +172,35 @@ test('a directory under -R that cannot be read is a problem, not silently skippe
   chmodSync(path.join(root, 'locked'), 0o000);
   // root reads any directory: run meshctl as nobody then, the way a user without access would
   const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  if (process.getuid?.() === 0) {
+    const cannot = nobodyCannotRun(root);
+    if (cannot) {
+      chmodSync(path.join(root, 'locked'), 0o755);
+      return t.skip(`uid 65534 cannot run meshctl here (${cannot}): a clone under a directory other users cannot enter`);
+    }
+  }
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'meshctl.js'), 'analyze', '-R', root, '-o', 'json'], { encoding: 'utf8', timeout: 20_000, ...asNobody });
   chmodSync(path.join(root, 'locked'), 0o755);
-  if (r.status !== 1 && /Cannot find module|EACCES.*meshctl/.test(r.stderr)) return t.skip('the project is not readable by uid 65534 here');
   assert.equal(r.status, 1, r.stderr);
   assert.equal(r.stderr.split('\n')[0], `Error: ${path.join(root, 'locked')}: cannot read this directory (permission denied)`);
   // the readable manifest is still analyzed
   assert.match(r.stdout, /"code": "IST0102"/);
 });
+
+/**
+ * Why uid 65534 cannot start meshctl from this clone or list `dir`, or undefined when it can. A clone in
+ * a mode-700 home (or a private temp dir) is out of its reach, and Node then fails before meshctl runs.
+ */
+function nobodyCannotRun(dir: string): string | undefined {
+  const opts = { encoding: 'utf8' as const, timeout: 20_000, uid: 65534, gid: 65534 };
+  const version = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'meshctl.js'), '--version'], opts);
+  if (version.error) return version.error.message;
+  if (version.status !== 0) return firstErrorLine(version.stderr) ?? `exit status ${version.status}`;
+  const list = spawnSync(process.execPath, ['-e', 'require("node:fs").readdirSync(process.argv[1])', dir], opts);
+  if (list.status !== 0) return firstErrorLine(list.stderr) ?? `cannot list ${dir}`;
+  return undefined;
+}
+
+function firstErrorLine(stderr: string): string | undefined {
+  return stderr.split('\n').find((l) => /^\w*Error\b|EACCES|Cannot find/.test(l))?.trim();
+}
