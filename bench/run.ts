@@ -6,6 +6,7 @@
  *   3. start-up: --version, proxy-config on a small dump        vs  node -e 0
  *   4. analyze over a generated repository (~10,000 resources)  vs  node + js-yaml loading the same files
  *   5. proxy-status over 1,000 proxies in the test harness      (bounded concurrency, time, memory)
+ *   6. trace through 1,000 AuthorizationPolicies (10,000 rules) vs read + JSON.parse of that dump
  * Benchmarks whose command is not on this branch yet are skipped with the reason.
  *
  *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
@@ -24,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
 const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
 const OUT = path.join(ROOT, 'bench', 'out');
-const BENCHES = ['proxy-config', 'trace', 'startup', 'analyze', 'proxy-status'] as const;
+const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
 
   if (only.has('proxy-config')) await benchProxyConfig(sizes, runs, floorFor);
   if (only.has('trace')) await benchTrace(Math.max(...sizes), runs, floorFor);
+  if (only.has('authz')) await benchAuthz(runs);
   if (only.has('startup')) await benchStartup(values.quick ? 10 : 20);
   if (only.has('analyze')) await benchAnalyze(values.quick ? 100 : 1000, runs);
   if (only.has('proxy-status')) await benchProxyStatus(runs);
@@ -131,6 +133,34 @@ async function benchTrace(n: number, runs: number, floorFor: (n: number) => Prom
     if (!check.stdout.includes(t.cluster)) log(`  note: trace output does not name the expected cluster ${t.cluster}`);
     const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: args.join(' ') });
     add({ bench: 'trace', name: `trace ${t.url}, ${n} services`, sample: s, baseline: { name: 'read + JSON.parse', sample: floor }, target: n >= 10000 ? { time: 1.5 } : undefined });
+  }
+}
+
+async function benchAuthz(runs: number, policies = 1000, rules = 10): Promise<void> {
+  log(`\n== 6. trace through ${policies} AuthorizationPolicies (${policies * rules} rules) vs read + JSON.parse`);
+  const file = path.join(OUT, `authz-${policies}x${rules}`, 'config_dump.json');
+  if (!existsSync(file)) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'bench', 'gen.js'), '--authz', String(policies), '--rules', String(rules), '--out', path.dirname(file)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error('generating the authz dump failed');
+  }
+  const bytes = readFileSync(file).length;
+  const floor = await sample(HOOK, ['-e', FLOOR_JSON, file], { cwd: ROOT, runs, label: 'authz floor' });
+  log(`  floor: read + JSON.parse of ${mb(bytes)} MB: ${fmt(floor)}`);
+  // The last policy's team, so every policy before it is evaluated (and the ALLOW filter explains its nearest rules).
+  const last = policies - 2;
+  const cases: [string, string[]][] = [
+    [`allowed by the last ALLOW policy`, [`http://httpbin:8000/api/v9/team-${last}/x`, '-H', `x-team: team-${last}`, '--source-principal', `spiffe://cluster.local/ns/team-${last}/sa/client-9`]],
+    [`denied: no ALLOW policy matches (nearest rules explained)`, ['http://httpbin:8000/nothing', '--source-principal', 'spiffe://cluster.local/ns/x/sa/y']],
+  ];
+  for (const [name, target] of cases) {
+    const args = ['trace', '-f', file, ...target, '--direction', 'inbound', '--src', '10.244.1.20'];
+    const check = await probe(args);
+    if (!check.ok) {
+      skip('authz', `trace ${name}`, check.why);
+      continue;
+    }
+    const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: name });
+    add({ bench: 'authz', name: `trace ${name}, ${policies} policies / ${policies * rules} rules (${mb(bytes)} MB)`, sample: s, baseline: { name: 'read + JSON.parse', sample: floor }, target: { time: 1.5 } });
   }
 }
 

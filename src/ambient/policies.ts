@@ -1,4 +1,4 @@
-import { matchLabels } from '../resources/selectors.js';
+import { selectPolicies } from '../authz/select.js';
 import type { WaypointBinding } from './waypoints.js';
 import type { AmbientAuthorizationPolicy, AmbientPod, AmbientService, AuthzRule, PolicyTargetRef } from './types.js';
 import { asRule, labelsOf, list as objects, namespaceOf, nameOf, record } from './types.js';
@@ -38,15 +38,15 @@ export function hasTargetRefs(ap: AmbientAuthorizationPolicy): boolean {
   return Boolean(ap.spec?.targetRef) || objects(ap.spec?.targetRefs).length > 0;
 }
 
-/** The policies the pod's ztunnel enforces for it: no targetRefs; mesh-wide, its namespace's, or selecting it. */
+/**
+ * The policies the pod's ztunnel enforces for it: mesh-wide, its namespace's, or selecting it (Istio's
+ * selection, shared with describe and authz); those attached with targetRefs are for waypoints.
+ */
 export function ztunnelPolicies(all: readonly AmbientAuthorizationPolicy[], pod: AmbientPod, rootNs: string): AmbientAuthorizationPolicy[] {
-  const ns = namespaceOf(pod);
-  return all.filter((ap) => {
-    const apNs = namespaceOf(ap);
-    if ((apNs !== ns && apNs !== rootNs) || hasTargetRefs(ap)) return false;
-    const sel = record(record(ap.spec?.selector).matchLabels) as Record<string, string>;
-    return Object.keys(sel).length === 0 || matchLabels(sel, labelsOf(pod));
-  });
+  const workload = { namespace: namespaceOf(pod), labels: labelsOf(pod), rootNamespace: rootNs };
+  return selectPolicies([...all], workload)
+    .filter((s) => s.scope !== 'targetRef')
+    .map((s) => s.policy);
 }
 
 /**

@@ -17,6 +17,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['istiod', 'dashboard'], load: () => import('./istiod.js') },
   { names: ['iptables'], load: () => import('./iptables.js') },
   { names: ['trace'], load: () => import('./trace.js') },
+  { names: ['authz'], load: () => import('./authz.js') },
   { names: ['describe', 'des'], load: () => import('./describe.js') },
   { names: ['analyze'], load: () => import('./analyze.js') },
   { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { addIdentityOptions, identityFlags } from './identity-options.js';
 import { addKubeOptions, type KubeOptions } from './kube-options.js';
 
 function nonNegativeInt(value: string): number {
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--all-candidates', 'list every listener, chain, virtual host and route considered, not just the nearest losers')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
+  addIdentityOptions(cmd);
   addKubeOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -55,10 +57,11 @@ Examples:
   meshctl trace -f dump.json mysql:3306                        # plain TCP
   meshctl trace -f dump.json http://productpage:9080/ --direction inbound
   meshctl trace productpage-v1-7d4b8d9b7c-x2x9z.default http://ratings:9080/ratings/0
+  meshctl trace -f httpbin.json http://httpbin:8000/get --direction inbound --source-principal spiffe://cluster.local/ns/foo/sa/sleep
 
 With -o json the output is {steps, result}; result has captured, listener, filterChain, routeConfig,
 virtualHost, route, cluster, weightedClusters, pathRewrite, hostRewrite, redirect, directResponse,
-endpoints and uncertain (null where not applicable).`,
+endpoints, authz (decision, policy, authorizationPolicy, filter, reason) and uncertain (null where not\napplicable).`,
   );
   cmd.action(async (first: string, second: string | undefined, opts: Record<string, unknown>) => {
     let pod: string | undefined;
@@ -91,6 +94,7 @@ endpoints and uncertain (null where not applicable).`,
       plaintext: opts.plaintext === true,
       proxyAdminPort: opts.proxyAdminPort as number,
       output: opts.output as 'short' | 'json' | 'yaml',
+      identity: identityFlags(opts),
     });
   });
 }

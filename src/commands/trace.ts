@@ -6,6 +6,8 @@ import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js
 import { readInput } from '../source/file.js';
 import { parseDocument } from '../source/parse.js';
 import type { KubeOptions } from '../cli/kube-options.js';
+import type { IdentityFlags } from '../cli/identity-options.js';
+import { sourceIdentity } from './identity.js';
 import { parseClustersStatus, parseConfigDump, type ClustersStatus } from '../envoy/index.js';
 import { worldFromConfigDump } from '../trace/dump-world.js';
 import { renderTrace } from '../trace/render.js';
@@ -29,6 +31,7 @@ export interface TraceOptions extends Partial<KubeOptions> {
   plaintext?: boolean;
   output: 'short' | DataFormat;
   proxyAdminPort?: number;
+  identity?: IdentityFlags;
 }
 
 /** `-H 'name: value'` as curl takes it. */
@@ -56,6 +59,8 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     allCandidates: o.allCandidates,
     plaintext: o.plaintext,
   };
+  request.identity = await sourceIdentity(o.identity ?? {}, o, o.src);
+  if (request.identity.ip && request.srcIp === undefined) request.srcIp = request.identity.ip;
 
   let source: EnvoyAdminSource;
   if (o.file) source = fileAdminSource(o.file);

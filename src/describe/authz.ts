@@ -1,13 +1,14 @@
+import { selectPolicies } from '../authz/select.js';
 import type { AuthorizationPolicy, Labels } from './objects.js';
-import { hasSelector, namespaceOf, originOf, selectorMatches } from './objects.js';
+import { namespaceOf, originOf } from './objects.js';
 
 export interface AppliedAuthorizationPolicy {
   name: string;
   namespace: string;
   origin?: string;
   action: string;
-  /** `mesh` (root namespace, no selector), `namespace` (no selector) or `workload` (selector matches). */
-  scope: 'mesh' | 'namespace' | 'workload';
+  /** `mesh` (root namespace, no selector), `namespace` (no selector), `workload` (selector matches), `targetRef` (a Gateway's pods). */
+  scope: 'mesh' | 'namespace' | 'workload' | 'targetRef';
   rules: number;
   provider?: string;
 }
@@ -31,15 +32,9 @@ export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string,
   const counts = { ALLOW: 0, DENY: 0, CUSTOM: 0, AUDIT: 0 };
   const policies: AppliedAuthorizationPolicy[] = [];
   const warnings: string[] = [];
-  for (const ap of all) {
+  // One selection rule for describe, authz check and the policies behind a dump (src/authz/select.ts).
+  for (const { policy: ap, scope } of selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs })) {
     const ns = namespaceOf(ap);
-    if (ns !== workloadNs && ns !== rootNs) continue;
-    if (ap.spec?.targetRef || (ap.spec?.targetRefs && ap.spec.targetRefs.length > 0)) continue;
-    const sel = ap.spec?.selector;
-    let scope: AppliedAuthorizationPolicy['scope'];
-    if (!hasSelector(sel)) scope = ns === rootNs ? 'mesh' : 'namespace';
-    else if (selectorMatches(sel?.matchLabels, labels)) scope = 'workload';
-    else continue;
     const action = (ap.spec?.action ?? 'ALLOW').toUpperCase();
     const name = ap.metadata?.name ?? '';
     const rules = ap.spec?.rules?.length ?? 0;

@@ -1,3 +1,4 @@
+import { filterConfig } from '../envoy/typed-config.js';
 import type { Json } from './matchers.js';
 import { asArray } from './route.js';
 
@@ -36,16 +37,8 @@ export interface NetworkFilters {
   uncertain: string[];
 }
 
-/** The config inside a filter, unwrapping Istio's TypedStruct (`type_url` + `value`). */
-export function filterConfig(f: Json): { type: string; config: Json } {
-  let tc = f?.typed_config ?? {};
-  let type = String(tc['@type'] ?? '');
-  if (/TypedStruct$/.test(type) && tc.type_url) {
-    type = String(tc.type_url);
-    tc = tc.value ?? {};
-  }
-  return { type: type.slice(type.lastIndexOf('/') + 1), config: tc };
-}
+// The config inside a filter (TypedStruct unwrapped) is read in one place for every domain.
+export { filterConfig };
 
 function shortType(type: string): string {
   return type.slice(type.lastIndexOf('.') + 1);
@@ -70,11 +63,10 @@ export function networkFilters(chain: Json, random: number | undefined): Network
       out.hcm = hcm(config, out.uncertain);
       info.effect = out.hcm.rdsName ? `HTTP: routes with RDS route configuration ${out.hcm.rdsName}` : 'HTTP: routes with its inline route_config';
     } else if (is(f, 'network.rbac.v3.RBAC', 'envoy.filters.network.rbac')) {
+      // decided by the authorization step (src/authz), like the HTTP RBAC filters
       info.effect = rbacEffect(config);
-      info.undecidable = `network RBAC ${name}: whether it allows this connection depends on the peer identity and policies (${info.effect})`;
     } else if (/ext_authz|ExtAuthz/.test(type) || name.includes('ext_authz')) {
-      info.effect = 'asks an external authorization service';
-      info.undecidable = `${name}: the external authorization service decides at run time`;
+      info.effect = 'asks an external authorization service (Istio CUSTOM; see the authorization step)';
     } else if (/lua|Lua/.test(type) || /wasm|Wasm/.test(type)) {
       info.effect = 'runs user code';
       info.undecidable = `${name}: ${/wasm/i.test(type) ? 'Wasm' : 'Lua'} code can change the connection's fate; not decidable offline`;
@@ -123,10 +115,12 @@ function hcm(c: Json, uncertain: string[]): HcmInfo {
     const info: FilterInfo = { name, type: shortType(type), effect: '' };
     if (/router/.test(name) || type.endsWith('Router')) info.effect = 'forwards to the routed cluster';
     else if (/rbac/i.test(name) || type.endsWith('RBAC')) {
+      // decided by the authorization step (src/authz)
       info.effect = rbacEffect(config);
-      info.undecidable = `HTTP RBAC ${name}: allowing the request depends on identities and policies (${info.effect})`;
     } else if (/fault/.test(name)) info.effect = 'fault injection (per-route settings below)';
-    else if (/ext_authz|ext_proc/.test(name) || /ExtAuthz|ExternalProcessor/.test(type)) {
+    else if (/ext_authz/.test(name) || /ExtAuthz/.test(type)) {
+      info.effect = 'asks an external authorization service (Istio CUSTOM; see the authorization step)';
+    } else if (/ext_proc/.test(name) || /ExternalProcessor/.test(type)) {
       info.effect = 'calls an external service';
       info.undecidable = `${name}: an external service can reject or change the request at run time`;
     } else if (/lua|wasm/i.test(name + type)) {

@@ -1,100 +1,15 @@
-import { tryCompileRe2 } from './re2.js';
+import { matchHeaderValue } from '../match/header.js';
+import { matchString, type Json, type Verdict } from '../match/string.js';
 import { headerValue, queryParams, type HttpRequest } from './request.js';
 
-/** Raw Envoy JSON: config objects are read field by field, never trusted to be complete. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = any;
-
-/** One condition's verdict and a human reason ("header x-user: exact \"jason\" vs \"paul\""). */
-export interface Verdict {
-  ok: boolean;
-  reason: string;
-  /** Set when the verdict could not be decided offline and was assumed. */
-  uncertain?: string;
-}
+// The string, regex and header-value matchers live in src/match (shared with src/authz).
+export { matchString, regexVerdict, type Json, type Verdict } from '../match/string.js';
 
 const q = (s: string) => JSON.stringify(s);
 
-/** envoy.type.matcher.v3.StringMatcher: exact/prefix/suffix/contains/safe_regex, with ignore_case. */
-export function matchString(m: Json, value: string): Verdict {
-  const ic = m?.ignore_case === true;
-  const v = ic ? value.toLowerCase() : value;
-  const norm = (s: unknown) => (ic ? String(s).toLowerCase() : String(s));
-  const tag = ic ? ' (ignore case)' : '';
-  if (m == null) return { ok: true, reason: 'any value' };
-  if ('exact' in m) return verdict(v === norm(m.exact), `exact ${q(m.exact)}${tag}`);
-  if ('prefix' in m) return verdict(v.startsWith(norm(m.prefix)), `prefix ${q(m.prefix)}${tag}`);
-  if ('suffix' in m) return verdict(v.endsWith(norm(m.suffix)), `suffix ${q(m.suffix)}${tag}`);
-  if ('contains' in m) return verdict(v.includes(norm(m.contains)), `contains ${q(m.contains)}${tag}`);
-  if ('safe_regex' in m) return regexVerdict(m.safe_regex, value);
-  return { ok: false, reason: `unsupported string matcher ${q(Object.keys(m).join(','))}`, uncertain: 'unknown string matcher' };
-}
-
-function verdict(ok: boolean, what: string): Verdict {
-  return { ok, reason: what };
-}
-
-/** envoy.type.matcher.v3.RegexMatcher, full-match as Envoy does. */
-export function regexVerdict(rm: Json, value: string): Verdict {
-  const re = tryCompileRe2(String(rm?.regex ?? ''));
-  if (re instanceof Error) return { ok: false, reason: re.message, uncertain: re.message };
-  return { ok: re.fullMatch(value), reason: `regex ${q(re.pattern)}` };
-}
-
-/** route.v3.HeaderMatcher, with Envoy's handling of absent headers, invert_match and treat_missing_header_as_empty. */
+/** route.v3.HeaderMatcher against the request, with Envoy's handling of absent headers (src/match/header.ts). */
 export function matchHeader(h: Json, req: HttpRequest): Verdict {
-  const name = String(h?.name ?? '');
-  const raw = headerValue(req, name);
-  const invert = h.invert_match === true;
-  const inv = invert ? 'not ' : '';
-  let kind: 'present' | 'other' = 'other';
-  let present = true;
-  let describe: string;
-  let test: (v: string) => Verdict;
-  if ('exact_match' in h) {
-    describe = `exact ${q(h.exact_match)}`;
-    test = (v) => verdict(h.exact_match === '' || v === h.exact_match, describe);
-  } else if ('safe_regex_match' in h) {
-    describe = `regex ${q(h.safe_regex_match?.regex ?? '')}`;
-    test = (v) => regexVerdict(h.safe_regex_match, v);
-  } else if ('range_match' in h) {
-    const start = Number(h.range_match?.start ?? 0);
-    const end = Number(h.range_match?.end ?? 0);
-    describe = `in range [${start}, ${end})`;
-    test = (v) => verdict(/^[-+]?\d+$/.test(v) && Number(v) >= start && Number(v) < end, describe);
-  } else if ('present_match' in h) {
-    kind = 'present';
-    present = h.present_match === true;
-    describe = present ? 'present' : 'absent';
-    test = () => verdict(present, describe);
-  } else if ('prefix_match' in h) {
-    describe = `prefix ${q(h.prefix_match)}`;
-    test = (v) => verdict(v.startsWith(h.prefix_match), describe);
-  } else if ('suffix_match' in h) {
-    describe = `suffix ${q(h.suffix_match)}`;
-    test = (v) => verdict(v.endsWith(h.suffix_match), describe);
-  } else if ('contains_match' in h) {
-    describe = `contains ${q(h.contains_match)}`;
-    test = (v) => verdict(v.includes(h.contains_match), describe);
-  } else if ('string_match' in h) {
-    describe = matchString(h.string_match, '').reason;
-    test = (v) => matchString(h.string_match, v);
-  } else {
-    kind = 'present';
-    describe = 'present';
-    test = () => verdict(true, describe);
-  }
-  const label = `header ${name} ${inv}${describe}`;
-  if (raw === undefined && h.treat_missing_header_as_empty !== true) {
-    // Envoy: an absent header only satisfies "present_match: false", or an inverted "present_match: true".
-    const ok = kind === 'present' && (invert ? present : !present);
-    return { ok, reason: `${label}: header absent` };
-  }
-  const value = raw ?? '';
-  const r = test(value);
-  const ok = r.ok !== invert;
-  const shown = raw === undefined ? 'absent, treated as ""' : q(value);
-  return { ok, reason: `${label}: ${shown}`, uncertain: r.uncertain };
+  return matchHeaderValue(h, headerValue(req, String(h?.name ?? '')));
 }
 
 /** route.v3.QueryParameterMatcher: the first value of the parameter, not decoded. */

@@ -7,6 +7,7 @@ const TITLES: Record<TraceStep['stage'], string> = {
   listener: 'Listener',
   filterChain: 'Filter chain',
   networkFilters: 'Network filters',
+  authz: 'Authorization',
   routeConfig: 'Route config',
   virtualHost: 'Virtual host',
   route: 'Route',
@@ -53,6 +54,7 @@ export function renderTrace(t: TraceOutput, c: ChalkInstance, source: string): s
   row('host rewrite', r.hostRewrite);
   row('redirect', r.redirect);
   if (r.directResponse) row('direct response', `${r.directResponse.status}${r.directResponse.body !== null ? ` ${JSON.stringify(r.directResponse.body)}` : ''}`);
+  if (r.authz) row('authorization', `${r.authz.decision}${r.authz.authorizationPolicy ? ` by ${r.authz.authorizationPolicy}` : ''}${r.authz.filter ? ` (${r.authz.filter})` : ''}`);
   if (r.endpoints) row('endpoints', r.endpoints.length ? r.endpoints.map((e) => `${e.address} (${e.health})`).join(', ') : '(none)');
   if (r.uncertain.length) {
     lines.push(c.yellow(`  uncertain         ${r.uncertain[0]}`));

@@ -1,4 +1,7 @@
 import { isIP } from 'node:net';
+import type { SourceIdentity } from '../authz/context.js';
+import type { AuthzVerdict } from '../authz/decide.js';
+import { authorizeConnection, authorizeRequest, hcmConfigOf, type AuthzConnection } from './authz.js';
 import { downstreamTls, summariseCluster } from './cluster.js';
 import { networkFilters, normalizePath } from './filters.js';
 import { listenerLabel, matchFilterChain, selectListener, socketAddress, type Connection } from './listener.js';
@@ -27,6 +30,8 @@ export interface TraceRequest {
   /** Why no rules were used, when the user would expect them (e.g. live rules could not be read). */
   iptablesNote?: string;
   iptables?: (packet: { direction: 'outbound' | 'inbound'; dst: string; dport: number; src: string }) => IptablesOutcome;
+  /** Who sends the request (principal, JWT claims, what ext_authz answers), for the authorization filters. */
+  identity?: SourceIdentity;
 }
 
 export interface IptablesOutcome {
@@ -47,7 +52,7 @@ export interface Loser {
 }
 
 export interface TraceStep {
-  stage: 'destination' | 'iptables' | 'listener' | 'filterChain' | 'networkFilters' | 'routeConfig' | 'virtualHost' | 'route' | 'routeAction' | 'cluster' | 'endpoints';
+  stage: 'destination' | 'iptables' | 'listener' | 'filterChain' | 'networkFilters' | 'authz' | 'routeConfig' | 'virtualHost' | 'route' | 'routeAction' | 'cluster' | 'endpoints';
   /** The config object this step chose (name), or null when none. */
   chosen: string | null;
   /** One line: what matched. */
@@ -75,6 +80,8 @@ export interface TraceResultData {
   redirect: string | null;
   directResponse: { status: number; body: string | null } | null;
   endpoints: EndpointInfo[] | null;
+  /** The authorization filters' verdict (src/authz); null when the trace stopped before them. */
+  authz: AuthzVerdict | null;
   uncertain: string[];
 }
 
@@ -150,6 +157,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     redirect: null,
     directResponse: null,
     endpoints: null,
+    authz: null,
     uncertain,
   };
   const push = (s: Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched'> & Partial<TraceStep>) => {
@@ -314,13 +322,33 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     uncertain: nf.uncertain,
   });
 
+  // --- authorization: network RBAC / ext_authz, in chain order, before the terminal filter
+  const srcKnown = req.srcIp !== undefined || (direction === 'outbound' && world.podIps[0] !== undefined);
+  const authzConn: AuthzConnection = {
+    srcIp: src,
+    srcKnown,
+    dstIp: dst.ip,
+    dstPort: target.port,
+    sni: conn.sni,
+    tlsTerminated: conn.tls && /TLS/.test(downstreamTls(fc.chain)),
+    clientCertRequired: /mTLS/.test(downstreamTls(fc.chain)),
+  };
+  const netAuthz = authorizeConnection(asArray(fc.chain.filters), authzConn, req.identity ?? {});
+  if (netAuthz) {
+    for (const s of netAuthz.steps) push(s);
+    result.authz = netAuthz.verdict;
+    if (netAuthz.verdict.decision === 'DENY') return { request: describeRequest(), steps, result };
+  }
+  const authz = { conn: authzConn, hcm: hcmConfigOf(fc.chain) };
+
   let clusterName: string | null = null;
   if (nf.tcpProxy && !nf.hcm) {
+    if (!netAuthz) result.authz = { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no RBAC or ext_authz filter on this path: nothing restricts the connection' };
     clusterName = nf.tcpProxy.cluster;
     if (nf.tcpProxy.weightedClusters) result.weightedClusters = nf.tcpProxy.weightedClusters;
   } else if (nf.hcm) {
     const terminates = Boolean(fc.chain.transport_socket) && /TLS/.test(downstreamTls(fc.chain));
-    const r = traceHttp(world, nf.hcm, target, conn, authority, headers, req, lc.listener, terminates, push, result);
+    const r = traceHttp(world, nf.hcm, target, conn, authority, headers, req, lc.listener, terminates, push, result, authz);
     if (r === 'stop') return { request: describeRequest(), steps, result };
     clusterName = r;
   } else {
@@ -366,6 +394,7 @@ function traceHttp(
   terminatesTls: boolean,
   push: Push,
   result: TraceResultData,
+  authz: { conn: AuthzConnection; hcm: Json | null },
 ): string | null | 'stop' {
   const notes: string[] = [];
   if (target.scheme === 'tcp') notes.push('the target is host:port, but this chain speaks HTTP: tracing GET / (give an http:// URL to choose)');
@@ -440,6 +469,15 @@ function traceHttp(
     notes: !req.allCandidates && losers.length > NEAREST ? [`${losers.length - NEAREST} earlier route(s) did not match either (--all-candidates lists them)`] : [],
     uncertain: rt.uncertain,
   });
+  // Authorization filters run before the router: they see the routed request and can end it with 403.
+  const az = authorizeRequest(authz.hcm, httpReq, rt.route ?? null, vh.vhost, authz.conn, req.identity ?? {});
+  if (az) {
+    for (const s of az.steps) push(s);
+    result.authz = az.verdict;
+    if (az.verdict.decision === 'DENY') return 'stop';
+  } else if (result.authz === null) {
+    result.authz = { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no RBAC or ext_authz filter on this path: nothing restricts the request' };
+  }
   if (!rt.route) return 'stop';
 
   const act: RouteActionResult = routeAction(rt.route, vh.vhost, httpReq);

@@ -153,7 +153,7 @@ test('the result has exactly the contract keys', () => {
   const t = run({ target: 'http://reviews:9080/' });
   assert.deepEqual(Object.keys(t.result), [
     'captured', 'listener', 'filterChain', 'routeConfig', 'virtualHost', 'route', 'cluster', 'weightedClusters',
-    'pathRewrite', 'hostRewrite', 'redirect', 'directResponse', 'endpoints', 'uncertain',
+    'pathRewrite', 'hostRewrite', 'redirect', 'directResponse', 'endpoints', 'authz', 'uncertain',
   ]);
   for (const s of t.steps) assert.deepEqual(Object.keys(s).slice(0, 7), ['stage', 'chosen', 'summary', 'matched', 'losers', 'notes', 'uncertain']);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Re2Error, compileRe2, tryCompileRe2 } from '../../src/trace/re2.js';
+import { Re2Error, compileRe2, tryCompileRe2 } from '../../src/match/re2.js';
 
 test('RE2 patterns are full-matched, never searched', () => {
   assert.equal(compileRe2('/api/.*').fullMatch('/api/v1'), true);

@@ -1,0 +1,74 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { addIdentityOptions, identityFlags } from './identity-options.js';
+import { addKubeOptions, type KubeOptions } from './kube-options.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
+  return n;
+}
+
+function ip(value: string): string {
+  const v = value.replace(/^\[|\]$/g, '');
+  if (!/^[0-9a-fA-F:.]+$/.test(v) || !(v.includes('.') || v.includes(':'))) throw new InvalidArgumentError('expected an IP address');
+  return v;
+}
+
+/** Registers `meshctl authz check` (istioctl's `x authz check`). */
+export function register(program: Command): void {
+  const authz = program.command('authz').description('authorization: the AuthorizationPolicies a proxy enforces, and whether they allow a request');
+  const cmd = authz
+    .command('check')
+    .description("the AuthorizationPolicies a proxy enforces (istioctl's x authz check table); with --files, those the manifests give a pod and the verdict for a request")
+    .argument('[pod]', 'the pod (name, name.namespace, deployment/name); omit with -f')
+    .option('-f, --file <config_dump>', 'a saved /config_dump (JSON or YAML); - for stdin')
+    .option('--files <paths...>', 'manifests (files, directories): evaluate their AuthorizationPolicies for the pod, before anything is deployed')
+    .option('--ztunnel', "ztunnel's L4 policies (not yet supported)")
+    .option('--method <method>', 'with --files: HTTP method', 'GET')
+    .option('--path <path>', 'with --files: request path', '/')
+    .option('--port <port>', "with --files: destination port (default: the pod's first container port)", port)
+    .option('--host <host>', 'with --files: the Host/:authority (default pod:port)')
+    .option('-H, --header <header>', "with --files: request header 'name: value' (repeatable)", collect)
+    .option('--src <ip>', 'with --files: the client IP', ip)
+    .option('--sni <host>', 'with --files: the SNI the client sent')
+    .option('--plaintext', 'with --files: the client speaks plaintext (no mTLS, so no principal)')
+    .option('--tcp', 'with --files: a TCP connection (network RBAC) instead of an HTTP request')
+    .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
+  addIdentityOptions(cmd);
+  addKubeOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  meshctl authz check httpbin-74fb669cc6-kz9dq.foo
+  meshctl authz check -f httpbin-config_dump.json -o yaml       # each policy with its rules in words
+  meshctl authz check httpbin --files manifests/ --path /admin --source-principal spiffe://cluster.local/ns/foo/sa/sleep`,
+  );
+  cmd.action(async (pod: string | undefined, opts: Record<string, unknown>) => {
+    if (opts.file !== undefined && pod !== undefined && opts.files === undefined) throw new UsageError('with -f give no pod (it comes from the file)');
+    const { authzCheckCommand } = await import('../commands/authz.js');
+    await authzCheckCommand({
+      ...(opts as unknown as KubeOptions),
+      pod,
+      file: opts.file as string | undefined,
+      files: opts.files as string[] | undefined,
+      ztunnel: opts.ztunnel === true,
+      output: opts.output as 'short' | 'json' | 'yaml',
+      proxyAdminPort: opts.proxyAdminPort as number,
+      identity: identityFlags(opts),
+      method: opts.method as string,
+      path: opts.path as string,
+      port: opts.port as number | undefined,
+      host: opts.host as string | undefined,
+      header: opts.header as string[] | undefined,
+      src: opts.src as string | undefined,
+      sni: opts.sni as string | undefined,
+      plaintext: opts.plaintext === true,
+      tcp: opts.tcp === true,
+    });
+  });
+}

@@ -1,0 +1,145 @@
+import type { KubeOptions } from '../cli/kube-options.js';
+import type { IdentityFlags } from '../cli/identity-options.js';
+import { checkPolicies, checkRows, rbacConfigs, type CheckPolicy } from '../authz/check.js';
+import { buildFilters, type AuthorizationPolicyDoc } from '../authz/istio-policy.js';
+import { selectPolicies } from '../authz/select.js';
+import { MeshctlError, UsageError } from '../errors.js';
+import { parseConfigDump, listListeners } from '../envoy/index.js';
+import type { Json } from '../match/string.js';
+import { colours } from '../output/colour.js';
+import { renderData, type DataFormat } from '../output/format.js';
+import { renderTable } from '../output/table.js';
+import { writeStdout } from '../output/write.js';
+import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js';
+import { parseDocument } from '../source/parse.js';
+import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
+import type { HttpRequest } from '../trace/request.js';
+import { parseHeader } from './trace.js';
+import { sourceIdentity } from './identity.js';
+
+export interface AuthzCheckOptions extends Partial<KubeOptions> {
+  pod?: string;
+  file?: string;
+  files?: string[];
+  ztunnel?: boolean;
+  output: 'short' | DataFormat;
+  proxyAdminPort?: number;
+  identity?: IdentityFlags;
+  /** The request for a verdict (--files): */
+  method?: string;
+  path?: string;
+  port?: number;
+  host?: string;
+  header?: string[];
+  src?: string;
+  sni?: string;
+  plaintext?: boolean;
+  tcp?: boolean;
+}
+
+/** `meshctl authz check`: the policies a proxy enforces (dump or pod), or, with --files, those the YAML gives it and a verdict. */
+export async function authzCheckCommand(o: AuthzCheckOptions): Promise<void> {
+  if (o.ztunnel) throw new UsageError('--ztunnel: ztunnel L4 policies are not supported yet (they come with ztunnel-config)');
+  if (o.files?.length) return checkFiles(o);
+  let source: EnvoyAdminSource;
+  if (o.file) source = fileAdminSource(o.file);
+  else if (o.pod) {
+    const { openAdminSource } = await import('../kube/admin-source.js');
+    source = await openAdminSource(o.pod, { ...(o as KubeOptions), proxyAdminPort: o.proxyAdminPort });
+  } else throw new UsageError('give a pod, -f with a saved config dump, or a pod with --files manifests/');
+  let text;
+  try {
+    text = await source.get('/config_dump');
+  } finally {
+    await source.close();
+  }
+  const dump = parseConfigDump(parseDocument(text), source.name);
+  for (const p of dump.problems) process.stderr.write(`Warning: ${source.name}: skipped ${p.what}: ${p.reason}\n`);
+  const listeners = listListeners(dump).map((l) => l.listener as Json);
+  const policies = checkPolicies(rbacConfigs(listeners));
+  emit(o.output, policies, null);
+}
+
+function emit(format: AuthzCheckOptions['output'], policies: CheckPolicy[], verdict: { request: Record<string, unknown>; steps: AuthzStep[]; authz: unknown } | null, notes: string[] = []): void {
+  if (format !== 'short') {
+    const data = { policies, ...(verdict ? { request: verdict.request, steps: verdict.steps, authz: verdict.authz } : {}), ...(notes.length ? { notes } : {}) };
+    writeStdout(renderData(JSON.parse(JSON.stringify(data)), format));
+    return;
+  }
+  const rows = checkRows(policies).map((r) => [r.action, r.name, String(r.rules)]);
+  let out = renderTable(['ACTION', 'AuthorizationPolicy', 'RULES'], rows, { padding: 3 });
+  const dry = policies.filter((p) => p.mode !== 'enforced');
+  for (const p of dry) out += `(${p.mode}) ${p.action} ${p.name} ${p.rules}\n`;
+  for (const n of notes) out += `note: ${n}\n`;
+  if (verdict) out += '\n' + renderVerdict(verdict);
+  writeStdout(out);
+}
+
+function renderVerdict(v: { request: Record<string, unknown>; steps: AuthzStep[]; authz: Json }): string {
+  const c = colours();
+  const lines: string[] = [];
+  const r = v.request;
+  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to port ${r.port}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.mtls ? ' over mTLS' : ' over plaintext'}`));
+  for (const s of v.steps) {
+    lines.push(`${c.bold(s.chosen ?? '')}: ${s.summary}`);
+    for (const m of s.matched) lines.push(`  ${c.green('✓')} ${m}`);
+    for (const l of s.losers) lines.push(`  ${c.red('✗')} ${l.name}: ${l.reason}`);
+    for (const n of s.notes) lines.push(`  ${c.cyan('•')} ${n}`);
+    for (const u of s.uncertain) lines.push(`  ${c.yellow('?')} ${u}`);
+  }
+  const a = v.authz;
+  const colour = a.decision === 'ALLOW' ? c.green : a.decision === 'DENY' ? c.red : c.yellow;
+  lines.push(`${c.bold('Decision:')} ${colour(a.decision)}${a.authorizationPolicy ? ` by ${a.authorizationPolicy}` : ''}${a.filter ? ` (${a.filter})` : ''}: ${a.reason}`);
+  return lines.join('\n') + '\n';
+}
+
+async function checkFiles(o: AuthzCheckOptions): Promise<void> {
+  if (!o.pod) throw new UsageError('--files needs the pod whose policies to evaluate');
+  if (o.file) throw new UsageError('give -f (a config dump) or --files (manifests), not both');
+  const [{ loadMeshObjects }, { meshSettingsFrom }, { findObject }] = await Promise.all([import('../describe/load.js'), import('../describe/mesh.js'), import('./describe.js')]);
+  const objects = await loadMeshObjects(o.files!);
+  const pod = findObject(objects.pods, o.pod, o.namespace, 'pod', o.files!);
+  const mesh = meshSettingsFrom(objects.configMaps, o.istioNamespace ?? 'istio-system', o.revision);
+  const ns = pod.metadata?.namespace ?? 'default';
+  const labels = pod.metadata?.labels ?? {};
+  const selected = selectPolicies(objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[], { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace });
+  const waypoint = labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
+  const built = buildFilters(
+    selected.map((s) => s.policy),
+    { useFilterState: waypoint },
+  );
+  const notes = built.skipped.map((s) => `skipped (as Istio does): ${s}`);
+  const listener = { name: 'from --files', filter_chains: [{ name: 'http', filters: [{ name: 'hcm', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', http_filters: built.http } }] }, { name: 'tcp', filters: built.network }] };
+  const policies = checkPolicies(rbacConfigs([listener]));
+  const identity = await sourceIdentity(o.identity ?? {}, o, o.src);
+  const port = o.port ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
+  const podIp = pod.status?.podIP ?? '10.244.0.100';
+  const mtls = !o.plaintext;
+  const src = o.src ?? identity.ip;
+  const conn: AuthzConnection = { srcIp: src ?? '10.244.0.200', srcKnown: src !== undefined, dstIp: podIp, dstPort: port, sni: o.sni ?? '', tlsTerminated: mtls, clientCertRequired: mtls };
+  const headers: [string, string][] = [];
+  let host = o.host ?? `${pod.metadata?.name ?? 'pod'}:${port}`;
+  for (const h of (o.header ?? []).map(parseHeader)) {
+    const k = h[0].toLowerCase();
+    if (k === 'host' || k === ':authority') host = h[1];
+    else headers.push([k, h[1]]);
+  }
+  const path = o.path ?? '/';
+  if (!path.startsWith('/')) throw new UsageError(`--path must start with /: ${path}`);
+  const method = (o.method ?? 'GET').toUpperCase();
+  let res;
+  if (o.tcp) res = authorizeConnection(built.network, conn, identity);
+  else {
+    const req: HttpRequest = { authority: host, path, method, scheme: mtls ? 'https' : 'http', headers, internal: true };
+    // jwt_authn as a RequestAuthentication would configure it (the manifests' issuers are not checked here).
+    const jwt = identity.claims ? [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {} } }] : [];
+    res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, conn, identity);
+  }
+  const authz = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
+  const request = { tcp: o.tcp === true, method, path, port, host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
+  emit(o.output, policies, { request, steps: res?.steps ?? [], authz }, notes);
+}
+
+export function assertPort(value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 65535)) throw new MeshctlError(`bad port ${value}`);
+}
