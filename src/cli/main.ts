@@ -22,6 +22,8 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['analyze'], load: () => import('./analyze.js') },
   { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },
   { names: ['waypoint'], load: () => import('./waypoint.js') },
+  { names: ['report'], load: () => import('./report.js') },
+  { names: ['completion', '__complete'], load: () => import('./completion.js') },
 ];
 
 // Stack traces are for developers; users get one line unless they ask with --verbose (or MESHCTL_DEBUG=1).

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--random <n>', "Envoy's random value for this request: decides weighted clusters and runtime fractions exactly", nonNegativeInt)
     .option('--all-candidates', 'list every listener, chain, virtual host and route considered, not just the nearest losers')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml', 'dot', 'mermaid']).default('short'));
   addIdentityOptions(cmd);
   addKubeOptions(cmd);
   cmd.addHelpText(
@@ -57,11 +57,15 @@ Examples:
   meshctl trace -f dump.json mysql:3306                        # plain TCP
   meshctl trace -f dump.json http://productpage:9080/ --direction inbound
   meshctl trace productpage-v1-7d4b8d9b7c-x2x9z.default http://ratings:9080/ratings/0
+  meshctl trace -f dump.json http://reviews:9080/ -o dot | dot -Tsvg > path.svg   # the path as a diagram
   meshctl trace -f httpbin.json http://httpbin:8000/get --direction inbound --source-principal spiffe://cluster.local/ns/foo/sa/sleep
 
 With -o json the output is {steps, result}; result has captured, listener, filterChain, routeConfig,
 virtualHost, route, cluster, weightedClusters, pathRewrite, hostRewrite, redirect, directResponse,
-endpoints, authz (decision, policy, authorizationPolicy, filter, reason) and uncertain (null where not\napplicable).`,
+endpoints, authz (decision, policy, authorizationPolicy, filter, reason) and uncertain (null where not
+applicable).
+With -o dot or -o mermaid the path (request → listener → filter chain → route config → virtual host →
+route → cluster → endpoints, with the nearest candidates that lost and why) is Graphviz or Mermaid source.`,
   );
   cmd.action(async (first: string, second: string | undefined, opts: Record<string, unknown>) => {
     let pod: string | undefined;
@@ -93,7 +97,7 @@ endpoints, authz (decision, policy, authorizationPolicy, filter, reason) and unc
       allCandidates: opts.allCandidates === true,
       plaintext: opts.plaintext === true,
       proxyAdminPort: opts.proxyAdminPort as number,
-      output: opts.output as 'short' | 'json' | 'yaml',
+      output: opts.output as 'short' | 'json' | 'yaml' | 'dot' | 'mermaid',
       identity: identityFlags(opts),
     });
   });

@@ -29,7 +29,7 @@ export interface TraceOptions extends Partial<KubeOptions> {
   random?: number;
   allCandidates?: boolean;
   plaintext?: boolean;
-  output: 'short' | DataFormat;
+  output: 'short' | DataFormat | 'dot' | 'mermaid';
   proxyAdminPort?: number;
   identity?: IdentityFlags;
 }
@@ -94,7 +94,15 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     throw err;
   }
   if (o.output === 'short') writeStdout(renderTrace(out, colours(), source.name));
-  else {
+  else if (o.output === 'dot' || o.output === 'mermaid') {
+    const [{ traceGraph }, { renderDot }, { renderMermaid }] = await Promise.all([
+      import('../diagram/trace-graph.js'),
+      import('../diagram/dot.js'),
+      import('../diagram/mermaid.js'),
+    ]);
+    const graph = traceGraph(out, source.name);
+    writeStdout(o.output === 'dot' ? renderDot(graph) : renderMermaid(graph));
+  } else {
     // JSON round trip: drops undefined fields, which YAML would refuse; `result` comes last, as documented.
     const data = JSON.parse(JSON.stringify({ request: out.request, steps: out.steps, result: out.result }));
     writeStdout(renderData(data, o.output));

@@ -1,3 +1,5 @@
+import { fanoutProgress } from '../output/progress.js';
+
 /** Runs `fn` over `items` with at most `limit` at once, keeping order; each result is kept or its error. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -27,11 +29,7 @@ export async function fanout<I, T>(items: readonly I[], fn: (item: I) => Promise
   return results;
 }
 
-/** A progress reporter on stderr, only when stderr is a terminal (never in pipes, logs or tests). */
+/** A progress reporter on stderr, only when stderr is a terminal (never in pipes, logs or tests): src/output/progress. */
 export function stderrProgress(label: string, stream: NodeJS.WriteStream = process.stderr): FanoutOptions['onProgress'] {
-  if (!stream.isTTY) return undefined;
-  return (done, total) => {
-    stream.write(`\r${label} ${done}/${total}`);
-    if (done === total) stream.write('\r\x1b[K');
-  };
+  return fanoutProgress(label, { stream });
 }

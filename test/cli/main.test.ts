@@ -33,7 +33,7 @@ test('commands load on demand, yet help and suggestions see every one', async ()
   const { buildProgram } = await import('../../src/cli/main.js');
   const names = (p: Awaited<ReturnType<typeof buildProgram>>) => p.commands.map((c) => [c.name(), ...c.aliases()].join('|'));
   const all = names(await buildProgram());
-  assert.deepEqual(all, ['version', 'proxy-config|pc', 'proxy-status|ps', 'istiod', 'dashboard', 'iptables', 'trace', 'authz', 'describe|des', 'analyze', 'kube-inject', 'uninject', 'waypoint']);
+  assert.deepEqual(all, ['version', 'proxy-config|pc', 'proxy-status|ps', 'istiod', 'dashboard', 'iptables', 'trace', 'authz', 'describe|des', 'analyze', 'kube-inject', 'uninject', 'waypoint', 'report', 'completion', '__complete']);
   // every name and alias loads the module that registers it (and only that one)
   for (const entry of all.slice(1)) {
     for (const word of entry.split('|')) {
@@ -44,7 +44,8 @@ test('commands load on demand, yet help and suggestions see every one', async ()
   }
   assert.deepEqual(names(await buildProgram(['node', 'meshctl', 'help'])), all);
   const help = await runCli(['--help']);
-  for (const entry of all) assert.ok(help.stdout.includes(entry), `--help lists ${entry}`);
+  for (const entry of all.filter((e) => !e.startsWith('__'))) assert.ok(help.stdout.includes(entry), `--help lists ${entry}`);
+  assert.ok(!help.stdout.includes('__complete'), 'the completion helper is hidden');
   const typo = await runCli(['analyse', '-R', '.']);
   assert.equal(typo.code, 2);
   assert.match(typo.stderr, /Did you mean analyze\?/);

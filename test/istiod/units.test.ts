@@ -75,6 +75,7 @@ test('progress goes to stderr only when it is a terminal', () => {
   const report = stderrProgress('asking istiod', tty)!;
   report(1, 2);
   report(2, 2);
-  assert.deepEqual(written, ['\rasking istiod 1/2', '\rasking istiod 2/2', '\r\x1b[K']);
+  assert.match(written[0], /^\rasking istiod \[#+·+\] 1\/2/);
+  assert.equal(written.at(-1), '\r\x1b[K');
   assert.equal(stderrProgress('x', { isTTY: false } as unknown as NodeJS.WriteStream), undefined);
 });
