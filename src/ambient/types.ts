@@ -1,4 +1,4 @@
-import type { LabelSelector, Labels } from '../resources/selectors.js';
+import type { LabelSelector, Labels } from '../resources/selector.js';
 
 /**
  * The objects ambient mode is decided from, as parsed YAML/JSON or API answers: every field optional and

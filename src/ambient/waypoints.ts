@@ -1,4 +1,4 @@
-import { namespaceSelected, type LabelSelector } from '../resources/selectors.js';
+import { namespaceSelected, type LabelSelector } from '../resources/selector.js';
 import {
   GATEWAY_MANAGED,
   MANAGED_BY_MESH_CONTROLLER,

@@ -17,6 +17,10 @@ export interface Analyzer {
   description: string;
   /** Message codes it can emit (for -L). */
   codes: readonly string[];
+  /** Not run unless named with --analyzer (istioctl leaves it out of its default set too). */
+  optIn?: boolean;
+  /** Asynchronous groundwork (a DNS lookup, say) before the synchronous analyze. */
+  prepare?(snapshot: Snapshot): Promise<void>;
   analyze(ctx: Context): void;
 }
 

@@ -2,6 +2,7 @@ import type { KubeOptions } from '../cli/kube-options.js';
 import type { Kube } from '../kube/index.js';
 import { toResource, type LoadResult, type Resource } from '../resources/index.js';
 import type { ResourceProvider } from './provider.js';
+import { ISTIO_NAMESPACE } from './snapshot.js';
 
 /** Built-in kinds analyze reads from a cluster, and how to list them. */
 interface CoreKind {
@@ -33,6 +34,27 @@ const CORE: CoreKind[] = [
       ns ? kube.core.listNamespacedSecret({ namespace: ns }, o) : kube.core.listSecretForAllNamespaces({}, o)),
   },
   {
+    // only Istio's own: the injector's configuration (proxy image, enableNamespacesByDefault) and the mesh's
+    apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', clusterScoped: true,
+    list: (kube) => kube.call({ verb: 'list', resource: 'configmaps', namespace: ISTIO_NAMESPACE }, (o) =>
+      kube.core.listNamespacedConfigMap({ namespace: ISTIO_NAMESPACE }, o)),
+  },
+  {
+    // node locality labels Istio puts on endpoints (destination rule subsets may select on them)
+    apiVersion: 'v1', kind: 'Node', resource: 'nodes', clusterScoped: true,
+    list: (kube) => kube.call({ verb: 'list', resource: 'nodes' }, (o) => kube.core.listNode({}, o)),
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', clusterScoped: true,
+    list: (kube) => kube.call({ verb: 'list', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io' }, (o) =>
+      kube.kc.makeApiClient(kube.lib.AdmissionregistrationV1Api).listMutatingWebhookConfiguration({}, o)),
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', clusterScoped: true,
+    list: (kube) => kube.call({ verb: 'list', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io' }, (o) =>
+      kube.kc.makeApiClient(kube.lib.AdmissionregistrationV1Api).listValidatingWebhookConfiguration({}, o)),
+  },
+  {
     apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments',
     list: (kube, ns) => kube.call({ verb: 'list', resource: 'deployments', namespace: ns }, (o) =>
       ns ? kube.apps.listNamespacedDeployment({ namespace: ns }, o) : kube.apps.listDeploymentForAllNamespaces({}, o)),
@@ -51,11 +73,15 @@ const CUSTOM: { group: string; plural: string; versions: string[] }[] = [
   { group: 'telemetry.istio.io', plural: 'telemetries', versions: ['v1', 'v1alpha1'] },
   { group: 'gateway.networking.k8s.io', plural: 'gateways', versions: ['v1', 'v1beta1'] },
   { group: 'gateway.networking.k8s.io', plural: 'httproutes', versions: ['v1', 'v1beta1'] },
+  { group: 'gateway.networking.k8s.io', plural: 'grpcroutes', versions: ['v1', 'v1alpha2'] },
+  { group: 'networking.istio.io', plural: 'proxyconfigs', versions: ['v1beta1'] },
 ];
 
 export interface ClusterProviderOptions extends Partial<KubeOptions> {
   /** Read only this namespace (when cluster-wide reads are refused, or by choice). */
   onlyNamespace?: string;
+  /** Read only Services (a remote cluster, compared with this one by the multi-cluster analyzer). */
+  servicesOnly?: boolean;
 }
 
 /**
@@ -67,6 +93,8 @@ export interface ClusterProviderOptions extends Partial<KubeOptions> {
 export class ClusterProvider implements ResourceProvider {
   readonly complete = true;
   description = 'cluster';
+  /** The kubeconfig context read, known once connected; names the cluster in multi-cluster findings. */
+  contextName = '';
   /** The context's namespace (or -n), known once connected. */
   namespace = 'default';
   /** Kinds that could not be read at all (forbidden), for a warning. */
@@ -79,6 +107,7 @@ export class ClusterProvider implements ResourceProvider {
     const { connect } = await import('../kube/index.js');
     this.kube = await connect(this.options);
     this.namespace = this.kube.namespace;
+    this.contextName = this.kube.contextName;
     this.description = `cluster (context ${this.kube.contextName})`;
   }
 
@@ -117,15 +146,16 @@ export class ClusterProvider implements ResourceProvider {
       }
     };
     try {
+      const core = this.options.servicesOnly ? CORE.filter((k) => k.kind === 'Service') : CORE;
       await Promise.all(
-        CORE.map(async (k) => {
+        core.map(async (k) => {
           const list = await scoped(k.clusterScoped, k.resource, (ns) => k.list(kube, ns));
           if (list) add(list.items, k.apiVersion, k.kind);
         }),
       );
       const custom = kube.kc.makeApiClient(kube.lib.CustomObjectsApi);
       await Promise.all(
-        CUSTOM.map(async (c) => {
+        (this.options.servicesOnly ? [] : CUSTOM).map(async (c) => {
           for (const version of c.versions) {
             try {
               const list = await scoped(false, `${c.plural}.${c.group}`, (ns) =>

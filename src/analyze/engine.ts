@@ -1,16 +1,22 @@
 import { groupKind, type Resource } from '../resources/index.js';
 import { Context, fullName, type Analyzer, type Diagnostic } from './analyzer.js';
-import { annotationsAnalyzer } from './analyzers/annotations.js';
+import { alphaAnnotationsAnalyzer, annotationsAnalyzer } from './analyzers/annotations.js';
+import { conditionAnalyzer } from './analyzers/conditions.js';
+import { subsetSelectPodAnalyzer } from './analyzers/destinationrule.js';
 import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
-import { injectionAnalyzer, multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
-import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer, protocolAddressesAnalyzer } from './analyzers/misc.js';
+import { imageAnalyzer, imageAutoAnalyzer, injectionAnalyzer } from './analyzers/injection.js';
+import { multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
+import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer } from './analyzers/misc.js';
+import { meshNetworksAnalyzer, multiClusterServiceAnalyzer } from './analyzers/multicluster.js';
 import { schemaAnalyzers } from './analyzers/schema.js';
+import { conflictingServiceEntryProtocolAnalyzer, protocolAddressesAnalyzer } from './analyzers/serviceentry.js';
 import {
   conflictingMeshGatewayHostsAnalyzer, destinationHostAnalyzer, destinationRuleAnalyzer, gatewayAnalyzer, jwtClaimRouteAnalyzer,
 } from './analyzers/virtualservice.js';
+import { externalControlPlaneAnalyzer, webhookAnalyzer } from './analyzers/webhooks.js';
+import { applicationUidAnalyzer, blockedCidrsAnalyzer } from './analyzers/workloadchecks.js';
 import {
-  authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer, subsetPodsAnalyzer,
-  unknownDestinationRuleHostAnalyzer,
+  authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
@@ -18,21 +24,30 @@ import { CLUSTER_SCOPED, Snapshot, type SnapshotOptions } from './snapshot.js';
 
 /** Every analyzer, sorted by name as `istioctl analyze -L` lists them. */
 export const ANALYZERS: readonly Analyzer[] = [
+  alphaAnnotationsAnalyzer,
   annotationsAnalyzer,
+  applicationUidAnalyzer,
   authorizationPoliciesAnalyzer,
+  blockedCidrsAnalyzer,
+  conditionAnalyzer,
   multiServiceAnalyzer,
   deprecationAnalyzer,
   caCertificateAnalyzer,
-  subsetPodsAnalyzer,
-  unknownDestinationRuleHostAnalyzer,
+  subsetSelectPodAnalyzer,
   envoyPatchAnalyzer,
+  externalControlPlaneAnalyzer,
   certificateAnalyzer,
   conflictingGatewayAnalyzer,
   ingressGatewayPortAnalyzer,
   secretAnalyzer,
   injectionAnalyzer,
+  imageAnalyzer,
+  imageAutoAnalyzer,
+  meshNetworksAnalyzer,
   portNameAnalyzer,
+  conflictingServiceEntryProtocolAnalyzer,
   protocolAddressesAnalyzer,
+  multiClusterServiceAnalyzer,
   sidecarDefaultSelectorAnalyzer,
   sidecarEgressAnalyzer,
   sidecarSelectorAnalyzer,
@@ -41,6 +56,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   destinationRuleAnalyzer,
   gatewayAnalyzer,
   jwtClaimRouteAnalyzer,
+  webhookAnalyzer,
   ...schemaAnalyzers,
 ].sort((a, b) => byName(a.name, b.name));
 
@@ -69,9 +85,10 @@ export function applyDefaultNamespace(resources: readonly Resource[], namespace:
 
 /** Runs the analyzers over the resources: findings sorted as istioctl sorts them, suppressions not yet applied. */
 export async function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): Promise<Diagnostic[]> {
-  const selected = options.analyzers?.length ? ANALYZERS.filter((a) => options.analyzers!.includes(a.name)) : ANALYZERS;
+  const selected = options.analyzers?.length ? ANALYZERS.filter((a) => options.analyzers!.includes(a.name)) : ANALYZERS.filter((a) => !a.optIn);
   if (selected.some((a) => a.name.startsWith('schema.'))) await prepareSchemas(resources);
   const snapshot = new Snapshot(resources, options);
+  for (const a of selected) if (a.prepare) await a.prepare(snapshot);
   const ctx = new Context(snapshot);
   for (const a of selected) a.analyze(ctx);
   let out = dedupe(ctx.diagnostics);

@@ -44,6 +44,7 @@ const table: [string, string, Level, string, string][] = [
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', "Port name %s (port: %d, targetPort: %s) doesn't follow the naming convention of Istio port.", 'Port name is not under naming convention. Protocol detection is applied to the port.'],
   ['IST0123', 'NamespaceMultipleInjectionLabels', 'Warning', 'The namespace has more than one type of injection labels %v, which may lead to undefined behavior. Make sure only one injection label exists.', 'A namespace has more than one type of injection labels.'],
   ['IST0125', 'InvalidAnnotation', 'Warning', 'Invalid annotation %s: %s', 'An Istio annotation that is not valid.'],
+  ['IST0126', 'UnknownMeshNetworksServiceRegistry', 'Error', 'Unknown service registry %s in network %s', 'A service registry in Mesh Networks is unknown'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No matching workloads for this resource with the following labels: %s', "There aren't workloads matching the resource labels."],
   ['IST0128', 'NoServerCertificateVerificationDestinationLevel', 'Warning', 'DestinationRule %s in namespace %s has TLS mode set to %s but no caCertificates are set to validate server identity for host: %s', 'No caCertificates are set in DestinationRule, this results in no verification of presented server certificate.'],
   ['IST0129', 'NoServerCertificateVerificationPortLevel', 'Warning', 'DestinationRule %s in namespace %s has TLS mode set to %s but no caCertificates are set to validate server identity for host: %s at port %s', 'No caCertificates are set in DestinationRule, this results in no verification of presented server certificate for traffic to a given port.'],
@@ -56,7 +57,12 @@ const table: [string, string, Level, string, string][] = [
   ['IST0136', 'AlphaAnnotation', 'Info', 'Annotation %q is part of an alpha-phase feature and may be incompletely supported.', 'An Istio annotation may not be suitable for production.'],
   ['IST0137', 'DeploymentConflictingPorts', 'Warning', 'This deployment %s is associated with multiple services %v using targetPort %q but different ports: %v.', 'Two services selecting the same workload with the same targetPort MUST refer to the same port.'],
   ['IST0138', 'GatewayDuplicateCertificate', 'Warning', 'Duplicate certificate in multiple gateways %v may cause 404s if clients re-use HTTP2 connections.', 'Duplicate certificate in multiple gateways may cause 404s if clients re-use HTTP2 connections.'],
+  ['IST0139', 'InvalidWebhook', 'Error', '%v', 'Webhook is invalid or references a control plane service that does not exist.'],
+  ['IST0144', 'InvalidApplicationUID', 'Warning', 'User ID (UID) 1337 is reserved for the sidecar proxy.', 'Application pods should not run as user ID (UID) 1337'],
   ['IST0145', 'ConflictingGateways', 'Error', 'Conflict with gateways %s (workload selector %s, port %s, hosts %v).', 'Gateway should not have the same selector, port and matched hosts of server.'],
+  ['IST0146', 'ImageAutoWithoutInjectionWarning', 'Warning', '%s %s contains `image: auto` but does not match any Istio injection webhook selectors.', 'Deployments with `image: auto` should be targeted for injection.'],
+  ['IST0147', 'ImageAutoWithoutInjectionError', 'Error', '%s %s contains `image: auto` but does not match any Istio injection webhook selectors.', 'Pods with `image: auto` should be targeted for injection.'],
+  ['IST0148', 'NamespaceInjectionEnabledByDefault', 'Info', 'is enabled for Istio injection, as Istio is installed with enableNamespacesByDefault as true.', 'user namespace should be injectable if Istio is installed with enableNamespacesByDefault enabled and neither injection label is set.'],
   [
     'IST0149', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'Error',
     'The virtual service uses the JWT claim based routing (key: %s) but found no request authentication for the gateway (%s) pod (%s). The request authentication must first be applied for the gateway pods to validate the JWT token and make the claims available for routing.',
@@ -76,15 +82,46 @@ const table: [string, string, Level, string, string][] = [
     'This EnvoyFilter does not have a priority and has a relative patch operation (NSTERT_BEFORE/AFTER, REPLACE, MERGE, DELETE) and proxyVersion set which can cause the EnvoyFilter not to be applied during an upgrade. Using the INSERT_FIRST or ADD option or setting the priority may help in ensuring the EnvoyFilter is applied correctly.',
     'This EnvoyFilter does not have a priority and has a relative patch operation and proxyVersion set.',
   ],
+  [
+    'IST0158', 'PodsIstioProxyImageMismatchInNamespace', 'Warning',
+    'The Istio proxy images of the pods running in the namespace do not match the image defined in the injection configuration (pod names: %v). This often happens after upgrading the Istio control-plane and can be fixed by redeploying the pods.',
+    'The Istio proxy image of the pods running in the namespace do not match the image defined in the injection configuration.',
+  ],
   ['IST0161', 'InvalidGatewayCredential', 'Error', 'The credential referenced by the Gateway %s in namespace %s is invalid, which can cause the traffic not to work as expected.', 'The credential provided for the Gateway resource is invalid.'],
   [
     'IST0162', 'GatewayPortNotDefinedOnService', 'Warning',
     'The gateway is listening on a target port (port %d) that is not defined in the Service associated with its workload instances (Pod selector %s). If you need to access the gateway port through the gateway Service, it will not be available.',
     'Gateway port not exposed by service.',
   ],
+  [
+    'IST0163', 'InvalidExternalControlPlaneConfig', 'Warning',
+    'The hostname (%s) that was provided for the webhook (%s) to reach the ingress gateway on the external control plane cluster %s. Traffic may not flow properly.',
+    'Address for the ingress gateway on the external control plane is not valid',
+  ],
+  [
+    'IST0164', 'ExternalControlPlaneAddressIsNotAHostname', 'Info',
+    'The address (%s) that was provided for the webhook (%s) to reach the ingress gateway on the external control plane cluster is an IP address. This is not recommended for a production environment.',
+    'Address for the ingress gateway on the external control plane is an IP address and not a hostname',
+  ],
   ['IST0165', 'ReferencedInternalGateway', 'Warning', 'Gateway reference in VirtualService %s is to an implementation-generated internal Gateway: %s.', 'VirtualServices should not reference internal Gateways.'],
+  [
+    'IST0170', 'MultiClusterInconsistentService', 'Warning',
+    'The service %v in namespace %q is inconsistent across clusters %q, which can lead to undefined behaviors. The inconsistent behaviors are: %v.',
+    'The services live in different clusters under multi-cluster deployment model are inconsistent',
+  ],
+  ['IST0171', 'NegativeConditionStatus', 'Warning', 'A condition with a negative status is present: type=%s, reason=%s, message=%s.', 'A condition with a negative status is present'],
   ['IST0174', 'UnknownDestinationRuleHost', 'Warning', 'The host %s defined in the DestinationRule does not match any services in the mesh.', 'Host defined in destination rule does not match any services in the mesh.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Error', 'The Subset %s defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).', 'Subsets defined in destination does not select any pods.'],
+  [
+    'IST0175', 'JwksUriFetchUnrestricted', 'Warning',
+    'BLOCKED_CIDRS_IN_JWKS_URIS is not configured but %d RequestAuthentication resource(s) exist (%s). Consider configuring it to restrict JWKS URI fetches to trusted networks.',
+    'RequestAuthentication resources exist but BLOCKED_CIDRS_IN_JWKS_URIS is not configured on istiod.',
+  ],
+  [
+    'IST0177', 'ConflictingServiceEntryProtocol', 'Warning',
+    'Multiple ServiceEntries (%s) define the same host %q and port %d with conflicting protocols (%s).',
+    'Multiple ServiceEntries define the same host and port with conflicting protocols.',
+  ],
 ];
 
 export const MESSAGES: ReadonlyMap<string, MessageType> = new Map(

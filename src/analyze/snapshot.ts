@@ -1,5 +1,8 @@
 import { groupKind, isObject, type Resource } from '../resources/index.js';
 
+/** Where Istio's control plane and its ConfigMaps live (istioctl's --istioNamespace default). */
+export const ISTIO_NAMESPACE = 'istio-system';
+
 /** `group/Kind` keys of the kinds analyzers read. */
 export const K = {
   VirtualService: 'networking.istio.io/VirtualService',
@@ -15,6 +18,12 @@ export const K = {
   RequestAuthentication: 'security.istio.io/RequestAuthentication',
   Telemetry: 'telemetry.istio.io/Telemetry',
   K8sGateway: 'gateway.networking.k8s.io/Gateway',
+  HTTPRoute: 'gateway.networking.k8s.io/HTTPRoute',
+  GRPCRoute: 'gateway.networking.k8s.io/GRPCRoute',
+  ProxyConfig: 'networking.istio.io/ProxyConfig',
+  MutatingWebhookConfiguration: 'admissionregistration.k8s.io/MutatingWebhookConfiguration',
+  ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/ValidatingWebhookConfiguration',
+  Node: 'Node',
   Namespace: 'Namespace',
   Service: 'Service',
   Pod: 'Pod',
@@ -57,12 +66,32 @@ export interface SnapshotOptions {
   clusterDomain?: string;
   /** Istio's root namespace (meshConfig.rootNamespace), where mesh-wide policies live. */
   rootNamespace?: string;
-  /** meshConfig defaultConfig.proxyMetadata ISTIO_META_DNS_AUTO_ALLOCATE: ServiceEntries get addresses automatically. */
+  /**
+   * ServiceEntries get addresses automatically: meshConfig defaultConfig.proxyMetadata has
+   * ISTIO_META_DNS_CAPTURE and ISTIO_META_DNS_AUTO_ALLOCATE (or PILOT_ENABLE_IP_AUTOALLOCATE) "true".
+   */
   dnsAutoAllocate?: boolean;
+  /** meshConfig defaultConfig.image.imageType (`distroless`, ...): proxies may run `<image>-<type>`. */
+  proxyImageType?: string;
+  /** The mesh networks (--meshNetworksFile, or the cluster's `istio` ConfigMap) as a `MeshNetworks` resource. */
+  meshNetworks?: Resource;
+  /** The name of the cluster the resources come from, for multi-cluster findings. */
+  clusterName?: string;
+  /** Services of other clusters of the mesh (--remote-contexts), compared with this cluster's. */
+  remoteClusters?: readonly RemoteCluster[];
+  /** True when the cluster's MutatingWebhookConfigurations were read, so "no webhook selects it" is trustworthy. */
+  webhooksComplete?: boolean;
+  /** Resolves a host name to addresses (rejects when it cannot); dns.lookup unless a test gives its own. */
+  lookupHost?: (host: string) => Promise<string[]>;
   /** True when resources came from a live cluster too, so "nothing matches" findings are trustworthy. */
   complete?: boolean;
   /** True when the cluster's secrets were read, so a missing Gateway credential is really missing. */
   secretsComplete?: boolean;
+}
+
+export interface RemoteCluster {
+  name: string;
+  services: readonly Resource[];
 }
 
 /**
@@ -75,6 +104,7 @@ export class Snapshot {
   readonly secretsComplete: boolean;
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
+  readonly options: Readonly<SnapshotOptions>;
   private readonly byKind = new Map<string, Resource[]>();
   /** Per kind, `namespace|name` → resource; built on a kind's first lookup (few kinds are looked up by name). */
   private readonly byName = new Map<string, Map<string, Resource>>();
@@ -89,6 +119,7 @@ export class Snapshot {
     this.secretsComplete = options.secretsComplete ?? this.complete;
     this.rootNamespace = options.rootNamespace || 'istio-system';
     this.dnsAutoAllocate = options.dnsAutoAllocate ?? false;
+    this.options = options;
     for (const r of resources) {
       const gk = groupKind(r);
       let list = this.byKind.get(gk);
@@ -182,6 +213,11 @@ export class Snapshot {
    */
   knowsWorkloadsIn(namespace: string): boolean {
     return this.complete || this.workloadsIn(namespace).length > 0;
+  }
+
+  /** Whether "no injection webhook selects it" can be trusted: the cluster's webhooks were read, or the files hold some. */
+  knowsWebhooks(): boolean {
+    return (this.options.webhooksComplete ?? false) || this.of(K.MutatingWebhookConfiguration).length > 0;
   }
 }
 

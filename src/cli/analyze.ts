@@ -26,6 +26,9 @@ export function register(program: Command): void {
     .option('-A, --all-namespaces', 'report findings in all namespaces', false)
     .option('-n, --namespace <ns>', 'namespace for resources that name none, and the only one reported on (default: default; all namespaces in the files are reported)')
     .option('--meshConfigFile <file>', 'mesh config (MeshConfig YAML, or the istio ConfigMap) to analyze with')
+    .option('--meshNetworksFile <file>', 'mesh networks (MeshNetworks YAML, or the istio ConfigMap) to analyze with')
+    .option('--remote-contexts <contexts>', 'kubeconfig contexts of the mesh\'s other clusters, comma-separated: their Services are compared with this cluster\'s', (v: string, prev: string[]) => [...prev, ...v.split(',').map((c) => c.trim()).filter(Boolean)], [])
+    .option('--remote-files <cluster=path>', 'the Services of another cluster from saved manifests, e.g. east=manifests/east/ (repeatable)', collect, [])
     .option('--revision <rev>', 'Istio control-plane revision to analyze against')
     .option('-k, --use-kube [bool]', 'merge the files over the resources in the cluster (default: only when no files are given)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
@@ -48,6 +51,7 @@ Examples:
   meshctl analyze 'deploy/**/*.yaml' -o sarif > analyze.sarif
   kustomize build overlays/prod | meshctl analyze - -o github
   meshctl analyze bookinfo.yaml -S "IST0102=Namespace default" --failure-threshold Warning
+  meshctl analyze -A --remote-contexts east,west         # multi-cluster: Services defined differently
   meshctl analyze -L`,
     )
     .action(async (files: string[], options: Record<string, unknown>) => {
@@ -64,6 +68,9 @@ Examples:
         allNamespaces: options.allNamespaces as boolean,
         namespace: options.namespace as string | undefined,
         meshConfigFile: options.meshConfigFile as string | undefined,
+        meshNetworksFile: options.meshNetworksFile as string | undefined,
+        remoteContexts: options.remoteContexts as string[],
+        remoteFiles: options.remoteFiles as string[],
         revision: options.revision as string | undefined,
         useKube: parseBool(options.useKube as string | boolean | undefined),
         kubeconfig: options.kubeconfig as string | undefined,

@@ -4,12 +4,12 @@ import { parseLevel, type Level } from '../analyze/messages.js';
 import type { ClusterProvider } from '../analyze/cluster.js';
 import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
 import { render, type AnalyzeFormat } from '../analyze/render.js';
-import { obj, str } from '../analyze/snapshot.js';
+import { ISTIO_NAMESPACE, obj, str, type RemoteCluster, type SnapshotOptions } from '../analyze/snapshot.js';
 import { applySuppressions, parseSuppressions } from '../analyze/suppress.js';
 import { MeshctlError, UsageError, describeError } from '../errors.js';
 import { colourEnabled, colours } from '../output/colour.js';
 import { writeStdout } from '../output/write.js';
-import { isObject, type LoadProblem, type Resource } from '../resources/index.js';
+import { isObject, locateField, type LoadProblem, type Resource } from '../resources/index.js';
 import { readInput } from '../source/file.js';
 
 /** istioctl's exit code when analyzers find issues at or above the failure threshold. */
@@ -27,6 +27,12 @@ export interface AnalyzeCommandOptions {
   allNamespaces: boolean;
   namespace?: string;
   meshConfigFile?: string;
+  /** MeshNetworks YAML (or the istio ConfigMap holding it under data.meshNetworks). */
+  meshNetworksFile?: string;
+  /** Kubeconfig contexts of the mesh's other clusters, whose Services are compared with this one's. */
+  remoteContexts?: string[];
+  /** `NAME=PATH`: the Services of another cluster, from saved manifests. */
+  remoteFiles?: string[];
   revision?: string;
   /** undefined: files only when files are given, the cluster otherwise. */
   useKube?: boolean;
@@ -60,6 +66,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
     if (!ANALYZERS.some((a) => a.name === name)) throw new UsageError(`unknown analyzer "${name}": see meshctl analyze -L for the list`);
   }
   if (opts.allNamespaces && opts.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together');
+  const remoteFiles = (opts.remoteFiles ?? []).map(parseRemoteFiles);
 
   const wantCluster = opts.useKube ?? opts.files.length === 0;
   if (!wantCluster && opts.files.length === 0) {
@@ -81,7 +88,8 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   }
   if (opts.files.length > 0) providers.push(new FileProvider(opts.files, opts.recursive));
 
-  const mesh = opts.meshConfigFile ? await readMeshConfig(opts.meshConfigFile) : {};
+  let mesh: MeshSettings = opts.meshConfigFile ? await readMeshConfig(opts.meshConfigFile) : {};
+  let meshNetworks = opts.meshNetworksFile ? await readMeshNetworks(opts.meshNetworksFile) : undefined;
   const defaultNs = opts.namespace ?? cluster?.namespace ?? 'default';
   const problems: LoadProblem[] = [];
   let resources: Resource[] = [];
@@ -96,11 +104,32 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   const skipped = new Set(cluster?.skipped ?? []);
   const complete = cluster !== undefined && !skipped.has('pods') && !skipped.has('deployments');
   const secretsComplete = cluster !== undefined && !skipped.has('secrets');
+  const webhooksComplete = cluster !== undefined && !skipped.has('mutatingwebhookconfigurations.admissionregistration.k8s.io');
+  if (cluster) {
+    // the files given explicitly win over what the cluster's istio ConfigMap says, as in istioctl
+    const cm = resources.find((r) => r.kind === 'ConfigMap' && !r.group && r.name === 'istio' && r.namespace === ISTIO_NAMESPACE);
+    const data = obj(cm?.object.data);
+    if (cm && !opts.meshConfigFile && typeof data.mesh === 'string') mesh = meshSettings(parseYaml(data.mesh, `ConfigMap ${ISTIO_NAMESPACE}/istio data.mesh`));
+    if (cm && !meshNetworks && typeof data.meshNetworks === 'string') {
+      meshNetworks = meshNetworksResource(parseYaml(data.meshNetworks, `ConfigMap ${ISTIO_NAMESPACE}/istio data.meshNetworks`), undefined);
+    }
+  }
+  const remoteClusters: RemoteCluster[] = [];
+  for (const ctx of opts.remoteContexts ?? []) remoteClusters.push(await readRemoteContext(ctx, opts));
+  for (const { name, paths } of remoteFiles) {
+    const loaded = await new FileProvider(paths, opts.recursive).load();
+    problems.push(...loaded.problems);
+    applyDefaultNamespace(loaded.resources, defaultNs);
+    remoteClusters.push({ name, services: loaded.resources.filter((r) => r.kind === 'Service' && !r.group) });
+  }
 
   // against a cluster, report on the context's namespace as istioctl does (-A for all); files alone
   // are reported on whole unless -n narrows them
   const namespace = opts.allNamespaces ? undefined : cluster ? defaultNs : opts.namespace;
-  const all = await analyzeResources(resources, { ...mesh, complete, secretsComplete, namespace, analyzers: opts.analyzer });
+  const all = await analyzeResources(resources, {
+    ...mesh, complete, secretsComplete, webhooksComplete, namespace, analyzers: opts.analyzer, meshNetworks, remoteClusters,
+    clusterName: cluster?.contextName || 'local',
+  });
   const kept = applySuppressions(all, suppressions);
   const shown = kept.filter((d) => atLeast(d, outputThreshold));
 
@@ -133,12 +162,25 @@ function level(value: string, flag: string): Level {
 
 function listAnalyzers(): string {
   const lines = ['Available analyzers:'];
-  for (const a of ANALYZERS) lines.push(`* ${a.name} [${a.codes.join(', ')}]:`, `    ${a.description}`);
+  for (const a of ANALYZERS) {
+    lines.push(`* ${a.name} [${a.codes.join(', ')}]:`, `    ${a.description}`);
+    if (a.optIn) lines.push(`    (not run by default, as in istioctl: --analyzer ${a.name} runs it)`);
+  }
   return lines.join('\n') + '\n';
 }
 
+type MeshSettings = Pick<SnapshotOptions, 'clusterDomain' | 'rootNamespace' | 'dnsAutoAllocate' | 'proxyImageType'>;
+
+function parseYaml(text: string, what: string): unknown {
+  try {
+    return yaml.load(text);
+  } catch (err) {
+    throw new MeshctlError(`${what}: not valid YAML: ${describeError(err)}`);
+  }
+}
+
 /** Mesh settings analyze uses, from a MeshConfig file or the `istio` ConfigMap holding one under data.mesh. */
-async function readMeshConfig(file: string): Promise<{ clusterDomain?: string; rootNamespace?: string; dnsAutoAllocate?: boolean }> {
+async function readMeshConfig(file: string): Promise<MeshSettings> {
   const input = await readInput(file);
   let doc: unknown;
   try {
@@ -148,10 +190,76 @@ async function readMeshConfig(file: string): Promise<{ clusterDomain?: string; r
     throw new MeshctlError(`${file}: not a valid mesh config: ${describeError(err)}`);
   }
   if (!isObject(doc)) throw new MeshctlError(`${file}: not a valid mesh config: expected a YAML mapping`);
-  const meta = obj(obj(doc.defaultConfig).proxyMetadata);
+  return meshSettings(doc);
+}
+
+function meshSettings(doc: unknown): MeshSettings {
+  const d = obj(doc);
+  const meta = obj(obj(d.defaultConfig).proxyMetadata);
+  // istioctl's serviceentry.Analyzer: addresses are allocated only when DNS capture is on too
+  const dnsCapture = str(meta.ISTIO_META_DNS_CAPTURE) === 'true';
+  const allocate = str(meta.ISTIO_META_DNS_AUTO_ALLOCATE) === 'true' || str(meta.PILOT_ENABLE_IP_AUTOALLOCATE) === 'true';
   return {
-    clusterDomain: str(doc.clusterDomain) || undefined,
-    rootNamespace: str(doc.rootNamespace) || undefined,
-    dnsAutoAllocate: str(meta.ISTIO_META_DNS_AUTO_ALLOCATE) === 'true',
+    clusterDomain: str(d.clusterDomain) || undefined,
+    rootNamespace: str(d.rootNamespace) || undefined,
+    dnsAutoAllocate: dnsCapture && allocate,
+    proxyImageType: str(obj(obj(d.defaultConfig).image).imageType) || undefined,
   };
+}
+
+/**
+ * --meshNetworksFile: a MeshNetworks YAML (`networks: ...`), or the istio ConfigMap holding one under
+ * data.meshNetworks; as istioctl, findings are about `MeshNetworks istio-system/meshnetworks`.
+ */
+async function readMeshNetworks(file: string): Promise<Resource> {
+  const input = await readInput(file);
+  let doc: unknown;
+  let text = input.text;
+  let textLine = 1;
+  try {
+    doc = yaml.load(text);
+    if (isObject(doc) && doc.kind === 'ConfigMap') {
+      const embedded = obj(doc.data).meshNetworks;
+      if (typeof embedded !== 'string') throw new Error('the ConfigMap has no data.meshNetworks key');
+      // a block scalar's text starts on the line after its key
+      textLine = (locateField(text, ['data', 'meshNetworks']) ?? 0) + 2;
+      text = embedded;
+      doc = yaml.load(embedded);
+    }
+  } catch (err) {
+    throw new MeshctlError(`${file}: not a valid mesh networks config: ${describeError(err)}`);
+  }
+  if (doc === undefined || doc === null) doc = {};
+  if (!isObject(doc) || (doc.networks !== undefined && doc.networks !== null && !isObject(doc.networks))) {
+    throw new MeshctlError(`${file}: not a valid mesh networks config: expected a mapping with a networks mapping`);
+  }
+  return meshNetworksResource(doc, { file: input.name, line: textLine, doc: 0, text, textLine });
+}
+
+function meshNetworksResource(doc: unknown, origin: Resource['origin']): Resource {
+  const metadata = { name: 'meshnetworks', namespace: ISTIO_NAMESPACE };
+  return {
+    apiVersion: 'v1alpha1', kind: 'MeshNetworks', group: '', version: 'v1alpha1', name: metadata.name, namespace: metadata.namespace,
+    metadata, object: obj(doc), origin,
+  };
+}
+
+/** `--remote-files east=manifests/east/`: the cluster's name and where its manifests are. */
+function parseRemoteFiles(spec: string): { name: string; paths: string[] } {
+  const eq = spec.indexOf('=');
+  if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`invalid --remote-files "${spec}": use CLUSTER=PATH, e.g. east=manifests/east/`);
+  return { name: spec.slice(0, eq), paths: [spec.slice(eq + 1)] };
+}
+
+/** The Services of another cluster of the mesh, read through its kubeconfig context. */
+async function readRemoteContext(context: string, opts: AnalyzeCommandOptions): Promise<RemoteCluster> {
+  const { ClusterProvider } = await import('../analyze/cluster.js');
+  const remote = new ClusterProvider({ kubeconfig: opts.kubeconfig, context, timeout: opts.timeout ?? '30s', servicesOnly: true });
+  try {
+    const loaded = await remote.load();
+    return { name: context, services: loaded.resources };
+  } catch (err) {
+    if (!(err instanceof MeshctlError)) throw err;
+    throw new MeshctlError(`cannot read remote context ${context}: ${err.message}`, err.exitCode);
+  }
 }

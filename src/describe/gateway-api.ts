@@ -1,7 +1,7 @@
 import type { ApiGateway, ApiRoute, BackendRef, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
-import { namespaceSelected } from '../resources/selectors.js';
 import { exposedUrl, externalAddress } from './gateways.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
+import { namespaceSelected } from '../resources/selector.js';
 
 /** How a workload is reached from outside through Gateway API routes (`gateway.networking.k8s.io`). */
 
@@ -234,8 +234,8 @@ export function hostnameMatches(pattern: string, host: string): boolean {
   return host.length > suffix.length && host.endsWith(suffix);
 }
 
-// one rule for label selectors, shared with the ambient waypoint attachment
-export { labelSelectorMatches, namespaceSelected } from '../resources/selectors.js';
+// one rule for label selectors, shared with analyze and the ambient waypoint attachment
+export { labelSelectorMatches, namespaceSelected } from '../resources/selector.js';
 
 /** Istio names the Deployment and Service it creates for a Gateway `<name>-<gatewayClassName>`. */
 export function deployedServiceName(gw: ApiGateway): string | undefined {

@@ -3,7 +3,7 @@
  * they come from users' files or the API server and are checked where they are used, not trusted.
  */
 
-import { matchLabels, type LabelSelector, type Labels } from '../resources/selectors.js';
+import { matchLabels, type LabelSelector, type Labels } from '../resources/selector.js';
 
 export type { LabelSelector, Labels };
 

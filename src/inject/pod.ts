@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { labelSelectorMatches } from '../resources/selector.js';
 import { type InjectSettings, type Obj, InjectError, deepMerge, get, goJson, isObj } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
 import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, holdApplication, renderSidecar } from './template.js';
@@ -175,31 +176,8 @@ function injectDecision(labels: Record<string, string>, annotations: Record<stri
 /** A metav1.LabelSelector; an empty selector matches nothing here, as in Istio. */
 export function selectorMatches(sel: Obj, labels: Record<string, string>): boolean {
   const ml = isObj(sel.matchLabels) ? sel.matchLabels : {};
-  const exprs = asList(sel.matchExpressions);
-  if (Object.keys(ml).length === 0 && exprs.length === 0) return false;
-  for (const [k, v] of Object.entries(ml)) if (labels[k] !== String(v)) return false;
-  for (const e of exprs) {
-    const key = String(e.key);
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
-    const has = key in labels;
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[key])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  if (Object.keys(ml).length === 0 && asList(sel.matchExpressions).length === 0) return false;
+  return labelSelectorMatches(sel, labels);
 }
 
 function checkTemplates(annotations: Record<string, string>, settings: InjectSettings): void {

@@ -310,25 +310,29 @@ export interface KubeconfigSpec {
   context?: string;
   /** PEM of the CA that signed the server's certificate (HTTPS servers): written as certificate-authority-data. */
   ca?: string;
-  /** Extra contexts (same cluster and user), for --context tests. */
-  otherContexts?: { name: string; namespace?: string }[];
+  /** Extra contexts (same cluster and user unless `server` names another stand-in), for --context tests. */
+  otherContexts?: { name: string; namespace?: string; server?: string }[];
   currentContext?: string | null;
 }
 
 /** A kubeconfig YAML file pointing at the stand-in (plain HTTP needs TLS verification off for client-node; HTTPS takes the CA). */
 export async function writeKubeconfig(file: string, spec: KubeconfigSpec): Promise<string> {
   const context = spec.context ?? 'harness';
-  const contexts = [{ name: context, namespace: spec.namespace }, ...(spec.otherContexts ?? [])];
+  const contexts: { name: string; namespace?: string; server?: string }[] = [{ name: context, namespace: spec.namespace }, ...(spec.otherContexts ?? [])];
+  const cluster = (name: string, server: string) => [
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${server}`,
+    ...(server.startsWith('https:')
+      ? spec.ca ? [`    certificate-authority-data: ${Buffer.from(spec.ca).toString('base64')}`] : []
+      : ['    insecure-skip-tls-verify: true']),
+  ];
   const lines = [
     'apiVersion: v1',
     'kind: Config',
     'clusters:',
-    `- name: ${context}-cluster`,
-    '  cluster:',
-    `    server: ${spec.server}`,
-    ...(spec.server.startsWith('https:')
-      ? spec.ca ? [`    certificate-authority-data: ${Buffer.from(spec.ca).toString('base64')}`] : []
-      : ['    insecure-skip-tls-verify: true']),
+    ...cluster(`${context}-cluster`, spec.server),
+    ...contexts.flatMap((c) => (c.server ? cluster(`${c.name}-cluster`, c.server) : [])),
     'users:',
     `- name: ${context}-user`,
     '  user:',
@@ -337,7 +341,7 @@ export async function writeKubeconfig(file: string, spec: KubeconfigSpec): Promi
     ...contexts.flatMap((c) => [
       `- name: ${c.name}`,
       '  context:',
-      `    cluster: ${context}-cluster`,
+      `    cluster: ${c.server ? c.name : context}-cluster`,
       `    user: ${context}-user`,
       ...(c.namespace ? [`    namespace: ${c.namespace}`] : []),
     ]),

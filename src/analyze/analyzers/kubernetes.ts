@@ -6,54 +6,9 @@ import { K, arr, dig, num, obj, selectorMatches, str, strMap, type Snapshot } fr
 /** Namespaces the injector never touches (istio's inject.IgnoredNamespaces). */
 const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
 
-function isSystemNamespace(ns: string): boolean {
+export function isSystemNamespace(ns: string): boolean {
   return SYSTEM_NAMESPACES.has(ns);
 }
-
-export const injectionAnalyzer: Analyzer = {
-  name: 'injection.Analyzer',
-  description: 'Checks conditions related to Istio sidecar injection',
-  codes: ['IST0102', 'IST0103', 'IST0123'],
-  analyze(ctx: Context) {
-    const snap = ctx.snapshot;
-    const injected = new Set<string>();
-    for (const ns of snap.of(K.Namespace)) {
-      if (ns.name === 'istio-system' || ns.name === snap.rootNamespace || isSystemNamespace(ns.name)) continue;
-      const labels = strMap(ns.metadata.labels);
-      const legacy = labels['istio-injection'];
-      const hasRev = 'istio.io/rev' in labels;
-      const ambient = labels['istio.io/dataplane-mode'] === 'ambient';
-      // the ways a namespace can opt in; an explicit istio-injection=disabled opts out and conflicts with nothing
-      const optIns = [
-        ...(legacy && legacy !== 'disabled' ? ['istio-injection'] : []),
-        ...(hasRev ? ['istio.io/rev'] : []),
-        ...(ambient ? ['istio.io/dataplane-mode'] : []),
-      ];
-      if (optIns.length > 1) {
-        ctx.report(ns, 'IST0123', [optIns], ['metadata', 'name']);
-        continue;
-      }
-      if (ambient) continue; // in the mesh without sidecars
-      if (!legacy && !hasRev) {
-        ctx.report(ns, 'IST0102', [ns.name, ns.name], ['metadata', 'name']);
-        continue;
-      }
-      if (!hasRev && legacy !== 'enabled') continue;
-      injected.add(ns.name);
-    }
-    for (const pod of snap.of(K.Pod)) {
-      if (!injected.has(pod.namespace)) continue;
-      const inject = strMap(pod.metadata.labels)['sidecar.istio.io/inject'] ?? strMap(pod.metadata.annotations)['sidecar.istio.io/inject'];
-      if (inject?.toLowerCase() === 'false') continue;
-      const spec = obj(pod.object.spec);
-      if (spec.hostNetwork === true) continue;
-      const containers = [...arr(spec.containers), ...arr(spec.initContainers)];
-      if (!containers.some((c) => str(obj(c).name) === 'istio-proxy' && str(obj(c).image))) {
-        ctx.report(pod, 'IST0103', [fullName(pod)]);
-      }
-    }
-  },
-};
 
 const PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'grpc', 'grpc-web', 'http', 'http_proxy', 'http2', 'https', 'tls', 'mongo', 'redis', 'mysql']);
 const WELL_KNOWN_PORTS = new Set([25, 53, 3306, 27017]);
@@ -74,7 +29,8 @@ export function portProtocolKnown(port: Record<string, unknown>): boolean {
   return WELL_KNOWN_PORTS.has(num(port.port));
 }
 
-function isIstioControlPlane(r: Resource): boolean {
+/** istioctl's util.IsIstioControlPlane: resources labelled `istio`, or `release: istio`. */
+export function isIstioControlPlane(r: Resource): boolean {
   const labels = strMap(r.metadata.labels);
   return 'istio' in labels || labels.release === 'istio';
 }

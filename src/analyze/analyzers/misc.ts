@@ -25,23 +25,6 @@ export const caCertificateAnalyzer: Analyzer = {
   },
 };
 
-export const protocolAddressesAnalyzer: Analyzer = {
-  name: 'serviceentry.Analyzer',
-  description: 'Checks the validity of ServiceEntry',
-  codes: ['IST0134'],
-  analyze(ctx: Context) {
-    if (ctx.snapshot.dnsAutoAllocate) return;
-    for (const se of ctx.snapshot.of(K.ServiceEntry)) {
-      const spec = obj(se.object.spec);
-      if (arr(spec.addresses).length > 0) continue;
-      arr(spec.ports).forEach((p, i) => {
-        const proto = str(obj(p).protocol).toUpperCase();
-        if (proto === '' || proto === 'TCP') ctx.report(se, 'IST0134', [], ['spec', 'ports', i]);
-      });
-    }
-  },
-};
-
 const RELATIVE_ROUTE_TARGETS = new Set(['ROUTE_CONFIGURATION', 'HTTP_ROUTE']);
 
 export const envoyPatchAnalyzer: Analyzer = {

@@ -1,7 +1,7 @@
 import type { Resource } from '../../resources/index.js';
 import { fullName, type Analyzer, type Context } from '../analyzer.js';
 import { hostRegistry } from '../hosts.js';
-import { K, arr, dig, obj, selectorMatches, selectorString, str, strMap } from '../snapshot.js';
+import { K, arr, obj, selectorMatches, selectorString, str, strMap } from '../snapshot.js';
 
 function workloadSelector(r: Resource): Record<string, string> | undefined {
   const spec = obj(r.object.spec);
@@ -107,68 +107,6 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
       if (snap.workloadsMatching(sel).some((w) => meshWide || w.namespace === ap.namespace)) continue;
       const known = meshWide ? snap.complete || snap.workloads().length > 0 : snap.knowsWorkloadsIn(ap.namespace);
       if (known) ctx.report(ap, 'IST0127', [selectorString(sel)], ['spec', 'selector']);
-    }
-  },
-};
-
-export const subsetPodsAnalyzer: Analyzer = {
-  name: 'destinationrule.PodNotSelectedAnalyzer',
-  description: 'Checks that the subsets of a destination rule select pods of its service',
-  codes: ['IST0173'],
-  analyze(ctx: Context) {
-    const snap = ctx.snapshot;
-    const reg = hostRegistry(snap);
-    for (const dr of snap.of(K.DestinationRule)) {
-      const spec = obj(dr.object.spec);
-      const target = reg.resolve(dr.namespace, arr(spec.exportTo).map(str), str(spec.host));
-      // only Kubernetes Services with a selector have pods to compare against
-      if (!target || target.resource.kind !== 'Service') continue;
-      const svc = target.resource;
-      const svcSel = strMap(obj(svc.object.spec).selector);
-      if (Object.keys(svcSel).length === 0 || !snap.knowsWorkloadsIn(svc.namespace)) continue;
-      const pods = snap.workloadsMatching(svcSel).filter((w) => w.namespace === svc.namespace && w.resource.kind !== 'WorkloadEntry');
-      // with no pod of the service in the input at all, there is nothing to compare subsets against
-      if (pods.length === 0 && !snap.complete) continue;
-      arr(spec.subsets).forEach((s, i) => {
-        const labels = strMap(obj(s).labels);
-        if (Object.keys(labels).length === 0) return;
-        if (!pods.some((p) => selectorMatches(labels, p.labels))) ctx.report(dr, 'IST0173', [str(obj(s).name)], ['spec', 'subsets', i]);
-      });
-    }
-  },
-};
-
-/** Pod-template annotations of a Deployment as seen by dig; kept here for the multi-service analyzer. */
-export function templateLabels(r: Resource): Record<string, string> {
-  return strMap(dig(r.object, ['spec', 'template', 'metadata', 'labels']));
-}
-
-/**
- * The Service or ServiceEntry namespace a DestinationRule host points into, for deciding whether the
- * input could show it: `reviews` and `reviews.ns.svc.<domain>` name a namespace; other hosts are external.
- */
-function hostNamespace(host: string, drNamespace: string, domain: string): string | undefined {
-  if (!host.includes('.') && !host.startsWith('*')) return drNamespace;
-  const m = new RegExp(`^[^.]+\\.([^.]+)\\.svc\\.${domain.replace(/\./g, '\\.')}$`).exec(host);
-  return m ? m[1] : undefined;
-}
-
-export const unknownDestinationRuleHostAnalyzer: Analyzer = {
-  name: 'destinationrule.UnknownHostAnalyzer',
-  description: 'Checks that the host of a destination rule matches a service in the mesh',
-  codes: ['IST0174'],
-  analyze(ctx: Context) {
-    const snap = ctx.snapshot;
-    const reg = hostRegistry(snap);
-    const servicesIn = new Set(snap.of(K.Service).map((s) => s.namespace));
-    const anyServiceEntry = snap.of(K.ServiceEntry).length > 0;
-    for (const dr of snap.of(K.DestinationRule)) {
-      const host = str(obj(dr.object.spec).host);
-      if (!host || reg.anyMatching(dr.namespace, host)) continue;
-      // only where the input could have shown the service: the cluster, or services of that namespace
-      const ns = hostNamespace(host, dr.namespace, snap.clusterDomain);
-      const knowable = snap.complete || (ns !== undefined ? servicesIn.has(ns) : anyServiceEntry);
-      if (knowable) ctx.report(dr, 'IST0174', [host], ['spec', 'host']);
     }
   },
 };
