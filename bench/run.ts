@@ -7,17 +7,20 @@
  *   4. analyze over a generated repository (~10,000 resources)  vs  node + js-yaml loading the same files
  *   5. proxy-status over 1,000 proxies in the test harness      (bounded concurrency, time, memory)
  *   6. trace through 1,000 AuthorizationPolicies (10,000 rules) vs read + JSON.parse of that dump
+ *   7. bug-report over 1,000 pods of the test harness           vs  bug-report over 100 (memory stays flat)
+ *   8. one pod's dump read from a 1 GB bundle (--bundle)        vs  proxy-config -f on that dump alone
  * Benchmarks whose command is not on this branch yet are skipped with the reason.
  *
  *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, type GenerateSummary } from './lib/generate.js';
+import { TARGET_NS, TARGET_POD, makeBigBundle } from './lib/bundle.js';
 import { loadHarness, startLiveCluster } from './lib/live.js';
 import { firstLine, runNode, sample, type Sample } from './lib/measure.js';
 
@@ -25,7 +28,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
 const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
 const OUT = path.join(ROOT, 'bench', 'out');
-const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status'] as const;
+const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
@@ -87,6 +90,8 @@ async function main(): Promise<void> {
   if (only.has('startup')) await benchStartup(values.quick ? 10 : 20);
   if (only.has('analyze')) await benchAnalyze(values.quick ? 100 : 1000, runs);
   if (only.has('proxy-status')) await benchProxyStatus(runs);
+  if (only.has('bug-report')) await benchBugReport();
+  if (only.has('bundle')) await benchBundleRead(runs, values.quick ? 256 : 1024);
   report();
 }
 
@@ -231,6 +236,73 @@ async function benchProxyStatus(runs: number, proxies = 1000): Promise<void> {
     }
   } finally {
     await cluster.close();
+  }
+}
+
+async function benchBugReport(): Promise<void> {
+  log('\n== 7. bug-report over 100 and 1,000 pods of the test harness');
+  const harness = await loadHarness(ROOT);
+  if (typeof harness === 'string') return skip('bug-report', 'bug-report', harness);
+  const small = ensureData(10);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-bench-bugreport-'));
+  let base: Sample | undefined;
+  try {
+    for (const pods of [100, 1000]) {
+      const cluster = await startLiveCluster(harness, path.join(OUT, `live-${pods}`), pods, 3, small.files.configDump);
+      try {
+        const out = path.join(tmp, `bundle-${pods}.tar.gz`);
+        const args = ['bug-report', '-n', cluster.namespace, '-o', out, '--kubeconfig', cluster.kubeconfig];
+        const requests = cluster.api.requests.length;
+        cluster.envoyOpen.max = 0;
+        // one run, no warm-up: it is network-bound and tens of seconds long on a loaded machine
+        const r = await runNode(HOOK, [MESHCTL, ...args], { cwd: ROOT });
+        if (r.code !== 0) {
+          skip('bug-report', `bug-report, ${pods} pods`, `failed with exit ${r.code}: ${firstLine(r.stderr)}`);
+          continue;
+        }
+        const s: Sample = { ms: r.ms, minMs: r.ms, rssMb: r.rssMb, cpuMs: r.cpuMs, runs: 1 };
+        const note = `${mb(statSync(out).size)} MB bundle; at most ${cluster.envoyOpen.max} connection(s) open to the sidecars at once; ${cluster.api.requests.length - requests} API-server requests`;
+        if (!base) {
+          base = s;
+          rows.push({ bench: 'bug-report', name: `bug-report, ${pods} pods (3 istiods)`, sample: s, note });
+          log(`  bug-report, ${pods} pods: ${fmt(s)}; ${note}`);
+        } else {
+          add({ bench: 'bug-report', name: `bug-report, ${pods} pods (3 istiods); ${note}`, sample: s, baseline: { name: 'bug-report, 100 pods', sample: base }, target: { memory: 1.5 } });
+        }
+      } finally {
+        await cluster.close();
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function benchBundleRead(runs: number, targetMb: number): Promise<void> {
+  log(`\n== 8. one pod's dump from a ${targetMb} MB bundle vs proxy-config -f on the dump alone`);
+  const data = ensureData(100);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-bench-bundle-'));
+  try {
+    const file = path.join(tmp, 'big.tar.gz');
+    const started = Date.now();
+    const made = await makeBigBundle(file, data.files.configDump, targetMb * 1024 * 1024);
+    log(`  made a ${mb(made.bytes)} MB bundle of ${made.members} members in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const args = ['proxy-config', 'clusters', `${TARGET_POD}.${TARGET_NS}`, '--bundle', file];
+    const check = await probe(args);
+    if (!check.ok) return skip('bundle', `proxy-config --bundle (${mb(made.bytes)} MB)`, check.why);
+    const floorArgs = ['proxy-config', 'clusters', '-f', data.files.configDump];
+    const floor = await sample(HOOK, [MESHCTL, ...floorArgs], { cwd: ROOT, runs, label: 'proxy-config -f' });
+    const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: args.join(' ') });
+    add({
+      bench: 'bundle',
+      name: `proxy-config clusters <pod> --bundle, a ${mb(made.bytes)} MB bundle (${mb(data.bytes.configDump)} MB dump, ${check.lines} lines out)`,
+      sample: s,
+      baseline: { name: `proxy-config -f the ${mb(data.bytes.configDump)} MB dump`, sample: floor },
+      // reading the whole bundle would be tens of times the floor; opening it (locator, index, checks) costs a little
+      target: { time: 2, memory: 1.5 },
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

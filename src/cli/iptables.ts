@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addKubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions } from './kube-options.js';
 import { UsageError } from '../errors.js';
 
 const OUTPUTS = ['short', 'json', 'yaml'] as const;
@@ -37,7 +37,7 @@ Examples:
       const { iptablesCommand } = await import('../commands/iptables.js');
       await iptablesCommand(pod, { ...opts, output, family } as Parameters<typeof iptablesCommand>[1]);
     });
-  addKubeOptions(cmd);
+  addBundleOption(addKubeOptions(cmd));
 
   const trace = cmd
     .command('trace')
@@ -76,7 +76,7 @@ Examples:
       const { iptablesTraceCommand } = await import('../commands/iptables.js');
       await iptablesTraceCommand(pod, { ...opts, output } as Parameters<typeof iptablesTraceCommand>[1]);
     });
-  addKubeOptions(trace);
+  addBundleOption(addKubeOptions(trace));
 }
 
 /**

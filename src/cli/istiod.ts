@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
-import { addKubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions } from './kube-options.js';
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -31,7 +31,7 @@ Examples:
   meshctl istiod registry -n default -o yaml
   meshctl istiod registry -f fixtures/live/istiod-registryz.json`,
     );
-  addKubeOptions(registry).action(async (opts) => {
+  addBundleOption(addKubeOptions(registry)).action(async (opts) => {
     const { istiodRegistry } = await import('../commands/istiod.js');
     writeStdout(await istiodRegistry(opts));
   });
@@ -50,7 +50,7 @@ Examples:
   meshctl istiod debug 'configz' -o yaml
   meshctl istiod debug '/debug/config_dump?proxyID=productpage-v1-7d4b8d9b7c-x2x9z.default' --istiod istiod-7c9d8b6f5-abcde`,
     );
-  addKubeOptions(debug).action(async (endpoint: string, opts) => {
+  addBundleOption(addKubeOptions(debug)).action(async (endpoint: string, opts) => {
     const { istiodDebug } = await import('../commands/istiod.js');
     writeStdout(await istiodDebug(endpoint, opts));
   });

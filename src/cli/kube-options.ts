@@ -20,3 +20,8 @@ export function addKubeOptions(cmd: Command): Command {
     .option('--revision <rev>', 'Istio control-plane revision')
     .option('--timeout <duration>', 'timeout for each request to the cluster (e.g. 30s, 2m)', '30s');
 }
+
+/** Adds --bundle: the command reads a bug-report bundle as if it were the cluster at capture time. */
+export function addBundleOption(cmd: Command): Command {
+  return cmd.option('--bundle <file|dir>', 'read a bug-report bundle (its tar.gz or unpacked directory) instead of the live cluster');
+}

@@ -24,6 +24,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['waypoint'], load: () => import('./waypoint.js') },
   { names: ['report'], load: () => import('./report.js') },
   { names: ['completion', '__complete'], load: () => import('./completion.js') },
+  { names: ['bug-report'], load: () => import('./bug-report.js') },
 ];
 
 // Stack traces are for developers; users get one line unless they ask with --verbose (or MESHCTL_DEBUG=1).

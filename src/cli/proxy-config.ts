@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
 import { registerLog } from './proxy-config-log.js';
 
 type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'ecds' | 'all';
@@ -133,12 +133,13 @@ const SPECS: Spec[] = [
         .option('--name <name>', 'only the route configuration with this name')
         .option('--cluster <cluster>', 'only endpoints of this cluster')
         .option('--status <status>', 'only endpoints with this health status', oneOf(HEALTH))
-        .option('--with-headers', 'section banners and a NAME column (cluster/, listener/, route/, secret/, endpoint/)', false),
+        .option('--with-headers', 'istioctl\'s "------ CLUSTER INFO ------" banners before each section', false),
   },
 ];
 
 interface RawOptions extends KubeOptions {
   file?: string;
+  bundle?: string;
   output: 'short' | 'json' | 'yaml';
   proxyAdminPort: number;
   verbose?: boolean;
@@ -181,6 +182,7 @@ Examples:
       );
     spec.options(cmd);
     addKubeOptions(cmd);
+    addBundleOption(cmd);
     cmd
       .option('--proxy-admin-port <port>', "Envoy admin port in the pod", port, 15000)
       .addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}`)
@@ -206,8 +208,11 @@ function acceptGoStyleBooleans(cmd: Command): void {
 
 async function run(kind: Kind, pod: string | undefined, opts: RawOptions): Promise<void> {
   if (pod !== undefined && opts.file !== undefined) throw new UsageError('give either a pod or --file, not both');
+  if (opts.bundle !== undefined && opts.file !== undefined) throw new UsageError('give either --bundle (with a pod) or --file, not both');
   if (pod === undefined && opts.file === undefined) {
-    throw new UsageError(`proxy-config ${kind} needs a pod (name, name.namespace) or --file with a saved config dump`);
+    throw new UsageError(
+      `proxy-config ${kind} needs a pod (name, name.namespace) or --file with a saved config dump${opts.bundle !== undefined ? ' (with --bundle, name a pod of the bundle)' : ''}`,
+    );
   }
   if (opts.file === '-' && process.stdin.isTTY) {
     throw new UsageError('-f - reads the config dump from stdin, which is a terminal: pipe a dump in or give a file');

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
 import { collect, portNumber } from './istiod.js';
-import { addKubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions } from './kube-options.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -23,9 +23,10 @@ Examples:
   meshctl proxy-status -n default -o json
   meshctl proxy-status productpage-v1-7d4b8d9b7c-x2x9z.default
   meshctl proxy-status -f istiod-a-syncz.json -f istiod-b-syncz.json
+  meshctl proxy-status --bundle bundle.tar.gz
   meshctl proxy-status productpage-v1-7d4b8d9b7c-x2x9z.default -f envoy-config_dump.json --istiod-file istiod-config_dump.json`,
     );
-  addKubeOptions(cmd).action(async (pod: string | undefined, opts) => {
+  addBundleOption(addKubeOptions(cmd)).action(async (pod: string | undefined, opts) => {
     const { proxyStatus } = await import('../commands/proxy-status.js');
     writeStdout(await proxyStatus(pod, opts));
   });

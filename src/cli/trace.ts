@@ -41,6 +41,7 @@ export function register(program: Command): void {
     .option('--src <ip>', 'source IP (default: the pod IP for outbound)', ip)
     .option('--dst-ip <ip>', 'destination IP (default: the service VIP found in the dump)', ip)
     .option('--random <n>', "Envoy's random value for this request: decides weighted clusters and runtime fractions exactly", nonNegativeInt)
+    .option('--metadata <filter.key=value>', 'dynamic metadata the request carries at the router, for dynamic_metadata route matches (repeatable), e.g. envoy.lb.canary=true', collect)
     .option('--all-candidates', 'list every listener, chain, virtual host and route considered, not just the nearest losers')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml', 'dot', 'mermaid']).default('short'));
@@ -96,6 +97,7 @@ route → cluster → endpoints, with the nearest candidates that lost and why) 
       random: opts.random as number | undefined,
       allCandidates: opts.allCandidates === true,
       plaintext: opts.plaintext === true,
+      metadata: opts.metadata as string[] | undefined,
       proxyAdminPort: opts.proxyAdminPort as number,
       output: opts.output as 'short' | 'json' | 'yaml' | 'dot' | 'mermaid',
       identity: identityFlags(opts),

@@ -13,6 +13,7 @@ import type { Ruleset } from '../iptables/model.js';
 
 export interface IptablesOptions extends Partial<KubeOptions> {
   file?: string;
+  bundle?: string;
   output: 'short' | 'json' | 'yaml';
   table?: string;
   family?: 'ipv4' | 'ipv6';
@@ -20,6 +21,7 @@ export interface IptablesOptions extends Partial<KubeOptions> {
 
 export interface IptablesTraceOptions extends Partial<KubeOptions> {
   file?: string;
+  bundle?: string;
   output: 'short' | 'json' | 'yaml';
   table?: string;
   dst: string;
@@ -34,8 +36,9 @@ export interface IptablesTraceOptions extends Partial<KubeOptions> {
   mark?: string;
 }
 
-function sourceFor(pod: string | undefined, opts: { file?: string } & Partial<KubeOptions>): IptablesSource {
+function sourceFor(pod: string | undefined, opts: { file?: string; bundle?: string } & Partial<KubeOptions>): IptablesSource {
   if (pod && opts.file) throw new UsageError('give either a pod or -f FILE, not both');
+  if (opts.bundle !== undefined && opts.file) throw new UsageError('give either --bundle (with a pod) or -f FILE, not both');
   if (opts.file) return fileSource(opts.file);
   if (!pod) throw new UsageError('give a pod, or -f FILE with saved rules (iptables-save, iptables -S or istio-init logs)');
   return podSource(pod, { istioNamespace: 'istio-system', timeout: '30s', ...opts });

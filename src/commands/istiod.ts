@@ -5,7 +5,9 @@ import type { KubeOptions } from '../cli/kube-options.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { askAllIstiods, warnFailures } from '../istiod/discover.js';
 import { REGISTRY_HEADERS, mergeRegistries, parseRegistryz, registryRows } from '../istiod/registry.js';
-import { connect, type Kube } from '../kube/client.js';
+import { connect } from '../kube/client.js';
+import type { ClusterSource } from '../kube/cluster.js';
+import { type ClusterOptions, openCluster } from '../kube/open.js';
 import { resolvePod } from '../kube/pods.js';
 import { forwardLocalPort, openTunnel } from '../kube/portforward.js';
 import { DEFAULT_PROXY_ADMIN_PORT } from '../kube/admin-source.js';
@@ -14,7 +16,7 @@ import { renderTable } from '../output/table.js';
 import { readInput } from '../source/file.js';
 import { parseDocument } from '../source/parse.js';
 
-export interface IstiodOptions extends Partial<KubeOptions> {
+export interface IstiodOptions extends ClusterOptions {
   /** Saved answers, one file per istiod replica. */
   file?: string[];
   output?: 'short' | 'json' | 'yaml';
@@ -27,9 +29,10 @@ export interface Answer {
   name: string;
 }
 
-/** One debug endpoint from every replica (live) or from saved files; missing replicas are warned about. */
-export async function istiodAnswers(debugPath: string, opts: IstiodOptions, kube?: Kube): Promise<Answer[]> {
+/** One debug endpoint from every replica (live or a bundle) or from saved files; missing replicas are warned about. */
+export async function istiodAnswers(debugPath: string, opts: IstiodOptions, cluster?: ClusterSource): Promise<Answer[]> {
   if (opts.file && opts.file.length > 0) {
+    if (opts.bundle !== undefined) throw new UsageError('give either --bundle or -f, not both');
     const answers: Answer[] = [];
     for (const f of opts.file) {
       const input = await readInput(f);
@@ -37,13 +40,13 @@ export async function istiodAnswers(debugPath: string, opts: IstiodOptions, kube
     }
     return answers;
   }
-  const own = kube ?? (await connect(opts));
+  const own = cluster ?? (await openCluster(opts));
   try {
     const { answers, failures } = await askAllIstiods(own, debugPath);
     warnFailures(failures);
     return answers.map((a) => ({ ...a, name: `istiod ${a.istiod} ${debugPath}` }));
   } finally {
-    if (!kube) own.close();
+    if (!cluster) own.close();
   }
 }
 

@@ -36,7 +36,7 @@ export interface ProxyConfigOptions extends ClusterFilter, ListenerFilter, Route
   output: ProxyConfigOutput;
   /** Listener MATCH/DESTINATION and route detail rows (istioctl's --verbose, on by default). */
   verbose: boolean;
-  /** `all`: section headers and a NAME column with `cluster/`, `listener/`, ... prefixes. */
+  /** `all`: istioctl's `------ X INFO ------` banners (the NAME prefixes are there either way). */
   withHeaders?: boolean;
   /** For VALID CERT; tests pin it. */
   now?: Date;
@@ -208,7 +208,9 @@ function renderBootstrapShort(dump: ConfigDump): string {
 function renderSecretsShort(dump: ConfigDump, o: ProxyConfigOptions, warnings: string[], withNames: boolean): string {
   if (listSecrets(dump).length === 0) return 'No active or warming secrets found.\n';
   const rows = secretRows(dump, o.now);
-  for (const r of rows) if (r.problem) warnings.push(`secret "${r.name}": cannot read its certificate: ${r.problem}`);
+  for (const r of rows) {
+    if (r.problem) warnings.push(`secret "${r.name}"${r.trustDomain ? ` (trust domain ${r.trustDomain})` : ''}: cannot read its certificate: ${r.problem}`);
+  }
   return table(secretSummary(rows, withNames));
 }
 
@@ -233,9 +235,12 @@ function renderShort(kind: ProxyConfigKind, dump: ConfigDump, o: ProxyConfigOpti
   }
 }
 
-/** Every section; with --with-headers, istioctl's `------ X INFO ------` banners and NAME columns. */
+/**
+ * Every section, with istioctl's NAME columns (`cluster/…`, `listener/…`, …); --with-headers adds its
+ * `------ X INFO ------` banners.
+ */
 function renderAll(dump: ConfigDump, o: ProxyConfigOptions, warnings: string[]): string {
-  const named = o.withHeaders === true;
+  const named = true;
   const parts: { title: string; section: SectionKind; render: () => string }[] = [
     { title: 'BOOTSTRAP INFO', section: 'bootstrap', render: () => renderBootstrapShort(dump) },
     { title: 'CLUSTER INFO', section: 'clusters', render: () => table(clusterSummary(dump, o, named)) },
@@ -254,7 +259,7 @@ function renderAll(dump: ConfigDump, o: ProxyConfigOptions, warnings: string[]):
       continue;
     }
     const body = part.render();
-    out.push(named ? `------ ${part.title} ------\n\n${body}` : body);
+    out.push(o.withHeaders ? `------ ${part.title} ------\n\n${body}` : body);
   }
   return out.join('\n');
 }

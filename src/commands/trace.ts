@@ -11,6 +11,7 @@ import { sourceIdentity } from './identity.js';
 import { parseClustersStatus, parseConfigDump, type ClustersStatus } from '../envoy/index.js';
 import { worldFromConfigDump } from '../trace/dump-world.js';
 import { renderTrace } from '../trace/render.js';
+import type { DynamicMetadata } from '../trace/request.js';
 import { TraceInputError, traceRequest, type IptablesOutcome, type TraceRequest } from '../trace/trace.js';
 
 export interface TraceOptions extends Partial<KubeOptions> {
@@ -29,6 +30,8 @@ export interface TraceOptions extends Partial<KubeOptions> {
   random?: number;
   allCandidates?: boolean;
   plaintext?: boolean;
+  /** `filter.key=value`, repeatable: the stream's dynamic metadata when the router runs. */
+  metadata?: string[];
   output: 'short' | DataFormat | 'dot' | 'mermaid';
   proxyAdminPort?: number;
   identity?: IdentityFlags;
@@ -41,6 +44,29 @@ export function parseHeader(h: string): [string, string] {
   const name = h.slice(0, i).trim();
   if (!/^:?[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`header name ${JSON.stringify(name)} is not a valid HTTP header name`);
   return [name, h.slice(i + 1).trim()];
+}
+
+/**
+ * `--metadata filter.key=value` into dynamic metadata by filter. Filter names have dots of their own
+ * (`envoy.lb`, `envoy.filters.http.lua`): the key is the part after the last dot before `=`. The value is
+ * JSON when it parses (`true`, `7`, `{"a":1}` for nested paths), else the text itself.
+ */
+export function parseMetadata(items: string[]): DynamicMetadata {
+  const out: DynamicMetadata = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const dot = eq === -1 ? -1 : item.lastIndexOf('.', eq);
+    if (eq === -1 || dot <= 0 || dot === eq - 1) throw new UsageError(`--metadata ${JSON.stringify(item)} is not filter.key=value (e.g. envoy.lb.canary=true)`);
+    const text = item.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    (out[item.slice(0, dot)] ??= {})[item.slice(dot + 1, eq)] = value;
+  }
+  return out;
 }
 
 /** Source → model → simulate → render. */
@@ -58,6 +84,7 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     random: o.random,
     allCandidates: o.allCandidates,
     plaintext: o.plaintext,
+    ...(o.metadata?.length ? { metadata: parseMetadata(o.metadata) } : {}),
   };
   request.identity = await sourceIdentity(o.identity ?? {}, o, o.src);
   if (request.identity.ip && request.srcIp === undefined) request.srcIp = request.identity.ip;

@@ -8,7 +8,7 @@ import type { DataSource, Secret } from './types.js';
 export interface CertInfo {
   /** `Cert Chain` for a workload certificate, `CA` for a CA (the ROOTCA trust bundle). */
   type: 'Cert Chain' | 'CA';
-  /** Lowercase hex, as istioctl prints it. */
+  /** Lowercase hex of the serial's bytes, as istioctl prints it: `0193a5…`, `…e000` keep their zeros. */
   serialNumber: string;
   /** RFC 3339 in UTC, e.g. `2023-05-16T01:32:52Z`. */
   notBefore: string;
@@ -50,11 +50,54 @@ export function secretCertificate(entry: SecretEntry): CertResult {
 export function parseFirstCertificate(pem: string): CertResult {
   const m = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
   if (!m) return { ok: false, reason: 'no PEM certificate block' };
+  return parseCertificateBlock(m[0]);
+}
+
+/** Every certificate of a PEM bundle, in order (a trust bundle holds one CA per block). */
+export function parseCertificates(pem: string): CertResult[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (!blocks) return [{ ok: false, reason: 'no PEM certificate block' }];
+  return blocks.map(parseCertificateBlock);
+}
+
+/** A trust domain's CA bundle from Envoy's SPIFFE certificate validator (SPIRE, federated trust domains). */
+export interface TrustBundle {
+  trustDomain: string;
+  /** PEM text of the bundle's CAs; undefined when it is not inline (a file on the proxy). */
+  pem?: string;
+}
+
+const SPIFFE_VALIDATOR_TYPE = 'envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
+
+/**
+ * The trust bundles of a validation context that uses Envoy's SPIFFE certificate validator
+ * (`custom_validator_config` → `SPIFFECertValidatorConfig.trust_domains`), or undefined when it does not.
+ */
+export function trustBundles(secret: Secret | undefined): TrustBundle[] | undefined {
+  if (!isObject(secret) || !isObject(secret.validation_context)) return undefined;
+  const validator = secret.validation_context.custom_validator_config;
+  if (!isObject(validator) || !isObject(validator.typed_config)) return undefined;
+  const config = validator.typed_config;
+  if (validator.name !== 'envoy.tls.cert_validator.spiffe' && !String(config['@type'] ?? '').endsWith(SPIFFE_VALIDATOR_TYPE)) return undefined;
+  const domains = Array.isArray(config.trust_domains) ? config.trust_domains.filter(isObject) : [];
+  return domains.map((d) => ({ trustDomain: str(d.name) ?? '', pem: dataSourceText(d.trust_bundle as DataSource | undefined) }));
+}
+
+/** The trust domain of a certificate's SPIFFE ID (`spiffe://east.local/ns/…` → `east.local`), if it has one. */
+export function spiffeTrustDomain(cert: CertInfo): string | undefined {
+  for (const san of cert.subjectAltNames) {
+    const m = /^spiffe:\/\/([^/]+)/i.exec(san);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function parseCertificateBlock(block: string): CertResult {
   let x509: X509Certificate;
   try {
     // node:crypto is loaded only when a certificate is read: it is slow to load, and most commands never need it
     const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-    x509 = new crypto.X509Certificate(m[0]);
+    x509 = new crypto.X509Certificate(block);
   } catch (err) {
     return { ok: false, reason: `the certificate does not parse (${err instanceof Error ? err.message : String(err)})` };
   }

@@ -2,7 +2,10 @@ import yaml from 'js-yaml';
 import { labelSelectorMatches } from '../resources/selector.js';
 import { type InjectSettings, type Obj, InjectError, deepMerge, get, goJson, isObj } from './config.js';
 import { PROXY_CONFIG_DEFAULTS } from './defaults.js';
-import { CORE_DUMP, INIT, PROXY, VALIDATION, type WorkloadRef, holdApplication, renderSidecar } from './template.js';
+import { renderGateway } from './gateway-template.js';
+import { goContainerJson } from './gojson.js';
+import { renderGrpcAgent, renderGrpcSimple } from './grpc-templates.js';
+import { CORE_DUMP, INIT, PROXY, VALIDATION, type SidecarParts, type TemplateInput, type WorkloadRef, holdApplication, isNativeSidecar, renderSidecar } from './template.js';
 import { validateAnnotations } from './validate.js';
 
 export { InjectError } from './config.js';
@@ -34,22 +37,45 @@ function mergeContainer(base: Obj, over: Obj): Obj {
 }
 
 /**
- * Injection customisation: an istio-proxy container the user wrote is laid over the injected one
- * (image "auto" keeps the injected image) and remembered in proxy.istio.io/overrides for uninject.
+ * Containers the pod and the template both define (a customised istio-proxy, or the app containers the
+ * gRPC templates extend): the pod's own version is laid over the rendered one, so its fields win (image
+ * "auto" keeps the injected image), and it is recorded in proxy.istio.io/overrides, under the list where
+ * the template has it, as the injector does (reapplyOverwrittenContainers). With native sidecars an
+ * istio-proxy written under containers moves to initContainers first, as the injector moves it.
  */
-function applyCustomProxy(spec: Obj, parts: { initContainers: Obj[]; containers: Obj[] }): Obj | undefined {
-  const containers = asList(spec.containers);
-  const i = containers.findIndex((c) => isObj(c) && c.name === PROXY);
-  if (i < 0) return undefined;
-  const custom = containers[i];
-  spec.containers = [...containers.slice(0, i), ...containers.slice(i + 1)];
-  const list = parts.initContainers.some((c) => c.name === PROXY) ? parts.initContainers : parts.containers;
-  const j = list.findIndex((c) => c.name === PROXY);
-  if (j < 0) return custom;
-  const overlay: Obj = { ...custom };
-  if (overlay.image === 'auto' || overlay.image === undefined) delete overlay.image;
-  list[j] = mergeContainer(list[j], overlay);
-  // iptables must exempt the uid the proxy really runs as
+function applyOverrides(spec: Obj, parts: SidecarParts): string | undefined {
+  const recorded: Record<'containers' | 'initContainers', Obj[]> = { containers: [], initContainers: [] };
+  const proxyIsInit = parts.initContainers.some((c) => c.name === PROXY);
+  if (proxyIsInit) {
+    const containers = asList(spec.containers);
+    const i = containers.findIndex((c) => isObj(c) && c.name === PROXY);
+    if (i >= 0 && !asList(spec.initContainers).some((c) => isObj(c) && c.name === PROXY)) {
+      spec.initContainers = [...asList(spec.initContainers), containers[i]];
+      spec.containers = [...containers.slice(0, i), ...containers.slice(i + 1)];
+    }
+  }
+  for (const key of ['containers', 'initContainers'] as const) {
+    const rendered = key === 'containers' ? parts.containers : parts.initContainers;
+    for (const [j, c] of rendered.entries()) {
+      const list = asList(spec[key]);
+      const at = list.findIndex((x) => isObj(x) && x.name === c.name);
+      if (at < 0) continue;
+      const own = list[at];
+      const overlay: Obj = { ...own };
+      if (overlay.image === 'auto') delete overlay.image;
+      recorded[key].push(overlay);
+      rendered[j] = mergeContainer(mergeContainer(own, c), overlay);
+      spec[key] = [...list.slice(0, at), ...list.slice(at + 1)];
+      if (c.name === PROXY) exemptProxyUid(overlay, parts);
+    }
+  }
+  const parts_ = (['containers', 'initContainers'] as const).filter((k) => recorded[k].length);
+  if (parts_.length === 0) return undefined;
+  return `{${parts_.map((k) => `"${k}":[${recorded[k].map(goContainerJson).join(',')}]`).join(',')}}`;
+}
+
+/** iptables must exempt the uid the proxy really runs as. */
+function exemptProxyUid(custom: Obj, parts: SidecarParts): void {
   const uid = isObj(custom.securityContext) ? custom.securityContext.runAsUser : undefined;
   const init = parts.initContainers.find((c) => c.name === INIT || c.name === VALIDATION);
   if (typeof uid === 'number' && uid !== 0 && init && Array.isArray(init.args)) {
@@ -57,7 +83,6 @@ function applyCustomProxy(spec: Obj, parts: { initContainers: Obj[]; containers:
     const u = args.indexOf('-u');
     if (u >= 0) args[u + 1] = String(uid);
   }
-  return custom;
 }
 
 /** One pod template inside a workload: where its metadata lives and what it says. */
@@ -84,11 +109,13 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
   if (decision !== 'inject') return { injected: false, reason: decision };
 
   validateAnnotations(annotations);
-  checkTemplates(annotations, settings);
+  const template = selectTemplate(annotations, settings);
   const { proxyConfig, proxyConfigSet } = proxyConfigFor(annotations, settings);
-  const parts = renderSidecar({ settings, labels, annotations, spec, workload: target.workload, proxyConfig, proxyConfigSet });
+  const input: TemplateInput = { settings, labels, annotations, spec, workload: target.workload, proxyConfig, proxyConfigSet };
+  const parts = RENDER[template](input);
+  for (const c of [...parts.initContainers, ...parts.containers]) dropEmptyEnvValues(c);
 
-  const overrides = applyCustomProxy(spec, parts);
+  const overrides = applyOverrides(spec, parts);
 
   const meta = target.meta;
   const metaLabels = ensureStringMap(meta, 'labels');
@@ -96,10 +123,11 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
   const metaAnnotations = ensureStringMap(meta, 'annotations');
   Object.assign(metaAnnotations, parts.annotations);
 
-  spec.initContainers = mergeNamed(asList(spec.initContainers), parts.initContainers);
-  if (parts.containers.length) spec.containers = mergeNamed(asList(spec.containers), parts.containers);
+  if (parts.initContainers.length) spec.initContainers = mergeContainers(asList(spec.initContainers), parts.initContainers);
+  if (parts.containers.length) spec.containers = mergeContainers(asList(spec.containers), parts.containers);
   spec.volumes = mergeNamed(asList(spec.volumes), parts.volumes);
   if (parts.imagePullSecrets.length) spec.imagePullSecrets = mergeNamed(asList(spec.imagePullSecrets), parts.imagePullSecrets);
+  if (parts.podSecurityContext) spec.securityContext = deepMerge(isObj(spec.securityContext) ? spec.securityContext : {}, parts.podSecurityContext);
 
   const sidecar = findContainer(spec, PROXY);
   if (sidecar) overwriteClusterEnv(sidecar, settings, labels, metaLabels);
@@ -113,7 +141,7 @@ export function injectPod(target: PodTarget, settings: InjectSettings): InjectOu
     imagePullSecrets: names(parts.imagePullSecrets),
     revision: settings.revision || 'default',
   });
-  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = goJson({ containers: [overrides] });
+  if (overrides) metaAnnotations[OVERRIDES_ANNOTATION] = overrides;
   const injected = settings.injectConfig.injectedAnnotations;
   if (isObj(injected)) for (const [k, v] of Object.entries(injected)) metaAnnotations[k] = String(v);
 
@@ -135,14 +163,24 @@ function ensureStringMap(meta: Obj, key: string): Record<string, string> {
 }
 
 /** Strategic-merge of lists keyed by name: existing items keep their place, new ones are appended. */
-export function mergeNamed(existing: Obj[], added: Obj[]): Obj[] {
+export function mergeNamed(existing: Obj[], added: Obj[], merge: (a: Obj, b: Obj) => Obj = deepMerge): Obj[] {
   const out = existing.slice();
   for (const item of added) {
     const i = out.findIndex((e) => isObj(e) && e.name === item.name);
-    if (i >= 0) out[i] = deepMerge(out[i], item);
+    if (i >= 0) out[i] = merge(out[i], item);
     else out.push(item);
   }
   return out;
+}
+
+/** Rendered containers into the pod's: a container the pod has already is merged (lists by their keys). */
+function mergeContainers(existing: Obj[], added: Obj[]): Obj[] {
+  return mergeNamed(existing, added, mergeContainer);
+}
+
+/** Go's EnvVar leaves an empty value out. */
+function dropEmptyEnvValues(c: Obj): void {
+  for (const e of asList(c.env)) if (isObj(e) && e.value === '') delete e.value;
 }
 
 export function findContainer(spec: Obj, name: string): Obj | undefined {
@@ -180,15 +218,30 @@ export function selectorMatches(sel: Obj, labels: Record<string, string>): boole
   return labelSelectorMatches(sel, labels);
 }
 
-function checkTemplates(annotations: Record<string, string>, settings: InjectSettings): void {
+const RENDER: Record<TemplateName, (input: TemplateInput) => SidecarParts> = {
+  sidecar: renderSidecar,
+  gateway: renderGateway,
+  'grpc-agent': renderGrpcAgent,
+  'grpc-simple': renderGrpcSimple,
+};
+export type TemplateName = 'sidecar' | 'gateway' | 'grpc-agent' | 'grpc-simple';
+
+/** The template inject.istio.io/templates (else the injector's defaultTemplates) asks for, aliases resolved. */
+export function selectTemplate(annotations: Record<string, string>, settings: InjectSettings): TemplateName {
   const aliases = isObj(settings.injectConfig.aliases) ? settings.injectConfig.aliases : {};
   const requested = annotations['inject.istio.io/templates'];
   const list = requested !== undefined ? requested.split(',').map((s) => s.trim()) : asList(settings.injectConfig.defaultTemplates).map(String);
   const expanded = list.flatMap((n) => (Array.isArray(aliases[n]) ? (aliases[n] as unknown[]).map(String) : [n]));
-  const unsupported = expanded.filter((n) => n !== 'sidecar');
+  const unsupported = expanded.filter((n) => !(n in RENDER));
   if (unsupported.length) {
-    throw new InjectError(`injection template ${unsupported.map((n) => `"${n}"`).join(', ')} is not supported (meshctl renders Istio's "sidecar" template only)`);
+    throw new InjectError(
+      `injection template ${unsupported.map((n) => `"${n}"`).join(', ')} is not supported (meshctl renders Istio's ${Object.keys(RENDER).map((n) => `"${n}"`).join(', ')} templates)`,
+    );
   }
+  if (expanded.length !== 1) {
+    throw new InjectError(`injection templates ${expanded.map((n) => `"${n}"`).join(', ')}: meshctl renders one template at a time`);
+  }
+  return expanded[0] as TemplateName;
 }
 
 /** The mesh's defaultConfig with the pod's proxy.istio.io/config annotation applied. */
@@ -221,6 +274,22 @@ function overwriteClusterEnv(sidecar: Obj, settings: InjectSettings, podLabels: 
 }
 
 const sanitize = (k: string): string => k.replace(/[^a-zA-Z0-9_]/g, '_');
+export const SCRAPE_TARGETS = 'prometheus.istio.io/scrape-targets';
+
+/** `8080:/metrics,9100:/custom-metrics` as the agent reads it: port, then the path after the first colon. */
+export function scrapeTargets(raw: string | undefined): { port: string; path: string }[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const t = entry.trim();
+    const colon = t.indexOf(':');
+    const port = colon < 0 ? t : t.slice(0, colon);
+    const n = Number(port);
+    if (!/^\d+$/.test(port) || n < 1 || n > 65535) {
+      throw new InjectError(`annotation ${SCRAPE_TARGETS}: ${JSON.stringify(t)} is not port[:path] with a port number (1-65535)`);
+    }
+    return { port, path: colon < 0 ? '' : t.slice(colon + 1) };
+  });
+}
 const PROM = { scrape: 'prometheus_io_scrape', path: 'prometheus_io_path', port: 'prometheus_io_port' } as const;
 
 /** The agent's status port: the proxy config's (mesh defaultConfig with the pod's proxy.istio.io/config). */
@@ -250,10 +319,19 @@ function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, se
     else if (s === PROM.path) cfg.path = v;
   }
   if (hasPort && cfg.port === target) return;
-  const sidecar = findContainer(spec, PROXY);
-  if (sidecar && (cfg.scrape || cfg.path || cfg.port)) {
-    sidecar.env = [...asList(sidecar.env), { name: PROMETHEUS_ENV, value: goJson(cfg) }];
+  // several scrape targets (port:path,...): the agent scrapes them all; the first is the primary one
+  const targets = scrapeTargets(annotations[SCRAPE_TARGETS]);
+  const full: Obj = { ...cfg };
+  if (targets.length) {
+    if (!full.port) full.port = targets[0].port;
+    if (!full.path) full.path = targets[0].path;
+    full.targets = targets;
   }
+  const sidecar = findContainer(spec, PROXY);
+  if (sidecar && (cfg.scrape || cfg.path || cfg.port || targets.length)) {
+    sidecar.env = [...asList(sidecar.env), { name: PROMETHEUS_ENV, value: goJson(full) }];
+  }
+  delete annotations[SCRAPE_TARGETS];
   for (const k of Object.keys(annotations)) if (Object.values(PROM).includes(sanitize(k) as never)) delete annotations[k];
   annotations['prometheus.io/port'] = target;
   annotations['prometheus.io/path'] = '/stats/prometheus';
@@ -261,12 +339,13 @@ function applyPrometheusMerge(spec: Obj, annotations: Record<string, string>, se
 }
 
 type ProbeKind = 'readinessProbe' | 'livenessProbe' | 'startupProbe';
-const PROBE_URL: Record<ProbeKind | 'preStop' | 'postStart', string> = {
-  readinessProbe: 'readyz',
-  livenessProbe: 'livez',
-  startupProbe: 'startupz',
-  preStop: 'prestopz',
-  postStart: 'poststartz',
+/** The agent's URLs for a container's probes and lifecycle hooks (pilot-agent's FormatProberURL). */
+export const PROBE_URL: Record<ProbeKind | 'preStop' | 'postStart', (container: string) => string> = {
+  readinessProbe: (c) => `/app-health/${c}/readyz`,
+  livenessProbe: (c) => `/app-health/${c}/livez`,
+  startupProbe: (c) => `/app-health/${c}/startupz`,
+  preStop: (c) => `/app-lifecycle/${c}/prestopz`,
+  postStart: (c) => `/app-lifecycle/${c}/poststartz`,
 };
 
 /** Whether the sidecar captures inbound traffic to a port (include/excludeInboundPorts). */
@@ -353,14 +432,14 @@ function applyProbeRewrite(spec: Obj, annotations: Record<string, string>, setti
   for (const key of ['initContainers', 'containers']) {
     for (const c of asList(spec[key])) {
       if (!isObj(c) || c.name === PROXY) continue;
-      const base = `/app-health/${String(c.name)}/`;
+      const name = String(c.name);
       for (const kind of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
-        const next = convert(c[kind], base + PROBE_URL[kind], c, true);
+        const next = convert(c[kind], PROBE_URL[kind](name), c, true);
         if (next) c[kind] = next;
       }
       if (isObj(c.lifecycle)) {
         for (const hook of ['preStop', 'postStart'] as const) {
-          const next = convert(c.lifecycle[hook], base + PROBE_URL[hook], c, false);
+          const next = convert(c.lifecycle[hook], PROBE_URL[hook](name), c, false);
           if (next) c.lifecycle[hook] = next;
         }
       }
@@ -392,6 +471,6 @@ function reorder(spec: Obj, holdProxy: boolean): void {
     init = move(init, INIT, false);
     init = move(init, CORE_DUMP, false);
   }
-  spec.initContainers = init;
+  if (init.length || spec.initContainers !== undefined) spec.initContainers = init;
   if (Array.isArray(spec.containers)) spec.containers = move(asList(spec.containers), PROXY, holdProxy);
 }

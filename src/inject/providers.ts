@@ -28,7 +28,7 @@ export function fileProvider(files: SettingsFiles): SettingsProvider {
         out.injectConfig = config;
         if (config.templates !== undefined) {
           out.notes = [
-            `note: ${input.name}: template texts are not interpreted; meshctl renders Istio's sidecar template with this file's values, neverInjectSelector and injectedAnnotations`,
+            `note: ${input.name}: template texts are not interpreted; meshctl renders Istio's own sidecar, gateway, grpc-agent and grpc-simple templates with this file's values, neverInjectSelector and injectedAnnotations`,
           ];
         }
         if (values) out.values = values;

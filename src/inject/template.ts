@@ -30,6 +30,8 @@ export interface SidecarParts {
   containers: Obj[];
   volumes: Obj[];
   imagePullSecrets: Obj[];
+  /** Merged into the pod's securityContext (the gateway template's sysctls). */
+  podSecurityContext?: Obj;
 }
 
 export const PROXY = 'istio-proxy';
@@ -38,13 +40,13 @@ export const VALIDATION = 'istio-validation';
 export const CORE_DUMP = 'enable-core-dump';
 
 /** The template's `annotation` function: the pod's annotation when present, else the default. */
-function ann(input: TemplateInput, name: string, dflt: unknown): string {
+export function ann(input: TemplateInput, name: string, dflt: unknown): string {
   const v = input.annotations[name];
   return v !== undefined ? v : String(dflt ?? '');
 }
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
-const truthy = (v: unknown): boolean => v !== undefined && v !== null && v !== false && v !== '' && v !== 0;
+export const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+export const truthy = (v: unknown): boolean => v !== undefined && v !== null && v !== false && v !== '' && v !== 0;
 
 export function interceptionMode(input: TemplateInput): string {
   return ann(input, 'sidecar.istio.io/interceptionMode', input.proxyConfig.interceptionMode ?? PROXY_CONFIG_DEFAULTS.interceptionMode);
@@ -85,7 +87,7 @@ export function proxyImage(input: TemplateInput, imageKey: 'global.proxy.image' 
 }
 
 /** Proxy resources from the proxyCPU/proxyMemory(+Limit) annotations, else the values. */
-function resources(input: TemplateInput): Obj {
+export function resources(input: TemplateInput): Obj {
   const a = input.annotations;
   const keys = ['proxyCPU', 'proxyMemory', 'proxyCPULimit', 'proxyMemoryLimit'].map((k) => `sidecar.istio.io/${k}`);
   const out: Obj = {};
@@ -112,7 +114,7 @@ function resources(input: TemplateInput): Obj {
   return out;
 }
 
-function proxyMetadataEnv(input: TemplateInput): Obj[] {
+export function proxyMetadataEnv(input: TemplateInput): Obj[] {
   const md = input.proxyConfig.proxyMetadata;
   if (!isObj(md)) return [];
   // Go templates range over maps in sorted key order
@@ -136,7 +138,7 @@ export function appContainerNames(spec: Obj): string[] {
   return cs.map((c) => (isObj(c) ? str(c.name) : '')).filter((n) => n !== PROXY);
 }
 
-function podPortsValue(spec: Obj): string {
+export function podPortsValue(spec: Obj): string {
   const lines = ['['];
   let first = true;
   for (const c of Array.isArray(spec.containers) ? spec.containers : []) {
@@ -150,11 +152,11 @@ function podPortsValue(spec: Obj): string {
   return lines.join('\n');
 }
 
-function fieldRef(name: string, path: string): Obj {
+export function fieldRef(name: string, path: string): Obj {
   return { name, valueFrom: { fieldRef: { fieldPath: path } } };
 }
 
-function resourceRef(name: string, resource: string): Obj {
+export function resourceRef(name: string, resource: string): Obj {
   return { name, valueFrom: { resourceFieldRef: { divisor: '1', resource } } };
 }
 
@@ -170,9 +172,7 @@ export function renderSidecar(input: TemplateInput): SidecarParts {
     proxy.restartPolicy = 'Always';
     initContainers.push(proxy);
   } else containers.push(proxy);
-  const secrets = c.g('global.imagePullSecrets');
-  const imagePullSecrets = Array.isArray(secrets) ? secrets.map((s) => ({ name: isObj(s) ? str(s.name) : str(s) })) : [];
-  return { labels, annotations, initContainers, containers, volumes: podVolumes(c), imagePullSecrets };
+  return { labels, annotations, initContainers, containers, volumes: podVolumes(c), imagePullSecrets: imagePullSecrets(input) };
 }
 
 /** What every part of the template reads, worked out once per pod. */
@@ -203,25 +203,9 @@ type Ctx = ReturnType<typeof contextOf>;
 /** The labels and annotations the template puts on the pod. */
 function podMetadata(c: Ctx): { labels: Record<string, string>; annotations: Record<string, string> } {
   const { input, a, g, cni, mode, apps, revision, statusPortValue } = c;
-  const labels: Record<string, string> = {
-    'security.istio.io/tlsMode': input.labels['security.istio.io/tlsMode'] || 'istio',
-    'service.istio.io/canonical-name':
-      input.labels['service.istio.io/canonical-name'] ||
-      input.labels['app.kubernetes.io/name'] ||
-      input.labels.app ||
-      input.workload.name,
-    'service.istio.io/canonical-revision':
-      input.labels['service.istio.io/canonical-revision'] ||
-      input.labels['app.kubernetes.io/version'] ||
-      input.labels.version ||
-      'latest',
-  };
+  const labels: Record<string, string> = { 'security.istio.io/tlsMode': input.labels['security.istio.io/tlsMode'] || 'istio', ...canonicalLabels(input) };
 
-  const annotations: Record<string, string> = { 'istio.io/rev': revision || 'default' };
-  if (apps.length >= 1) {
-    if (!('kubectl.kubernetes.io/default-logs-container' in a)) annotations['kubectl.kubernetes.io/default-logs-container'] = apps[0];
-    if (!('kubectl.kubernetes.io/default-container' in a)) annotations['kubectl.kubernetes.io/default-container'] = apps[0];
-  }
+  const annotations: Record<string, string> = { 'istio.io/rev': revision || 'default', ...defaultContainerAnnotations(apps, a) };
   if (cni) {
     annotations['sidecar.istio.io/interceptionMode'] = mode;
     const inc = ann(input, 'traffic.sidecar.istio.io/includeOutboundIPRanges', g('global.proxy.includeIPRanges'));
@@ -243,6 +227,26 @@ function podMetadata(c: Ctx): { labels: Record<string, string>; annotations: Rec
   }
 
   return { labels, annotations };
+}
+
+/** service.istio.io/canonical-name and -revision: the pod's own, else from its labels, else the workload's name. */
+export function canonicalLabels(input: TemplateInput): Record<string, string> {
+  return {
+    'service.istio.io/canonical-name':
+      input.labels['service.istio.io/canonical-name'] || input.labels['app.kubernetes.io/name'] || input.labels.app || input.workload.name,
+    'service.istio.io/canonical-revision':
+      input.labels['service.istio.io/canonical-revision'] || input.labels['app.kubernetes.io/version'] || input.labels.version || 'latest',
+  };
+}
+
+/** kubectl's default container: the first app container, unless the pod names one already. */
+export function defaultContainerAnnotations(apps: string[], a: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (apps.length >= 1) {
+    if (!('kubectl.kubernetes.io/default-logs-container' in a)) out['kubectl.kubernetes.io/default-logs-container'] = apps[0];
+    if (!('kubectl.kubernetes.io/default-container' in a)) out['kubectl.kubernetes.io/default-container'] = apps[0];
+  }
+  return out;
 }
 
 /** istio-init (istio-validation with CNI) and, when asked for, enable-core-dump. */
@@ -328,30 +332,9 @@ function iptablesContainers(c: Ctx): Obj[] {
 /** The istio-proxy container, without its placement. */
 function proxyContainer(c: Ctx): Obj {
   const { input, v, a, g, tproxy, privileged, apps, revision, res, native, holdProxy, logLevel, trustDomain, statusPortValue, coreDump, gke, istiodCa } = c;
-  const proxyArgs = [
-    'proxy',
-    'sidecar',
-    '--domain',
-    `$(POD_NAMESPACE).svc.${str(g('global.proxy.clusterDomain'))}`,
-    `--proxyLogLevel=${ann(input, 'sidecar.istio.io/logLevel', g('global.proxy.logLevel'))}`,
-    `--proxyComponentLogLevel=${ann(input, 'sidecar.istio.io/componentLogLevel', g('global.proxy.componentLogLevel'))}`,
-    `--log_output_level=${logLevel}`,
-  ];
-  if (truthy(g('global.sts.servicePort'))) proxyArgs.push(`--stsPort=${str(g('global.sts.servicePort'))}`);
-  if (truthy(g('global.logAsJson'))) proxyArgs.push('--log_as_json');
+  const proxyArgs = ['proxy', 'sidecar', ...agentArgs(input)];
 
-  const env: Obj[] = [];
-  env.push({ name: 'PILOT_CERT_PROVIDER', value: str(g('global.pilotCertProvider')) });
-  const caAddress = str(g('global.caAddress'));
-  env.push({
-    name: 'CA_ADDR',
-    value: caAddress || `istiod${revision ? '-' + revision : ''}.${str(g('global.istioNamespace'))}.svc:15012`,
-  });
-  env.push(fieldRef('POD_NAME', 'metadata.name'));
-  env.push(fieldRef('POD_NAMESPACE', 'metadata.namespace'));
-  env.push(fieldRef('INSTANCE_IP', 'status.podIP'));
-  env.push(fieldRef('SERVICE_ACCOUNT', 'spec.serviceAccountName'));
-  env.push(fieldRef('HOST_IP', 'status.hostIP'));
+  const env: Obj[] = [...commonEnv(input)];
   env.push(resourceRef('ISTIO_CPU_LIMIT', 'limits.cpu'));
   env.push({ name: 'PROXY_CONFIG', value: JSON.stringify(input.proxyConfigSet) + '\n' });
   env.push({ name: 'ISTIO_META_POD_PORTS', value: podPortsValue(input.spec) });
@@ -360,20 +343,11 @@ function proxyContainer(c: Ctx): Obj {
   env.push({ name: 'ISTIO_META_CLUSTER_ID', value: str(g('global.multiCluster.clusterName')) || 'Kubernetes' });
   env.push(fieldRef('ISTIO_META_NODE_NAME', 'spec.nodeName'));
   env.push({ name: 'ISTIO_META_INTERCEPTION_MODE', value: a['sidecar.istio.io/interceptionMode'] || str(input.proxyConfig.interceptionMode ?? PROXY_CONFIG_DEFAULTS.interceptionMode) });
-  if (str(g('global.network'))) env.push({ name: 'ISTIO_META_NETWORK', value: str(g('global.network')) });
-  if (input.workload.name) env.push({ name: 'ISTIO_META_WORKLOAD_NAME', value: input.workload.name });
-  if (input.workload.apiVersion && input.workload.name) {
-    env.push({
-      name: 'ISTIO_META_OWNER',
-      value: `kubernetes://apis/${input.workload.apiVersion}/namespaces/${input.workload.namespace || 'default'}/${input.workload.kind.toLowerCase()}s/${input.workload.name}`,
-    });
-  }
+  env.push(...workloadEnv(input));
   if ('sidecar.istio.io/bootstrapOverride' in a) {
     env.push({ name: 'ISTIO_BOOTSTRAP_OVERRIDE', value: '/etc/istio/custom-bootstrap/custom_bootstrap.json' });
   }
-  const meshId = str(g('global.meshID')) || trustDomain;
-  if (meshId) env.push({ name: 'ISTIO_META_MESH_ID', value: meshId });
-  if (trustDomain) env.push({ name: 'TRUST_DOMAIN', value: trustDomain });
+  env.push(...meshEnv(input));
   env.push(...proxyMetadataEnv(input));
 
   const proxy: Obj = {
@@ -458,19 +432,8 @@ function podVolumes(c: Ctx): Obj[] {
   }
   volumes.push({ emptyDir: { medium: 'Memory' }, name: 'istio-envoy' });
   volumes.push({ emptyDir: {}, name: 'istio-data' });
-  volumes.push({
-    downwardAPI: {
-      items: [
-        { fieldRef: { fieldPath: 'metadata.labels' }, path: 'labels' },
-        { fieldRef: { fieldPath: 'metadata.annotations' }, path: 'annotations' },
-      ],
-    },
-    name: 'istio-podinfo',
-  });
-  volumes.push({
-    name: 'istio-token',
-    projected: { sources: [{ serviceAccountToken: { audience: 'istio-ca', expirationSeconds: 43200, path: 'istio-token' } }] },
-  });
+  volumes.push(podInfoVolume());
+  volumes.push(tokenVolume(input));
   if (istiodCa) {
     volumes.push({ configMap: { name: 'istio-ca-root-cert' }, name: 'istiod-ca-cert' });
     volumes.push({ configMap: { name: 'istio-ca-crl', optional: true }, name: 'istio-ca-crl' });
@@ -500,4 +463,107 @@ function jsonAnnotation(input: TemplateInput, name: string): Obj {
   if (raw === undefined) return {};
   const parsed = JSON.parse(raw) as unknown;
   return isObj(parsed) ? parsed : {};
+}
+
+// ---- parts the templates share -------------------------------------------------------------
+
+/** The agent's args after its mode: domain, log levels, STS port, JSON logs. */
+export function agentArgs(input: TemplateInput): string[] {
+  const g = (path: string) => get(input.settings.values, path);
+  const args = [
+    '--domain',
+    `$(POD_NAMESPACE).svc.${str(g('global.proxy.clusterDomain'))}`,
+    `--proxyLogLevel=${ann(input, 'sidecar.istio.io/logLevel', g('global.proxy.logLevel'))}`,
+    `--proxyComponentLogLevel=${ann(input, 'sidecar.istio.io/componentLogLevel', g('global.proxy.componentLogLevel'))}`,
+    `--log_output_level=${ann(input, 'sidecar.istio.io/agentLogLevel', g('global.logging.level'))}`,
+  ];
+  if (truthy(g('global.sts.servicePort'))) args.push(`--stsPort=${str(g('global.sts.servicePort'))}`);
+  if (truthy(g('global.logAsJson'))) args.push('--log_as_json');
+  return args;
+}
+
+/** PILOT_CERT_PROVIDER, CA_ADDR and the pod's identity from the downward API. */
+export function commonEnv(input: TemplateInput): Obj[] {
+  const g = (path: string) => get(input.settings.values, path);
+  const revision = input.settings.revision;
+  return [
+    { name: 'PILOT_CERT_PROVIDER', value: str(g('global.pilotCertProvider')) },
+    { name: 'CA_ADDR', value: str(g('global.caAddress')) || `istiod${revision ? '-' + revision : ''}.${str(g('global.istioNamespace'))}.svc:15012` },
+    fieldRef('POD_NAME', 'metadata.name'),
+    fieldRef('POD_NAMESPACE', 'metadata.namespace'),
+    fieldRef('INSTANCE_IP', 'status.podIP'),
+    fieldRef('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    fieldRef('HOST_IP', 'status.hostIP'),
+  ];
+}
+
+/** ISTIO_META_NETWORK and the workload's name and owner. */
+export function workloadEnv(input: TemplateInput): Obj[] {
+  const g = (path: string) => get(input.settings.values, path);
+  const out: Obj[] = [];
+  if (str(g('global.network'))) out.push({ name: 'ISTIO_META_NETWORK', value: str(g('global.network')) });
+  if (input.workload.name) out.push({ name: 'ISTIO_META_WORKLOAD_NAME', value: input.workload.name });
+  if (input.workload.apiVersion && input.workload.name) {
+    out.push({
+      name: 'ISTIO_META_OWNER',
+      value: `kubernetes://apis/${input.workload.apiVersion}/namespaces/${input.workload.namespace || 'default'}/${input.workload.kind.toLowerCase()}s/${input.workload.name}`,
+    });
+  }
+  return out;
+}
+
+/** The mesh ID (meshID, else the trust domain) and the trust domain. */
+export function meshEnv(input: TemplateInput): Obj[] {
+  const g = (path: string) => get(input.settings.values, path);
+  const out: Obj[] = [];
+  const trustDomain = str(input.settings.mesh.trustDomain) || str(g('global.trustDomain'));
+  const meshId = str(g('global.meshID')) || trustDomain;
+  if (meshId) out.push({ name: 'ISTIO_META_MESH_ID', value: meshId });
+  if (trustDomain) out.push({ name: 'TRUST_DOMAIN', value: trustDomain });
+  return out;
+}
+
+/** The agent's readiness probe on `port`, tuned by the values (the templates other than sidecar ignore the annotations). */
+export function readiness(input: TemplateInput, port: number): Obj {
+  const g = (path: string) => get(input.settings.values, path);
+  const probe: Obj = { httpGet: { path: '/healthz/ready', port } };
+  const delay = Number(g('global.proxy.readinessInitialDelaySeconds') ?? 0);
+  if (delay) probe.initialDelaySeconds = delay;
+  probe.periodSeconds = Number(g('global.proxy.readinessPeriodSeconds'));
+  probe.timeoutSeconds = 3;
+  probe.failureThreshold = Number(g('global.proxy.readinessFailureThreshold'));
+  return probe;
+}
+
+export function podInfoVolume(): Obj {
+  return {
+    downwardAPI: {
+      items: [
+        { fieldRef: { fieldPath: 'metadata.labels' }, path: 'labels' },
+        { fieldRef: { fieldPath: 'metadata.annotations' }, path: 'annotations' },
+      ],
+    },
+    name: 'istio-podinfo',
+  };
+}
+
+export function tokenVolume(input: TemplateInput): Obj {
+  const aud = str(get(input.settings.values, 'global.sds.token.aud')) || 'istio-ca';
+  return { name: 'istio-token', projected: { sources: [{ serviceAccountToken: { audience: aud, expirationSeconds: 43200, path: 'istio-token' } }] } };
+}
+
+export function imagePullSecrets(input: TemplateInput): Obj[] {
+  const secrets = get(input.settings.values, 'global.imagePullSecrets');
+  return Array.isArray(secrets) ? secrets.map((s) => ({ name: isObj(s) ? str(s.name) : str(s) })) : [];
+}
+
+/** The mounts after the certificates: the CA root, agent data, the Envoy/xDS config dir, the token, pod info. */
+export function agentMounts(istiodCa: boolean, configVolume: string): Obj[] {
+  return [
+    ...(istiodCa ? [{ mountPath: '/var/run/secrets/istio', name: 'istiod-ca-cert' }] : []),
+    { mountPath: '/var/lib/istio/data', name: 'istio-data' },
+    { mountPath: '/etc/istio/proxy', name: configVolume },
+    { mountPath: '/var/run/secrets/tokens', name: 'istio-token' },
+    { name: 'istio-podinfo', mountPath: '/etc/istio/pod' },
+  ];
 }

@@ -1,5 +1,5 @@
 import { type Obj, InjectError, isObj } from './config.js';
-import { OVERRIDES_ANNOTATION, PROBERS_ENV, PROMETHEUS_ENV, STATUS_ANNOTATION, type PodTarget, asList, findContainer } from './pod.js';
+import { OVERRIDES_ANNOTATION, PROBERS_ENV, PROBE_URL, PROMETHEUS_ENV, SCRAPE_TARGETS, STATUS_ANNOTATION, type PodTarget, asList, findContainer } from './pod.js';
 import { PROXY, VALIDATION, appContainerNames } from './template.js';
 
 interface Status {
@@ -85,15 +85,12 @@ export function uninjectPod(target: PodTarget, doc: Obj): boolean {
   const injectedProm = a['prometheus.io/path'] === '/stats/prometheus' && a['prometheus.io/scrape'] === 'true';
   if (injectedProm) {
     for (const k of ['prometheus.io/port', 'prometheus.io/path', 'prometheus.io/scrape']) delete a[k];
-    if (prometheus !== undefined) {
-      try {
-        const cfg = JSON.parse(prometheus) as Record<string, string>;
-        for (const k of ['scrape', 'path', 'port']) if (cfg[k]) a[`prometheus.io/${k}`] = cfg[k];
-      } catch {
-        // an unreadable copy of the user's annotations: nothing to restore
-      }
-    }
+    if (prometheus !== undefined) restorePrometheus(a, prometheus);
   }
+  const template = a['inject.istio.io/templates'];
+  // what a template writes on the pod for itself
+  if (template === 'grpc-agent' && a['sidecar.istio.io/rewriteAppHTTPProbers'] === 'false') delete a['sidecar.istio.io/rewriteAppHTTPProbers'];
+  if (template === 'gateway' && isObj(spec.securityContext)) dropGatewaySysctl(spec);
 
   if (isObj(meta.labels)) {
     const l = meta.labels as Record<string, string>;
@@ -111,7 +108,38 @@ export function uninjectPod(target: PodTarget, doc: Obj): boolean {
   return true;
 }
 
-/** A customised istio-proxy container the user wrote goes back where it was written. */
+/**
+ * The user's prometheus.io annotations from the agent's copy. With several scrape targets, the port and
+ * path the injector filled in from the first target are left out, and the targets annotation comes back.
+ */
+function restorePrometheus(a: Record<string, string>, raw: string): void {
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return; // an unreadable copy of the user's annotations: nothing to restore
+  }
+  const targets = Array.isArray(cfg.targets) ? (cfg.targets as { port?: unknown; path?: unknown }[]) : [];
+  const first = targets[0];
+  for (const k of ['scrape', 'path', 'port'] as const) {
+    const v = cfg[k];
+    if (typeof v !== 'string' || v === '') continue;
+    if (first && (k === 'port' || k === 'path') && v === first[k] && !(k === 'path' && cfg.port !== first.port)) continue;
+    a[`prometheus.io/${k}`] = v;
+  }
+  if (targets.length) a[SCRAPE_TARGETS] = targets.map((t) => (t.path ? `${String(t.port)}:${String(t.path)}` : String(t.port))).join(',');
+}
+
+/** The gateway template lets the pod bind low ports; a pod securityContext holding only that came from it. */
+function dropGatewaySysctl(spec: Obj): void {
+  const sc = spec.securityContext as Obj;
+  const sysctls = asList(sc.sysctls).filter((x) => !(isObj(x) && x.name === 'net.ipv4.ip_unprivileged_port_start' && x.value === '0'));
+  if (sysctls.length) sc.sysctls = sysctls;
+  else delete sc.sysctls;
+  if (isEmpty(sc)) delete spec.securityContext;
+}
+
+/** A customised container the user wrote goes back to the list Istio keeps it in (image "auto" restored). */
 function restoreOverrides(spec: Obj, annotations: Record<string, string>): void {
   const raw = annotations[OVERRIDES_ANNOTATION];
   if (raw === undefined) return;
@@ -124,7 +152,7 @@ function restoreOverrides(spec: Obj, annotations: Record<string, string>): void 
   delete annotations[OVERRIDES_ANNOTATION];
   if (!isObj(parsed)) return;
   for (const key of ['containers', 'initContainers']) {
-    const items = asList(parsed[key]);
+    const items = asList(parsed[key]).map((c) => (isObj(c) && c.name === PROXY && c.image === undefined ? { ...c, image: 'auto' } : c));
     if (items.length) spec[key] = [...asList(spec[key]), ...items];
   }
 }
@@ -146,13 +174,14 @@ function restoreProbes(spec: Obj, raw: string): void {
   };
   for (const key of ['initContainers', 'containers']) {
     for (const c of asList(spec[key])) {
-      const base = `/app-health/${String(c.name)}/`;
-      restore(c.readinessProbe, base + 'readyz');
-      restore(c.livenessProbe, base + 'livez');
-      restore(c.startupProbe, base + 'startupz');
+      const name = String(c.name);
+      for (const kind of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) restore(c[kind], PROBE_URL[kind](name));
       if (isObj(c.lifecycle)) {
-        restore(c.lifecycle.preStop, base + 'prestopz');
-        restore(c.lifecycle.postStart, base + 'poststartz');
+        for (const hook of ['preStop', 'postStart'] as const) {
+          restore(c.lifecycle[hook], PROBE_URL[hook](name));
+          // injected before Istio moved lifecycle hooks to /app-lifecycle
+          restore(c.lifecycle[hook], `/app-health/${name}/${hook === 'preStop' ? 'prestopz' : 'poststartz'}`);
+        }
       }
     }
   }

@@ -46,19 +46,39 @@ function metaOf(holder: Obj, key = 'metadata'): Obj {
   return holder[key] as Obj;
 }
 
-/** A pod's owner, as the webhook derives it (a ReplicaSet's pods belong to its Deployment). */
+/**
+ * A pod's workload as the injector derives it (GetDeployMetaFromPod): only a pod whose name is generated
+ * belongs to its controller; a ReplicaSet's pods to its Deployment (or Argo Rollout), a
+ * ReplicationController's to the OpenShift DeploymentConfig named by their `deploymentconfig` label, a
+ * Job named `<name>-<8 to 11 digits>` to its CronJob.
+ */
 function podOwner(pod: Obj, meta: Obj): WorkloadRef {
   const namespace = String(meta.namespace ?? '');
+  const self: WorkloadRef = { kind: 'Pod', apiVersion: 'v1', name: String(meta.name ?? ''), namespace };
+  if (typeof meta.generateName !== 'string' || meta.generateName === '') return self;
   const refs = Array.isArray(meta.ownerReferences) ? (meta.ownerReferences as Obj[]) : [];
   const ctl = refs.find((r) => isObj(r) && r.controller === true);
-  if (ctl && typeof ctl.name === 'string' && typeof ctl.kind === 'string') {
-    const hash = stringMap(meta.labels)['pod-template-hash'];
-    if (ctl.kind === 'ReplicaSet' && hash && ctl.name.endsWith('-' + hash)) {
-      return { kind: 'Deployment', apiVersion: 'apps/v1', name: ctl.name.slice(0, -hash.length - 1), namespace };
-    }
-    return { kind: ctl.kind, apiVersion: String(ctl.apiVersion ?? ''), name: ctl.name, namespace };
+  if (!ctl) return self;
+  const labels = stringMap(meta.labels);
+  const ref: WorkloadRef = { kind: String(ctl.kind ?? ''), apiVersion: String(ctl.apiVersion ?? ''), name: String(ctl.name ?? ''), namespace };
+  const hash = labels['pod-template-hash'];
+  const rolloutHash = labels['rollouts-pod-template-hash'];
+  if (ref.kind === 'ReplicaSet' && hash && ref.name.endsWith(hash)) {
+    return { ...ref, kind: 'Deployment', name: trimSuffix(ref.name, '-' + hash) };
   }
-  return { kind: 'Pod', apiVersion: String(pod.apiVersion ?? 'v1'), name: String(meta.name ?? meta.generateName ?? ''), namespace };
+  if (ref.kind === 'ReplicaSet' && rolloutHash && ref.name.endsWith(rolloutHash)) {
+    return { ...ref, kind: 'Rollout', apiVersion: 'v1alpha1', name: trimSuffix(ref.name, '-' + rolloutHash) };
+  }
+  if (ref.kind === 'ReplicationController' && labels.deploymentconfig) return { ...ref, kind: 'DeploymentConfig', name: labels.deploymentconfig };
+  if (ref.kind === 'Job') {
+    const m = /^(.+)-\d{8,11}$/.exec(ref.name);
+    if (m) return { ...ref, kind: 'CronJob', apiVersion: 'batch/v1', name: m[1] };
+  }
+  return ref.name ? ref : { ...ref, name: self.name };
+}
+
+function trimSuffix(s: string, suffix: string): string {
+  return s.endsWith(suffix) ? s.slice(0, -suffix.length) : s;
 }
 
 /** Finds the pod template of an injectable object; throws when the object has none. */

@@ -4,7 +4,8 @@
  * Commands only see `IptablesSource.load()` and print which source was used.
  */
 import { MeshctlError } from '../errors.js';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { ClusterSource } from '../kube/cluster.js';
+import type { ClusterOptions } from '../kube/open.js';
 import { readInput } from '../source/file.js';
 
 export interface LoadedRules {
@@ -34,71 +35,84 @@ export function fileSource(file: string): IptablesSource {
 export const INIT_CONTAINER = 'istio-init';
 
 /**
- * The live source: the rules istio-iptables logged in the pod's istio-init container; where that is
- * missing (CNI mode, rotated logs) an exec of iptables-save and ip6tables-save in the first container
- * that can run them (istio-proxy first). All through src/kube (client-node), never kubectl.
+ * The live source (or a bundle's record of it): the rules istio-iptables logged in the pod's istio-init
+ * container; where that is missing (CNI mode, rotated logs) an exec of iptables-save and ip6tables-save
+ * in the first container that can run them (istio-proxy first). All through src/kube (client-node),
+ * never kubectl; with `options.bundle`, the same reads answered by the bundle.
  */
-export function podSource(podRef: string, options: Partial<KubeOptions>): IptablesSource {
+export function podSource(podRef: string, options: ClusterOptions): IptablesSource {
   return {
     async load() {
-      const { connect, resolvePod, podLogs, execInPod } = await import('../kube/index.js');
-      const { parseIptables } = await import('./parse.js');
-      const kube = await connect(options);
+      const { openCluster } = await import('../kube/open.js');
+      const { resolvePod } = await import('../kube/pods.js');
+      const cluster = await openCluster(options);
       try {
-        const resolved = await resolvePod(kube, podRef);
-        const target = { name: resolved.name, namespace: resolved.namespace };
-        const where = `${resolved.name}.${resolved.namespace}`;
-        const spec = resolved.pod.spec;
-        const podIp = resolved.pod.status?.podIP;
-        const tried: string[] = [];
-        const withIp = (r: LoadedRules): LoadedRules => (podIp ? { ...r, podIp } : r);
-
-        if ((spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER)) {
-          const name = `${where} ${INIT_CONTAINER} logs`;
-          const text = await podLogs(kube, target, INIT_CONTAINER).catch((e: Error) => {
-            tried.push(`the ${INIT_CONTAINER} logs: ${firstLine(e.message)}`);
-            return null;
-          });
-          if (text !== null && hasRules(text, name, parseIptables)) {
-            return withIp({ text, name, description: `the ${INIT_CONTAINER} logs of pod ${where}` });
-          }
-          if (text !== null) tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
-        } else {
-          tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
-        }
-
-        // native sidecars (init containers that keep running) can be exec'd into too
-        const sidecars = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
-        const names = [...(spec?.containers ?? []), ...sidecars].map((c) => c.name);
-        const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
-        const run = (container: string, bin: string) =>
-          execInPod(kube, target, container, [bin]).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
-        for (const container of order) {
-          // the rules live in one backend; a save of the other prints nothing
-          for (const variant of ['', '-legacy', '-nft']) {
-            const v4 = await run(container, `iptables${variant}-save`);
-            if (v4.exitCode !== 0) {
-              tried.push(`iptables${variant}-save in ${container}: ${firstLine(v4.stderr) || `exit code ${v4.exitCode}`}`);
-              break; // not allowed or not there: the next container
-            }
-            if (v4.stdout.toString('utf8').trim() === '') {
-              tried.push(`iptables${variant}-save in ${container} printed nothing`);
-              continue;
-            }
-            let text = v4.stdout.toString('utf8');
-            const v6 = await run(container, `ip6tables${variant}-save`);
-            if (v6.exitCode === 0) text += '\n' + v6.stdout.toString('utf8');
-            const name = `${where} iptables${variant}-save`;
-            const description = `iptables${variant}-save${v6.exitCode === 0 ? ` and ip6tables${variant}-save` : ''} run in container ${container} of pod ${where}`;
-            return withIp({ text, name, description });
-          }
-        }
-        throw new MeshctlError(`cannot read the rules of pod ${where}: ${tried.join('; ')}`);
+        return await podRules(cluster, await resolvePod(cluster, podRef));
       } finally {
-        kube.close();
+        cluster.close();
       }
     },
   };
+}
+
+/** A resolved pod's rules, read through `cluster` (live, a bundle, or bug-report's recording of the live one). */
+export async function podRules(cluster: ClusterSource, resolved: { name: string; namespace: string; pod: PodObject }): Promise<LoadedRules> {
+  const { parseIptables } = await import('./parse.js');
+  // without its object: execInPod would refuse a native sidecar, which is not among spec.containers
+  const target = { name: resolved.name, namespace: resolved.namespace };
+  const where = `${resolved.name}.${resolved.namespace}`;
+  const spec = resolved.pod.spec;
+  const podIp = resolved.pod.status?.podIP;
+  const tried: string[] = [];
+  const withIp = (r: LoadedRules): LoadedRules => (podIp ? { ...r, podIp } : r);
+
+  if ((spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER)) {
+    const name = `${where} ${INIT_CONTAINER} logs`;
+    const text = await cluster.podLogs(target, INIT_CONTAINER).catch((e: Error) => {
+      tried.push(`the ${INIT_CONTAINER} logs: ${firstLine(e.message)}`);
+      return null;
+    });
+    if (text !== null && hasRules(text, name, parseIptables)) {
+      return withIp({ text, name, description: `the ${INIT_CONTAINER} logs of pod ${where}` });
+    }
+    if (text !== null) tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
+  } else {
+    tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
+  }
+
+  // native sidecars (init containers that keep running) can be exec'd into too
+  const sidecars = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  const names = [...(spec?.containers ?? []), ...sidecars].map((c) => c.name ?? '');
+  const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
+  const run = (container: string, bin: string) =>
+    cluster.podExec(target, container, [bin]).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
+  for (const container of order) {
+    // the rules live in one backend; a save of the other prints nothing
+    for (const variant of ['', '-legacy', '-nft']) {
+      const v4 = await run(container, `iptables${variant}-save`);
+      if (v4.exitCode !== 0) {
+        tried.push(`iptables${variant}-save in ${container}: ${firstLine(v4.stderr) || `exit code ${v4.exitCode}`}`);
+        break; // not allowed or not there: the next container
+      }
+      if (v4.stdout.toString('utf8').trim() === '') {
+        tried.push(`iptables${variant}-save in ${container} printed nothing`);
+        continue;
+      }
+      let text = v4.stdout.toString('utf8');
+      const v6 = await run(container, `ip6tables${variant}-save`);
+      if (v6.exitCode === 0) text += '\n' + v6.stdout.toString('utf8');
+      const name = `${where} iptables${variant}-save`;
+      const description = `iptables${variant}-save${v6.exitCode === 0 ? ` and ip6tables${variant}-save` : ''} run in container ${container} of pod ${where}`;
+      return withIp({ text, name, description });
+    }
+  }
+  throw new MeshctlError(`cannot read the rules of pod ${where}: ${tried.join('; ')}`);
+}
+
+/** The fields of a pod the rules' sources depend on. */
+export interface PodObject {
+  spec?: { initContainers?: { name?: string; restartPolicy?: string }[]; containers?: { name?: string }[] };
+  status?: { podIP?: string };
 }
 
 function hasRules(text: string, name: string, parse: (t: string, n: string) => unknown): boolean {

@@ -1,8 +1,6 @@
-import type { Kube } from '../kube/client.js';
 import { MeshctlError, describeError } from '../errors.js';
 import { fanout, stderrProgress } from '../kube/fanout.js';
-import { listPods, podReady } from '../kube/pods.js';
-import { podHttp } from '../kube/portforward.js';
+import { type PodSourceArg, asCluster, listPods, podReady } from '../kube/pods.js';
 
 export const ISTIOD_DEBUG_PORT = 15014;
 
@@ -11,8 +9,12 @@ export interface IstiodPod {
   namespace: string;
 }
 
-/** Running istiod pods (`app=istiod`, and `istio.io/rev=<rev>` with --revision) in the Istio namespace. */
-export async function findIstiods(kube: Kube): Promise<IstiodPod[]> {
+/**
+ * Running istiod pods (`app=istiod`, and `istio.io/rev=<rev>` with --revision) in the Istio namespace,
+ * of the live cluster (a `Kube`) or of any ClusterSource (a bundle).
+ */
+export async function findIstiods(source: PodSourceArg): Promise<IstiodPod[]> {
+  const kube = asCluster(source);
   const selector = kube.revision ? `app=istiod,istio.io/rev=${kube.revision}` : 'app=istiod';
   const pods = await listPods(kube, kube.istioNamespace, selector);
   const ready = pods.filter(podReady).map((p) => ({ name: p.metadata!.name!, namespace: kube.istioNamespace }));
@@ -40,12 +42,13 @@ export interface FanoutResult {
  * Asks every istiod replica for `path` on its debug port, a few at a time. One replica down is a
  * warning; all of them down is an error naming each.
  */
-export async function askAllIstiods(kube: Kube, path: string, istiods?: IstiodPod[]): Promise<FanoutResult> {
-  const pods = istiods ?? (await findIstiods(kube));
+export async function askAllIstiods(source: PodSourceArg, path: string, istiods?: IstiodPod[]): Promise<FanoutResult> {
+  const cluster = asCluster(source);
+  const pods = istiods ?? (await findIstiods(cluster));
   const results = await fanout(
     pods,
     async (pod) => {
-      const r = await podHttp(kube, pod, ISTIOD_DEBUG_PORT, path);
+      const r = await cluster.podGet(pod, ISTIOD_DEBUG_PORT, path);
       const text = r.body.toString('utf8');
       if (r.status !== 200) throw new MeshctlError(`answered ${r.status} to ${path}${text.trim() ? `: ${text.trim().split('\n')[0]}` : ''}`);
       return text;

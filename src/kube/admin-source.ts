@@ -3,12 +3,15 @@ import type { KubeOptions } from '../cli/kube-options.js';
 import type { InputText } from '../source/file.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
 import { connect } from './client.js';
-import { ForbiddenError, rbacHint } from './errors.js';
-import { execInPod } from './exec.js';
+import type { ClusterSource } from './cluster.js';
+import type { ForbiddenError } from './errors.js';
+import { DEFAULT_PROXY_ADMIN_PORT, PROXY_CONTAINER, podRequest } from './live-cluster.js';
+import { type ClusterOptions, openCluster } from './open.js';
 import { type ResolvedPod, resolvePod } from './pods.js';
-import { podHttp } from './portforward.js';
 
-export interface AdminSourceOptions extends KubeOptions {
+export { DEFAULT_PROXY_ADMIN_PORT, PROXY_CONTAINER };
+
+export interface AdminSourceOptions extends KubeOptions, Pick<ClusterOptions, 'bundle'> {
   /** Envoy admin port in the pod (default 15000). */
   proxyAdminPort?: number;
 }
@@ -21,17 +24,57 @@ export interface LiveAdminSource extends EnvoyAdminSource {
   request(method: 'GET' | 'POST', path: string): Promise<InputText>;
 }
 
-export const DEFAULT_PROXY_ADMIN_PORT = 15000;
-export const PROXY_CONTAINER = 'istio-proxy';
-
-/**
- * Opens the Envoy admin API of a pod (`name`, `name.ns`, `deployment/name`) through a port-forward,
- * falling back to exec of `pilot-agent request` where port-forward is forbidden.
- */
-export async function openAdminSource(podRef: string, options: AdminSourceOptions): Promise<EnvoyAdminSource> {
-  return openLiveAdmin(podRef, options);
+/** An admin source on a pod of a ClusterSource (live or a bundle), with the pod it resolved to. */
+export interface PodAdminSource extends EnvoyAdminSource {
+  readonly pod: ResolvedPod;
 }
 
+/**
+ * Opens the Envoy admin API of a pod (`name`, `name.ns`, `deployment/name`) of the live cluster (through
+ * a port-forward, falling back to exec of `pilot-agent request` where port-forward is forbidden) or of
+ * the bundle given as `options.bundle`.
+ */
+export async function openAdminSource(podRef: string, options: AdminSourceOptions): Promise<EnvoyAdminSource> {
+  const cluster = await openCluster(options);
+  try {
+    return await adminSourceFor(cluster, podRef, options.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT, true);
+  } catch (err) {
+    cluster.close();
+    throw err;
+  }
+}
+
+/** The admin API of one pod of `cluster`; `own` closes the cluster with the source. */
+export async function adminSourceFor(cluster: ClusterSource, podRef: string, port: number, own = false): Promise<PodAdminSource> {
+  const pod = await resolvePod(cluster, podRef);
+  checkReachable(pod, port);
+  const podName = `${pod.name}.${pod.namespace}`;
+  return {
+    name: podName,
+    offline: false,
+    pod,
+    get: async (path: string) => {
+      const r = await cluster.podGet(pod, port, path);
+      return adminAnswer(podName, r.status, r.body, 'GET', path);
+    },
+    close: async () => {
+      if (own) cluster.close();
+    },
+  };
+}
+
+/** An admin answer as text; anything but a non-empty 200 is one clear error naming the pod and path. */
+export function adminAnswer(podName: string, status: number, body: Buffer, method: string, path: string): InputText {
+  const text = body.toString('utf8');
+  if (status !== 200) {
+    const first = text.trim().split('\n')[0] ?? '';
+    throw new MeshctlError(`Envoy admin of pod ${podName} answered ${status} to ${method} ${path}${first ? `: ${first}` : ''}`);
+  }
+  if (body.length === 0) throw new MeshctlError(`Envoy admin of pod ${podName} sent an empty answer to ${method} ${path}`);
+  return { name: `${podName}:${path}`, text };
+}
+
+/** The live admin API with writes (proxy-config log): port-forward, exec of pilot-agent after a 403. */
 export async function openLiveAdmin(podRef: string, options: AdminSourceOptions): Promise<LiveAdminSource> {
   const kube = await connect(options);
   const port = options.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT;
@@ -44,52 +87,10 @@ export async function openLiveAdmin(podRef: string, options: AdminSourceOptions)
     throw err;
   }
   const podName = `${pod.name}.${pod.namespace}`;
-  let via: 'port-forward' | 'exec' = 'port-forward';
-  let forbiddenForward: ForbiddenError | undefined;
-
-  const answer = (status: number, body: Buffer, method: string, path: string): InputText => {
-    const text = body.toString('utf8');
-    if (status !== 200) {
-      const first = text.trim().split('\n')[0] ?? '';
-      throw new MeshctlError(`Envoy admin of pod ${podName} answered ${status} to ${method} ${path}${first ? `: ${first}` : ''}`);
-    }
-    if (body.length === 0) throw new MeshctlError(`Envoy admin of pod ${podName} sent an empty answer to ${method} ${path}`);
-    return { name: `${podName}:${path}`, text };
-  };
-
-  const viaExec = async (method: string, path: string): Promise<InputText> => {
-    // pilot-agent prefixes the admin address itself; a fixed vector, never a shell line
-    const command = ['pilot-agent', 'request', method, path.replace(/^\//, '')];
-    if (port !== DEFAULT_PROXY_ADMIN_PORT) command.push('--debug-port', String(port));
-    try {
-      const result = await execInPod(kube, pod, PROXY_CONTAINER, command);
-      if (result.exitCode !== 0) {
-        const why = result.stderr.trim().split('\n')[0] || result.message || `exit code ${result.exitCode}`;
-        throw new MeshctlError(`pilot-agent request ${method} ${path} in pod ${podName} failed: ${why}`);
-      }
-      return answer(200, result.stdout, method, path);
-    } catch (err) {
-      if (err instanceof ForbiddenError && forbiddenForward) {
-        throw new MeshctlError(
-          `forbidden (403): may neither port-forward to nor exec in pod ${podName}: ${rbacHint(forbiddenForward.action)}, or ${rbacHint(err.action)}`,
-        );
-      }
-      throw err;
-    }
-  };
-
+  const forbidden = new Map<string, ForbiddenError>();
   const request = async (method: 'GET' | 'POST', path: string): Promise<InputText> => {
-    if (via === 'port-forward') {
-      try {
-        const r = await podHttp(kube, pod, port, path, method);
-        return answer(r.status, r.body, method, path);
-      } catch (err) {
-        if (!(err instanceof ForbiddenError)) throw err;
-        forbiddenForward = err;
-        via = 'exec';
-      }
-    }
-    return viaExec(method, path);
+    const r = await podRequest(kube, pod, port, method, path, forbidden);
+    return adminAnswer(podName, r.status, r.body, method, path);
   };
 
   return {
@@ -97,7 +98,7 @@ export async function openLiveAdmin(podRef: string, options: AdminSourceOptions)
     offline: false,
     pod,
     get via() {
-      return via;
+      return forbidden.size > 0 ? 'exec' : 'port-forward';
     },
     get: (path: string) => request('GET', path),
     request,
@@ -105,7 +106,7 @@ export async function openLiveAdmin(podRef: string, options: AdminSourceOptions)
   };
 }
 
-function checkReachable(pod: ResolvedPod, port: number): void {
+export function checkReachable(pod: ResolvedPod, port: number): void {
   const phase = pod.pod.status?.phase ?? 'Unknown';
   const where = `pod ${pod.name}.${pod.namespace}`;
   if (pod.pod.metadata?.deletionTimestamp) throw new MeshctlError(`${where} is terminating; its Envoy admin port cannot be trusted`);

@@ -24,6 +24,9 @@
  * - `execInPod`: a fixed argument vector in a container; stdout, stderr and exit code.
  * - `openAdminSource` / `openLiveAdmin`: a pod's Envoy admin API as an EnvoyAdminSource (exec fallback on 403).
  * - `parseDuration`: `30s`, `1m30s` → ms.
+ * - `ClusterSource` (cluster.ts): the narrow interface a command reads a cluster through — objects, a GET on
+ *   a pod's port, logs, execs — implemented live by `liveCluster(kube)` and by a bug-report bundle;
+ *   `openCluster(opts)` picks one (`opts.bundle`). See docs/bundle.md.
  */
 export { connect, type Kube, type ConnectOptions } from './client.js';
 export { loadKubeConfig, type LoadedConfig, type KubeConfigOptions } from './config.js';
@@ -39,3 +42,12 @@ export {
   listServices, listEndpoints, getNamespace, listNamespaces, getConfigMap, listConfigMaps, podLogs,
 } from './resources.js';
 export { openAdminSource, openLiveAdmin, type AdminSourceOptions, type LiveAdminSource } from './admin-source.js';
+export {
+  type ClusterSource, type ClusterObject, type ResourceType, type ListOptions, apiPath, resourceName,
+  POD, SERVICE, ENDPOINTS, ENDPOINTSLICE, NAMESPACE, CONFIGMAP, DEPLOYMENT, REPLICASET, STATEFULSET, DAEMONSET, JOB,
+} from './cluster.js';
+export { liveCluster } from './live-cluster.js';
+export { openCluster, type ClusterOptions } from './open.js';
+export { adminSourceFor, type PodAdminSource } from './admin-source.js';
+export { asCluster, type PodSourceArg } from './pods.js';
+export { parseLabelSelector, matchesLabels } from './selector.js';

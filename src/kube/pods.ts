@@ -1,7 +1,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { MeshctlError, UsageError } from '../errors.js';
 import type { Kube } from './client.js';
+import { type ClusterSource, type ResourceType, DAEMONSET, DEPLOYMENT, JOB, POD, REPLICASET, SERVICE, STATEFULSET } from './cluster.js';
 import { NotFoundError } from './errors.js';
+import { liveCluster } from './live-cluster.js';
 
 /** A pod reference as the user typed it, split istioctl's way. */
 export interface PodRef {
@@ -69,15 +71,23 @@ export function podReady(pod: k8s.V1Pod): boolean {
     && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+/** A `Kube` connection or any ClusterSource (live or a bundle): the pod helpers work on both. */
+export type PodSourceArg = Kube | ClusterSource;
+
+export function asCluster(source: PodSourceArg): ClusterSource {
+  return 'origin' in source ? source : liveCluster(source);
+}
+
 /** Turns a reference into one running pod, with clear errors for none and for near misses. */
-export async function resolvePod(kube: Kube, refText: string): Promise<ResolvedPod> {
-  const ref = parsePodRef(refText, kube.namespace);
+export async function resolvePod(source: PodSourceArg, refText: string): Promise<ResolvedPod> {
+  const cluster = asCluster(source);
+  const ref = parsePodRef(refText, cluster.namespace);
   if (ref.kind === 'pod') {
-    const pod = await getPod(kube, ref.name, ref.namespace);
+    const pod = await getPod(cluster, ref.name, ref.namespace);
     return { name: ref.name, namespace: ref.namespace, pod, ref: refText };
   }
-  const selector = await workloadSelector(kube, ref);
-  const pods = await listPods(kube, ref.namespace, selector);
+  const selector = await workloadSelector(cluster, ref);
+  const pods = await listPods(cluster, ref.namespace, selector);
   const chosen = pickPod(pods);
   const label = `${ref.kind}/${ref.name}`;
   if (!chosen) {
@@ -93,14 +103,13 @@ export async function resolvePod(kube: Kube, refText: string): Promise<ResolvedP
 }
 
 /** GET one pod; on 404, looks for pods whose names start with it to suggest the right one. */
-export async function getPod(kube: Kube, name: string, namespace: string): Promise<k8s.V1Pod> {
+export async function getPod(source: PodSourceArg, name: string, namespace: string): Promise<k8s.V1Pod> {
+  const cluster = asCluster(source);
   try {
-    return await kube.call({ verb: 'get', resource: 'pods', namespace, name }, (o) =>
-      kube.core.readNamespacedPod({ name, namespace }, o),
-    );
+    return (await cluster.get(POD, name, namespace)) as k8s.V1Pod;
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    const near = await listPods(kube, namespace).then(
+    const near = await listPods(cluster, namespace).then(
       (pods) => pods.map((p) => p.metadata?.name ?? '').filter((n) => n.startsWith(name)).sort(),
       () => [] as string[],
     );
@@ -115,11 +124,9 @@ export async function getPod(kube: Kube, name: string, namespace: string): Promi
   }
 }
 
-export async function listPods(kube: Kube, namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
-  const list = await kube.call({ verb: 'list', resource: 'pods', namespace }, (o) =>
-    kube.core.listNamespacedPod({ namespace, labelSelector }, o),
-  );
-  return list.items;
+/** The pods of a namespace (as the API server sends them: plain JSON, typed here for the fields read). */
+export async function listPods(source: PodSourceArg, namespace: string, labelSelector?: string): Promise<k8s.V1Pod[]> {
+  return (await asCluster(source).list(POD, { namespace, labelSelector })) as k8s.V1Pod[];
 }
 
 /** Ready pods first; among them the longest-running (then by name), so the choice is stable. */
@@ -140,37 +147,29 @@ function podState(p: k8s.V1Pod): string {
   return phase === 'Running' ? 'Running but not ready' : phase;
 }
 
-async function workloadSelector(kube: Kube, ref: PodRef): Promise<string> {
+const WORKLOAD_TYPES: Partial<Record<WorkloadKind, ResourceType>> = {
+  deployment: DEPLOYMENT,
+  statefulset: STATEFULSET,
+  daemonset: DAEMONSET,
+  replicaset: REPLICASET,
+  job: JOB,
+};
+
+async function workloadSelector(cluster: ClusterSource, ref: PodRef): Promise<string> {
   const { name, namespace } = ref;
-  const a = (resource: string, group: string) => ({ verb: 'get' as const, resource, group, namespace, name });
   let selector: k8s.V1LabelSelector | undefined;
-  switch (ref.kind) {
-    case 'deployment':
-      selector = (await kube.call(a('deployments', 'apps'), (o) => kube.apps.readNamespacedDeployment({ name, namespace }, o))).spec?.selector;
-      break;
-    case 'statefulset':
-      selector = (await kube.call(a('statefulsets', 'apps'), (o) => kube.apps.readNamespacedStatefulSet({ name, namespace }, o))).spec?.selector;
-      break;
-    case 'daemonset':
-      selector = (await kube.call(a('daemonsets', 'apps'), (o) => kube.apps.readNamespacedDaemonSet({ name, namespace }, o))).spec?.selector;
-      break;
-    case 'replicaset':
-      selector = (await kube.call(a('replicasets', 'apps'), (o) => kube.apps.readNamespacedReplicaSet({ name, namespace }, o))).spec?.selector;
-      break;
-    case 'job':
-      selector = (await kube.call(a('jobs', 'batch'), (o) => kube.batch.readNamespacedJob({ name, namespace }, o))).spec?.selector;
-      break;
-    case 'service': {
-      const svc = await kube.call(a('services', ''), (o) => kube.core.readNamespacedService({ name, namespace }, o));
-      const labels = svc.spec?.selector;
-      if (!labels || Object.keys(labels).length === 0) {
-        throw new MeshctlError(`service/${name} in namespace ${namespace} has no selector, so no pods`);
-      }
-      selector = { matchLabels: labels };
-      break;
+  const type = WORKLOAD_TYPES[ref.kind];
+  if (type) {
+    selector = ((await cluster.get(type, name, namespace)) as { spec?: { selector?: k8s.V1LabelSelector } }).spec?.selector;
+  } else if (ref.kind === 'service') {
+    const svc = (await cluster.get(SERVICE, name, namespace)) as { spec?: { selector?: Record<string, string> } };
+    const labels = svc.spec?.selector;
+    if (!labels || Object.keys(labels).length === 0) {
+      throw new MeshctlError(`service/${name} in namespace ${namespace} has no selector, so no pods`);
     }
-    default:
-      throw new UsageError(`cannot find pods of ${ref.kind}/${name}`);
+    selector = { matchLabels: labels };
+  } else {
+    throw new UsageError(`cannot find pods of ${ref.kind}/${name}`);
   }
   const text = selector ? labelSelectorString(selector) : '';
   if (!text) throw new MeshctlError(`${ref.kind}/${name} in namespace ${namespace} has an empty selector`);

@@ -1,6 +1,7 @@
 import { filterConfig } from '../envoy/typed-config.js';
 import type { Json } from './matchers.js';
 import { asArray } from './route.js';
+import { pickWeighted } from './weights.js';
 
 export interface FilterInfo {
   name: string;
@@ -28,6 +29,8 @@ export interface HcmInfo {
   normalizePath: boolean;
   mergeSlashes: boolean;
   httpFilters: FilterInfo[];
+  /** The connection manager's own config, for what it does to request headers (./downstream.ts). */
+  config: Json;
 }
 
 export interface NetworkFilters {
@@ -92,17 +95,11 @@ function tcpProxy(c: Json, random: number | undefined): TcpProxyInfo {
   if (!info.cluster && c.weighted_clusters) {
     const cs = asArray(c.weighted_clusters.clusters).map((x: Json) => ({ name: String(x.name ?? ''), weight: Number(x.weight ?? 0) }));
     info.weightedClusters = cs;
-    const total = cs.reduce((s, x) => s + x.weight, 0);
-    if (random !== undefined && total > 0) {
-      let v = Number(BigInt(random) % BigInt(total));
-      for (const x of cs) {
-        if (v < x.weight) {
-          info.cluster = x.name;
-          info.chosenByRandom = { value: random, pick: x.name };
-          break;
-        }
-        v -= x.weight;
-      }
+    // all the weight on one cluster decides without a random value
+    const pick = pickWeighted(cs.map((x) => x.weight), random);
+    if (pick) {
+      info.cluster = cs[pick.index].name;
+      if (random !== undefined) info.chosenByRandom = { value: random, pick: info.cluster };
     }
   }
   return info;
@@ -143,6 +140,7 @@ function hcm(c: Json, uncertain: string[]): HcmInfo {
     normalizePath: c.normalize_path === true,
     mergeSlashes: c.merge_slashes === true,
     httpFilters,
+    config: c,
   };
 }
 

@@ -13,7 +13,15 @@ export interface HttpRequest {
   internal?: boolean;
   /** Envoy's per-request random value (--random): decides runtime fractions and weighted clusters. */
   random?: number;
+  /**
+   * The stream's dynamic metadata when the router runs (set by earlier filters), by filter name:
+   * `{ 'envoy.lb': { canary: true } }`. Absent: the request carries none.
+   */
+  metadata?: DynamicMetadata;
 }
+
+/** Dynamic metadata by filter namespace, each a JSON object (protobuf Struct). */
+export type DynamicMetadata = Record<string, Record<string, unknown>>;
 
 /** A header's value as Envoy's matchers read it: all values joined with ',', undefined when absent. */
 export function headerValue(req: HttpRequest, name: string): string | undefined {
@@ -36,6 +44,16 @@ export function headerValue(req: HttpRequest, name: string): string | undefined 
   }
   const values = req.headers.filter(([k]) => k === key).map(([, v]) => v);
   return values.length ? values.join(',') : undefined;
+}
+
+/**
+ * A header's first value, as Envoy reads a header that names a cluster or a host (`cluster_header`,
+ * `host_rewrite_header`): pseudo-headers (`:authority`, `:path`, `:method`, `:scheme`) come from the request.
+ */
+export function firstHeaderValue(req: HttpRequest, name: string): string | undefined {
+  const key = name.toLowerCase();
+  if (key.startsWith(':') || key === 'x-forwarded-proto' || key === 'x-envoy-internal') return headerValue(req, key);
+  return req.headers.find(([k]) => k === key)?.[1];
 }
 
 /** The path without query string and fragment (Envoy's PathUtil::removeQueryAndFragment). */

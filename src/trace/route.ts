@@ -1,7 +1,8 @@
-import { fraction, fractionHolds, matchHeader, matchQueryParam, type Json, type Verdict } from './matchers.js';
+import { fraction, fractionHolds, matchHeader, matchMetadata, matchQueryParam, type Json, type Verdict } from './matchers.js';
 import { tryCompileRe2 } from './re2.js';
-import { pathOnly, portStart, queryParams, type HttpRequest } from './request.js';
+import { firstHeaderValue, pathOnly, portStart, queryParams, type HttpRequest } from './request.js';
 import { compileUriTemplate, rewriteUriTemplate } from './uri-template.js';
+import { pickWeighted } from './weights.js';
 
 /** Options from the connection manager that change how the Host header is matched. */
 export interface HostMatchOptions {
@@ -207,6 +208,7 @@ export interface RouteChoice {
   /** Present when the vhost forces TLS and the request is plain: Envoy redirects before routing. */
   tlsRedirect: string | null;
   uncertain: string[];
+  notes: string[];
 }
 
 /** Describes a route's path condition the way Envoy's config spells it. */
@@ -310,10 +312,9 @@ export function evaluateRoute(route: Json, index: number, req: HttpRequest, para
     const u = 'tls_context match (presented/validated client certificate) cannot be decided offline; assumed to hold';
     checks.push({ ok: true, reason: u, uncertain: u });
   }
-  if (asArray(match.dynamic_metadata).length) {
-    const u = 'dynamic_metadata match depends on other filters at run time; assumed to hold';
-    checks.push({ ok: true, reason: u, uncertain: u });
-  }
+  // Envoy checks the stream's dynamic metadata: without any (none given, no filter setting it) the
+  // matcher sees absent values, and the route does not match.
+  for (const m of asArray(match.dynamic_metadata)) checks.push(matchMetadata(m, req.metadata));
   if (match.filter_state && asArray(match.filter_state).length) {
     const u = 'filter_state match depends on run time state; assumed to hold';
     checks.push({ ok: true, reason: u, uncertain: u });
@@ -340,7 +341,7 @@ export function findRoute(vhost: Json, req: HttpRequest, allCandidates = false):
   const tls = String(vhost?.require_tls ?? 'NONE');
   const plain = req.scheme !== 'https';
   if ((tls === 'ALL' && plain) || (tls === 'EXTERNAL_ONLY' && plain && !req.internal)) {
-    return { route: null, index: null, name: null, evaluated: [], tlsRedirect: `https://${req.authority}${req.path}`, uncertain };
+    return { route: null, index: null, name: null, evaluated: [], tlsRedirect: `https://${req.authority}${req.path}`, uncertain, notes: [] };
   }
   const routes = asArray(vhost?.routes);
   const evaluated: RouteEval[] = [];
@@ -365,6 +366,10 @@ export function findRoute(vhost: Json, req: HttpRequest, allCandidates = false):
       `otherwise (${(100 - winner.probability).toFixed(4).replace(/\.?0+$/, '')}% of requests) ${next ? `route ${routeLabel(routes[next.index], next.index)} would be taken` : 'no later route matches (404)'}`,
     );
   }
+  const notes: string[] = [];
+  if (!req.metadata && evaluated.some((e) => asArray(routes[e.index]?.match?.dynamic_metadata).length > 0)) {
+    notes.push('the request carries no dynamic metadata (filters before the router may set some at run time): dynamic_metadata matches see absent values; --metadata filter.key=value supplies it');
+  }
   return {
     route: winner ? routes[winner.index] : null,
     index: winner ? winner.index : null,
@@ -372,6 +377,7 @@ export function findRoute(vhost: Json, req: HttpRequest, allCandidates = false):
     evaluated,
     tlsRedirect: null,
     uncertain,
+    notes,
   };
 }
 
@@ -410,12 +416,18 @@ export interface RouteActionResult {
   uncertain: string[];
 }
 
+/** RedirectAction.RedirectResponseCode, by name and by number (proto JSON and YAML accept both). */
 const REDIRECT_CODES: Record<string, number> = {
   MOVED_PERMANENTLY: 301,
   FOUND: 302,
   SEE_OTHER: 303,
   TEMPORARY_REDIRECT: 307,
   PERMANENT_REDIRECT: 308,
+  0: 301,
+  1: 302,
+  2: 303,
+  3: 307,
+  4: 308,
 };
 
 function emptyAction(kind: RouteActionResult['kind']): RouteActionResult {
@@ -471,7 +483,7 @@ function forwardAction(route: Json, req: HttpRequest): RouteActionResult {
     out.clusterSource = 'cluster';
   } else if (r.cluster_header !== undefined) {
     const name = String(r.cluster_header).toLowerCase();
-    const v = req.headers.find(([k]) => k === name)?.[1];
+    const v = firstHeaderValue(req, name);
     out.clusterSource = `cluster_header ${name}`;
     if (v === undefined) {
       out.notes.push(`header ${name} is absent: Envoy answers ${clusterNotFoundCode(r)} (cluster not found)`);
@@ -526,27 +538,31 @@ function weighted(wc: Json, req: HttpRequest, out: RouteActionResult): void {
   if (wc.runtime_key_prefix) out.notes.push(`weights may be overridden at run time (runtime_key_prefix ${wc.runtime_key_prefix})`);
   let random: { value: number; from: string } | null = null;
   if (wc.header_name) {
-    const v = req.headers.find(([k]) => k === String(wc.header_name).toLowerCase())?.[1];
+    const v = firstHeaderValue(req, String(wc.header_name));
     if (v !== undefined && /^\d+$/.test(v)) random = { value: Number(v), from: `header ${wc.header_name}` };
   }
   if (!random && req.random !== undefined) random = { value: req.random, from: '--random' };
-  if (wc.use_hash_policy === true) {
+  const sole = pickWeighted(out.weightedClusters.map((c) => c.weight), undefined);
+  if (wc.use_hash_policy === true && !sole) {
     out.uncertain.push('weighted cluster chosen by the route hash policy at run time');
     return;
   }
-  if (!random || total === 0) {
+  const picked = random ? pickWeighted(out.weightedClusters.map((c) => c.weight), random.value) : sole;
+  if (!picked) {
     if (total > 0) out.uncertain.push(`weighted choice among ${clusters.length} clusters; pass --random N to decide one`);
     return;
   }
-  out.randomUsed = random;
-  const selected = Number(BigInt(random.value) % BigInt(total));
-  const pick = out.weightedClusters.find((c) => selected >= c.range[0] && selected < c.range[1]);
-  if (!pick) return;
-  out.notes.push(`random ${random.value} (${random.from}) % total weight ${total} = ${selected}: in [${pick.range[0]}, ${pick.range[1]}) of ${pick.name}`);
-  const entry = clusters[out.weightedClusters.indexOf(pick)];
+  const pick = out.weightedClusters[picked.index];
+  if ('sole' in picked) {
+    out.notes.push(`all the weight (${total}) is on ${pick.name}: every request goes there, whatever the random value`);
+  } else {
+    out.randomUsed = random;
+    out.notes.push(`random ${random!.value} (${random!.from}) % total weight ${total} = ${picked.selected}: in [${pick.range[0]}, ${pick.range[1]}) of ${pick.name}`);
+  }
+  const entry = clusters[picked.index];
   if (entry?.cluster_header && !entry.name) {
     // A weighted entry may name its cluster through a request header.
-    const v = req.headers.find(([k]) => k === String(entry.cluster_header).toLowerCase())?.[1];
+    const v = firstHeaderValue(req, String(entry.cluster_header));
     out.cluster = v ?? null;
     out.notes.push(v === undefined ? `header ${entry.cluster_header} is absent: Envoy answers 503 (cluster not found)` : `that entry takes its cluster from header ${entry.cluster_header}`);
     return;
@@ -592,7 +608,7 @@ export function pathRewrite(route: Json, req: HttpRequest): { path: string | nul
 function hostRewrite(r: Json, req: HttpRequest): { host: string | null; uncertain: string[] } {
   if (r.host_rewrite_literal) return { host: String(r.host_rewrite_literal), uncertain: [] };
   if (r.host_rewrite_header) {
-    const v = req.headers.find(([k]) => k === String(r.host_rewrite_header).toLowerCase())?.[1];
+    const v = firstHeaderValue(req, String(r.host_rewrite_header));
     return { host: v ?? null, uncertain: [] };
   }
   if (r.host_rewrite_path_regex) {
@@ -632,7 +648,10 @@ function redirectAction(route: Json, req: HttpRequest): RouteActionResult {
     const qi = finalPath.indexOf('?');
     if (qi !== -1) finalPath = finalPath.slice(0, qi);
   }
-  const status = REDIRECT_CODES[String(rd.response_code ?? 'MOVED_PERMANENTLY')] ?? 301;
+  const code = String(rd.response_code ?? 'MOVED_PERMANENTLY');
+  const status = REDIRECT_CODES[code] ?? 301;
+  if (REDIRECT_CODES[code] === undefined) out.uncertain.push(`unknown redirect response_code ${JSON.stringify(rd.response_code)}: Envoy refuses such a route; 301 shown`);
+  else if (rd.response_code !== undefined) out.notes.push(`response_code ${rd.response_code}: ${status}`);
   out.redirect = { location: `${scheme}://${host}${port}${finalPath}`, status };
   return out;
 }

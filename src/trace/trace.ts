@@ -3,10 +3,11 @@ import type { SourceIdentity } from '../authz/context.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { authorizeConnection, authorizeRequest, hcmConfigOf, type AuthzConnection } from './authz.js';
 import { downstreamTls, summariseCluster } from './cluster.js';
+import { routerView } from './downstream.js';
 import { networkFilters, normalizePath } from './filters.js';
 import { listenerLabel, matchFilterChain, selectListener, socketAddress, type Connection } from './listener.js';
 import type { Json } from './matchers.js';
-import type { HttpRequest } from './request.js';
+import type { DynamicMetadata, HttpRequest } from './request.js';
 import { asArray, effectiveRetries, findRoute, findVirtualHost, routeAction, routeLabel, type RouteActionResult } from './route.js';
 import type { EndpointInfo, TraceWorld } from './world.js';
 
@@ -26,6 +27,8 @@ export interface TraceRequest {
   allCandidates?: boolean;
   /** The client speaks plaintext even where the inbound side offers mTLS (PERMISSIVE peers, non-mesh clients). */
   plaintext?: boolean;
+  /** Dynamic metadata the stream carries when the router runs (--metadata), for dynamic_metadata route matches. */
+  metadata?: DynamicMetadata;
   /** Runs the packet through known iptables rules (src/iptables); undefined: Istio's usual capture assumed. */
   /** Why no rules were used, when the user would expect them (e.g. live rules could not be read). */
   iptablesNote?: string;
@@ -368,6 +371,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
       path: isHttp ? target.path : null,
       headers: Object.fromEntries(headers),
       random: req.random ?? null,
+      ...(req.metadata ? { metadata: req.metadata } : {}),
     };
   }
 }
@@ -421,15 +425,17 @@ function traceHttp(
 
   const path0 = target.scheme === 'tcp' ? '/' : target.path;
   const path = normalizePath(path0, hcm.normalizePath, hcm.mergeSlashes);
+  // the scheme and internal-ness the router sees come from the connection manager (./downstream.ts)
+  const view = routerView(hcm.config, { remoteIp: conn.srcIp, tls: terminatesTls || target.scheme === 'https' }, headers);
   const httpReq: HttpRequest = {
     authority,
     path,
     method: (req.method ?? 'GET').toUpperCase(),
-    // x-forwarded-proto: https when this Envoy terminated TLS, else the client's scheme
-    scheme: terminatesTls || target.scheme === 'https' ? 'https' : 'http',
-    headers,
-    internal: true,
+    scheme: view.scheme,
+    headers: view.headers,
+    internal: view.internal,
     random: req.random,
+    ...(req.metadata ? { metadata: req.metadata } : {}),
   };
   const listenerPort = socketAddress(listener)?.port;
   const vh = findVirtualHost(rc, authority, { listenerPort: conn.dstPort ?? listenerPort, stripAnyHostPort: hcm.stripAnyHostPort, stripMatchingHostPort: hcm.stripMatchingHostPort, stripTrailingHostDot: hcm.stripTrailingHostDot }, req.allCandidates === true);
@@ -446,9 +452,12 @@ function traceHttp(
   if (!vh.vhost) return 'stop';
 
   const rt = findRoute(vh.vhost, httpReq, req.allCandidates === true);
+  const requireTls = String(vh.vhost.require_tls ?? 'NONE');
+  const viewFacts = [requireTls !== 'NONE' || headers.some(([k]) => k === 'x-forwarded-proto') ? view.schemeHow : null, requireTls === 'EXTERNAL_ONLY' ? view.internalHow : null].filter((x): x is string => x !== null);
+  const viewNotes = [...view.notes, ...rt.notes];
   if (rt.tlsRedirect) {
     result.redirect = rt.tlsRedirect;
-    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)` });
+    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)`, matched: viewFacts, notes: viewNotes, uncertain: view.uncertain });
     return 'stop';
   }
   const label = (i: number) => routeLabel(asArray(vh.vhost.routes)[i], i);
@@ -464,10 +473,10 @@ function traceHttp(
     summary: rt.route
       ? `route ${label(rt.index!)} \`${chosenEval?.match}\` is the first that matches ${httpReq.method} ${path}`
       : `no route of virtual host ${vh.name} matches ${httpReq.method} ${path}: Envoy answers 404 (NR)`,
-    matched: chosenEval ? chosenEval.checks.map((c) => c.reason) : [],
+    matched: [...(requireTls !== 'NONE' ? [`require_tls ${requireTls}: no redirect`] : []), ...viewFacts, ...(chosenEval ? chosenEval.checks.map((c) => c.reason) : [])],
     losers: shownLosers,
-    notes: !req.allCandidates && losers.length > NEAREST ? [`${losers.length - NEAREST} earlier route(s) did not match either (--all-candidates lists them)`] : [],
-    uncertain: rt.uncertain,
+    notes: [...viewNotes, ...(!req.allCandidates && losers.length > NEAREST ? [`${losers.length - NEAREST} earlier route(s) did not match either (--all-candidates lists them)`] : [])],
+    uncertain: [...view.uncertain, ...rt.uncertain],
   });
   // Authorization filters run before the router: they see the routed request and can end it with 403.
   const az = authorizeRequest(authz.hcm, httpReq, rt.route ?? null, vh.vhost, authz.conn, req.identity ?? {});

@@ -140,3 +140,19 @@ test('live describe pod in ambient: the ztunnel of its node, its waypoints, as f
   assert.match(r.stdout, /\n   Ambient: enrolled \(namespace inventory has istio\.io\/dataplane-mode=ambient\), redirected by istio-cni\n   ztunnel: none on node worker-3\n/);
   assert.match(r.stdout, /\nWARNING: no ztunnel runs on node worker-3: the traffic of ambient pod stock-6a7b8c9d0-efghi\.inventory is not carried/);
 });
+
+test('the whole fake cluster can serve the ambient mesh beside the sidecar one (startCluster({ ambient: true }))', async () => {
+  const { startCluster } = await import('../harness/cluster.js');
+  const c = await startCluster({ ambient: true });
+  try {
+    const live = await runCli(['waypoint', 'list', '-A', '--kubeconfig', c.kubeconfig], { env: env() });
+    const offline = await runCli(['waypoint', 'list', '--files', AMBIENT], { env: env() });
+    assert.equal(live.code, 0, live.stderr);
+    assert.equal(live.stdout, offline.stdout);
+    const web = await runCli(['describe', 'pod', 'web-7f9c5d8b6-abcde.shop', '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.equal(web.code, 0, web.stderr);
+    assert.match(web.stdout, /\n   ztunnel: istio-system\/ztunnel-4xk9p on node worker-1\n/);
+  } finally {
+    await c.close();
+  }
+});

@@ -185,6 +185,30 @@ test('secret: certificates read from the PEM itself, key never printed in any fo
   assert.match(e2e, /private_key:\n\s+inline_bytes: '\[redacted\]'/);
 });
 
+const SPIFFE = fixture('envoy', 'spiffe', 'spiffe-config_dump.json');
+
+test('secret with SPIFFE trust bundles: one ROOTCA row per CA, a TRUST DOMAIN column, serials as written', async () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  const r = await proxyConfig('secret', { output: 'short', verbose: true, now }, fileAdminSource(SPIFFE));
+  assert.deepEqual(r.warnings, []);
+  assert.equal(
+    r.stdout,
+    [
+      'RESOURCE NAME     TYPE           STATUS     VALID CERT     SERIAL NUMBER                        NOT AFTER                NOT BEFORE               TRUST DOMAIN',
+      'default           Cert Chain     ACTIVE     true           f1e2d3c4b5a69788796a5b4c3d2e1f00     2046-01-01T00:00:00Z     2026-01-01T00:00:00Z     east.local',
+      'ROOTCA            CA             ACTIVE     true           0a1b2c3d4e5f60708090a0b0c0d0e000     2046-01-01T00:00:00Z     2026-01-01T00:00:00Z     east.local',
+      'ROOTCA            CA             ACTIVE     true           c0ffee0000                           2036-01-01T00:00:00Z     2016-01-01T00:00:00Z     east.local',
+      'ROOTCA            CA             ACTIVE     false          0100                                 2020-01-01T00:00:00Z     2015-01-01T00:00:00Z     west.local',
+      '',
+    ].join('\n'),
+  );
+  // `all` names them with the secret/ prefix, TRUST DOMAIN included
+  const all = await proxyConfig('all', { output: 'short', verbose: true, now }, fileAdminSource(SPIFFE));
+  assert.match(all.stdout, /\nsecret\/ROOTCA +CA +ACTIVE +false +0100 +2020-01-01T00:00:00Z +2015-01-01T00:00:00Z +west\.local\n/);
+  // without trust bundles there is no TRUST DOMAIN column
+  assert.doesNotMatch(await ok(['pc', 'secret', '-f', DUMP]), /TRUST DOMAIN/);
+});
+
 test('bootstrap: JSON by default, versions with -o short', async () => {
   const b = JSON.parse(await ok(['pc', 'bootstrap', '-f', DUMP])) as { bootstrap: { node: { id: string } } };
   assert.equal(b.bootstrap.node.id, 'sidecar~10.244.0.12~productpage-v1-7d4b8d9b7c-x2x9z.default~default.svc.cluster.local');
@@ -194,19 +218,24 @@ test('bootstrap: JSON by default, versions with -o short', async () => {
   );
 });
 
-test('all: every section; --with-headers adds banners and NAME prefixes', async () => {
+test('all: every section with istioctl\'s NAME prefixes; --with-headers adds the banners', async () => {
   const plain = await ok(['proxy-config', 'all', '-f', DUMP]);
   assert.match(plain, /^Istio Version: +1\.24\.2\n/);
-  assert.match(plain, /\nSERVICE FQDN +PORT/);
-  assert.match(plain, /\nADDRESSES +PORT +MATCH +DESTINATION\n/);
+  assert.match(plain, /\nNAME +SERVICE FQDN +PORT/);
+  assert.match(plain, /\nNAME +ADDRESSES +PORT +MATCH +DESTINATION\n/);
   assert.match(plain, /\nNAME +VHOST NAME +DOMAINS/);
   assert.match(plain, /\nRESOURCE NAME +TYPE/);
   assert.match(plain, /\nNAME +STATUS +LOCALITY +CLUSTER\n/);
-  assert.doesNotMatch(plain, /------|cluster\/|listener\//);
+  // istioctl prints the type prefixes in both forms; only the banners depend on --with-headers
+  for (const prefixed of [/\ncluster\/outbound\|9080\|v1\|reviews/, /\nlistener\/virtualOutbound /, /\nroute\/9080 /, /\nsecret\/ROOTCA /, /\nendpoint\/10\.244\.0\.13:9080 /]) {
+    assert.match(plain, prefixed);
+  }
+  assert.doesNotMatch(plain, /------/);
 
   const named = await ok(['pc', 'all', '-f', DUMP, '--with-headers']);
   const banners = named.split('\n').filter((l) => l.startsWith('------'));
   assert.deepEqual(banners, ['------ BOOTSTRAP INFO ------', '------ CLUSTER INFO ------', '------ LISTENER INFO ------', '------ ROUTE INFO ------', '------ SECRET INFO ------', '------ ENDPOINTS INFO ------']);
+  assert.equal(named.replace(/------ [A-Z]+ INFO ------\n\n/g, ''), plain, 'the same tables, banners aside');
   assert.match(named, /\ncluster\/outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local +reviews\.default\.svc\.cluster\.local +9080 +v1/);
   assert.match(named, /\nlistener\/virtualOutbound +0\.0\.0\.0 +15001 /);
   assert.match(named, /\nroute\/9080 +details/);
@@ -214,8 +243,8 @@ test('all: every section; --with-headers adds banners and NAME prefixes', async 
   assert.match(named, /\nendpoint\/10\.244\.0\.13:9080 +HEALTHY/);
   // --port reaches the cluster, listener and endpoint tables (routes are filtered by --name only, as in istioctl)
   const filtered = await ok(['pc', 'all', '-f', DUMP, '--port', '15010']);
-  assert.doesNotMatch(filtered, /reviews\.default\.svc\.cluster\.local +9080|10\.244\.0\.13|\n0\.0\.0\.0 +9080 /);
-  assert.match(filtered, /\n10\.244\.0\.5:15010 +HEALTHY/);
+  assert.doesNotMatch(filtered, /reviews\.default\.svc\.cluster\.local +9080|10\.244\.0\.13|\nlistener\/0\.0\.0\.0_9080 /);
+  assert.match(filtered, /\nendpoint\/10\.244\.0\.5:15010 +HEALTHY/);
 
   const dump = JSON.parse(await ok(['pc', 'all', '-f', DUMP, '-o', 'json'])) as { configs: unknown[] };
   assert.equal(dump.configs.length, 7);

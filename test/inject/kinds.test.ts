@@ -66,10 +66,12 @@ test("a CronJob's injected metadata goes on its job template, as istioctl writes
 });
 
 test('a pod owned by a ReplicaSet is attributed to its Deployment', () => {
+  // as a pod saved from a cluster has it: a generated name (the injector looks at owners only then)
   const pod = `apiVersion: v1
 kind: Pod
 metadata:
   name: web-6d4cf56db6-x2x9z
+  generateName: web-6d4cf56db6-
   namespace: shop
   labels: {app: web, pod-template-hash: 6d4cf56db6}
   ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-6d4cf56db6, controller: true, uid: x}]

@@ -1,0 +1,493 @@
+import { describeError } from '../errors.js';
+import { redactSecrets } from '../envoy/secrets.js';
+import { type PodObject, podRules } from '../iptables/source.js';
+import { ISTIOD_DEBUG_PORT } from '../istiod/discover.js';
+import { CLUSTER_SCOPE, callKey } from '../kube/bundle-cluster.js';
+import {
+  CONFIGMAP, type ClusterObject, type ClusterSource, NAMESPACE, POD, type ResourceType, resourceName,
+} from '../kube/cluster.js';
+import { ForbiddenError, NotFoundError } from '../kube/errors.js';
+import { DEFAULT_PROXY_ADMIN_PORT, PROXY_CONTAINER } from '../kube/live-cluster.js';
+import { podReady } from '../kube/pods.js';
+import type { PodTarget } from '../kube/portforward.js';
+import { toRecordedError } from '../kube/recorded.js';
+import { matchesLabels, parseLabelSelector } from '../kube/selector.js';
+import type { Progress } from '../output/progress.js';
+import type { CallRecord, Failure, GetRecord, RecordedError, ResourceRecord } from '../source/bundle/format.js';
+import type { BundleWriter } from '../source/bundle/writer.js';
+import {
+  CLUSTER_KINDS, ISTIOD_PATHS, MESH_KINDS, NAMESPACE_KINDS, PROXY_PATHS, ZTUNNEL_ADMIN_PORT, ZTUNNEL_PATHS, isMeshConfigMap,
+} from './kinds.js';
+
+export interface CollectOptions {
+  /** Namespaces whose pods are collected, or every namespace. */
+  namespaces: string[] | 'all';
+  labelSelector?: string;
+  includeIstiod: boolean;
+  includeZtunnel: boolean;
+  /** Pods (and lists) worked on at once. */
+  concurrency: number;
+  /** The bundle may not grow past this many bytes. */
+  maxBytes?: number;
+  proxyAdminPort?: number;
+  /** A progress display per phase (`resources`, `istiod`, `ztunnel`, `proxies`) of `total` items. */
+  progress?: (label: string, total: number) => Progress;
+  now?: () => Date;
+}
+
+export interface CollectResult {
+  resources: ResourceRecord[];
+  calls: CallRecord[];
+  failures: Failure[];
+  pods: { proxies: string[]; istiods: string[]; ztunnels: string[]; skipped: Failure[] };
+  stopped?: string;
+}
+
+/** Thrown inside tasks once collection has been stopped: they end without recording anything more. */
+class Stopped extends Error {}
+
+/** Room kept for the index when judging --max-size: a guess at its size so far (it is stored compressed), and some. */
+const INDEX_RESERVE = 8 * 1024;
+
+/**
+ * Collects a bundle from a live cluster into `writer`: the resource lists, then istiod's and ztunnel's
+ * debug answers, then every selected proxy (its admin answers, its iptables rules, istiod's view of
+ * it), `concurrency` at a time. Every pod read goes through a recording ClusterSource, so that the
+ * bundle answers later exactly the calls the commands make, failures included. `stop(reason)` (a time
+ * limit, Ctrl-C) ends collection cleanly: nothing new starts, what is in flight is recorded as stopped.
+ */
+export class Collector {
+  readonly calls: CallRecord[] = [];
+  readonly resources: ResourceRecord[] = [];
+  readonly failures: Failure[] = [];
+  readonly pods: CollectResult['pods'] = { proxies: [], istiods: [], ztunnels: [], skipped: [] };
+  stopped?: string;
+  private readonly names = new Set<string>();
+  private readonly recording: ClusterSource;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly live: ClusterSource,
+    private readonly writer: BundleWriter,
+    private readonly opts: CollectOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+    this.recording = this.record(live);
+  }
+
+  stop(reason: string): void {
+    this.stopped ??= reason;
+  }
+
+  async run(): Promise<CollectResult> {
+    const selector = this.opts.labelSelector ? parseLabelSelector(this.opts.labelSelector) : [];
+    const podsByNs = await this.collectResources();
+    const istioNs = this.live.istioNamespace;
+
+    // the pods whose data is collected
+    const wanted = (ns: string) => this.opts.namespaces === 'all' || this.opts.namespaces.includes(ns);
+    const proxies: ClusterObject[] = [];
+    for (const [ns, pods] of podsByNs) {
+      if (!wanted(ns)) continue;
+      for (const p of pods) if (hasProxy(p) && matchesLabels(selector, p.metadata?.labels)) proxies.push(p);
+    }
+    const istioPods = podsByNs.get(istioNs) ?? [];
+    const istiods = this.opts.includeIstiod ? istioPods.filter((p) => p.metadata?.labels?.app === 'istiod') : [];
+    const ztunnels = this.opts.includeZtunnel ? istioPods.filter((p) => p.metadata?.labels?.app === 'ztunnel') : [];
+    if (this.opts.includeIstiod && istiods.length === 0 && podsByNs.has(istioNs)) {
+      this.failures.push({ what: `istiod in namespace ${istioNs}`, reason: 'no pod with label app=istiod' });
+    }
+
+    // istiod first: its syncz says which replica serves each proxy
+    const connectedTo = new Map<string, string>();
+    const label = (role: string) => (p: PodTarget) => `${role} ${name(p)}`;
+    await this.each('istiod', istiods.filter((p) => this.reachable(p, 'istiod', true)).map(target), async (pod) => {
+      for (const path of ISTIOD_PATHS) {
+        const r = await this.get(pod, ISTIOD_DEBUG_PORT, path, `istiod ${name(pod)}`);
+        if (path === '/debug/syncz' && r?.status === 200) {
+          for (const proxy of proxyIds(r.body)) connectedTo.set(proxy, pod.name);
+        }
+      }
+      this.pods.istiods.push(`${pod.namespace}/${pod.name}`);
+    }, label('istiod'));
+    const readyIstiods = istiods.filter((p) => podReady(p as never)).map(target);
+
+    await this.each('ztunnel', ztunnels.filter((p) => this.reachable(p, 'ztunnel', false)).map(target), async (pod) => {
+      for (const path of ZTUNNEL_PATHS) await this.get(pod, ZTUNNEL_ADMIN_PORT, path, `ztunnel ${name(pod)}`);
+      this.pods.ztunnels.push(`${pod.namespace}/${pod.name}`);
+    }, label('ztunnel'));
+
+    const port = this.opts.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT;
+    await this.each('proxies', proxies.filter((p) => this.reachable(p, 'proxy', false)).map(target), async (pod) => {
+      const what = `pod ${name(pod)}`;
+      for (const path of PROXY_PATHS) await this.get(pod, port, path, what);
+      this.check();
+      await podRules(this.recording, { name: pod.name, namespace: pod.namespace, pod: pod.pod as PodObject }).catch((err: unknown) => {
+        if (err instanceof Stopped) throw err;
+        this.failures.push({ what: `iptables rules of ${what}`, reason: describeError(err) });
+      });
+      if (this.opts.includeIstiod && readyIstiods.length > 0) {
+        const proxyID = `${pod.name}.${pod.namespace}`;
+        const path = `/debug/config_dump?proxyID=${encodeURIComponent(proxyID)}`;
+        const known = connectedTo.get(proxyID);
+        const order = [...readyIstiods.filter((i) => i.name === known), ...readyIstiods.filter((i) => i.name !== known)];
+        let found = false;
+        for (const istiod of order) {
+          const r = await this.get(istiod, ISTIOD_DEBUG_PORT, path, `istiod ${name(istiod)}`, true);
+          if (r?.status === 200) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) this.failures.push({ what: `istiod's config for ${what}`, reason: 'no istiod answered /debug/config_dump for it' });
+      }
+      this.pods.proxies.push(`${pod.namespace}/${pod.name}`);
+    }, label('proxy'));
+    return { resources: this.resources, calls: this.calls, failures: this.failures, pods: this.pods, stopped: this.stopped };
+  }
+
+  /** Bytes written so far (for the summary). */
+  get bytes(): number {
+    return this.writer.bytes;
+  }
+
+  // ---- resources
+
+  /** Every list, written as it comes; returns the pods it read, by namespace. */
+  private async collectResources(): Promise<Map<string, ClusterObject[]>> {
+    const istioNs = this.live.istioNamespace;
+    const selected = this.opts.namespaces;
+    const podsByNs = new Map<string, ClusterObject[]>();
+    type Job = () => Promise<void>;
+    const jobs: Job[] = [];
+
+    jobs.push(async () => {
+      const items = await this.list(NAMESPACE, undefined);
+      if (items === undefined && selected !== 'all') {
+        // may not list namespaces: the selected ones, one by one
+        const got: ClusterObject[] = [];
+        for (const ns of selected) {
+          const o = await this.live.get(NAMESPACE, ns).catch(() => undefined);
+          if (o) got.push(o);
+        }
+        if (got.length > 0) await this.writeList(NAMESPACE, 'all', got, 'only the selected namespaces (namespaces may not be listed)');
+      }
+    });
+    const scopes = selected === 'all' ? ['all'] : [...new Set([...selected, istioNs])];
+    for (const t of NAMESPACE_KINDS) {
+      for (const scope of scopes) {
+        jobs.push(async () => {
+          const items = await this.list(t, scope === 'all' ? undefined : scope);
+          if (t === POD && items) for (const p of items) push(podsByNs, p.metadata?.namespace ?? '', p);
+        });
+      }
+    }
+    for (const t of CLUSTER_KINDS) jobs.push(() => this.listWide(t, selected, istioNs));
+    for (const k of MESH_KINDS) jobs.push(() => this.listMesh(k, selected, istioNs));
+    jobs.push(async () => {
+      await this.list(CONFIGMAP, istioNs, (o) => isMeshConfigMap(o.metadata?.name ?? ''), 'the mesh ConfigMaps only (istio, istio-sidecar-injector, and per revision)');
+    });
+    // the Istio namespace's pods are needed to find istiod and ztunnel even when not selected
+    await this.each('resources', jobs, (job) => job());
+    return podsByNs;
+  }
+
+  /** Cluster-wide, else each selected namespace (and the Istio one) where cluster-wide is forbidden. */
+  private async listWide(t: ResourceType, selected: string[] | 'all', istioNs: string): Promise<void> {
+    const items = await this.list(t, undefined, undefined, undefined, selected !== 'all');
+    if (items !== undefined || selected === 'all') return;
+    for (const ns of new Set([...selected, istioNs])) await this.list(t, ns);
+  }
+
+  private async listMesh(k: (typeof MESH_KINDS)[number], selected: string[] | 'all', istioNs: string): Promise<void> {
+    let last: RecordedError | undefined;
+    for (const version of k.versions) {
+      const t: ResourceType = { group: k.group, version, plural: k.plural, kind: k.kind, namespaced: k.namespaced };
+      try {
+        this.check();
+        const items = await this.live.list(t);
+        await this.writeList(t, 'all', items);
+        return;
+      } catch (err) {
+        if (err instanceof Stopped) throw err;
+        last = toRecordedError(err);
+        if (err instanceof NotFoundError) continue; // this version (or the CRD) is not served
+        if (err instanceof ForbiddenError && k.namespaced && selected !== 'all') {
+          for (const ns of new Set([...selected, istioNs])) await this.list(t, ns);
+          return;
+        }
+        break;
+      }
+    }
+    const t: ResourceType = { group: k.group, version: k.versions[0], plural: k.plural, kind: k.kind, namespaced: k.namespaced };
+    this.resources.push(record(t, 'all', {}, 0, undefined, last));
+  }
+
+  /**
+   * One list, written (split by namespace); undefined when it failed (the failure is recorded, unless
+   * `quiet` because a narrower fallback follows).
+   */
+  private async list(
+    t: ResourceType,
+    namespace: string | undefined,
+    keep?: (o: ClusterObject) => boolean,
+    filter?: string,
+    quiet = false,
+  ): Promise<ClusterObject[] | undefined> {
+    this.check();
+    const scope = namespace ?? 'all';
+    try {
+      const items = await this.live.list(t, namespace === undefined ? {} : { namespace });
+      const kept = keep ? items.filter(keep) : items;
+      await this.writeList(t, scope, kept, filter);
+      return kept;
+    } catch (err) {
+      if (err instanceof Stopped || this.stopped) throw new Stopped();
+      if (quiet && err instanceof ForbiddenError) return undefined;
+      this.resources.push(record(t, scope, {}, 0, filter, toRecordedError(err)));
+      if (!(err instanceof NotFoundError)) this.failures.push({ what: `list ${resourceName(t)}${namespace ? ` in namespace ${namespace}` : ''}`, reason: describeError(err) });
+      return undefined;
+    }
+  }
+
+  private async writeList(t: ResourceType, scope: string, items: ClusterObject[], filter?: string): Promise<void> {
+    const byNs = new Map<string, ClusterObject[]>();
+    if (scope !== 'all' && t.namespaced) byNs.set(scope, []);
+    for (const o of items) push(byNs, t.namespaced ? o.metadata?.namespace ?? '' : CLUSTER_SCOPE, o);
+    const members: Record<string, string> = {};
+    for (const [ns, objs] of byNs) {
+      if (objs.length === 0) continue;
+      const member = this.memberName(`resources/${ns}/${resourceName(t)}.json`);
+      const text = JSON.stringify(redactSecrets({ apiVersion: 'v1', kind: 'List', items: objs }), null, 1) + '\n';
+      if (!(await this.write(member, text))) throw new Stopped();
+      members[ns] = member;
+    }
+    this.resources.push(record(t, scope, members, items.length, filter));
+  }
+
+  // ---- pods
+
+  /** A GET through the recording cluster; undefined when it failed (recorded, and counted as a failure unless `expectMisses`). */
+  private async get(pod: PodTarget, port: number, path: string, what: string, expectMisses = false): Promise<{ status: number; body: Buffer } | undefined> {
+    try {
+      const r = await this.recording.podGet(pod, port, path);
+      if (r.status !== 200 && !expectMisses) this.failures.push({ what: `${what} GET ${path}`, reason: `answered ${r.status}: ${r.body.toString('utf8').trim().split('\n')[0]}` });
+      return r;
+    } catch (err) {
+      if (err instanceof Stopped) throw err;
+      this.failures.push({ what: `${what} GET ${path}`, reason: describeError(err) });
+      return undefined;
+    }
+  }
+
+  /** Running (and ready, for istiod) and not terminating: else skipped, with why. */
+  private reachable(p: ClusterObject, role: string, needReady: boolean): boolean {
+    const pod = p as { metadata?: { name?: string; namespace?: string; deletionTimestamp?: string }; status?: { phase?: string } };
+    const where = `${role} ${pod.metadata?.name}.${pod.metadata?.namespace}`;
+    let reason: string | undefined;
+    if (pod.metadata?.deletionTimestamp) reason = 'terminating';
+    else if (pod.status?.phase !== 'Running') reason = `${pod.status?.phase ?? 'Unknown'}, not Running`;
+    else if (needReady && !podReady(p as never)) reason = 'running but not ready';
+    if (reason) this.pods.skipped.push({ what: where, reason });
+    return reason === undefined;
+  }
+
+  /**
+   * Runs `fn` over `items`, `concurrency` at once, with progress; once stopped, running ones end and no
+   * more start. `skipped` names an item that was not (fully) collected, for the index.
+   */
+  private async each<T>(phase: string, items: T[], fn: (item: T) => Promise<void>, skipped?: (item: T) => string): Promise<void> {
+    const progress = this.opts.progress?.(phase, items.length);
+    let done = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        if (this.stopped) {
+          if (skipped) this.pods.skipped.push({ what: skipped(item), reason: `not collected: ${this.stopped}` });
+          continue;
+        }
+        try {
+          await fn(item);
+        } catch (err) {
+          if (!(err instanceof Stopped)) throw err;
+          if (skipped) this.pods.skipped.push({ what: skipped(item), reason: `incomplete: ${this.stopped}` });
+        }
+        progress?.update(++done, `${(this.writer.bytes / 1048576).toFixed(1)} MB`);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(Math.max(1, this.opts.concurrency), items.length) }, worker));
+    } finally {
+      progress?.done();
+    }
+  }
+
+  private check(): void {
+    if (this.stopped) throw new Stopped();
+  }
+
+  /** A member name not used yet (`-2`, `-3` … when one is). */
+  private memberName(wanted: string): string {
+    let nameTaken = wanted;
+    for (let i = 2; this.names.has(nameTaken); i++) nameTaken = wanted.replace(/(\.[a-z]+)?$/, `-${i}$1`);
+    this.names.add(nameTaken);
+    return nameTaken;
+  }
+
+  /** Writes a member unless it would break --max-size (then collection stops). */
+  private async write(member: string, data: Buffer | string): Promise<boolean> {
+    const reserve = INDEX_RESERVE + (this.calls.length + this.resources.length + Object.keys(this.writer.members).length) * 120 + this.pods.skipped.length * 60;
+    const ok = await this.writer.add(member, data, this.opts.maxBytes, reserve);
+    if (!ok) this.stop(`the size limit (--max-size ${this.opts.maxBytes} bytes) was reached`);
+    return ok;
+  }
+
+  /** The live cluster, with every pod GET, log and exec answered and recorded into the bundle. */
+  private record(live: ClusterSource): ClusterSource {
+    const at = () => this.now().toISOString();
+    const failed = (rec: CallRecord, err: unknown): never => {
+      rec.error = this.stopped ? { message: `not collected: ${this.stopped}`, type: 'stopped' } : toRecordedError(err);
+      this.calls.push(rec);
+      throw this.stopped ? new Stopped() : err;
+    };
+    const keep = async (rec: CallRecord, member: string, data: Buffer | string): Promise<void> => {
+      const name = this.memberName(member);
+      if (await this.write(name, data)) rec.member = name;
+      else rec.error = { message: `not kept: ${this.stopped}`, type: 'stopped' };
+    };
+    return {
+      ...live,
+      podGet: async (pod, port, path) => {
+        this.check();
+        const rec: GetRecord = { call: 'get', pod: `${pod.namespace}/${pod.name}`, port, path, at: at() };
+        let r;
+        try {
+          r = await live.podGet(pod, port, path);
+        } catch (err) {
+          return failed(rec, err);
+        }
+        rec.status = r.status;
+        if (r.status === 200) await keep(rec, memberForGet(pod, port, path), redactAnswer(r.body));
+        else rec.body = r.body.toString('utf8').slice(0, 4096);
+        this.push(rec);
+        return r;
+      },
+      podLogs: async (pod, container, options) => {
+        this.check();
+        const rec: CallRecord = { call: 'logs', pod: `${pod.namespace}/${pod.name}`, container, at: at() };
+        let text: string;
+        try {
+          text = await live.podLogs(pod, container, options);
+        } catch (err) {
+          return failed(rec, err);
+        }
+        await keep(rec, `pods/${pod.namespace}/${pod.name}/logs/${slug(container)}.log`, redactSecrets(text));
+        this.push(rec);
+        return text;
+      },
+      podExec: async (pod, container, argv) => {
+        this.check();
+        const rec: CallRecord = { call: 'exec', pod: `${pod.namespace}/${pod.name}`, container, argv, at: at() };
+        let r;
+        try {
+          r = await live.podExec(pod, container, argv);
+        } catch (err) {
+          return failed(rec, err);
+        }
+        rec.exitCode = r.exitCode;
+        if (r.stderr) rec.stderr = redactSecrets(r.stderr).slice(0, 4096);
+        if (r.message) rec.message = r.message;
+        if (r.stdout.length > 0) await keep(rec, `pods/${pod.namespace}/${pod.name}/exec/${slug(container)}/${slug(argv.join(' '))}.out`, redactSecrets(r.stdout.toString('utf8')));
+        this.push(rec);
+        return r;
+      },
+    };
+  }
+
+  /** A call recorded twice (the same GET asked again) keeps its first answer. */
+  private push(rec: CallRecord): void {
+    if (!this.calls.some((c) => callKey(c) === callKey(rec))) this.calls.push(rec);
+  }
+}
+
+function record(t: ResourceType, scope: string, members: Record<string, string>, count: number, filter?: string, error?: RecordedError): ResourceRecord {
+  return {
+    group: t.group, version: t.version, plural: t.plural, kind: t.kind, namespaced: t.namespaced, scope, members, count,
+    ...(filter ? { filter } : {}),
+    ...(error ? { error } : {}),
+  };
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function target(p: ClusterObject): PodTarget & { pod: ClusterObject } {
+  return { name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '', pod: p };
+}
+
+function name(p: PodTarget): string {
+  return `${p.name}.${p.namespace}`;
+}
+
+/** A sidecar or gateway proxy: an istio-proxy container (or native sidecar). */
+function hasProxy(p: ClusterObject): boolean {
+  const spec = (p as { spec?: { containers?: { name?: string }[]; initContainers?: { name?: string; restartPolicy?: string }[] } }).spec;
+  return (spec?.containers ?? []).some((c) => c.name === PROXY_CONTAINER)
+    || (spec?.initContainers ?? []).some((c) => c.name === PROXY_CONTAINER && c.restartPolicy === 'Always');
+}
+
+/** The proxies a /debug/syncz answer lists. */
+function proxyIds(body: Buffer): string[] {
+  try {
+    const list = JSON.parse(body.toString('utf8')) as { proxy?: unknown }[];
+    return Array.isArray(list) ? list.map((e) => e?.proxy).filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Where a GET's answer goes: readable names for what bug-report asks, a safe slug for anything else. */
+export function memberForGet(pod: PodTarget, port: number, path: string): string {
+  const base = `pods/${pod.namespace}/${pod.name}`;
+  const admin: Record<string, string> = {
+    '/config_dump?include_eds': 'config_dump.json',
+    '/config_dump': 'config_dump.json',
+    '/clusters?format=json': 'clusters.json',
+    '/server_info': 'server_info.json',
+  };
+  if (port !== ISTIOD_DEBUG_PORT && admin[path]) return `${base}/${admin[path]}`;
+  if (port === ISTIOD_DEBUG_PORT) {
+    const proxy = /^\/debug\/config_dump\?proxyID=([^&]+)$/.exec(path);
+    if (proxy) return `${base}/debug/config_dump/${slug(decodeURIComponent(proxy[1]))}.json`;
+    const m = /^\/debug\/([A-Za-z_]+)$/.exec(path);
+    if (m) return `${base}/debug/${m[1]}.json`;
+  }
+  return `${base}/port-${port}/${slug(path.replace(/^\//, ''))}`;
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 200) || '_';
+}
+
+/**
+ * An answer with any private key taken out. Parsed only when it may hold one (Envoy already prints
+ * `[redacted]` for the keys it knows); rewritten only when something was redacted.
+ */
+function redactAnswer(body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  if (!/PRIVATE KEY|LS0tLS1CRUdJTi|"(private_key|password|pkcs12|session_ticket_keys|generic_secret|secret_value)"/.test(text)) return body;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    const plain = redactSecrets(text);
+    return plain === text ? body : Buffer.from(plain);
+  }
+  const clean = redactSecrets(doc);
+  return clean === doc ? body : Buffer.from(JSON.stringify(clean, null, 1) + '\n');
+}
+

@@ -1,0 +1,177 @@
+import { MeshctlError, UsageError } from '../errors.js';
+import type { CallRecord, ExecRecord, GetRecord, LogsRecord, ResourceRecord } from '../source/bundle/format.js';
+import type { BundleReader } from '../source/bundle/reader.js';
+import { parseJson } from '../source/parse.js';
+import { type ClusterObject, type ClusterSource, type ListOptions, type ResourceType, resourceName } from './cluster.js';
+import { type ApiAction, type ErrorContext, statusError } from './errors.js';
+import type { ExecResult } from './exec.js';
+import type { ClusterOptions } from './open.js';
+import type { HttpAnswer, PodTarget } from './portforward.js';
+import { fromRecordedError } from './recorded.js';
+import { matchesLabels, parseLabelSelector } from './selector.js';
+
+/** Cluster-scoped objects are kept under this pseudo-namespace (no real namespace can start with `_`). */
+export const CLUSTER_SCOPE = '_cluster';
+
+export async function openBundleCluster(file: string, options: ClusterOptions): Promise<ClusterSource> {
+  if (options.kubeconfig !== undefined || options.context !== undefined) {
+    throw new UsageError('--bundle reads a captured cluster instead of a live one: drop --kubeconfig and --context');
+  }
+  const { openBundle } = await import('../source/bundle/reader.js');
+  return bundleCluster(await openBundle(file), options);
+}
+
+/**
+ * A bundle as the cluster it was captured from: objects from its resource lists (with the API server's
+ * label selectors and 404s), and every pod GET, log and exec answered as it was answered at capture time,
+ * failures included. What bug-report did not capture is an error that says so, never an empty answer.
+ */
+export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}): ClusterSource {
+  const index = reader.index;
+  const label = reader.label;
+  const ctx: ErrorContext = { server: index.cluster.server, contextName: index.cluster.context, timeoutMs: 0 };
+  const byType = new Map<string, ResourceRecord[]>();
+  for (const r of index.resources) {
+    const key = `${r.group}/${r.plural}`;
+    byType.set(key, [...(byType.get(key) ?? []), r]);
+  }
+  const calls = new Map<string, CallRecord>();
+  const podCalls = new Map<string, CallRecord[]>();
+  for (const c of index.calls) {
+    calls.set(callKey(c), c);
+    podCalls.set(c.pod, [...(podCalls.get(c.pod) ?? []), c]);
+  }
+  const parsed = new Map<string, Promise<ClusterObject[]>>();
+  const objectsOf = (member: string): Promise<ClusterObject[]> => {
+    let p = parsed.get(member);
+    if (!p) {
+      p = reader.readText(member).then((input) => {
+        const doc = parseJson(input) as { items?: unknown };
+        if (!Array.isArray(doc?.items)) throw new MeshctlError(`bundle ${label} is damaged: member ${member} is not a List of objects`);
+        return doc.items as ClusterObject[];
+      });
+      parsed.set(member, p);
+    }
+    return p;
+  };
+
+  /** The members that hold `t` in `namespace` (every namespace when undefined), or the recorded failure. */
+  const membersFor = (t: ResourceType, namespace: string | undefined): string[] => {
+    const records = byType.get(`${t.group}/${t.plural}`);
+    const what = resourceName(t);
+    if (!records || records.length === 0) throw new MeshctlError(`bundle ${label} holds no ${what} (bug-report did not collect them)`);
+    if (!t.namespaced || namespace === undefined) {
+      const ok = records.filter((r) => !r.error);
+      if (ok.length === 0) throw fromRecordedError(records[0].error!);
+      return [...new Set(ok.flatMap((r) => Object.values(r.members)))];
+    }
+    const covering = records.find((r) => r.scope === 'all' || r.scope === namespace);
+    if (!covering) {
+      const held = records.filter((r) => !r.error).map((r) => r.scope);
+      throw new MeshctlError(`bundle ${label} holds no ${what} of namespace ${namespace} (it holds those of ${held.join(', ') || 'no namespace'})`);
+    }
+    if (covering.error) throw fromRecordedError(covering.error);
+    const m = covering.members[namespace];
+    return m ? [m] : [];
+  };
+
+  const answer = async (rec: CallRecord): Promise<Buffer> => {
+    if (rec.error) throw fromRecordedError(rec.error);
+    return rec.member ? reader.read(rec.member) : Buffer.from((rec as GetRecord).body ?? '', 'utf8');
+  };
+
+  const notCaptured = (pod: PodTarget, what: string): MeshctlError => {
+    const others = podCalls.get(`${pod.namespace}/${pod.name}`);
+    const held = others
+      ? ` (it holds ${others.map((c) => (c.call === 'get' ? `GET ${c.path}` : c.call === 'logs' ? `the ${c.container} logs` : `exec ${c.argv.join(' ')}`)).join(', ')})`
+      : ' (bug-report did not collect this pod)';
+    return new MeshctlError(`bundle ${label} has no ${what} of pod ${pod.name}.${pod.namespace}${held}`);
+  };
+
+  return {
+    origin: 'bundle',
+    name: `bundle ${label}`,
+    namespace: options.namespace || index.cluster.namespace || 'default',
+    istioNamespace: options.istioNamespace ?? index.cluster.istioNamespace,
+    revision: options.revision,
+    timeoutMs: 0,
+
+    async get(t, name, namespace) {
+      const ns = t.namespaced ? namespace : undefined;
+      for (const member of membersFor(t, ns ?? (t.namespaced ? 'default' : undefined))) {
+        const found = (await objectsOf(member)).find((o) => o.metadata?.name === name && (!t.namespaced || o.metadata?.namespace === ns));
+        if (found) return found;
+      }
+      const action: ApiAction = { verb: 'get', resource: t.plural, ...(t.group ? { group: t.group } : {}), ...(ns !== undefined ? { namespace: ns } : {}), name };
+      throw statusError(404, { kind: 'Status', reason: 'NotFound' }, action, ctx);
+    },
+
+    async list(t, options: ListOptions = {}) {
+      const selector = options.labelSelector ? parseLabelSelector(options.labelSelector, 'labelSelector') : [];
+      const out: ClusterObject[] = [];
+      for (const member of membersFor(t, t.namespaced ? options.namespace : undefined)) {
+        for (const o of await objectsOf(member)) {
+          if (t.namespaced && options.namespace !== undefined && o.metadata?.namespace !== options.namespace) continue;
+          if (matchesLabels(selector, o.metadata?.labels)) out.push(o);
+        }
+      }
+      return out;
+    },
+
+    async podGet(pod, port, path): Promise<HttpAnswer> {
+      const key = (p: string) => `get|${pod.namespace}/${pod.name}|${port}|${p}`;
+      let rec = calls.get(key(path)) as GetRecord | undefined;
+      // the dump with endpoints answers for the one without: every section of it is there, and more
+      if (!rec && path === '/config_dump') rec = calls.get(key('/config_dump?include_eds')) as GetRecord | undefined;
+      if (!rec) {
+        const ns = /^\/debug\/syncz\?namespace=([^&]+)$/.exec(path);
+        const all = ns ? (calls.get(key('/debug/syncz')) as GetRecord | undefined) : undefined;
+        if (all && ns) return filterSyncz(await answer(all), all, decodeURIComponent(ns[1]));
+      }
+      if (!rec) throw notCaptured(pod, `answer to GET ${path} on port ${port}`);
+      return { status: rec.status ?? 0, body: await answer(rec) };
+    },
+
+    async podLogs(pod, container, options = {}) {
+      const rec = calls.get(`logs|${pod.namespace}/${pod.name}|${container}`) as LogsRecord | undefined;
+      if (!rec) throw notCaptured(pod, `log of container ${container}`);
+      const text = (await answer(rec)).toString('utf8');
+      if (!options.tailLines || options.tailLines <= 0) return text;
+      return text.split('\n').slice(-options.tailLines - 1).join('\n');
+    },
+
+    async podExec(pod, container, argv): Promise<ExecResult> {
+      const rec = calls.get(`exec|${pod.namespace}/${pod.name}|${container}|${JSON.stringify(argv)}`) as ExecRecord | undefined;
+      if (!rec) throw notCaptured(pod, `exec of "${argv.join(' ')}" in container ${container}`);
+      const stdout = await answer(rec);
+      return { stdout, stderr: rec.stderr ?? '', exitCode: rec.exitCode ?? 0, ...(rec.message ? { message: rec.message } : {}) };
+    },
+
+    close: () => undefined,
+  };
+}
+
+export function callKey(c: CallRecord): string {
+  switch (c.call) {
+    case 'get':
+      return `get|${c.pod}|${c.port}|${c.path}`;
+    case 'logs':
+      return `logs|${c.pod}|${c.container}`;
+    case 'exec':
+      return `exec|${c.pod}|${c.container}|${JSON.stringify(c.argv)}`;
+  }
+}
+
+/** istiod's `?namespace=` on /debug/syncz keeps the proxies of that namespace (`name.namespace`). */
+function filterSyncz(body: Buffer, rec: GetRecord, namespace: string): HttpAnswer {
+  if (rec.status !== 200) return { status: rec.status ?? 0, body };
+  let list: unknown;
+  try {
+    list = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { status: 200, body };
+  }
+  if (!Array.isArray(list)) return { status: 200, body };
+  const kept = list.filter((e) => typeof (e as { proxy?: unknown })?.proxy === 'string' && (e as { proxy: string }).proxy.endsWith(`.${namespace}`));
+  return { status: 200, body: Buffer.from(JSON.stringify(kept, null, 1)) };
+}

@@ -1,0 +1,134 @@
+/**
+ * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
+ * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
+ * code, errors included), for proxy-config, proxy-status, istiod and iptables; from the tar.gz and from
+ * the same files unpacked into a directory.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type FakeCluster, ISTIOD_A, PRODUCTPAGE, REVIEWS_V1, startCluster } from '../harness/cluster.js';
+import { type CliResult, pool, runCli } from '../helpers.js';
+import { unpack } from './util.js';
+
+const PP = `${PRODUCTPAGE}.default`;
+const RV1 = `${REVIEWS_V1}.default`;
+
+/** Commands as a user runs them, without the cluster flags (added per mode). */
+const COMMANDS: string[][] = [
+  ...['clusters', 'listeners', 'routes', 'endpoints', 'secret', 'bootstrap', 'ecds'].map((k) => ['proxy-config', k, PP]),
+  ['proxy-config', 'all', PP, '-o', 'json'],
+  ['proxy-config', 'all', PP, '--with-headers'],
+  ['proxy-config', 'routes', RV1, '--name', '9080', '-o', 'yaml'],
+  ['proxy-config', 'clusters', 'deployment/reviews-v1', '-n', 'default', '--fqdn', 'reviews.default.svc.cluster.local'],
+  ['proxy-config', 'endpoints', 'service/reviews', '-n', 'default'],
+  ['proxy-config', 'clusters', 'reviews-v1-545db77b95-pending.default'], // Pending: refused the same way
+  ['proxy-config', 'clusters', 'productpage.default'], // a prefix: "did you mean"
+  ['proxy-config', 'clusters', 'nope.default'], // 404
+  ['proxy-config', 'clusters', 'details-v1-5f4d584748-nosdc.default'], // no sidecar
+  ['proxy-config', 'clusters', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // port-forward refused at capture
+  ['proxy-status'],
+  ['proxy-status', '-n', 'default'],
+  ['proxy-status', '--revision', 'canary'],
+  ['proxy-status', '-o', 'json'],
+  ['proxy-status', PP],
+  ['proxy-status', RV1, '-o', 'json'],
+  ['proxy-status', `${REVIEWS_V1.replace('v1', 'v2').replace('545db77b95-ksq7f', '7bf8c9648f-mx2lp')}.default`], // no istiod has it
+  ['istiod', 'registry'],
+  ['istiod', 'registry', '-n', 'default', '-o', 'yaml'],
+  ['istiod', 'debug', 'syncz'],
+  ['istiod', 'debug', 'configz', '-o', 'yaml'],
+  ['istiod', 'debug', 'endpointz', '--istiod', ISTIOD_A],
+  ['istiod', 'debug', 'adsz', '--revision', 'canary'],
+  ['iptables', PP],
+  ['iptables', RV1, '-o', 'json'],
+  ['iptables', 'trace', PP, '--dst', '10.96.0.20:8080'],
+  ['iptables', 'trace', RV1, '--dst', '10.244.1.5:9080', '--direction', 'inbound', '-o', 'json'],
+  ['iptables', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // no rules anywhere: the same list of what was tried
+];
+
+let c: FakeCluster;
+let dir: string;
+let bundle: string;
+let unpacked: string;
+let capture: CliResult;
+
+before(async () => {
+  c = await startCluster({ iptables: true });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-roundtrip-'));
+  bundle = path.join(dir, 'mesh.tar.gz');
+  capture = await runCli(['bug-report', '-A', '-o', bundle, '--kubeconfig', c.kubeconfig], { timeoutMs: 120_000 });
+  unpacked = path.join(dir, 'unpacked');
+  if (capture.code === 0) await unpack(bundle, unpacked);
+});
+
+after(async () => {
+  await c.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('bug-report against the stand-in writes one bundle and nothing else', () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  assert.match(capture.stdout, /^wrote .*mesh\.tar\.gz \([\d.]+ [KM]B\): 4 proxies, 3 istiod, 0 ztunnel, \d+ resource lists in [\d.]+ s\n$/);
+  assert.deepEqual(readdirSync(dir).sort(), ['mesh.tar.gz', 'unpacked']);
+  assert.equal(statSync(bundle).mode & 0o777, 0o600);
+});
+
+test('every command answers from --bundle as it answered live (tar.gz and unpacked directory)', async (t) => {
+  assert.equal(capture.code, 0, capture.stderr);
+  // every command from the tar.gz; every third one from the directory too (the same reads, another reader)
+  const runs = COMMANDS.flatMap((args, i) => [
+    { args, mode: 'live', argv: [...args, '--kubeconfig', c.kubeconfig] },
+    { args, mode: 'bundle', argv: [...args, '--bundle', bundle] },
+    ...(i % 3 === 0 ? [{ args, mode: 'dir', argv: [...args, '--bundle', unpacked] }] : []),
+  ]);
+  const results = await pool(runs, 3, (r) => runCli(r.argv));
+  const live = new Map<string, CliResult>();
+  runs.forEach((r, i) => r.mode === 'live' && live.set(r.args.join(' '), results[i]));
+  let ok = 0;
+  let failing = 0;
+  runs.forEach((r, i) => {
+    const what = r.args.join(' ');
+    if (r.mode === 'live') return results[i].code === 0 ? ok++ : failing++;
+    assert.deepEqual(results[i], live.get(what), `${what}: --bundle ${r.mode === 'dir' ? 'DIR ' : ''}differs from live`);
+  });
+  // the list covers both answers and refusals
+  assert.ok(ok >= 25 && failing >= 6, `${ok} succeeding, ${failing} failing commands`);
+  t.diagnostic(`${COMMANDS.length} commands equal live, from the tar.gz and the directory (${ok} answers, ${failing} errors)`);
+});
+
+test('the bundle reads without touching the cluster: the stand-in is gone', async () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  const before = c.api.requests.length;
+  const r = await runCli(['proxy-config', 'listeners', PP, '--bundle', bundle]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ADDRESSES/);
+  assert.equal(c.api.requests.length, before);
+});
+
+test('system tar reads the bundle as one tar.gz (members in order, index last)', (t) => {
+  const r = spawnSync('tar', ['tzf', bundle], { encoding: 'utf8' });
+  if (r.error || r.status === null) return t.skip('no tar on this machine');
+  assert.equal(r.status, 0, r.stderr);
+  const names = r.stdout.trim().split('\n');
+  assert.equal(names[0], 'meshctl-bundle.json');
+  assert.equal(names.at(-1), 'index.json');
+  assert.ok(names.includes(`pods/default/${PRODUCTPAGE}/config_dump.json`));
+  assert.ok(names.includes(`pods/default/${PRODUCTPAGE}/logs/istio-init.log`));
+  assert.ok(names.includes('resources/default/pods.json'));
+  assert.ok(!names.some((n) => /secret/i.test(n)), 'no Secret member');
+});
+
+test('--bundle refuses --kubeconfig/--context and -f with one line', async () => {
+  const a = await runCli(['proxy-config', 'clusters', PP, '--bundle', bundle, '--kubeconfig', c.kubeconfig]);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /^Error: --bundle reads a captured cluster instead of a live one: drop --kubeconfig and --context\n$/);
+  const b = await runCli(['proxy-config', 'clusters', '--bundle', bundle, '-f', 'x.json']);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /give either --bundle \(with a pod\) or --file, not both/);
+  const d = await runCli(['istiod', 'registry', '--bundle', bundle, '-f', 'x.json']);
+  assert.equal(d.code, 2);
+});
