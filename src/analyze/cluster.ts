@@ -71,11 +71,15 @@ const CUSTOM: { group: string; plural: string; versions: string[] }[] = [
     group: 'security.istio.io', plural, versions: ['v1', 'v1beta1'],
   })),
   { group: 'telemetry.istio.io', plural: 'telemetries', versions: ['v1', 'v1alpha1'] },
+  { group: 'extensions.istio.io', plural: 'wasmplugins', versions: ['v1alpha1'] },
   { group: 'gateway.networking.k8s.io', plural: 'gateways', versions: ['v1', 'v1beta1'] },
   { group: 'gateway.networking.k8s.io', plural: 'httproutes', versions: ['v1', 'v1beta1'] },
   { group: 'gateway.networking.k8s.io', plural: 'grpcroutes', versions: ['v1', 'v1alpha2'] },
   { group: 'networking.istio.io', plural: 'proxyconfigs', versions: ['v1beta1'] },
 ];
+
+/** The Gateway API CRDs whose bundle version k8sgateway.CRDVersionAnalyzer checks: read by name, not all CRDs listed. */
+const GATEWAY_API_CRDS = ['grpcroutes', 'backendtlspolicies', 'tlsroutes'].map((p) => `${p}.gateway.networking.k8s.io`);
 
 export interface ClusterProviderOptions extends Partial<KubeOptions> {
   /** Read only this namespace (when cluster-wide reads are refused, or by choice). */
@@ -175,6 +179,25 @@ export class ClusterProvider implements ResourceProvider {
           }
         }),
       );
+      // the Gateway API CRDs, by name: absent is fine; forbidden stands the version check down
+      const one = async (what: string, read: () => Promise<unknown>, apiVersion: string, kind: string) => {
+        try {
+          add([await read()], apiVersion, kind);
+        } catch (err) {
+          if (err instanceof NotFoundError) return;
+          if (!(err instanceof ForbiddenError)) throw err;
+          if (!this.skipped.includes(what)) this.skipped.push(what);
+        }
+      };
+      const crds = kube.kc.makeApiClient(kube.lib.ApiextensionsV1Api);
+      // (the mesh config, the istio ConfigMap of istio-system, comes with the ConfigMaps listed above)
+      await Promise.all([
+        ...(this.options.servicesOnly ? [] : GATEWAY_API_CRDS).map((name) =>
+          one('customresourcedefinitions.apiextensions.k8s.io', () =>
+            kube.call({ verb: 'get', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name }, (o) => crds.readCustomResourceDefinition({ name }, o)),
+          'apiextensions.k8s.io/v1', 'CustomResourceDefinition'),
+        ),
+      ]);
     } finally {
       kube.close();
     }

@@ -5,18 +5,22 @@ import { conditionAnalyzer } from './analyzers/conditions.js';
 import { subsetSelectPodAnalyzer } from './analyzers/destinationrule.js';
 import { certificateAnalyzer, conflictingGatewayAnalyzer, ingressGatewayPortAnalyzer, secretAnalyzer } from './analyzers/gateway.js';
 import { imageAnalyzer, imageAutoAnalyzer, injectionAnalyzer } from './analyzers/injection.js';
+import { crdVersionAnalyzer, k8sGatewaySelectorAnalyzer } from './analyzers/k8sgateway.js';
 import { multiServiceAnalyzer, portNameAnalyzer } from './analyzers/kubernetes.js';
 import { caCertificateAnalyzer, deprecationAnalyzer, envoyPatchAnalyzer } from './analyzers/misc.js';
 import { meshNetworksAnalyzer, multiClusterServiceAnalyzer } from './analyzers/multicluster.js';
 import { schemaAnalyzers } from './analyzers/schema.js';
 import { conflictingServiceEntryProtocolAnalyzer, protocolAddressesAnalyzer } from './analyzers/serviceentry.js';
 import {
+  telemetryDefaultSelectorAnalyzer, telemetryLightstepAnalyzer, telemetryProviderAnalyzer, telemetrySelectorAnalyzer,
+} from './analyzers/telemetry.js';
+import {
   conflictingMeshGatewayHostsAnalyzer, destinationHostAnalyzer, destinationRuleAnalyzer, gatewayAnalyzer, jwtClaimRouteAnalyzer,
 } from './analyzers/virtualservice.js';
 import { externalControlPlaneAnalyzer, webhookAnalyzer } from './analyzers/webhooks.js';
 import { applicationUidAnalyzer, blockedCidrsAnalyzer } from './analyzers/workloadchecks.js';
 import {
-  authorizationPoliciesAnalyzer, sidecarDefaultSelectorAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer,
+  authorizationPoliciesAnalyzer, sidecarEgressAnalyzer, sidecarSelectorAnalyzer,
 } from './analyzers/workloads.js';
 import { levelRank, type Level } from './messages.js';
 import { prepareSchemas } from './schema.js';
@@ -43,12 +47,13 @@ export const ANALYZERS: readonly Analyzer[] = [
   injectionAnalyzer,
   imageAnalyzer,
   imageAutoAnalyzer,
+  k8sGatewaySelectorAnalyzer,
+  crdVersionAnalyzer,
   meshNetworksAnalyzer,
   portNameAnalyzer,
   conflictingServiceEntryProtocolAnalyzer,
   protocolAddressesAnalyzer,
   multiClusterServiceAnalyzer,
-  sidecarDefaultSelectorAnalyzer,
   sidecarEgressAnalyzer,
   sidecarSelectorAnalyzer,
   conflictingMeshGatewayHostsAnalyzer,
@@ -56,9 +61,26 @@ export const ANALYZERS: readonly Analyzer[] = [
   destinationRuleAnalyzer,
   gatewayAnalyzer,
   jwtClaimRouteAnalyzer,
+  telemetryProviderAnalyzer,
+  telemetrySelectorAnalyzer,
+  telemetryDefaultSelectorAnalyzer,
+  telemetryLightstepAnalyzer,
   webhookAnalyzer,
   ...schemaAnalyzers,
 ].sort((a, b) => byName(a.name, b.name));
+
+/**
+ * Names older istioctl releases used for analyzers since merged into others, so `--analyzer` lines
+ * written for them keep working: sidecar.DefaultSelectorAnalyzer's IST0111 is sidecar.SelectorAnalyzer's now.
+ */
+export const ANALYZER_ALIASES: ReadonlyMap<string, string> = new Map([['sidecar.DefaultSelectorAnalyzer', 'sidecar.SelectorAnalyzer']]);
+
+/** The analyzers a run uses: the named ones (aliases resolved), else every one that runs by default. */
+export function selectAnalyzers(names: readonly string[] | undefined): Analyzer[] {
+  if (!names?.length) return ANALYZERS.filter((a) => !a.optIn);
+  const wanted = new Set(names.map((n) => ANALYZER_ALIASES.get(n) ?? n));
+  return ANALYZERS.filter((a) => wanted.has(a.name));
+}
 
 /**
  * The order localeCompare gives these names (case-insensitive first), without localeCompare: its
@@ -85,7 +107,7 @@ export function applyDefaultNamespace(resources: readonly Resource[], namespace:
 
 /** Runs the analyzers over the resources: findings sorted as istioctl sorts them, suppressions not yet applied. */
 export async function analyzeResources(resources: readonly Resource[], options: AnalyzeOptions = {}): Promise<Diagnostic[]> {
-  const selected = options.analyzers?.length ? ANALYZERS.filter((a) => options.analyzers!.includes(a.name)) : ANALYZERS.filter((a) => !a.optIn);
+  const selected = selectAnalyzers(options.analyzers);
   if (selected.some((a) => a.name.startsWith('schema.'))) await prepareSchemas(resources);
   const snapshot = new Snapshot(resources, options);
   for (const a of selected) if (a.prepare) await a.prepare(snapshot);

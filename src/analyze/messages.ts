@@ -58,6 +58,7 @@ const table: [string, string, Level, string, string][] = [
   ['IST0137', 'DeploymentConflictingPorts', 'Warning', 'This deployment %s is associated with multiple services %v using targetPort %q but different ports: %v.', 'Two services selecting the same workload with the same targetPort MUST refer to the same port.'],
   ['IST0138', 'GatewayDuplicateCertificate', 'Warning', 'Duplicate certificate in multiple gateways %v may cause 404s if clients re-use HTTP2 connections.', 'Duplicate certificate in multiple gateways may cause 404s if clients re-use HTTP2 connections.'],
   ['IST0139', 'InvalidWebhook', 'Error', '%v', 'Webhook is invalid or references a control plane service that does not exist.'],
+  ['IST0140', 'IngressRouteRulesNotAffected', 'Warning', 'Subset in virtual service %s has no effect on ingress gateway %s requests', 'Route rules have no effect on ingress gateway requests.'],
   ['IST0144', 'InvalidApplicationUID', 'Warning', 'User ID (UID) 1337 is reserved for the sidecar proxy.', 'Application pods should not run as user ID (UID) 1337'],
   ['IST0145', 'ConflictingGateways', 'Error', 'Conflict with gateways %s (workload selector %s, port %s, hosts %v).', 'Gateway should not have the same selector, port and matched hosts of server.'],
   ['IST0146', 'ImageAutoWithoutInjectionWarning', 'Warning', '%s %s contains `image: auto` but does not match any Istio injection webhook selectors.', 'Deployments with `image: auto` should be targeted for injection.'],
@@ -82,10 +83,21 @@ const table: [string, string, Level, string, string][] = [
     'This EnvoyFilter does not have a priority and has a relative patch operation (NSTERT_BEFORE/AFTER, REPLACE, MERGE, DELETE) and proxyVersion set which can cause the EnvoyFilter not to be applied during an upgrade. Using the INSERT_FIRST or ADD option or setting the priority may help in ensuring the EnvoyFilter is applied correctly.',
     'This EnvoyFilter does not have a priority and has a relative patch operation and proxyVersion set.',
   ],
+  ['IST0157', 'InvalidTelemetryProvider', 'Warning', 'The Telemetry %v in namespace %q with empty providers will be ignored.', 'The Telemetry with empty providers will be ignored.'],
   [
     'IST0158', 'PodsIstioProxyImageMismatchInNamespace', 'Warning',
     'The Istio proxy images of the pods running in the namespace do not match the image defined in the injection configuration (pod names: %v). This often happens after upgrading the Istio control-plane and can be fixed by redeploying the pods.',
     'The Istio proxy image of the pods running in the namespace do not match the image defined in the injection configuration.',
+  ],
+  [
+    'IST0159', 'ConflictingTelemetryWorkloadSelectors', 'Error',
+    'The Telemetries %v in namespace %q select the same workload pod %q, which can lead to undefined behavior.',
+    'A Telemetry resource selects the same workloads as another Telemetry resource.',
+  ],
+  [
+    'IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Error',
+    'The Telemetries %v in namespace %q have no workload selector, which can lead to undefined behavior.',
+    'More than one telemetry resource in a namespace has no workload selector.',
   ],
   ['IST0161', 'InvalidGatewayCredential', 'Error', 'The credential referenced by the Gateway %s in namespace %s is invalid, which can cause the traffic not to work as expected.', 'The credential provided for the Gateway resource is invalid.'],
   [
@@ -104,6 +116,8 @@ const table: [string, string, Level, string, string][] = [
     'Address for the ingress gateway on the external control plane is an IP address and not a hostname',
   ],
   ['IST0165', 'ReferencedInternalGateway', 'Warning', 'Gateway reference in VirtualService %s is to an implementation-generated internal Gateway: %s.', 'VirtualServices should not reference internal Gateways.'],
+  ['IST0166', 'IneffectiveSelector', 'Warning', 'Ineffective selector on Kubernetes Gateway %s. Use the TargetRef field instead.', 'Selector has no effect when applied to Kubernetes Gateways.'],
+  ['IST0167', 'IneffectivePolicy', 'Warning', 'The policy has no impact: %s.', 'The policy applied has no impact.'],
   [
     'IST0170', 'MultiClusterInconsistentService', 'Warning',
     'The service %v in namespace %q is inconsistent across clusters %q, which can lead to undefined behaviors. The inconsistent behaviors are: %v.',
@@ -116,6 +130,11 @@ const table: [string, string, Level, string, string][] = [
     'IST0175', 'JwksUriFetchUnrestricted', 'Warning',
     'BLOCKED_CIDRS_IN_JWKS_URIS is not configured but %d RequestAuthentication resource(s) exist (%s). Consider configuring it to restrict JWKS URI fetches to trusted networks.',
     'RequestAuthentication resources exist but BLOCKED_CIDRS_IN_JWKS_URIS is not configured on istiod.',
+  ],
+  [
+    'IST0176', 'GatewayAPICRDVersionBelowMinimum', 'Warning',
+    'Gateway API CRD %q is at version %q but Istio requires at least %q; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
+    'A Gateway API CRD is installed at a version below the minimum required by this Istio version. Resources of this kind will not be processed.',
   ],
   [
     'IST0177', 'ConflictingServiceEntryProtocol', 'Warning',

@@ -1,3 +1,4 @@
+import yaml from 'js-yaml';
 import { groupKind, isObject, type Resource } from '../resources/index.js';
 
 /** Where Istio's control plane and its ConfigMaps live (istioctl's --istioNamespace default). */
@@ -17,6 +18,8 @@ export const K = {
   PeerAuthentication: 'security.istio.io/PeerAuthentication',
   RequestAuthentication: 'security.istio.io/RequestAuthentication',
   Telemetry: 'telemetry.istio.io/Telemetry',
+  WasmPlugin: 'extensions.istio.io/WasmPlugin',
+  CRD: 'apiextensions.k8s.io/CustomResourceDefinition',
   K8sGateway: 'gateway.networking.k8s.io/Gateway',
   HTTPRoute: 'gateway.networking.k8s.io/HTTPRoute',
   GRPCRoute: 'gateway.networking.k8s.io/GRPCRoute',
@@ -87,6 +90,20 @@ export interface SnapshotOptions {
   complete?: boolean;
   /** True when the cluster's secrets were read, so a missing Gateway credential is really missing. */
   secretsComplete?: boolean;
+  /** True when the cluster's namespaces were read. */
+  namespacesComplete?: boolean;
+  /**
+   * The input is only part of the mesh (`--partial`, or cluster kinds that could not be read): a
+   * "nothing matches" check reports only where the input shows that part (workloads of the namespace,
+   * its secrets). Off, every check reports as istioctl does on the same input.
+   */
+  partial?: boolean;
+  /** Like `partial`, for secrets alone (the cluster's secrets could not be read). Defaults to `partial`. */
+  partialSecrets?: boolean;
+  /** The MeshConfig (from --meshConfigFile); otherwise the input's `istio` ConfigMap in the root namespace. */
+  meshConfig?: Record<string, unknown>;
+  /** --revision: the mesh config is then the `istio-<revision>` ConfigMap. */
+  revision?: string;
 }
 
 export interface RemoteCluster {
@@ -104,6 +121,12 @@ export class Snapshot {
   readonly secretsComplete: boolean;
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
+  readonly partial: boolean;
+  private readonly partialSecrets: boolean;
+  private readonly namespacesComplete: boolean;
+  private mesh?: Record<string, unknown>;
+  private readonly meshConfigMap: string;
+  private secretNamespaces?: Set<string>;
   readonly options: Readonly<SnapshotOptions>;
   private readonly byKind = new Map<string, Resource[]>();
   /** Per kind, `namespace|name` → resource; built on a kind's first lookup (few kinds are looked up by name). */
@@ -119,6 +142,11 @@ export class Snapshot {
     this.secretsComplete = options.secretsComplete ?? this.complete;
     this.rootNamespace = options.rootNamespace || 'istio-system';
     this.dnsAutoAllocate = options.dnsAutoAllocate ?? false;
+    this.partial = options.partial ?? false;
+    this.partialSecrets = options.partialSecrets ?? this.partial;
+    this.namespacesComplete = options.namespacesComplete ?? false;
+    this.mesh = options.meshConfig;
+    this.meshConfigMap = options.revision ? `istio-${options.revision}` : 'istio';
     this.options = options;
     for (const r of resources) {
       const gk = groupKind(r);
@@ -212,7 +240,38 @@ export class Snapshot {
    * a finding about something that is merely not in the files would be a false alarm.
    */
   knowsWorkloadsIn(namespace: string): boolean {
-    return this.complete || this.workloadsIn(namespace).length > 0;
+    return this.complete || !this.partial || this.workloadsIn(namespace).length > 0;
+  }
+
+  /** Whether "this secret does not exist" can be trusted for a namespace (see knowsWorkloadsIn). */
+  knowsSecretsIn(namespace: string): boolean {
+    if (this.secretsComplete || !this.partialSecrets) return true;
+    if (!this.secretNamespaces) this.secretNamespaces = new Set(this.of(K.Secret).map((s) => s.namespace));
+    return this.secretNamespaces.has(namespace);
+  }
+
+  /** Whether "no such namespace" can be trusted: the cluster's namespaces were read, or the input is whole. */
+  knowsNamespaces(): boolean {
+    return this.namespacesComplete || !this.partial;
+  }
+
+  /**
+   * The mesh configuration: --meshConfigFile's, else the `istio` (`istio-<revision>`) ConfigMap of the root namespace in
+   * the input (`data.mesh`, as istiod reads it), else empty (Istio's defaults). Parsed on first use.
+   */
+  meshConfig(): Record<string, unknown> {
+    if (this.mesh) return this.mesh;
+    this.mesh = EMPTY_OBJ;
+    const cm = this.get(K.ConfigMap, this.rootNamespace, this.meshConfigMap);
+    const text = cm ? obj(cm.object.data).mesh : undefined;
+    if (typeof text === 'string') {
+      try {
+        this.mesh = obj(yaml.load(text));
+      } catch {
+        // a broken mesh config is istiod's problem to report; analyze falls back to the defaults
+      }
+    }
+    return this.mesh;
   }
 
   /** Whether "no injection webhook selects it" can be trusted: the cluster's webhooks were read, or the files hold some. */

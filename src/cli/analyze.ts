@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--analyzer <name>', 'run only this analyzer (repeatable; see -L)', collect, [])
     .option('-A, --all-namespaces', 'report findings in all namespaces', false)
     .option('-n, --namespace <ns>', 'namespace for resources that name none, and the only one reported on (default: default; all namespaces in the files are reported)')
+    .option('--partial', 'the files are only part of the mesh: "nothing matches" checks (selectors, credentials, namespaces) report only where the files show that part', false)
     .option('--meshConfigFile <file>', 'mesh config (MeshConfig YAML, or the istio ConfigMap) to analyze with')
     .option('--meshNetworksFile <file>', 'mesh networks (MeshNetworks YAML, or the istio ConfigMap) to analyze with')
     .option('--remote-contexts <contexts>', 'kubeconfig contexts of the mesh\'s other clusters, comma-separated: their Services are compared with this cluster\'s', (v: string, prev: string[]) => [...prev, ...v.split(',').map((c) => c.trim()).filter(Boolean)], [])
@@ -68,6 +69,7 @@ Examples:
         allNamespaces: options.allNamespaces as boolean,
         namespace: options.namespace as string | undefined,
         meshConfigFile: options.meshConfigFile as string | undefined,
+        partial: options.partial as boolean,
         meshNetworksFile: options.meshNetworksFile as string | undefined,
         remoteContexts: options.remoteContexts as string[],
         remoteFiles: options.remoteFiles as string[],

@@ -1,5 +1,5 @@
 import yaml from 'js-yaml';
-import { ANALYZERS, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
+import { ANALYZERS, ANALYZER_ALIASES, analyzeResources, applyDefaultNamespace, atLeast } from '../analyze/engine.js';
 import { parseLevel, type Level } from '../analyze/messages.js';
 import type { ClusterProvider } from '../analyze/cluster.js';
 import { FileProvider, mergeResources, type ResourceProvider } from '../analyze/provider.js';
@@ -27,6 +27,8 @@ export interface AnalyzeCommandOptions {
   allNamespaces: boolean;
   namespace?: string;
   meshConfigFile?: string;
+  /** --partial: the files are only part of the mesh (see SnapshotOptions.partial). */
+  partial?: boolean;
   /** MeshNetworks YAML (or the istio ConfigMap holding it under data.meshNetworks). */
   meshNetworksFile?: string;
   /** Kubeconfig contexts of the mesh's other clusters, whose Services are compared with this one's. */
@@ -63,7 +65,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   const outputThreshold = level(opts.outputThreshold, '--output-threshold');
   const suppressions = parseSuppressions(opts.suppress);
   for (const name of opts.analyzer) {
-    if (!ANALYZERS.some((a) => a.name === name)) throw new UsageError(`unknown analyzer "${name}": see meshctl analyze -L for the list`);
+    if (!ANALYZERS.some((a) => a.name === name) && !ANALYZER_ALIASES.has(name)) throw new UsageError(`unknown analyzer "${name}": see meshctl analyze -L for the list`);
   }
   if (opts.allNamespaces && opts.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together');
   const remoteFiles = (opts.remoteFiles ?? []).map(parseRemoteFiles);
@@ -104,6 +106,10 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   const skipped = new Set(cluster?.skipped ?? []);
   const complete = cluster !== undefined && !skipped.has('pods') && !skipped.has('deployments');
   const secretsComplete = cluster !== undefined && !skipped.has('secrets');
+  const namespacesComplete = cluster !== undefined && !skipped.has('namespaces');
+  // kinds the cluster would not show make the input partial: their absence proves nothing
+  const partial = opts.partial === true || (cluster !== undefined && (!complete || !namespacesComplete));
+  const partialSecrets = opts.partial === true || (cluster !== undefined && !secretsComplete);
   const webhooksComplete = cluster !== undefined && !skipped.has('mutatingwebhookconfigurations.admissionregistration.k8s.io');
   if (cluster) {
     // the files given explicitly win over what the cluster's istio ConfigMap says, as in istioctl
@@ -127,8 +133,8 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   // are reported on whole unless -n narrows them
   const namespace = opts.allNamespaces ? undefined : cluster ? defaultNs : opts.namespace;
   const all = await analyzeResources(resources, {
-    ...mesh, complete, secretsComplete, webhooksComplete, namespace, analyzers: opts.analyzer, meshNetworks, remoteClusters,
-    clusterName: cluster?.contextName || 'local',
+    ...mesh, complete, secretsComplete, namespacesComplete, partial, partialSecrets, revision: opts.revision, webhooksComplete, namespace, analyzers: opts.analyzer,
+    meshNetworks, remoteClusters, clusterName: cluster?.contextName || 'local',
   });
   const kept = applySuppressions(all, suppressions);
   const shown = kept.filter((d) => atLeast(d, outputThreshold));
@@ -164,12 +170,12 @@ function listAnalyzers(): string {
   const lines = ['Available analyzers:'];
   for (const a of ANALYZERS) {
     lines.push(`* ${a.name} [${a.codes.join(', ')}]:`, `    ${a.description}`);
-    if (a.optIn) lines.push(`    (not run by default, as in istioctl: --analyzer ${a.name} runs it)`);
+    if (a.optIn) lines.push(`    (not run by default: --analyzer ${a.name} runs it)`);
   }
   return lines.join('\n') + '\n';
 }
 
-type MeshSettings = Pick<SnapshotOptions, 'clusterDomain' | 'rootNamespace' | 'dnsAutoAllocate' | 'proxyImageType'>;
+type MeshSettings = Pick<SnapshotOptions, 'clusterDomain' | 'rootNamespace' | 'dnsAutoAllocate' | 'proxyImageType' | 'meshConfig'>;
 
 function parseYaml(text: string, what: string): unknown {
   try {
@@ -204,6 +210,7 @@ function meshSettings(doc: unknown): MeshSettings {
     rootNamespace: str(d.rootNamespace) || undefined,
     dnsAutoAllocate: dnsCapture && allocate,
     proxyImageType: str(obj(obj(d.defaultConfig).image).imageType) || undefined,
+    meshConfig: d,
   };
 }
 

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { analyzeResources, applyDefaultNamespace } from '../../src/analyze/engine.js';
+import { caseOptions } from './cases.js';
 import { loadResources } from '../../src/resources/index.js';
 import { fixture } from '../helpers.js';
 
@@ -13,7 +14,7 @@ async function findings(file: string) {
   const { resources, problems } = await loadResources([path.join(DIR, file)]);
   assert.deepEqual(problems, [], `${file} must load cleanly`);
   applyDefaultNamespace(resources, 'default');
-  return analyzeResources(resources);
+  return analyzeResources(resources, caseOptions(readFileSync(path.join(DIR, file), 'utf8')));
 }
 
 /** Lines marked `# <- CODE` in a fixture. */

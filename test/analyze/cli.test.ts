@@ -47,6 +47,6 @@ test('-L lists analyzers with the codes they report', async () => {
   const list = await runCli(['analyze', '-L']);
   assert.equal(list.code, 0);
   assert.match(list.stdout, /^Available analyzers:\n/);
-  assert.match(list.stdout, /\* virtualservice\.DestinationHostAnalyzer \[IST0101, IST0112\]:\n {4}Checks the destination hosts/);
+  assert.match(list.stdout, /\* virtualservice\.DestinationHostAnalyzer \[IST0101, IST0112, IST0140\]:\n {4}Checks the destination hosts/);
   assert.match(list.stdout, /\* schema\.ValidationAnalyzer\.VirtualService \[IST0106, IST0130, IST0131\]/);
 });

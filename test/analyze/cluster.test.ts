@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalyzeCommandOptions } from '../../src/commands/analyze.js';
+import { fixture } from '../helpers.js';
 import { runAnalyze } from './run.js';
 import { type ApiServer, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
 
@@ -54,7 +55,7 @@ test('no files: the cluster is analyzed through client-node, findings in the con
   const r = await run([]);
   assert.equal(r.code, 79, r.stderr);
   assert.deepEqual(r.lines, [
-    'Error [IST0101] (Gateway default/public) Referenced credentialName not found: "web-cert"',
+    // no gateway pod: istioctl says so, and checks no credential (it cannot know the namespace)
     'Error [IST0101] (Gateway default/public) Referenced selector not found: "istio=ingressgateway"',
     'Error [IST0101] (VirtualService default/reviews) Referenced host not found: "reviews.bogus"',
     'Error [IST0173] (DestinationRule default/reviews) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).',
@@ -113,4 +114,92 @@ test('an unreachable API server is one clear error, exit 1', async () => {
   const missing = await run([], { kubeconfig: path.join(tmp, 'none') });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no such file/);
+});
+
+/** A second cluster, for the kinds the newer analyzers read: gateway pods and their secrets, Telemetry, WasmPlugin, CRDs, the mesh config. */
+function newerKinds(): KubeObject[] {
+  const pem = (name: string) => Buffer.from(readFileSync(fixture('analyze', 'certs', name))).toString('base64');
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio-injection': 'enabled' } } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+    {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ingress-1', namespace: 'istio-system', labels: { istio: 'ingressgateway' } },
+      spec: { containers: [{ name: 'istio-proxy', image: 'proxyv2' }] },
+    },
+    {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingressgateway', namespace: 'istio-system' },
+      spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-cert', namespace: 'istio-system' }, type: 'kubernetes.io/tls',
+      data: { 'tls.crt': pem('expired-cert.pem'), 'tls.key': pem('expired-key.pem') },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'default' },
+      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'web-cert' } }] },
+    },
+    {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'edge-1', namespace: 'default', labels: { 'gateway.networking.k8s.io/gateway-name': 'edge' } },
+      spec: { containers: [{ name: 'istio-proxy', image: 'proxyv2' }] },
+    },
+    {
+      apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'edge-wasm', namespace: 'default' },
+      spec: { selector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'edge' } }, url: 'oci://registry.example.com/edge:1' },
+    },
+    {
+      apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: 'istio-system' },
+      spec: { accessLogging: [{}], tracing: [{ providers: [{ name: 'lightstep' }] }] },
+    },
+    {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' },
+      data: { mesh: 'extensionProviders:\n- name: lightstep\n  lightstep: {service: ls.istio-system.svc.cluster.local, port: 8080}\n' },
+    },
+    {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+      metadata: { name: 'grpcroutes.gateway.networking.k8s.io', annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.0.0' } },
+      spec: { group: 'gateway.networking.k8s.io', names: { kind: 'GRPCRoute', plural: 'grpcroutes' }, scope: 'Namespaced', versions: [] },
+    },
+  ];
+}
+
+test('newer kinds: gateway pods and secrets, WasmPlugin, Telemetry, the mesh ConfigMap and Gateway API CRDs are read', async () => {
+  const server = await startApiServer({ objects: newerKinds() });
+  try {
+    const kc = await writeKubeconfig(path.join(tmp, 'newer'), { server: server.url, namespace: 'default' });
+    const r = await run([], { kubeconfig: kc, allNamespaces: true });
+    assert.deepEqual(r.lines, [
+      'Error [IST0161] (Gateway default/public) The credential referenced by the Gateway public in namespace istio-system is invalid, which can cause the traffic not to work as expected.',
+      'Warning [IST0002] (Telemetry istio-system/mesh-default) Deprecated: The Lightstep provider lightstep is deprecated, please migrate to OpenTelemetry provider.',
+      'Warning [IST0157] (Telemetry istio-system/mesh-default) The Telemetry mesh-default in namespace "istio-system" with empty providers will be ignored.',
+      'Warning [IST0166] (WasmPlugin default/edge-wasm) Ineffective selector on Kubernetes Gateway edge. Use the TargetRef field instead.',
+      'Warning [IST0176] (CustomResourceDefinition grpcroutes.gateway.networking.k8s.io) Gateway API CRD "grpcroutes.gateway.networking.k8s.io" is at version "1.0.0" but Istio requires at least "1.1.0"; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
+    ]);
+    assert.ok(server.requests.includes('GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/grpcroutes.gateway.networking.k8s.io'), server.requests.join('\n'));
+    assert.ok(server.requests.includes('GET /api/v1/namespaces/istio-system/configmaps'));
+    assert.ok(server.requests.includes('GET /apis/extensions.istio.io/v1alpha1/wasmplugins'));
+  } finally {
+    await server.close();
+  }
+});
+
+test('forbidden secrets with the gateway pods known: a missing credential is not reported, an invalid one cannot be seen', async () => {
+  const objects = newerKinds().filter((o) => o.kind !== 'Secret');
+  const server = await startApiServer({ objects, deny: [{ verb: 'list', resource: 'secrets' }] });
+  try {
+    const kc = await writeKubeconfig(path.join(tmp, 'nosecrets'), { server: server.url, namespace: 'default' });
+    const r = await run([], { kubeconfig: kc, allNamespaces: true });
+    assert.match(r.stderr, /not allowed to list secrets/);
+    assert.ok(!r.lines.some((l) => l.includes('credential')), r.stdout);
+    // the same cluster with secrets readable but web-cert gone: now it is really missing
+    const open = await startApiServer({ objects });
+    try {
+      const kc2 = await writeKubeconfig(path.join(tmp, 'gone'), { server: open.url, namespace: 'default' });
+      const r2 = await run([], { kubeconfig: kc2, allNamespaces: true });
+      assert.ok(r2.lines.includes('Error [IST0101] (Gateway default/public) Referenced credentialName not found: "web-cert"'), r2.stdout);
+    } finally {
+      await open.close();
+    }
+  } finally {
+    await server.close();
+  }
 });

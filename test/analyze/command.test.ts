@@ -150,3 +150,47 @@ test('a broken document is reported with its file and line, and the other docume
   assert.match(r.stderr, /^Error: fixtures\/no-such.yaml: no such file or directory$/m);
   assert.match(r.stderr, /^Error: 2 input problems; the findings above cover only the documents that could be read$/m);
 });
+
+test('--partial: checks that need the whole mesh report only where the files show that part', async () => {
+  // a Gateway, a Sidecar and a policy whose workloads, secrets and namespaces are not in the file
+  const file = path.join(tmp, 'partial.yaml');
+  writeFileSync(file, [
+    'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: public\nspec:\n  selector: {istio: ingressgateway}\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: ["*"]\n    tls: {mode: SIMPLE, credentialName: web-cert}\n',
+    'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: web\nspec:\n  workloadSelector:\n    labels: {app: web}\n',
+    'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: from-frontend\nspec:\n  rules:\n  - from:\n    - source: {namespaces: [frontend]}\n',
+  ].join('---\n'));
+  const whole = await run([file]);
+  assert.equal(whole.code, 79);
+  assert.deepEqual(whole.lines.map((l) => l.replace(/ \/\S+:\d+\)/, ')')), [
+    'Error [IST0101] (AuthorizationPolicy default/from-frontend) Referenced namespace not found: "frontend"',
+    'Error [IST0101] (Gateway default/public) Referenced selector not found: "istio=ingressgateway"',
+    'Error [IST0101] (Sidecar default/web) Referenced selector not found: "app=web"',
+  ]);
+  const partial = await run([file], { partial: true });
+  assert.equal(partial.code, 0, partial.stdout);
+  assert.deepEqual(partial.lines, []);
+});
+
+test('--analyzer: a meshctl addition runs only when named; an older istioctl name still selects its analyzer', async () => {
+  const egress = 'fixtures/analyze/cases/IST0101-sidecar-egress.bad.yaml';
+  const all = await run([egress]);
+  assert.ok(!all.lines.some((l) => l.includes('Referenced host not found')), all.stdout);
+  const named = await run([egress], { analyzer: ['sidecar.EgressHostAnalyzer'] });
+  assert.ok(named.lines.length > 0 && named.lines.every((l) => l.includes('Referenced host not found')), named.stdout);
+  const old = await run(['fixtures/analyze/cases/IST0111-sidecardefault.bad.yaml'], { analyzer: ['sidecar.DefaultSelectorAnalyzer'] });
+  assert.equal(old.code, 79);
+  assert.ok(old.lines.length === 2 && old.lines.every((l) => l.startsWith('Error [IST0111] (Sidecar default/')), old.stdout);
+  const list = await run([], { listAnalyzers: true });
+  assert.match(list.stdout, /\* sidecar\.EgressHostAnalyzer \[IST0101\]:\n {4}.*\(a meshctl addition\)\n {4}\(not run by default: --analyzer sidecar\.EgressHostAnalyzer runs it\)\n/);
+  for (const name of ['telemetry.ProviderAnalyzer', 'telemetry.SelectorAnalyzer', 'telemetry.DefaultSelectorAnalyzer', 'telemetry.LightstepAnalyzer', 'k8sgateway.SelectorAnalyzer', 'k8sgateway.CRDVersionAnalyzer', 'sidecar.SelectorAnalyzer']) {
+    assert.match(list.stdout, new RegExp(`\\* ${name.replace('.', '\\.')} \\[`), name);
+  }
+  assert.doesNotMatch(list.stdout, /sidecar\.DefaultSelectorAnalyzer/);
+});
+
+test('IST0111 and IST0110 name the Sidecars and the pod as istioctl does: names without namespace', async () => {
+  const r = await run(['fixtures/analyze/cases/IST0110-sidecarselectors.bad.yaml']);
+  assert.ok(r.lines.some((l) => l.includes('The Sidecars [by-app by-tier] in namespace "default" select the same workload pod "web-1"')), r.stdout);
+  const d = await run(['fixtures/analyze/cases/IST0111-sidecardefault.bad.yaml']);
+  assert.ok(d.lines.some((l) => l.includes('The Sidecars [default restrictive] in namespace "default" have no workload selector')), d.stdout);
+});

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { Resource } from '../../resources/index.js';
 import { fullName, type Analyzer, type Context } from '../analyzer.js';
-import { hostMatches } from '../../resources/hosts.js';
 import { K, arr, num, obj, selectorMatches, selectorString, str, strMap, type Snapshot } from '../snapshot.js';
+import { groupByNamespace } from './selectors.js';
 import { gatewayWorkloads } from './virtualservice.js';
 
 function selectorOf(gw: Resource): Record<string, string> {
@@ -15,16 +15,24 @@ function selectorField(gw: Resource): (string | number)[] {
 }
 
 /**
- * Whether "this Gateway's selector matches no pod" can be trusted: with a cluster, yes; with files
- * only, just when the files hold a workload carrying one of the selector's label keys (the gateway
- * deployment itself is usually installed separately, and its absence from the files proves nothing).
+ * Whether "this Gateway's selector matches no pod" can be trusted: always, unless the input is only
+ * part of the mesh (--partial); then with a cluster, or when the files hold a workload carrying one
+ * of the selector's label keys (the gateway deployment is usually installed separately).
  */
 function gatewayWorkloadsKnown(snap: Snapshot, gw: Resource): boolean {
-  if (snap.complete) return true;
+  if (snap.complete || !snap.partial) return true;
   const keys = Object.keys(selectorOf(gw));
   if (keys.length === 0) return false;
   const known = snap.workloadLabelKeys();
   return keys.some((k) => known.has(k));
+}
+
+/** The pod port a Service port forwards to: a numeric targetPort (a named one is resolved on the pod, unknown here). */
+function targetPortNumber(port: Record<string, unknown>): number | undefined {
+  const t = port.targetPort;
+  if (typeof t === 'number' && t !== 0) return t;
+  if (typeof t === 'string' && /^\d+$/.test(t) && Number(t) !== 0) return Number(t);
+  return undefined;
 }
 
 export const ingressGatewayPortAnalyzer: Analyzer = {
@@ -33,6 +41,7 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
   codes: ['IST0101', 'IST0162'],
   analyze(ctx: Context) {
     const snap = ctx.snapshot;
+    let servicesByNs: Map<string, Resource[]> | undefined;
     for (const gw of snap.of(K.Gateway)) {
       if (!gatewayWorkloadsKnown(snap, gw)) continue;
       const selector = selectorOf(gw);
@@ -41,20 +50,26 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
         ctx.report(gw, 'IST0101', ['selector', selectorString(selector)], selectorField(gw));
         continue;
       }
+      servicesByNs ??= groupByNamespace(snap.of(K.Service));
+      // the ports the Services selecting the gateway pods expose
       const ports = new Set<number>();
       for (const pod of pods) {
-        for (const svc of snap.of(K.Service)) {
-          if (svc.namespace !== pod.namespace) continue;
+        for (const svc of servicesByNs.get(pod.namespace) ?? []) {
           const sel = strMap(obj(svc.object.spec).selector);
           if (Object.keys(sel).length === 0 || !selectorMatches(sel, pod.labels)) continue;
           for (const p of arr(obj(svc.object.spec).ports)) {
+            // an unset protocol is TCP, as the API server defaults it
             const proto = str(obj(p).protocol) || 'TCP';
-            if (proto === 'TCP') ports.add(num(obj(p).port));
+            if (proto !== 'TCP') continue;
+            // a server port may be the Service's port (Istio translates it to the target port) or the target port itself
+            ports.add(num(obj(p).port));
+            const target = targetPortNumber(obj(p));
+            if (target !== undefined) ports.add(target);
           }
         }
       }
-      // only meaningful when the gateway's Service is known too
-      if (ports.size === 0 && !snap.complete) continue;
+      // on partial input, the gateway's Service may simply not be in the files
+      if (ports.size === 0 && snap.partial && !snap.complete) continue;
       arr(obj(gw.object.spec).servers).forEach((server, i) => {
         const port = obj(obj(server).port);
         if (port.number === undefined) return;
@@ -64,21 +79,35 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
   },
 };
 
-function secretProblem(secret: Resource, mutual: boolean): string | undefined {
-  const data = { ...strMap(secret.object.data), ...strMap(secret.object.stringData) };
-  const encoded = secret.object.stringData === undefined;
-  const certKey = 'tls.crt' in data ? 'tls.crt' : 'cert' in data ? 'cert' : undefined;
-  const keyKey = 'tls.key' in data ? 'tls.key' : 'key' in data ? 'key' : undefined;
-  if (!certKey || !keyKey) return 'missing certificate or key';
-  const pem = encoded && secret.object.data !== undefined ? Buffer.from(data[certKey], 'base64').toString('utf8') : data[certKey];
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return 'certificate is not PEM';
+/** A Secret's value under `key`: stringData as written, data base64-decoded (stringData wins, as the API server merges them). */
+function secretValue(secret: Resource, key: string): string {
+  const plain = strMap(secret.object.stringData)[key];
+  if (plain !== undefined) return plain;
+  const encoded = strMap(secret.object.data)[key];
+  return encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('latin1');
+}
+
+/**
+ * Why istiod would not serve this Secret as a gateway certificate, or undefined when it would: a
+ * non-empty `cert`/`key` or `tls.crt`/`tls.key` pair, whose certificate's first PEM block parses
+ * and is valid now (not expired, not yet to come).
+ */
+export function secretProblem(secret: Resource, now = Date.now()): string | undefined {
+  let cert = secretValue(secret, 'cert');
+  if (!cert || !secretValue(secret, 'key')) {
+    cert = secretValue(secret, 'tls.crt');
+    if (!cert || !secretValue(secret, 'tls.key')) return 'missing certificate or key';
+  }
+  const block = /-----BEGIN ([^-\n]+)-----([\s\S]*?)-----END \1-----/.exec(cert);
+  if (!block) return 'no PEM block';
+  let x509: X509Certificate;
   try {
-    const cert = new X509Certificate(pem);
-    if (Date.parse(cert.validTo) < Date.now()) return 'certificate expired';
+    x509 = new X509Certificate(Buffer.from(block[2].replace(/\s+/g, ''), 'base64'));
   } catch {
     return 'certificate cannot be parsed';
   }
-  void mutual;
+  if (Date.parse(x509.validTo) < now) return 'certificate expired';
+  if (Date.parse(x509.validFrom) > now) return 'certificate not yet valid';
   return undefined;
 }
 
@@ -89,23 +118,31 @@ export const secretAnalyzer: Analyzer = {
   analyze(ctx: Context) {
     const snap = ctx.snapshot;
     for (const gw of snap.of(K.Gateway)) {
+      const servers = arr(obj(gw.object.spec).servers);
+      // the secrets live where the gateway pods run, not where the Gateway object is
       const pods = gatewayWorkloads(snap, gw);
-      // the secret lives where the gateway pods run; without them, assume the Gateway's own namespace
-      const ns = pods[0]?.namespace ?? gw.namespace;
-      // Secrets are rarely kept in git: only check where the input shows the namespace's secrets
-      if (!snap.secretsComplete && !snap.of(K.Secret).some((s) => s.namespace === ns)) continue;
-      arr(obj(gw.object.spec).servers).forEach((server, i) => {
-        const tls = obj(obj(server).tls);
-        const cn = str(tls.credentialName);
+      let ns = pods[0]?.namespace;
+      if (ns === undefined) {
+        if (gatewayWorkloadsKnown(snap, gw)) {
+          ctx.report(gw, 'IST0101', ['selector', selectorString(selectorOf(gw))], selectorField(gw));
+          continue;
+        }
+        // partial input without the gateway's pods: assume the Gateway's own namespace
+        ns = gw.namespace;
+      }
+      servers.forEach((server, i) => {
+        const cn = str(obj(obj(server).tls).credentialName);
         if (!cn) return;
-        const [secretNs, secretName] = cn.includes('/') ? cn.split('/', 2) : [ns, cn];
+        const slash = cn.indexOf('/');
+        const secretNs = slash >= 0 ? cn.slice(0, slash) : ns!;
+        const secretName = slash >= 0 ? cn.slice(slash + 1) : cn;
         const secret = snap.get(K.Secret, secretNs, secretName);
         const at = ['spec', 'servers', i, 'tls', 'credentialName'];
         if (!secret) {
-          ctx.report(gw, 'IST0101', ['credentialName', cn], at);
+          if (snap.knowsSecretsIn(secretNs)) ctx.report(gw, 'IST0101', ['credentialName', cn], at);
           return;
         }
-        if (secretProblem(secret, str(tls.mode) === 'MUTUAL')) ctx.report(gw, 'IST0161', [gw.name, gw.namespace], at);
+        if (secretProblem(secret)) ctx.report(gw, 'IST0161', [gw.name, ns!], at);
       });
     }
   },
@@ -158,55 +195,87 @@ export const certificateAnalyzer: Analyzer = {
   },
 };
 
+/** One server of a Gateway: its port, and its hosts with the bind address they listen on. */
+interface GatewayServer {
+  gw: Resource;
+  index: number;
+  port: string;
+  hosts: string[];
+  bind: string;
+}
+
 export const conflictingGatewayAnalyzer: Analyzer = {
   name: 'gateway.ConflictingGatewayAnalyzer',
   description: "Checks a gateway's selector, port number and hosts",
-  codes: ['IST0145'],
+  codes: ['IST0101', 'IST0145'],
   analyze(ctx: Context) {
-    // per selector and port: which gateways serve which exact host, and the wildcard hosts
-    const byKey = new Map<string, { exact: Map<string, Set<Resource>>; wildcards: { host: string; gw: Resource }[] }>();
-    const gws = ctx.snapshot.of(K.Gateway);
-    const servers: { gw: Resource; i: number; key: string; hosts: string[] }[] = [];
-    for (const gw of gws) {
-      const sel = selectorString(selectorOf(gw));
-      arr(obj(gw.object.spec).servers).forEach((server, i) => {
-        const key = `${sel}~${num(obj(obj(server).port).number)}`;
-        const hosts = arr(obj(server).hosts).map(str);
-        servers.push({ gw, i, key, hosts });
-        let entry = byKey.get(key);
-        if (!entry) byKey.set(key, (entry = { exact: new Map(), wildcards: [] }));
-        for (const h of hosts.map(stripNs)) {
-          if (h.startsWith('*')) entry.wildcards.push({ host: h, gw });
-          else {
-            let set = entry.exact.get(h);
-            if (!set) entry.exact.set(h, (set = new Set()));
-            set.add(gw);
-          }
-        }
+    const snap = ctx.snapshot;
+    // servers by `selector~port`, as istioctl groups them
+    const byKey = new Map<string, GatewayServer[]>();
+    const selectors = new Map<string, Record<string, string>>();
+    for (const gw of snap.of(K.Gateway)) {
+      const selector = selectorOf(gw);
+      const sel = selectorString(selector);
+      selectors.set(sel, selector);
+      arr(obj(gw.object.spec).servers).forEach((server, index) => {
+        const s = obj(server);
+        const port = String(num(obj(s.port).number));
+        const entry: GatewayServer = { gw, index, port, hosts: arr(s.hosts).map(str), bind: str(s.bind) };
+        const key = `${sel}~${port}`;
+        const list = byKey.get(key);
+        if (list) list.push(entry);
+        else byKey.set(key, [entry]);
       });
     }
-    for (const { gw, i, key, hosts } of servers) {
-      const entry = byKey.get(key)!;
-      const conflicts = new Set<string>();
-      for (const raw of hosts) {
-        const h = stripNs(raw);
-        if (h.startsWith('*')) {
-          for (const [host, set] of entry.exact) if (hostMatches(h, host)) for (const o of set) if (o !== gw) conflicts.add(fullName(o));
-        } else {
-          for (const o of entry.exact.get(h) ?? []) if (o !== gw) conflicts.add(fullName(o));
+    const overlap = selectorOverlap(snap, selectors);
+    for (const gw of snap.of(K.Gateway)) {
+      const sel = selectorString(selectorOf(gw));
+      // the groups of gateways sharing a workload with this one: same selector, or one selector
+      // within the other and a pod both select
+      const groups: GatewayServer[][] = [];
+      for (const [key, list] of byKey) {
+        const other = key.slice(0, key.lastIndexOf('~'));
+        if (other === sel || ((other.includes(sel) || sel.includes(other)) && overlap(sel, other))) groups.push(list);
+      }
+      if (sel !== '' && groups.length === 0) {
+        ctx.report(gw, 'IST0101', ['selector', sel], selectorField(gw));
+        continue;
+      }
+      arr(obj(gw.object.spec).servers).forEach((server, i) => {
+        const s = obj(server);
+        const port = String(num(obj(s.port).number));
+        const hosts = arr(s.hosts).map(str);
+        const bind = str(s.bind);
+        const conflicts = new Set<string>();
+        for (const list of groups) {
+          for (const o of list) {
+            // Istio's CheckDuplicates: the very same host string on the same bind address
+            if (o.gw === gw || o.port !== port || o.bind !== bind) continue;
+            if (hosts.some((h) => o.hosts.includes(h))) conflicts.add(fullName(o.gw));
+          }
         }
-        for (const w of entry.wildcards) if (w.gw !== gw && hostMatches(h, w.host)) conflicts.add(fullName(w.gw));
-      }
-      if (conflicts.size > 0) {
-        const sel = key.slice(0, key.lastIndexOf('~'));
-        const port = key.slice(key.lastIndexOf('~') + 1);
-        ctx.report(gw, 'IST0145', [[...conflicts].join(','), sel, port, hosts.join(',')], ['spec', 'servers', i]);
-      }
+        if (conflicts.size === 0) return;
+        ctx.report(gw, 'IST0145', [[...conflicts].sort().join(','), sel, port, hosts.join(',')], ['spec', 'servers', i]);
+      });
     }
   },
 };
 
-function stripNs(h: string): string {
-  const slash = h.indexOf('/');
-  return slash >= 0 ? h.slice(slash + 1) : h;
+/**
+ * Whether two gateway selectors (as `k=v,...` strings) select a common workload, memoised per pair:
+ * the workloads of one, looked up in the label index, tested against the other.
+ */
+function selectorOverlap(snap: Snapshot, selectors: Map<string, Record<string, string>>): (a: string, b: string) => boolean {
+  const memo = new Map<string, boolean>();
+  return (a, b) => {
+    const key = a < b ? `${a}\n${b}` : `${b}\n${a}`;
+    let v = memo.get(key);
+    if (v === undefined) {
+      const sa = selectors.get(a)!;
+      const sb = selectors.get(b)!;
+      v = snap.workloadsMatching(sa).some((w) => w.resource.kind !== 'WorkloadEntry' && selectorMatches(sb, w.labels));
+      memo.set(key, v);
+    }
+    return v;
+  };
 }

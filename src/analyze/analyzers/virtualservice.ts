@@ -27,9 +27,9 @@ function collectDestinations(vs: Resource): RouteDestination[] {
   const out: RouteDestination[] = [];
   const dest = (d: unknown, path: (string | number)[], mirror: boolean) => {
     const o = obj(d);
-    if (typeof o.host !== 'string') return;
     const port = obj(o.port).number;
-    out.push({ host: o.host, subset: str(o.subset), port: port === undefined ? undefined : num(port), path, mirror });
+    // a route entry without a destination routes to host "" (istioctl reports it as not found)
+    out.push({ host: str(o.host), subset: str(o.subset), port: port === undefined ? undefined : num(port), path, mirror });
   };
   for (const kind of ['http', 'tcp', 'tls'] as const) {
     arr(spec[kind]).forEach((rule, i) => {
@@ -38,8 +38,10 @@ function collectDestinations(vs: Resource): RouteDestination[] {
   }
   arr(spec.http).forEach((rule, i) => {
     const r = obj(rule);
-    if (r.mirror !== undefined) dest(r.mirror, ['spec', 'http', i, 'mirror'], true);
-    arr(r.mirrors).forEach((m, j) => dest(obj(m).destination, ['spec', 'http', i, 'mirrors', j, 'destination'], true));
+    if (r.mirror !== undefined && r.mirror !== null) dest(r.mirror, ['spec', 'http', i, 'mirror'], true);
+    arr(r.mirrors).forEach((m, j) => {
+      if (obj(m).destination !== undefined) dest(obj(m).destination, ['spec', 'http', i, 'mirrors', j, 'destination'], true);
+    });
   });
   return out;
 }
@@ -47,27 +49,60 @@ function collectDestinations(vs: Resource): RouteDestination[] {
 export const destinationHostAnalyzer: Analyzer = {
   name: 'virtualservice.DestinationHostAnalyzer',
   description: 'Checks the destination hosts associated with each virtual service',
-  codes: ['IST0101', 'IST0112'],
+  codes: ['IST0101', 'IST0112', 'IST0140'],
   analyze(ctx: Context) {
     const reg = hostRegistry(ctx.snapshot);
-    for (const vs of ctx.snapshot.of(K.VirtualService)) {
+    const vss = ctx.snapshot.of(K.VirtualService);
+    for (const vs of vss) {
       const exportTo = arr(obj(vs.object.spec).exportTo).map(str);
       for (const d of vsDestinations(vs)) {
         const target = reg.resolve(vs.namespace, exportTo, d.host);
-        const at = [...d.path, 'host'];
+        const at = [...d.path, d.host ? 'host' : undefined].filter((p) => p !== undefined);
         if (!target) {
           ctx.report(vs, 'IST0101', [d.mirror ? 'mirror host' : 'host', d.host], at);
           continue;
         }
         if (d.port === undefined) {
           if (target.ports.length > 1) ctx.report(vs, 'IST0112', [d.host, target.ports.map((p) => p.number)], at);
-        } else if (target.ports.length > 0 && !target.ports.some((p) => p.number === d.port)) {
+        } else if (!target.ports.some((p) => p.number === d.port)) {
           ctx.report(vs, 'IST0101', ['host:port', `${d.host}:${d.port}`], at);
         }
       }
     }
+    ingressSubsets(ctx, vss);
   },
 };
+
+/**
+ * istioctl's IngressRouteRulesNotAffected: a VirtualService bound to gateways routes to a host
+ * without a subset while another VirtualService (for that host) splits it into subsets. Requests
+ * entering through the gateway follow the gateway's VirtualService, so the subset routing of the
+ * other does not apply to them.
+ */
+function ingressSubsets(ctx: Context, vss: readonly Resource[]): void {
+  // the VirtualServices routing their own host to a subset, by that host
+  const bySubsetHost = new Map<string, Resource[]>();
+  for (const vs of vss) {
+    const spec = obj(vs.object.spec);
+    const hosts = new Set(arr(spec.hosts).map(str));
+    for (const d of vsDestinations(vs)) {
+      if (d.mirror || !d.subset || d.path[1] !== 'http' || !hosts.has(d.host)) continue;
+      const list = bySubsetHost.get(d.host);
+      if (!list) bySubsetHost.set(d.host, [vs]);
+      else if (!list.includes(vs)) list.push(vs);
+    }
+  }
+  if (bySubsetHost.size === 0) return;
+  for (const vs of vss) {
+    if (arr(obj(vs.object.spec).gateways).length === 0) continue;
+    for (const d of vsDestinations(vs)) {
+      if (d.mirror || d.subset || d.path[1] !== 'http') continue;
+      for (const other of bySubsetHost.get(d.host) ?? []) {
+        ctx.report(vs, 'IST0140', [fullName(other), fullName(vs)], [...d.path, 'host']);
+      }
+    }
+  }
+}
 
 export const destinationRuleAnalyzer: Analyzer = {
   name: 'virtualservice.DestinationRuleAnalyzer',
@@ -151,12 +186,12 @@ export const gatewayAnalyzer: Analyzer = {
         const { namespace, name } = gatewayRef(ref, vs.namespace);
         const istioGw = snap.get(K.Gateway, namespace, name);
         const k8sGw = istioGw ? undefined : snap.get(K.K8sGateway, namespace, name);
-        if (!istioGw && !k8sGw) {
-          ctx.report(vs, 'IST0101', ['gateway', ref], at);
-          return;
-        }
         let matched: boolean;
-        if (istioGw) {
+        if (!istioGw && !k8sGw) {
+          // no gateway, so none of the hosts is in it either: istioctl reports both
+          ctx.report(vs, 'IST0101', ['gateway', ref], at);
+          matched = false;
+        } else if (istioGw) {
           const gwHosts = gatewayHostsFor(istioGw, vs.namespace);
           matched = gwHosts.some((g) => vsHosts.some((h) => hostMatches(g, h)));
         } else {
@@ -175,6 +210,7 @@ export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
   codes: ['IST0109'],
   analyze(ctx: Context) {
     const domain = ctx.snapshot.clusterDomain;
+    // mesh VirtualServices by `scope/fqdn`, scope being where the host is visible (`*`: everywhere)
     const byHost = new Map<string, Resource[]>();
     const vss = [...ctx.snapshot.of(K.VirtualService)].sort(byFullName);
     for (const vs of vss) {
@@ -186,16 +222,34 @@ export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
       for (const scope of scopes) {
         for (const h of new Set(arr(spec.hosts).map(str))) {
           const key = `${scope}/${toFqdn(vs.namespace, h, domain)}`;
-          let list = byHost.get(key);
-          if (!list) byHost.set(key, (list = []));
-          list.push(vs);
+          const list = byHost.get(key);
+          if (list) list.push(vs);
+          else byHost.set(key, [vs]);
         }
       }
     }
-    for (const [key, list] of byHost) {
+    // hosts exported everywhere, for the namespace-scoped ones they are visible beside
+    const everywhere = [...byHost].filter(([key]) => key.startsWith('*/')).map(([key, list]) => ({ host: key.slice(2), list }));
+    const everywhereWild = everywhere.filter((e) => e.host.startsWith('*'));
+    const matchingEverywhere = (host: string) =>
+      host.startsWith('*') ? everywhere.filter((e) => hostMatches(host, e.host)) : [...(byHost.has(`*/${host}`) ? [{ host, list: byHost.get(`*/${host}`)! }] : []), ...everywhereWild.filter((e) => hostMatches(host, e.host))];
+    const reported = new Set<Resource>();
+    for (const [key, own] of byHost) {
+      let list = own;
+      if (!key.startsWith('*/')) {
+        // a host kept to some namespaces still clashes there with one exported to all (wildcards included)
+        const host = key.slice(key.indexOf('/') + 1);
+        const shared = matchingEverywhere(host).flatMap((e) => e.list);
+        if (shared.length > 0) list = [...new Set([...own, ...shared])];
+      }
       if (list.length < 2) continue;
       const names = list.map(fullName).join(',');
-      for (const vs of list) ctx.report(vs, 'IST0109', [names, key], ['metadata', 'name']);
+      // each VirtualService once, under the first host it clashes on
+      for (const vs of list) {
+        if (reported.has(vs)) continue;
+        reported.add(vs);
+        ctx.report(vs, 'IST0109', [names, key], ['metadata', 'name']);
+      }
     }
   },
 };
@@ -212,36 +266,46 @@ export const jwtClaimRouteAnalyzer: Analyzer = {
   codes: ['IST0149'],
   analyze(ctx: Context) {
     const snap = ctx.snapshot;
-    const ras = snap.of(K.RequestAuthentication);
+    // RequestAuthentication selectors by namespace (an absent selector selects every pod)
+    const raSelectors = new Map<string, Record<string, string>[]>();
+    for (const ra of snap.of(K.RequestAuthentication)) {
+      const sel = strMap(obj(obj(ra.object.spec).selector).matchLabels);
+      const list = raSelectors.get(ra.namespace);
+      if (list) list.push(sel);
+      else raSelectors.set(ra.namespace, [sel]);
+    }
     for (const vs of snap.of(K.VirtualService)) {
-      const spec = obj(vs.object.spec);
-      let claimKey: string | undefined;
-      for (const rule of arr(spec.http)) {
-        for (const m of arr(obj(rule).match)) {
-          for (const field of ['headers', 'withoutHeaders']) {
-            for (const k of Object.keys(obj(obj(m)[field]))) if (k.startsWith('@request.auth.claims')) claimKey ??= k;
-          }
-        }
-      }
-      if (!claimKey) continue;
-      for (const ref of arr(spec.gateways).map(str)) {
+      const claim = jwtClaimKey(vs);
+      if (!claim) continue;
+      for (const ref of arr(obj(vs.object.spec).gateways).map(str)) {
         if (ref === 'mesh') continue;
         const { namespace, name } = gatewayRef(ref, vs.namespace);
         const gw = snap.get(K.Gateway, namespace, name);
+        // a missing gateway is virtualservice.GatewayAnalyzer's finding
         if (!gw) continue;
         for (const w of gatewayWorkloads(snap, gw)) {
-          if (!snap.knowsWorkloadsIn(w.namespace)) continue;
-          const covered = ras.some((ra) => {
-            const sel = strMap(obj(obj(ra.object.spec).selector).matchLabels);
-            if (ra.namespace === snap.rootNamespace && Object.keys(sel).length === 0) return true;
-            return ra.namespace === w.namespace && selectorMatches(sel, w.labels);
-          });
-          if (!covered) {
-            ctx.report(vs, 'IST0149', [claimKey, `${namespace}/${name}`, fullName(w.resource)]);
-            break;
-          }
+          // istiod validates JWTs on a gateway pod with the RequestAuthentications of istio-system and of the pod's namespace
+          const selectors = [...(raSelectors.get('istio-system') ?? []), ...(w.namespace === 'istio-system' ? [] : (raSelectors.get(w.namespace) ?? []))];
+          if (selectors.some((sel) => selectorMatches(sel, w.labels))) continue;
+          ctx.report(vs, 'IST0149', [claim.key, `${namespace}/${name}`, w.resource.name], claim.path);
         }
       }
     }
   },
 };
+
+/** The first `@request.auth.claims.*` header a VirtualService's HTTP routes match on, and where it is. */
+function jwtClaimKey(vs: Resource): { key: string; path: (string | number)[] } | undefined {
+  const rules = arr(obj(vs.object.spec).http);
+  for (let i = 0; i < rules.length; i++) {
+    const matches = arr(obj(rules[i]).match);
+    for (let j = 0; j < matches.length; j++) {
+      for (const field of ['headers', 'withoutHeaders']) {
+        for (const key of Object.keys(obj(obj(matches[j])[field]))) {
+          if (key.startsWith('@request.auth.claims')) return { key, path: ['spec', 'http', i, 'match', j, field, key] };
+        }
+      }
+    }
+  }
+  return undefined;
+}
