@@ -9,6 +9,8 @@
  *   6. trace through 1,000 AuthorizationPolicies (10,000 rules) vs read + JSON.parse of that dump
  *   7. bug-report over 1,000 pods of the test harness           vs  bug-report over 100 (memory stays flat)
  *   8. one pod's dump read from a 1 GB bundle (--bundle)        vs  proxy-config -f on that dump alone
+ *   9. ztunnel-config all -f on an ambient mesh's ztunnel dump  vs  node reading the file + JSON.parse
+ *      (10,000 workloads and 5,000 services, from fixtures/ztunnel/generate.mjs)
  * Benchmarks whose command is not on this branch yet are skipped with the reason.
  *
  *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
@@ -28,7 +30,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
 const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
 const OUT = path.join(ROOT, 'bench', 'out');
-const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle'] as const;
+const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle', 'ztunnel-config'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   if (only.has('proxy-status')) await benchProxyStatus(runs);
   if (only.has('bug-report')) await benchBugReport();
   if (only.has('bundle')) await benchBundleRead(runs, values.quick ? 256 : 1024);
+  if (only.has('ztunnel-config')) await benchZtunnelConfig(values.quick ? 1000 : 10000, runs);
   report();
 }
 
@@ -304,6 +307,51 @@ async function benchBundleRead(runs: number, targetMb: number): Promise<void> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+async function benchZtunnelConfig(workloads: number, runs: number): Promise<void> {
+  const services = workloads / 2;
+  log(`\n== 9. ztunnel-config all -f <ztunnel dump> vs read + JSON.parse (${workloads} workloads, ${services} services)`);
+  const data = ensureAmbient(workloads, services);
+  const args = ['ztunnel-config', 'all', '-f', data.file];
+  const check = await probe(args);
+  if (!check.ok) return skip('ztunnel-config', `ztunnel-config all, ${workloads} workloads`, check.why);
+  const floor = await sample(HOOK, ['-e', FLOOR_JSON, data.file], { cwd: ROOT, runs, label: 'floor' });
+  log(`  floor: read + JSON.parse of ${mb(data.bytes)} MB: ${fmt(floor)}`);
+  const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: args.join(' ') });
+  add({
+    bench: 'ztunnel-config',
+    name: `ztunnel-config all -f, ${workloads} workloads / ${services} services (${mb(data.bytes)} MB, ${check.lines} lines out)`,
+    sample: s,
+    baseline: { name: 'read + JSON.parse', sample: floor },
+    target: workloads >= 10000 ? { time: 1.5, memory: 2 } : undefined,
+  });
+}
+
+interface AmbientMeta {
+  generatorVersion: number;
+  workloads: number;
+  services: number;
+  seed: number;
+  bytes: number;
+  file: string;
+}
+
+/** The generated ambient mesh's ztunnel dump under bench/out, regenerated when missing or of another generator. */
+function ensureAmbient(workloads: number, services: number): AmbientMeta {
+  const dir = path.join(OUT, `ambient-${workloads}`);
+  const metaFile = path.join(dir, 'meta.json');
+  const generator = path.join(ROOT, 'fixtures', 'ztunnel', 'generate.mjs');
+  const version = Number(/const GENERATOR_VERSION = (\d+);/.exec(readFileSync(generator, 'utf8'))?.[1]);
+  const read = (): AmbientMeta | null => (existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as AmbientMeta) : null);
+  let meta = read();
+  if (!meta || meta.generatorVersion !== version || meta.workloads !== workloads || meta.services !== services || meta.seed !== 1 || !existsSync(meta.file)) {
+    log(`  generating ${workloads} workloads into ${path.relative(ROOT, dir)} ...`);
+    const r = spawnSync(process.execPath, [generator, '--workloads', String(workloads), '--services', String(services), '--out', dir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`generating the ambient mesh of ${workloads} workloads failed`);
+    meta = read()!;
+  }
+  return meta;
 }
 
 /** Runs meshctl once, output kept, to see that the command exists here and succeeds on this input. */

@@ -16,3 +16,4 @@ export { attachmentAllowed, isWaypointClass, namedWaypoint, waypointFacts, waypo
 export { hasTargetRefs, l7Attributes, unenforcedTargetRefWarnings, ztunnelPolicies, ztunnelPolicyWarnings } from './policies.js';
 export { waypointsReport, type WaypointScope, type WaypointUse, type WaypointsReport } from './usage.js';
 export { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, type PodAmbientFacts, type PodAmbientOptions, type ServiceWaypoint, type ZtunnelWorkloadView } from './pod.js';
+export { ztunnelViewOf } from './ztunnel-view.js';

@@ -10,12 +10,16 @@ import { namedWaypoint, waypointFor, type WaypointBinding } from './waypoints.js
  * once a ztunnel's view is available (src/ztunnel); describe works without it.
  */
 export interface ZtunnelWorkloadView {
+  /** The ztunnel (`namespace/name`) or saved dump the view came from. */
+  source: string;
+  /** false when the ztunnel has no workload for the pod (not pushed yet, or not in its mesh). */
+  known: boolean;
   /** `HBONE` when ztunnel tunnels the pod's traffic, `TCP` when it sends it as plain TCP (not captured). */
-  protocol: string;
-  /** The ztunnel the view came from (`namespace/name`). */
-  source?: string;
-  /** The waypoint ztunnel has for the workload, as it prints it. */
+  protocol?: string;
+  /** The waypoint ztunnel has for traffic to the pod, as istioctl prints it (`None` without one). */
   waypoint?: string;
+  /** The waypoint ztunnel has for each of the pod's services (`name.namespace`), as istioctl prints it. */
+  services?: { service: string; waypoint: string }[];
 }
 
 export interface ServiceWaypoint {
@@ -86,10 +90,10 @@ export function podAmbientFacts(world: AmbientWorld, pod: AmbientPod, services: 
       warnings.push(`no ztunnel runs on node ${node}: the traffic of ambient pod ${podName} is not carried (is the ztunnel DaemonSet scheduled there?)`);
     }
     if (options.ztunnelView) {
-      facts.ztunnelView = options.ztunnelView;
-      if (options.ztunnelView.protocol !== 'HBONE') {
-        warnings.push(`ztunnel${options.ztunnelView.source ? ` ${options.ztunnelView.source}` : ''} has pod ${podName} with protocol ${options.ztunnelView.protocol}, not HBONE: it does not tunnel the pod's traffic`);
-      }
+      const v = options.ztunnelView;
+      facts.ztunnelView = v;
+      if (!v.known) warnings.push(`ztunnel ${v.source} has no workload for pod ${podName}: istiod has not pushed it (yet), so ztunnel does not carry its traffic`);
+      else if (v.protocol !== 'HBONE') warnings.push(`ztunnel ${v.source} has pod ${podName} with protocol ${v.protocol}, not HBONE: it does not tunnel the pod's traffic`);
     }
   } else if (labelsOf(pod)[USE_WAYPOINT] !== undefined && labelsOf(pod)[USE_WAYPOINT] !== 'none' && enrollment.enrolled === false) {
     warnings.push(`pod ${podName} has ${USE_WAYPOINT}=${labelsOf(pod)[USE_WAYPOINT]} but is not in ambient mode (${enrollment.reason}): only ambient traffic goes through waypoints`);
@@ -108,6 +112,8 @@ export function podAmbientFacts(world: AmbientWorld, pod: AmbientPod, services: 
     if (condition) warnings.push(...boundConditionWarnings(sw.service, condition, binding));
   }
 
+  if (enrollment.enrolled && facts.ztunnelView?.known) warnings.push(...ztunnelDisagreements(facts, podName));
+
   if (enrollment.enrolled) {
     const through = [facts.workload, ...facts.services.map((s) => s.binding)].filter((b) => b.state === 'bound').map((b) => b.waypoint!);
     warnings.push(...ztunnelPolicyWarnings(world.authorizationPolicies, pod, options.rootNamespace, [...new Set(through)]));
@@ -115,6 +121,27 @@ export function podAmbientFacts(world: AmbientWorld, pod: AmbientPod, services: 
   }
   facts.warnings = [...new Set(warnings)];
   return facts;
+}
+
+/**
+ * Where what the ztunnel holds differs from what the labels say (a waypoint on one side only, or another
+ * one): configuration changed since, not pushed yet, or objects that were not read.
+ */
+function ztunnelDisagreements(f: PodAmbientFacts, podName: string): string[] {
+  const v = f.ztunnelView!;
+  const out: string[] = [];
+  const compare = (what: string, b: WaypointBinding, zt: string | undefined) => {
+    if (zt === undefined || b.state === 'unknown') return;
+    const ours = b.state === 'bound' ? b.waypoint!.split('/')[1] : undefined;
+    const theirs = zt === 'None' ? undefined : zt;
+    if (ours === theirs) return;
+    out.push(
+      `ztunnel ${v.source} sends ${what} ${theirs ? `through waypoint ${theirs}` : 'to no waypoint'}, but the labels read give ${ours ? `waypoint ${b.waypoint}` : 'none'} (changed since, not pushed yet, or not every object was read)`,
+    );
+  };
+  compare(`traffic to pod ${podName}`, f.workload, v.waypoint);
+  for (const s of f.services) compare(`traffic to service ${s.service}`, s.binding, v.services?.find((x) => x.service === s.service)?.waypoint);
+  return out;
 }
 
 /** The mistakes a binding shows: a label naming a waypoint istiod will not use, or a waypoint not programmed. */

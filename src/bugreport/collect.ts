@@ -89,7 +89,8 @@ export class Collector {
     const proxies: ClusterObject[] = [];
     for (const [ns, pods] of podsByNs) {
       if (!wanted(ns)) continue;
-      for (const p of pods) if (hasProxy(p) && matchesLabels(selector, p.metadata?.labels)) proxies.push(p);
+      // ztunnel's container is named istio-proxy too; it is collected as a ztunnel below, not as an Envoy
+      for (const p of pods) if (hasProxy(p) && p.metadata?.labels?.app !== 'ztunnel' && matchesLabels(selector, p.metadata?.labels)) proxies.push(p);
     }
     const istioPods = podsByNs.get(istioNs) ?? [];
     const istiods = this.opts.includeIstiod ? istioPods.filter((p) => p.metadata?.labels?.app === 'istiod') : [];

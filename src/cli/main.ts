@@ -21,6 +21,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['describe', 'des'], load: () => import('./describe.js') },
   { names: ['analyze'], load: () => import('./analyze.js') },
   { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },
+  { names: ['ztunnel-config', 'zc'], load: () => import('./ztunnel-config.js') },
   { names: ['waypoint'], load: () => import('./waypoint.js') },
   { names: ['report'], load: () => import('./report.js') },
   { names: ['completion', '__complete'], load: () => import('./completion.js') },

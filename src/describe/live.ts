@@ -7,6 +7,7 @@ import { parseConfigDump } from '../envoy/config-dump.js';
 import { parseJson } from '../source/parse.js';
 import { podsSelectedBy } from './services.js';
 import { GATEWAY_API_GROUP } from './gateway-api.js';
+import { ambientEnrollment, ztunnelForNode, ztunnelViewOf, type ZtunnelWorkloadView } from '../ambient/index.js';
 import { emptyMeshObjects, type KubeObject, type MeshObjects, type Pod, type Service } from './objects.js';
 
 /** The Istio resources describe reads, as the API serves them (v1 is served by every supported Istio). */
@@ -48,6 +49,8 @@ export interface LiveLoad {
   warnings: string[];
   /** Whether the ztunnel pods (app=ztunnel) could be listed: ambient pods name the one on their node. */
   ztunnelsKnown: boolean;
+  /** An ambient pod: what the ztunnel on its node holds for it (its /config_dump). */
+  ztunnelView?: ZtunnelWorkloadView;
 }
 
 /**
@@ -55,7 +58,7 @@ export interface LiveLoad {
  * services, endpoints, the Namespace), Services in every namespace (gateway addresses), the Istio resources
  * of every namespace, the mesh ConfigMap, and the pod's config dump through its admin port.
  */
-export async function loadLive(kind: 'pod' | 'service', ref: string, options: KubeOptions, withEnvoy: boolean): Promise<LiveLoad> {
+export async function loadLive(kind: 'pod' | 'service', ref: string, options: KubeOptions, withEnvoy: boolean, withZtunnel = true): Promise<LiveLoad> {
   const kubeMod = await import('../kube/index.js');
   const kube = await kubeMod.connect(options);
   const warnings: string[] = [];
@@ -170,12 +173,41 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
         .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
       if (first) envoy = await dumpOf(first, options, warnings);
     }
+    let ztunnelView: ZtunnelWorkloadView | undefined;
+    if (kind === 'pod' && withZtunnel && ztunnelsKnown && ambientEnrollment(target as Pod, objects.namespaces).enrolled) {
+      const zt = ztunnelForNode(objects.pods, (target as Pod).spec?.nodeName, options.istioNamespace);
+      if (zt) ztunnelView = await ztunnelViewFrom(zt, target as Pod, options, warnings);
+    }
     const load: LiveLoad = { objects, target, warnings, ztunnelsKnown };
+    if (ztunnelView) load.ztunnelView = ztunnelView;
     if (envoy) load.envoy = envoy;
     if (istiod) load.istiod = istiod;
     return load;
   } finally {
     kube.close();
+  }
+}
+
+/** What the ztunnel `zt` holds for `pod` (its admin /config_dump); unreadable is a warning. */
+async function ztunnelViewFrom(zt: Pod, pod: Pod, options: KubeOptions, warnings: string[]): Promise<ZtunnelWorkloadView | undefined> {
+  const [{ openLiveAdmin }, { ZTUNNEL_ADMIN }, { parseZtunnelDump, ZtunnelModel }, { parseDocument }] = await Promise.all([
+    import('../kube/index.js'),
+    import('../kube/ztunnel.js'),
+    import('../ztunnel/index.js'),
+    import('../source/parse.js'),
+  ]);
+  const name = `${zt.metadata?.name}.${zt.metadata?.namespace}`;
+  let admin;
+  try {
+    admin = await openLiveAdmin(name, { ...options, admin: ZTUNNEL_ADMIN });
+    const input = await admin.get('/config_dump');
+    const model = new ZtunnelModel(parseZtunnelDump(parseDocument(input), input.name));
+    return ztunnelViewOf(model, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default', `${zt.metadata?.namespace}/${zt.metadata?.name}`);
+  } catch (err) {
+    warnings.push(`cannot read the config dump of ztunnel ${name}: ${describeError(err)}`);
+    return undefined;
+  } finally {
+    await admin?.close();
   }
 }
 

@@ -126,7 +126,8 @@ function renderAmbient(out: string[], a: PodAmbientFacts): void {
   if (e.enrolled) {
     if (a.ztunnel) out.push(`${L1}ztunnel: ${a.ztunnel}${a.node ? ` on node ${a.node}` : ''}`);
     else if (a.node) out.push(`${L1}ztunnel: ${a.ztunnelsRead ? 'none' : 'not known (no ztunnel pods read)'} on node ${a.node}`);
-    if (a.ztunnelView) out.push(`${L1}ztunnel view: protocol ${a.ztunnelView.protocol}${a.ztunnelView.source ? ` (from ${a.ztunnelView.source})` : ''}`);
+    const v = a.ztunnelView;
+    if (v) out.push(`${L1}ztunnel view: ${v.known ? `protocol ${v.protocol}, waypoint ${v.waypoint}` : 'no workload for the pod'} (from ${v.source})`);
   }
   out.push(`${L1}Waypoint for traffic to the pod: ${bindingText(a.workload)}`);
   for (const s of a.services) {

@@ -199,6 +199,8 @@ function notADumpReason(raw: unknown): string {
   if (Array.isArray(raw.cluster_statuses)) return 'it looks like /clusters?format=json output; use it with "proxy-config endpoints"';
   const type = str(raw['@type']);
   if (type) return `it is a single ${type.slice(type.lastIndexOf('/') + 1)}, expected the whole /config_dump`;
+  // ztunnel's /config_dump (ambient mode) sits on the same admin port
+  if (['workloads', 'services', 'policies', 'workloadState'].some((k) => k in raw)) return "it is a ztunnel's config dump, not an Envoy's; read it with meshctl ztunnel-config";
   return 'no "configs" list; expected the output of Envoy\'s /config_dump';
 }
 

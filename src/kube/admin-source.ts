@@ -5,15 +5,17 @@ import type { EnvoyAdminSource } from '../source/envoy-admin.js';
 import { connect } from './client.js';
 import type { ClusterSource } from './cluster.js';
 import type { ForbiddenError } from './errors.js';
-import { DEFAULT_PROXY_ADMIN_PORT, PROXY_CONTAINER, podRequest } from './live-cluster.js';
+import { type AdminFlavour, DEFAULT_PROXY_ADMIN_PORT, ENVOY_ADMIN, PROXY_CONTAINER, podRequest } from './live-cluster.js';
 import { type ClusterOptions, openCluster } from './open.js';
 import { type ResolvedPod, resolvePod } from './pods.js';
 
-export { DEFAULT_PROXY_ADMIN_PORT, PROXY_CONTAINER };
+export { DEFAULT_PROXY_ADMIN_PORT, ENVOY_ADMIN, PROXY_CONTAINER, type AdminFlavour };
 
 export interface AdminSourceOptions extends KubeOptions, Pick<ClusterOptions, 'bundle'> {
   /** Envoy admin port in the pod (default 15000). */
   proxyAdminPort?: number;
+  /** Whose admin API it is (default Envoy's; ztunnel's serves on the same port, see src/kube/ztunnel.ts). */
+  admin?: AdminFlavour;
 }
 
 /** The live admin source, with writes (`POST /logging?level=debug`) and the pod it resolved to. */
@@ -64,13 +66,13 @@ export async function adminSourceFor(cluster: ClusterSource, podRef: string, por
 }
 
 /** An admin answer as text; anything but a non-empty 200 is one clear error naming the pod and path. */
-export function adminAnswer(podName: string, status: number, body: Buffer, method: string, path: string): InputText {
+export function adminAnswer(podName: string, status: number, body: Buffer, method: string, path: string, label = 'Envoy'): InputText {
   const text = body.toString('utf8');
   if (status !== 200) {
     const first = text.trim().split('\n')[0] ?? '';
-    throw new MeshctlError(`Envoy admin of pod ${podName} answered ${status} to ${method} ${path}${first ? `: ${first}` : ''}`);
+    throw new MeshctlError(`${label} admin of pod ${podName} answered ${status} to ${method} ${path}${first ? `: ${first}` : ''}`);
   }
-  if (body.length === 0) throw new MeshctlError(`Envoy admin of pod ${podName} sent an empty answer to ${method} ${path}`);
+  if (body.length === 0) throw new MeshctlError(`${label} admin of pod ${podName} sent an empty answer to ${method} ${path}`);
   return { name: `${podName}:${path}`, text };
 }
 
@@ -78,10 +80,11 @@ export function adminAnswer(podName: string, status: number, body: Buffer, metho
 export async function openLiveAdmin(podRef: string, options: AdminSourceOptions): Promise<LiveAdminSource> {
   const kube = await connect(options);
   const port = options.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT;
+  const flavour = options.admin ?? ENVOY_ADMIN;
   let pod: ResolvedPod;
   try {
     pod = await resolvePod(kube, podRef);
-    checkReachable(pod, port);
+    checkReachable(pod, port, flavour);
   } catch (err) {
     kube.close();
     throw err;
@@ -89,8 +92,8 @@ export async function openLiveAdmin(podRef: string, options: AdminSourceOptions)
   const podName = `${pod.name}.${pod.namespace}`;
   const forbidden = new Map<string, ForbiddenError>();
   const request = async (method: 'GET' | 'POST', path: string): Promise<InputText> => {
-    const r = await podRequest(kube, pod, port, method, path, forbidden);
-    return adminAnswer(podName, r.status, r.body, method, path);
+    const r = await podRequest(kube, pod, port, method, path, forbidden, flavour);
+    return adminAnswer(podName, r.status, r.body, method, path, flavour.label);
   };
 
   return {
@@ -106,13 +109,13 @@ export async function openLiveAdmin(podRef: string, options: AdminSourceOptions)
   };
 }
 
-export function checkReachable(pod: ResolvedPod, port: number): void {
+export function checkReachable(pod: ResolvedPod, port: number, flavour: AdminFlavour = ENVOY_ADMIN): void {
   const phase = pod.pod.status?.phase ?? 'Unknown';
   const where = `pod ${pod.name}.${pod.namespace}`;
-  if (pod.pod.metadata?.deletionTimestamp) throw new MeshctlError(`${where} is terminating; its Envoy admin port cannot be trusted`);
-  if (phase !== 'Running') throw new MeshctlError(`${where} is ${phase}, not Running: its Envoy admin port ${port} cannot be reached`);
+  if (pod.pod.metadata?.deletionTimestamp) throw new MeshctlError(`${where} is terminating; its ${flavour.label} admin port cannot be trusted`);
+  if (phase !== 'Running') throw new MeshctlError(`${where} is ${phase}, not Running: its ${flavour.label} admin port ${port} cannot be reached`);
   const containers = [...(pod.pod.spec?.containers ?? []), ...(pod.pod.spec?.initContainers ?? [])].map((c) => c.name);
-  if (containers.length > 0 && !containers.includes(PROXY_CONTAINER)) {
-    throw new MeshctlError(`${where} has no ${PROXY_CONTAINER} container (containers: ${containers.join(', ')}): is it in the mesh?`);
+  if (containers.length > 0 && !containers.includes(flavour.container)) {
+    throw new MeshctlError(`${where} has no ${flavour.container} container (containers: ${containers.join(', ')}): is it in the mesh?`);
   }
 }

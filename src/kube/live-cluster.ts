@@ -70,9 +70,29 @@ export function liveCluster(kube: Kube): ClusterSource {
   };
 }
 
+/** What differs between the admin APIs meshctl reads: the name in messages, the container, the exec fallback. */
+export interface AdminFlavour {
+  label: string;
+  container: string;
+  /** The argument vector that makes the request inside the container when port-forward is forbidden. */
+  execCommand(method: string, path: string, port: number): string[];
+}
+
+/** Envoy's admin API, through `pilot-agent request` in the istio-proxy container (ztunnel's: src/kube/ztunnel.ts). */
+export const ENVOY_ADMIN: AdminFlavour = {
+  label: 'Envoy',
+  container: PROXY_CONTAINER,
+  execCommand: (method, path, port) => {
+    // pilot-agent prefixes the admin address itself
+    const command = ['pilot-agent', 'request', method, path.replace(/^\//, '')];
+    if (port !== DEFAULT_PROXY_ADMIN_PORT) command.push('--debug-port', String(port));
+    return command;
+  },
+};
+
 /**
  * One request to `port` in the pod over a port-forward; where port-forward is forbidden and the pod runs
- * pilot-agent, through `pilot-agent request` by exec instead (remembered in `forbidden`, per pod).
+ * the flavour's container (pilot-agent for Envoy), by exec there instead (remembered in `forbidden`, per pod).
  */
 export async function podRequest(
   kube: Kube,
@@ -81,6 +101,7 @@ export async function podRequest(
   method: 'GET' | 'POST',
   path: string,
   forbidden: Map<string, ForbiddenError>,
+  flavour: AdminFlavour = ENVOY_ADMIN,
 ): Promise<HttpAnswer> {
   const key = `${pod.namespace}/${pod.name}`;
   let refused = forbidden.get(key);
@@ -88,32 +109,39 @@ export async function podRequest(
     try {
       return await podHttp(kube, pod, port, path, method);
     } catch (err) {
-      if (!(err instanceof ForbiddenError) || !runsPilotAgent(pod, port)) throw err;
+      if (!(err instanceof ForbiddenError) || !runsContainer(pod, port, flavour)) throw err;
       refused = err;
       forbidden.set(key, err);
     }
   }
-  return execRequest(kube, pod, port, method, path, refused);
+  return execRequest(kube, pod, port, method, path, refused, flavour);
 }
 
-/** pilot-agent (the istio-proxy container) can make the request from inside the pod. */
-function runsPilotAgent(pod: PodWithObject, port: number): boolean {
+/** The flavour's container (istio-proxy) can make the request from inside the pod. */
+function runsContainer(pod: PodWithObject, port: number, flavour: AdminFlavour): boolean {
   const containers = pod.pod?.spec?.containers;
   if (!containers) return port === DEFAULT_PROXY_ADMIN_PORT;
-  return containers.some((c) => c.name === PROXY_CONTAINER);
+  return containers.some((c) => c.name === flavour.container);
 }
 
-/** `pilot-agent request METHOD <path>` in the istio-proxy container: a fixed vector, never a shell line. */
-async function execRequest(kube: Kube, pod: PodWithObject, port: number, method: string, path: string, refused: ForbiddenError): Promise<HttpAnswer> {
+/** The flavour's command (`pilot-agent request METHOD <path>`) in its container: a fixed vector, never a shell line. */
+async function execRequest(
+  kube: Kube,
+  pod: PodWithObject,
+  port: number,
+  method: string,
+  path: string,
+  refused: ForbiddenError,
+  flavour: AdminFlavour,
+): Promise<HttpAnswer> {
   const podName = `${pod.name}.${pod.namespace}`;
-  // pilot-agent prefixes the admin address itself
-  const command = ['pilot-agent', 'request', method, path.replace(/^\//, '')];
-  if (port !== DEFAULT_PROXY_ADMIN_PORT) command.push('--debug-port', String(port));
+  const command = flavour.execCommand(method, path, port);
   try {
-    const result = await execInPod(kube, pod, PROXY_CONTAINER, command);
+    const result = await execInPod(kube, pod, flavour.container, command);
     if (result.exitCode !== 0) {
       const why = result.stderr.trim().split('\n')[0] || result.message || `exit code ${result.exitCode}`;
-      throw new MeshctlError(`pilot-agent request ${method} ${path} in pod ${podName} failed: ${why}`);
+      const what = flavour === ENVOY_ADMIN ? `pilot-agent request ${method} ${path}` : `${command[0]} (${method} ${path})`;
+      throw new MeshctlError(`${what} in pod ${podName} failed: ${why}`);
     }
     return { status: 200, body: result.stdout };
   } catch (err) {

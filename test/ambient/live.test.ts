@@ -122,7 +122,7 @@ test('live describe pod in ambient: the ztunnel of its node, its waypoints, as f
   const offline = await loadMeshObjects([AMBIENT]);
   const opts = { mesh: defaultMeshSettings(), currentNamespace: 'shop' };
   for (const ref of ['web-7f9c5d8b6-abcde.shop', 'stock-6a7b8c9d0-efghi.inventory', 'ledger-v1-8c9d7b6f5-pqrst.payments']) {
-    const live = await loadLive('pod', ref, options, false);
+    const live = await loadLive('pod', ref, options, false, false);
     assert.deepEqual(live.warnings, []);
     assert.equal(live.ztunnelsKnown, true);
     const fromCluster = describePod(live.objects, live.target as Pod, { ...opts, ztunnelsKnown: live.ztunnelsKnown });
@@ -141,18 +141,28 @@ test('live describe pod in ambient: the ztunnel of its node, its waypoints, as f
   assert.match(r.stdout, /\nWARNING: no ztunnel runs on node worker-3: the traffic of ambient pod stock-6a7b8c9d0-efghi\.inventory is not carried/);
 });
 
-test('the whole fake cluster can serve the ambient mesh beside the sidecar one (startCluster({ ambient: true }))', async () => {
+
+test('live describe pod in ambient reads the ztunnel of its node (the fake cluster of fixtures/ztunnel)', async () => {
   const { startCluster } = await import('../harness/cluster.js');
-  const c = await startCluster({ ambient: true });
+  const c = await startCluster();
   try {
-    const live = await runCli(['waypoint', 'list', '-A', '--kubeconfig', c.kubeconfig], { env: env() });
-    const offline = await runCli(['waypoint', 'list', '--files', AMBIENT], { env: env() });
-    assert.equal(live.code, 0, live.stderr);
-    assert.equal(live.stdout, offline.stdout);
-    const web = await runCli(['describe', 'pod', 'web-7f9c5d8b6-abcde.shop', '--kubeconfig', c.kubeconfig], { env: env() });
-    assert.equal(web.code, 0, web.stderr);
-    assert.match(web.stdout, /\n   ztunnel: istio-system\/ztunnel-4xk9p on node worker-1\n/);
+    const r = await runCli(['describe', 'pod', 'frontend-6b9f8c7d5-q9z2m.shop', '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\n   ztunnel: istio-system\/ztunnel-n4xw8 on node ambient-worker\n   ztunnel view: protocol HBONE, waypoint None \(from istio-system\/ztunnel-n4xw8\)\n/);
+    // that ztunnel binds the ledger pods to a workload waypoint no label read explains
+    const ledger = await runCli(['describe', 'pod', 'ledger-7d6c5b8f9-h7w2c.payments', '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.match(ledger.stdout, /\n   ztunnel view: protocol HBONE, waypoint payments-waypoint \(from istio-system\/ztunnel-r9c5t\)\n/);
+    assert.match(ledger.stdout, /\nWARNING: ztunnel istio-system\/ztunnel-r9c5t sends traffic to pod ledger-7d6c5b8f9-h7w2c\.payments through waypoint payments-waypoint, but the labels read give none/);
   } finally {
     await c.close();
+  }
+  const down = await startCluster({ ztunnelGarble: 'html' });
+  try {
+    const r = await runCli(['describe', 'pod', 'frontend-6b9f8c7d5-q9z2m.shop', '--kubeconfig', down.kubeconfig], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\nWARNING: cannot read the config dump of ztunnel ztunnel-n4xw8\.istio-system: /);
+    assert.doesNotMatch(r.stdout, /ztunnel view:/);
+  } finally {
+    await down.close();
   }
 });

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import { defaultMeshSettings } from '../../src/describe/mesh.js';
 import { describePod } from '../../src/describe/report.js';
-import { fixture, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli } from '../helpers.js';
 
 /** describe on the ambient mesh of fixtures/ambient: enrolment, ztunnel, waypoints and the classic mistakes. */
 const AMBIENT = fixture('ambient');
@@ -76,17 +79,52 @@ test('describe service in ambient: its waypoint, Istio\'s WaypointBound, ambient
   assert.deepEqual(data.waypoint.binding, { state: 'opt-out', source: 'service', message: 'istio.io/use-waypoint: none' });
 });
 
-test('describe: the ztunnel view hook (protocol from the ztunnel), and non-ambient pods get no ambient block', async () => {
+test('describe: the ztunnel view (protocol, waypoints) is shown and checked against the labels', async () => {
   const objects = await loadMeshObjects([AMBIENT]);
   const pod = objects.pods.find((p) => p.metadata?.name === 'web-7f9c5d8b6-abcde')!;
   const opts = { mesh: defaultMeshSettings(), currentNamespace: 'shop' };
-  const tcp = describePod(objects, pod, { ...opts, ztunnelView: { protocol: 'TCP', source: 'istio-system/ztunnel-4xk9p' } });
-  assert.deepEqual(tcp.ambient?.ztunnelView, { protocol: 'TCP', source: 'istio-system/ztunnel-4xk9p' });
-  assert.ok(tcp.warnings.includes('ztunnel istio-system/ztunnel-4xk9p has pod web-7f9c5d8b6-abcde.shop with protocol TCP, not HBONE: it does not tunnel the pod\'s traffic'), tcp.warnings.join('\n'));
-  const hbone = describePod(objects, pod, { ...opts, ztunnelView: { protocol: 'HBONE' } });
-  assert.ok(!hbone.warnings.some((w) => /not HBONE/.test(w)));
+  const source = 'istio-system/ztunnel-4xk9p';
+  const tcp = describePod(objects, pod, { ...opts, ztunnelView: { source, known: true, protocol: 'TCP', waypoint: 'None', services: [{ service: 'web.shop', waypoint: 'waypoint' }] } });
+  assert.equal(tcp.ambient?.ztunnelView?.protocol, 'TCP');
+  assert.ok(tcp.warnings.includes("ztunnel istio-system/ztunnel-4xk9p has pod web-7f9c5d8b6-abcde.shop with protocol TCP, not HBONE: it does not tunnel the pod's traffic"), tcp.warnings.join('\n'));
+  assert.ok(!tcp.warnings.some((w) => /labels read give/.test(w)), 'ztunnel and the labels agree on the waypoints');
+  const other = describePod(objects, pod, { ...opts, ztunnelView: { source, known: true, protocol: 'HBONE', waypoint: 'None', services: [{ service: 'web.shop', waypoint: 'None' }] } });
+  assert.deepEqual(
+    other.warnings.filter((w) => /labels read give/.test(w)),
+    ['ztunnel istio-system/ztunnel-4xk9p sends traffic to service web.shop to no waypoint, but the labels read give waypoint shop/waypoint (changed since, not pushed yet, or not every object was read)'],
+  );
+  const unknown = describePod(objects, pod, { ...opts, ztunnelView: { source, known: false } });
+  assert.ok(unknown.warnings.some((w) => /^ztunnel istio-system\/ztunnel-4xk9p has no workload for pod web-7f9c5d8b6-abcde\.shop/.test(w)));
 
   const bookinfo = await loadMeshObjects([fixture('describe', 'bookinfo')]);
   const pp = bookinfo.pods.find((p) => p.metadata?.name?.startsWith('productpage'))!;
   assert.equal(describePod(bookinfo, pp, { mesh: defaultMeshSettings(), currentNamespace: 'default' }).ambient, undefined);
+});
+
+test('describe pod --ztunnel-file: a saved ztunnel dump gives the view; another kind of file is one clear line', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-describe-ztunnel-'));
+  try {
+    // a pod of the ztunnel fixtures' mesh, as the cluster would hold it
+    writeFileSync(
+      path.join(dir, 'objects.yaml'),
+      [
+        'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels:\n    istio.io/dataplane-mode: ambient',
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: ledger-7d6c5b8f9-r2x4k\n  namespace: payments\n  labels:\n    app: ledger\n  annotations:\n    ambient.istio.io/redirection: enabled\nspec:\n  nodeName: ambient-worker\n  containers:\n  - name: ledger\nstatus:\n  phase: Running',
+      ].join('\n---\n'),
+    );
+    const dump = fixture('ztunnel', 'ztunnel-worker-config_dump.json');
+    const r = await runCli(['describe', 'pod', 'ledger-7d6c5b8f9-r2x4k.payments', '--files', path.join(dir, 'objects.yaml'), '--ztunnel-file', dump]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\n   ztunnel view: protocol HBONE, waypoint payments-waypoint \(from [^)]*ztunnel-worker-config_dump\.json\)\n/);
+    // the files hold no use-waypoint label: ztunnel's workload waypoint is flagged
+    assert.match(r.stdout, /\nWARNING: ztunnel \S+ztunnel-worker-config_dump\.json sends traffic to pod ledger-7d6c5b8f9-r2x4k\.payments through waypoint payments-waypoint, but the labels read give none/);
+    const missing = await runCli(['describe', 'pod', 'web-7f9c5d8b6-abcde.shop', '--files', AMBIENT, '--ztunnel-file', dump]);
+    assert.match(missing.stdout, /\n   ztunnel view: no workload for the pod \(from /);
+    const envoy = await runCli(['describe', 'pod', 'web-7f9c5d8b6-abcde.shop', '--files', AMBIENT, '--ztunnel-file', fixture('bookinfo', 'productpage-config_dump.json')]);
+    assert.equal(envoy.code, 1);
+    assert.ok(isOneLineError(envoy.stderr), envoy.stderr);
+    assert.match(envoy.stderr, /productpage-config_dump\.json: this is .*not a ztunnel's/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -11,7 +11,7 @@ import { startApiServer, writeKubeconfig, type ApiServer, type ApiServerOptions,
  * class istio-waypoint with their status conditions, labelled services and pods, ztunnel pods,
  * AuthorizationPolicies), as the API-server stand-in serves it: the same objects live as offline.
  */
-export function ambientObjects(): KubeObject[] {
+export function waypointMeshObjects(): KubeObject[] {
   const dir = fixture('ambient');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
@@ -29,7 +29,7 @@ export interface AmbientCluster {
 /** An API server with the ambient objects (plus `extra`), and a kubeconfig for it (context namespace `namespace`). */
 export async function startAmbientCluster(options: Partial<ApiServerOptions> & { namespace?: string; extra?: KubeObject[] } = {}): Promise<AmbientCluster> {
   const { namespace, extra, ...apiOptions } = options;
-  const api = await startApiServer({ objects: [...ambientObjects(), ...(extra ?? [])], ...apiOptions });
+  const api = await startApiServer({ objects: [...waypointMeshObjects(), ...(extra ?? [])], ...apiOptions });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-ambient-'));
   const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), { server: api.url, ...(namespace ? { namespace } : {}) });
   return {

@@ -11,9 +11,9 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-type Handler = (method: string, url: URL, body: string) => { status: number; body: string; type?: string } | 'hang';
+export type Handler = (method: string, url: URL, body: string) => { status: number; body: string; type?: string } | 'hang';
 
-async function serve(handler: Handler): Promise<Backend> {
+export async function serve(handler: Handler): Promise<Backend> {
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {

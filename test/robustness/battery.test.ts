@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fixture, pool, runCli, type CliResult } from '../helpers.js';
-import { configDumpCases, genericCases, truncations, type HostileCase } from './corpus.js';
+import { configDumpCases, genericCases, truncations, ztunnelDumpCases, type HostileCase } from './corpus.js';
 
 interface Reader {
   name: string;
@@ -21,6 +21,8 @@ interface Reader {
   envoy?: boolean;
   /** fed only the Envoy-specific cases and truncations: its parsing path is another reader's */
   envoyOnly?: boolean;
+  /** also fed the ztunnel-specific cases (a reader of ztunnel dumps, or one that must refuse them) */
+  ztunnel?: boolean;
   /**
    * analyze reports every broken input on its own line (one bad document must not hide the findings
    * in others), and exits 79 when the readable part has findings (istioctl's code).
@@ -29,13 +31,16 @@ interface Reader {
 }
 
 const DUMP = fixture('bookinfo', 'productpage-config_dump.json');
+const ZTUNNEL_DUMP = fixture('ztunnel', 'ztunnel-worker-config_dump.json');
 const READERS: Reader[] = [
   { name: 'proxy-config clusters', args: (f) => ['proxy-config', 'clusters', '-f', f], own: DUMP, envoy: true },
   { name: 'proxy-config listeners', args: (f) => ['proxy-config', 'listeners', '-f', f], own: DUMP, envoy: true, envoyOnly: true },
   { name: 'proxy-config routes -o json', args: (f) => ['proxy-config', 'routes', '-f', f, '-o', 'json'], own: DUMP, envoy: true, envoyOnly: true },
   { name: 'proxy-config endpoints', args: (f) => ['proxy-config', 'endpoints', '-f', f], own: fixture('bookinfo', 'productpage-clusters.json'), envoy: true },
   { name: 'proxy-config secret -o yaml', args: (f) => ['proxy-config', 'secret', '-f', f, '-o', 'yaml'], own: DUMP, envoy: true, envoyOnly: true },
-  { name: 'proxy-config all', args: (f) => ['proxy-config', 'all', '-f', f], own: DUMP, envoy: true },
+  { name: 'proxy-config all', args: (f) => ['proxy-config', 'all', '-f', f], own: DUMP, envoy: true, ztunnel: true },
+  { name: 'ztunnel-config all', args: (f) => ['ztunnel-config', 'all', '-f', f], own: ZTUNNEL_DUMP, envoy: true, ztunnel: true },
+  { name: 'ztunnel-config workloads -o json', args: (f) => ['zc', 'w', '-f', f, '-o', 'json'], own: ZTUNNEL_DUMP, envoyOnly: true, ztunnel: true },
   { name: 'trace', args: (f) => ['trace', '-f', f, 'http://reviews.default.svc.cluster.local:9080/reviews/0'], own: DUMP, envoy: true },
   { name: 'iptables', args: (f) => ['iptables', '-f', f], own: fixture('iptables', 'classic-sidecar.iptables-save.txt') },
   {
@@ -90,10 +95,12 @@ function verdict(r: CliResult, reader: Reader, file: string): string | null {
 test('bad-input battery: every file-reading command against hostile inputs', { timeout: 600_000 }, async (t) => {
   const generic = genericCases().map((c) => ({ c, file: materialise(c) }));
   const envoy = configDumpCases().map((c) => ({ c, file: materialise(c) }));
+  const ztunnel = ztunnelDumpCases().map((c) => ({ c, file: materialise(c) }));
   const runs: { reader: Reader; c: HostileCase; file: string }[] = [];
   for (const reader of READERS) {
     if (!reader.envoyOnly) for (const g of generic) runs.push({ reader, ...g });
     if (reader.envoy) for (const e of envoy) runs.push({ reader, ...e });
+    if (reader.ztunnel) for (const z of ztunnel) runs.push({ reader, ...z });
     const own = readFileSync(reader.own, 'utf8');
     for (const c of truncations(path.basename(reader.own), own, 3)) runs.push({ reader, c, file: materialise(c) });
   }

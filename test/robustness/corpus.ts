@@ -73,3 +73,21 @@ export function configDumpCases(): HostileCase[] {
     { name: 'endpoints wrong types', content: wrong({ '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump', dynamic_endpoint_configs: [{ endpoint_config: { cluster_name: 3, endpoints: [{ lb_endpoints: 'x' }] } }] }) },
   ];
 }
+
+/** ztunnel-specific: wrong types where the model reads fields, sections of the wrong shape, stray kinds. */
+export function ztunnelDumpCases(): HostileCase[] {
+  const w = (over: Record<string, unknown>) => ({ name: 'w', namespace: 'ns', workloadIps: ['10.0.0.1'], protocol: 'HBONE', status: 'Healthy', ...over });
+  const j = (doc: unknown) => JSON.stringify(doc);
+  return [
+    { name: 'ztunnel: sections of the wrong type', content: j({ workloads: 'x', services: 5, policies: true, certificates: {}, workloadState: [] }) },
+    { name: 'ztunnel: entries not objects', content: j({ workloads: [1, null, 'w', []], services: [null], policies: ['p'], certificates: [7], workloadState: { u: 'x' } }) },
+    { name: 'ztunnel: workload fields of the wrong type', content: j({ workloads: [w({ workloadIps: [1, 2] }), w({ waypoint: 'wp' }), w({ namespace: 3 }), w({ services: 'svc' }), w({ name: { x: 1 } })] }) },
+    { name: 'ztunnel: waypoint without destination', content: j({ workloads: [w({ waypoint: { hboneMtlsPort: 'x' } })], services: [{ name: 's', namespace: 'ns', hostname: 'h', vips: ['/1.2.3.4'], ports: {}, endpoints: {}, waypoint: { destination: 9 } }] }) },
+    { name: 'ztunnel: endpoints of the wrong shape', content: j({ services: [{ name: 's', namespace: 'ns', hostname: 'h', vips: ['/1.2.3.4'], ports: [], endpoints: { a: 1, b: { workloadUid: 3 } } }] }) },
+    { name: 'ztunnel: policy rules not nested lists', content: j({ policies: [{ name: 'p', namespace: 'ns', scope: 'Global', action: 'Allow', rules: [1, [2], [[3]]] }] }) },
+    { name: 'ztunnel: certificates with odd serials and dates', content: j({ certificates: [{ identity: 'spiffe://x', state: 'Available', certChain: [{ pem: '!!', serialNumber: 'zz', validFrom: 'yesterday', expirationTime: 12 }], rootCerts: 'r' }, { identity: 5, state: 'Available' }] }) },
+    { name: 'ztunnel: connections of the wrong shape', content: j({ workloadState: { a: { info: { name: 'n', namespace: 'ns' }, connections: { inbound: 'x', outbound: [1] } }, b: { info: 'i' }, c: { info: { name: 'n', namespace: 'ns' }, connections: { inbound: [{ src: 5, actualDst: null }] } } } }) },
+    { name: 'ztunnel: unknown fields everywhere', content: j({ future: 1, workloads: [w({ future: [1] })], services: [], policies: [], certificates: [], workloadState: {} }) },
+    { name: 'ztunnel: huge port and address strings', content: j({ workloads: [w({ workloadIps: ['x'.repeat(200_000)], node: 'n'.repeat(100_000) })] }) },
+  ];
+}
