@@ -143,8 +143,14 @@ export class ZtunnelModel {
 
   workloadByUid(uid: string): ZtunnelWorkload | undefined {
     if (!this.byUid) {
-      this.byUid = new Map();
-      for (const w of this.workloads) if (w.uid && !this.byUid.has(w.uid)) this.byUid.set(w.uid, w);
+      // backwards, so the first workload of a UID is the one left (one map operation per workload)
+      const index = new Map<string, ZtunnelWorkload>();
+      const list = this.workloads;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const w = list[i];
+        if (w.uid) index.set(w.uid, w);
+      }
+      this.byUid = index;
     }
     return this.byUid.get(uid);
   }
@@ -267,11 +273,16 @@ export class ZtunnelModel {
   waypointDisplayName(g: GatewayAddress | undefined): string {
     if (!g) return 'None';
     if (!this.displayIndex) {
-      this.displayIndex = new Map();
-      for (const s of this.services) {
-        const keys = [`${s.namespace}/${s.hostname}`, ...serviceVips(s)];
-        for (const k of keys) if (!this.displayIndex.has(k)) this.displayIndex.set(k, s);
+      // backwards, so the first service of a key is the one left (one map operation per key)
+      const index = new Map<string, ZtunnelService>();
+      const list = this.services;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i];
+        const vips = s.vips;
+        if (vips) for (let j = vips.length - 1; j >= 0; j--) index.set(vips[j], s);
+        index.set(`${s.namespace}/${s.hostname}`, s);
       }
+      this.displayIndex = index;
     }
     return this.displayIndex.get(g.destination)?.name ?? 'NA';
   }

@@ -122,16 +122,16 @@ function entries<T>(doc: Record<string, unknown>, section: Section, out: ParsedD
   const kept: T[] = [];
   // the older map form lists a workload once per address: keep it once
   const seen = keys && section === 'workloads' ? new Set<string>() : undefined;
+  const where = (i: number) => (keys ? `${singular} "${keys[i]}"` : `${singular} #${i + 1}`);
   for (let i = 0; i < list.length; i++) {
     const e = list[i];
-    const where = () => (keys ? `${singular} "${keys[i]}"` : `${singular} #${i + 1}`);
     if (!isObject(e)) {
-      out.problems.push({ section, what: where(), reason: `it is ${kindOf(e)}, expected an object` });
+      out.problems.push({ section, what: where(i), reason: `it is ${kindOf(e)}, expected an object` });
       continue;
     }
     const why = check(e);
     if (why) {
-      const named = typeof e.name === 'string' || typeof e.identity === 'string' ? label(e as T) : where();
+      const named = typeof e.name === 'string' || typeof e.identity === 'string' ? label(e as T) : where(i);
       out.problems.push({ section, what: named, reason: why });
       continue;
     }
@@ -223,7 +223,44 @@ function checkEndpoints(v: unknown): boolean {
   return isObject(v) && Object.values(v).every((e) => isObject(e) && optional(e.workloadUid, isStr) && optional(e.port, isObject));
 }
 
-const checkService: Check = (s) =>
+/** The common case, checked inline as for workloads; anything it doubts goes to the detailed check. */
+function serviceLooksRight(s: Record<string, unknown>): boolean {
+  if (typeof s.name !== 'string' || typeof s.namespace !== 'string' || typeof s.hostname !== 'string') return false;
+  let v = s.vips;
+  if (v != null) {
+    if (!Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  }
+  v = s.subjectAltNames;
+  if (v != null) {
+    if (!Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  }
+  v = s.ports;
+  if (v != null && (typeof v !== 'object' || Array.isArray(v))) return false;
+  const g = s.waypoint as Record<string, unknown> | null | undefined;
+  if (g != null) {
+    if (typeof g !== 'object' || typeof g.destination !== 'string') return false;
+    if (g.hboneMtlsPort != null && typeof g.hboneMtlsPort !== 'number') return false;
+  }
+  const eps = s.endpoints as Record<string, Record<string, unknown> | null> | null | undefined;
+  if (eps != null) {
+    if (typeof eps !== 'object' || Array.isArray(eps)) return false;
+    for (const key in eps) {
+      const e = eps[key];
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) return false;
+      const uid = e.workloadUid;
+      if (uid != null && typeof uid !== 'string') return false;
+      const port = e.port;
+      if (port != null && (typeof port !== 'object' || Array.isArray(port))) return false;
+    }
+  }
+  return true;
+}
+
+const checkService: Check = (s) => (serviceLooksRight(s) ? undefined : checkServiceFields(s));
+
+const checkServiceFields: Check = (s) =>
   field(s, 'name', 'a string', isStr, true) ??
   field(s, 'namespace', 'a string', isStr, true) ??
   field(s, 'hostname', 'a string', isStr, true) ??

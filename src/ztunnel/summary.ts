@@ -55,14 +55,23 @@ export function filterWorkloads(model: ZtunnelModel, f: WorkloadFilter): Ztunnel
 
 /** NAMESPACE POD NAME ADDRESS NODE WAYPOINT PROTOCOL, sorted by `namespace.name` then node (Go's sort.Slice). */
 export function workloadTable(model: ZtunnelModel, f: WorkloadFilter): Table {
-  // the keys built once per workload, not per comparison: the same comparisons, so the same order
-  const keyed = filterWorkloads(model, f).map((w) => ({ w, key: `${w.namespace}.${w.name}`, node: w.node ?? '' }));
+  // The keys built once per workload, not per comparison: the same comparisons, so the same order.
+  // Plain loops here and below: a large mesh has tens of thousands of rows, built once, mostly
+  // before V8 has optimised this code, so every step per row shows.
+  const list = filterWorkloads(model, f);
+  const keyed = new Array<{ w: ZtunnelWorkload; key: string; node: string }>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const w = list[i];
+    keyed[i] = { w, key: `${w.namespace}.${w.name}`, node: w.node ?? '' };
+  }
   goSortSlice(keyed, (a, b) => (a.key !== b.key ? a.key < b.key : a.node < b.node));
-  const rows = keyed.map(({ w }) => {
+  const rows = new Array<string[]>(keyed.length);
+  for (let i = 0; i < keyed.length; i++) {
+    const { w, node } = keyed[i];
     const ips = workloadIps(w);
-    const address = ips.length > 0 ? ips.join(',') : (w.hostname ?? '');
-    return [w.namespace, w.name ?? '', address, w.node ?? '', model.waypointDisplayName(w.waypoint), workloadProtocol(w)];
-  });
+    const address = ips.length === 1 ? ips[0] : ips.length > 0 ? ips.join(',') : (w.hostname ?? '');
+    rows[i] = [w.namespace, w.name ?? '', address, node, w.waypoint ? model.waypointDisplayName(w.waypoint) : 'None', w.protocol || 'TCP'];
+  }
   return { headers: ['NAMESPACE', 'POD NAME', 'ADDRESS', 'NODE', 'WAYPOINT', 'PROTOCOL'], rows, padding: 1 };
 }
 
@@ -75,27 +84,37 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Filtered and sorted by namespace, name, hostname (also the -o json order, as istioctl's). */
 export function filterServices(model: ZtunnelModel, f: ServiceFilter): ZtunnelService[] {
-  return model.services
-    .filter((s) => !f.namespace || eqFold(s.namespace, f.namespace))
-    .sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.hostname, b.hostname));
+  const list = f.namespace ? model.services.filter((s) => eqFold(s.namespace, f.namespace!)) : model.services.slice();
+  return list.sort(byNamespaceNameHostname);
+}
+
+function byNamespaceNameHostname(a: ZtunnelService, b: ZtunnelService): number {
+  if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return cmp(a.hostname, b.hostname);
 }
 
 /** NAMESPACE SERVICE NAME SERVICE VIP WAYPOINT ENDPOINTS; ENDPOINTS is healthy/all. */
 export function serviceTable(model: ZtunnelModel, f: ServiceFilter): Table {
-  const rows = filterServices(model, f).map((s) => {
+  const list = filterServices(model, f);
+  const rows = new Array<string[]>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i];
     let all = 0;
     let healthy = 0;
-    const eps = s.endpoints ?? {};
-    for (const key in eps) {
-      all++;
-      const uid = eps[key].workloadUid;
-      const w = uid ? model.workloadByUid(uid) : undefined;
-      if (w && workloadStatus(w) === 'Healthy') healthy++;
+    const eps = s.endpoints;
+    if (eps) {
+      for (const key in eps) {
+        all++;
+        const uid = eps[key].workloadUid;
+        const w = uid ? model.workloadByUid(uid) : undefined;
+        if (w && workloadStatus(w) === 'Healthy') healthy++;
+      }
     }
-    const vips = serviceVips(s);
-    const vip = vips.length === 1 ? vipAddress(vips[0]) : vips.map(vipAddress).join(',');
-    return [s.namespace, s.name, vip, model.waypointDisplayName(s.waypoint), `${healthy}/${all}`];
-  });
+    const vips = s.vips;
+    const vip = !vips ? '' : vips.length === 1 ? vipAddress(vips[0]) : vips.map(vipAddress).join(',');
+    rows[i] = [s.namespace, s.name, vip, s.waypoint ? model.waypointDisplayName(s.waypoint) : 'None', `${healthy}/${all}`];
+  }
   return { headers: ['NAMESPACE', 'SERVICE NAME', 'SERVICE VIP', 'WAYPOINT', 'ENDPOINTS'], rows, padding: 1 };
 }
 
@@ -241,14 +260,18 @@ function addressNames(model: ZtunnelModel, states: WorkloadStateEntry[]): Map<st
     for (const c of s.connections?.outbound ?? []) (want(c.src), want(c.actualDst), want(c.originalDst));
   }
   const names = new Map<string, string>();
-  for (const w of model.workloads) {
+  const workloads = model.workloads;
+  for (let i = 0; i < workloads.length; i++) {
+    const w = workloads[i];
     const ip = workloadIps(w)[0] ?? 'None';
     if (wanted.has(ip)) names.set(ip, `${w.name}.${w.namespace}`);
   }
   const services = new Map<string, string>();
-  for (const s of model.services) {
-    const vips = serviceVips(s);
-    const ip = vips.length > 0 ? vipAddress(vips[0]) : 'None';
+  const list = model.services;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i];
+    const vips = s.vips;
+    const ip = vips && vips.length > 0 ? vipAddress(vips[0]) : 'None';
     if (wanted.has(ip)) services.set(ip, s.hostname);
   }
   for (const [ip, host] of services) names.set(ip, host);
