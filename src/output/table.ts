@@ -44,12 +44,13 @@ function renderWithCliTable(headers: string[], rows: string[][], padding: number
 // the SGR sequences cli-table3 recognises, and the cells whose width is their length
 const SGR = /\u001b\[((?:\d*;){0,5}\d*)m/g;
 const PRINTABLE = /^[\x20-\x7e]*$/;
+const NOT_PLAIN = /[^\x20-\x7e\n]/;
 
 /**
  * The common case, a table of plain printable-ASCII cells, in as few steps per cell as possible (a
  * large mesh's tables have ~100,000 cells, laid out once, mostly before V8 has optimised this code):
- * widths, then each line, checked as a whole. A line that is not all printable ASCII (colour, other
- * characters, a line break in a cell) sends the table to renderFast.
+ * widths, then each line, then one check of the whole text. A table that is not all printable ASCII
+ * (colour, other characters, a line break in a cell) goes to renderFast.
  */
 function renderPlain(headers: string[], rows: string[][], padding: number): string | null {
   const n = headers.length;
@@ -76,13 +77,20 @@ function renderPlain(headers: string[], rows: string[][], padding: number): stri
       const cell = row[i] ?? '';
       line += cell + pads[widths[i] + padding - cell.length];
     }
-    line += row[last] ?? '';
-    // the line without its last cell's padding; cli-table3's lines are trimmed at the end
-    if (line.charCodeAt(line.length - 1) === 32) line = line.trimEnd();
-    if (!PRINTABLE.test(line)) return null;
+    const end = row[last] ?? '';
+    line += end;
+    // cli-table3's lines are trimmed at the end: only an empty last cell (the padding before it) or
+    // one ending in a space leaves spaces there; looking at the cell spares flattening the line
+    if (end.length === 0 || end.charCodeAt(end.length - 1) === 32) line = line.trimEnd();
     lines[r + 1] = line;
   }
-  return lines.join('\n') + '\n';
+  // checked once on the whole text: printable ASCII and line breaks only, and no line break but
+  // those between the lines (a cell with a line break is a multi-line row, for renderFast)
+  const text = lines.join('\n');
+  if (NOT_PLAIN.test(text)) return null;
+  let breaks = 0;
+  for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) breaks++;
+  return breaks === rows.length ? text + '\n' : null;
 }
 
 function renderFast(headers: string[], rows: string[][], padding: number): string | null {

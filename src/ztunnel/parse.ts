@@ -160,9 +160,9 @@ function checkGateway(v: unknown): boolean {
 }
 
 /**
- * The common case, checked inline (no helper calls: this runs once per workload, tens of thousands of
- * times in a large mesh, mostly before the JIT has optimised anything). Anything it doubts goes to the
- * detailed check, which says why.
+ * The common case, checked inline (plain loops, no lists built to loop over: this runs once per
+ * workload, tens of thousands of times in a large mesh, mostly before the JIT has optimised anything).
+ * Anything it doubts goes to the detailed check, which says why.
  */
 function workloadLooksRight(w: Record<string, unknown>): boolean {
   if (typeof w.namespace !== 'string') return false;
@@ -186,17 +186,29 @@ function workloadLooksRight(w: Record<string, unknown>): boolean {
   if (v != null && typeof v !== 'string') return false;
   v = w.workloadIp;
   if (v != null && typeof v !== 'string') return false;
-  for (const list of [w.workloadIps, w.services, w.authorizationPolicies]) {
-    if (list == null) continue;
-    if (!Array.isArray(list)) return false;
-    for (let i = 0; i < list.length; i++) if (typeof list[i] !== 'string') return false;
-  }
-  for (const g of [w.waypoint, w.networkGateway] as (Record<string, unknown> | null | undefined)[]) {
-    if (g == null) continue;
-    if (typeof g !== 'object' || typeof g.destination !== 'string') return false;
-    if (g.hboneMtlsPort != null && typeof g.hboneMtlsPort !== 'number') return false;
-  }
+  return (
+    noneOrStrings(w.workloadIps) &&
+    noneOrStrings(w.services) &&
+    noneOrStrings(w.authorizationPolicies) &&
+    noneOrGateway(w.waypoint) &&
+    noneOrGateway(w.networkGateway)
+  );
+}
+
+/** Absent, or a list of strings. */
+function noneOrStrings(v: unknown): boolean {
+  if (v == null) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
   return true;
+}
+
+/** Absent, or a gateway address: a destination string and, optionally, a numeric port. */
+function noneOrGateway(v: unknown): boolean {
+  if (v == null) return true;
+  if (typeof v !== 'object') return false;
+  const g = v as Record<string, unknown>;
+  return typeof g.destination === 'string' && (g.hboneMtlsPort == null || typeof g.hboneMtlsPort === 'number');
 }
 
 const checkWorkload: Check = (w) => (workloadLooksRight(w) ? undefined : checkWorkloadFields(w));
@@ -226,23 +238,9 @@ function checkEndpoints(v: unknown): boolean {
 /** The common case, checked inline as for workloads; anything it doubts goes to the detailed check. */
 function serviceLooksRight(s: Record<string, unknown>): boolean {
   if (typeof s.name !== 'string' || typeof s.namespace !== 'string' || typeof s.hostname !== 'string') return false;
-  let v = s.vips;
-  if (v != null) {
-    if (!Array.isArray(v)) return false;
-    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
-  }
-  v = s.subjectAltNames;
-  if (v != null) {
-    if (!Array.isArray(v)) return false;
-    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
-  }
-  v = s.ports;
-  if (v != null && (typeof v !== 'object' || Array.isArray(v))) return false;
-  const g = s.waypoint as Record<string, unknown> | null | undefined;
-  if (g != null) {
-    if (typeof g !== 'object' || typeof g.destination !== 'string') return false;
-    if (g.hboneMtlsPort != null && typeof g.hboneMtlsPort !== 'number') return false;
-  }
+  if (!noneOrStrings(s.vips) || !noneOrStrings(s.subjectAltNames) || !noneOrGateway(s.waypoint)) return false;
+  const ports = s.ports;
+  if (ports != null && (typeof ports !== 'object' || Array.isArray(ports))) return false;
   const eps = s.endpoints as Record<string, Record<string, unknown> | null> | null | undefined;
   if (eps != null) {
     if (typeof eps !== 'object' || Array.isArray(eps)) return false;

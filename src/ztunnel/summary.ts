@@ -1,12 +1,8 @@
-import { goSortSlice } from '../envoy/gosort.js';
+import { goSortStrict } from '../envoy/gosort.js';
 import type { WorkloadStateEntry } from './parse.js';
 import {
-  joinHostPort,
-  serviceVips,
-  splitHostPort,
   vipAddress,
   workloadIps,
-  workloadProtocol,
   workloadStatus,
   type ZtunnelModel,
 } from './model.js';
@@ -59,12 +55,12 @@ export function workloadTable(model: ZtunnelModel, f: WorkloadFilter): Table {
   // Plain loops here and below: a large mesh has tens of thousands of rows, built once, mostly
   // before V8 has optimised this code, so every step per row shows.
   const list = filterWorkloads(model, f);
-  const keyed = new Array<{ w: ZtunnelWorkload; key: string; node: string }>(list.length);
+  const keyed = new Array<KeyedWorkload>(list.length);
   for (let i = 0; i < list.length; i++) {
     const w = list[i];
     keyed[i] = { w, key: `${w.namespace}.${w.name}`, node: w.node ?? '' };
   }
-  goSortSlice(keyed, (a, b) => (a.key !== b.key ? a.key < b.key : a.node < b.node));
+  goSortStrict(keyed, workloadLess, workloadCompare);
   const rows = new Array<string[]>(keyed.length);
   for (let i = 0; i < keyed.length; i++) {
     const { w, node } = keyed[i];
@@ -74,6 +70,12 @@ export function workloadTable(model: ZtunnelModel, f: WorkloadFilter): Table {
   }
   return { headers: ['NAMESPACE', 'POD NAME', 'ADDRESS', 'NODE', 'WAYPOINT', 'PROTOCOL'], rows, padding: 1 };
 }
+
+type KeyedWorkload = { w: ZtunnelWorkload; key: string; node: string };
+/** istioctl's order: by `namespace.name`, then node (a strict weak ordering, so ties are the only place Go's algorithm shows) */
+const workloadLess = (a: KeyedWorkload, b: KeyedWorkload): boolean => (a.key !== b.key ? a.key < b.key : a.node < b.node);
+const workloadCompare = (a: KeyedWorkload, b: KeyedWorkload): number =>
+  a.key !== b.key ? (a.key < b.key ? -1 : 1) : a.node === b.node ? 0 : a.node < b.node ? -1 : 1;
 
 export interface ServiceFilter {
   /** --service-namespace */
@@ -223,25 +225,47 @@ export function filterWorkloadStates(model: ZtunnelModel, f: ConnectionFilter): 
  */
 export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table {
   const states = filterWorkloadStates(model, f);
-  const names = f.raw ? new Map<string, string>() : addressNames(model, states);
+  const names = f.raw ? undefined : addressNames(model, states);
   const name = (addr: string | null | undefined): string => {
     if (!addr) return '';
-    if (f.raw) return addr;
-    const hp = splitHostPort(addr);
-    const known = hp && names.get(hp.host);
-    return known && hp ? joinHostPort(known, hp.port) : addr;
+    if (!names) return addr;
+    const end = hostEnd(addr);
+    if (end < 0) return addr;
+    const known = names.get(addr[0] === '[' ? addr.slice(1, end) : addr.slice(0, end));
+    if (known === undefined) return addr;
+    // Go's net.JoinHostPort: brackets around a host with a colon; the port is what followed the host
+    const port = addr.slice(addr[0] === '[' ? end + 2 : end + 1);
+    return known.includes(':') ? `[${known}]:${port}` : `${known}:${port}`;
   };
   const rows: string[][] = [];
+  const inbound = f.direction !== 'outbound';
+  const outbound = f.direction !== 'inbound';
   for (const s of states) {
     const who = `${s.info.name}.${s.info.namespace}`;
-    if (f.direction !== 'outbound') {
-      for (const c of s.connections?.inbound ?? []) rows.push([who, 'Inbound', name(c.actualDst), name(c.src), c.originalDst ?? '', c.protocol ?? '']);
+    const conns = s.connections;
+    if (!conns) continue;
+    if (inbound && conns.inbound) {
+      for (const c of conns.inbound) rows.push([who, 'Inbound', name(c.actualDst), name(c.src), c.originalDst ?? '', c.protocol ?? '']);
     }
-    if (f.direction !== 'inbound') {
-      for (const c of s.connections?.outbound ?? []) rows.push([who, 'Outbound', name(c.src), name(c.actualDst), name(c.originalDst), c.protocol ?? '']);
+    if (outbound && conns.outbound) {
+      for (const c of conns.outbound) rows.push([who, 'Outbound', name(c.src), name(c.actualDst), name(c.originalDst), c.protocol ?? '']);
     }
   }
   return { headers: ['WORKLOAD', 'DIRECTION', 'LOCAL', 'REMOTE', 'REMOTE TARGET', 'PROTOCOL'], rows, padding: 1 };
+}
+
+/**
+ * Where the host of `IP:port` or `[v6]:port` ends (Go's net.SplitHostPort): the index of the `:` or
+ * of the `]`; -1 when the address is neither. The same answers as splitHostPort, without building parts
+ * for each of the thousands of addresses a large ztunnel lists.
+ */
+function hostEnd(addr: string): number {
+  if (addr[0] === '[') {
+    const end = addr.indexOf(']');
+    return end < 0 || addr[end + 1] !== ':' ? -1 : end;
+  }
+  const colon = addr.indexOf(':');
+  return colon < 0 || addr.indexOf(':', colon + 1) >= 0 ? -1 : colon;
 }
 
 /**
@@ -252,18 +276,22 @@ export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table
 function addressNames(model: ZtunnelModel, states: WorkloadStateEntry[]): Map<string, string> {
   const wanted = new Set<string>();
   const want = (addr: string | null | undefined) => {
-    const hp = addr ? splitHostPort(addr) : undefined;
-    if (hp) wanted.add(hp.host);
+    if (!addr) return;
+    const end = hostEnd(addr);
+    if (end >= 0) wanted.add(addr[0] === '[' ? addr.slice(1, end) : addr.slice(0, end));
   };
   for (const s of states) {
-    for (const c of s.connections?.inbound ?? []) (want(c.src), want(c.actualDst));
-    for (const c of s.connections?.outbound ?? []) (want(c.src), want(c.actualDst), want(c.originalDst));
+    const conns = s.connections;
+    if (!conns) continue;
+    if (conns.inbound) for (const c of conns.inbound) (want(c.src), want(c.actualDst));
+    if (conns.outbound) for (const c of conns.outbound) (want(c.src), want(c.actualDst), want(c.originalDst));
   }
   const names = new Map<string, string>();
   const workloads = model.workloads;
   for (let i = 0; i < workloads.length; i++) {
     const w = workloads[i];
-    const ip = workloadIps(w)[0] ?? 'None';
+    const ips = w.workloadIps;
+    const ip = ips ? (ips.length > 0 ? ips[0] : 'None') : (workloadIps(w)[0] ?? 'None');
     if (wanted.has(ip)) names.set(ip, `${w.name}.${w.namespace}`);
   }
   const services = new Map<string, string>();
