@@ -50,40 +50,22 @@ const NOT_PLAIN = /[^\x20-\x7e\n]/;
  * The common case, a table of plain printable-ASCII cells, in as few steps per cell as possible (a
  * large mesh's tables have ~100,000 cells, laid out once, mostly before V8 has optimised this code):
  * widths, then each line, then one check of the whole text. A table that is not all printable ASCII
- * (colour, other characters, a line break in a cell) goes to renderFast.
+ * (colour, other characters, a line break in a cell) goes to renderFast. The work per row is in small
+ * functions of its own: V8 optimises a small function once, quickly, and for every table, where
+ * optimising the whole loop (on-stack replacement) took longer than the loop itself.
  */
 function renderPlain(headers: string[], rows: string[][], padding: number): string | null {
   const n = headers.length;
   if (n === 0 || padding < 1) return null;
   const widths = new Array<number>(n).fill(0);
-  for (let i = 0; i < n; i++) widths[i] = (headers[i] ?? '').length;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    if (row.length !== n) return null;
-    for (let i = 0; i < n; i++) {
-      const len = (row[i] ?? '').length;
-      if (len > widths[i]) widths[i] = len;
-    }
-  }
+  widen(widths, headers);
+  for (let r = 0; r < rows.length; r++) if (!widen(widths, rows[r])) return null;
   // pads[k]: k spaces, so a cell's padding is a lookup, not a new string
   const pads: string[] = [''];
   for (let k = 1, max = Math.max(...widths) + padding; k <= max; k++) pads.push(pads[k - 1] + ' ');
-  const last = n - 1;
   const lines = new Array<string>(rows.length + 1);
-  for (let r = -1; r < rows.length; r++) {
-    const row = r < 0 ? headers : rows[r];
-    let line = '';
-    for (let i = 0; i < last; i++) {
-      const cell = row[i] ?? '';
-      line += cell + pads[widths[i] + padding - cell.length];
-    }
-    const end = row[last] ?? '';
-    line += end;
-    // cli-table3's lines are trimmed at the end: only an empty last cell (the padding before it) or
-    // one ending in a space leaves spaces there; looking at the cell spares flattening the line
-    if (end.length === 0 || end.charCodeAt(end.length - 1) === 32) line = line.trimEnd();
-    lines[r + 1] = line;
-  }
+  lines[0] = plainLine(headers, widths, pads, padding);
+  for (let r = 0; r < rows.length; r++) lines[r + 1] = plainLine(rows[r], widths, pads, padding);
   // checked once on the whole text: printable ASCII and line breaks only, and no line break but
   // those between the lines (a cell with a line break is a multi-line row, for renderFast)
   const text = lines.join('\n');
@@ -91,6 +73,31 @@ function renderPlain(headers: string[], rows: string[][], padding: number): stri
   let breaks = 0;
   for (let p = text.indexOf('\n'); p >= 0; p = text.indexOf('\n', p + 1)) breaks++;
   return breaks === rows.length ? text + '\n' : null;
+}
+
+/** Widths grown to fit a row's cells; false for a row with another number of cells. */
+function widen(widths: number[], row: string[]): boolean {
+  const n = widths.length;
+  if (row.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const len = (row[i] ?? '').length;
+    if (len > widths[i]) widths[i] = len;
+  }
+  return true;
+}
+
+function plainLine(row: string[], widths: number[], pads: string[], padding: number): string {
+  const last = widths.length - 1;
+  let line = '';
+  for (let i = 0; i < last; i++) {
+    const cell = row[i] ?? '';
+    line += cell + pads[widths[i] + padding - cell.length];
+  }
+  const end = row[last] ?? '';
+  line += end;
+  // cli-table3's lines are trimmed at the end: only an empty last cell (the padding before it) or
+  // one ending in a space leaves spaces there; looking at the cell spares flattening the line
+  return end.length === 0 || end.charCodeAt(end.length - 1) === 32 ? line.trimEnd() : line;
 }
 
 function renderFast(headers: string[], rows: string[][], padding: number): string | null {

@@ -241,17 +241,21 @@ function serviceLooksRight(s: Record<string, unknown>): boolean {
   if (!noneOrStrings(s.vips) || !noneOrStrings(s.subjectAltNames) || !noneOrGateway(s.waypoint)) return false;
   const ports = s.ports;
   if (ports != null && (typeof ports !== 'object' || Array.isArray(ports))) return false;
-  const eps = s.endpoints as Record<string, Record<string, unknown> | null> | null | undefined;
-  if (eps != null) {
-    if (typeof eps !== 'object' || Array.isArray(eps)) return false;
-    for (const key in eps) {
-      const e = eps[key];
-      if (e === null || typeof e !== 'object' || Array.isArray(e)) return false;
-      const uid = e.workloadUid;
-      if (uid != null && typeof uid !== 'string') return false;
-      const port = e.port;
-      if (port != null && (typeof port !== 'object' || Array.isArray(port))) return false;
-    }
+  return noneOrEndpoints(s.endpoints);
+}
+
+/** Absent, or a map of endpoints, each an object whose workloadUid and port, if there, are a string and a map. */
+function noneOrEndpoints(v: unknown): boolean {
+  if (v == null) return true;
+  if (typeof v !== 'object' || Array.isArray(v)) return false;
+  const eps = v as Record<string, Record<string, unknown> | null>;
+  for (const key in eps) {
+    const e = eps[key];
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) return false;
+    const uid = e.workloadUid;
+    if (uid != null && typeof uid !== 'string') return false;
+    const port = e.port;
+    if (port != null && (typeof port !== 'object' || Array.isArray(port))) return false;
   }
   return true;
 }
