@@ -35,7 +35,14 @@ test('goSortStrict gives goSortSlice results for strict weak orderings, fast pat
     const b = goSortStrict(c.slice(), byKey).map((x) => x.id);
     assert.deepEqual(b, a, `case ${i}`);
   });
+  // with a compare that agrees with less: the same order, ties or not
+  const compare = (a: Item, b: Item) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+  cases.forEach((c, i) => {
+    if (i % 2 === 1) return;
+    assert.deepEqual(goSortStrict(c.slice(), byKey, compare).map((x) => x.id), goSortSlice(c.slice(), byKey).map((x) => x.id), `case ${i} with compare`);
+  });
   // all-distinct keys take the engine-sort path
   const distinct = Array.from({ length: 500 }, (_, id) => ({ k: `k${(id * 7919) % 500}`, id }));
   assert.deepEqual(goSortStrict(distinct.slice(), byKey), goSortSlice(distinct.slice(), byKey));
+  assert.deepEqual(goSortStrict(distinct.slice(), byKey, compare), goSortSlice(distinct.slice(), byKey));
 });

@@ -78,3 +78,15 @@ test('duplicate YAML keys are an error with the line, not silently merged', () =
     (err: unknown) => err instanceof MeshctlError && /dup\.yaml: not valid YAML: duplicated mapping key at line 4/.test(err.message),
   );
 });
+
+test('a large JSON document (parsed with incremental marking off, see parseJson) parses whole, again and again, and errors still name the file', () => {
+  const doc = { items: Array.from({ length: 30000 }, (_, i) => ({ name: `item-${i}`, labels: { app: `a${i % 7}` }, ports: [80, 443] })) };
+  const text = JSON.stringify(doc);
+  assert.ok(text.length > 1024 * 1024);
+  for (let round = 0; round < 3; round++) {
+    const parsed = parseDocument({ name: 'big.json', text }) as typeof doc;
+    assert.equal(parsed.items.length, 30000);
+    assert.deepEqual(parsed.items[29999], { name: 'item-29999', labels: { app: 'a4' }, ports: [80, 443] });
+  }
+  assert.throws(() => parseDocument({ name: 'big.json', text: text.slice(0, -2) }), (e: Error) => e instanceof MeshctlError && e.message.startsWith('big.json: '));
+});

@@ -196,6 +196,37 @@ describe('ztunnel-config tables (istioctl layout)', () => {
     );
   });
 
+  test('connections: IPv6 addresses are named too ([v6]:port, as Go joins them); addresses that are not host:port stay as written', () => {
+    const doc = {
+      workloads: [
+        { uid: 'u1', name: 'v6', namespace: 'a', workloadIps: ['fd00::1'], node: 'n' },
+        { uid: 'u2', name: 'v4', namespace: 'a', workloadIps: ['10.0.0.1'], node: 'n' },
+      ],
+      services: [{ name: 'svc6', namespace: 'a', hostname: 'svc6.a.svc.cluster.local', vips: ['/fd00:96::1'] }],
+      workloadState: {
+        u1: {
+          info: { name: 'v6', namespace: 'a' },
+          connections: {
+            inbound: [{ src: '[fd00::9]:41000', actualDst: '[fd00::1]:8080', originalDst: 'x', protocol: 'HBONE' }],
+            outbound: [
+              { src: '[fd00::1]:5000', actualDst: '10.0.0.1:15008', originalDst: '[fd00:96::1]:80', protocol: 'HBONE' },
+              { src: 'fd00::1', actualDst: '10.0.0.1', originalDst: '[fd00:96::1]', protocol: 'TCP' },
+            ],
+          },
+        },
+      },
+    };
+    assert.deepEqual(connectionTable(model(doc), {}).rows, [
+      ['v6.a', 'Inbound', 'v6.a:8080', '[fd00::9]:41000', 'x', 'HBONE'],
+      ['v6.a', 'Outbound', 'v6.a:5000', 'v4.a:15008', 'svc6.a.svc.cluster.local:80', 'HBONE'],
+      ['v6.a', 'Outbound', 'fd00::1', '10.0.0.1', '[fd00:96::1]', 'TCP'],
+    ]);
+    // a name that is itself an IPv6 address (a workload without a name) is bracketed
+    const unnamed = structuredClone(doc);
+    unnamed.services = [{ name: 'svc6', namespace: 'a', hostname: 'fd00::42', vips: ['/10.0.0.1'] }];
+    assert.equal(connectionTable(model(unnamed), {}).rows[1][3], '[fd00::42]:15008');
+  });
+
   test('connections: --raw keeps addresses, --direction and the namespace and pod filters narrow', () => {
     const t = connectionTable(model(), { raw: true, direction: 'outbound' });
     assert.deepEqual(t.rows, [['wp.a', 'Outbound', '10.0.0.9:5000', '10.0.0.2:15008', '10.96.0.1:80', 'HBONE']]);
