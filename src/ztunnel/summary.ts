@@ -1,6 +1,8 @@
 import { goSortStrict } from '../envoy/gosort.js';
 import type { WorkloadStateEntry } from './parse.js';
 import {
+  hostEnd,
+  joinHostPort,
   vipAddress,
   workloadIps,
   workloadStatus,
@@ -241,9 +243,7 @@ export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table
     if (end < 0) return addr;
     const known = names.get(addr[0] === '[' ? addr.slice(1, end) : addr.slice(0, end));
     if (known === undefined) return addr;
-    // Go's net.JoinHostPort: brackets around a host with a colon; the port is what followed the host
-    const port = addr.slice(addr[0] === '[' ? end + 2 : end + 1);
-    return known.includes(':') ? `[${known}]:${port}` : `${known}:${port}`;
+    return joinHostPort(known, addr.slice(addr[0] === '[' ? end + 2 : end + 1));
   };
   const rows: string[][] = [];
   const inbound = f.direction !== 'outbound';
@@ -260,20 +260,6 @@ export function connectionTable(model: ZtunnelModel, f: ConnectionFilter): Table
     }
   }
   return { headers: ['WORKLOAD', 'DIRECTION', 'LOCAL', 'REMOTE', 'REMOTE TARGET', 'PROTOCOL'], rows, padding: 1 };
-}
-
-/**
- * Where the host of `IP:port` or `[v6]:port` ends (Go's net.SplitHostPort): the index of the `:` or
- * of the `]`; -1 when the address is neither. The same answers as splitHostPort, without building parts
- * for each of the thousands of addresses a large ztunnel lists.
- */
-function hostEnd(addr: string): number {
-  if (addr[0] === '[') {
-    const end = addr.indexOf(']');
-    return end < 0 || addr[end + 1] !== ':' ? -1 : end;
-  }
-  const colon = addr.indexOf(':');
-  return colon < 0 || addr.indexOf(':', colon + 1) >= 0 ? -1 : colon;
 }
 
 /**
