@@ -23,3 +23,4 @@ export * from './types.js';
 export * from './parse.js';
 export * from './model.js';
 export * from './summary.js';
+export * from './rbac.js';
