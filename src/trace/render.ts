@@ -14,6 +14,10 @@ const TITLES: Record<TraceStep['stage'], string> = {
   routeAction: 'Route action',
   cluster: 'Cluster',
   endpoints: 'Endpoints',
+  source: 'Source',
+  ztunnel: 'ztunnel',
+  hbone: 'HBONE',
+  delivery: 'Delivery',
 };
 
 /** The human trace: one numbered block per step, chosen object first, then why, then the losers. */
