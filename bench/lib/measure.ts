@@ -85,6 +85,29 @@ export async function sample(hook: string, args: string[], options: { cwd: strin
   };
 }
 
+/**
+ * Like `sample` for several commands at once, run in turns (A B C, A B C, ...): on a shared machine the
+ * load swings between seconds, and a baseline sampled a minute before its command can be off by 30%;
+ * in turns, each command and its baseline see the same load. One warm-up turn first.
+ */
+export async function sampleInTurns(hook: string, commands: { args: string[]; label: string }[], options: { cwd: string; runs: number }): Promise<Sample[]> {
+  const runs: Run[][] = commands.map(() => []);
+  for (let i = 0; i <= options.runs; i++) {
+    for (const [k, c] of commands.entries()) {
+      const r = await runNode(hook, c.args, { cwd: options.cwd });
+      if (r.code !== 0) throw new Error(`${c.label}: exit ${r.code}: ${firstLine(r.stderr)}`);
+      if (i > 0) runs[k].push(r);
+    }
+  }
+  return runs.map((rs) => ({
+    ms: median(rs.map((r) => r.ms)),
+    minMs: Math.min(...rs.map((r) => r.ms)),
+    rssMb: median(rs.map((r) => r.rssMb)),
+    cpuMs: median(rs.map((r) => r.cpuMs)),
+    runs: rs.length,
+  }));
+}
+
 export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }

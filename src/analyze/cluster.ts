@@ -1,87 +1,41 @@
-import type { KubeOptions } from '../cli/kube-options.js';
-import type { Kube } from '../kube/index.js';
+import { CONFIGMAP, DEPLOYMENT, NAMESPACE, POD, SERVICE, resourceName, type ClusterObject, type ClusterSource, type ResourceType } from '../kube/cluster.js';
+import { CRD, GATEWAY_API_CRDS, MESH_KINDS, MUTATING_WEBHOOK, NODE, SECRET, VALIDATING_WEBHOOK, atVersion } from '../kube/kinds.js';
+import type { ClusterOptions } from '../kube/open.js';
 import { toResource, type LoadResult, type Resource } from '../resources/index.js';
 import type { ResourceProvider } from './provider.js';
-import { ISTIO_NAMESPACE } from './snapshot.js';
+import { ISTIO_NAMESPACE, type Aspect, type Coverage } from './snapshot.js';
 
-/** Built-in kinds analyze reads from a cluster, and how to list them. */
+/** A built-in kind analyze reads, and where: cluster-wide unless `namespace` fixes one (no fallback then). */
 interface CoreKind {
-  apiVersion: string;
-  kind: string;
-  resource: string;
-  clusterScoped?: boolean;
-  list(kube: Kube, namespace: string | undefined): Promise<{ items: unknown[] }>;
+  type: ResourceType;
+  namespace?: string;
 }
 
 const CORE: CoreKind[] = [
-  {
-    apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', clusterScoped: true,
-    list: (kube) => kube.call({ verb: 'list', resource: 'namespaces' }, (o) => kube.core.listNamespace({}, o)),
-  },
-  {
-    apiVersion: 'v1', kind: 'Service', resource: 'services',
-    list: (kube, ns) => kube.call({ verb: 'list', resource: 'services', namespace: ns }, (o) =>
-      ns ? kube.core.listNamespacedService({ namespace: ns }, o) : kube.core.listServiceForAllNamespaces({}, o)),
-  },
-  {
-    apiVersion: 'v1', kind: 'Pod', resource: 'pods',
-    list: (kube, ns) => kube.call({ verb: 'list', resource: 'pods', namespace: ns }, (o) =>
-      ns ? kube.core.listNamespacedPod({ namespace: ns }, o) : kube.core.listPodForAllNamespaces({}, o)),
-  },
-  {
-    apiVersion: 'v1', kind: 'Secret', resource: 'secrets',
-    list: (kube, ns) => kube.call({ verb: 'list', resource: 'secrets', namespace: ns }, (o) =>
-      ns ? kube.core.listNamespacedSecret({ namespace: ns }, o) : kube.core.listSecretForAllNamespaces({}, o)),
-  },
-  {
-    // only Istio's own: the injector's configuration (proxy image, enableNamespacesByDefault) and the mesh's
-    apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', clusterScoped: true,
-    list: (kube) => kube.call({ verb: 'list', resource: 'configmaps', namespace: ISTIO_NAMESPACE }, (o) =>
-      kube.core.listNamespacedConfigMap({ namespace: ISTIO_NAMESPACE }, o)),
-  },
-  {
-    // node locality labels Istio puts on endpoints (destination rule subsets may select on them)
-    apiVersion: 'v1', kind: 'Node', resource: 'nodes', clusterScoped: true,
-    list: (kube) => kube.call({ verb: 'list', resource: 'nodes' }, (o) => kube.core.listNode({}, o)),
-  },
-  {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', clusterScoped: true,
-    list: (kube) => kube.call({ verb: 'list', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io' }, (o) =>
-      kube.kc.makeApiClient(kube.lib.AdmissionregistrationV1Api).listMutatingWebhookConfiguration({}, o)),
-  },
-  {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', clusterScoped: true,
-    list: (kube) => kube.call({ verb: 'list', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io' }, (o) =>
-      kube.kc.makeApiClient(kube.lib.AdmissionregistrationV1Api).listValidatingWebhookConfiguration({}, o)),
-  },
-  {
-    apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments',
-    list: (kube, ns) => kube.call({ verb: 'list', resource: 'deployments', namespace: ns }, (o) =>
-      ns ? kube.apps.listNamespacedDeployment({ namespace: ns }, o) : kube.apps.listDeploymentForAllNamespaces({}, o)),
-  },
+  { type: NAMESPACE },
+  { type: SERVICE },
+  { type: POD },
+  // only to check that Gateway credentials exist and hold a certificate; never printed
+  { type: SECRET },
+  // only Istio's own: the injector's configuration (proxy image, enableNamespacesByDefault) and the mesh's
+  { type: CONFIGMAP, namespace: ISTIO_NAMESPACE },
+  // node locality labels Istio puts on endpoints (destination rule subsets may select on them)
+  { type: NODE },
+  { type: MUTATING_WEBHOOK },
+  { type: VALIDATING_WEBHOOK },
+  { type: DEPLOYMENT },
 ];
 
-/** Istio and Gateway API kinds: plural, and the versions to try, newest first (older clusters serve fewer). */
-const CUSTOM: { group: string; plural: string; versions: string[] }[] = [
-  ...['virtualservices', 'destinationrules', 'gateways', 'serviceentries', 'sidecars', 'workloadentries', 'workloadgroups'].map((plural) => ({
-    group: 'networking.istio.io', plural, versions: ['v1', 'v1beta1', 'v1alpha3'],
-  })),
-  { group: 'networking.istio.io', plural: 'envoyfilters', versions: ['v1alpha3'] },
-  ...['authorizationpolicies', 'peerauthentications', 'requestauthentications'].map((plural) => ({
-    group: 'security.istio.io', plural, versions: ['v1', 'v1beta1'],
-  })),
-  { group: 'telemetry.istio.io', plural: 'telemetries', versions: ['v1', 'v1alpha1'] },
-  { group: 'extensions.istio.io', plural: 'wasmplugins', versions: ['v1alpha1'] },
-  { group: 'gateway.networking.k8s.io', plural: 'gateways', versions: ['v1', 'v1beta1'] },
-  { group: 'gateway.networking.k8s.io', plural: 'httproutes', versions: ['v1', 'v1beta1'] },
-  { group: 'gateway.networking.k8s.io', plural: 'grpcroutes', versions: ['v1', 'v1alpha2'] },
-  { group: 'networking.istio.io', plural: 'proxyconfigs', versions: ['v1beta1'] },
-];
+/** Which lists make up each part of the mesh the "nothing matches" checks rely on. */
+const ASPECTS: Record<Aspect, string[]> = {
+  workloads: ['pods', 'deployments.apps'],
+  services: ['services', 'serviceentries.networking.istio.io'],
+  secrets: ['secrets'],
+  namespaces: ['namespaces'],
+  webhooks: ['mutatingwebhookconfigurations.admissionregistration.k8s.io'],
+};
 
-/** The Gateway API CRDs whose bundle version k8sgateway.CRDVersionAnalyzer checks: read by name, not all CRDs listed. */
-const GATEWAY_API_CRDS = ['grpcroutes', 'backendtlspolicies', 'tlsroutes'].map((p) => `${p}.gateway.networking.k8s.io`);
-
-export interface ClusterProviderOptions extends Partial<KubeOptions> {
+export interface ClusterProviderOptions extends ClusterOptions {
   /** Read only this namespace (when cluster-wide reads are refused, or by choice). */
   onlyNamespace?: string;
   /** Read only Services (a remote cluster, compared with this one by the multi-cluster analyzer). */
@@ -89,118 +43,155 @@ export interface ClusterProviderOptions extends Partial<KubeOptions> {
 }
 
 /**
- * The resources in a live cluster, read with @kubernetes/client-node: namespaces, services, pods,
- * deployments, secrets (only to check that Gateway credentials exist and hold a certificate; their
- * contents are never printed) and every Istio/Gateway API kind analyze knows. A kind whose CRD is not
- * installed is skipped; a kind the user may not list cluster-wide is read in the current namespace.
+ * The resources of a cluster, read through a ClusterSource: the live cluster (@kubernetes/client-node),
+ * or a bug-report bundle (`bundle`), which answers as the cluster did at capture. Namespaces, services,
+ * pods, deployments, nodes, webhook configurations, Istio's ConfigMaps, secrets (only to check that
+ * Gateway credentials exist and hold a certificate; their contents are never printed; a bundle holds
+ * none), the Gateway API CRDs whose version Istio checks, and every Istio and Gateway API kind of the
+ * shared kind table (src/kube/kinds.ts). A kind whose CRD is not installed is skipped; a kind the user
+ * may not list cluster-wide is read in the current namespace; what could not be read at all is named
+ * in `skipped` (forbidden) or `missing` (not in the bundle), and `read` says how much of each part of
+ * the mesh the cluster showed, for the "nothing matches" checks.
  */
 export class ClusterProvider implements ResourceProvider {
   readonly complete = true;
   description = 'cluster';
-  /** The kubeconfig context read, known once connected; names the cluster in multi-cluster findings. */
+  /** The kubeconfig context read (or recorded in the bundle); names the cluster in multi-cluster findings. */
   contextName = '';
-  /** The context's namespace (or -n), known once connected. */
+  /** The context's namespace (or -n; a bundle's: the one at capture), known once connected. */
   namespace = 'default';
   /** Kinds that could not be read at all (forbidden), for a warning. */
   readonly skipped: string[] = [];
-  private kube?: Kube;
+  /** Kinds the bundle does not hold (its bug-report did not collect them), for a warning; Secrets are never held and not named. */
+  readonly missing: string[] = [];
+  private source?: ClusterSource;
+  /** Per list (`pods`, `serviceentries.networking.istio.io`): how much of it was read. */
+  private readonly coverage = new Map<string, Coverage>();
 
   constructor(private readonly options: ClusterProviderOptions) {}
 
+  /** Whether the resources come from a bug-report bundle. */
+  get fromBundle(): boolean {
+    return this.options.bundle !== undefined;
+  }
+
   async connect(): Promise<void> {
-    const { connect } = await import('../kube/index.js');
-    this.kube = await connect(this.options);
-    this.namespace = this.kube.namespace;
-    this.contextName = this.kube.contextName;
-    this.description = `cluster (context ${this.kube.contextName})`;
+    const { openCluster } = await import('../kube/open.js');
+    this.source = await openCluster(this.options);
+    this.namespace = this.source.namespace;
+    this.contextName = this.source.context ?? '';
+    this.description = this.fromBundle ? this.source.name : `cluster (context ${this.contextName})`;
+  }
+
+  /** How much of each part of the mesh was read (after load). */
+  get read(): Record<Aspect, Coverage> {
+    const out = {} as Record<Aspect, Coverage>;
+    for (const [aspect, lists] of Object.entries(ASPECTS) as [Aspect, string[]][]) {
+      out[aspect] = lists.map((l) => this.coverage.get(l) ?? []).reduce(meet);
+    }
+    return out;
   }
 
   async load(): Promise<LoadResult> {
-    if (!this.kube) await this.connect();
-    const kube = this.kube!;
-    const { ForbiddenError, NotFoundError } = await import('../kube/index.js');
+    if (!this.source) await this.connect();
+    const source = this.source!;
+    const { ForbiddenError, NotFoundError } = await import('../kube/errors.js');
     const resources: Resource[] = [];
-    const add = (items: unknown[], apiVersion?: string, kind?: string) => {
+    const add = (items: readonly ClusterObject[]) => {
       for (const item of items) {
-        // typed list items come without apiVersion/kind; client-node's models also carry undefined fields
-        const plain = JSON.parse(JSON.stringify(item)) as Record<string, unknown>;
-        if (apiVersion && !plain.apiVersion) plain.apiVersion = apiVersion;
-        if (kind && !plain.kind) plain.kind = kind;
-        const r = toResource(plain);
+        const r = toResource(item as Record<string, unknown>);
         if (typeof r !== 'string') resources.push(r);
       }
     };
-    /** Cluster-wide first; when that is forbidden, the one namespace this run is about. */
-    const scoped = async <T>(clusterScoped: boolean | undefined, what: string, read: (ns: string | undefined) => Promise<T>): Promise<T | undefined> => {
+    const note = (list: string[], what: string) => {
+      if (!list.includes(what)) list.push(what);
+    };
+    /**
+     * One list: cluster-wide (a bundle: what it holds), else — forbidden — the one namespace this run
+     * is about. Undefined when the kind is not served (NotFound); its coverage is recorded either way.
+     */
+    const read = async (t: ResourceType, fixed?: string): Promise<ClusterObject[] | undefined> => {
+      const what = resourceName(t);
+      const held = source.coverage?.(t);
+      if (source.coverage && held === undefined) {
+        // never collected into the bundle (Secrets never are)
+        if (t.plural !== 'secrets') note(this.missing, what);
+        this.coverage.set(what, []);
+        return [];
+      }
+      const ns = fixed ?? (t.namespaced ? this.options.onlyNamespace : undefined);
       try {
-        return await read(clusterScoped ? undefined : this.options.onlyNamespace);
+        const items = await source.list(t, ns !== undefined ? { namespace: ns } : {});
+        this.coverage.set(what, ns !== undefined ? [ns] : held ?? 'all');
+        return items;
       } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
         if (!(err instanceof ForbiddenError)) throw err;
-        if (clusterScoped || this.options.onlyNamespace) {
-          this.skipped.push(what);
-          return undefined;
+        if (!t.namespaced || ns !== undefined || source.coverage) {
+          note(this.skipped, what);
+          this.coverage.set(what, []);
+          return [];
         }
         try {
-          return await read(this.namespace);
+          const items = await source.list(t, { namespace: this.namespace });
+          this.coverage.set(what, [this.namespace]);
+          return items;
         } catch (err2) {
           if (!(err2 instanceof ForbiddenError)) throw err2;
-          this.skipped.push(what);
-          return undefined;
+          note(this.skipped, what);
+          this.coverage.set(what, []);
+          return [];
         }
       }
     };
     try {
-      const core = this.options.servicesOnly ? CORE.filter((k) => k.kind === 'Service') : CORE;
+      const core = this.options.servicesOnly ? CORE.filter((k) => k.type === SERVICE) : CORE;
       await Promise.all(
         core.map(async (k) => {
-          const list = await scoped(k.clusterScoped, k.resource, (ns) => k.list(kube, ns));
-          if (list) add(list.items, k.apiVersion, k.kind);
+          const items = await read(k.type, k.namespace);
+          // a core kind is always served; a 404 here would be an API server that is not one
+          add(items ?? []);
+          if (items === undefined) this.coverage.set(resourceName(k.type), 'all');
         }),
       );
-      const custom = kube.kc.makeApiClient(kube.lib.CustomObjectsApi);
       await Promise.all(
-        (this.options.servicesOnly ? [] : CUSTOM).map(async (c) => {
-          for (const version of c.versions) {
-            try {
-              const list = await scoped(false, `${c.plural}.${c.group}`, (ns) =>
-                kube.call({ verb: 'list', resource: `${c.plural}.${c.group}`, namespace: ns }, (o) =>
-                  ns
-                    ? custom.listNamespacedCustomObject({ group: c.group, version, plural: c.plural, namespace: ns }, o)
-                    : custom.listClusterCustomObject({ group: c.group, version, plural: c.plural }, o),
-                ),
-              );
-              if (list) add(((list as { items?: unknown[] }).items ?? []), `${c.group}/${version}`);
-              return;
-            } catch (err) {
-              // this version (or the whole CRD) is not served: try the next one, else skip the kind
-              if (err instanceof NotFoundError) continue;
-              throw err;
-            }
+        (this.options.servicesOnly ? [] : MESH_KINDS).map(async (k) => {
+          for (const version of k.versions) {
+            // this version (or the whole CRD) not served: the next one, else the kind is absent
+            const items = await read(atVersion(k, version));
+            if (items === undefined) continue;
+            add(items);
+            return;
           }
+          this.coverage.set(resourceName(k), 'all');
         }),
       );
       // the Gateway API CRDs, by name: absent is fine; forbidden stands the version check down
-      const one = async (what: string, read: () => Promise<unknown>, apiVersion: string, kind: string) => {
-        try {
-          add([await read()], apiVersion, kind);
-        } catch (err) {
-          if (err instanceof NotFoundError) return;
-          if (!(err instanceof ForbiddenError)) throw err;
-          if (!this.skipped.includes(what)) this.skipped.push(what);
-        }
-      };
-      const crds = kube.kc.makeApiClient(kube.lib.ApiextensionsV1Api);
-      // (the mesh config, the istio ConfigMap of istio-system, comes with the ConfigMaps listed above)
-      await Promise.all([
-        ...(this.options.servicesOnly ? [] : GATEWAY_API_CRDS).map((name) =>
-          one('customresourcedefinitions.apiextensions.k8s.io', () =>
-            kube.call({ verb: 'get', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io', name }, (o) => crds.readCustomResourceDefinition({ name }, o)),
-          'apiextensions.k8s.io/v1', 'CustomResourceDefinition'),
-        ),
-      ]);
+      await Promise.all(
+        (this.options.servicesOnly ? [] : GATEWAY_API_CRDS).map(async (name) => {
+          if (source.coverage && source.coverage(CRD) === undefined) return note(this.missing, resourceName(CRD));
+          try {
+            add([await source.get(CRD, name)]);
+          } catch (err) {
+            if (err instanceof NotFoundError) return;
+            if (!(err instanceof ForbiddenError)) throw err;
+            note(this.skipped, resourceName(CRD));
+          }
+        }),
+      );
     } finally {
-      kube.close();
+      source.close();
     }
+    // a stable order whatever order the lists came back in (the bundle and the live cluster alike)
+    this.skipped.sort();
+    this.missing.sort();
     return { resources, problems: [] };
   }
+}
+
+/** The part two lists both cover: all of it, or the namespaces both read. */
+function meet(a: Coverage, b: Coverage): Coverage {
+  if (a === 'all') return b;
+  if (b === 'all') return a;
+  return a.filter((ns) => b.includes(ns));
 }

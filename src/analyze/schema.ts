@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { checkFields, type Schema, type Verdict } from './fastschema.js';
+import { withOverlay, type JsonSchema } from './schema-overlay.js';
 import type { Resource } from '../resources/index.js';
 
 /**
@@ -14,21 +15,23 @@ import type { Resource } from '../resources/index.js';
  *   telemetry.istio.io/v1 Telemetry against v1alpha1 (same fields).
  * - gateway.networking.k8s.io/v1 GRPCRoute and ReferenceGrant use v1alpha2/v1beta1 (promoted unchanged).
  * - Any other version of a kind (e.g. a future one) is not schema-checked rather than guessed at.
- * The packages' validators check types and enums but accept unknown fields; unknown fields (typos such
- * as `hosst`) are what users get wrong most, so they are found by walking the same schemas.
+ * - Fields current Istio added since the packaged schemas (targetRefs, serviceAccounts, ...) come from
+ *   the overlay in schema-overlay.ts, applied to the spec schema before anything uses it.
+ * The packages' schemas check types and enums but accept unknown fields; unknown fields (typos such
+ * as `hosst`) are what users get wrong most, so they are found by walking the same schemas. The spec
+ * schema (with the overlay) is compiled by the packages' own ajv setup (@kubernetes-models/validate,
+ * the formats they rely on included), registered under meshctl's id so the overlay is validated too.
  */
 interface SchemaSpec {
+  /** The package module whose source holds the schema. */
   module: string;
-  exportName: string;
-  /** The apiVersion the packaged schema expects (its `apiVersion` enum). */
-  apiVersion: string;
 }
 
 const ISTIO = '@kubernetes-models/istio';
 const GW = '@kubernetes-models/gateway-api';
 
 function spec(pkg: string, group: string, version: string, kind: string): SchemaSpec {
-  return { module: `${pkg}/${group}/${version}/${kind}`, exportName: kind, apiVersion: `${group}/${version}` };
+  return { module: `${pkg}/${group}/${version}/${kind}` };
 }
 
 const NETWORKING = ['DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'VirtualService', 'WorkloadEntry', 'WorkloadGroup'];
@@ -73,26 +76,15 @@ export const SCHEMA_KINDS: string[] = [...new Set([...TABLE.keys()].map((k) => {
 
 const SCHEMA_GROUPS = new Set(SCHEMA_KINDS.map((k) => k.slice(0, k.lastIndexOf('/'))));
 
-type ModelCtor = new (data: unknown) => { validate(): void };
-
 interface Loaded {
-  /** Imported only when some resource of the kind is not plainly valid (ajv compiles slowly). */
-  ctor?: ModelCtor;
-  schema?: JsonSchema;
-  apiVersion: string;
+  /** The spec schema, overlay applied; undefined if the package's layout ever changes (then nothing is checked). */
+  spec?: JsonSchema;
+  /** The id the spec schema is registered under with ajv. */
+  id: string;
+  /** ajv's verdict on `{spec}`, throwing its errors; set up only when some resource of the kind is not plainly valid (ajv compiles slowly). */
+  validate?: (data: unknown) => void;
   /** The unknown-field walk of the spec schema, looked up once per kind rather than per resource. */
   unknown?: UnknownCheck;
-}
-
-interface JsonSchema {
-  type?: string;
-  properties?: Record<string, JsonSchema>;
-  additionalProperties?: boolean | JsonSchema;
-  items?: JsonSchema;
-  oneOf?: JsonSchema[];
-  anyOf?: JsonSchema[];
-  allOf?: JsonSchema[];
-  $ref?: string;
 }
 
 const loaded = new Map<string, Loaded>();
@@ -118,8 +110,8 @@ export async function prepareSchemas(resources: readonly Resource[]): Promise<vo
     const spec = TABLE.get(key);
     if (!spec) continue;
     let l = loaded.get(key);
-    if (!l) loaded.set(key, (l = { schema: rawSchema(spec.module), apiVersion: spec.apiVersion }));
-    const specSchema = l.schema?.properties?.spec;
+    if (!l) loaded.set(key, (l = { spec: specSchemaOf(spec, r), id: `meshctl:${key}` }));
+    const specSchema = l.spec;
     let verdict: Verdict = 'unsure';
     if (specSchema && r.object.spec === undefined) verdict = 'valid';
     else if (specSchema) {
@@ -128,19 +120,39 @@ export async function prepareSchemas(resources: readonly Resource[]): Promise<vo
       if (checked.knownFieldsOnly) knownFieldsOnly.add(r);
     }
     verdicts.set(r, verdict);
-    if (verdict !== 'valid' && !l.ctor) needAjv.add(key);
+    if (verdict !== 'valid' && !l.validate && l.spec) needAjv.add(key);
   }
-  await Promise.all(
-    [...needAjv].map(async (key) => {
-      const s = TABLE.get(key)!;
-      try {
-        const mod = (await import(s.module)) as Record<string, ModelCtor>;
-        loaded.get(key)!.ctor = mod[s.exportName];
-      } catch {
-        // without the validator, type errors go unreported; unknown fields are still found
-      }
-    }),
-  );
+  if (needAjv.size === 0) return;
+  const { register, validate } = await import('@kubernetes-models/validate');
+  for (const key of needAjv) {
+    const l = loaded.get(key)!;
+    register(l.id, { type: 'object', properties: { spec: l.spec } });
+    l.validate = (data) => validate(l.id, data);
+  }
+}
+
+/** The spec schema of a packaged kind, with the overlay of fields current Istio added. */
+function specSchemaOf(spec: SchemaSpec, r: { group: string; kind: string }): JsonSchema | undefined {
+  const packaged = rawSchema(spec.module)?.properties?.spec;
+  return packaged && withOverlay(`${r.group}/${r.kind}`, packaged);
+}
+
+/**
+ * The spec schema analyze checks `group/version/Kind` against (overlay applied; the packaged one alone
+ * with `packaged`), or undefined when not covered.
+ */
+export function specSchema(group: string, version: string, kind: string, packaged = false): JsonSchema | undefined {
+  const spec = TABLE.get(`${group}/${version}/${kind}`);
+  if (!spec) return undefined;
+  return packaged ? rawSchema(spec.module)?.properties?.spec : specSchemaOf(spec, { group, kind });
+}
+
+/** Every `group/version/Kind` with a packaged schema. */
+export function schemaVersions(): { group: string; version: string; kind: string }[] {
+  return [...TABLE.keys()].map((k) => {
+    const [group, version, kind] = k.split('/');
+    return { group, version, kind };
+  });
 }
 
 /**
@@ -169,14 +181,13 @@ export function validateSchema(r: Resource): string[] {
   if (!l) return [];
   const problems: string[] = [];
   const verdict = verdicts.get(r) ?? 'unsure';
-  if (verdict !== 'valid' && l.ctor) {
-    const { status: _status, ...rest } = r.object;
+  if (verdict !== 'valid' && l.validate) {
+    // only the spec: metadata is Kubernetes' business, and status is the controller's
+    const data = { spec: r.object.spec };
     try {
-      // validate() only needs the model's prototype (it holds the schema id); constructing a model
-      // would deep-copy the object first, which costs more than the validation itself
-      (Object.setPrototypeOf({ ...rest, apiVersion: l.apiVersion }, l.ctor.prototype) as { validate(): void }).validate();
+      l.validate(data);
     } catch (err) {
-      problems.push(...ajvProblems(err, r.object));
+      problems.push(...ajvProblems(err, data));
     }
   }
   if (!knownFieldsOnly.has(r)) problems.push(...unknownFields(r));
@@ -186,7 +197,7 @@ export function validateSchema(r: Resource): string[] {
 /** Unknown fields in a resource's spec (`spec.a.b: unknown field "x"`), by walking it against its schema. */
 export function unknownFields(r: Resource): string[] {
   const l = loaded.get(keyOf(r));
-  const specSchema = l?.schema?.properties?.spec;
+  const specSchema = l?.spec;
   const problems: string[] = [];
   if (l && specSchema && r.object.spec !== undefined) (l.unknown ??= unknownCheck(specSchema))(r.object.spec, ['spec'], problems);
   return problems;

@@ -82,29 +82,34 @@ export interface SnapshotOptions {
   clusterName?: string;
   /** Services of other clusters of the mesh (--remote-contexts), compared with this cluster's. */
   remoteClusters?: readonly RemoteCluster[];
-  /** True when the cluster's MutatingWebhookConfigurations were read, so "no webhook selects it" is trustworthy. */
-  webhooksComplete?: boolean;
   /** Resolves a host name to addresses (rejects when it cannot); dns.lookup unless a test gives its own. */
   lookupHost?: (host: string) => Promise<string[]>;
-  /** True when resources came from a live cluster too, so "nothing matches" findings are trustworthy. */
-  complete?: boolean;
-  /** True when the cluster's secrets were read, so a missing Gateway credential is really missing. */
-  secretsComplete?: boolean;
-  /** True when the cluster's namespaces were read. */
-  namespacesComplete?: boolean;
   /**
-   * The input is only part of the mesh (`--partial`, or cluster kinds that could not be read): a
-   * "nothing matches" check reports only where the input shows that part (workloads of the namespace,
-   * its secrets). Off, every check reports as istioctl does on the same input.
+   * --partial: the input is only part of the mesh. A "nothing matches" check then reports only where
+   * the input shows that part (see Snapshot.knows). Off, every check reports as istioctl does.
    */
   partial?: boolean;
-  /** Like `partial`, for secrets alone (the cluster's secrets could not be read). Defaults to `partial`. */
-  partialSecrets?: boolean;
+  /**
+   * What a cluster (or a bug-report bundle) showed of each part of the mesh: `all` when read whole,
+   * the namespaces read when only those could be, none when it could not be read (forbidden, or never
+   * collected: a bundle holds no Secrets). Given, it decides whatever --partial says: a part read whole
+   * is known, a part read in part is partial. Absent (files alone), --partial decides.
+   */
+  read?: Partial<Record<Aspect, Coverage>>;
   /** The MeshConfig (from --meshConfigFile); otherwise the input's `istio` ConfigMap in the root namespace. */
   meshConfig?: Record<string, unknown>;
   /** --revision: the mesh config is then the `istio-<revision>` ConfigMap. */
   revision?: string;
 }
+
+/**
+ * The parts of the mesh "nothing matches" checks rely on: workloads (pods and their controllers),
+ * the service registry (Services, ServiceEntries), Secrets, Namespaces, injection webhooks.
+ */
+export type Aspect = 'workloads' | 'services' | 'secrets' | 'namespaces' | 'webhooks';
+
+/** How much of an aspect was read: all of it, or the namespaces listed (none: not at all). */
+export type Coverage = 'all' | readonly string[];
 
 export interface RemoteCluster {
   name: string;
@@ -117,16 +122,11 @@ export interface RemoteCluster {
  */
 export class Snapshot {
   readonly clusterDomain: string;
-  readonly complete: boolean;
-  readonly secretsComplete: boolean;
   readonly rootNamespace: string;
   readonly dnsAutoAllocate: boolean;
-  readonly partial: boolean;
-  private readonly partialSecrets: boolean;
-  private readonly namespacesComplete: boolean;
   private mesh?: Record<string, unknown>;
   private readonly meshConfigMap: string;
-  private secretNamespaces?: Set<string>;
+  private namespacesOf?: Map<string, Set<string>>;
   readonly options: Readonly<SnapshotOptions>;
   private readonly byKind = new Map<string, Resource[]>();
   /** Per kind, `namespace|name` → resource; built on a kind's first lookup (few kinds are looked up by name). */
@@ -138,13 +138,8 @@ export class Snapshot {
 
   constructor(readonly resources: readonly Resource[], options: SnapshotOptions = {}) {
     this.clusterDomain = options.clusterDomain || 'cluster.local';
-    this.complete = options.complete ?? false;
-    this.secretsComplete = options.secretsComplete ?? this.complete;
     this.rootNamespace = options.rootNamespace || 'istio-system';
     this.dnsAutoAllocate = options.dnsAutoAllocate ?? false;
-    this.partial = options.partial ?? false;
-    this.partialSecrets = options.partialSecrets ?? this.partial;
-    this.namespacesComplete = options.namespacesComplete ?? false;
     this.mesh = options.meshConfig;
     this.meshConfigMap = options.revision ? `istio-${options.revision}` : 'istio';
     this.options = options;
@@ -234,25 +229,66 @@ export class Snapshot {
     return this.labelKeys;
   }
 
+  // ---- "nothing matches": one rule for every analyzer
+  //
+  // istioctl reports an absence (no pod for a selector, no Secret for a credential, no Service for a
+  // host) whenever the input lacks the object. That is the default here too. When the input is only
+  // part of the mesh (--partial, or a cluster that would not show some kinds), an absence is reported
+  // only where the input shows that part of the mesh: the namespace's workloads, its secrets, ...
+
+  /** Whether the input may hold only part of `aspect`: then its absence in a namespace proves nothing by itself. */
+  isPartial(aspect: Aspect): boolean {
+    const read = this.options.read;
+    if (read) return read[aspect] !== 'all';
+    return this.options.partial ?? false;
+  }
+
   /**
-   * Whether "no workload matches" can be trusted for a namespace: the cluster was read, or the files
-   * describe at least one workload there. Manifests checked in CI rarely include every workload, and
-   * a finding about something that is merely not in the files would be a false alarm.
+   * Whether "there is no such X" can be trusted for `aspect` in `namespace` (anywhere when undefined):
+   * the input is not partial for it, or the cluster read that namespace whole, or the input shows that
+   * part of the mesh — by default, it holds objects of the aspect there; an analyzer may pass its own
+   * evidence (`shown`), e.g. a workload carrying one of a gateway selector's label keys.
    */
+  knows(aspect: Aspect, namespace?: string, shown?: boolean): boolean {
+    if (!this.isPartial(aspect)) return true;
+    const read = this.options.read?.[aspect];
+    if (namespace !== undefined && Array.isArray(read) && read.includes(namespace)) return true;
+    return shown ?? this.shows(aspect, namespace);
+  }
+
+  /** Whether the input holds objects of `aspect` in `namespace` (anywhere when undefined). */
+  private shows(aspect: Aspect, namespace: string | undefined): boolean {
+    switch (aspect) {
+      case 'workloads':
+        return namespace === undefined ? this.workloads().length > 0 : this.workloadsIn(namespace).length > 0;
+      case 'services':
+        // hosts outside any namespace come from ServiceEntries
+        return namespace === undefined ? this.of(K.ServiceEntry).length > 0 : this.holds(K.Service, namespace);
+      case 'secrets':
+        return namespace !== undefined && this.holds(K.Secret, namespace);
+      case 'namespaces':
+        return namespace !== undefined && this.get(K.Namespace, '', namespace) !== undefined;
+      case 'webhooks':
+        return this.of(K.MutatingWebhookConfiguration).length > 0;
+    }
+  }
+
+  /** Whether the input holds some object of kind `gk` in `namespace` (namespaces of a kind computed once). */
+  private holds(gk: string, namespace: string): boolean {
+    this.namespacesOf ??= new Map();
+    let set = this.namespacesOf.get(gk);
+    if (!set) this.namespacesOf.set(gk, (set = new Set(this.of(gk).map((r) => r.namespace))));
+    return set.has(namespace);
+  }
+
+  /** Whether "no workload matches" can be trusted for a namespace (see knows). */
   knowsWorkloadsIn(namespace: string): boolean {
-    return this.complete || !this.partial || this.workloadsIn(namespace).length > 0;
+    return this.knows('workloads', namespace);
   }
 
-  /** Whether "this secret does not exist" can be trusted for a namespace (see knowsWorkloadsIn). */
+  /** Whether "this secret does not exist" can be trusted for a namespace (see knows). */
   knowsSecretsIn(namespace: string): boolean {
-    if (this.secretsComplete || !this.partialSecrets) return true;
-    if (!this.secretNamespaces) this.secretNamespaces = new Set(this.of(K.Secret).map((s) => s.namespace));
-    return this.secretNamespaces.has(namespace);
-  }
-
-  /** Whether "no such namespace" can be trusted: the cluster's namespaces were read, or the input is whole. */
-  knowsNamespaces(): boolean {
-    return this.namespacesComplete || !this.partial;
+    return this.knows('secrets', namespace);
   }
 
   /**
@@ -274,10 +310,6 @@ export class Snapshot {
     return this.mesh;
   }
 
-  /** Whether "no injection webhook selects it" can be trusted: the cluster's webhooks were read, or the files hold some. */
-  knowsWebhooks(): boolean {
-    return (this.options.webhooksComplete ?? false) || this.of(K.MutatingWebhookConfiguration).length > 0;
-  }
 }
 
 // shared empties: analyzers read optional fields of thousands of objects, and never write to them

@@ -1,6 +1,7 @@
 import type { Json } from '../match/string.js';
 import type { AuthzContext, Decision, SourceIdentity } from './context.js';
-import { metadataTri, permissionTri, policyTri, principalTri, type Tri } from './engine.js';
+import { metadataTri } from '../match/metadata.js';
+import { permissionTri, policyTri, principalTri, type Tri } from './engine.js';
 import type { AuthzFilter, ExtAuthzFilter, RbacFilter } from './filters.js';
 import { authorizationPolicyOf, byteOrder, policyLabel } from './names.js';
 import { clausesOf, clauseTri, clauseWords, type Clause } from './words.js';
@@ -56,10 +57,26 @@ interface EngineRun {
   open: string[];
 }
 
+const ordered = new WeakMap<object, string[]>();
+
+/** The policies' names in Envoy's order (a std::map: byte order), sorted once per policy set. */
+function policyNames(policies: Json): string[] {
+  let names = ordered.get(policies);
+  if (!names) {
+    names = Object.keys(policies);
+    // Istio writes them sorted already: check in one pass before paying for a sort.
+    let sorted = true;
+    for (let i = 1; i < names.length && sorted; i++) sorted = names[i - 1] <= names[i];
+    if (!sorted) names.sort(byteOrder);
+    ordered.set(policies, names);
+  }
+  return names;
+}
+
 /** Envoy's engine: the policies in name order; the first that matches is the effective policy. */
 export function runEngine(rbac: Json, ctx: AuthzContext): EngineRun {
   const policies = rbac?.policies ?? {};
-  const names = Object.keys(policies).sort(byteOrder);
+  const names = policyNames(policies);
   const open: string[] = [];
   for (const name of names) {
     const v = policyTri(policies[name], ctx);
@@ -120,38 +137,62 @@ function openReasons(rbac: Json, names: string[], ctx: AuthzContext): string[] {
   return out;
 }
 
-/** How far a policy is from matching: failing parts count 2, undecided 1, for its best alternatives. */
-function distance(policy: Json, ctx: AuthzContext): number {
-  const best = (nodes: Json[], tri: (n: Json) => Tri, kids: (n: Json) => Json[] | undefined) => {
-    let min = Infinity;
-    for (const n of nodes) {
-      let d = 0;
-      for (const part of kids(n) ?? [n]) {
-        const v = tri(part);
-        d += v === false ? 2 : v === undefined ? 1 : 0;
+/** A failing part counts 2, an undecided one 1: "nearest" prefers rules that may yet match. */
+const cost = (v: Tri): number => (v === false ? 2 : v === undefined ? 1 : 0);
+
+/**
+ * How far one side (principals or permissions) is from matching: the best of its alternatives, each the
+ * sum of its parts' costs. Evaluation of an alternative stops once it reaches `bound` (it cannot be the
+ * nearest any more); the answer is then `bound`, meaning "at least".
+ */
+function sideDistance(nodes: Json[], side: 'principal' | 'permission', ctx: AuthzContext, bound: number): number {
+  if (nodes.length === 0) return 0;
+  let min = bound;
+  for (const n of nodes) {
+    const parts: Json[] | undefined = side === 'principal' ? n?.and_ids?.ids : n?.and_rules?.rules;
+    let d = 0;
+    if (parts) {
+      for (const part of parts) {
+        d += cost(side === 'principal' ? principalTri(part, ctx) : permissionTri(part, ctx));
+        if (d >= min) break;
       }
-      if (d < min) min = d;
-      if (d === 0) break;
-    }
-    return min === Infinity ? 0 : min;
-  };
-  const list = (x: Json) => (Array.isArray(x) ? x : []);
-  return (
-    best(list(policy?.principals), (p) => principalTri(p, ctx), (n) => n?.and_ids?.ids) +
-    best(list(policy?.permissions), (p) => permissionTri(p, ctx), (n) => n?.and_rules?.rules)
-  );
+    } else d = cost(side === 'principal' ? principalTri(n, ctx) : permissionTri(n, ctx));
+    if (d < min) min = d;
+    if (min === 0) break;
+  }
+  return min;
 }
 
+/** A policy's distance from matching, or `bound` when it is at least that far. */
+function distance(policy: Json, ctx: AuthzContext, bound: number): number {
+  const list = (x: Json): Json[] => (Array.isArray(x) ? x : []);
+  const prin = sideDistance(list(policy?.principals), 'principal', ctx, bound);
+  if (prin >= bound) return bound;
+  return prin + sideDistance(list(policy?.permissions), 'permission', ctx, bound - prin);
+}
+
+/**
+ * The NEAREST ALLOW policies and what each lacks. A filter may hold 10,000 policies, so this is a bounded
+ * search: once NEAREST candidates are known, a policy is followed only while it can still beat the last
+ * of them (a tie keeps the earlier name, as Envoy's order does), and words are made for the winners only.
+ */
 function nearestAllow(rbac: Json, ctx: AuthzContext): { name: string; reason: string }[] {
-  // Scores first (no words), then words for the nearest few only: a filter may hold 10,000 policies.
-  const scored = Object.keys(rbac?.policies ?? {})
-    .sort(byteOrder)
-    .map((name) => ({ name, d: distance(rbac.policies[name], ctx) }));
-  scored.sort((a, b) => a.d - b.d);
-  return scored.slice(0, NEAREST).map(({ name }) => ({ name, e: explainPolicy(rbac.policies[name], ctx) })).map(({ name, e }) => ({
-    name: policyLabel(name),
-    reason: [...new Set([...e.failing, ...e.open])].join('; ') || 'undecided',
-  }));
+  const policies = rbac?.policies ?? {};
+  const best: { name: string; d: number }[] = [];
+  let bound = Infinity;
+  for (const name of policyNames(policies)) {
+    const d = distance(policies[name], ctx, bound);
+    if (d >= bound) continue;
+    let at = best.length;
+    while (at > 0 && best[at - 1].d > d) at--;
+    best.splice(at, 0, { name, d });
+    if (best.length > NEAREST) best.pop();
+    if (best.length === NEAREST) bound = best[NEAREST - 1].d;
+  }
+  return best.map(({ name }) => {
+    const e = explainPolicy(policies[name], ctx);
+    return { name: policyLabel(name), reason: [...new Set([...e.failing, ...e.open])].join('; ') || 'undecided' };
+  });
 }
 
 function rbacResult(f: RbacFilter, ctx: AuthzContext): FilterResult {

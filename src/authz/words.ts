@@ -73,7 +73,7 @@ function valueMatcherValues(vm: Json): string[] {
   if (vm.string_match) return [istioValue(vm.string_match)];
   if (vm.list_match?.one_of) return valueMatcherValues(vm.list_match.one_of);
   if (vm.or_match) return (vm.or_match.value_matchers ?? []).flatMap(valueMatcherValues);
-  if ('present_match' in vm) return ['*'];
+  if ('present_match' in vm) return [vm.present_match === true ? '*' : '(nothing: present_match false)'];
   if ('bool_match' in vm) return [String(vm.bool_match)];
   if ('double_match' in vm) return [JSON.stringify(vm.double_match)];
   return [`?${Object.keys(vm).join(',')}`];

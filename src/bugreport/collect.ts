@@ -16,7 +16,8 @@ import type { Progress } from '../output/progress.js';
 import type { CallRecord, Failure, GetRecord, RecordedError, ResourceRecord } from '../source/bundle/format.js';
 import type { BundleWriter } from '../source/bundle/writer.js';
 import {
-  CLUSTER_KINDS, ISTIOD_PATHS, MESH_KINDS, NAMESPACE_KINDS, PROXY_PATHS, ZTUNNEL_ADMIN_PORT, ZTUNNEL_PATHS, isMeshConfigMap,
+  CLUSTER_KINDS, CLUSTER_SCOPED_KINDS, CRD, GATEWAY_API_CRDS, ISTIOD_PATHS, MESH_KINDS, NAMESPACE_KINDS, PROXY_PATHS, ZTUNNEL_ADMIN_PORT,
+  ZTUNNEL_PATHS, isMeshConfigMap,
 } from './kinds.js';
 
 export interface CollectOptions {
@@ -185,6 +186,8 @@ export class Collector {
     }
     for (const t of CLUSTER_KINDS) jobs.push(() => this.listWide(t, selected, istioNs));
     for (const k of MESH_KINDS) jobs.push(() => this.listMesh(k, selected, istioNs));
+    for (const t of CLUSTER_SCOPED_KINDS) jobs.push(async () => void (await this.list(t, undefined)));
+    jobs.push(() => this.listByName(CRD, GATEWAY_API_CRDS, 'the Gateway API CRDs whose version Istio checks'));
     jobs.push(async () => {
       await this.list(CONFIGMAP, istioNs, (o) => isMeshConfigMap(o.metadata?.name ?? ''), 'the mesh ConfigMaps only (istio, istio-sidecar-injector, and per revision)');
     });
@@ -222,6 +225,24 @@ export class Collector {
     }
     const t: ResourceType = { group: k.group, version: k.versions[0], plural: k.plural, kind: k.kind, namespaced: k.namespaced };
     this.resources.push(record(t, 'all', {}, 0, undefined, last));
+  }
+
+  /** Cluster-scoped objects read one by name (those that exist), written as one list; a refusal is recorded for the list. */
+  private async listByName(t: ResourceType, names: string[], filter: string): Promise<void> {
+    const found: ClusterObject[] = [];
+    for (const name of names) {
+      this.check();
+      try {
+        found.push(await this.live.get(t, name));
+      } catch (err) {
+        if (err instanceof Stopped || this.stopped) throw new Stopped();
+        if (err instanceof NotFoundError) continue;
+        this.resources.push(record(t, 'all', {}, 0, filter, toRecordedError(err)));
+        this.failures.push({ what: `get ${resourceName(t)} ${name}`, reason: describeError(err) });
+        return;
+      }
+    }
+    await this.writeList(t, 'all', found, filter);
   }
 
   /**

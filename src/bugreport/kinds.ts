@@ -1,6 +1,7 @@
 import {
   DAEMONSET, DEPLOYMENT, ENDPOINTS, ENDPOINTSLICE, JOB, POD, REPLICASET, type ResourceType, SERVICE, STATEFULSET,
 } from '../kube/cluster.js';
+import { MUTATING_WEBHOOK, NODE, VALIDATING_WEBHOOK } from '../kube/kinds.js';
 
 /**
  * What bug-report collects of the Kubernetes API. Secrets are never among them: not listed, not read.
@@ -12,45 +13,14 @@ export const NAMESPACE_KINDS: ResourceType[] = [POD, ENDPOINTS, ENDPOINTSLICE, D
 /** Kinds read cluster-wide whatever the selection (what istiod sees), per namespace where that is forbidden. */
 export const CLUSTER_KINDS: ResourceType[] = [SERVICE];
 
-/** Istio and Gateway API kinds, with the versions to try, newest first (older clusters serve fewer). */
-export interface MeshKind {
-  group: string;
-  plural: string;
-  kind: string;
-  namespaced: boolean;
-  versions: string[];
-}
+/** Istio and Gateway API kinds, with the versions to try, newest first: the table analyze and describe read too. */
+export { MESH_KINDS, type MeshKind } from '../kube/kinds.js';
 
-const NET = 'networking.istio.io';
-const SEC = 'security.istio.io';
-const GW = 'gateway.networking.k8s.io';
-const mesh = (group: string, plural: string, kind: string, versions: string[], namespaced = true): MeshKind => ({ group, plural, kind, namespaced, versions });
+/** Cluster-scoped kinds read whole: node labels and the webhook configurations (analyze reads them). */
+export const CLUSTER_SCOPED_KINDS: ResourceType[] = [NODE, MUTATING_WEBHOOK, VALIDATING_WEBHOOK];
 
-export const MESH_KINDS: MeshKind[] = [
-  mesh(NET, 'virtualservices', 'VirtualService', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'destinationrules', 'DestinationRule', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'gateways', 'Gateway', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'serviceentries', 'ServiceEntry', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'sidecars', 'Sidecar', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'workloadentries', 'WorkloadEntry', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'workloadgroups', 'WorkloadGroup', ['v1', 'v1beta1', 'v1alpha3']),
-  mesh(NET, 'envoyfilters', 'EnvoyFilter', ['v1alpha3']),
-  mesh(NET, 'proxyconfigs', 'ProxyConfig', ['v1beta1']),
-  mesh(SEC, 'authorizationpolicies', 'AuthorizationPolicy', ['v1', 'v1beta1']),
-  mesh(SEC, 'peerauthentications', 'PeerAuthentication', ['v1', 'v1beta1']),
-  mesh(SEC, 'requestauthentications', 'RequestAuthentication', ['v1', 'v1beta1']),
-  mesh('telemetry.istio.io', 'telemetries', 'Telemetry', ['v1', 'v1alpha1']),
-  mesh('extensions.istio.io', 'wasmplugins', 'WasmPlugin', ['v1alpha1']),
-  mesh(GW, 'gatewayclasses', 'GatewayClass', ['v1', 'v1beta1'], false),
-  mesh(GW, 'gateways', 'Gateway', ['v1', 'v1beta1']),
-  mesh(GW, 'httproutes', 'HTTPRoute', ['v1', 'v1beta1']),
-  mesh(GW, 'grpcroutes', 'GRPCRoute', ['v1', 'v1alpha2']),
-  mesh(GW, 'referencegrants', 'ReferenceGrant', ['v1beta1', 'v1']),
-  mesh(GW, 'tcproutes', 'TCPRoute', ['v1alpha2']),
-  mesh(GW, 'tlsroutes', 'TLSRoute', ['v1alpha2']),
-  mesh(GW, 'udproutes', 'UDPRoute', ['v1alpha2']),
-  mesh(GW, 'backendtlspolicies', 'BackendTLSPolicy', ['v1alpha3', 'v1alpha2']),
-];
+/** CustomResourceDefinitions kept, read by name (the Gateway API ones whose version analyze checks). */
+export { CRD, GATEWAY_API_CRDS } from '../kube/kinds.js';
 
 /** The mesh ConfigMaps of the Istio namespace (mesh config and injector, default and per revision); no other ConfigMap is kept. */
 export function isMeshConfigMap(name: string): boolean {

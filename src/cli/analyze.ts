@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { addBundleOption } from './kube-options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -12,7 +13,7 @@ function parseBool(value: string | boolean | undefined): boolean | undefined {
 
 /** Registers `meshctl analyze`. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('analyze')
     .description('Find mesh misconfiguration in Kubernetes/Istio YAML (istioctl analyze compatible codes, output and exit codes)')
     .argument('[files...]', 'files, directories, globs, or - for stdin')
@@ -34,12 +35,15 @@ export function register(program: Command): void {
     .option('-k, --use-kube [bool]', 'merge the files over the resources in the cluster (default: only when no files are given)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
     .option('--context <name>', 'kubeconfig context to use')
-    .option('--timeout <duration>', 'timeout for each request to the cluster (e.g. 30s, 2m)', '30s')
+    .option('--timeout <duration>', 'timeout for each request to the cluster (e.g. 30s, 2m)', '30s');
+  addBundleOption(cmd)
     .addHelpText(
       'after',
       `
 With no files, the current cluster is analyzed (findings in the context's namespace; -A for all).
 With files, only the files are analyzed unless --use-kube merges them over the cluster's resources.
+--bundle analyzes a bug-report bundle as the cluster at capture time (bundles hold no Secrets:
+gateway credentials are not judged).
 
 Exit codes: 0 nothing at or above --failure-threshold; 79 findings at or above it (as istioctl);
 1 an input file or document could not be read (reported per file; the others are still analyzed),
@@ -49,6 +53,7 @@ Examples:
   meshctl analyze -R manifests/
   meshctl analyze -A                                   # the whole cluster
   meshctl analyze -k new-virtualservice.yaml           # as if applied to the cluster
+  meshctl analyze -A --bundle mesh.tar.gz              # the cluster as bug-report captured it
   meshctl analyze 'deploy/**/*.yaml' -o sarif > analyze.sarif
   kustomize build overlays/prod | meshctl analyze - -o github
   meshctl analyze bookinfo.yaml -S "IST0102=Namespace default" --failure-threshold Warning
@@ -78,6 +83,7 @@ Examples:
         kubeconfig: options.kubeconfig as string | undefined,
         context: options.context as string | undefined,
         timeout: options.timeout as string,
+        bundle: options.bundle as string | undefined,
       });
       process.exitCode = code;
     });

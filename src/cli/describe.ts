@@ -45,7 +45,10 @@ Examples:
       .option('-f, --file <config_dump>', "the pod's saved Envoy /config_dump (live mode reads it from the pod)")
       .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
       .addHelpText('after', `\nExamples:\n  ${example}`);
-    addKubeOptions(cmd).action(async (ref: string, opts: KubeOptions & { files?: string[]; file?: string; output: string }) => {
+    if (kind === 'pod') {
+      cmd.option('--ztunnel-file <config_dump>', "ambient: the saved /config_dump of the ztunnel on the pod's node (live mode reads it from that ztunnel)");
+    }
+    addKubeOptions(cmd).action(async (ref: string, opts: KubeOptions & { files?: string[]; file?: string; ztunnelFile?: string; output: string }) => {
       const output = parseOutputFormat(String(opts.output), FORMATS);
       const { describeCommand } = await import('../commands/describe.js');
       await describeCommand(kind, ref, { ...opts, output });

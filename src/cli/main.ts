@@ -22,6 +22,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<{ register: Regi
   { names: ['analyze'], load: () => import('./analyze.js') },
   { names: ['kube-inject', 'uninject'], load: () => import('./kube-inject.js') },
   { names: ['ztunnel-config', 'zc'], load: () => import('./ztunnel-config.js') },
+  { names: ['waypoint'], load: () => import('./waypoint.js') },
   { names: ['report'], load: () => import('./report.js') },
   { names: ['completion', '__complete'], load: () => import('./completion.js') },
   { names: ['bug-report'], load: () => import('./bug-report.js') },

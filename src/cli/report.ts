@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
 import { addKubeOptions, type KubeOptions } from './kube-options.js';
 
@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .option('--bundle <file>', 'a meshctl bug-report bundle as the whole input')
     .option('--trace <URL>', 'highlight the path this request takes in each pod (e.g. http://reviews:9080/api/v1)')
     .option('-H, --header <header>', "with --trace: request header 'name: value' (repeatable)", collect)
+    .addOption(new Option('--direction <direction>', 'with --trace: which side of each pod the request crosses (inbound: its RBAC too)').choices(['outbound', 'inbound']).default('outbound'))
     .option('-A, --all-namespaces', 'live: every namespace (default: the context namespace or -n)')
     .option('--max-pods <n>', 'live, without pod names: detail at most this many pods', positiveInt, 50)
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000);
@@ -40,6 +41,7 @@ Content-Security-Policy): mail it, attach it to a ticket, open it anywhere.
 Examples:
   meshctl report -o report.html                                   # live: the context namespace
   meshctl report -A --trace http://reviews:9080/ -o report.html   # every namespace, one request's path
+  meshctl report -f httpbin.json --trace http://httpbin:8000/get --direction inbound -o report.html   # with its RBAC verdict
   meshctl report productpage-v1-7d4b8d9b7c-x2x9z.default -o report.html
   meshctl report -f productpage-config_dump.json -f syncz.json --files manifests/ -o report.html
   meshctl report --bundle bundle.tar.gz -o report.html`,
@@ -56,6 +58,7 @@ Examples:
         bundle: opts.bundle as string | undefined,
         trace: opts.trace as string | undefined,
         header: opts.header as string[] | undefined,
+        direction: opts.direction as 'outbound' | 'inbound',
         allNamespaces: opts.allNamespaces === true,
         maxPods: opts.maxPods as number,
         proxyAdminPort: opts.proxyAdminPort as number,

@@ -38,6 +38,8 @@ export interface AnalyzeCommandOptions {
   revision?: string;
   /** undefined: files only when files are given, the cluster otherwise. */
   useKube?: boolean;
+  /** A bug-report bundle read as the cluster (at capture time) instead of the live one. */
+  bundle?: string;
   kubeconfig?: string;
   context?: string;
   timeout?: string;
@@ -70,7 +72,8 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   if (opts.allNamespaces && opts.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together');
   const remoteFiles = (opts.remoteFiles ?? []).map(parseRemoteFiles);
 
-  const wantCluster = opts.useKube ?? opts.files.length === 0;
+  const wantCluster = opts.useKube ?? (opts.files.length === 0 || opts.bundle !== undefined);
+  if (opts.bundle !== undefined && opts.useKube === false) throw new UsageError('--bundle is the cluster to analyze: drop --use-kube=false, or drop --bundle to analyze the files alone');
   if (!wantCluster && opts.files.length === 0) {
     throw new UsageError('nothing to analyze: pass files, directories (-R), globs or - for stdin, or drop --use-kube=false to read the cluster');
   }
@@ -78,11 +81,13 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   let cluster: ClusterProvider | undefined;
   if (wantCluster) {
     const { ClusterProvider } = await import('../analyze/cluster.js');
-    cluster = new ClusterProvider({ kubeconfig: opts.kubeconfig, context: opts.context, timeout: opts.timeout ?? '30s', namespace: opts.namespace, revision: opts.revision });
+    cluster = new ClusterProvider({
+      kubeconfig: opts.kubeconfig, context: opts.context, timeout: opts.timeout ?? '30s', namespace: opts.namespace, revision: opts.revision, bundle: opts.bundle,
+    });
     try {
       await cluster.connect();
     } catch (err) {
-      if (!(err instanceof MeshctlError)) throw err;
+      if (!(err instanceof MeshctlError) || opts.bundle !== undefined) throw err;
       const hint = opts.files.length > 0 ? '; run with --use-kube=false to analyze the files alone' : '; or pass the manifests to analyze (files, directories with -R, globs, - for stdin)';
       throw new MeshctlError(`cannot read the cluster: ${err.message}${hint}`, err.exitCode);
     }
@@ -103,14 +108,10 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
     resources = mergeResources(resources, loaded.resources);
   }
   for (const what of cluster?.skipped ?? []) io.err(`Warning: not allowed to list ${what}; the checks that need them are skipped\n`);
-  const skipped = new Set(cluster?.skipped ?? []);
-  const complete = cluster !== undefined && !skipped.has('pods') && !skipped.has('deployments');
-  const secretsComplete = cluster !== undefined && !skipped.has('secrets');
-  const namespacesComplete = cluster !== undefined && !skipped.has('namespaces');
-  // kinds the cluster would not show make the input partial: their absence proves nothing
-  const partial = opts.partial === true || (cluster !== undefined && (!complete || !namespacesComplete));
-  const partialSecrets = opts.partial === true || (cluster !== undefined && !secretsComplete);
-  const webhooksComplete = cluster !== undefined && !skipped.has('mutatingwebhookconfigurations.admissionregistration.k8s.io');
+  if (cluster?.missing.length) io.err(`Warning: the bundle holds no ${cluster.missing.join(', ')} (its bug-report did not collect them); the checks that need them are skipped\n`);
+  // what the cluster showed of each part of the mesh: a part it could not show whole makes the input
+  // partial there, whatever --partial says (bundles hold no Secrets: credentials are not judged)
+  const read = cluster?.read;
   if (cluster) {
     // the files given explicitly win over what the cluster's istio ConfigMap says, as in istioctl
     const cm = resources.find((r) => r.kind === 'ConfigMap' && !r.group && r.name === 'istio' && r.namespace === ISTIO_NAMESPACE);
@@ -133,7 +134,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions, io: CommandIo 
   // are reported on whole unless -n narrows them
   const namespace = opts.allNamespaces ? undefined : cluster ? defaultNs : opts.namespace;
   const all = await analyzeResources(resources, {
-    ...mesh, complete, secretsComplete, namespacesComplete, partial, partialSecrets, revision: opts.revision, webhooksComplete, namespace, analyzers: opts.analyzer,
+    ...mesh, read, partial: opts.partial === true, revision: opts.revision, namespace, analyzers: opts.analyzer,
     meshNetworks, remoteClusters, clusterName: cluster?.contextName || 'local',
   });
   const kept = applySuppressions(all, suppressions);

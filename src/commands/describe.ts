@@ -4,7 +4,9 @@ import { colours } from '../output/colour.js';
 import { renderData, type DataFormat } from '../output/format.js';
 import { writeStdout } from '../output/write.js';
 import { readInput } from '../source/file.js';
-import { parseJson } from '../source/parse.js';
+import { parseDocument, parseJson } from '../source/parse.js';
+import { ztunnelViewOf, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { parseZtunnelDump, ZtunnelModel } from '../ztunnel/index.js';
 import { envoyViewFromConfigDump, type EnvoyView } from '../describe/envoy-view.js';
 import { parseConfigDump } from '../envoy/config-dump.js';
 import { loadMeshObjects } from '../describe/load.js';
@@ -19,6 +21,8 @@ export type DescribeFormat = 'text' | DataFormat;
 export interface DescribeOptions extends KubeOptions {
   files?: string[];
   file?: string;
+  /** A saved ztunnel /config_dump (ambient pods); live mode reads the one on the pod's node. */
+  ztunnelFile?: string;
   output: DescribeFormat;
 }
 
@@ -29,28 +33,42 @@ export interface DescribeOptions extends KubeOptions {
 export async function describeCommand(kind: 'pod' | 'service', ref: string, options: DescribeOptions): Promise<void> {
   if (!ref) throw new UsageError(`expecting ${kind} name`);
   const fileView = options.file ? await readEnvoyView(options.file) : undefined;
+  const ztunnelModel = options.ztunnelFile ? await readZtunnelModel(options.ztunnelFile) : undefined;
   let objects: MeshObjects;
   let target: Pod | Service;
   let envoy = fileView;
   let istiod;
+  let ztunnelsKnown: boolean | undefined;
+  let ztunnelView: ZtunnelWorkloadView | undefined;
   const sourceWarnings: string[] = [];
   if (options.files && options.files.length > 0) {
     objects = await loadMeshObjects(options.files);
     target = kind === 'pod' ? findObject(objects.pods, ref, options.namespace, 'pod', options.files) : findObject(objects.services, ref, options.namespace, 'service', options.files);
   } else {
     const { loadLive } = await import('../describe/live.js');
-    const live = await loadLive(kind, ref, options, fileView === undefined);
+    const live = await loadLive(kind, ref, options, fileView === undefined, ztunnelModel === undefined);
     objects = live.objects;
     target = live.target;
     envoy ??= live.envoy;
     istiod = live.istiod;
+    ztunnelsKnown = live.ztunnelsKnown;
+    ztunnelView = live.ztunnelView;
     sourceWarnings.push(...live.warnings);
   }
 
   const mesh = meshSettingsFrom(objects.configMaps, options.istioNamespace, options.revision);
   if (mesh.warning) sourceWarnings.push(mesh.warning);
   const cur = options.namespace ?? namespaceOf(target);
-  const describeOptions = { mesh: mesh.settings, currentNamespace: cur, envoy };
+  // offline, ztunnelsKnown is left to the files (whether they hold any ztunnel pod)
+  if (ztunnelModel) ztunnelView = ztunnelViewOf(ztunnelModel.model, nameOf(target), namespaceOf(target), ztunnelModel.name);
+  const describeOptions = {
+    mesh: mesh.settings,
+    currentNamespace: cur,
+    envoy,
+    istioNamespace: options.istioNamespace,
+    ...(ztunnelsKnown !== undefined ? { ztunnelsKnown } : {}),
+    ...(ztunnelView ? { ztunnelView } : {}),
+  };
   if (kind === 'pod') {
     const report = describePod(objects, target as Pod, describeOptions);
     addIstiodConnection(report, istiod);
@@ -65,6 +83,11 @@ export async function describeCommand(kind: 'pod' | 'service', ref: string, opti
 
 function emit(report: object, format: DescribeFormat, text: () => string): void {
   writeStdout(format === 'text' ? text() : renderData(report, format));
+}
+
+async function readZtunnelModel(file: string): Promise<{ model: ZtunnelModel; name: string }> {
+  const input = await readInput(file);
+  return { model: new ZtunnelModel(parseZtunnelDump(parseDocument(input), input.name)), name: input.name };
 }
 
 async function readEnvoyView(file: string): Promise<EnvoyView> {

@@ -46,6 +46,8 @@ export interface ReportOptions extends Partial<KubeOptions> {
   pods: string[];
   trace?: string;
   header?: string[];
+  /** With trace: the request enters the pod (its inbound listeners and RBAC) instead of leaving it. */
+  direction?: 'outbound' | 'inbound';
   output: string;
   allNamespaces?: boolean;
   maxPods?: number;
@@ -237,7 +239,7 @@ async function buildModel(inputs: ReportInputs, o: ReportOptions): Promise<Repor
   else {
     const [{ analyzeResources, applyDefaultNamespace }, { toData }] = await Promise.all([import('../analyze/engine.js'), import('../analyze/render.js')]);
     applyDefaultNamespace(inputs.resources, o.namespace ?? 'default');
-    const ds = await analyzeResources(inputs.resources, { complete: inputs.complete, secretsComplete: inputs.complete, namespace: inputs.namespace });
+    const ds = await analyzeResources(inputs.resources, { namespace: inputs.namespace });
     findings = ds.map((d) => {
       const x = toData(d);
       return { level: x.level, code: x.code, origin: x.origin ?? '', reference: x.reference ?? '', message: x.message, documentationUrl: x.documentationUrl };
@@ -245,7 +247,7 @@ async function buildModel(inputs: ReportInputs, o: ReportOptions): Promise<Repor
   }
 
   const headers = (o.header ?? []).map(parseHeader);
-  const pods: PodSection[] = inputs.pods.map((p, i) => podSection(p, i, o.trace, headers));
+  const pods: PodSection[] = inputs.pods.map((p, i) => podSection(p, i, o.trace, headers, o.direction));
   return {
     title: 'meshctl report',
     generatedAt: (o.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -261,13 +263,13 @@ async function buildModel(inputs: ReportInputs, o: ReportOptions): Promise<Repor
 
 const NO_COLOUR = new Chalk({ level: 0 });
 
-function podSection(p: PodInput, index: number, target: string | undefined, headers: [string, string][]): PodSection {
+function podSection(p: PodInput, index: number, target: string | undefined, headers: [string, string][], direction?: 'outbound' | 'inbound'): PodSection {
   const world = worldFromConfigDump(p.dump, p.clusters);
   const warnings = p.dump.problems.map((x) => `skipped ${x.what}: ${x.reason}`);
   let trace: TraceOutput | undefined;
   if (target) {
     try {
-      trace = traceRequest(world, { target, headers });
+      trace = traceRequest(world, { target, headers, ...(direction ? { direction } : {}) });
     } catch (err) {
       if (err instanceof TraceInputError) throw new UsageError(`--trace: ${err.message}`);
       throw err;
@@ -312,6 +314,7 @@ function podSection(p: PodInput, index: number, target: string | undefined, head
     row('virtual host', r.virtualHost);
     row('route', r.route);
     row('cluster', r.cluster ?? (r.weightedClusters ? `one of ${r.weightedClusters.map((w) => `${w.name} (${w.weight})`).join(', ')}` : null));
+    if (r.authz && r.authz.filter !== null) row('authorization', `${r.authz.decision}${r.authz.authorizationPolicy ? ` by ${r.authz.authorizationPolicy}` : ''}: ${r.authz.reason}`);
     row('redirect', r.redirect);
     if (r.directResponse) row('direct response', String(r.directResponse.status));
     if (r.endpoints) row('endpoints', r.endpoints.map((e) => `${e.address} ${e.health}`).join(', ') || 'none');

@@ -1,7 +1,7 @@
-import type { ApiGateway, ApiRoute, BackendRef, LabelSelector, Labels, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
+import type { ApiGateway, ApiRoute, BackendRef, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
 import { exposedUrl, externalAddress } from './gateways.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
-import { labelSelectorMatches } from '../resources/selector.js';
+import { namespaceSelected } from '../resources/selector.js';
 
 /** How a workload is reached from outside through Gateway API routes (`gateway.networking.k8s.io`). */
 
@@ -234,18 +234,8 @@ export function hostnameMatches(pattern: string, host: string): boolean {
   return host.length > suffix.length && host.endsWith(suffix);
 }
 
-/** Does a label selector pick the namespace? undefined when its labels are unknown and the selector needs them. */
-export function namespaceSelected(selector: LabelSelector, ns: string, namespaces: Namespace[]): boolean | undefined {
-  const obj = namespaces.find((n) => nameOf(n) === ns);
-  // Kubernetes labels every namespace with its name, so a selector on that label needs no Namespace object.
-  const labels: Labels = { ...(obj?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': ns };
-  const keys = [...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e) => e.key ?? '')];
-  if (!obj && keys.some((k) => k !== 'kubernetes.io/metadata.name')) return undefined;
-  return labelSelectorMatches(selector, labels);
-}
-
-/** Kubernetes label-selector matching, shared with analyze (src/resources/selector.ts). */
-export { labelSelectorMatches } from '../resources/selector.js';
+// one rule for label selectors, shared with analyze and the ambient waypoint attachment
+export { labelSelectorMatches, namespaceSelected } from '../resources/selector.js';
 
 /** Istio names the Deployment and Service it creates for a Gateway `<name>-<gatewayClassName>`. */
 export function deployedServiceName(gw: ApiGateway): string | undefined {

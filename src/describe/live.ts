@@ -7,6 +7,7 @@ import { parseConfigDump } from '../envoy/config-dump.js';
 import { parseJson } from '../source/parse.js';
 import { podsSelectedBy } from './services.js';
 import { GATEWAY_API_GROUP } from './gateway-api.js';
+import { ambientEnrollment, ztunnelForNode, ztunnelViewOf, type ZtunnelWorkloadView } from '../ambient/index.js';
 import { emptyMeshObjects, type KubeObject, type MeshObjects, type Pod, type Service } from './objects.js';
 
 /** The Istio resources describe reads, as the API serves them (v1 is served by every supported Istio). */
@@ -27,6 +28,8 @@ const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects, versions:
   ['httproutes', 'httpRoutes', ['v1', 'v1beta1']],
   ['grpcroutes', 'grpcRoutes', ['v1', 'v1alpha2']],
   ['referencegrants', 'referenceGrants', ['v1beta1', 'v1']],
+  // cluster-scoped; its labels may give waypoints their default istio.io/waypoint-for
+  ['gatewayclasses', 'gatewayClasses', ['v1', 'v1beta1']],
 ];
 
 /** Which istiod replica serves the proxy, and whether each xDS type is in sync (istiod's /debug/syncz). */
@@ -44,6 +47,10 @@ export interface LiveLoad {
   istiod?: IstiodConnection;
   /** Things describe could not read (forbidden lists, an unreachable proxy); the report says so. */
   warnings: string[];
+  /** Whether the ztunnel pods (app=ztunnel) could be listed: ambient pods name the one on their node. */
+  ztunnelsKnown: boolean;
+  /** An ambient pod: what the ztunnel on its node holds for it (its /config_dump). */
+  ztunnelView?: ZtunnelWorkloadView;
 }
 
 /**
@@ -51,7 +58,7 @@ export interface LiveLoad {
  * services, endpoints, the Namespace), Services in every namespace (gateway addresses), the Istio resources
  * of every namespace, the mesh ConfigMap, and the pod's config dump through its admin port.
  */
-export async function loadLive(kind: 'pod' | 'service', ref: string, options: KubeOptions, withEnvoy: boolean): Promise<LiveLoad> {
+export async function loadLive(kind: 'pod' | 'service', ref: string, options: KubeOptions, withEnvoy: boolean, withZtunnel = true): Promise<LiveLoad> {
   const kubeMod = await import('../kube/index.js');
   const kube = await kubeMod.connect(options);
   const warnings: string[] = [];
@@ -120,6 +127,8 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
             return;
           } catch (err) {
             if (err instanceof kubeMod.NotFoundError) continue; // this version (or the whole API) is not served
+            // GatewayClasses only give waypoints a default waypoint-for (Istio's own class sets none): not worth a warning
+            if (plural === 'gatewayclasses' && err instanceof kubeMod.ForbiddenError) return;
             warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
             return;
           }
@@ -149,6 +158,9 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
       for (const p of gwPods) if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(plain(p) as Pod);
     }
 
+    // ztunnel pods (ambient: the one on the described pod's node carries its traffic)
+    const ztunnelsKnown = kind === 'pod' && !hasSidecar(target as Pod) ? await addZtunnelPods(kube, objects, options.istioNamespace, warnings) : false;
+
     let envoy: EnvoyView | undefined;
     let istiod: IstiodConnection | undefined;
     if (kind === 'pod' && hasSidecar(target as Pod)) {
@@ -161,13 +173,69 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
         .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
       if (first) envoy = await dumpOf(first, options, warnings);
     }
-    const load: LiveLoad = { objects, target, warnings };
+    let ztunnelView: ZtunnelWorkloadView | undefined;
+    if (kind === 'pod' && withZtunnel && ztunnelsKnown && ambientEnrollment(target as Pod, objects.namespaces).enrolled) {
+      const zt = ztunnelForNode(objects.pods, (target as Pod).spec?.nodeName, options.istioNamespace);
+      if (zt) ztunnelView = await ztunnelViewFrom(zt, target as Pod, options, warnings);
+    }
+    const load: LiveLoad = { objects, target, warnings, ztunnelsKnown };
+    if (ztunnelView) load.ztunnelView = ztunnelView;
     if (envoy) load.envoy = envoy;
     if (istiod) load.istiod = istiod;
     return load;
   } finally {
     kube.close();
   }
+}
+
+/** What the ztunnel `zt` holds for `pod` (its admin /config_dump); unreadable is a warning. */
+async function ztunnelViewFrom(zt: Pod, pod: Pod, options: KubeOptions, warnings: string[]): Promise<ZtunnelWorkloadView | undefined> {
+  const [{ openLiveAdmin }, { ZTUNNEL_ADMIN }, { parseZtunnelDump, ZtunnelModel }, { parseDocument }] = await Promise.all([
+    import('../kube/index.js'),
+    import('../kube/ztunnel.js'),
+    import('../ztunnel/index.js'),
+    import('../source/parse.js'),
+  ]);
+  const name = `${zt.metadata?.name}.${zt.metadata?.namespace}`;
+  let admin;
+  try {
+    admin = await openLiveAdmin(name, { ...options, admin: ZTUNNEL_ADMIN });
+    const input = await admin.get('/config_dump');
+    const model = new ZtunnelModel(parseZtunnelDump(parseDocument(input), input.name));
+    return ztunnelViewOf(model, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default', `${zt.metadata?.namespace}/${zt.metadata?.name}`);
+  } catch (err) {
+    warnings.push(`cannot read the config dump of ztunnel ${name}: ${describeError(err)}`);
+    return undefined;
+  } finally {
+    await admin?.close();
+  }
+}
+
+/** Adds the ztunnel pods (label app=ztunnel, any namespace, else the Istio namespace) to `objects.pods`. */
+async function addZtunnelPods(kube: Kube, objects: MeshObjects, istioNamespace: string, warnings: string[]): Promise<boolean> {
+  const { ForbiddenError } = await import('../kube/index.js');
+  const labelSelector = 'app=ztunnel';
+  let found;
+  try {
+    found = await kube.call({ verb: 'list', resource: 'pods' }, (o) => kube.core.listPodForAllNamespaces({ labelSelector }, o));
+  } catch (err) {
+    if (!(err instanceof ForbiddenError)) {
+      warnings.push(`cannot list ztunnel pods: ${describeError(err)}`);
+      return false;
+    }
+    try {
+      found = await kube.call({ verb: 'list', resource: 'pods', namespace: istioNamespace }, (o) =>
+        kube.core.listNamespacedPod({ namespace: istioNamespace, labelSelector }, o),
+      );
+    } catch (err2) {
+      warnings.push(`cannot list ztunnel pods: ${describeError(err2)}`);
+      return false;
+    }
+  }
+  for (const p of found.items) {
+    if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(plain(p) as Pod);
+  }
+  return true;
 }
 
 function hasSidecar(pod: Pod): boolean {

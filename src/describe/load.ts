@@ -22,6 +22,7 @@ const GATEWAY_API_KIND_TO_LIST: Record<string, keyof MeshObjects> = {
   HTTPRoute: 'httpRoutes',
   GRPCRoute: 'grpcRoutes',
   ReferenceGrant: 'referenceGrants',
+  GatewayClass: 'gatewayClasses',
 };
 
 /**

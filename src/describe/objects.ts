@@ -3,7 +3,9 @@
  * they come from users' files or the API server and are checked where they are used, not trusted.
  */
 
-export type Labels = Record<string, string>;
+import { matchLabels, type LabelSelector, type Labels } from '../resources/selector.js';
+
+export type { LabelSelector, Labels };
 
 export interface ObjectMeta {
   name?: string;
@@ -56,6 +58,8 @@ export interface Pod extends KubeObject {
     initContainers?: Container[];
     securityContext?: { runAsUser?: number };
     nodeName?: string;
+    hostNetwork?: boolean;
+    serviceAccountName?: string;
   };
   status?: {
     phase?: string;
@@ -84,7 +88,7 @@ export interface Service extends KubeObject {
     externalIPs?: string[];
     externalName?: string;
   };
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] }; conditions?: Condition[] };
 }
 
 export interface EndpointAddress {
@@ -194,12 +198,6 @@ export interface Gateway extends KubeObject {
   spec?: { selector?: Labels; servers?: GatewayServer[] };
 }
 
-/** A Kubernetes label selector (Gateway API's `allowedRoutes.namespaces.selector`). */
-export interface LabelSelector {
-  matchLabels?: Labels;
-  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
-}
-
 export interface Condition {
   type?: string;
   status?: string;
@@ -216,6 +214,11 @@ export interface Listener {
     namespaces?: { from?: string; selector?: LabelSelector };
     kinds?: { group?: string; kind?: string }[];
   };
+}
+
+/** A `gateway.networking.k8s.io` GatewayClass (its labels may set a waypoint's default `istio.io/waypoint-for`). */
+export interface GatewayClass extends KubeObject {
+  spec?: { controllerName?: string };
 }
 
 /** A `gateway.networking.k8s.io` Gateway (not Istio's `networking.istio.io` one). */
@@ -263,11 +266,18 @@ export interface PeerAuthentication extends KubeObject {
   };
 }
 
+export interface PolicyTargetRef {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
 export interface AuthorizationPolicy extends KubeObject {
   spec?: {
     selector?: WorkloadSelector;
-    targetRef?: unknown;
-    targetRefs?: unknown[];
+    targetRef?: PolicyTargetRef;
+    targetRefs?: PolicyTargetRef[];
     action?: string;
     provider?: { name?: string };
     rules?: unknown[];
@@ -297,6 +307,7 @@ export interface MeshObjects {
   httpRoutes: ApiRoute[];
   grpcRoutes: ApiRoute[];
   referenceGrants: ReferenceGrant[];
+  gatewayClasses: GatewayClass[];
 }
 
 export function emptyMeshObjects(): MeshObjects {
@@ -315,6 +326,7 @@ export function emptyMeshObjects(): MeshObjects {
     httpRoutes: [],
     grpcRoutes: [],
     referenceGrants: [],
+    gatewayClasses: [],
   };
 }
 
@@ -350,10 +362,7 @@ export function byCreation<T extends KubeObject>(a: T, b: T): number {
 
 /** A label selector given as a plain map matches when every key has the same value. An empty map matches all. */
 export function selectorMatches(selector: Labels | undefined, labels: Labels | undefined): boolean {
-  for (const [k, v] of Object.entries(selector ?? {})) {
-    if ((labels ?? {})[k] !== v) return false;
-  }
-  return true;
+  return matchLabels(selector, labels);
 }
 
 export function hasSelector(selector: WorkloadSelector | undefined): boolean {

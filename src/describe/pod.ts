@@ -1,3 +1,4 @@
+import { ambientEnrollment } from '../ambient/enrollment.js';
 import type { Container, Namespace, Pod } from './objects.js';
 import { kname, namespaceOf, nameOf } from './objects.js';
 
@@ -35,6 +36,8 @@ export interface PodFacts {
   ports: PodPort[];
   containers: { name: string; ready?: boolean; restarts?: number }[];
   sidecar: SidecarFacts;
+  /** Enrolled in ambient mode: ztunnel, not a sidecar, carries its traffic. */
+  ambient?: boolean;
   warnings: string[];
   suggestions: string[];
 }
@@ -104,7 +107,10 @@ export function podFacts(pod: Pod, namespaces: Namespace[], currentNs: string): 
   const labels = pod.metadata?.labels ?? {};
   const annotations = pod.metadata?.annotations ?? {};
   const revision = revisionOf(pod);
-  if (!proxy) {
+  const ambient = !proxy && ambientEnrollment(pod, namespaces).enrolled === true;
+  if (ambient) {
+    // ztunnel carries its traffic: no sidecar is expected
+  } else if (!proxy) {
     const nsObj = namespaces.find((n) => nameOf(n) === ns);
     const nsLabels = nsObj?.metadata?.labels ?? {};
     const optOut = labels['sidecar.istio.io/inject'] === 'false' || annotations['sidecar.istio.io/inject'] === 'false';
@@ -126,6 +132,7 @@ export function podFacts(pod: Pod, namespaces: Namespace[], currentNs: string): 
 
   const facts: PodFacts = { name, namespace: ns, labels, ports, containers: containerFacts, sidecar, warnings, suggestions };
   if (phase) facts.phase = phase;
+  if (ambient) facts.ambient = true;
   if (pod.status?.podIP) facts.ip = pod.status.podIP;
   if (revision) facts.revision = revision;
   return facts;

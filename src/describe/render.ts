@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk';
+import { namedWaypoint, type Condition, type PodAmbientFacts, type WaypointBinding } from '../ambient/index.js';
 import type { AuthorizationFacts } from './authz.js';
 import type { PolicySummary, TrafficPolicySummary } from './destination-rules.js';
 import { rbacPolicyName, type EnvoyFacts } from './envoy-view.js';
@@ -16,7 +17,7 @@ const RULE = '--------------------';
 /** A report in istioctl's describe layout: blocks separated by dashes, problems as `WARNING:` lines. */
 export function renderPodReport(r: PodReport, c: ChalkInstance, currentNs: string): string {
   const out: string[] = [];
-  renderPod(out, r.pod, c, currentNs);
+  renderPod(out, r.pod, c, currentNs, r.ambient);
   r.services.forEach((s) => {
     out.push(RULE);
     renderService(out, s, c, currentNs);
@@ -28,6 +29,7 @@ export function renderPodReport(r: PodReport, c: ChalkInstance, currentNs: strin
     ...r.authorization.warnings,
     ...r.exposures.flatMap((e) => e.warnings),
     ...(r.gatewayApiExposures ?? []).flatMap((e) => e.warnings),
+    ...(r.ambient?.warnings ?? []),
     ...(r.envoy?.warnings ?? []),
   ]);
   const rest = r.warnings.filter((w) => !elsewhere.has(w));
@@ -51,12 +53,16 @@ export function renderServiceReport(r: ServiceDescribeReport, c: ChalkInstance, 
   out.push(`${c.bold('Service:')} ${name(s.name, s.namespace, currentNs)}`);
   renderPorts(out, s);
   const meshed = r.pods.filter((p) => p.sidecar).length;
+  const ambient = r.pods.filter((p) => p.ambient).length;
   const ready = r.pods.filter((p) => p.ready).length;
-  out.push(`${L1}Pods: ${r.pods.length} (${meshed} with sidecar, ${ready} ready)`);
+  out.push(`${L1}Pods: ${r.pods.length} (${meshed} with sidecar, ${ambient ? `${ambient} in ambient, ` : ''}${ready} ready)`);
   for (const p of r.pods) {
-    const bits = [p.phase ?? 'unknown phase', p.sidecar ? (p.ready ? 'sidecar ready' : c.yellow('sidecar NOT READY')) : c.yellow('no sidecar')];
+    const bits = [p.phase ?? 'unknown phase', p.sidecar ? (p.ready ? 'sidecar ready' : c.yellow('sidecar NOT READY')) : p.ambient ? 'ambient' : c.yellow('no sidecar')];
     if (p.subsets.length) bits.push(`subsets ${p.subsets.join(',')}`);
     out.push(`${L2}${p.name}: ${bits.join(', ')}`);
+  }
+  if (r.waypoint) {
+    out.push(`${L1}Waypoint: ${bindingText(r.waypoint.binding)}${conditionText(r.waypoint.condition)}`);
   }
   for (const w of r.warnings.filter((w) => !s.warnings.includes(w) && isServiceLevel(w, r))) out.push(warn(c, w));
   renderServicePolicies(out, s, c, currentNs);
@@ -86,7 +92,7 @@ function isServiceLevel(w: string, r: ServiceDescribeReport): boolean {
   return !elsewhere.includes(w);
 }
 
-function renderPod(out: string[], p: PodFacts, c: ChalkInstance, currentNs: string): void {
+function renderPod(out: string[], p: PodFacts, c: ChalkInstance, currentNs: string, ambient: PodAmbientFacts | undefined): void {
   out.push(`${c.bold('Pod:')} ${name(p.name, p.namespace, currentNs)}`);
   if (p.revision) out.push(`${L1}Pod Revision: ${p.revision}`);
   if (p.ports.length) {
@@ -106,8 +112,52 @@ function renderPod(out: string[], p: PodFacts, c: ChalkInstance, currentNs: stri
       out.push(`${L1}Connected to: ${p.sidecar.connectedTo}${sync ? ` (${sync})` : ''}`);
     }
   }
+  if (ambient) renderAmbient(out, ambient);
   for (const w of p.warnings) out.push(warn(c, w));
   for (const s of p.suggestions) out.push(`Suggestion: ${s}.`);
+  for (const w of ambient?.warnings ?? []) out.push(warn(c, w));
+}
+
+function renderAmbient(out: string[], a: PodAmbientFacts): void {
+  const e = a.enrollment;
+  const state = e.enrolled === true ? 'enrolled' : e.enrolled === false ? 'not enrolled' : 'unknown';
+  const redirect = e.redirection === 'enabled' ? ', redirected by istio-cni' : e.redirection ? `, istio-cni redirection ${e.redirection}` : '';
+  out.push(`${L1}Ambient: ${state} (${e.reason})${e.enrolled ? redirect : ''}`);
+  if (e.enrolled) {
+    if (a.ztunnel) out.push(`${L1}ztunnel: ${a.ztunnel}${a.node ? ` on node ${a.node}` : ''}`);
+    else if (a.node) out.push(`${L1}ztunnel: ${a.ztunnelsRead ? 'none' : 'not known (no ztunnel pods read)'} on node ${a.node}`);
+    const v = a.ztunnelView;
+    if (v) out.push(`${L1}ztunnel view: ${v.known ? `protocol ${v.protocol}, waypoint ${v.waypoint}` : 'no workload for the pod'} (from ${v.source})`);
+  }
+  out.push(`${L1}Waypoint for traffic to the pod: ${bindingText(a.workload)}`);
+  for (const s of a.services) {
+    out.push(`${L1}Waypoint for traffic to service ${s.service}: ${bindingText(s.binding)}${conditionText(s.condition)}`);
+  }
+}
+
+/** Istio's own word on a service's waypoint (its WaypointBound condition), after ours. */
+function conditionText(c: Condition | undefined): string {
+  return c ? ` [Istio: WaypointBound ${c.status ?? '?'}${c.reason ? `, ${c.reason}` : ''}]` : '';
+}
+
+/** `shop/waypoint (namespace label)`, `none (istio.io/use-waypoint: none)`, `none: waypoint ... does not exist` */
+function bindingText(b: WaypointBinding): string {
+  const from = b.source ? `${b.source} label` : '';
+  switch (b.state) {
+    case 'bound': {
+      const programmed = b.facts && b.facts.programmed !== 'True' ? ', not programmed' : '';
+      return `${b.waypoint} (${from}${programmed})`;
+    }
+    case 'opt-out':
+      return `none (${from}: ${b.message})`;
+    case 'problem':
+      return `none: the ${from} names ${namedWaypoint(b)}`;
+    case 'unknown':
+      return b.waypoint ? `unknown: the ${from} names ${namedWaypoint(b)}` : `unknown (${b.message})`;
+    default:
+      if (b.waypoint && b.facts) return `none (the ${from} names ${b.waypoint}, whose istio.io/waypoint-for is ${b.facts.trafficType})`;
+      return b.message ? `none (${b.message})` : 'none';
+  }
 }
 
 function renderService(out: string[], s: ServiceReport, c: ChalkInstance, currentNs: string): void {

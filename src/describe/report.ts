@@ -1,3 +1,4 @@
+import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type ZtunnelWorkloadView } from '../ambient/index.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
 import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules, summarisePolicy, type SubsetMatch } from './destination-rules.js';
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
@@ -24,6 +25,8 @@ export interface PodReport {
   exposures: GatewayExposure[];
   /** Exposure through Gateway API routes; present only when a route reaches the workload. */
   gatewayApiExposures?: RouteExposure[];
+  /** Ambient mode: present when the pod is enrolled, its namespace is ambient, or a waypoint label applies. */
+  ambient?: PodAmbientFacts;
   envoy?: EnvoyFacts;
   /** Every warning of the report, in the order printed. */
   warnings: string[];
@@ -33,6 +36,8 @@ export interface ServicePodSummary {
   name: string;
   phase?: string;
   sidecar: boolean;
+  /** Enrolled in ambient mode (ztunnel carries its traffic). */
+  ambient?: boolean;
   ready?: boolean;
   subsets: string[];
 }
@@ -47,6 +52,8 @@ export interface ServiceDescribeReport {
   exposures: GatewayExposure[];
   /** Exposure through Gateway API routes; present only when a route reaches the service. */
   gatewayApiExposures?: RouteExposure[];
+  /** The service's waypoint (ambient), when a waypoint label applies or Istio reports a binding. */
+  waypoint?: { binding: WaypointBinding; condition?: Condition };
   envoy?: EnvoyFacts;
   warnings: string[];
 }
@@ -56,6 +63,24 @@ export interface DescribeOptions {
   /** The namespace the user is "in": names there are printed without `.namespace`, as istioctl does. */
   currentNamespace: string;
   envoy?: EnvoyView;
+  /** istiod's namespace (where the ztunnel pods are looked for first; default the root namespace). */
+  istioNamespace?: string;
+  /** Whether ztunnel pods were read (live); offline, whether the files hold any. */
+  ztunnelsKnown?: boolean;
+  /** The pod's ztunnel's own view of it, when available (src/ztunnel). */
+  ztunnelView?: ZtunnelWorkloadView;
+}
+
+/** The objects ambient decisions read, from describe's. */
+export function ambientWorld(objects: MeshObjects): AmbientWorld {
+  return {
+    namespaces: objects.namespaces,
+    pods: objects.pods,
+    services: objects.services,
+    gateways: objects.apiGateways,
+    gatewayClasses: objects.gatewayClasses,
+    authorizationPolicies: objects.authorizationPolicies,
+  };
 }
 
 export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOptions): PodReport {
@@ -86,8 +111,19 @@ export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOpt
   const routes = routeExposures(objects, selecting);
   for (const e of routes) warnings.push(...e.warnings);
 
+  const ambient = podAmbientFacts(ambientWorld(objects), pod, selecting, {
+    rootNamespace: mesh.rootNamespace,
+    istioNamespace: options.istioNamespace ?? mesh.rootNamespace,
+    ztunnelsKnown: options.ztunnelsKnown ?? objects.pods.some((p) => p.metadata?.labels?.app === 'ztunnel'),
+    ...(options.ztunnelView ? { ztunnelView: options.ztunnelView } : {}),
+  });
+
   const report: PodReport = { kind: 'Pod', pod: facts, services, mtls, authorization, exposures, warnings };
   if (routes.length) report.gatewayApiExposures = routes;
+  if (ambientRelevant(ambient)) {
+    report.ambient = ambient;
+    warnings.push(...ambient.warnings);
+  }
   if (options.envoy) {
     const envoy = confirmWithEnvoy(options.envoy, { pod, services: selecting, reports: services, authorization, mtls, currentNamespace: cur, domain: mesh.domainSuffix });
     report.envoy = envoy;
@@ -108,7 +144,7 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
     warnings.push(`Service ${kname(svc, cur)} has no selector: its endpoints are managed by hand, describe cannot tell which pods serve it`);
   } else if (pods.length === 0) {
     warnings.push(`Service ${kname(svc, cur)} has no pods`);
-  } else if (!podFactsList.some((f) => f.sidecar.injected)) {
+  } else if (!podFactsList.some((f) => f.sidecar.injected || f.ambient)) {
     warnings.push(`Service ${kname(svc, cur)} has no Istio pods (${pods.length} pods in service); inject a sidecar (meshctl kube-inject, or namespace injection) and restart them`);
   }
   for (const f of podFactsList) warnings.push(...f.warnings);
@@ -147,12 +183,24 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
   const podSummaries: ServicePodSummary[] = pods.map((p, i) => {
     const f = podFactsList[i];
     const s: ServicePodSummary = { name: f.name, sidecar: f.sidecar.injected, subsets: subsetsOf(p) };
+    if (f.ambient) {
+      s.ambient = true;
+      // no sidecar to be ready: the pod's own containers
+      if (f.containers.length && f.containers.every((x) => x.ready !== undefined)) s.ready = f.containers.every((x) => x.ready);
+    }
     if (f.phase) s.phase = f.phase;
     if (f.sidecar.ready !== undefined) s.ready = f.sidecar.ready;
     return s;
   });
   const report: ServiceDescribeReport = { kind: 'Service', service, pods: podSummaries, mtls: mtlsGroups, authorization: authGroups, exposures, warnings };
   if (routes.length) report.gatewayApiExposures = routes;
+  const binding = waypointFor(ambientWorld(objects), svc, 'service');
+  const condition = (svc.status?.conditions ?? []).find((c) => c.type === WAYPOINT_BOUND_CONDITION);
+  if (binding.waypoint || binding.state === 'opt-out' || condition) {
+    report.waypoint = condition ? { binding, condition } : { binding };
+    warnings.push(...bindingWarnings(`traffic to service ${kname(svc, cur)}`, binding));
+    if (condition) warnings.push(...boundConditionWarnings(kname(svc, cur), condition, binding));
+  }
   if (options.envoy && first) {
     // the dump is of one of the pods: compare with that one when it says which
     const dumped = pods.find((p) => nameOf(p) === options.envoy?.podName) ?? first;

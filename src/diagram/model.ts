@@ -5,7 +5,7 @@
  * DOT (./dot.ts), Mermaid (./mermaid.ts) or laid out as SVG (./layout.ts, ./svg.ts). Knows nothing of
  * terminals or HTML: labels are plain text, and every renderer escapes them for its own syntax.
  */
-export type NodeKind = 'request' | 'listener' | 'filterChain' | 'routeConfig' | 'virtualHost' | 'route' | 'cluster' | 'endpoints' | 'outcome';
+export type NodeKind = 'request' | 'listener' | 'filterChain' | 'routeConfig' | 'virtualHost' | 'route' | 'authz' | 'cluster' | 'endpoints' | 'outcome';
 
 /** Left to right: where each kind stands in a drawing. */
 export const COLUMN: Record<NodeKind, number> = {
@@ -15,6 +15,9 @@ export const COLUMN: Record<NodeKind, number> = {
   routeConfig: 3,
   virtualHost: 4,
   route: 5,
+  // RBAC and ext_authz filters: after routing (HTTP filters see the routed request), before the upstream;
+  // a TCP chain's network RBAC lands here too, right after its filter chain.
+  authz: 5.5,
   cluster: 6,
   outcome: 6,
   endpoints: 7,
@@ -27,6 +30,7 @@ export const KIND_TITLE: Record<NodeKind, string> = {
   routeConfig: 'route config',
   virtualHost: 'virtual host',
   route: 'route',
+  authz: 'authorization',
   cluster: 'cluster',
   endpoints: 'endpoints',
   outcome: 'outcome',

@@ -1,3 +1,4 @@
+import { policyLabel } from '../authz/names.js';
 import type { TraceOutput, TraceStep } from '../trace/trace.js';
 import { GraphBuilder, nodeId, shorten, type GraphNode, type NodeKind, type TrafficGraph } from './model.js';
 
@@ -13,8 +14,10 @@ export function routeConfigId(listener: string | null, name: string): string {
 
 /**
  * The traced request's path as a graph: request → listener(s) → filter chain → route config → virtual
- * host → route → cluster(s) → endpoints, or the outcome where the request stops (404, redirect, direct
- * response, no listener…). The nearest candidates that lost hang off the step they lost at, with why.
+ * host → route → authorization filters → cluster(s) → endpoints, or the outcome where the request stops
+ * (404, 403, connection closed, redirect, direct response, no listener…). Each RBAC / ext_authz filter is
+ * a node with its decision; a TCP chain's network RBAC comes right after the filter chain. The nearest
+ * candidates that lost hang off the step they lost at, with why.
  */
 export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
   const r = t.result;
@@ -45,6 +48,24 @@ export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
       g.node({ id, kind, label: name, details: m ? [shorten(m[2], 70)] : [], lost: l.reason });
       g.edge(from, id, { lost: true });
     }
+  };
+
+  /** The chain's authorization filters of one kind, in order; true when one of them ends the request. */
+  const authorize = (kind: 'http' | 'network'): boolean => {
+    const steps = t.steps.filter((s) => s.stage === 'authz' && s.data?.kind === kind);
+    for (const [i, s] of steps.entries()) {
+      const a = authzFacts(s);
+      const id = nodeId('authz', kind, String(i), String(s.chosen ?? ''));
+      g.node({ id, kind: 'authz', label: a.title, details: a.details, onPath: true, status: a.decision === 'DENY' ? 'bad' : a.decision === 'UNDECIDED' ? 'warn' : undefined });
+      g.edge(at, id, { onPath: true });
+      at = id;
+      if (a.decision === 'DENY') {
+        if (kind === 'http') stop('403', [a.extAuthz ? 'denied by the external authorizer' : 'RBAC: access denied'], 'bad', 'denied');
+        else stop('connection closed', [`${a.extAuthz ? 'ext_authz' : 'network RBAC'} denied the connection`], 'bad', 'denied');
+        return true;
+      }
+    }
+    return false;
   };
 
   // --- capture and listener
@@ -85,6 +106,7 @@ export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
   g.edge(at, fcid, { onPath: true });
   losers(fc, 'filterChain', (n) => nodeId('filterChain', ls.chosen!, n), lid);
   at = fcid;
+  if (authorize('network')) return g.build();
   if (!nf || nf.chosen === null) {
     if (nf) stop('no proxy filter', [nf.summary], 'warn');
     return g.build();
@@ -120,8 +142,9 @@ export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
     const rs = step('route');
     if (!rs) return g.build();
     if (rs.chosen === null) {
-      if (r.redirect) stop(`redirect ${r.redirect}`, [rs.summary], 'warn');
-      else stop('404 (NR)', ['no route matches']);
+      if (r.redirect) stop(`redirect ${typeof rs.data?.redirectStatus === 'number' ? rs.data.redirectStatus : ''}`.trim(), [r.redirect, rs.summary].map((d) => shorten(d, 70)), 'warn');
+      // the authorization filters run before the router: a denial answers 403 even without a route
+      else if (!authorize('http')) stop('404 (NR)', ['no route matches']);
       return g.build();
     }
     const rid = nodeId('route', rcs.chosen, vs.chosen, rs.chosen);
@@ -130,6 +153,7 @@ export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
     g.edge(at, rid, { onPath: true });
     losers(rs, 'route', (n) => nodeId('route', rcs.chosen!, vs.chosen!, n), vhid);
     at = rid;
+    if (authorize('http')) return g.build();
     const act = step('routeAction');
     const kind = act?.data?.kind;
     if (kind === 'redirect') {
@@ -183,6 +207,26 @@ export function traceGraph(t: TraceOutput, source?: string): TrafficGraph {
   });
   g.edge(at, nodeId('endpoints', cs.chosen), { onPath: true });
   return g.build();
+}
+
+/** One authorization step in the drawing's words: what the filter is and what it decided. */
+function authzFacts(s: TraceStep): { title: string; decision: string; extAuthz: boolean; details: string[] } {
+  const d = s.data ?? {};
+  const decision = String(d.decision ?? 'UNDECIDED');
+  const extAuthz = d.action === 'CUSTOM' || /^ext_authz/.test(s.summary);
+  const kind = d.kind === 'network' ? 'network ' : '';
+  const title = extAuthz ? `${kind}ext_authz (CUSTOM)` : `${kind}RBAC ${typeof d.action === 'string' ? d.action : '(dry-run only)'}`;
+  const policy = typeof d.policy === 'string' ? policyLabel(d.policy) : null;
+  const reason = s.summary.replace(/^[^:]*: (ALLOW|DENY|UNDECIDED) — /, '').replace(/: denied$/, '');
+  let verdict: string;
+  if (decision === 'DENY') verdict = policy && d.action !== 'ALLOW' ? `denied by ${policy}` : `denied: ${reason}`;
+  else if (decision === 'ALLOW') verdict = policy && d.action !== 'DENY' ? `allowed by ${policy}` : `allowed: ${reason}`;
+  else verdict = `undecided: ${reason}`;
+  const details = [verdict];
+  const shadow = d.shadow as { result?: string } | null | undefined;
+  if (shadow?.result) details.push(`dry-run: would be ${shadow.result}`);
+  if (s.chosen) details.push(s.chosen);
+  return { title, decision, extAuthz, details: details.map((x) => shorten(x, 70)) };
 }
 
 function requestText(t: TraceOutput): string {

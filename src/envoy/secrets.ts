@@ -67,20 +67,61 @@ export interface TrustBundle {
   pem?: string;
 }
 
+/** What a validation context's SPIFFE certificate validator trusts, and in which of its two forms. */
+export interface SpiffeTrust {
+  /**
+   * `trust_domains`: a list of {name, trust_bundle (PEM)}; `trust_bundles`: the newer single DataSource
+   * holding a SPIFFE trust bundle map (JSON: trust domain → JWKS whose `x509-svid` keys carry `x5c` CAs).
+   */
+  form: 'trust_domains' | 'trust_bundles';
+  bundles: TrustBundle[];
+  /** The bundle map lives in a file on the proxy: its trust domains cannot be read from the dump. */
+  file?: string;
+  /** The bundle map is inline but unreadable (not JSON, no trust_domains). */
+  problem?: string;
+}
+
 const SPIFFE_VALIDATOR_TYPE = 'envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
 
 /**
- * The trust bundles of a validation context that uses Envoy's SPIFFE certificate validator
- * (`custom_validator_config` → `SPIFFECertValidatorConfig.trust_domains`), or undefined when it does not.
+ * The SPIFFE certificate validator of a validation context (`custom_validator_config` →
+ * `SPIFFECertValidatorConfig`), or undefined when it uses another validator. Both forms are read:
+ * `trust_bundles` (a SPIFFE bundle map) takes precedence over `trust_domains` when both are set, as in Envoy.
  */
-export function trustBundles(secret: Secret | undefined): TrustBundle[] | undefined {
-  if (!isObject(secret) || !isObject(secret.validation_context)) return undefined;
-  const validator = secret.validation_context.custom_validator_config;
+export function spiffeTrust(validationContext: unknown): SpiffeTrust | undefined {
+  if (!isObject(validationContext)) return undefined;
+  const validator = validationContext.custom_validator_config;
   if (!isObject(validator) || !isObject(validator.typed_config)) return undefined;
   const config = validator.typed_config;
   if (validator.name !== 'envoy.tls.cert_validator.spiffe' && !String(config['@type'] ?? '').endsWith(SPIFFE_VALIDATOR_TYPE)) return undefined;
+  if (isObject(config.trust_bundles)) return bundleMap(config.trust_bundles as DataSource);
   const domains = Array.isArray(config.trust_domains) ? config.trust_domains.filter(isObject) : [];
-  return domains.map((d) => ({ trustDomain: str(d.name) ?? '', pem: dataSourceText(d.trust_bundle as DataSource | undefined) }));
+  return { form: 'trust_domains', bundles: domains.map((d) => ({ trustDomain: str(d.name) ?? '', pem: dataSourceText(d.trust_bundle as DataSource | undefined) })) };
+}
+
+/** A SPIFFE trust bundle map (SPIFFE Trust Domain and Bundle, §4): each domain's x509-svid keys' `x5c` CAs as PEM. */
+function bundleMap(ds: DataSource): SpiffeTrust {
+  const file = str((ds as Record<string, unknown>).filename);
+  if (file) return { form: 'trust_bundles', bundles: [], file };
+  const text = dataSourceText(ds);
+  let map: unknown;
+  try {
+    map = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return { form: 'trust_bundles', bundles: [], problem: 'the trust bundle map is not JSON' };
+  }
+  const domains = isObject(map) ? map.trust_domains : undefined;
+  if (!isObject(domains)) return { form: 'trust_bundles', bundles: [], problem: 'the trust bundle map has no trust_domains' };
+  const bundles: TrustBundle[] = [];
+  for (const [trustDomain, jwks] of Object.entries(domains)) {
+    const keys = isObject(jwks) && Array.isArray(jwks.keys) ? jwks.keys.filter(isObject) : [];
+    const pems = keys
+      .filter((k) => k.use === 'x509-svid' && Array.isArray(k.x5c))
+      .flatMap((k) => (k.x5c as unknown[]).filter((c): c is string => typeof c === 'string'))
+      .map((der) => `-----BEGIN CERTIFICATE-----\n${der.replace(/\s+/g, '').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`);
+    bundles.push({ trustDomain, pem: pems.length ? pems.join('') : undefined });
+  }
+  return { form: 'trust_bundles', bundles };
 }
 
 /** The trust domain of a certificate's SPIFFE ID (`spiffe://east.local/ns/…` → `east.local`), if it has one. */

@@ -95,6 +95,15 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     istioNamespace: options.istioNamespace ?? index.cluster.istioNamespace,
     revision: options.revision,
     timeoutMs: 0,
+    context: index.cluster.context,
+
+    coverage(t) {
+      const records = byType.get(`${t.group}/${t.plural}`);
+      if (!records || records.length === 0) return undefined;
+      const ok = records.filter((r) => !r.error);
+      if (ok.some((r) => r.scope === 'all')) return 'all';
+      return [...new Set(ok.map((r) => r.scope))].sort();
+    },
 
     async get(t, name, namespace) {
       const ns = t.namespaced ? namespace : undefined;

@@ -80,6 +80,14 @@ export interface ClusterSource {
   readonly revision?: string;
   /** The per-request timeout (live); a bundle has none to wait for. */
   readonly timeoutMs: number;
+  /** The kubeconfig context (live), or the one recorded at capture (a bundle). */
+  readonly context?: string;
+  /**
+   * What a cluster-wide `list(type)` holds: `all`, or the namespaces held (a bundle of some namespaces
+   * answers with those), or undefined when nothing of the type is held at all (bug-report did not
+   * collect it). Live clusters leave it out: a list there is whole, or refused.
+   */
+  coverage?(type: ResourceType): 'all' | string[] | undefined;
   /** One object; NotFoundError (404) when there is none, ForbiddenError (403) when it may not be read. */
   get(type: ResourceType, name: string, namespace?: string): Promise<ClusterObject>;
   list(type: ResourceType, options?: ListOptions): Promise<ClusterObject[]>;

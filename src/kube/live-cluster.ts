@@ -36,6 +36,7 @@ export function liveCluster(kube: Kube): ClusterSource {
     istioNamespace: kube.istioNamespace,
     revision: kube.revision,
     timeoutMs: kube.timeoutMs,
+    context: kube.contextName,
 
     async get(t, name, namespace) {
       const obj = (await restGet(kube, apiPath(t, namespace, name), action('get', t, namespace, name))) as ClusterObject;

@@ -1,3 +1,11 @@
+export type Labels = Record<string, string>;
+
+/** A metav1.LabelSelector, typed (describe's Gateway API listeners, waypoint allowedRoutes). */
+export interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+}
+
 /** A metav1.LabelSelector as written in a manifest (fields unchecked). */
 export interface LabelSelectorLike {
   matchLabels?: unknown;
@@ -37,4 +45,29 @@ export function labelSelectorMatches(selector: LabelSelectorLike, labels: Readon
     }
   }
   return true;
+}
+
+/** A selector given as a plain map (a Service's `spec.selector`): every key has the same value; empty matches all. */
+export function matchLabels(selector: Labels | undefined, labels: Labels | undefined): boolean {
+  for (const [k, v] of Object.entries(selector ?? {})) {
+    if ((labels ?? {})[k] !== v) return false;
+  }
+  return true;
+}
+
+/**
+ * Does a label selector pick the namespace `ns`? undefined when the Namespace object is not known and the
+ * selector needs more than the `kubernetes.io/metadata.name` label Kubernetes puts on every namespace.
+ */
+export function namespaceSelected(
+  selector: LabelSelectorLike,
+  ns: string,
+  namespaces: readonly { metadata?: { name?: string; labels?: Labels } }[],
+): boolean | undefined {
+  const obj = namespaces.find((n) => n.metadata?.name === ns);
+  const labels: Labels = { ...(obj?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': ns };
+  const ml = selector.matchLabels !== null && typeof selector.matchLabels === 'object' ? Object.keys(selector.matchLabels) : [];
+  const exprs = Array.isArray(selector.matchExpressions) ? (selector.matchExpressions as { key?: unknown }[]).map((e) => String(e?.key ?? '')) : [];
+  if (!obj && [...ml, ...exprs].some((k) => k !== 'kubernetes.io/metadata.name')) return undefined;
+  return labelSelectorMatches(selector, labels);
 }

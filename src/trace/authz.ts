@@ -68,12 +68,23 @@ export function authzContext(conn: AuthzConnection, identity: SourceIdentity, ht
     tls: conn.tlsTerminated,
     peerPrincipal: peer,
     filterState: { 'io.istio.peer_principal': identity.principal ?? (conn.tlsTerminated ? undefined : undefined) },
-    header: http ? (name) => headerValue(http.req, name) : null,
+    header: http ? headerLookup(http.req) : null,
     dynamicMetadata: {},
     routeMetadata: http?.route?.metadata ?? null,
     hints: { principal: 'pass --source-principal, --source-namespace with --source-sa, or --from', ip: 'pass --src or --from' },
   };
   return { ctx, notes };
+}
+
+/** The request's headers by name, each worked out once: thousands of policies ask for the same few. */
+function headerLookup(req: HttpRequest): (name: string) => string | undefined {
+  const seen = new Map<string, string | undefined>();
+  return (name) => {
+    if (seen.has(name)) return seen.get(name);
+    const v = headerValue(req, name);
+    seen.set(name, v);
+    return v;
+  };
 }
 
 /** jwt_authn's work: the claims become dynamic metadata when the chain validates tokens of that issuer. */

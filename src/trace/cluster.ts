@@ -1,3 +1,4 @@
+import { spiffeTrust } from '../envoy/secrets.js';
 import { filterConfig } from './filters.js';
 import type { Json } from './matchers.js';
 import { asArray, istioConfig } from './route.js';
@@ -7,6 +8,8 @@ export interface ClusterSummary {
   type: string;
   lbPolicy: string;
   tls: string;
+  /** How Envoy verifies the upstream's certificate (CA, SPIFFE trust domains, SANs), or null without TLS. */
+  validation: string | null;
   circuitBreakers: string | null;
   outlierDetection: string | null;
   istio: string | null;
@@ -47,7 +50,38 @@ export function upstreamTls(c: Json): string {
   return describe(c?.transport_socket) ?? 'plaintext';
 }
 
-export function summariseCluster(name: string, c: Json): ClusterSummary {
+/**
+ * How Envoy verifies the upstream's certificate: where its trust comes from (an SDS secret such as Istio's
+ * ROOTCA, or inline), what it trusts (a CA, or the SPIFFE validator's trust domains — read from either
+ * `trust_domains` or the newer `trust_bundles` map), and the SANs it requires. Null when no TLS is originated.
+ */
+export function upstreamValidation(c: Json, secret?: (name: string) => Json | undefined): string | null {
+  const sockets = [c?.transport_socket, ...asArray(c?.transport_socket_matches).map((m: Json) => m?.transport_socket)];
+  const tls = sockets.map((ts) => (ts ? filterConfig(ts) : null)).find((x) => x !== null && /UpstreamTlsContext$/.test(x.type));
+  if (!tls) return null;
+  const ctx = tls.config.common_tls_context ?? {};
+  const inline = ctx.validation_context ?? ctx.combined_validation_context?.default_validation_context ?? null;
+  const sds = ctx.validation_context_sds_secret_config?.name ?? ctx.combined_validation_context?.validation_context_sds_secret_config?.name;
+  const fromSds = typeof sds === 'string' ? secret?.(sds) : undefined;
+  const dynamic = fromSds?.validation_context ?? null;
+  const parts: string[] = [];
+  const trust = spiffeTrust(dynamic) ?? spiffeTrust(inline);
+  const where = typeof sds === 'string' ? `${sds} (SDS${secret && fromSds === undefined ? ', not in the dump' : ''})` : 'an inline validation context';
+  if (trust) {
+    const form = trust.form === 'trust_bundles' ? 'trust_bundles map' : 'trust_domains';
+    if (trust.file) parts.push(`${where}: SPIFFE validator, trust bundle map in ${trust.file} on the proxy (${form})`);
+    else if (trust.problem) parts.push(`${where}: SPIFFE validator, ${trust.problem}`);
+    else parts.push(`${where}: SPIFFE validator, the server's SPIFFE ID must be in trust domain${trust.bundles.length === 1 ? '' : 's'} ${trust.bundles.map((b) => b.trustDomain).join(', ') || '(none)'} (${form})`);
+  } else if (typeof sds === 'string' || inline?.trusted_ca) parts.push(`${where}: its CA`);
+  const sans = [...asArray(inline?.match_subject_alt_names), ...asArray(inline?.match_typed_subject_alt_names).map((m: Json) => m?.matcher)]
+    .map((m: Json) => (m?.exact ?? m?.prefix ?? m?.suffix ?? m?.contains ?? m?.safe_regex?.regex) as unknown)
+    .filter((v): v is string => typeof v === 'string');
+  if (sans.length) parts.push(`SAN ${sans.join(' or ')}`);
+  if (!parts.length) return 'the server certificate is not verified (no validation context)';
+  return `server certificate verified against ${parts.join('; ')}`;
+}
+
+export function summariseCluster(name: string, c: Json, secret?: (name: string) => Json | undefined): ClusterSummary {
   const notes: string[] = [];
   const type = clusterType(c);
   const thresholds = asArray(c?.circuit_breakers?.thresholds);
@@ -82,6 +116,7 @@ export function summariseCluster(name: string, c: Json): ClusterSummary {
     type,
     lbPolicy: String(c?.lb_policy ?? 'ROUND_ROBIN'),
     tls: upstreamTls(c),
+    validation: upstreamValidation(c, secret),
     circuitBreakers: cb,
     outlierDetection: outlier,
     istio: istioConfig(c?.metadata),

@@ -2,6 +2,7 @@ import {
   endpointsOfCluster,
   findCluster,
   findRouteConfig,
+  findSecret,
   listListeners,
   listRouteConfigs,
   type ClustersStatus,
@@ -33,5 +34,7 @@ export function worldFromConfigDump(dump: ConfigDump, clustersStatus?: ClustersS
     podIps,
     podNamespace: typeof ns === 'string' ? ns : undefined,
     routeConfigs: () => listRouteConfigs(dump).map((r) => r.routeConfig),
+    // only when the dump has a secrets section: otherwise "not in the dump" would be a guess
+    ...(dump.sections.some((s) => s.kind === 'secrets' && s.ok) ? { secret: (n: string) => findSecret(dump, n)?.secret } : {}),
   };
 }

@@ -1,5 +1,5 @@
-import { metadataTri } from '../authz/engine.js';
 import { matchHeaderValue } from '../match/header.js';
+import { describeValueMatcher, metadataTri, structPath } from '../match/metadata.js';
 import { matchString, type Json, type Verdict } from '../match/string.js';
 import { headerValue, queryParams, type HttpRequest } from './request.js';
 
@@ -45,37 +45,22 @@ export function fractionHolds(fp: Json, random: number): boolean {
 }
 
 /**
- * type.matcher.v3.MetadataMatcher against the stream's dynamic metadata: decided by the one matcher the
- * RBAC simulation uses (src/authz/engine.ts, Envoy's semantics: the value at `filter` + `path`, absent when
- * any step is missing, then `invert`), explained here for the trace.
+ * type.matcher.v3.MetadataMatcher against the stream's dynamic metadata: decided by the one matcher RBAC
+ * uses too (src/match/metadata.ts, Envoy's semantics: the value at `filter` + `path`, absent when any step
+ * is missing, then `invert`), explained here for the trace.
  */
 export function matchMetadata(m: Json, metadata: Record<string, Record<string, unknown>> | undefined): Verdict {
   const filter = String(m?.filter ?? '');
-  const path: string[] = Array.isArray(m?.path) ? m.path.map((seg: Json) => String(seg?.key ?? '')) : [];
-  let value: unknown = metadata?.[filter];
-  for (const key of path) value = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+  const path: Json[] = Array.isArray(m?.path) ? m.path : [];
+  const ns = metadata?.[filter];
+  const value: unknown = ns === undefined ? undefined : structPath(ns, path);
   const unknowns: string[] = [];
   const tri = metadataTri(m, metadata ?? {}, unknowns);
-  const reason = `dynamic_metadata ${[filter, ...path].join('.')} ${m?.invert === true ? 'not ' : ''}${describeValueMatcher(m?.value)}: ${value === undefined ? 'absent' : JSON.stringify(value)}`;
+  const keys = path.map((seg: Json) => String(seg?.key ?? ''));
+  const reason = `dynamic_metadata ${[filter, ...keys].join('.')} ${m?.invert === true ? 'not ' : ''}${describeValueMatcher(m?.value)}: ${value === undefined ? 'absent' : JSON.stringify(value)}`;
   if (tri === undefined) {
     const u = `${reason}: ${unknowns.join('; ') || 'cannot be decided'}`;
     return { ok: false, reason: u, uncertain: u };
   }
   return { ok: tri, reason };
-}
-
-/** A ValueMatcher in words, for the trace. */
-function describeValueMatcher(vm: Json): string {
-  if (vm == null || typeof vm !== 'object') return 'matches (no value matcher)';
-  if ('null_match' in vm) return 'is null';
-  if ('present_match' in vm) return vm.present_match === true ? 'is present' : 'is absent';
-  if ('string_match' in vm) return matchString(vm.string_match, '').reason;
-  if ('bool_match' in vm) return `is ${vm.bool_match === true}`;
-  if ('double_match' in vm) {
-    const d = vm.double_match ?? {};
-    return 'range' in d ? `in [${d.range?.start}, ${d.range?.end})` : `= ${d.exact}`;
-  }
-  if ('list_match' in vm) return `is a list with an item that ${describeValueMatcher(vm.list_match?.one_of)}`;
-  if ('or_match' in vm) return `${(Array.isArray(vm.or_match?.value_matchers) ? vm.or_match.value_matchers : []).map(describeValueMatcher).join(' or ')}`;
-  return `matches ${q(Object.keys(vm).join(','))}`;
 }

@@ -56,7 +56,10 @@ export function renderTrace(t: TraceOutput, c: ChalkInstance, source: string): s
   if (r.weightedClusters) row('weighted', r.weightedClusters.map((w) => `${w.name}=${w.weight}`).join(', '));
   row('path rewrite', r.pathRewrite);
   row('host rewrite', r.hostRewrite);
-  row('redirect', r.redirect);
+  if (r.redirect) {
+    const status = redirectStatus(t);
+    row('redirect', status === null ? r.redirect : `${status} → ${r.redirect}`);
+  }
   if (r.directResponse) row('direct response', `${r.directResponse.status}${r.directResponse.body !== null ? ` ${JSON.stringify(r.directResponse.body)}` : ''}`);
   if (r.authz) row('authorization', `${r.authz.decision}${r.authz.authorizationPolicy ? ` by ${r.authz.authorizationPolicy}` : ''}${r.authz.filter ? ` (${r.authz.filter})` : ''}`);
   if (r.endpoints) row('endpoints', r.endpoints.length ? r.endpoints.map((e) => `${e.address} (${e.health})`).join(', ') : '(none)');
@@ -65,4 +68,13 @@ export function renderTrace(t: TraceOutput, c: ChalkInstance, source: string): s
     for (const u of r.uncertain.slice(1)) lines.push(c.yellow(`                    ${u}`));
   }
   return lines.join('\n') + '\n';
+}
+
+/** The redirect's status code: the route action's (301 by default, or its response_code), 301 for require_tls. */
+export function redirectStatus(t: TraceOutput): number | null {
+  for (let i = t.steps.length - 1; i >= 0; i--) {
+    const v = t.steps[i].data?.redirectStatus;
+    if (typeof v === 'number') return v;
+  }
+  return null;
 }

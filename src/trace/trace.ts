@@ -346,7 +346,8 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     dstIp: dst.ip,
     dstPort: target.port,
     sni: conn.sni,
-    tlsTerminated: conn.tls && /TLS/.test(downstreamTls(fc.chain)),
+    // Envoy ends the client's TLS only where the chain has a DownstreamTlsContext ("no TLS termination" otherwise)
+    tlsTerminated: conn.tls && /^m?TLS \(/.test(downstreamTls(fc.chain)),
     clientCertRequired: /mTLS/.test(downstreamTls(fc.chain)),
   };
   const netAuthz = authorizeConnection(asArray(fc.chain.filters), authzConn, req.identity ?? {});
@@ -372,7 +373,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   }
 
   // --- cluster and endpoints
-  if (clusterName !== null) traceCluster(world, clusterName, conn, dst.uncertain ? target.host : null, push, result);
+  if (clusterName !== null) traceCluster(world, clusterName, conn, dst.uncertain ? target.host : null, push, result, { terminated: authzConn.tlsTerminated, direction });
   return { request: describeRequest(), steps, result };
 
   function describeRequest(): Record<string, unknown> {
@@ -470,7 +471,7 @@ function traceHttp(
   const viewNotes = [...view.notes, ...rt.notes];
   if (rt.tlsRedirect) {
     result.redirect = rt.tlsRedirect;
-    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)`, matched: viewFacts, notes: viewNotes, uncertain: view.uncertain });
+    push({ stage: 'route', chosen: null, summary: `virtual host requires TLS (require_tls ${vh.vhost.require_tls}): Envoy redirects to ${rt.tlsRedirect} (301)`, matched: viewFacts, notes: viewNotes, uncertain: view.uncertain, data: { redirectStatus: 301 } });
     return 'stop';
   }
   const label = (i: number) => routeLabel(asArray(vh.vhost.routes)[i], i);
@@ -557,14 +558,27 @@ function traceHttp(
   return act.cluster;
 }
 
-function traceCluster(world: TraceWorld, name: string, conn: Connection, unresolvedHost: string | null, push: Push, result: TraceResultData): void {
+/**
+ * What happens to a TLS client's encryption on the way up, when the cluster adds none: passed through
+ * untouched (a chain that does not terminate TLS), or ended by this chain (Istio's inbound mTLS: the
+ * application gets plaintext).
+ */
+function tlsNote(conn: Connection, upstreamTls: string, chain: { terminated: boolean; direction: string }): string | null {
+  if (!conn.tls || upstreamTls !== 'plaintext') return null;
+  if (!chain.terminated) return "Envoy adds no TLS: the client's own TLS passes through unchanged";
+  return chain.direction === 'inbound'
+    ? "the client's TLS ends at this filter chain: Envoy forwards plaintext to the application"
+    : "the client's TLS ends at this filter chain: Envoy connects upstream in plaintext";
+}
+
+function traceCluster(world: TraceWorld, name: string, conn: Connection, unresolvedHost: string | null, push: Push, result: TraceResultData, chain: { terminated: boolean; direction: string }): void {
   result.cluster = name;
   const c = world.cluster(name);
   if (!c) {
     push({ stage: 'cluster', chosen: name, summary: `cluster ${name} is not in the dump: Envoy answers 503 (NC, cluster not found)` });
     return;
   }
-  const s = summariseCluster(name, c);
+  const s = summariseCluster(name, c, world.secret);
   push({
     stage: 'cluster',
     chosen: name,
@@ -572,11 +586,12 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, unresol
     matched: [
       s.service ? `service ${s.service.host} port ${s.service.port}${s.service.subset ? ` subset ${s.service.subset}` : ''} (${s.service.direction})` : null,
       s.istio ? `from ${s.istio}` : null,
+      s.validation,
       s.connectTimeout ? `connect_timeout ${s.connectTimeout}` : null,
       `circuit breakers: ${s.circuitBreakers ?? 'Envoy defaults'}`,
       `outlier detection: ${s.outlierDetection ?? 'off'}`,
     ].filter((x): x is string => x !== null),
-    notes: [...s.notes, ...(conn.tls && s.tls === 'plaintext' ? ["Envoy adds no TLS: the client's own TLS passes through unchanged"] : [])],
+    notes: [...s.notes, ...[tlsNote(conn, s.tls, chain)].filter((n): n is string => n !== null)],
     data: { ...s },
   });
   if (s.type === 'ORIGINAL_DST') {

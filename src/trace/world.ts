@@ -29,6 +29,8 @@ export interface TraceWorld {
   podNamespace?: string;
   /** Every route configuration, for hostname → IP resolution. */
   routeConfigs(): Json[];
+  /** An SDS secret of the dump by name (the upstream TLS's ROOTCA), undefined when absent or not dumped. */
+  secret?(name: string): Json | undefined;
 }
 
 export function localityLabel(l: Json): string | null {

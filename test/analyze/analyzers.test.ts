@@ -29,6 +29,7 @@ const CASES: { analyzer: string; file: string; expected: string[] }[] = [
       `Error [IST0139] (MutatingWebhookConfiguration istio-sidecar-injector ${C}/IST0139-webhook.bad.yaml:7) Webhook overlaps with others: [istio-sidecar-injector-copy/namespace.sidecar-injector.istio.io]. This may cause injection to occur twice.`,
       `Error [IST0139] (MutatingWebhookConfiguration istio-sidecar-injector-copy ${C}/IST0139-webhook.bad.yaml:18) Webhook overlaps with others: [istio-sidecar-injector/namespace.sidecar-injector.istio.io]. This may cause injection to occur twice.`,
       `Error [IST0139] (MutatingWebhookConfiguration istio-sidecar-injector-copy ${C}/IST0139-webhook.bad.yaml:20) Injector refers to a control plane service that does not exist: istio-system/istiod-old.`,
+      `Error [IST0139] (MutatingWebhookConfiguration istio-sidecar-injector-remote ${C}/IST0139-webhook.bad.yaml:33) Injector refers to a control plane service that does not exist: istio-control/istiod.`,
     ],
   },
   {
@@ -44,6 +45,7 @@ const CASES: { analyzer: string; file: string; expected: string[] }[] = [
     file: 'IST0146-imageauto.bad.yaml',
     expected: [
       `Warning [IST0146] (Deployment edge/edge-gateway ${C}/IST0146-imageauto.bad.yaml:32) Deployment edge-gateway contains \`image: auto\` but does not match any Istio injection webhook selectors.`,
+      `Warning [IST0146] (Deployment elsewhere/other-gateway ${C}/IST0146-imageauto.bad.yaml:49) Deployment other-gateway contains \`image: auto\` but does not match any Istio injection webhook selectors.`,
     ],
   },
   {
@@ -104,6 +106,7 @@ const CASES: { analyzer: string; file: string; expected: string[] }[] = [
     analyzer: 'destinationrule.SubsetSelectPodAnalyzer',
     file: 'IST0173-subsetpods.bad.yaml',
     expected: [
+      `Error [IST0173] (DestinationRule default/ratings ${C}/IST0173-subsetpods.bad.yaml:53) The Subset v9 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).`,
       `Error [IST0173] (DestinationRule default/reviews ${C}/IST0173-subsetpods.bad.yaml:33) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).`,
     ],
   },
@@ -111,6 +114,8 @@ const CASES: { analyzer: string; file: string; expected: string[] }[] = [
     analyzer: 'destinationrule.SubsetSelectPodAnalyzer',
     file: 'IST0174-drhost.bad.yaml',
     expected: [
+      `Warning [IST0174] (DestinationRule default/api ${C}/IST0174-drhost.bad.yaml:32) The host api.example.com defined in the DestinationRule does not match any services in the mesh.`,
+      `Warning [IST0174] (DestinationRule default/ledger ${C}/IST0174-drhost.bad.yaml:25) The host ledger.payments.svc.cluster.local defined in the DestinationRule does not match any services in the mesh.`,
       `Warning [IST0174] (DestinationRule default/ratings ${C}/IST0174-drhost.bad.yaml:14) The host ratings defined in the DestinationRule does not match any services in the mesh.`,
     ],
   },

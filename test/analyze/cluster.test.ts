@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalyzeCommandOptions } from '../../src/commands/analyze.js';
-import { fixture } from '../helpers.js';
+import { ingressObjects } from './objects.js';
 import { runAnalyze } from './run.js';
 import { type ApiServer, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
 
@@ -50,6 +50,9 @@ after(async () => {
 
 const run = (files: string[], opts: Partial<AnalyzeCommandOptions> = {}) => runAnalyze(files, { kubeconfig, timeout: '5s', ...opts });
 
+/** A request without its query string. */
+const pathOf = (request: string) => request.replace(/\?.*$/, '');
+
 test('no files: the cluster is analyzed through client-node, findings in the context namespace', async () => {
   const before = api.requests.length;
   const r = await run([]);
@@ -61,7 +64,8 @@ test('no files: the cluster is analyzed through client-node, findings in the con
     'Error [IST0173] (DestinationRule default/reviews) The Subset v2 defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).',
     'Warning [IST0103] (Pod default/reviews-v1-abc) The pod default/reviews-v1-abc is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.',
   ]);
-  const requests = api.requests.slice(before);
+  // (lists are paginated as every command's are: compare paths, not the ?limit=… query)
+  const requests = api.requests.slice(before).map(pathOf);
   assert.ok(requests.includes('GET /apis/networking.istio.io/v1/virtualservices'), requests.join('\n'));
   assert.ok(requests.includes('GET /api/v1/pods'));
   assert.ok(requests.includes('GET /api/v1/namespaces'));
@@ -118,22 +122,8 @@ test('an unreachable API server is one clear error, exit 1', async () => {
 
 /** A second cluster, for the kinds the newer analyzers read: gateway pods and their secrets, Telemetry, WasmPlugin, CRDs, the mesh config. */
 function newerKinds(): KubeObject[] {
-  const pem = (name: string) => Buffer.from(readFileSync(fixture('analyze', 'certs', name))).toString('base64');
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio-injection': 'enabled' } } },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-    {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ingress-1', namespace: 'istio-system', labels: { istio: 'ingressgateway' } },
-      spec: { containers: [{ name: 'istio-proxy', image: 'proxyv2' }] },
-    },
-    {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingressgateway', namespace: 'istio-system' },
-      spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }] },
-    },
-    {
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-cert', namespace: 'istio-system' }, type: 'kubernetes.io/tls',
-      data: { 'tls.crt': pem('expired-cert.pem'), 'tls.key': pem('expired-key.pem') },
-    },
+    ...ingressObjects('web-cert'),
     {
       apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'default' },
       spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['*'], tls: { mode: 'SIMPLE', credentialName: 'web-cert' } }] },
@@ -174,9 +164,10 @@ test('newer kinds: gateway pods and secrets, WasmPlugin, Telemetry, the mesh Con
       'Warning [IST0166] (WasmPlugin default/edge-wasm) Ineffective selector on Kubernetes Gateway edge. Use the TargetRef field instead.',
       'Warning [IST0176] (CustomResourceDefinition grpcroutes.gateway.networking.k8s.io) Gateway API CRD "grpcroutes.gateway.networking.k8s.io" is at version "1.0.0" but Istio requires at least "1.1.0"; resources of this kind will not be processed. Upgrade the Gateway API CRDs to satisfy the minimum version.',
     ]);
-    assert.ok(server.requests.includes('GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/grpcroutes.gateway.networking.k8s.io'), server.requests.join('\n'));
-    assert.ok(server.requests.includes('GET /api/v1/namespaces/istio-system/configmaps'));
-    assert.ok(server.requests.includes('GET /apis/extensions.istio.io/v1alpha1/wasmplugins'));
+    const requests = server.requests.map(pathOf);
+    assert.ok(requests.includes('GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/grpcroutes.gateway.networking.k8s.io'), requests.join('\n'));
+    assert.ok(requests.includes('GET /api/v1/namespaces/istio-system/configmaps'));
+    assert.ok(requests.includes('GET /apis/extensions.istio.io/v1alpha1/wasmplugins'));
   } finally {
     await server.close();
   }

@@ -10,7 +10,9 @@
  *
  * Nothing regenerates it otherwise. How the corpus is cut: fixtures/analyze/cases/ are standalone
  * cases, one file each (with the options of their `# analyze:` line); fixtures/analyze/good/ is one
- * mesh with its subdirectories; every other directory is one set of the files directly inside it.
+ * mesh with its subdirectories; fixtures/analyze/special/ is run as its cases.txt says, one run per
+ * line with the flags the case needs (through the command, exit code included); every other directory
+ * is one set of the files directly inside it.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,12 +22,14 @@ import { fullName } from '../../src/analyze/analyzer.js';
 import { analyzeResources, applyDefaultNamespace, type AnalyzeOptions } from '../../src/analyze/engine.js';
 import { loadResources } from '../../src/resources/index.js';
 import { ROOT } from '../helpers.js';
-import { caseOptions } from './cases.js';
+import { caseOptions, specialCases } from './cases.js';
+import { runAnalyze } from './run.js';
 
 const GOLDEN = path.join(ROOT, 'test', 'analyze', 'golden', 'fixtures.txt');
 const FIXTURES = path.join(ROOT, 'fixtures');
 const CASES = path.join(FIXTURES, 'analyze', 'cases');
 const GOOD = path.join(FIXTURES, 'analyze', 'good');
+const SPECIAL = path.join(FIXTURES, 'analyze', 'special');
 const MANIFEST = /\.(ya?ml|json)$/;
 
 interface FixtureSet {
@@ -46,6 +50,7 @@ function fixtureSets(): FixtureSet[] {
       sets.push({ name: rel, paths: [dir], recursive: true, options: {} });
       return;
     }
+    if (dir === SPECIAL) return; // run by specialFindings, with their flags
     if (dir === CASES) {
       for (const f of files) sets.push({ name: path.relative(ROOT, f), paths: [f], recursive: false, options: caseOptions(readFileSync(f, 'utf8')) });
     } else if (files.length > 0) {
@@ -72,7 +77,19 @@ async function corpusFindings(): Promise<string> {
       out.push(`${d.type.level} [${d.type.code}]${origin} ${d.message}`);
     }
   }
+  out.push(...(await specialFindings()));
   return out.join('\n') + '\n';
+}
+
+/** The special cases, each run as cases.txt says through the command: its findings as printed (paths from the root) and its exit code. */
+async function specialFindings(): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of specialCases(path.join(SPECIAL, 'cases.txt'))) {
+    const r = await runAnalyze(c.files, c.options);
+    out.push(`== ${path.relative(ROOT, SPECIAL)}: ${c.line}: exit ${r.code}, ${r.lines.length} findings`);
+    for (const l of r.lines) out.push(l.split(ROOT + path.sep).join(''));
+  }
+  return out;
 }
 
 test('equivalence: the findings over the whole fixture corpus are those of the golden file', async (t) => {
@@ -100,6 +117,12 @@ test('equivalence: the findings over the whole fixture corpus are those of the g
 test('equivalence: the corpus covers the case fixtures and the good mesh, and the good mesh has no findings', async () => {
   const sets = fixtureSets();
   assert.ok(sets.filter((s) => s.name.startsWith(path.join('fixtures', 'analyze', 'cases'))).length >= 60);
+  // every special case runs with flags, and every file of it is used by some run
+  const special = specialCases(path.join(SPECIAL, 'cases.txt'));
+  assert.ok(special.length >= 6 && special.filter((c) => Object.values(c.options).some((v) => (Array.isArray(v) ? v.length > 0 : v !== undefined))).length >= 6);
+  const used = new Set(special.flatMap((c) => [...c.files, c.options.meshNetworksFile, ...(c.options.remoteFiles ?? []).map((r) => r.slice(r.indexOf('=') + 1))]));
+  const manifests = readdirSync(SPECIAL, { recursive: true, encoding: 'utf8' }).filter((f) => MANIFEST.test(f)).map((f) => path.join(SPECIAL, f));
+  assert.deepEqual(manifests.filter((f) => !used.has(f)), [], 'special fixtures no case uses');
   const good = sets.find((s) => s.name === path.join('fixtures', 'analyze', 'good'));
   assert.ok(good);
   const { resources } = await loadResources(good.paths, { recursive: true });

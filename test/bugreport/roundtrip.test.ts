@@ -1,8 +1,8 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod and iptables; from the tar.gz and from
- * the same files unpacked into a directory.
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables and analyze; from the tar.gz
+ * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { KubeObject } from '../harness/apiserver.js';
 import { type FakeCluster, ISTIOD_A, PRODUCTPAGE, REVIEWS_V1, startCluster } from '../harness/cluster.js';
 import { type CliResult, pool, runCli } from '../helpers.js';
 import { unpack } from './util.js';
@@ -48,6 +49,55 @@ const COMMANDS: string[][] = [
   ['iptables', 'trace', PP, '--dst', '10.96.0.20:8080'],
   ['iptables', 'trace', RV1, '--dst', '10.244.1.5:9080', '--direction', 'inbound', '-o', 'json'],
   ['iptables', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // no rules anywhere: the same list of what was tried
+  ['analyze'], // the context's namespace
+  ['analyze', '-A'],
+  ['analyze', '-A', '-o', 'json'],
+  ['analyze', '-n', 'istio-system', '--partial'],
+  ['analyze', '-A', '--analyzer', 'injection.Analyzer', '--analyzer', 'webhook.Analyzer'],
+  ['analyze', '-k', 'fixtures/analyze/cases/IST0101-vs-host.bad.yaml'], // files over the cluster
+  ['analyze', '--failure-threshold', 'Info', '-n', 'bookinfo-lab'],
+];
+
+/**
+ * Istio configuration for analyze, beside the stand-in's workloads: findings of several analyzers, all
+ * decided from what a bundle holds (no Secret involved: a bundle holds none, and the gateway
+ * credential checks are then not judged).
+ */
+const ISTIO_CONFIG: KubeObject[] = [
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' },
+    spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v3' } }, { destination: { host: 'reviews.bogus' } }] }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews', namespace: 'default' },
+    spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v9', labels: { version: 'v9' } }] },
+  },
+  {
+    apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'public', namespace: 'default' },
+    spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] },
+  },
+  {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'from-lab', namespace: 'default' },
+    spec: { targetRefs: [{ kind: 'Service', group: '', name: 'reviews' }], rules: [{ from: [{ source: { namespaces: ['bookinfo-labs'] } }] }] },
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-sidecar-injector' },
+    webhooks: [{
+      name: 'namespace.sidecar-injector.istio.io',
+      clientConfig: { service: { name: 'istiod', namespace: 'istio-system', path: '/inject' } },
+      namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } },
+    }],
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'istio-validator-istio-system' },
+    webhooks: [{ name: 'rev.validation.istio.io', clientConfig: { url: 'https://192.0.2.10:15017/validate' } }],
+  },
+  { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/region': 'eu-1' } } },
+  {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+    metadata: { name: 'grpcroutes.gateway.networking.k8s.io', annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.0.0' } },
+    spec: { group: 'gateway.networking.k8s.io', names: { kind: 'GRPCRoute', plural: 'grpcroutes' }, scope: 'Namespaced', versions: [] },
+  },
 ];
 
 let c: FakeCluster;
@@ -57,7 +107,7 @@ let unpacked: string;
 let capture: CliResult;
 
 before(async () => {
-  c = await startCluster({ iptables: true });
+  c = await startCluster({ iptables: true, extraObjects: ISTIO_CONFIG });
   dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-roundtrip-'));
   bundle = path.join(dir, 'mesh.tar.gz');
   capture = await runCli(['bug-report', '-A', '-o', bundle, '--kubeconfig', c.kubeconfig], { timeoutMs: 120_000 });
@@ -98,6 +148,15 @@ test('every command answers from --bundle as it answered live (tar.gz and unpack
   // the list covers both answers and refusals
   assert.ok(ok >= 25 && failing >= 6, `${ok} succeeding, ${failing} failing commands`);
   t.diagnostic(`${COMMANDS.length} commands equal live, from the tar.gz and the directory (${ok} answers, ${failing} errors)`);
+});
+
+test('analyze from the bundle sees the Istio config, webhook configurations and CRDs the cluster holds', async () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  const r = await runCli(['analyze', '-A', '--bundle', bundle]);
+  assert.equal(r.code, 79, r.stderr);
+  // a subset without pods, a Gateway API CRD too old, a validation webhook at an IP, a policy's missing namespace
+  for (const code of ['IST0173', 'IST0176', 'IST0164', 'IST0101']) assert.ok(r.stdout.includes(`[${code}]`), `${code} missing:\n${r.stdout}`);
+  assert.ok(!r.stderr.includes('Warning'), r.stderr);
 });
 
 test('the bundle reads without touching the cluster: the stand-in is gone', async () => {

@@ -33,7 +33,7 @@ test('commands load on demand, yet help and suggestions see every one', async ()
   const { buildProgram } = await import('../../src/cli/main.js');
   const names = (p: Awaited<ReturnType<typeof buildProgram>>) => p.commands.map((c) => [c.name(), ...c.aliases()].join('|'));
   const all = names(await buildProgram());
-  assert.deepEqual(all, ['version', 'proxy-config|pc', 'proxy-status|ps', 'istiod', 'dashboard', 'iptables', 'trace', 'authz', 'describe|des', 'analyze', 'kube-inject', 'uninject', 'ztunnel-config|zc', 'report', 'completion', '__complete', 'bug-report']);
+  assert.deepEqual(all, ['version', 'proxy-config|pc', 'proxy-status|ps', 'istiod', 'dashboard', 'iptables', 'trace', 'authz', 'describe|des', 'analyze', 'kube-inject', 'uninject', 'ztunnel-config|zc', 'waypoint', 'report', 'completion', '__complete', 'bug-report']);
   // every name and alias loads the module that registers it (and only that one)
   for (const entry of all.slice(1)) {
     for (const word of entry.split('|')) {

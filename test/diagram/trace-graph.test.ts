@@ -5,7 +5,7 @@ import { fromDot } from 'ts-graphviz';
 import { renderDot } from '../../src/diagram/dot.js';
 import { renderMermaid } from '../../src/diagram/mermaid.js';
 import { traceGraph } from '../../src/diagram/trace-graph.js';
-import { runCli } from '../helpers.js';
+import { fixture, runCli } from '../helpers.js';
 import { BOOKINFO, hostileDump, pathOf, traceOf } from './util.js';
 
 
@@ -116,4 +116,73 @@ test('meshctl trace -o dot|mermaid on the command line', async () => {
   const bad = await runCli(['trace', '-f', BOOKINFO, 'http://reviews:9080/', '-o', 'svg']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid.*dot, mermaid/);
+});
+
+const AUTHZ = (name: string) => fixture('authz', `${name}-config_dump.json`);
+
+test('authorization: each RBAC / ext_authz filter is a node with its decision; a denial ends in 403', () => {
+  const denied = traceGraph(traceOf(readFileSync(AUTHZ('deny-all'), 'utf8'), { target: 'http://httpbin:8000/get', direction: 'inbound' }));
+  const path = pathOf(denied);
+  // before: the drawing ended at the route, with no sign of the 403
+  assert.deepEqual(path.slice(-3), ['route:inbound|8000||/inbound|http|8000/0 (default)', 'authz:http/0/envoy.filters.http.rbac', 'outcome:403']);
+  const rbac = denied.nodes.find((n) => n.id === path.at(-2))!;
+  assert.equal(rbac.kind, 'authz');
+  assert.equal(rbac.label, 'RBAC DENY');
+  assert.equal(rbac.status, 'bad');
+  assert.equal(rbac.details[0], 'denied by foo/deny-all rule 0');
+  const end = denied.nodes.find((n) => n.id === 'outcome:403')!;
+  assert.deepEqual(end.details, ['RBAC: access denied']);
+  assert.equal(denied.edges.find((e) => e.to === 'outcome:403')!.label, 'denied');
+  assert.ok(!denied.nodes.some((n) => n.kind === 'cluster'), 'nothing after the denial');
+
+  // allowed: every filter in chain order, then on to the cluster
+  const allowed = traceGraph(
+    traceOf(readFileSync(AUTHZ('httpbin'), 'utf8'), { target: 'http://httpbin:8000/get', direction: 'inbound', srcIp: '10.244.0.5', identity: { principal: 'spiffe://cluster.local/ns/foo/sa/sleep' } }),
+  );
+  const steps = pathOf(allowed).map((id) => allowed.nodes.find((n) => n.id === id)!);
+  const authz = steps.filter((n) => n.kind === 'authz');
+  assert.deepEqual(
+    authz.map((n) => n.label),
+    ['RBAC (dry-run only)', 'ext_authz (CUSTOM)', 'RBAC LOG', 'RBAC DENY', 'RBAC ALLOW'],
+  );
+  assert.equal(authz.at(-1)!.details[0], 'allowed by foo/httpbin rule 0');
+  assert.ok(authz.every((n) => n.status === undefined));
+  assert.equal(steps[steps.indexOf(authz.at(-1)!) + 1].kind, 'cluster');
+
+  // without the principal the ALLOW filter cannot decide: drawn as undecided, and the path goes on
+  const open = traceGraph(traceOf(readFileSync(AUTHZ('httpbin'), 'utf8'), { target: 'http://httpbin:8000/get', direction: 'inbound' }));
+  const allow = open.nodes.find((n) => n.kind === 'authz' && n.label === 'RBAC ALLOW')!;
+  assert.equal(allow.status, 'warn');
+  assert.match(allow.details[0], /^undecided: /);
+});
+
+test('authorization: network RBAC denying a TCP connection ends in "connection closed"', () => {
+  const g = traceGraph(traceOf(readFileSync(AUTHZ('deny-all'), 'utf8'), { target: 'tcp://httpbin:9000', direction: 'inbound' }));
+  const path = pathOf(g);
+  assert.deepEqual(path.slice(-3), ['filterChain:virtualInbound/0.0.0.0_9000 (#2)', 'authz:network/0/envoy.filters.network.rbac', 'outcome:connection closed']);
+  assert.equal(g.nodes.find((n) => n.id === path.at(-2))!.label, 'network RBAC DENY');
+  assert.deepEqual(g.nodes.find((n) => n.id === path.at(-1))!.details, ['network RBAC denied the connection']);
+});
+
+test('authorization in DOT and Mermaid: the filter and the 403 on the drawn path', async () => {
+  const args = ['trace', '-f', AUTHZ('deny-all'), 'http://httpbin:8000/get', '--direction', 'inbound'];
+  const dot = await runCli([...args, '-o', 'dot']);
+  assert.equal(dot.code, 0, dot.stderr);
+  const model = fromDot(dot.stdout);
+  const byLabel = (re: RegExp) => model.nodes.find((n) => re.test(String(n.attributes.get('label'))));
+  const rbac = byLabel(/^AUTHORIZATION\\nRBAC DENY\\ndenied by foo\/deny-all rule 0/)!;
+  const end = byLabel(/^OUTCOME\\n403\\nRBAC: access denied/)!;
+  assert.ok(rbac && end, dot.stdout);
+  const edge = model.edges.find((e) => e.targets.map((t) => ('id' in t ? t.id : '')).join() === [rbac.id, end.id].join());
+  assert.ok(edge, 'an edge from the RBAC filter to the 403');
+  assert.equal(edge!.attributes.get('color'), '#d9480f');
+  assert.equal(edge!.attributes.get('label'), 'denied');
+
+  const mmd = await runCli([...args, '-o', 'mermaid']);
+  assert.equal(mmd.code, 0, mmd.stderr);
+  const id = (re: RegExp) => /^ {2}(n\d+)\[/.exec(mmd.stdout.split('\n').find((l) => re.test(l)) ?? '')?.[1];
+  const a = id(/<b>AUTHORIZATION<\/b><br\/>RBAC DENY<br\/><small>denied by foo\/deny-all rule 0<\/small>/);
+  const o = id(/<b>OUTCOME<\/b><br\/>403<br\/><small>RBAC: access denied<\/small>/);
+  assert.ok(a && o, mmd.stdout);
+  assert.match(mmd.stdout, new RegExp(`\\n {2}${a} ==>\\|"denied"\\| ${o}\\n`));
 });

@@ -47,6 +47,8 @@ export interface ClusterOptions {
    * fixtures/iptables/classic-sidecar.iptables-save.txt (in istio-proxy; elsewhere they are not found).
    */
   iptables?: boolean;
+  /** More objects for the API server, beside those of fixtures/live/cluster.json (Istio config, say). */
+  extraObjects?: KubeObject[];
 }
 
 export interface FakeCluster {
@@ -132,7 +134,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     if (res.status !== 200) return { stdout: res.body, stderr: `Error: received unexpected status ${res.status}`, exitCode: 1 };
     return { stdout: res.body, exitCode: 0 };
   };
-  const objects = clusterObjects();
+  const objects = [...clusterObjects(), ...(options.extraObjects ?? [])];
   const logs = new Map([[`default/${PRODUCTPAGE}/istio-proxy`, 'line one\nline two\nline three\n']]);
   if (options.iptables) {
     const pp = objects.find((o) => o.kind === 'Pod' && o.metadata.name === PRODUCTPAGE)!;

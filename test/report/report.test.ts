@@ -52,6 +52,26 @@ test('report from saved files: overview, proxy status, findings, the pod with it
   for (const t of ['Listeners', 'Routes', 'Clusters', 'Endpoints', 'Secrets']) assert.match(html, new RegExp(`<summary>${t}[^<]*<span class="count">\\(\\d+\\)`));
 });
 
+test('report --trace --direction inbound: the RBAC filter that denies and the 403 in the diagram', async () => {
+  const out = path.join(dir, 'deny.html');
+  const r = await runCli(['report', '-f', fixture('authz', 'deny-all-config_dump.json'), '--trace', 'http://httpbin:8000/get', '--direction', 'inbound', '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /<tr><td>authorization<\/td><td>DENY by foo\/deny-all: foo\/deny-all rule 0 matches: DENY policy denies the request<\/td><\/tr>/);
+  const svg = /<svg [^>]*class="traffic"[\s\S]*?<\/svg>/.exec(html)![0];
+  assert.match(svg, /<g class="node kind-authz on-path bad"[^>]*>\n<title>authorization: RBAC DENY\ndenied by foo\/deny-all rule 0/);
+  assert.match(svg, /<g class="node kind-outcome on-path bad"[^>]*>\n<title>outcome: 403\nRBAC: access denied/);
+  // the path's last edge runs from the RBAC filter into the 403
+  const laid = layoutGraph(configGraph(parseConfigDump(JSON.parse(readFileSync(fixture('authz', 'deny-all-config_dump.json'), 'utf8')), 'x'), 'x', {
+    path: traceGraph(traceRequest(worldFromConfigDump(parseConfigDump(JSON.parse(readFileSync(fixture('authz', 'deny-all-config_dump.json'), 'utf8')), 'x')), { target: 'http://httpbin:8000/get', direction: 'inbound' })),
+  }));
+  const into403 = laid.edges.find((e) => e.edge.to === 'outcome:403')!;
+  assert.ok(into403.edge.onPath);
+  assert.equal(into403.edge.from, 'authz:http/0/envoy.filters.http.rbac');
+  const box = (id: string) => laid.nodes.find((n) => n.node.id === id)!;
+  assert.ok(box('outcome:403').x > box('authz:http/0/envoy.filters.http.rbac').x, 'the 403 stands right of the filter');
+});
+
 test('names from dumps and manifests are escaped everywhere: no markup, no script gets in', async () => {
   const h = hostileDump();
   const dump = path.join(dir, 'evil-dump.json');

@@ -51,6 +51,7 @@ const READERS: Reader[] = [
   { name: 'analyze', args: (f) => ['analyze', '--use-kube=false', f], own: fixture('describe', 'bookinfo', 'virtual-services.yaml'), perInputErrors: true },
   { name: 'kube-inject', args: (f) => ['kube-inject', '--offline', '-f', f], own: fixture('inject', 'shop-web.yaml') },
   { name: 'uninject', args: (f) => ['uninject', '-f', f], own: fixture('inject', 'shop-web.injected.yaml') },
+  { name: 'waypoint list -o wide', args: (f) => ['waypoint', 'list', '-o', 'wide', '--files', f], own: fixture('ambient', 'waypoints.yaml') },
   {
     name: 'describe pod',
     args: (f) => ['describe', 'pod', 'productpage-v1-6f9f5b7c8d-x2x9z.default', '--files', f],

@@ -204,3 +204,20 @@ test('CLI: --metadata reaches the trace; a malformed one is a usage error', asyn
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--metadata "canary" is not filter\.key=value/);
 });
+
+test('the Result block shows a redirect with its status code (route redirects and require_tls)', async () => {
+  const { renderTrace } = await import('../../src/trace/render.js');
+  const { Chalk } = await import('chalk');
+  const plain = new Chalk({ level: 0 });
+  const found = trace(dump([{ name: 'web', domains: ['*'], routes: [{ match: { prefix: '/' }, redirect: { path_redirect: '/new', response_code: 'FOUND' } }] }]), { target: 'http://web/old' });
+  assert.match(renderTrace(found, plain, 'dump.json'), /\n {2}redirect {10}302 → http:\/\/web\/new\n/);
+  const tls = trace(dump([{ name: 'web', domains: ['*'], require_tls: 'ALL', routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] }]), { target: 'http://web/x' });
+  assert.match(renderTrace(tls, plain, 'dump.json'), /\n {2}redirect {10}301 → https:\/\/web\/x\n/);
+  // a 3xx direct response carries its Location too
+  const direct = trace(dump([{ name: 'web', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 307 } }] }]), { target: 'http://web/x' });
+  assert.match(renderTrace(direct, plain, 'dump.json'), /\n {2}redirect {10}307 → http:\/\/web\/x\n {2}direct response   307\n/);
+  // and the diagram's outcome names the status
+  const { traceGraph } = await import('../../src/diagram/trace-graph.js');
+  assert.ok(traceGraph(tls).nodes.some((n) => n.id === 'outcome:redirect 301' && n.details[0] === 'https://web/x'));
+  assert.ok(traceGraph(found).nodes.some((n) => n.id === 'outcome:redirect 302'));
+});

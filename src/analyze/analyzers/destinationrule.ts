@@ -78,8 +78,6 @@ export const subsetSelectPodAnalyzer: Analyzer = {
     const rules = snap.of(K.DestinationRule);
     if (rules.length === 0) return;
     const reg = hostRegistry(snap);
-    const servicesIn = new Set(snap.of(K.Service).map((s) => s.namespace));
-    const anyServiceEntry = snap.of(K.ServiceEntry).length > 0;
     let nodes: Map<string, Record<string, string>> | undefined;
     for (const dr of rules) {
       const spec = obj(dr.object.spec);
@@ -87,10 +85,8 @@ export const subsetSelectPodAnalyzer: Analyzer = {
       const target = reg.resolve(dr.namespace, arr(spec.exportTo).map(str), host);
       if (!target) {
         if (!host || reg.anyMatching(dr.namespace, host)) continue;
-        // only where the input could have shown the service: the cluster, or services of that namespace
-        const ns = hostNamespace(host, dr.namespace, snap.clusterDomain);
-        const knowable = snap.complete || (ns !== undefined ? servicesIn.has(ns) : anyServiceEntry);
-        if (knowable) ctx.report(dr, 'IST0174', [host], ['spec', 'host']);
+        // partial input: only where it shows the services of that namespace (ServiceEntries for other hosts)
+        if (snap.knows('services', hostNamespace(host, dr.namespace, snap.clusterDomain))) ctx.report(dr, 'IST0174', [host], ['spec', 'host']);
         continue;
       }
       const subsets = arr(spec.subsets);
@@ -112,11 +108,10 @@ export const subsetSelectPodAnalyzer: Analyzer = {
         });
         continue;
       }
-      if (svc.kind === 'Service' ? !snap.knowsWorkloadsIn(svc.namespace) : !snap.complete && snap.workloads().length === 0) continue;
       // istioctl compares with the pods of every namespace
       const candidates = snap.workloadsMatching(base);
-      // with no endpoint of the host in the input at all, there is nothing to compare subsets against
-      if (candidates.length === 0 && !snap.complete) continue;
+      // partial input shows the host's endpoints only when it holds some of them
+      if (!snap.knows('workloads', svc.namespace, candidates.length > 0)) continue;
       nodes ??= nodeLabels(snap);
       for (let i = 0; i < subsets.length; i++) {
         const labels = strMap(obj(subsets[i]).labels);

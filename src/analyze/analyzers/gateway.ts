@@ -20,11 +20,10 @@ function selectorField(gw: Resource): (string | number)[] {
  * of the selector's label keys (the gateway deployment is usually installed separately).
  */
 function gatewayWorkloadsKnown(snap: Snapshot, gw: Resource): boolean {
-  if (snap.complete || !snap.partial) return true;
+  if (!snap.isPartial('workloads')) return true;
   const keys = Object.keys(selectorOf(gw));
-  if (keys.length === 0) return false;
   const known = snap.workloadLabelKeys();
-  return keys.some((k) => known.has(k));
+  return snap.knows('workloads', undefined, keys.some((k) => known.has(k)));
 }
 
 /** The pod port a Service port forwards to: a numeric targetPort (a named one is resolved on the pod, unknown here). */
@@ -68,8 +67,8 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
           }
         }
       }
-      // on partial input, the gateway's Service may simply not be in the files
-      if (ports.size === 0 && snap.partial && !snap.complete) continue;
+      // on partial input, the gateway's Service may simply not be in it
+      if (ports.size === 0 && !pods.some((p) => snap.knows('services', p.namespace))) continue;
       arr(obj(gw.object.spec).servers).forEach((server, i) => {
         const port = obj(obj(server).port);
         if (port.number === undefined) return;

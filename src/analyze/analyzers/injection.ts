@@ -194,15 +194,15 @@ export const imageAutoAnalyzer: Analyzer = {
     }
     const deployments = snap.of(K.Deployment);
     if (deployments.length === 0) return;
-    // the webhooks usually live in the cluster, not in the repository: without them, say nothing
-    if (!snap.knowsWebhooks()) return;
+    // partial input: the webhooks usually live in the cluster, not in the repository
+    if (!snap.knows('webhooks')) return;
     const webhooks = injectionWebhooks(snap);
     for (const d of deployments) {
       const tpl = obj(obj(d.object.spec).template);
       const i = autoImageContainer(tpl.spec);
       if (i < 0) continue;
       const ns = snap.get(K.Namespace, '', d.namespace);
-      if (!ns && !snap.complete) continue; // its namespace's labels are unknown
+      if (!ns && !snap.knows('namespaces', d.namespace)) continue; // partial input: its namespace's labels are unknown
       // the API server labels every namespace with its name
       const nsLabels = { ...strMap(ns?.metadata.labels), 'kubernetes.io/metadata.name': d.namespace };
       const podLabels = strMap(obj(tpl.metadata).labels);

@@ -101,15 +101,14 @@ export const webhookAnalyzer: Analyzer = {
         }
       }
     }
-    const services = new Set(snap.of(K.Service).map((s) => s.namespace));
     for (const w of hooks) {
       const svc = w.clientConfig.service;
       if (svc === undefined || svc === null) continue; // a URL
       const ns = str(obj(svc).namespace);
       const name = str(obj(svc).name);
       if (snap.get(K.Service, ns, name)) continue;
-      // only where the input could show the Service: the cluster, or files holding that namespace's services
-      if (!snap.complete && !services.has(ns)) continue;
+      // partial input: only where it shows that namespace's services
+      if (!snap.knows('services', ns)) continue;
       ctx.report(w.config, 'IST0139', [`Injector refers to a control plane service that does not exist: ${ns}/${name}.`], ['webhooks', w.index, 'clientConfig', 'service']);
     }
   },
@@ -119,7 +118,33 @@ export const webhookAnalyzer: Analyzer = {
 const resolved = new WeakMap<Snapshot, Map<string, string | undefined>>();
 const LOOKUP_TIMEOUT_MS = 5000;
 
+/**
+ * A real DNS lookup attempted inside Node's test runner (NODE_TEST_CONTEXT is set in every test
+ * process and in the CLI processes tests start). Tests must never resolve real hosts: they inject
+ * SnapshotOptions.lookupHost, or use IP addresses, `localhost` or `.invalid` names. Not caught as an
+ * unresolvable host: it fails the run, so the test fails loudly.
+ */
+export class RealLookupInTest extends Error {}
+
+/**
+ * Special-use names (RFC 6761) answered without asking a resolver, as the system resolver answers
+ * them: `localhost` is the loopback, a `.invalid` name never resolves.
+ */
+function specialUse(host: string): Promise<string[]> | undefined {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return Promise.resolve(['127.0.0.1', '::1']);
+  if (h === 'invalid' || h.endsWith('.invalid')) return Promise.reject(new Error(`${host}: a .invalid name never resolves`));
+  return undefined;
+}
+
 async function defaultLookup(host: string): Promise<string[]> {
+  const special = specialUse(host);
+  if (special) return special;
+  if (process.env.NODE_TEST_CONTEXT !== undefined) {
+    throw new RealLookupInTest(
+      `a test attempted a real DNS lookup of "${host}": give analyze a lookupHost, or use an IP address, localhost or a .invalid name`,
+    );
+  }
   // loaded only when some Istio webhook names a host: most runs never resolve anything
   const { lookup } = await import('node:dns/promises');
   return new Promise((resolve, reject) => {
@@ -178,7 +203,8 @@ export const externalControlPlaneAnalyzer: Analyzer = {
       try {
         const addrs = await look(h);
         results.set(h, addrs.length === 0 ? 'resolves with zero IP addresses' : undefined);
-      } catch {
+      } catch (err) {
+        if (err instanceof RealLookupInTest) throw err;
         results.set(h, 'cannot be resolved via a DNS lookup');
       }
     }));

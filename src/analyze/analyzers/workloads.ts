@@ -111,7 +111,8 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
           const source = obj(obj(from).source);
           for (const field of ['namespaces', 'notNamespaces']) {
             arr(source[field]).forEach((ns, k) => {
-              if (!snap.knowsNamespaces()) return;
+              // partial input: which namespaces exist is known only from a cluster
+              if (!snap.knows('namespaces')) return;
               namespaces ??= snap.of(K.Namespace).map((n) => n.name);
               const exp = str(ns);
               if (namespaces.some((n) => namespaceMatches(n, exp))) return;
@@ -132,7 +133,7 @@ function noMatchingWorkloads(ctx: Context, ap: Resource): void {
   const meshWide = ap.namespace === snap.rootNamespace;
   // looked up in the label index rather than tested against every workload of the namespace
   if (snap.workloadsMatching(sel).some((w) => meshWide || w.namespace === ap.namespace)) return;
-  const known = meshWide ? snap.complete || !snap.partial || snap.workloads().length > 0 : snap.knowsWorkloadsIn(ap.namespace);
+  const known = snap.knows('workloads', meshWide ? undefined : ap.namespace);
   if (known) ctx.report(ap, 'IST0127', [selectorString(sel)], ['spec', 'selector']);
 }
 

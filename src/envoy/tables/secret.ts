@@ -2,7 +2,7 @@
 import type { ConfigDump } from '../config-dump.js';
 import { listSecrets } from '../query.js';
 import type { CertResult } from '../secrets.js';
-import { certValidAt, parseCertificates, secretCertificate, spiffeTrustDomain, trustBundles } from '../secrets.js';
+import { certValidAt, parseCertificates, secretCertificate, spiffeTrust, spiffeTrustDomain } from '../secrets.js';
 import type { Summary } from './table.js';
 
 export interface SecretRow {
@@ -29,17 +29,18 @@ const SECRET_STATUS: Record<string, string> = { warming: 'WARMING', active: 'ACT
  * with SPIFFE trust bundles gives one row per CA of each trust domain instead.
  */
 export function secretRows(dump: ConfigDump, now: Date = new Date()): SecretRow[] {
-  const secrets = listSecrets(dump).map((s) => ({ s, bundles: trustBundles(s.secret) }));
-  const withTrustDomains = secrets.some((x) => x.bundles !== undefined);
+  const secrets = listSecrets(dump).map((s) => ({ s, trust: spiffeTrust(s.secret?.validation_context) }));
+  const withTrustDomains = secrets.some((x) => x.trust !== undefined);
   const rows: SecretRow[] = [];
-  for (const { s, bundles } of secrets) {
+  for (const { s, trust } of secrets) {
     const base = { name: s.name, status: SECRET_STATUS[s.state] };
-    if (bundles) {
+    if (trust) {
+      const bundles = trust.bundles;
       for (const b of bundles) {
         const certs: CertResult[] = b.pem ? parseCertificates(b.pem) : [{ ok: false, reason: undefined }];
         for (const cert of certs) rows.push({ ...certRow(base, cert, now), trustDomain: b.trustDomain });
       }
-      if (bundles.length === 0) rows.push({ ...certRow(base, { ok: false, reason: undefined }, now), trustDomain: '' });
+      if (bundles.length === 0) rows.push({ ...certRow(base, { ok: false, reason: trust.problem }, now), trustDomain: '' });
       continue;
     }
     const cert = secretCertificate(s);

@@ -1,0 +1,226 @@
+/**
+ * What current Istio accepts that the packaged CRD schemas do not know.
+ *
+ * @kubernetes-models/istio 2.3 was generated from Istio 1.18's CRDs; its 3.x releases need Node 22, so
+ * meshctl (Node 20) cannot take them. Fields Istio added since would otherwise be reported as unknown
+ * (IST0106) on valid, current objects. This table adds them, as istio/api defines them today (checked
+ * against the CRDs generated from istio/api for Istio 1.27), to the spec schema of every packaged version
+ * of the kind (Istio serves one schema for all versions of a kind). The result is the one spec schema
+ * used everywhere: the quick pre-check (fastschema.ts), the unknown-field walk and the ajv validator
+ * (schema.ts), so they cannot disagree. Truly unknown fields are still reported.
+ *
+ * Each patch names the kinds, a path in the spec (`a.b` steps into properties, `[]` into array items,
+ * `{}` into map values), the properties to add there and enum values to accept there. A patch never
+ * replaces what the package defines: test/analyze/schema-overlay.test.ts fails when a path no longer
+ * resolves or a field it adds is already packaged.
+ */
+
+export interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  required?: string[];
+  enum?: unknown[];
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  [keyword: string]: unknown;
+}
+
+export interface OverlayPatch {
+  /** `group/Kind` keys. */
+  kinds: string[];
+  /** Where in the spec; '' is the spec itself. */
+  at: string;
+  /** Fields to add at that node. */
+  add?: Record<string, JsonSchema>;
+  /** Values the enum at that node accepts besides the packaged ones. */
+  enumValues?: string[];
+  /** The Istio release that brought it, for whoever trims this table one day. */
+  since: string;
+}
+
+// the packaged schemas' own style: every optional field nullable
+const string = (): JsonSchema => ({ type: 'string', nullable: true });
+const strings = (): JsonSchema => ({ type: 'array', items: { type: 'string' }, nullable: true });
+const int = (): JsonSchema => ({ type: 'integer', format: 'int32', nullable: true });
+const number = (): JsonSchema => ({ type: 'number', format: 'double', nullable: true });
+const bool = (): JsonSchema => ({ type: 'boolean', nullable: true });
+const oneOf = (values: string[]): JsonSchema => ({ type: 'string', enum: values, nullable: true });
+const object = (properties: Record<string, JsonSchema>, required?: string[]): JsonSchema => ({
+  type: 'object', properties, ...(required ? { required } : {}), nullable: true,
+});
+
+/** istio.type.v1beta1.PolicyTargetReference. */
+const policyTarget = (): JsonSchema => ({
+  type: 'object', required: ['kind', 'name'], properties: { group: string(), kind: string(), name: string(), namespace: string() },
+});
+const targetRef = (): JsonSchema => ({ ...policyTarget(), nullable: true });
+const targetRefs = (): JsonSchema => ({ type: 'array', items: policyTarget(), nullable: true });
+const attachment = (): Record<string, JsonSchema> => ({ targetRef: targetRef(), targetRefs: targetRefs() });
+
+/** networking ConnectionPoolSettings as of today (a Sidecar's inbound pool; the packaged DestinationRule has all but two fields). */
+const connectionPool = (): JsonSchema => object({
+  tcp: object({
+    maxConnections: int(), connectTimeout: string(), maxConnectionDuration: string(), idleTimeout: string(),
+    tcpKeepalive: object({ probes: int(), time: string(), interval: string() }),
+  }),
+  http: object({
+    http1MaxPendingRequests: int(), http2MaxRequests: int(), maxRequestsPerConnection: int(), maxRetries: int(), idleTimeout: string(),
+    h2UpgradePolicy: oneOf(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']), useClientProtocol: bool(), maxConcurrentStreams: int(),
+  }),
+});
+
+const NET = 'networking.istio.io';
+const AP = 'security.istio.io/AuthorizationPolicy';
+const RA = 'security.istio.io/RequestAuthentication';
+const TELEMETRY = 'telemetry.istio.io/Telemetry';
+const WASM = 'extensions.istio.io/WasmPlugin';
+const ENVOYFILTER = `${NET}/EnvoyFilter`;
+const DR = `${NET}/DestinationRule`;
+
+/** A server's TLS settings (Gateway servers, Sidecar ingress listeners): multiple certificates, CRLs, the CA from a credential. */
+const serverTls = (kind: string, at: string): OverlayPatch[] => [
+  {
+    kinds: [kind], at, since: '1.21–1.26',
+    add: {
+      caCrl: string(), caCertCredentialName: string(), credentialNames: strings(),
+      tlsCertificates: { type: 'array', items: { type: 'object', properties: { serverCertificate: string(), privateKey: string(), caCertificates: string() } }, nullable: true },
+    },
+  },
+  { kinds: [kind], at: `${at}.mode`, enumValues: ['OPTIONAL_MUTUAL'], since: '1.19' },
+];
+
+/** A DestinationRule traffic policy (the rule's own, or a subset's). */
+const trafficPolicy = (at: string): OverlayPatch[] => [
+  {
+    kinds: [DR], at, since: '1.21–1.26',
+    add: { proxyProtocol: object({ version: oneOf(['V1', 'V2']) }), retryBudget: object({ percent: number(), minRetryConcurrency: int() }) },
+  },
+  // what a port-level policy shares with the whole one
+  ...[at, `${at}.portLevelSettings[]`].flatMap((p): OverlayPatch[] => [
+    { kinds: [DR], at: `${p}.connectionPool.tcp`, add: { idleTimeout: string() }, since: '1.21' },
+    { kinds: [DR], at: `${p}.connectionPool.http`, add: { maxConcurrentStreams: int() }, since: '1.21' },
+    { kinds: [DR], at: `${p}.loadBalancer`, add: { warmup: object({ duration: string(), minimumPercent: number(), aggression: number() }, ['duration']) }, since: '1.26' },
+    { kinds: [DR], at: `${p}.tls`, add: { caCrl: string() }, since: '1.20' },
+  ]),
+];
+
+export const OVERLAY: readonly OverlayPatch[] = [
+  // policies attached to a Kubernetes Gateway or a Service (waypoints) instead of selecting pods
+  { kinds: [AP, RA, TELEMETRY, WASM], at: '', add: attachment(), since: '1.20 (targetRef), 1.22 (targetRefs)' },
+  { kinds: [ENVOYFILTER], at: '', add: { targetRefs: targetRefs() }, since: '1.22' },
+  { kinds: [AP], at: 'rules[].from[].source', add: { serviceAccounts: strings(), notServiceAccounts: strings() }, since: '1.25' },
+  { kinds: [RA], at: 'jwtRules[]', add: { fromCookies: strings(), spaceDelimitedClaims: strings(), timeout: string() }, since: '1.21–1.26' },
+  { kinds: [TELEMETRY], at: 'tracing[]', add: { enableIstioTags: bool() }, since: '1.24' },
+  { kinds: [TELEMETRY], at: 'tracing[].customTags{}', add: { formatter: object({ value: string() }, ['value']) }, since: '1.26' },
+  {
+    kinds: [WASM], at: '', since: '1.20',
+    add: { type: oneOf(['UNSPECIFIED_PLUGIN_TYPE', 'HTTP', 'NETWORK']), failStrategy: oneOf(['FAIL_CLOSE', 'FAIL_OPEN', 'FAIL_RELOAD']) },
+  },
+  // EnvoyFilters for waypoints
+  { kinds: [ENVOYFILTER], at: 'configPatches[].match.context', enumValues: ['WAYPOINT'], since: '1.24' },
+  {
+    kinds: [ENVOYFILTER], at: 'configPatches[].match', since: '1.24',
+    add: {
+      waypoint: object({
+        filter: object({ name: string(), subFilter: object({ name: string() }) }),
+        portNumber: int(),
+        route: object({ name: string() }),
+      }),
+    },
+  },
+  { kinds: [ENVOYFILTER], at: 'configPatches[].match.routeConfiguration.vhost', add: { domainName: string() }, since: '1.25' },
+  // traffic management
+  {
+    kinds: [`${NET}/VirtualService`], at: 'http[]', since: '1.18',
+    add: {
+      mirrors: {
+        type: 'array', nullable: true,
+        items: {
+          type: 'object', required: ['destination'],
+          properties: {
+            destination: object({ host: string(), subset: string(), port: object({ number: int() }) }, ['host']),
+            percentage: object({ value: number() }),
+          },
+        },
+      },
+    },
+  },
+  { kinds: [`${NET}/VirtualService`], at: 'http[].retries', add: { backoff: string(), retryIgnorePreviousHosts: bool() }, since: '1.23–1.25' },
+  { kinds: [`${NET}/VirtualService`], at: 'http[].rewrite', add: { uriRegexRewrite: object({ match: string(), rewrite: string() }) }, since: '1.18' },
+  { kinds: [`${NET}/VirtualService`], at: 'http[].corsPolicy', add: { unmatchedPreflights: oneOf(['UNSPECIFIED', 'FORWARD', 'IGNORE']) }, since: '1.22' },
+  ...trafficPolicy('trafficPolicy'),
+  ...trafficPolicy('subsets[].trafficPolicy'),
+  { kinds: [`${NET}/Sidecar`], at: '', add: { inboundConnectionPool: connectionPool() }, since: '1.21' },
+  { kinds: [`${NET}/Sidecar`], at: 'ingress[]', add: { connectionPool: connectionPool() }, since: '1.21' },
+  ...serverTls(`${NET}/Sidecar`, 'ingress[].tls'),
+  ...serverTls(`${NET}/Gateway`, 'servers[].tls'),
+];
+
+/** The segments of a patch path: property names, `[]` (array items) and `{}` (map values). */
+export function overlayPath(at: string): string[] {
+  if (at === '') return [];
+  const out: string[] = [];
+  for (const part of at.split('.')) {
+    const m = /^([^[{]+)((?:\[\]|\{\})*)$/.exec(part);
+    if (!m) throw new Error(`bad overlay path ${at}`);
+    out.push(m[1], ...(m[2].match(/\[\]|\{\}/g) ?? []));
+  }
+  return out;
+}
+
+/** A copy of `node` whose child at `seg` is a copy too (the packaged schemas are shared: never modified in place). */
+function stepCopy(node: JsonSchema, seg: string): JsonSchema | undefined {
+  if (seg === '[]') {
+    if (!node.items) return undefined;
+    return (node.items = { ...node.items });
+  }
+  if (seg === '{}') {
+    if (!node.additionalProperties || typeof node.additionalProperties !== 'object') return undefined;
+    return (node.additionalProperties = { ...node.additionalProperties });
+  }
+  const child = node.properties?.[seg];
+  if (!child) return undefined;
+  node.properties = { ...node.properties, [seg]: { ...child } };
+  return node.properties[seg];
+}
+
+/** Why a patch does not apply to this spec schema (undefined when it does): for the overlay's own test. */
+export function patchProblem(spec: JsonSchema, patch: OverlayPatch): string | undefined {
+  let node: JsonSchema | undefined = spec;
+  for (const seg of overlayPath(patch.at)) {
+    node = seg === '[]' ? node.items : seg === '{}' ? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined) : node.properties?.[seg];
+    if (!node) return `${patch.at || '(spec)'}: no such node`;
+  }
+  for (const k of Object.keys(patch.add ?? {})) if (node.properties?.[k]) return `${patch.at}.${k}: already packaged`;
+  if (patch.enumValues) {
+    if (!Array.isArray(node.enum)) return `${patch.at}: no enum`;
+    for (const v of patch.enumValues) if (node.enum.includes(v)) return `${patch.at}: ${v} already packaged`;
+  }
+  return undefined;
+}
+
+/**
+ * The packaged spec schema of a kind (`group/Kind`) with the overlay applied: a new object sharing every
+ * node the overlay does not touch. A patch whose path does not resolve is left out (the overlay's test
+ * reports it).
+ */
+export function withOverlay(groupKind: string, spec: JsonSchema): JsonSchema {
+  const patches = OVERLAY.filter((p) => p.kinds.includes(groupKind));
+  if (patches.length === 0) return spec;
+  const root: JsonSchema = { ...spec };
+  for (const patch of patches) {
+    let node: JsonSchema | undefined = root;
+    for (const seg of overlayPath(patch.at)) {
+      node = stepCopy(node, seg);
+      if (!node) break;
+    }
+    if (!node) continue;
+    if (patch.add) node.properties = { ...node.properties, ...patch.add, ...node.properties };
+    if (patch.enumValues && Array.isArray(node.enum)) node.enum = [...node.enum, ...patch.enumValues.filter((v) => !node!.enum!.includes(v))];
+  }
+  return root;
+}

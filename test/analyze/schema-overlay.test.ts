@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { schemaVersions, specSchema } from '../../src/analyze/schema.js';
+import { OVERLAY, patchProblem, withOverlay } from '../../src/analyze/schema-overlay.js';
+
+// The overlay of fields current Istio added (src/analyze/schema-overlay.ts) must apply where it says,
+// only add (never replace what the package defines), and leave the shared packaged schemas untouched.
+
+test('every overlay patch applies to every packaged version of its kinds, and adds only what the package lacks', () => {
+  const versions = schemaVersions();
+  let applied = 0;
+  for (const patch of OVERLAY) {
+    for (const gk of patch.kinds) {
+      const [group, kind] = gk.split('/');
+      const ofKind = versions.filter((v) => v.group === group && v.kind === kind);
+      assert.ok(ofKind.length > 0, `${gk}: no packaged schema`);
+      for (const v of ofKind) {
+        const packaged = specSchema(v.group, v.version, v.kind, true);
+        assert.ok(packaged, `${gk} ${v.version}`);
+        assert.equal(patchProblem(packaged, patch), undefined, `${gk} ${v.version}`);
+        applied++;
+      }
+    }
+  }
+  assert.ok(applied > 40, `${applied} patches applied`);
+});
+
+test('the overlay adds fields and enum values without touching the packaged schema it starts from', () => {
+  const packaged = specSchema('security.istio.io', 'v1', 'AuthorizationPolicy', true)!;
+  const before = JSON.stringify(packaged);
+  const merged = withOverlay('security.istio.io/AuthorizationPolicy', packaged);
+  assert.equal(JSON.stringify(packaged), before);
+  assert.ok(merged.properties?.targetRefs && merged.properties.targetRef && merged.properties.rules);
+  const source = merged.properties!.rules.items!.properties!.from.items!.properties!.source;
+  assert.deepEqual(Object.keys(source.properties!).filter((k) => /ServiceAccounts|serviceAccounts/.test(k)).sort(), ['notServiceAccounts', 'serviceAccounts']);
+  // an untouched sibling is shared, not copied
+  assert.equal(merged.properties!.selector, packaged.properties!.selector);
+
+  const gw = specSchema('networking.istio.io', 'v1', 'Gateway')!;
+  const mode = gw.properties!.servers.items!.properties!.tls.properties!.mode;
+  assert.deepEqual(mode.enum, ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']);
+  assert.equal(withOverlay('networking.istio.io/ServiceEntry', packaged), packaged, 'kinds without patches keep the packaged schema');
+});
+
+test('patchProblem names a path that does not resolve and a field that is already packaged', () => {
+  const packaged = specSchema('security.istio.io', 'v1', 'AuthorizationPolicy', true)!;
+  assert.match(patchProblem(packaged, { kinds: [], at: 'rules[].nowhere', add: { x: {} }, since: '' }) ?? '', /no such node/);
+  assert.match(patchProblem(packaged, { kinds: [], at: '', add: { selector: {} }, since: '' }) ?? '', /already packaged/);
+  assert.match(patchProblem(packaged, { kinds: [], at: 'action', enumValues: ['DENY'], since: '' }) ?? '', /already packaged/);
+});
