@@ -3,12 +3,13 @@ import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump } from '../envoy/index.js';
 import type { ClusterSource } from '../kube/cluster.js';
 import type { ResolvedPod } from '../kube/pods.js';
+import { hasSidecar, type AmbientPod } from '../ambient/index.js';
 import { readInput } from '../source/file.js';
 import { parseDocument } from '../source/parse.js';
-import { configuredNode, traceAmbient, type AmbientSources, type WaypointView, type ZtunnelView } from '../trace/ambient.js';
+import { traceAmbient, type AmbientSources, type WaypointView, type ZtunnelView } from '../trace/ambient.js';
 import { worldFromConfigDump } from '../trace/dump-world.js';
 import { TraceInputError, type TraceOutput } from '../trace/trace.js';
-import { parseZtunnelDump, ZtunnelModel, type ZtunnelWorkload } from '../ztunnel/index.js';
+import { localNode, parseZtunnelDump, ZtunnelModel, type ZtunnelWorkload } from '../ztunnel/index.js';
 import { sourceIdentity } from './identity.js';
 import { parseHeader, parseMetadata, type TraceOptions } from './trace.js';
 
@@ -113,10 +114,10 @@ export async function ambientTraceOffline(o: TraceOptions & AmbientTraceOptions)
   const sources: AmbientSources = {
     client,
     ztunnelOn: async (node) => {
-      for (const v of [client, ...others]) if (configuredNode(v.model) === node) return v;
-      const unknown = others.filter((v) => configuredNode(v.model) === undefined);
+      for (const v of [client, ...others]) if (localNode(v.model) === node) return v;
+      const unknown = others.filter((v) => localNode(v.model) === undefined);
       if (unknown.length === 1) return unknown[0];
-      const given = others.map((v) => `${v.name} (${configuredNode(v.model) ?? 'node unknown'})`);
+      const given = others.map((v) => `${v.name} (${localNode(v.model) ?? 'node unknown'})`);
       return { missing: `the ztunnel of node ${node} was not given${given.length ? ` (given: ${given.join(', ')})` : ''}: its certificate and the pod's state are unknown (pass --dst-ztunnel-file)` };
     },
     waypoint: async (inst, gw) => matchWaypoint(waypoints, inst, gw),
@@ -131,17 +132,17 @@ export async function ambientTraceOffline(o: TraceOptions & AmbientTraceOptions)
   return { out: await run(sources, o, source), name: client.name };
 }
 
-/** Is this pod traced the ambient way (no sidecar, not a gateway: a workload ztunnel captures)? */
+/** Is this pod traced the ambient way? Any pod without an Envoy of its own: its node's ztunnel sees its traffic (or says it does not capture it). */
 export function isAmbientCandidate(pod: ResolvedPod): boolean {
-  const containers = [...(pod.pod.spec?.containers ?? []), ...(pod.pod.spec?.initContainers ?? [])].map((c) => c.name);
-  return !containers.includes('istio-proxy');
+  return !hasSidecar(pod.pod as AmbientPod);
 }
 
 /** Live (or a bundle): the ztunnel on the pod's node, the destination node's, the waypoint pod's Envoy. */
 export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cluster: ClusterSource, pod: ResolvedPod): Promise<{ out: TraceOutput; name: string }> {
   checkFlags(o);
   const { ztunnelOnNodeOf } = await import('../kube/ztunnel.js');
-  const { adminAnswer } = await import('../kube/admin-source.js');
+  const { adminAnswer, checkReachable } = await import('../kube/admin-source.js');
+  const { resolvePod } = await import('../kube/pods.js');
   const istioNs = (o as Partial<KubeOptions>).istioNamespace ?? 'istio-system';
   const port = o.proxyAdminPort ?? 15000;
   const node = pod.pod.spec?.nodeName;
@@ -175,7 +176,9 @@ export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cl
     waypoint: async (inst) => {
       const label = `${inst.name}.${inst.namespace}`;
       try {
-        const r = await cluster.podGet({ name: inst.name, namespace: inst.namespace }, port, '/config_dump?include_eds');
+        const wp = await resolvePod(cluster, label);
+        checkReachable(wp, port);
+        const r = await cluster.podGet(wp, port, '/config_dump?include_eds');
         const input = adminAnswer(label, r.status, r.body, 'GET', '/config_dump?include_eds');
         return { view: waypointView(parseDocument(input), label) };
       } catch (err) {

@@ -9,6 +9,10 @@ import {
   serviceVips,
   splitNetworkAddress,
   vipAddress,
+  addressFor,
+  localNode,
+  serviceUpstreams,
+  type Upstream,
   workloadIdentity,
   workloadIps,
   workloadProtocol,
@@ -19,7 +23,7 @@ import {
   type ZtunnelService,
   type ZtunnelWorkload,
 } from '../ztunnel/index.js';
-import { TraceInputError, parseTarget, traceRequest, type TraceOutput, type TraceResultData, type TraceStep } from './trace.js';
+import { TraceInputError, emptyResult, parseTarget, stepRecorder, traceRequest, type TraceOutput, type TraceResultData, type TraceStep } from './trace.js';
 import type { EndpointInfo, TraceWorld } from './world.js';
 import { ztunnelAuthz } from './ztunnel-authz.js';
 
@@ -110,18 +114,6 @@ export interface AmbientResult {
   inbound: (AuthzVerdict & { ztunnel: string; peerIdentity: string | null; peerAddress: string | null }) | null;
 }
 
-const NEAREST = 5;
-
-type Push = (s: Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched'> & Partial<TraceStep>) => TraceStep;
-
-interface Candidate {
-  workload: ZtunnelWorkload;
-  ip: string;
-  port: number | null;
-  status: string;
-  label: string;
-}
-
 /** One of several candidates, as a random pick would: `--random N` decides; else the first, said so. */
 function choose<T>(cands: T[], random: number | undefined, who: string, label: (c: T) => string): { pick: T | undefined; how: string; uncertain?: string } {
   if (cands.length === 0) return { pick: undefined, how: 'no candidate' };
@@ -139,67 +131,6 @@ function choose<T>(cands: T[], random: number | undefined, who: string, label: (
 
 const podLabel = (w: ZtunnelWorkload) => `${w.name}.${w.namespace}`;
 const certState = (c: CertsDump | undefined) => (c ? c.state.split(':')[0] : 'none');
-
-/** ztunnel's pick of the address family: the target's family first (pick_workload_destination). */
-function addressFor(w: ZtunnelWorkload, like: string): string | undefined {
-  const ips = workloadIps(w);
-  const v6 = like.includes(':');
-  return ips.find((ip) => ip.includes(':') === v6) ?? ips[0];
-}
-
-/** A service's endpoints as ztunnel load-balances them (state.rs find_upstream_from_service / load_balance). */
-function serviceCandidates(model: ZtunnelModel, svc: ZtunnelService, svcPort: number, src: ZtunnelWorkload | undefined, like: string): { cands: Candidate[]; dropped: { name: string; reason: string }[]; notes: string[] } {
-  const dropped: { name: string; reason: string }[] = [];
-  const notes: string[] = [];
-  const allowAll = svc.loadBalancer?.healthPolicy === 'AllowAll';
-  let cands: (Candidate & { rank: number })[] = [];
-  const prefs = svc.loadBalancer?.routingPreferences ?? [];
-  const mode = svc.loadBalancer?.mode ?? 'Standard';
-  for (const ep of model.endpointsOf(svc)) {
-    const name = ep.workload ? podLabel(ep.workload) : ep.uid;
-    if (!ep.workload) {
-      dropped.push({ name, reason: 'the ztunnel has no workload with this UID' });
-      continue;
-    }
-    const status = ep.status !== 'Healthy' ? ep.status : workloadStatus(ep.workload);
-    if (status !== 'Healthy' && !allowAll) {
-      dropped.push({ name, reason: `${status}: ztunnel sends only to healthy endpoints (healthPolicy OnlyHealthy)` });
-      continue;
-    }
-    if ((ep.workload.network ?? '') !== (src?.network ?? '')) {
-      dropped.push({ name, reason: `on network ${ep.workload.network}: reached through that network's gateway, which this trace does not follow` });
-      continue;
-    }
-    const ip = addressFor(ep.workload, like);
-    if (!ip) {
-      dropped.push({ name, reason: ep.workload.hostname ? `no address: ztunnel resolves ${ep.workload.hostname} by DNS, unknown offline` : 'no address' });
-      continue;
-    }
-    const mapped = ep.ports[String(svcPort)] ?? svc.ports?.[String(svcPort)];
-    const port = mapped === undefined ? null : mapped === 0 ? null : mapped;
-    let rank = 0;
-    for (const p of prefs) {
-      const same =
-        p === 'Network' ? (ep.workload.network ?? '') === (src?.network ?? '')
-        : p === 'Region' ? ep.workload.locality?.region === src?.locality?.region
-        : p === 'Zone' ? ep.workload.locality?.region === src?.locality?.region && ep.workload.locality?.zone === src?.locality?.zone
-        : p === 'Subzone' ? ep.workload.locality?.subzone === src?.locality?.subzone && ep.workload.locality?.zone === src?.locality?.zone
-        : p === 'Node' ? ep.workload.node === src?.node
-        : p === 'Cluster' ? ep.workload.clusterId === src?.clusterId
-        : false;
-      if (!same) break;
-      rank++;
-    }
-    cands.push({ workload: ep.workload, ip, port, status, label: `${name} ${joinHostPort(ip, String(port ?? svcPort))}`, rank });
-  }
-  if (prefs.length && (mode === 'Failover' || mode === 'Strict')) {
-    const best = mode === 'Strict' ? prefs.length : Math.max(0, ...cands.map((c) => c.rank));
-    for (const c of cands.filter((x) => x.rank < best)) dropped.push({ name: c.label, reason: `matches ${c.rank} of the routing preferences ${prefs.join(', ')}; ${mode === 'Strict' ? 'Strict mode needs all' : `Failover prefers those matching ${best}`}` });
-    cands = cands.filter((x) => x.rank >= best);
-    notes.push(`load balancing ${mode} by ${prefs.join(', ')} from the client's ${prefs.map((p) => p.toLowerCase()).join('/')}`);
-  }
-  return { cands, dropped, notes };
-}
 
 /** The endpoints of a waypoint's cluster: the pods behind its internal addresses (connect_originate). */
 function waypointEndpoints(dump: ConfigDump, cluster: string, authority: { ip: string; port: number }): { list: { ip: string; port: number; health: string; locality: string | null }[]; how: string } | null {
@@ -287,36 +218,9 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     destination: null,
     inbound: null,
   };
-  const result: TraceResultData & { ambient: AmbientResult } = {
-    captured: null,
-    listener: null,
-    filterChain: null,
-    routeConfig: null,
-    virtualHost: null,
-    route: null,
-    cluster: null,
-    weightedClusters: null,
-    pathRewrite: null,
-    hostRewrite: null,
-    redirect: null,
-    directResponse: null,
-    endpoints: null,
-    authz: null,
-    uncertain,
-    ambient,
-  };
+  const result: TraceResultData & { ambient: AmbientResult } = { ...emptyResult(uncertain), ambient };
   let at = '';
-  const push: Push = (s) => {
-    const step: TraceStep = { stage: s.stage, ...(at ? { at } : {}), chosen: s.chosen, summary: s.summary, matched: s.matched ?? [], losers: s.losers ?? [], notes: s.notes ?? [], uncertain: s.uncertain ?? [], ...(s.data ? { data: s.data } : {}) };
-    if (!all && step.losers.length > NEAREST) {
-      const more = step.losers.length - NEAREST;
-      step.losers = step.losers.slice(0, NEAREST);
-      step.notes.push(`${more} more candidate(s) not shown (--all-candidates lists them)`);
-    }
-    uncertain.push(...step.uncertain);
-    steps.push(step);
-    return step;
-  };
+  const push = stepRecorder(steps, uncertain, all, () => at);
   const isHttp = target.scheme === 'http';
   const request = {
     target: req.target,
@@ -402,7 +306,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   const port = target.port;
 
   // ---- the client ztunnel's decision ---------------------------------------------------------------
-  let next: { kind: 'waypoint'; gw: ResolvedGateway; bound: 'service' | 'workload'; authority: string; svc?: ZtunnelService } | { kind: 'workload'; cand: Candidate; svc?: ZtunnelService } | { kind: 'passthrough' } | null = null;
+  let next: { kind: 'waypoint'; gw: ResolvedGateway; bound: 'service' | 'workload'; authority: string; svc?: ZtunnelService } | { kind: 'workload'; cand: Upstream; svc?: ZtunnelService } | { kind: 'passthrough' } | null = null;
   const targetWorkload = model.workloadByAddress(dstHost);
   const targetService = targetWorkload ? undefined : model.serviceByVip(dstHost);
   if (targetService) ambient.service = `${targetService.namespace}/${targetService.hostname}`;
@@ -411,9 +315,9 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     ambient.path = 'not-captured';
     const matched: string[] = [];
     const unc: string[] = [];
-    let cand: Candidate | undefined;
+    let cand: Upstream | undefined;
     if (targetService) {
-      const sp = serviceCandidates(model, targetService, port, src, dstHost);
+      const sp = serviceUpstreams(model, targetService, port, src, dstHost);
       const c = choose(sp.cands, req.random, 'kube-proxy', (x) => x.label);
       cand = c.pick;
       matched.push(`${dstHost} is the VIP of service ${targetService.namespace}/${targetService.hostname}: kube-proxy (not ztunnel) picks an endpoint`, ...sp.cands.map((x) => `candidate ${x.label}`));
@@ -433,7 +337,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
 
   if (targetWorkload) {
     const ip = addressFor(targetWorkload, dstHost) ?? dstHost;
-    const cand: Candidate = { workload: targetWorkload, ip: dstHost, port, status: workloadStatus(targetWorkload), label: `${podLabel(targetWorkload)} ${joinHostPort(ip, String(port))}` };
+    const cand: Upstream = { workload: targetWorkload, ip: dstHost, port, status: workloadStatus(targetWorkload), label: `${podLabel(targetWorkload)} ${joinHostPort(ip, String(port))}` };
     const gw = model.workloadWaypoint(targetWorkload);
     const matched = [`${dstHost} is the address of workload ${podLabel(targetWorkload)} (addressed directly, not through a service)`];
     if (gw && !isWaypointItself(src, gw)) {
@@ -462,7 +366,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
         return done();
       }
       matched.push(`no service waypoint: ztunnel load-balances over the service's endpoints itself`, `port ${port} → target port ${known === 0 ? "named on each endpoint" : known}`);
-      const sp = serviceCandidates(model, svc, port, src, dstHost);
+      const sp = serviceUpstreams(model, svc, port, src, dstHost);
       const c = choose(sp.cands, req.random, 'ztunnel', (x) => x.label);
       const notes = [...sp.notes];
       if (sp.cands.some((x) => x.workload.waypoint)) notes.push('endpoints with a workload waypoint are reached directly here: ztunnel uses a workload waypoint only for traffic addressed to the workload, not to a service');
@@ -585,7 +489,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     return done();
   }
   // The waypoint's endpoints, as pods of the ztunnel's view.
-  const cands: Candidate[] = [];
+  const cands: Upstream[] = [];
   const epDropped: { name: string; reason: string }[] = [];
   for (const e of eps.list) {
     const wl = model.workloadByAddress(e.ip);
@@ -627,7 +531,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
 
   // ---- helpers sharing the trace's state --------------------------------------------------------------
 
-  async function sendDirect(cand: Candidate, svc: ZtunnelService | undefined): Promise<void> {
+  async function sendDirect(cand: Upstream, svc: ZtunnelService | undefined): Promise<void> {
     const wl = cand.workload;
     const tport = cand.port ?? port;
     if (workloadProtocol(wl) !== 'HBONE') {
@@ -646,7 +550,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     await inbound(cand, clientIdentity, srcIp!, 'the client ztunnel');
   }
 
-  async function deliver(cand: Candidate, identity: string | null, peerIp: string, how: string): Promise<void> {
+  async function deliver(cand: Upstream, identity: string | null, peerIp: string, how: string): Promise<void> {
     if (workloadProtocol(cand.workload) !== 'HBONE') {
       finalDelivery(cand, 'TCP', null);
       return;
@@ -655,10 +559,10 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   }
 
   /** The destination node's ztunnel: its L4 policies for the peer it sees. */
-  async function inbound(cand: Candidate, identity: string | null, peerIp: string, peer: string): Promise<void> {
+  async function inbound(cand: Upstream, identity: string | null, peerIp: string, peer: string): Promise<void> {
     const wl = cand.workload;
     const node = wl.node ?? '';
-    const view = node && node === configuredNode(model) ? sources.client : await sources.ztunnelOn(node);
+    const view = node && node === localNode(model) ? sources.client : await sources.ztunnelOn(node);
     const unc: string[] = [];
     const notes: string[] = [];
     let dm = model;
@@ -698,7 +602,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     finalDelivery(cand, 'HBONE', 'missing' in view ? null : dm);
   }
 
-  function finalDelivery(cand: Candidate, protocol: string, dm: ZtunnelModel | null): void {
+  function finalDelivery(cand: Upstream, protocol: string, dm: ZtunnelModel | null): void {
     const wl = cand.workload;
     const tport = cand.port ?? port;
     const addr = joinHostPort(cand.ip, String(tport));
@@ -710,12 +614,6 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     if (workloadStatus(wl) !== 'Healthy') notes.push(`the workload is ${workloadStatus(wl)}`);
     push({ stage: 'delivery', chosen: addr, summary: `delivered to ${podLabel(wl)} at ${addr}${protocol === 'HBONE' ? ' (ztunnel ends the HBONE tunnel and connects to the pod)' : ''}`, matched: [`node ${wl.node ?? '?'}`], notes });
   }
-}
-
-/** The node a ztunnel dump says it runs on (config.localNode). */
-export function configuredNode(model: ZtunnelModel): string | undefined {
-  const cfg = (model.parsed.raw as { config?: { localNode?: unknown } }).config;
-  return typeof cfg?.localNode === 'string' ? cfg.localNode : undefined;
 }
 
 function isWaypointItself(src: ZtunnelWorkload | undefined, gw: ResolvedGateway): boolean {
@@ -742,7 +640,7 @@ function splitAuthority(a: string): [string, number] {
 }
 
 /** What the destination's ztunnel would decide for this candidate (for --all-candidates). */
-function candidateVerdict(model: ZtunnelModel, c: Candidate, peer: ZtunnelWorkload | undefined, peerIp: string): string {
+function candidateVerdict(model: ZtunnelModel, c: Upstream, peer: ZtunnelWorkload | undefined, peerIp: string): string {
   if (workloadProtocol(c.workload) !== 'HBONE') return 'not in the ambient mesh: no ztunnel policy';
   const z = ztunnelAuthz(model.policiesFor(c.workload), { srcIdentity: peer ? workloadIdentity(peer) : null, srcIp: peerIp, dstIp: c.ip, dstPort: c.port ?? undefined });
   return `its ztunnel: ${z.verdict.decision}${z.verdict.policy ? ` by ${z.verdict.policy}` : ''}`;

@@ -147,16 +147,9 @@ export function parseTarget(t: string): Target | string {
   return { scheme: 'tcp', host: hp[1].replace(/^\[|\]$/g, ''), port, path: '/', authority: `${hp[1]}:${port}` };
 }
 
-/** Simulates the request through the dump, step by step. Throws Error(message) only for bad input. */
-export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput {
-  const parsed = parseTarget(req.target);
-  if (typeof parsed === 'string') throw new TraceInputError(parsed);
-  const target: Target = parsed;
-  const direction = req.direction ?? 'outbound';
-  const all = req.allCandidates === true;
-  const steps: TraceStep[] = [];
-  const uncertain: string[] = [];
-  const result: TraceResultData = {
+/** A result with nothing decided yet (shared with the ambient trace, src/trace/ambient.ts). */
+export function emptyResult(uncertain: string[]): TraceResultData {
+  return {
     captured: null,
     listener: null,
     filterChain: null,
@@ -173,10 +166,20 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     authz: null,
     uncertain,
   };
-  const push = (s: Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched'> & Partial<TraceStep>) => {
+}
+
+export type StepInput = Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched' | 'at'> & Partial<TraceStep>;
+
+/**
+ * Appends steps: defaults for the lists, the nearest losers only (unless all), uncertainties collected
+ * for the result. `at` names where the steps happen (a fixed place, or read at each push).
+ */
+export function stepRecorder(steps: TraceStep[], uncertain: string[], all: boolean, at?: string | (() => string)): (s: StepInput) => TraceStep {
+  return (s) => {
+    const where = typeof at === 'function' ? at() : at;
     const step: TraceStep = {
       stage: s.stage,
-      ...(req.at ? { at: req.at } : {}),
+      ...(where ? { at: where } : {}),
       chosen: s.chosen,
       summary: s.summary,
       matched: s.matched ?? [],
@@ -194,6 +197,19 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     steps.push(step);
     return step;
   };
+}
+
+/** Simulates the request through the dump, step by step. Throws Error(message) only for bad input. */
+export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput {
+  const parsed = parseTarget(req.target);
+  if (typeof parsed === 'string') throw new TraceInputError(parsed);
+  const target: Target = parsed;
+  const direction = req.direction ?? 'outbound';
+  const all = req.allCandidates === true;
+  const steps: TraceStep[] = [];
+  const uncertain: string[] = [];
+  const result = emptyResult(uncertain);
+  const push = stepRecorder(steps, uncertain, all, req.at);
 
   // --- headers and request shape
   const headers: [string, string][] = [];

@@ -24,3 +24,4 @@ export * from './parse.js';
 export * from './model.js';
 export * from './summary.js';
 export * from './rbac.js';
+export * from './upstream.js';
