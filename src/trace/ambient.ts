@@ -245,10 +245,8 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     const list = req.source.namespace !== undefined ? model.workloadsByName(req.source.name, req.source.namespace) : model.workloads.filter((w) => w.name === req.source.name);
     src = list.find((w) => w.uid?.includes('//Pod/')) ?? list[0];
     if (list.length > 1 && req.source.namespace === undefined) throw new TraceInputError(`${list.length} workloads are named ${req.source.name}: give name.namespace`);
-    if (!src) {
-      push({ stage: 'source', chosen: null, summary: `${req.source.name}${req.source.namespace ? `.${req.source.namespace}` : ''} is not a workload of ${sources.client.name}: ztunnel does not know the pod (not scheduled yet, or another cluster's)` });
-      return done();
-    }
+    // a client the ztunnel does not know cannot be traced from: bad input, not a finding
+    if (!src) throw new TraceInputError(`${req.source.name}${req.source.namespace ? `.${req.source.namespace}` : ''} is not a workload of ${sources.client.name} (not scheduled yet, mistyped, or another cluster's)`);
   } else if (req.source.ip) {
     src = model.workloadByAddress(req.source.ip);
   }
@@ -382,7 +380,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
       matched.push(...sp.cands.map((x) => `candidate ${x.label}${x === c.pick ? ` ← ${c.how}` : ''}${all ? ` (${candidateVerdict(model, x, src, srcIp)})` : ''}`));
       next = { kind: 'workload', cand: c.pick, svc };
       ambient.path = 'direct';
-      push({ stage: 'ztunnel', chosen: c.pick.label, summary: `endpoint ${c.pick.label} of service ${svc.hostname} (${c.how})`, matched, losers: sp.dropped, notes, uncertain: c.uncertain ? [c.uncertain] : [] });
+      push({ stage: 'ztunnel', chosen: c.pick.label, summary: `endpoint ${c.pick.label} of service ${svc.hostname} (${c.how})`, matched, losers: sp.dropped, notes, uncertain: [...(c.uncertain ? [c.uncertain] : []), ...verdictsDiffer(model, sp.cands, req.random, src, srcIp)] });
     }
   } else {
     ambient.path = 'passthrough';
@@ -507,7 +505,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     summary: ce.pick ? `endpoint ${ce.pick.label} of ${r.cluster} (${ce.how}; ${eps.how})` : `${r.cluster} has no endpoint to send to: Envoy answers 503 (UH)`,
     matched: cands.map((x) => `candidate ${x.label}${x === ce.pick ? ` ← ${ce.how}` : ''}${all ? ` (${candidateVerdict(model, x, wpInst, wpIp)})` : ''}`),
     losers: epDropped,
-    uncertain: ce.uncertain ? [ce.uncertain] : [],
+    uncertain: [...(ce.uncertain ? [ce.uncertain] : []), ...verdictsDiffer(model, cands, req.random, wpInst, wpIp)],
   });
   if (!ce.pick) return done();
   const dstWl = ce.pick.workload;
@@ -637,6 +635,17 @@ function gatewayText(gw: ResolvedGateway): string {
 function splitAuthority(a: string): [string, number] {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(a);
   return m ? [m[1], Number(m[2])] : [a, 0];
+}
+
+/**
+ * When a random pick decides and the candidates' ztunnels would not all decide alike, the pick decides the
+ * verdict: say so (the trace follows one, it does not guess the outcome).
+ */
+function verdictsDiffer(model: ZtunnelModel, cands: Upstream[], random: number | undefined, peer: ZtunnelWorkload | undefined, peerIp: string): string[] {
+  if (random !== undefined || cands.length < 2) return [];
+  const verdicts = cands.map((c) => ({ c, v: candidateVerdict(model, c, peer, peerIp) }));
+  if (new Set(verdicts.map((x) => x.v)).size < 2) return [];
+  return [`the destination ztunnels do not all decide alike (${verdicts.map((x) => `${x.c.label}: ${x.v.replace(/^its ztunnel: /, '')}`).join('; ')}): the outcome depends on the random pick`];
 }
 
 /** What the destination's ztunnel would decide for this candidate (for --all-candidates). */
