@@ -47,6 +47,7 @@ export function register(program: Command): void {
     .option('--ztunnel-file <config_dump>', "ambient, offline: the client node's ztunnel /config_dump (the first argument then names the client pod, name.namespace)")
     .option('--dst-ztunnel-file <config_dump>', "ambient, offline: another node's ztunnel /config_dump, for the destination's (repeatable; matched by its node)", collect)
     .option('--waypoint-file <config_dump>', "ambient, offline: a waypoint's Envoy /config_dump?include_eds (repeatable)", collect)
+    .option('--files <path>', 'ambient, offline: Kubernetes resources (Namespaces, Services, Pods, Gateways, AuthorizationPolicies; files, directories, globs) that say why a waypoint is bound (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml', 'dot', 'mermaid']).default('short'));
   addIdentityOptions(cmd);
   addKubeOptions(cmd);
@@ -114,6 +115,7 @@ route → cluster → endpoints, with the nearest candidates that lost and why) 
       ztunnelFile: opts.ztunnelFile as string | undefined,
       dstZtunnelFile: opts.dstZtunnelFile as string[] | undefined,
       waypointFile: opts.waypointFile as string[] | undefined,
+      files: opts.files as string[] | undefined,
     });
   });
 }

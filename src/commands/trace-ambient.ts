@@ -3,7 +3,8 @@ import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump } from '../envoy/index.js';
 import type { ClusterSource } from '../kube/cluster.js';
 import type { ResolvedPod } from '../kube/pods.js';
-import { hasSidecar, type AmbientPod } from '../ambient/index.js';
+import { hasSidecar, type AmbientPod, type AmbientWorld, type Obj } from '../ambient/index.js';
+import { describeError } from '../errors.js';
 import { readInput } from '../source/file.js';
 import { parseDocument } from '../source/parse.js';
 import { traceAmbient, type AmbientSources, type WaypointView, type ZtunnelView } from '../trace/ambient.js';
@@ -21,6 +22,8 @@ import { parseHeader, parseMetadata, type TraceOptions } from './trace.js';
  */
 
 export interface AmbientTraceOptions {
+  /** Kubernetes resources (YAML/JSON files, directories) that say why waypoints are bound (src/ambient). */
+  files?: string[];
   ztunnelFile?: string;
   dstZtunnelFile?: string[];
   waypointFile?: string[];
@@ -111,8 +114,14 @@ export async function ambientTraceOffline(o: TraceOptions & AmbientTraceOptions)
     const input = await readInput(f);
     waypoints.push(waypointView(parseDocument(input), input.name));
   }
+  let world: AmbientWorld | undefined;
+  if (o.files?.length) {
+    const [{ loadMeshObjects }, { ambientWorld }] = await Promise.all([import('../describe/load.js'), import('../describe/report.js')]);
+    world = ambientWorld(await loadMeshObjects(o.files));
+  }
   const sources: AmbientSources = {
     client,
+    ...(world ? { resources: async () => world } : {}),
     ztunnelOn: async (node) => {
       for (const v of [client, ...others]) if (localNode(v.model) === node) return v;
       const unknown = others.filter((v) => localNode(v.model) === undefined);
@@ -163,8 +172,15 @@ export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cl
     return p;
   };
   const client = await readNode(node);
+  const worlds = new Map<string, Promise<AmbientWorld | undefined>>();
   const sources: AmbientSources = {
     client,
+    rootNamespace: istioNs,
+    resources: (ns) => {
+      let w = worlds.get(ns);
+      if (!w) worlds.set(ns, (w = liveWorld(cluster, ns, istioNs)));
+      return w;
+    },
     ztunnelOn: async (n) => {
       try {
         return await readNode(n);
@@ -188,4 +204,40 @@ export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cl
     },
   };
   return { out: await run(sources, o, { name: pod.name, namespace: pod.namespace }), name: client.name };
+}
+
+/**
+ * What says why a namespace's services and pods have their waypoints (src/ambient): the Namespaces, the
+ * Gateways and GatewayClasses, and the namespace's Services, Pods and AuthorizationPolicies (with the root
+ * namespace's). A refused or failed read leaves the trace with ztunnel's view alone (said in a note).
+ */
+async function liveWorld(cluster: ClusterSource, ns: string, rootNs: string): Promise<AmbientWorld | undefined> {
+  const [{ NAMESPACE, POD, SERVICE }, { MESH_KINDS, atVersion }, { NotFoundError }] = await Promise.all([import('../kube/cluster.js'), import('../kube/kinds.js'), import('../kube/errors.js')]);
+  const kind = async (name: string, namespace?: string): Promise<Obj[]> => {
+    const k = MESH_KINDS.find((m) => m.kind === name && (name !== 'Gateway' || m.group === 'gateway.networking.k8s.io'))!;
+    for (const v of k.versions) {
+      try {
+        return (await cluster.list(atVersion(k, v), namespace ? { namespace } : {})) as Obj[];
+      } catch (err) {
+        if (err instanceof NotFoundError) continue;
+        throw err;
+      }
+    }
+    return [];
+  };
+  try {
+    const [namespaces, services, pods, gateways, gatewayClasses, own, root] = await Promise.all([
+      cluster.list(NAMESPACE),
+      cluster.list(SERVICE, { namespace: ns }),
+      cluster.list(POD, { namespace: ns }),
+      kind('Gateway'),
+      kind('GatewayClass'),
+      kind('AuthorizationPolicy', ns),
+      ns === rootNs ? Promise.resolve([]) : kind('AuthorizationPolicy', rootNs),
+    ]);
+    return { namespaces, services, pods, gateways, gatewayClasses, authorizationPolicies: [...own, ...root] } as AmbientWorld;
+  } catch (err) {
+    process.stderr.write(`Warning: cannot read the resources of namespace ${ns} (${describeError(err)}): the trace shows ztunnel's view without the labels that explain it\n`);
+    return undefined;
+  }
 }

@@ -39,6 +39,8 @@ export interface TraceOptions extends Partial<KubeOptions> {
   ztunnelFile?: string;
   dstZtunnelFile?: string[];
   waypointFile?: string[];
+  /** Ambient, offline: Kubernetes resources that say why waypoints are bound. */
+  files?: string[];
 }
 
 /** `-H 'name: value'` as curl takes it. */
@@ -75,7 +77,7 @@ export function parseMetadata(items: string[]): DynamicMetadata {
 
 /** Source → model → simulate → render. */
 export async function traceCommand(o: TraceOptions): Promise<void> {
-  if (o.ztunnelFile !== undefined || o.dstZtunnelFile?.length || o.waypointFile?.length) {
+  if (o.ztunnelFile !== undefined || o.dstZtunnelFile?.length || o.waypointFile?.length || o.files?.length) {
     const { ambientTraceOffline } = await import('./trace-ambient.js');
     const { out, name } = await ambientTraceOffline(o);
     return emitTrace(o, out, name);

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { namedWaypoint, waypointFor, ztunnelPolicyWarnings, type AmbientWorld, type Obj, type WaypointBinding } from '../ambient/index.js';
 import type { SourceIdentity } from '../authz/context.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index.js';
@@ -72,6 +73,13 @@ export interface AmbientSources {
   client: ZtunnelView;
   /** The ztunnel of this node; undefined when none was given (offline) or it could not be read (the reason). */
   ztunnelOn(node: string): Promise<ZtunnelView | { missing: string }>;
+  /**
+   * The Kubernetes objects (Namespaces, Services, Pods, Gateways, AuthorizationPolicies: --files, or read live)
+   * that say why a waypoint is bound or not (src/ambient); without them the trace shows ztunnel's view alone.
+   */
+  resources?(namespace: string): Promise<AmbientWorld | undefined>;
+  /** The mesh's root namespace (mesh-wide policies), for the L7-policy warnings. */
+  rootNamespace?: string;
   /** The Envoy of this waypoint instance (a workload of the ztunnel's view), or why not. */
   waypoint(instance: ZtunnelWorkload, gateway: { name: string; namespace: string }): Promise<{ view: WaypointView; note?: string } | { missing: string }>;
 }
@@ -338,26 +346,29 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     const cand: Upstream = { workload: targetWorkload, ip: dstHost, port, status: workloadStatus(targetWorkload), label: `${podLabel(targetWorkload)} ${joinHostPort(ip, String(port))}` };
     const gw = model.workloadWaypoint(targetWorkload);
     const matched = [`${dstHost} is the address of workload ${podLabel(targetWorkload)} (addressed directly, not through a service)`];
+    const why = bindingWhy(await sources.resources?.(targetWorkload.namespace), 'workload', targetWorkload.name, targetWorkload.namespace, gw);
     if (gw && !isWaypointItself(src, gw)) {
       next = { kind: 'waypoint', gw, bound: 'workload', authority: joinHostPort(dstHost, String(port)) };
       matched.push(`the workload uses waypoint ${gatewayText(gw)} (its waypoint field): ztunnel sends through it`);
       ambient.path = 'workload-waypoint';
-      push({ stage: 'ztunnel', chosen: `waypoint ${gatewayName(gw)}`, summary: `traffic to workload ${podLabel(targetWorkload)} goes through its workload-bound waypoint ${gatewayName(gw)}`, matched });
+      push({ stage: 'ztunnel', chosen: `waypoint ${gatewayName(gw)}`, summary: `traffic to workload ${podLabel(targetWorkload)} goes through its workload-bound waypoint ${gatewayName(gw)}`, matched: [...matched, ...why.matched], notes: why.notes });
     } else {
       next = { kind: 'workload', cand };
       ambient.path = 'direct';
-      push({ stage: 'ztunnel', chosen: cand.label, summary: `straight to workload ${podLabel(targetWorkload)} (no workload waypoint)`, matched });
+      push({ stage: 'ztunnel', chosen: cand.label, summary: `straight to workload ${podLabel(targetWorkload)} (no workload waypoint)`, matched: [...matched, ...why.matched], notes: why.notes });
     }
   } else if (targetService) {
     const svc = targetService;
     const matched = [`${dstHost} is the VIP of service ${svc.namespace}/${svc.hostname}`];
     const gw = model.serviceWaypoint(svc);
     const known = svc.ports?.[String(port)];
+    const why = bindingWhy(await sources.resources?.(svc.namespace), 'service', svc.name, svc.namespace, gw);
+    matched.push(...why.matched);
     if (gw && !isWaypointItself(src, gw)) {
       next = { kind: 'waypoint', gw, bound: 'service', authority: joinHostPort(dstHost, String(port)), svc };
       matched.push(`the service uses waypoint ${gatewayText(gw)} (its waypoint field): ztunnel sends through it, whatever the port`);
       ambient.path = 'service-waypoint';
-      push({ stage: 'ztunnel', chosen: `waypoint ${gatewayName(gw)}`, summary: `traffic to service ${svc.hostname} goes through its service-bound waypoint ${gatewayName(gw)}`, matched });
+      push({ stage: 'ztunnel', chosen: `waypoint ${gatewayName(gw)}`, summary: `traffic to service ${svc.hostname} goes through its service-bound waypoint ${gatewayName(gw)}`, matched, notes: why.notes });
     } else {
       if (known === undefined) {
         push({ stage: 'ztunnel', chosen: null, summary: `service ${svc.hostname} has no port ${port} (ports ${Object.keys(svc.ports ?? {}).join(', ') || 'none'}): ztunnel finds no upstream and fails the connection`, matched });
@@ -366,7 +377,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
       matched.push(`no service waypoint: ztunnel load-balances over the service's endpoints itself`, `port ${port} → target port ${known === 0 ? "named on each endpoint" : known}`);
       const sp = serviceUpstreams(model, svc, port, src, dstHost);
       const c = choose(sp.cands, req.random, 'ztunnel', (x) => x.label);
-      const notes = [...sp.notes];
+      const notes = [...why.notes, ...sp.notes];
       if (sp.cands.some((x) => x.workload.waypoint)) notes.push('endpoints with a workload waypoint are reached directly here: ztunnel uses a workload waypoint only for traffic addressed to the workload, not to a service');
       if (!c.pick) {
         const passthrough = svc.loadBalancer?.mode === 'Passthrough';
@@ -586,6 +597,13 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     });
     z.step.notes.unshift(`peer: ${peer} (${peerIp}), identity ${identity ?? 'none (plaintext)'}; destination ${podLabel(dwl)} ${joinHostPort(cand.ip, String(tport))}`, ...notes);
     z.step.uncertain.unshift(...unc);
+    // what the written AuthorizationPolicies mean for this pod that ztunnel's L4 view cannot show (src/ambient)
+    const world = await sources.resources?.(dwl.namespace);
+    const podObj = world?.pods.find((p) => p.metadata?.name === dwl.name && (p.metadata?.namespace || 'default') === dwl.namespace);
+    if (world && podObj) {
+      const through = ambient.waypoint ? [`${ambient.waypoint.namespace}/${ambient.waypoint.name}`] : [];
+      z.step.notes.push(...ztunnelPolicyWarnings(world.authorizationPolicies, podObj, sources.rootNamespace ?? 'istio-system', through));
+    }
     if (!('missing' in view)) {
       const cert = dm.certificateFor(workloadIdentity(dwl));
       if (identity !== null) {
@@ -612,6 +630,36 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     if (workloadStatus(wl) !== 'Healthy') notes.push(`the workload is ${workloadStatus(wl)}`);
     push({ stage: 'delivery', chosen: addr, summary: `delivered to ${podLabel(wl)} at ${addr}${protocol === 'HBONE' ? ' (ztunnel ends the HBONE tunnel and connects to the pod)' : ''}`, matched: [`node ${wl.node ?? '?'}`], notes });
   }
+}
+
+/**
+ * Why the destination has (or lacks) the waypoint ztunnel uses, from the labels istiod reads (src/ambient's
+ * binding rules): the label that bound it, a label naming a waypoint istiod refuses, or a disagreement with
+ * ztunnel's view (not pushed yet, or objects not read). Nothing without the objects.
+ */
+function bindingWhy(world: AmbientWorld | undefined, kind: 'service' | 'workload', name: string | undefined, namespace: string, gw: ResolvedGateway | undefined): { matched: string[]; notes: string[] } {
+  const out = { matched: [] as string[], notes: [] as string[] };
+  if (!world || !name) return out;
+  const list: Obj[] = kind === 'service' ? world.services : world.pods;
+  const obj = list.find((o) => o.metadata?.name === name && (o.metadata?.namespace || 'default') === namespace);
+  const what = `${kind === 'service' ? 'service' : 'pod'} ${name}.${namespace}`;
+  if (!obj) {
+    out.notes.push(`the ${kind === 'service' ? 'Service' : 'Pod'} ${name}.${namespace} is not among the resources read: why it has ${gw ? 'this' : 'no'} waypoint is not shown`);
+    return out;
+  }
+  const b: WaypointBinding = waypointFor(world, obj, kind);
+  const by = b.source === 'namespace' ? `its namespace's istio.io/use-waypoint label` : 'its own istio.io/use-waypoint label';
+  const ours = b.state === 'bound' ? b.waypoint!.split('/')[1] : undefined;
+  const theirs = gw ? gatewayName(gw) : undefined;
+  if (b.state === 'bound') out.matched.push(`why: ${what} is bound to waypoint ${b.waypoint} by ${by}${b.facts ? ` (waypoint-for ${b.facts.trafficType}, Programmed ${b.facts.programmed})` : ''}`);
+  else if (b.state === 'opt-out') out.matched.push(`why: ${what} opts out of waypoints (istio.io/use-waypoint: none)`);
+  else if (b.state === 'problem') out.notes.push(`${what}: ${by} names ${namedWaypoint(b)}: istiod binds no waypoint`);
+  else if (b.state === 'unknown') out.notes.push(`whether ${what} has a waypoint by its labels is unknown: ${b.message}`);
+  else out.matched.push(`why: no istio.io/use-waypoint label applies to ${what}${b.message ? ` (${b.message})` : ''}`);
+  if (b.state !== 'unknown' && ours !== theirs) {
+    out.notes.push(`the labels read give ${ours ? `waypoint ${b.waypoint}` : 'no waypoint'}, but ztunnel has ${theirs ? `waypoint ${theirs}` : 'none'}: the trace follows ztunnel (configuration changed since, not pushed yet, or not every object was read)`);
+  }
+  return out;
 }
 
 function isWaypointItself(src: ZtunnelWorkload | undefined, gw: ResolvedGateway): boolean {

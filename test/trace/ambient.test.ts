@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ambientTraceOffline } from '../../src/commands/trace-ambient.js';
 import type { TraceOptions } from '../../src/commands/trace.js';
@@ -189,6 +192,47 @@ test('the source: a client whose certificate is Unavailable cannot open HBONE; a
   assert.match(out.steps[0].summary, /no certificate .*Unavailable/);
   const cart = await ambientTraceOffline({ ztunnelFile: W1, dstZtunnelFile: [W2], output: 'json', pod: 'cart-5f7d9c8b6-l8k3v.shop', target: 'http://catalog.shop:8080/' });
   assert.ok(cart.out.steps[0].notes.some((n) => /Pending|not set up yet/.test(n)));
+});
+
+test('--files: the labels that bind each waypoint (src/ambient) say why, and a label naming a missing waypoint explains its absence', async () => {
+  const files = [Z('resources.yaml')];
+  const reviews = await trace(PRODUCTPAGE, 'http://reviews:9080/', { files, random: 0 });
+  assert.ok(at(reviews, 'ztunnel')[0].matched.includes('why: service reviews.bookinfo is bound to waypoint bookinfo/reviews-waypoint by its own istio.io/use-waypoint label (waypoint-for service, Programmed True)'));
+  const details = await trace(PRODUCTPAGE, 'http://details:9080/', { files });
+  assert.ok(at(details, 'ztunnel')[0].matched.some((m) => /details\.bookinfo is bound to waypoint bookinfo\/waypoint by its namespace's istio\.io\/use-waypoint label/.test(m)));
+  const catalog = await trace(FRONTEND, 'http://catalog.shop:8080/', { files });
+  assert.equal(catalog.result.ambient.path, 'direct');
+  assert.ok(at(catalog, 'ztunnel')[0].notes.some((n) => /names waypoint shop\/catalog-wp, which does not exist; istiod reports WaypointIsNotReady/.test(n)));
+  const ledger = await trace(FRONTEND, 'http://10.244.1.30:8080/', { files });
+  assert.ok(at(ledger, 'ztunnel')[0].matched.some((m) => /pod ledger-7d6c5b8f9-r2x4k\.payments is bound to waypoint payments\/payments-waypoint by its own/.test(m)));
+  // without the files, no why
+  const bare = await trace(PRODUCTPAGE, 'http://reviews:9080/', { random: 0 });
+  assert.ok(!at(bare, 'ztunnel')[0].matched.some((m) => m.startsWith('why:')));
+});
+
+test('--files: labels that disagree with ztunnel are said, ztunnel is followed; an L7 policy on a pod without a waypoint is explained at its ztunnel', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-ambient-files-'));
+  try {
+    const file = path.join(dir, 'r.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}',
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: bookinfo, labels: {istio.io/dataplane-mode: ambient}}',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo}\nspec: {selector: {app: reviews}}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: catalog-v1-9c8b7d6f5-j6t4s, namespace: shop, labels: {app: catalog}}\nspec: {containers: [{name: catalog}]}',
+        'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: catalog-get, namespace: shop}\nspec: {selector: {matchLabels: {app: catalog}}, action: ALLOW, rules: [{to: [{operation: {methods: [GET]}}]}]}',
+      ].join('\n---\n'),
+    );
+    const reviews = await trace(PRODUCTPAGE, 'http://reviews:9080/', { files: [file], random: 0 });
+    assert.equal(reviews.result.ambient.path, 'service-waypoint');
+    assert.ok(at(reviews, 'ztunnel')[0].notes.some((n) => /the labels read give no waypoint, but ztunnel has waypoint reviews-waypoint: the trace follows ztunnel/.test(n)));
+    const catalog = await trace(FRONTEND, 'http://catalog.shop:8080/', { files: [file] });
+    const z = at(catalog, 'authz')[0];
+    assert.ok(z.notes.some((n) => /AuthorizationPolicy catalog-get\.shop \(ALLOW\) uses L7 attributes \(methods\)/.test(n)), z.notes.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('CLI: text output names each hop; -o json has result.ambient', async () => {
