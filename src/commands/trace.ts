@@ -153,12 +153,13 @@ async function emitTrace(o: TraceOptions, out: TraceOutput, sourceName: string):
   const source = { name: sourceName };
   if (o.output === 'short') writeStdout(renderTrace(out, colours(), source.name));
   else if (o.output === 'dot' || o.output === 'mermaid') {
-    const [{ traceGraph }, { renderDot }, { renderMermaid }] = await Promise.all([
-      import('../diagram/trace-graph.js'),
+    const [{ ambientTraceGraph }, { renderDot }, { renderMermaid }] = await Promise.all([
+      import('../diagram/ambient-graph.js'),
       import('../diagram/dot.js'),
       import('../diagram/mermaid.js'),
     ]);
-    const graph = traceGraph(out, source.name);
+    // an ambient trace's hops around the waypoint's Envoy path; a sidecar's path as before
+    const graph = ambientTraceGraph(out, source.name);
     writeStdout(o.output === 'dot' ? renderDot(graph) : renderMermaid(graph));
   } else {
     // JSON round trip: drops undefined fields, which YAML would refuse; `result` comes last, as documented.

@@ -267,3 +267,22 @@ test('CLI: bad input is one line on stderr and a non-zero exit', async () => {
   assert.ok(isOneLineError(truncated.stderr), truncated.stderr);
   assert.match(truncated.stderr, /truncated/);
 });
+
+test('-o dot|mermaid: client ztunnel → the waypoint Envoy path → destination ztunnel → pod; a refusal ends in connection reset', async () => {
+  const { ambientTraceGraph } = await import('../../src/diagram/ambient-graph.js');
+  const path = (g: ReturnType<typeof ambientTraceGraph>) => {
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    return g.edges.filter((e) => e.onPath).map((e) => `${byId.get(e.from)!.kind}>${byId.get(e.to)!.kind}`);
+  };
+  const through = ambientTraceGraph(await trace(PRODUCTPAGE, 'http://reviews:9080/reviews/0', { random: 95 }));
+  assert.deepEqual(path(through), [
+    'request>ztunnel', 'ztunnel>listener', 'listener>filterChain', 'filterChain>routeConfig', 'routeConfig>virtualHost', 'virtualHost>route', 'route>authz', 'authz>cluster', 'cluster>endpoints', 'endpoints>ztunnelIn', 'ztunnelIn>pod',
+  ]);
+  assert.ok(through.edges.some((e) => e.label === 'HBONE 10.244.1.20:15008 (waypoint reviews-waypoint)'));
+  const refused = ambientTraceGraph(await trace(FRONTEND, 'tcp://10.244.2.12:9080'));
+  assert.deepEqual(path(refused), ['request>ztunnel', 'ztunnel>ztunnelIn', 'ztunnelIn>outcome']);
+  assert.equal(refused.nodes.find((n) => n.kind === 'ztunnelIn')?.status, 'bad');
+  const r = await runCli(['trace', '--ztunnel-file', W1, '--dst-ztunnel-file', W2, FRONTEND, 'http://catalog.shop:8080/', '-o', 'mermaid']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /CLIENT ZTUNNEL[\s\S]*DESTINATION ZTUNNEL[\s\S]*<b>POD<\/b>/);
+});
