@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import type { KubeObject } from '../harness/apiserver.js';
 import { startCluster } from '../harness/cluster.js';
-import { isOneLineError, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli } from '../helpers.js';
 
 /**
  * The ambient trace live, against the API-server stand-in's ambient mesh (fixtures/ztunnel): the client's
@@ -68,6 +71,22 @@ test('live: a waypoint whose admin answers garbage is uncertain, not guessed', a
     assert.match(r.stdout, new RegExp(`\\? the Envoy of waypoint ${WAYPOINT}\\.bookinfo could not be read: `));
     assert.doesNotMatch(r.stdout, /authorization {5}/);
     assert.doesNotMatch(r.stdout, /Delivery/);
+  } finally {
+    await c.close();
+  }
+});
+
+test('live: the labels read from the cluster say why the waypoint is bound (src/ambient), per namespace', async () => {
+  // the Gateways, GatewayClass and Services behind the ztunnel mesh (its Namespaces and Pods the harness has already)
+  const objects = (yaml.loadAll(readFileSync(fixture('ztunnel', 'resources.yaml'), 'utf8')) as KubeObject[]).filter((o) => !['Namespace', 'Pod'].includes(o.kind));
+  const c = await startCluster({ extraObjects: objects });
+  try {
+    const r = await runCli(['trace', PRODUCTPAGE, 'http://reviews:9080/reviews/0', '--random', '1', '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /✓ why: service reviews\.bookinfo is bound to waypoint bookinfo\/reviews-waypoint by its own istio\.io\/use-waypoint label/);
+    const catalog = await runCli(['trace', 'frontend-6b9f8c7d5-q9z2m.shop', 'http://catalog:8080/', '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.equal(catalog.code, 0, catalog.stderr);
+    assert.match(catalog.stdout, /names waypoint shop\/catalog-wp, which does not exist; istiod reports WaypointIsNotReady/);
   } finally {
     await c.close();
   }
