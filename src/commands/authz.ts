@@ -73,7 +73,7 @@ export async function authzCheckCommand(o: AuthzCheckOptions): Promise<void> {
       const { authzCheckZtunnel } = await import('./authz-ztunnel.js');
       return authzCheckZtunnel(o, source, new ZtunnelModel(parseZtunnelDump(doc, source.name)), o.pod);
     }
-    if (o.ztunnel) throw new MeshctlError(`${source.name}: --ztunnel needs a ztunnel's /config_dump, and this is not one`);
+    if (o.ztunnel) throw new UsageError(`${source.name}: --ztunnel needs a ztunnel's /config_dump, and this is not one`);
     if (o.pod !== undefined) throw new UsageError('with -f give no pod (it comes from the file); a pod names the workload only in a ztunnel dump');
   }
   const dump = parseConfigDump(doc, source.name);
