@@ -171,7 +171,16 @@ export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cl
     }
     return p;
   };
-  const client = await readNode(node);
+  let client: ZtunnelView;
+  try {
+    client = await readNode(node);
+  } catch (err) {
+    // a pod with neither a sidecar nor a ztunnel: say both, not only the ambient half
+    if (err instanceof MeshctlError && /no ztunnel DaemonSet/.test(err.message)) {
+      throw new MeshctlError(`pod ${pod.name}.${pod.namespace} has no istio-proxy sidecar, and ${err.message.replace(/^no /, 'there is no ')}`);
+    }
+    throw err;
+  }
   const worlds = new Map<string, Promise<AmbientWorld | undefined>>();
   const sources: AmbientSources = {
     client,

@@ -91,3 +91,16 @@ test('live: the labels read from the cluster say why the waypoint is bound (src/
     await c.close();
   }
 });
+
+test('live: a pod with neither a sidecar nor a ztunnel on the cluster is one clear line', async () => {
+  const { startAmbientCluster } = await import('../harness/ambient.js');
+  const c = await startAmbientCluster();
+  try {
+    const r = await runCli(['trace', 'web-7f9c5d8b6-abcde.shop', 'http://search:8080/', '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.equal(r.code, 1);
+    assert.ok(isOneLineError(r.stderr), r.stderr);
+    assert.match(r.stderr, /web-7f9c5d8b6-abcde\.shop has no istio-proxy sidecar, and there is no ztunnel DaemonSet in namespace istio-system/);
+  } finally {
+    await c.close();
+  }
+});
