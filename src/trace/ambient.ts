@@ -439,7 +439,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     stage: 'hbone',
     chosen: hop1.to,
     summary: `HBONE to waypoint ${podLabel(wpInst)} at ${hop1.to}: mTLS as ${clientIdentity}, CONNECT :authority ${w.authority}`,
-    matched: [...wpMatched, `the waypoint's identity is checked: ${wpIdentity}`, `Forwarded: for="${joinHostPort(srcIp, '…')}" carries the client's address`],
+    matched: [...wpMatched, `the waypoint's identity is checked: ${wpIdentity}`, `the CONNECT carries the client's address ${srcIp} (Forwarded header): the waypoint sees the original source`],
     losers: dropped,
     uncertain: ci.uncertain ? [ci.uncertain] : [],
   });
