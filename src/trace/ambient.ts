@@ -113,6 +113,8 @@ export interface AmbientResult {
     address: string | null;
     identity: string | null;
     dump: string | null;
+    /** The waypoint's own L7 authorization verdict (its RBAC filters); null when not reached or none. */
+    authz: AuthzVerdict | null;
   } | null;
   /** Each HBONE tunnel along the path. */
   hbone: { from: string; to: string; authority: string; peerIdentity: string | null; clientIdentity: string | null }[];
@@ -409,7 +411,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   const w = next;
   const gwName = gatewayName(w.gw);
   const gwNs = w.gw.service?.namespace ?? w.gw.workload?.namespace ?? '';
-  ambient.waypoint = { name: gwName, namespace: gwNs, boundTo: w.bound, reference: w.gw.gateway.destination, instance: null, address: null, identity: null, dump: null };
+  ambient.waypoint = { name: gwName, namespace: gwNs, boundTo: w.bound, reference: w.gw.gateway.destination, instance: null, address: null, identity: null, dump: null, authz: null };
   let instances: ZtunnelWorkload[] = [];
   const dropped: { name: string; reason: string }[] = [];
   if (w.gw.workload) instances = [w.gw.workload];
@@ -490,7 +492,10 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   }
   const r = wt.result;
   Object.assign(result, { listener: r.listener, filterChain: r.filterChain, routeConfig: r.routeConfig, virtualHost: r.virtualHost, route: r.route, cluster: r.cluster, weightedClusters: r.weightedClusters, pathRewrite: r.pathRewrite, hostRewrite: r.hostRewrite, redirect: r.redirect, directResponse: r.directResponse });
-  if (r.authz) setAuthz({ ...r.authz });
+  if (r.authz) {
+    ambient.waypoint.authz = { ...r.authz };
+    setAuthz({ ...r.authz });
+  }
   if (r.authz?.decision === 'DENY' || !r.cluster) return done();
   const eps = waypointEndpoints(wv.dump, r.cluster, { ip: authIp, port: authPort });
   if (!eps) {

@@ -90,7 +90,8 @@ interface AmbientResultView {
   source: { workload: string | null; address: string | null; captured: boolean };
   path: string | null;
   service: string | null;
-  waypoint: { name: string; namespace: string; boundTo: string; instance: string | null } | null;
+  waypoint: { name: string; namespace: string; boundTo: string; instance: string | null; authz?: { decision: string; authorizationPolicy: string | null } | null } | null;
+  inbound?: { decision: string; authorizationPolicy: string | null } | null;
   hbone: { from: string; to: string; authority: string }[];
   destination: { workload: string; address: string; protocol: string } | null;
 }
@@ -109,5 +110,8 @@ function ambientRows(a: AmbientResultView, row: (k: string, v: unknown) => void)
   row('service', a.service);
   if (a.waypoint) row('waypoint', `${a.waypoint.namespace}/${a.waypoint.name} (${a.waypoint.boundTo}-bound)${a.waypoint.instance ? `, instance ${a.waypoint.instance}` : ''}`);
   a.hbone.forEach((h, i) => row(i === 0 ? 'HBONE' : '', `${h.from} → ${h.to} (CONNECT ${h.authority})`));
+  const verdict = (v: { decision: string; authorizationPolicy: string | null }) => `${v.decision}${v.authorizationPolicy ? ` by ${v.authorizationPolicy}` : ''}`;
+  if (a.waypoint?.authz) row('waypoint authz', verdict(a.waypoint.authz));
+  if (a.inbound) row('ztunnel authz', verdict(a.inbound));
   if (a.destination) row('destination', `${a.destination.workload} ${a.destination.address} (${a.destination.protocol})`);
 }

@@ -66,6 +66,8 @@ test('service-bound waypoint: client ztunnel → HBONE → waypoint Envoy (route
   assert.equal(a.inbound?.decision, 'ALLOW');
   assert.equal(a.inbound?.ztunnel, W2);
   assert.equal(a.inbound?.peerIdentity, 'spiffe://cluster.local/ns/bookinfo/sa/reviews-waypoint');
+  // both verdicts kept: the waypoint's L7 one and the destination ztunnel's L4 one
+  assert.deepEqual([a.waypoint?.authz?.decision, a.waypoint?.authz?.authorizationPolicy], ['ALLOW', 'bookinfo/reviews-viewer']);
   assert.deepEqual(a.destination, { workload: 'bookinfo/reviews-v2-6f8d9c7b5-m4kzp', address: '10.244.2.13:9080', node: 'ambient-worker2', protocol: 'HBONE' });
   assert.equal(stages(t).at(-1), 'delivery');
   assert.deepEqual(t.result.uncertain, []);
@@ -81,6 +83,7 @@ test('denied by the waypoint RBAC: POST to reviews stops at the waypoint with 40
   const t = await trace(PRODUCTPAGE, 'http://reviews:9080/reviews/0', { method: 'POST', random: 1 });
   assert.equal(t.result.authz?.decision, 'DENY');
   assert.equal(t.result.authz?.filter, 'envoy.filters.http.rbac');
+  assert.equal(t.result.ambient.waypoint?.authz?.decision, 'DENY');
   assert.equal(t.result.ambient.hbone.length, 1);
   assert.equal(t.result.ambient.destination, null);
   assert.equal(t.result.ambient.inbound, null);
@@ -241,6 +244,7 @@ test('CLI: text output names each hop; -o json has result.ambient', async () => 
   assert.equal(text.code, 0, text.stderr);
   for (const h of ['at client ztunnel', 'at waypoint reviews-waypoint-7b9c8d6f4-m5zqt.bookinfo', 'at destination ztunnel']) assert.ok(text.stdout.includes(h), h);
   assert.match(text.stdout, /ambient path\s+through the service's waypoint/);
+  assert.match(text.stdout, /\n  waypoint authz +ALLOW by bookinfo\/reviews-viewer\n  ztunnel authz +ALLOW by bookinfo\/allow-bookinfo\n/);
   const json = await runCli([...base, '-o', 'json']);
   assert.equal(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as Out;
