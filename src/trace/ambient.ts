@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { namedWaypoint, waypointFor, ztunnelPolicyWarnings, type AmbientWorld, type Obj, type WaypointBinding } from '../ambient/index.js';
+import { ambientEnrollment, namedWaypoint, waypointFor, ztunnelPolicyWarnings, type AmbientWorld, type Obj, type WaypointBinding } from '../ambient/index.js';
 import type { SourceIdentity } from '../authz/context.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index.js';
@@ -273,6 +273,16 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     const matched = [`workload ${src.uid ?? podLabel(src)}`, `node ${src.node ?? '(none)'}, address ${srcIp}`, `identity ${identity}`];
     const notes: string[] = [];
     const unc: string[] = [];
+    // why it is (not) captured, by istio-cni's enrolment rule (src/ambient), when the objects are known
+    const world = await sources.resources?.(src.namespace);
+    const podObj = world?.pods.find((p) => p.metadata?.name === src!.name && (p.metadata?.namespace || 'default') === src!.namespace);
+    if (world && podObj) {
+      const e = ambientEnrollment(podObj, world.namespaces);
+      if (e.enrolled !== undefined) matched.push(`why: ${e.enrolled ? 'enrolled in ambient' : 'not enrolled in ambient'}: ${e.reason}`);
+      else notes.push(`whether the pod is enrolled is unknown: ${e.reason}`);
+      if (e.enrolled === true && !captured) notes.push('enrolled by its labels, but ztunnel has it as TCP: not redirected yet, or istiod has not pushed it');
+      if (e.enrolled === false && captured) notes.push(`ztunnel captures it although its labels say it is not enrolled (${e.reason}): changed since, or not pushed yet`);
+    }
     if (captured) {
       matched.push(`protocol HBONE: in the ambient mesh, ztunnel captures its traffic`);
       const local = model.stateOf(src.name, src.namespace);

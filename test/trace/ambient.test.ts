@@ -222,6 +222,8 @@ test('--files: labels that disagree with ztunnel are said, ztunnel is followed; 
       [
         'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}',
         'apiVersion: v1\nkind: Namespace\nmetadata: {name: bookinfo, labels: {istio.io/dataplane-mode: ambient}}',
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy, labels: {istio-injection: enabled}}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: legacy-app-6d9b8c7f5-v5r2n, namespace: legacy}\nspec: {containers: [{name: app}]}',
         'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo}\nspec: {selector: {app: reviews}}',
         'apiVersion: v1\nkind: Pod\nmetadata: {name: catalog-v1-9c8b7d6f5-j6t4s, namespace: shop, labels: {app: catalog}}\nspec: {containers: [{name: catalog}]}',
         'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: catalog-get, namespace: shop}\nspec: {selector: {matchLabels: {app: catalog}}, action: ALLOW, rules: [{to: [{operation: {methods: [GET]}}]}]}',
@@ -233,6 +235,9 @@ test('--files: labels that disagree with ztunnel are said, ztunnel is followed; 
     const catalog = await trace(FRONTEND, 'http://catalog.shop:8080/', { files: [file] });
     const z = at(catalog, 'authz')[0];
     assert.ok(z.notes.some((n) => /AuthorizationPolicy catalog-get\.shop \(ALLOW\) uses L7 attributes \(methods\)/.test(n)), z.notes.join('\n'));
+    // the source: why it is not captured, by istio-cni's enrolment rule
+    const legacy = await ambientTraceOffline({ ztunnelFile: W2, files: [file], output: 'json', pod: 'legacy-app-6d9b8c7f5-v5r2n.legacy', target: 'http://catalog.shop:8080/' });
+    assert.ok(legacy.out.steps[0].matched.includes('why: not enrolled in ambient: neither the pod nor namespace legacy has istio.io/dataplane-mode=ambient'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
