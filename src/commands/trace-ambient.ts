@@ -125,7 +125,8 @@ export async function ambientTraceOffline(o: TraceOptions & AmbientTraceOptions)
     ztunnelOn: async (node) => {
       for (const v of [client, ...others]) if (localNode(v.model) === node) return v;
       const unknown = others.filter((v) => localNode(v.model) === undefined);
-      if (unknown.length === 1) return unknown[0];
+      // the only dump that does not say its node is taken for it, said as uncertain (not silently assumed)
+      if (unknown.length === 1) return { ...unknown[0], uncertain: `${unknown[0].name} does not say its node (no config.localNode): taken as the ztunnel of ${node}` };
       const given = others.map((v) => `${v.name} (${localNode(v.model) ?? 'node unknown'})`);
       return { missing: `the ztunnel of node ${node} was not given${given.length ? ` (given: ${given.join(', ')})` : ''}: its certificate and the pod's state are unknown (pass --dst-ztunnel-file)` };
     },

@@ -54,6 +54,8 @@ export interface ZtunnelView {
   model: ZtunnelModel;
   /** A file name, or `pod.namespace` of a live ztunnel. */
   name: string;
+  /** Why it may not be the ztunnel asked for (a dump that does not name its node). */
+  uncertain?: string;
 }
 
 export interface WaypointView {
@@ -598,6 +600,7 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     } else {
       dm = view.model;
       dname = view.name;
+      if (view.uncertain) unc.push(view.uncertain);
     }
     at = `destination ztunnel ${dname}`;
     const dwl = dm.workloadByAddress(cand.ip) ?? wl;

@@ -295,3 +295,19 @@ test('-o dot|mermaid: client ztunnel → the waypoint Envoy path → destination
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /CLIENT ZTUNNEL[\s\S]*DESTINATION ZTUNNEL[\s\S]*<b>POD<\/b>/);
 });
+
+test('uncertain: a destination dump that does not name its node is used for the node, and said so', async () => {
+  const { readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-ambient-nonode-'));
+  try {
+    const dump = JSON.parse(readFileSync(W2, 'utf8')) as { config: Record<string, unknown> };
+    delete dump.config.localNode;
+    const file = path.join(dir, 'w2.json');
+    writeFileSync(file, JSON.stringify(dump));
+    const { out } = await ambientTraceOffline({ ztunnelFile: W1, dstZtunnelFile: [file], output: 'json', pod: FRONTEND, target: 'http://catalog.shop:8080/' });
+    assert.equal(out.result.authz?.decision, 'ALLOW');
+    assert.deepEqual(out.result.uncertain, [`${file} does not say its node (no config.localNode): taken as the ztunnel of ambient-worker2`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
