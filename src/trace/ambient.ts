@@ -45,6 +45,10 @@ import { ztunnelAuthz } from './ztunnel-authz.js';
  *   authz        the destination node's ztunnel: its L4 policies for the peer it sees (the client, or the waypoint)
  *   delivery     the connection handed to the pod
  *
+ * With the Kubernetes objects (sources.resources: --files, or read live), the source and ztunnel steps also say
+ * why, by src/ambient's rules (enrolment, waypoint bindings), and where those disagree with ztunnel's view;
+ * ztunnel's upstream choice lives in src/ztunnel/upstream.ts, its L4 policy decision in src/ztunnel/rbac.ts.
+ *
  * What cannot be known offline (which of several endpoints a random pick takes, a waypoint's dump that was
  * not given, the destination ztunnel's own state) is said under `uncertain`, never guessed; where the trace
  * has to follow one of several candidates it says which and why.
