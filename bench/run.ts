@@ -11,6 +11,8 @@
  *   8. one pod's dump read from a 1 GB bundle (--bundle)        vs  proxy-config -f on that dump alone
  *   9. ztunnel-config all -f on an ambient mesh's ztunnel dump  vs  node reading the file + JSON.parse
  *      (10,000 workloads and 5,000 services, from fixtures/ztunnel/generate.mjs)
+ *  10. ambient trace --ztunnel-file on that dump               vs  the same floor (the trace reads the whole
+ *      dump once; its lookups are indexed, so the trace itself must not cost more than the parse)
  * Benchmarks whose command is not on this branch yet are skipped with the reason.
  *
  *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
@@ -30,7 +32,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
 const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
 const OUT = path.join(ROOT, 'bench', 'out');
-const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle', 'ztunnel-config'] as const;
+const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle', 'ztunnel-config', 'ambient-trace'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
   if (only.has('bug-report')) await benchBugReport();
   if (only.has('bundle')) await benchBundleRead(runs, values.quick ? 256 : 1024);
   if (only.has('ztunnel-config')) await benchZtunnelConfig(values.quick ? 1000 : 10000, runs);
+  if (only.has('ambient-trace')) await benchAmbientTrace(values.quick ? 1000 : 10000, runs);
   report();
 }
 
@@ -324,6 +327,32 @@ async function benchZtunnelConfig(workloads: number, runs: number): Promise<void
   add({
     bench: 'ztunnel-config',
     name: `ztunnel-config all -f, ${workloads} workloads / ${services} services (${mb(data.bytes)} MB, ${check.lines} lines out)`,
+    sample: s,
+    baseline: { name: 'read + JSON.parse', sample: floor },
+    target: workloads >= 10000 ? { time: 1.5, memory: 2 } : undefined,
+  });
+}
+
+async function benchAmbientTrace(workloads: number, runs: number): Promise<void> {
+  const services = workloads / 2;
+  log(`\n== 10. trace --ztunnel-file <ztunnel dump> (ambient) vs read + JSON.parse (${workloads} workloads, ${services} services)`);
+  const data = ensureAmbient(workloads, services);
+  // a client pod of the dump's node, to a service without a waypoint (so the trace runs to the destination ztunnel)
+  type W = { name: string; namespace: string; protocol?: string; node?: string; uid?: string };
+  type S = { hostname: string; namespace: string; vips?: string[]; ports?: Record<string, number>; waypoint?: unknown; endpoints?: Record<string, unknown> };
+  const dump = JSON.parse(readFileSync(data.file, 'utf8')) as { config?: { localNode?: string }; workloads: W[]; services: S[] };
+  const client = dump.workloads.find((w) => w.protocol === 'HBONE' && w.node === dump.config?.localNode && w.uid?.includes('//Pod/'));
+  const svc = dump.services.find((s) => !s.waypoint && s.vips?.length && Object.keys(s.endpoints ?? {}).length && Object.keys(s.ports ?? {}).length && !s.hostname.startsWith('waypoint'));
+  if (!client || !svc) return skip('ambient-trace', `trace --ztunnel-file, ${workloads} workloads`, 'the generated dump has no captured pod or no service without a waypoint');
+  const args = ['trace', '--ztunnel-file', data.file, `${client.name}.${client.namespace}`, `http://${svc.hostname}:${Object.keys(svc.ports!)[0]}/`, '--random', '1', '-o', 'json'];
+  const check = await probe(args);
+  if (!check.ok) return skip('ambient-trace', `trace --ztunnel-file, ${workloads} workloads`, check.why);
+  const floor = await sample(HOOK, ['-e', FLOOR_JSON, data.file], { cwd: ROOT, runs, label: 'floor' });
+  log(`  floor: read + JSON.parse of ${mb(data.bytes)} MB: ${fmt(floor)}`);
+  const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: 'trace --ztunnel-file' });
+  add({
+    bench: 'ambient-trace',
+    name: `trace --ztunnel-file, ${workloads} workloads / ${services} services (${mb(data.bytes)} MB): ${client.namespace}/${client.name} → ${svc.hostname}`,
     sample: s,
     baseline: { name: 'read + JSON.parse', sample: floor },
     target: workloads >= 10000 ? { time: 1.5, memory: 2 } : undefined,

@@ -46,6 +46,11 @@ export interface SourceIdentity {
   extAuthz?: 'allow' | 'deny';
   /** Where the identity came from, for notes ("--from sleep-1.foo"). */
   origin?: string;
+  /**
+   * The principal reaches this proxy as filter state (io.istio.peer_principal) from a tunnel another listener
+   * terminated (a waypoint's connect_terminate), not from this connection's TLS: says which, for notes.
+   */
+  viaTunnel?: string;
 }
 
 export type Decision = 'ALLOW' | 'DENY' | 'UNDECIDED';

@@ -203,6 +203,11 @@ export function fieldName(c: Clause): string {
 export function observed(c: Clause, ctx: AuthzContext): string {
   const f = c.field;
   if (f === 'principals' || f === 'namespaces' || f === 'serviceAccounts') {
+    // waypoints match the peer principal the HBONE tunnel carried (filter state), not this connection's TLS
+    if (JSON.stringify(c.node).includes('"io.istio.peer_principal"')) {
+      const fs = ctx.filterState['io.istio.peer_principal'];
+      return fs === undefined ? 'the unknown peer principal' : `principal ${fs}`;
+    }
     if (!ctx.tls) return 'the plaintext connection (no principal)';
     if (ctx.peerPrincipal === undefined) return 'the unknown source principal';
     return ctx.peerPrincipal === null ? 'a peer without a principal' : `principal ${ctx.peerPrincipal}`;

@@ -26,15 +26,15 @@ export function register(program: Command): void {
     .argument('[pod]', 'the pod (name, name.namespace, deployment/name); omit with -f')
     .option('-f, --file <config_dump>', 'a saved /config_dump (JSON or YAML); - for stdin')
     .option('--files <paths...>', 'manifests (files, directories): evaluate their AuthorizationPolicies for the pod, before anything is deployed')
-    .option('--ztunnel', "ztunnel's L4 policies (not yet supported)")
+    .option('--ztunnel', "ztunnel's L4 policies: of the ztunnel serving the pod (all of them for a ztunnel pod, or without a pod); -f with a ztunnel dump implies it")
     .option('--method <method>', 'with --files: HTTP method', 'GET')
     .option('--path <path>', 'with --files: request path', '/')
-    .option('--port <port>', "with --files: destination port (default: the pod's first container port)", port)
+    .option('--port <port>', "with --files: destination port (default: the pod's first container port); with ztunnel: the workload's port", port)
     .option('--host <host>', 'with --files: the Host/:authority (default pod:port)')
     .option('-H, --header <header>', "with --files: request header 'name: value' (repeatable)", collect)
-    .option('--src <ip>', 'with --files: the client IP', ip)
+    .option('--src <ip>', 'with --files or ztunnel: the client IP', ip)
     .option('--sni <host>', 'with --files: the SNI the client sent')
-    .option('--plaintext', 'with --files: the client speaks plaintext (no mTLS, so no principal)')
+    .option('--plaintext', 'with --files: the client speaks plaintext (no mTLS, so no principal); with ztunnel: plain TCP, not HBONE (no identity)')
     .option('--tcp', 'with --files: a TCP connection (network RBAC) instead of an HTTP request')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
@@ -46,10 +46,11 @@ export function register(program: Command): void {
 Examples:
   meshctl authz check httpbin-74fb669cc6-kz9dq.foo
   meshctl authz check -f httpbin-config_dump.json -o yaml       # each policy with its rules in words
-  meshctl authz check httpbin --files manifests/ --path /admin --source-principal spiffe://cluster.local/ns/foo/sa/sleep`,
+  meshctl authz check httpbin --files manifests/ --path /admin --source-principal spiffe://cluster.local/ns/foo/sa/sleep
+  meshctl authz check --ztunnel ratings-v1-6c9b8d7f5-w7p4n.bookinfo          # the L4 policies ztunnel enforces for the pod
+  meshctl authz check -f ztunnel-config_dump.json ratings-v1-6c9b8d7f5-w7p4n.bookinfo --port 9080 --source-namespace bookinfo --source-sa bookinfo-reviews`,
   );
   cmd.action(async (pod: string | undefined, opts: Record<string, unknown>) => {
-    if (opts.file !== undefined && pod !== undefined && opts.files === undefined) throw new UsageError('with -f give no pod (it comes from the file)');
     const { authzCheckCommand } = await import('../commands/authz.js');
     await authzCheckCommand({
       ...(opts as unknown as KubeOptions),

@@ -44,6 +44,10 @@ export function register(program: Command): void {
     .option('--metadata <filter.key=value>', 'dynamic metadata the request carries at the router, for dynamic_metadata route matches (repeatable), e.g. envoy.lb.canary=true', collect)
     .option('--all-candidates', 'list every listener, chain, virtual host and route considered, not just the nearest losers')
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
+    .option('--ztunnel-file <config_dump>', "ambient, offline: the client node's ztunnel /config_dump (the first argument then names the client pod, name.namespace)")
+    .option('--dst-ztunnel-file <config_dump>', "ambient, offline: another node's ztunnel /config_dump, for the destination's (repeatable; matched by its node)", collect)
+    .option('--waypoint-file <config_dump>', "ambient, offline: a waypoint's Envoy /config_dump?include_eds (repeatable)", collect)
+    .option('--files <path>', 'ambient, offline: Kubernetes resources (Namespaces, Services, Pods, Gateways, AuthorizationPolicies; files, directories, globs) that say why a waypoint is bound (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml', 'dot', 'mermaid']).default('short'));
   addIdentityOptions(cmd);
   addKubeOptions(cmd);
@@ -60,11 +64,15 @@ Examples:
   meshctl trace productpage-v1-7d4b8d9b7c-x2x9z.default http://ratings:9080/ratings/0
   meshctl trace -f dump.json http://reviews:9080/ -o dot | dot -Tsvg > path.svg   # the path as a diagram
   meshctl trace -f httpbin.json http://httpbin:8000/get --direction inbound --source-principal spiffe://cluster.local/ns/foo/sa/sleep
+  meshctl trace productpage-v1-5b8d7f9c6d-k2lxp.bookinfo http://reviews:9080/      # ambient pod: ztunnel → waypoint → ztunnel
+  meshctl trace --ztunnel-file ztunnel-worker.json --waypoint-file reviews-waypoint.json \
+      productpage-v1-5b8d7f9c6d-k2lxp.bookinfo http://reviews:9080/
 
 With -o json the output is {steps, result}; result has captured, listener, filterChain, routeConfig,
 virtualHost, route, cluster, weightedClusters, pathRewrite, hostRewrite, redirect, directResponse,
 endpoints, authz (decision, policy, authorizationPolicy, filter, reason) and uncertain (null where not
-applicable).
+applicable); an ambient trace adds result.ambient (source, path, service, waypoint, hbone, destination,
+inbound) and steps with an \`at\` (client ztunnel, waypoint, destination ztunnel).
 With -o dot or -o mermaid the path (request → listener → filter chain → route config → virtual host →
 route → cluster → endpoints, with the nearest candidates that lost and why) is Graphviz or Mermaid source.`,
   );
@@ -73,6 +81,9 @@ route → cluster → endpoints, with the nearest candidates that lost and why) 
     let target: string;
     if (opts.file !== undefined) {
       if (second !== undefined) throw new UsageError('with -f give only the target (the pod comes from the file)');
+      target = first;
+    } else if (opts.ztunnelFile !== undefined && second === undefined) {
+      // ambient, offline, the client given by --src
       target = first;
     } else {
       if (second === undefined) throw new UsageError('give a pod and a target, or -f config_dump.json and a target');
@@ -101,6 +112,10 @@ route → cluster → endpoints, with the nearest candidates that lost and why) 
       proxyAdminPort: opts.proxyAdminPort as number,
       output: opts.output as 'short' | 'json' | 'yaml' | 'dot' | 'mermaid',
       identity: identityFlags(opts),
+      ztunnelFile: opts.ztunnelFile as string | undefined,
+      dstZtunnelFile: opts.dstZtunnelFile as string[] | undefined,
+      waypointFile: opts.waypointFile as string[] | undefined,
+      files: opts.files as string[] | undefined,
     });
   });
 }

@@ -39,9 +39,22 @@ export interface AuthzCheckOptions extends Partial<KubeOptions> {
 
 /** `meshctl authz check`: the policies a proxy enforces (dump or pod), or, with --files, those the YAML gives it and a verdict. */
 export async function authzCheckCommand(o: AuthzCheckOptions): Promise<void> {
-  if (o.ztunnel) throw new UsageError('--ztunnel: ztunnel L4 policies are not supported yet (they come with ztunnel-config)');
+  if (o.ztunnel && o.files?.length) throw new UsageError('--ztunnel reads a ztunnel (a pod, or -f with its dump), not --files manifests');
   if (o.files?.length) return checkFiles(o);
   let source: EnvoyAdminSource;
+  if (o.ztunnel && !o.file) {
+    // ztunnel's L4 policies, live: the ztunnel serving the pod (src/commands/authz-ztunnel.ts)
+    const z = await import('./authz-ztunnel.js');
+    const { source: zs, workload } = await z.openZtunnelForCheck(o);
+    let input;
+    try {
+      input = await zs.get('/config_dump');
+    } finally {
+      await zs.close();
+    }
+    const { parseZtunnelDump, ZtunnelModel } = await import('../ztunnel/index.js');
+    return z.authzCheckZtunnel(o, zs, new ZtunnelModel(parseZtunnelDump(parseDocument(input), input.name)), workload);
+  }
   if (o.file) source = fileAdminSource(o.file);
   else if (o.pod) {
     const { openAdminSource } = await import('../kube/admin-source.js');
@@ -53,7 +66,17 @@ export async function authzCheckCommand(o: AuthzCheckOptions): Promise<void> {
   } finally {
     await source.close();
   }
-  const dump = parseConfigDump(parseDocument(text), source.name);
+  const doc = parseDocument(text);
+  if (o.file) {
+    const { looksLikeZtunnelDump, parseZtunnelDump, ZtunnelModel } = await import('../ztunnel/index.js');
+    if (looksLikeZtunnelDump(doc)) {
+      const { authzCheckZtunnel } = await import('./authz-ztunnel.js');
+      return authzCheckZtunnel(o, source, new ZtunnelModel(parseZtunnelDump(doc, source.name)), o.pod);
+    }
+    if (o.ztunnel) throw new UsageError(`${source.name}: --ztunnel needs a ztunnel's /config_dump, and this is not one`);
+    if (o.pod !== undefined) throw new UsageError('with -f give no pod (it comes from the file); a pod names the workload only in a ztunnel dump');
+  }
+  const dump = parseConfigDump(doc, source.name);
   for (const p of dump.problems) process.stderr.write(`Warning: ${source.name}: skipped ${p.what}: ${p.reason}\n`);
   const listeners = listListeners(dump).map((l) => l.listener as Json);
   const policies = checkPolicies(rbacConfigs(listeners));
@@ -75,11 +98,11 @@ function emit(format: AuthzCheckOptions['output'], policies: CheckPolicy[], verd
   writeStdout(out);
 }
 
-function renderVerdict(v: { request: Record<string, unknown>; steps: AuthzStep[]; authz: Json }): string {
+export function renderVerdict(v: { request: Record<string, unknown>; steps: AuthzStep[]; authz: Json }): string {
   const c = colours();
   const lines: string[] = [];
   const r = v.request;
-  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to port ${r.port}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.mtls ? ' over mTLS' : ' over plaintext'}`));
+  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to port ${r.port}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.over ? ` over ${r.over}` : r.mtls ? ' over mTLS' : ' over plaintext'}`));
   for (const s of v.steps) {
     lines.push(`${c.bold(s.chosen ?? '')}: ${s.summary}`);
     for (const m of s.matched) lines.push(`  ${c.green('✓')} ${m}`);

@@ -12,7 +12,7 @@ import { parseClustersStatus, parseConfigDump, type ClustersStatus } from '../en
 import { worldFromConfigDump } from '../trace/dump-world.js';
 import { renderTrace } from '../trace/render.js';
 import type { DynamicMetadata } from '../trace/request.js';
-import { TraceInputError, traceRequest, type IptablesOutcome, type TraceRequest } from '../trace/trace.js';
+import { TraceInputError, traceRequest, type IptablesOutcome, type TraceOutput, type TraceRequest } from '../trace/trace.js';
 
 export interface TraceOptions extends Partial<KubeOptions> {
   file?: string;
@@ -35,6 +35,12 @@ export interface TraceOptions extends Partial<KubeOptions> {
   output: 'short' | DataFormat | 'dot' | 'mermaid';
   proxyAdminPort?: number;
   identity?: IdentityFlags;
+  /** Ambient (src/commands/trace-ambient.ts): the client node's ztunnel dump, other nodes', waypoints' Envoy dumps. */
+  ztunnelFile?: string;
+  dstZtunnelFile?: string[];
+  waypointFile?: string[];
+  /** Ambient, offline: Kubernetes resources that say why waypoints are bound. */
+  files?: string[];
 }
 
 /** `-H 'name: value'` as curl takes it. */
@@ -71,6 +77,11 @@ export function parseMetadata(items: string[]): DynamicMetadata {
 
 /** Source → model → simulate → render. */
 export async function traceCommand(o: TraceOptions): Promise<void> {
+  if (o.ztunnelFile !== undefined || o.dstZtunnelFile?.length || o.waypointFile?.length || o.files?.length) {
+    const { ambientTraceOffline } = await import('./trace-ambient.js');
+    const { out, name } = await ambientTraceOffline(o);
+    return emitTrace(o, out, name);
+  }
   const headers = (o.header ?? []).map(parseHeader);
   const request: TraceRequest = {
     target: o.target,
@@ -92,8 +103,22 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
   let source: EnvoyAdminSource;
   if (o.file) source = fileAdminSource(o.file);
   else if (o.pod) {
-    const { openAdminSource } = await import('../kube/admin-source.js');
-    source = await openAdminSource(o.pod, { ...(o as KubeOptions), proxyAdminPort: o.proxyAdminPort });
+    const [{ adminSourceFor, DEFAULT_PROXY_ADMIN_PORT }, { openCluster }, { resolvePod }] = await Promise.all([import('../kube/admin-source.js'), import('../kube/open.js'), import('../kube/pods.js')]);
+    const cluster = await openCluster({ ...(o as KubeOptions) });
+    try {
+      // A pod without a sidecar is traced the ambient way: through its node's ztunnel (src/commands/trace-ambient.ts).
+      const pod = await resolvePod(cluster, o.pod);
+      const ambient = await import('./trace-ambient.js');
+      if (ambient.isAmbientCandidate(pod)) {
+        const { out, name } = await ambient.ambientTraceLive(o, cluster, pod);
+        cluster.close();
+        return emitTrace(o, out, name);
+      }
+      source = await adminSourceFor(cluster, o.pod, o.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT, true);
+    } catch (err) {
+      cluster.close();
+      throw err;
+    }
   } else throw new UsageError('give a pod, or -f with a saved config dump');
 
   let dumpJson: unknown;
@@ -120,14 +145,21 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
     if (err instanceof TraceInputError) throw new UsageError(err.message);
     throw err;
   }
+  return emitTrace(o, out, source.name);
+}
+
+/** The trace in the asked format. */
+async function emitTrace(o: TraceOptions, out: TraceOutput, sourceName: string): Promise<void> {
+  const source = { name: sourceName };
   if (o.output === 'short') writeStdout(renderTrace(out, colours(), source.name));
   else if (o.output === 'dot' || o.output === 'mermaid') {
-    const [{ traceGraph }, { renderDot }, { renderMermaid }] = await Promise.all([
-      import('../diagram/trace-graph.js'),
+    const [{ ambientTraceGraph }, { renderDot }, { renderMermaid }] = await Promise.all([
+      import('../diagram/ambient-graph.js'),
       import('../diagram/dot.js'),
       import('../diagram/mermaid.js'),
     ]);
-    const graph = traceGraph(out, source.name);
+    // an ambient trace's hops around the waypoint's Envoy path; a sidecar's path as before
+    const graph = ambientTraceGraph(out, source.name);
     writeStdout(o.output === 'dot' ? renderDot(graph) : renderMermaid(graph));
   } else {
     // JSON round trip: drops undefined fields, which YAML would refuse; `result` comes last, as documented.

@@ -5,11 +5,13 @@
  * DOT (./dot.ts), Mermaid (./mermaid.ts) or laid out as SVG (./layout.ts, ./svg.ts). Knows nothing of
  * terminals or HTML: labels are plain text, and every renderer escapes them for its own syntax.
  */
-export type NodeKind = 'request' | 'listener' | 'filterChain' | 'routeConfig' | 'virtualHost' | 'route' | 'authz' | 'cluster' | 'endpoints' | 'outcome';
+/** `ztunnel`, `ztunnelIn` and `pod`: an ambient trace's client ztunnel, destination ztunnel and receiving pod. */
+export type NodeKind = 'request' | 'ztunnel' | 'listener' | 'filterChain' | 'routeConfig' | 'virtualHost' | 'route' | 'authz' | 'cluster' | 'endpoints' | 'ztunnelIn' | 'pod' | 'outcome';
 
 /** Left to right: where each kind stands in a drawing. */
 export const COLUMN: Record<NodeKind, number> = {
   request: 0,
+  ztunnel: 0.5,
   listener: 1,
   filterChain: 2,
   routeConfig: 3,
@@ -21,10 +23,13 @@ export const COLUMN: Record<NodeKind, number> = {
   cluster: 6,
   outcome: 6,
   endpoints: 7,
+  ztunnelIn: 8,
+  pod: 9,
 };
 
 export const KIND_TITLE: Record<NodeKind, string> = {
   request: 'request',
+  ztunnel: 'client ztunnel',
   listener: 'listener',
   filterChain: 'filter chain',
   routeConfig: 'route config',
@@ -33,6 +38,8 @@ export const KIND_TITLE: Record<NodeKind, string> = {
   authz: 'authorization',
   cluster: 'cluster',
   endpoints: 'endpoints',
+  ztunnelIn: 'destination ztunnel',
+  pod: 'pod',
   outcome: 'outcome',
 };
 

@@ -3,6 +3,7 @@ import type { GraphNode, NodeKind } from './model.js';
 /** One palette for every drawing (DOT, Mermaid, SVG): each kind its colour, the path one accent. */
 export const FILL: Record<NodeKind, string> = {
   request: '#f1f3f5',
+  ztunnel: '#e6fcf5',
   listener: '#e7f5ff',
   filterChain: '#e3fafc',
   routeConfig: '#f3f0ff',
@@ -11,6 +12,8 @@ export const FILL: Record<NodeKind, string> = {
   authz: '#fff4e6',
   cluster: '#ebfbee',
   endpoints: '#f4fce3',
+  ztunnelIn: '#e6fcf5',
+  pod: '#f8f9fa',
   outcome: '#fff9db',
 };
 export const STROKE = '#868e96';
@@ -36,6 +39,7 @@ export function nodeLines(n: GraphNode, maxDetails = 4): { caption: string; labe
 
 const KIND_CAPTION: Record<NodeKind, string> = {
   request: 'REQUEST',
+  ztunnel: 'CLIENT ZTUNNEL',
   listener: 'LISTENER',
   filterChain: 'FILTER CHAIN',
   routeConfig: 'ROUTE CONFIG',
@@ -44,6 +48,8 @@ const KIND_CAPTION: Record<NodeKind, string> = {
   authz: 'AUTHORIZATION',
   cluster: 'CLUSTER',
   endpoints: 'ENDPOINTS',
+  ztunnelIn: 'DESTINATION ZTUNNEL',
+  pod: 'POD',
   outcome: 'OUTCOME',
 };
 

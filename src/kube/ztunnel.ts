@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { MeshctlError, UsageError } from '../errors.js';
 import type { AdminFlavour } from './admin-source.js';
 import type { Kube } from './client.js';
+import { DAEMONSET, POD, type ClusterObject, type ClusterSource } from './cluster.js';
 import { NotFoundError } from './errors.js';
 import { getPod, labelSelectorString, parsePodRef, pickPod, type ResolvedPod } from './pods.js';
 
@@ -113,4 +114,29 @@ export async function resolveZtunnelTarget(kube: Kube, o: TargetOptions): Promis
   const pod = pickPod(pods);
   if (!pod) throw new MeshctlError(`no ztunnel pod in namespace ${o.istioNamespace} is running and ready (${pods.length} pod${pods.length === 1 ? '' : 's'})`);
   return { ztunnel: { name: pod.metadata!.name!, namespace: o.istioNamespace, pod, ref: 'daemonset/ztunnel' } };
+}
+
+/**
+ * The ztunnel on a node, read through a ClusterSource (live, or a bug-report bundle): the DaemonSet's
+ * selector, its pods on that node, a ready one first.
+ */
+export async function ztunnelOnNodeOf(cluster: ClusterSource, namespace: string, node: string): Promise<ResolvedPod> {
+  let ds: ClusterObject;
+  try {
+    ds = await cluster.get(DAEMONSET, ZTUNNEL_DAEMONSET, namespace);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new MeshctlError(`no ztunnel DaemonSet in namespace ${namespace}: is ambient mode installed? (-i names another Istio namespace)`);
+    throw err;
+  }
+  const sel = (ds.spec as { selector?: k8s.V1LabelSelector } | undefined)?.selector;
+  const labelSelector = sel ? labelSelectorString(sel) : '';
+  if (!labelSelector) throw new MeshctlError(`daemonset/${ZTUNNEL_DAEMONSET} in namespace ${namespace} has no selector`);
+  const pods = (await cluster.list(POD, { namespace, labelSelector })) as k8s.V1Pod[];
+  const onNode = pods.filter((p) => p.spec?.nodeName === node);
+  const pod = pickPod(onNode) ?? onNode[0];
+  if (!pod) {
+    const nodes = [...new Set(pods.map((p) => p.spec?.nodeName).filter(Boolean))].sort();
+    throw new MeshctlError(`no ztunnel pod on node ${node}${nodes.length ? ` (ztunnels run on: ${nodes.join(', ')})` : ` (the DaemonSet in ${namespace} has no pods)`}`);
+  }
+  return { name: pod.metadata!.name!, namespace, pod, ref: `--node ${node}` };
 }

@@ -37,7 +37,8 @@ export function authzContext(conn: AuthzConnection, identity: SourceIdentity, ht
   let peer: string | null | undefined;
   if (!conn.tlsTerminated) {
     peer = null;
-    if (identity.principal) notes.push(`the connection is not TLS terminated here: no peer certificate, so no principal (${identity.principal} is not seen), as in Envoy`);
+    if (identity.principal && identity.viaTunnel) notes.push(`peer principal ${identity.principal} from ${identity.viaTunnel} (filter state io.istio.peer_principal)`);
+    else if (identity.principal) notes.push(`the connection is not TLS terminated here: no peer certificate, so no principal (${identity.principal} is not seen), as in Envoy`);
   } else if (identity.principal) peer = identity.principal;
   else peer = conn.clientCertRequired ? undefined : null;
   const direct = conn.srcKnown ? conn.srcIp : undefined;

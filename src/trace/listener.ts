@@ -405,6 +405,11 @@ function inputValue(input: Json, ctx: MatchContext): string | null {
       return ctx.det.transport;
     case 'ApplicationProtocolInput':
       return ctx.det.alpn.length ? ctx.det.alpn.map((p) => `'${p}'`).join(',') : null;
+    case 'FilterStateInput':
+      // Istio's waypoints keep the CONNECT :authority (the original destination) under this key
+      if (input?.typed_config?.key === 'envoy.filters.listener.original_dst.local_ip') return addrKey(ctx.conn.dstIp, ctx.conn.dstPort);
+      ctx.uncertain.push(`matcher input filter state ${input?.typed_config?.key ?? '?'} cannot be evaluated offline`);
+      return null;
     default:
       ctx.uncertain.push(`matcher input ${type} cannot be evaluated offline`);
       return null;

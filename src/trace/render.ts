@@ -14,6 +14,10 @@ const TITLES: Record<TraceStep['stage'], string> = {
   routeAction: 'Route action',
   cluster: 'Cluster',
   endpoints: 'Endpoints',
+  source: 'Source',
+  ztunnel: 'ztunnel',
+  hbone: 'HBONE',
+  delivery: 'Delivery',
 };
 
 /** The human trace: one numbered block per step, chosen object first, then why, then the losers. */
@@ -26,7 +30,11 @@ export function renderTrace(t: TraceOutput, c: ChalkInstance, source: string): s
   if (hdrs.length) lines.push(`  headers: ${hdrs.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   if (req.random !== null && req.random !== undefined) lines.push(`  random value: ${req.random}`);
   lines.push('');
+  let at: string | undefined;
   t.steps.forEach((s, i) => {
+    // an ambient trace crosses several proxies: a heading where each one's steps begin
+    if (s.at && s.at !== at) lines.push(c.bold.underline(`at ${s.at}`));
+    at = s.at;
     const title = `${String(i + 1).padStart(2)}. ${TITLES[s.stage].padEnd(15)}`;
     lines.push(`${c.bold(title)} ${s.chosen === null ? c.red('(none)') : c.green(s.chosen)}`);
     lines.push(`    ${s.summary}`);
@@ -42,6 +50,8 @@ export function renderTrace(t: TraceOutput, c: ChalkInstance, source: string): s
     if (v === null || v === undefined || (Array.isArray(v) && !v.length)) return;
     lines.push(`  ${k.padEnd(17)} ${typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
   };
+  const amb = (r as { ambient?: AmbientResultView }).ambient;
+  if (amb) ambientRows(amb, row);
   row('captured', r.captured);
   row('listener', r.listener);
   row('filter chain', r.filterChain);
@@ -73,4 +83,35 @@ export function redirectStatus(t: TraceOutput): number | null {
     if (typeof v === 'number') return v;
   }
   return null;
+}
+
+/** The ambient part of the result, as src/trace/ambient.ts writes it (only what the rows show). */
+interface AmbientResultView {
+  source: { workload: string | null; address: string | null; captured: boolean };
+  path: string | null;
+  service: string | null;
+  waypoint: { name: string; namespace: string; boundTo: string; instance: string | null; authz?: { decision: string; authorizationPolicy: string | null } | null } | null;
+  inbound?: { decision: string; authorizationPolicy: string | null } | null;
+  hbone: { from: string; to: string; authority: string }[];
+  destination: { workload: string; address: string; protocol: string } | null;
+}
+
+const PATHS: Record<string, string> = {
+  'service-waypoint': "through the service's waypoint",
+  'workload-waypoint': "through the workload's waypoint",
+  direct: 'straight to the destination ztunnel (no waypoint)',
+  passthrough: 'passthrough (outside the mesh)',
+  'not-captured': 'not captured by ztunnel',
+};
+
+function ambientRows(a: AmbientResultView, row: (k: string, v: unknown) => void): void {
+  row('source', a.source.workload ? `${a.source.workload} (${a.source.address})` : a.source.address);
+  if (a.path) row('ambient path', PATHS[a.path] ?? a.path);
+  row('service', a.service);
+  if (a.waypoint) row('waypoint', `${a.waypoint.namespace}/${a.waypoint.name} (${a.waypoint.boundTo}-bound)${a.waypoint.instance ? `, instance ${a.waypoint.instance}` : ''}`);
+  a.hbone.forEach((h, i) => row(i === 0 ? 'HBONE' : '', `${h.from} → ${h.to} (CONNECT ${h.authority})`));
+  const verdict = (v: { decision: string; authorizationPolicy: string | null }) => `${v.decision}${v.authorizationPolicy ? ` by ${v.authorizationPolicy}` : ''}`;
+  if (a.waypoint?.authz) row('waypoint authz', verdict(a.waypoint.authz));
+  if (a.inbound) row('ztunnel authz', verdict(a.inbound));
+  if (a.destination) row('destination', `${a.destination.workload} ${a.destination.address} (${a.destination.protocol})`);
 }

@@ -35,6 +35,13 @@ export interface TraceRequest {
   iptables?: (packet: { direction: 'outbound' | 'inbound'; dst: string; dport: number; src: string }) => IptablesOutcome;
   /** Who sends the request (principal, JWT claims, what ext_authz answers), for the authorization filters. */
   identity?: SourceIdentity;
+  /**
+   * Start at this listener instead of a captured port: an internal listener another one hands the
+   * connection to (a waypoint's main_internal, after connect_terminate ended the HBONE tunnel). No iptables.
+   */
+  entry?: { listener: string; how: string; notes?: string[] };
+  /** Names the proxy the steps happen in (`waypoint …`), on every step: see TraceStep.at. */
+  at?: string;
 }
 
 export interface IptablesOutcome {
@@ -55,7 +62,10 @@ export interface Loser {
 }
 
 export interface TraceStep {
-  stage: 'destination' | 'iptables' | 'listener' | 'filterChain' | 'networkFilters' | 'authz' | 'routeConfig' | 'virtualHost' | 'route' | 'routeAction' | 'cluster' | 'endpoints';
+  /** Ambient traces add `source`, `ztunnel`, `hbone` and `delivery` (src/trace/ambient.ts). */
+  stage: 'destination' | 'iptables' | 'listener' | 'filterChain' | 'networkFilters' | 'authz' | 'routeConfig' | 'virtualHost' | 'route' | 'routeAction' | 'cluster' | 'endpoints' | 'source' | 'ztunnel' | 'hbone' | 'delivery';
+  /** Where the step happens, in an ambient trace: `client ztunnel …`, `waypoint …`, `destination ztunnel …`. */
+  at?: string;
   /** The config object this step chose (name), or null when none. */
   chosen: string | null;
   /** One line: what matched. */
@@ -137,16 +147,9 @@ export function parseTarget(t: string): Target | string {
   return { scheme: 'tcp', host: hp[1].replace(/^\[|\]$/g, ''), port, path: '/', authority: `${hp[1]}:${port}` };
 }
 
-/** Simulates the request through the dump, step by step. Throws Error(message) only for bad input. */
-export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput {
-  const parsed = parseTarget(req.target);
-  if (typeof parsed === 'string') throw new TraceInputError(parsed);
-  const target: Target = parsed;
-  const direction = req.direction ?? 'outbound';
-  const all = req.allCandidates === true;
-  const steps: TraceStep[] = [];
-  const uncertain: string[] = [];
-  const result: TraceResultData = {
+/** A result with nothing decided yet (shared with the ambient trace, src/trace/ambient.ts). */
+export function emptyResult(uncertain: string[]): TraceResultData {
+  return {
     captured: null,
     listener: null,
     filterChain: null,
@@ -163,9 +166,20 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     authz: null,
     uncertain,
   };
-  const push = (s: Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched'> & Partial<TraceStep>) => {
+}
+
+export type StepInput = Omit<TraceStep, 'losers' | 'notes' | 'uncertain' | 'matched' | 'at'> & Partial<TraceStep>;
+
+/**
+ * Appends steps: defaults for the lists, the nearest losers only (unless all), uncertainties collected
+ * for the result. `at` names where the steps happen (a fixed place, or read at each push).
+ */
+export function stepRecorder(steps: TraceStep[], uncertain: string[], all: boolean, at?: string | (() => string)): (s: StepInput) => TraceStep {
+  return (s) => {
+    const where = typeof at === 'function' ? at() : at;
     const step: TraceStep = {
       stage: s.stage,
+      ...(where ? { at: where } : {}),
       chosen: s.chosen,
       summary: s.summary,
       matched: s.matched ?? [],
@@ -183,6 +197,19 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     steps.push(step);
     return step;
   };
+}
+
+/** Simulates the request through the dump, step by step. Throws Error(message) only for bad input. */
+export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput {
+  const parsed = parseTarget(req.target);
+  if (typeof parsed === 'string') throw new TraceInputError(parsed);
+  const target: Target = parsed;
+  const direction = req.direction ?? 'outbound';
+  const all = req.allCandidates === true;
+  const steps: TraceStep[] = [];
+  const uncertain: string[] = [];
+  const result = emptyResult(uncertain);
+  const push = stepRecorder(steps, uncertain, all, req.at);
 
   // --- headers and request shape
   const headers: [string, string][] = [];
@@ -212,7 +239,9 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
 
   // --- iptables
   let receivingPort: number | null;
-  if (req.iptables) {
+  if (req.entry) {
+    receivingPort = null;
+  } else if (req.iptables) {
     const ipt = req.iptables({ direction, dst: dst.ip, dport: target.port, src });
     result.captured = ipt.target === 'REDIRECT' || ipt.target === 'TPROXY' ? `${ipt.target} ${ipt.toPort}` : ipt.target;
     push({
@@ -267,7 +296,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
   if (peerMtls) {
     steps[steps.length - 1].notes.push(`assumed a mesh peer: its sidecar originates mTLS with ALPN ${conn.alpn.join(',')} (--plaintext for a plaintext client)`);
   }
-  const lc = selectListener(world.listeners, conn, receivingPort);
+  const lc = req.entry ? entryListener(world, req.entry) : selectListener(world.listeners, conn, receivingPort);
   result.listener = lc.listener ? listenerLabel(lc.listener) : null;
   push({
     stage: 'listener',
@@ -619,6 +648,13 @@ function traceCluster(world: TraceWorld, name: string, conn: Connection, unresol
     matched: eps.map((e) => `${e.address} ${e.health}${e.locality ? ` ${e.locality}` : ''}${e.weight !== null ? ` weight ${e.weight}` : ''}${e.priority ? ` priority ${e.priority}` : ''}${e.tlsMode ? ` tlsMode=${e.tlsMode}` : ''}`),
     data: { source: found.source },
   });
+}
+
+/** The listener a trace starts at when another listener handed it the connection (TraceRequest.entry). */
+function entryListener(world: TraceWorld, entry: NonNullable<TraceRequest['entry']>): ReturnType<typeof selectListener> {
+  const l = world.listeners.byName.get(entry.listener) ?? null;
+  if (!l) return { receiving: null, listener: null, how: `no listener ${entry.listener} in ${world.name}: the connection is closed`, losers: [], notes: entry.notes ?? [] };
+  return { receiving: l, listener: l, how: entry.how, losers: [], notes: entry.notes ?? [] };
 }
 
 function ipIrrelevant(world: TraceWorld, listener: Json, port: number): boolean {

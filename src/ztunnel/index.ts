@@ -23,3 +23,5 @@ export * from './types.js';
 export * from './parse.js';
 export * from './model.js';
 export * from './summary.js';
+export * from './rbac.js';
+export * from './upstream.js';

@@ -122,7 +122,8 @@ after(async () => {
 
 test('bug-report against the stand-in writes one bundle and nothing else', () => {
   assert.equal(capture.code, 0, capture.stderr);
-  assert.match(capture.stdout, /^wrote .*mesh\.tar\.gz \([\d.]+ [KM]B\): 5 proxies, 3 istiod, 3 ztunnel, \d+ resource lists in [\d.]+ s\n$/);
+  // the Envoys of fixtures/live and of the ambient mesh: 5 sidecars and gateways, 3 waypoints
+  assert.match(capture.stdout, /^wrote .*mesh\.tar\.gz \([\d.]+ [KM]B\): 8 proxies, 3 istiod, 3 ztunnel, \d+ resource lists in [\d.]+ s\n$/);
   assert.deepEqual(readdirSync(dir).sort(), ['mesh.tar.gz', 'unpacked']);
   assert.equal(statSync(bundle).mode & 0o777, 0o600);
 });

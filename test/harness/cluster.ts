@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fixture } from '../helpers.js';
 import { type ApiServer, type ExecHandler, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from './apiserver.js';
 import { type Backend, type Garble, startEnvoyAdmin, startIstiodDebug } from './backends.js';
-import { ZTUNNEL_NAMESPACE, ambientObjects, curlInPod, startZtunnelAdmin, ztunnelDumps } from './ztunnel.js';
+import { ZTUNNEL_NAMESPACE, ambientObjects, curlInPod, startZtunnelAdmin, waypointDumps, ztunnelDumps } from './ztunnel.js';
 
 /**
  * A whole fake cluster for live-mode tests: the API-server stand-in with the objects of
@@ -37,6 +37,8 @@ export interface ClusterOptions {
   /** ztunnel admin paths accepted and never answered; its /config_dump garbled. */
   ztunnelHang?: string[];
   ztunnelGarble?: Garble;
+  /** The waypoints' Envoy admin answers garbage. */
+  waypointGarble?: Garble;
   token?: string;
   /** HTTPS with the test CA of fixtures/live/tls (the kubeconfig trusts `trustedCa`, default that CA). */
   tls?: boolean;
@@ -110,6 +112,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     const b = await startZtunnelAdmin({ configDump: dump, hang: options.ztunnelHang, garble: options.ztunnelGarble });
     ztunnels.set(pod, b);
     backends.set(`${ZTUNNEL_NAMESPACE}/${pod}:15000`, b.port);
+  }
+  // the waypoints' Envoys: their admin API serves the generated waypoint dumps (fixtures/ztunnel/waypoint.mjs)
+  for (const [pod, w] of waypointDumps()) {
+    const b = await startEnvoyAdmin({ configDump: w.dump, hang: options.envoyHang, garble: options.waypointGarble });
+    envoys.set(pod, b);
+    backends.set(`${w.namespace}/${pod}:15000`, b.port);
   }
   const execs: string[] = [];
   const execArgv: FakeCluster['execArgv'] = [];

@@ -21,6 +21,8 @@ interface MeshPod {
   uid: string;
   sidecar: boolean;
   ztunnel: boolean;
+  /** The waypoint (Gateway name) this pod is an instance of. */
+  waypoint?: string;
 }
 
 interface Mesh {
@@ -40,6 +42,15 @@ export function ztunnelDumps(): Map<string, string> {
   const out = new Map<string, string>();
   for (const p of mesh().pods.filter((x) => x.ztunnel)) {
     out.set(p.name, fixture('ztunnel', `ztunnel-${p.node.replace(/^ambient-/, '')}-config_dump.json`));
+  }
+  return out;
+}
+
+/** waypoint pod → the Envoy dump its admin port serves (fixtures/ztunnel/waypoint-<ns>-<name>-config_dump.json). */
+export function waypointDumps(): Map<string, { namespace: string; dump: string }> {
+  const out = new Map<string, { namespace: string; dump: string }>();
+  for (const p of mesh().pods.filter((x) => x.waypoint)) {
+    out.set(p.name, { namespace: p.namespace, dump: fixture('ztunnel', `waypoint-${p.namespace}-${p.waypoint}-config_dump.json`) });
   }
   return out;
 }
@@ -83,11 +94,15 @@ export function ambientObjects(existing: KubeObject[]): KubeObject[] {
   });
   // istiod and coredns of the dumps are not added: the cluster has its own istiods
   for (const p of m.pods.filter((x) => x.ztunnel || !['istio-system', 'kube-system'].includes(x.namespace))) {
+    // a waypoint's pod is its Envoy alone (container istio-proxy), labelled as Istio's gateway controller does
     const containers = p.ztunnel
       ? [{ name: 'istio-proxy', image: 'docker.io/istio/ztunnel:1.26.1', ports: [{ containerPort: 15020, name: 'ztunnel-stats', protocol: 'TCP' }] }]
-      : [{ name: 'app', image: `registry.example/${p.app}:1.0` }, ...(p.sidecar ? [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.26.1' }] : [])];
+      : p.waypoint
+        ? [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.26.1', args: ['proxy', 'waypoint'], ports: [{ containerPort: 15008, name: 'hbone', protocol: 'TCP' }] }]
+        : [{ name: 'app', image: `registry.example/${p.app}:1.0` }, ...(p.sidecar ? [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.26.1' }] : [])];
     const labels: Record<string, string> = { app: p.app };
     if (p.ztunnel) labels['sidecar.istio.io/inject'] = 'false';
+    if (p.waypoint) Object.assign(labels, { 'gateway.networking.k8s.io/gateway-name': p.waypoint, 'gateway.istio.io/managed': 'istio.io-mesh-controller', 'istio.io/dataplane-mode': 'none' });
     add({
       apiVersion: 'v1',
       kind: 'Pod',
