@@ -1,4 +1,4 @@
-import { MeshctlError, UsageError } from '../errors.js';
+import { DamagedBundleError, MeshctlError, UsageError } from '../errors.js';
 import type { CallRecord, ExecRecord, GetRecord, LogsRecord, ResourceRecord } from '../source/bundle/format.js';
 import type { BundleReader } from '../source/bundle/reader.js';
 import { parseJson } from '../source/parse.js';
@@ -47,7 +47,7 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     if (!p) {
       p = reader.readText(member).then((input) => {
         const doc = parseJson(input) as { items?: unknown };
-        if (!Array.isArray(doc?.items)) throw new MeshctlError(`bundle ${label} is damaged: member ${member} is not a List of objects`);
+        if (!Array.isArray(doc?.items)) throw new DamagedBundleError(`bundle ${label} is damaged: member ${member} is not a List of objects`);
         return doc.items as ClusterObject[];
       });
       parsed.set(member, p);

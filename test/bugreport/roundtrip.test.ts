@@ -1,7 +1,7 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod, iptables and analyze; from the tar.gz
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze and trace; from the tar.gz
  * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
@@ -56,6 +56,13 @@ const COMMANDS: string[][] = [
   ['analyze', '-A', '--analyzer', 'injection.Analyzer', '--analyzer', 'webhook.Analyzer'],
   ['analyze', '-k', 'fixtures/analyze/cases/IST0101-vs-host.bad.yaml'], // files over the cluster
   ['analyze', '--failure-threshold', 'Info', '-n', 'bookinfo-lab'],
+  ['trace', PP, 'http://reviews:9080/'], // rules from the istio-init log
+  ['trace', PP, 'http://reviews:9080/api/v1', '-H', 'end-user: jason', '-o', 'json'],
+  ['trace', RV1, 'http://reviews:9080/', '--direction', 'inbound', '--from', PP], // rules by exec; the client pod from the cluster
+  ['trace', 'deployment/reviews-v1', 'reviews:9080', '-n', 'default', '-o', 'dot'],
+  ['trace', 'ratings-v1-6f5c8d4b9-q8w2e.default', 'http://reviews:9080/'], // port-forward refused at capture
+  ['trace', 'details-v1-5f4d584748-nosdc.default', 'http://reviews:9080/'], // no sidecar
+  ['trace', PP, 'http://reviews:9080/', '--from', 'nope.default'], // the client pod is not there
 ];
 
 /**
