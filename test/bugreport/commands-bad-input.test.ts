@@ -16,6 +16,7 @@ const PP = `${PRODUCTPAGE}.default`;
 const RV1 = `${REVIEWS_V1}.default`;
 const PP_DUMP = `pods/default/${PRODUCTPAGE}/config_dump.json`;
 const PP_INIT_LOG = `pods/default/${PRODUCTPAGE}/logs/istio-init.log`;
+const MESH_CONFIGMAPS = 'resources/istio-system/configmaps.json';
 
 let c: FakeCluster;
 let dir: string;
@@ -35,7 +36,7 @@ before(async () => {
     runCli(['bug-report', '-A', '-o', full, '--kubeconfig', c.kubeconfig], { timeoutMs: 120_000 }),
   ]);
   if (made.every((m) => m.code === 0)) {
-    for (const member of [PP_DUMP, PP_INIT_LOG]) {
+    for (const member of [PP_DUMP, PP_INIT_LOG, MESH_CONFIGMAPS]) {
       const out = path.join(dir, `damaged-${damaged.size}.tar.gz`);
       await damageMember(full, member, out);
       damaged.set(member, out);
@@ -64,6 +65,11 @@ const CASES: Case[] = [
   { args: ['trace', RV1, 'http://reviews:9080/', '--from', 'sleep-7b8c9d6f5-g2h4j.legacy'], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz holds no pods of namespace legacy/ },
   { args: ['trace', PP, 'http://reviews:9080/'], bundle: damagedBy(PP_DUMP), expect: member(PP_DUMP) },
   { args: ['trace', PP, 'http://reviews:9080/'], bundle: damagedBy(PP_INIT_LOG), expect: member(PP_INIT_LOG) },
+  // authz check
+  { args: ['authz', 'check', PP], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz has no answer to GET \/config_dump on port 15000 of pod productpage-v1-7d4b8d9b7c-x2x9z\.default \(bug-report did not collect this pod\)\n$/ },
+  { args: ['authz', 'check', 'sleep-7b8c9d6f5-g2h4j.legacy', '--use-kube'], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz holds no pods of namespace legacy \(it holds those of default, istio-system\)\n$/ },
+  { args: ['authz', 'check', PP], bundle: damagedBy(PP_DUMP), expect: member(PP_DUMP) },
+  { args: ['authz', 'check', PP, '--use-kube'], bundle: damagedBy(MESH_CONFIGMAPS), expect: member(MESH_CONFIGMAPS) },
 ];
 
 test('bundles for the bad-input cases were made', () => {

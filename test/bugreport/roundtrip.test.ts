@@ -1,7 +1,7 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze and trace; from the tar.gz
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace and authz; from the tar.gz
  * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { unpack } from './util.js';
 
 const PP = `${PRODUCTPAGE}.default`;
 const RV1 = `${REVIEWS_V1}.default`;
+const POLICY_CHANGE = 'fixtures/bundle/productpage-policy-change.yaml';
 
 /** Commands as a user runs them, without the cluster flags (added per mode). */
 const COMMANDS: string[][] = [
@@ -63,6 +64,13 @@ const COMMANDS: string[][] = [
   ['trace', 'ratings-v1-6f5c8d4b9-q8w2e.default', 'http://reviews:9080/'], // port-forward refused at capture
   ['trace', 'details-v1-5f4d584748-nosdc.default', 'http://reviews:9080/'], // no sidecar
   ['trace', PP, 'http://reviews:9080/', '--from', 'nope.default'], // the client pod is not there
+  ['authz', 'check', PP],
+  ['authz', 'check', RV1, '-o', 'yaml'],
+  ['authz', 'check', PP, '--use-kube', '--path', '/admin/x', '--source-namespace', 'default', '--source-sa', 'bookinfo-productpage'],
+  ['authz', 'check', PP, '--use-kube', '--method', 'POST', '--from', RV1, '-o', 'json'],
+  ['authz', 'check', 'deployment/productpage-v1', '-n', 'default', '--use-kube', '--files', POLICY_CHANGE, '--path', '/debug/vars', '--source-namespace', 'default', '--source-sa', 'x'],
+  ['authz', 'check', 'nope.default'],
+  ['authz', 'check', 'nope.default', '--use-kube'],
 ];
 
 /**
@@ -86,6 +94,14 @@ const ISTIO_CONFIG: KubeObject[] = [
   {
     apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'from-lab', namespace: 'default' },
     spec: { targetRefs: [{ kind: 'Service', group: '', name: 'reviews' }], rules: [{ from: [{ source: { namespaces: ['bookinfo-labs'] } }] }] },
+  },
+  {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'productpage-allow', namespace: 'default' },
+    spec: { selector: { matchLabels: { app: 'productpage' } }, rules: [{ from: [{ source: { namespaces: ['default', 'istio-system'] } }], to: [{ operation: { methods: ['GET'] } }] }] },
+  },
+  {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-admin', namespace: 'istio-system' },
+    spec: { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] },
   },
   {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-sidecar-injector' },
@@ -164,6 +180,15 @@ test('analyze from the bundle sees the Istio config, webhook configurations and 
   // a subset without pods, a Gateway API CRD too old, a validation webhook at an IP, a policy's missing namespace
   for (const code of ['IST0173', 'IST0176', 'IST0164', 'IST0101']) assert.ok(r.stdout.includes(`[${code}]`), `${code} missing:\n${r.stdout}`);
   assert.ok(!r.stderr.includes('Warning'), r.stderr);
+});
+
+test('authz check --files over a bundle: the bundle is the cluster the manifests apply to (--use-kube implied)', async () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  const args = ['authz', 'check', PP, '--files', POLICY_CHANGE, '--path', '/debug/x', '--source-namespace', 'default', '--source-sa', 'x'];
+  const [live, fromBundle] = await Promise.all([runCli([...args, '--use-kube', '--kubeconfig', c.kubeconfig]), runCli([...args, '--bundle', bundle])]);
+  assert.equal(live.code, 0, live.stderr);
+  assert.deepEqual(fromBundle, live);
+  assert.match(live.stdout, /Decision: DENY by default\/productpage-no-debug/);
 });
 
 test('the bundle reads without touching the cluster: the stand-in is gone', async () => {
