@@ -70,6 +70,14 @@ export interface LogOptions {
   tailLines?: number;
 }
 
+/** What differs between the admin APIs meshctl reads: the name in messages, the container, the exec fallback. */
+export interface AdminFlavour {
+  label: string;
+  container: string;
+  /** The argument vector that makes the request inside the container when port-forward is forbidden. */
+  execCommand(method: string, path: string, port: number): string[];
+}
+
 export interface ClusterSource {
   readonly origin: 'live' | 'bundle';
   /** For messages: `context harness` or `bundle b.tar.gz`. */
@@ -92,10 +100,11 @@ export interface ClusterSource {
   get(type: ResourceType, name: string, namespace?: string): Promise<ClusterObject>;
   list(type: ResourceType, options?: ListOptions): Promise<ClusterObject[]>;
   /**
-   * A GET on `port` in the pod, answered whole: port-forward live (exec of `pilot-agent request` when
-   * port-forward is forbidden and the pod runs one). Non-200 answers are returned, not thrown.
+   * A GET on `port` in the pod, answered whole: port-forward live (exec of the admin flavour's command,
+   * `pilot-agent request` by default, when port-forward is forbidden and the pod runs its container; a
+   * bundle answers by pod, port and path). Non-200 answers are returned, not thrown.
    */
-  podGet(pod: PodTarget, port: number, path: string): Promise<HttpAnswer>;
+  podGet(pod: PodTarget, port: number, path: string, admin?: AdminFlavour): Promise<HttpAnswer>;
   podLogs(pod: PodTarget, container: string, options?: LogOptions): Promise<string>;
   /** A fixed argument vector in a container; a bundle replays the execs bug-report ran. */
   podExec(pod: PodTarget, container: string, argv: string[]): Promise<ExecResult>;

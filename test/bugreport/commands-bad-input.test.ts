@@ -17,6 +17,9 @@ const RV1 = `${REVIEWS_V1}.default`;
 const PP_DUMP = `pods/default/${PRODUCTPAGE}/config_dump.json`;
 const PP_INIT_LOG = `pods/default/${PRODUCTPAGE}/logs/istio-init.log`;
 const MESH_CONFIGMAPS = 'resources/istio-system/configmaps.json';
+const FRONTEND = 'frontend-6b9f8c7d5-q9z2m.shop'; // ambient, served by ztunnel-n4xw8
+const ZTUNNEL_DUMP = 'pods/istio-system/ztunnel-n4xw8/config_dump.json';
+const SYNCZ = 'pods/istio-system/istiod-7c9d8b6f5-abcde/debug/syncz.json';
 
 let c: FakeCluster;
 let dir: string;
@@ -36,7 +39,7 @@ before(async () => {
     runCli(['bug-report', '-A', '-o', full, '--kubeconfig', c.kubeconfig], { timeoutMs: 120_000 }),
   ]);
   if (made.every((m) => m.code === 0)) {
-    for (const member of [PP_DUMP, PP_INIT_LOG, MESH_CONFIGMAPS]) {
+    for (const member of [PP_DUMP, PP_INIT_LOG, MESH_CONFIGMAPS, ZTUNNEL_DUMP, SYNCZ]) {
       const out = path.join(dir, `damaged-${damaged.size}.tar.gz`);
       await damageMember(full, member, out);
       damaged.set(member, out);
@@ -70,7 +73,21 @@ const CASES: Case[] = [
   { args: ['authz', 'check', 'sleep-7b8c9d6f5-g2h4j.legacy', '--use-kube'], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz holds no pods of namespace legacy \(it holds those of default, istio-system\)\n$/ },
   { args: ['authz', 'check', PP], bundle: damagedBy(PP_DUMP), expect: member(PP_DUMP) },
   { args: ['authz', 'check', PP, '--use-kube'], bundle: damagedBy(MESH_CONFIGMAPS), expect: member(MESH_CONFIGMAPS) },
+  // describe: a pod the bundle lacks; a damaged member is never taken for a proxy that did not answer
+  { args: ['describe', 'pod', FRONTEND], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz holds no pods of namespace shop \(it holds those of default, istio-system\)\n$/ },
+  { args: ['describe', 'pod', PP], bundle: damagedBy(PP_DUMP), expect: member(PP_DUMP) },
+  { args: ['describe', 'pod', PP], bundle: damagedBy(SYNCZ), expect: member(SYNCZ) },
+  { args: ['describe', 'svc', 'productpage.default'], bundle: damagedBy(MESH_CONFIGMAPS), expect: member(MESH_CONFIGMAPS) },
+  { args: ['describe', 'pod', FRONTEND], bundle: damagedBy(ZTUNNEL_DUMP), expect: member(ZTUNNEL_DUMP) },
 ];
+
+test('describe from a bundle without the pod\'s dump: the report, warning what the bundle lacks (as live, when a proxy does not answer)', async () => {
+  assert.ok(made.every((m) => m.code === 0));
+  const r = await runCli(['describe', 'pod', PP, '--bundle', partial]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Pod: productpage-v1-7d4b8d9b7c-x2x9z\n/);
+  assert.match(r.stdout, /\nWARNING: cannot read the proxy's config dump: bundle .*partial\.tar\.gz has no answer to GET \/config_dump on port 15000 of pod productpage-v1-7d4b8d9b7c-x2x9z\.default \(bug-report did not collect this pod\)\n/);
+});
 
 test('bundles for the bad-input cases were made', () => {
   for (const m of made) assert.equal(m.code, 0, m.stderr);

@@ -1,7 +1,8 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace and authz; from the tar.gz
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace, authz and describe (sidecar
+ * and ambient pods); from the tar.gz
  * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
@@ -71,6 +72,15 @@ const COMMANDS: string[][] = [
   ['authz', 'check', 'deployment/productpage-v1', '-n', 'default', '--use-kube', '--files', POLICY_CHANGE, '--path', '/debug/vars', '--source-namespace', 'default', '--source-sa', 'x'],
   ['authz', 'check', 'nope.default'],
   ['authz', 'check', 'nope.default', '--use-kube'],
+  ['describe', 'pod', PP],
+  ['describe', 'pod', RV1, '-o', 'json'],
+  ['describe', 'service', 'reviews', '-n', 'default'],
+  ['describe', 'svc', 'productpage.default', '-o', 'yaml'],
+  ['describe', 'pod', 'frontend-6b9f8c7d5-q9z2m.shop'], // ambient: the ztunnel of its node
+  ['describe', 'pod', 'ledger-7d6c5b8f9-h7w2c.payments', '-o', 'json'], // ambient, bound to a waypoint by its ztunnel
+  ['describe', 'pod', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // its proxy refused at capture: a warning
+  ['describe', 'pod', 'nope.default'],
+  ['describe', 'svc', 'nope', '-n', 'default'],
 ];
 
 /**
