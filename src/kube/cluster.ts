@@ -64,6 +64,8 @@ export interface ListOptions {
   namespace?: string;
   /** The API server's label-selector string (`app=x,tier in (a,b)`). */
   labelSelector?: string;
+  /** The API server's field selector (`spec.nodeName=node-a`): `=`, `==` and `!=` on dotted fields. */
+  fieldSelector?: string;
 }
 
 export interface LogOptions {

@@ -51,6 +51,7 @@ export function liveCluster(kube: Kube): ClusterSource {
       do {
         const q = new URLSearchParams();
         if (options.labelSelector) q.set('labelSelector', options.labelSelector);
+        if (options.fieldSelector) q.set('fieldSelector', options.fieldSelector);
         q.set('limit', String(PAGE));
         if (token) q.set('continue', token);
         const list = (await restGet(kube, `${apiPath(t, options.namespace)}?${q}`, action('list', t, options.namespace))) as {

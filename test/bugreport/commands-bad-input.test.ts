@@ -79,6 +79,10 @@ const CASES: Case[] = [
   { args: ['describe', 'pod', PP], bundle: damagedBy(SYNCZ), expect: member(SYNCZ) },
   { args: ['describe', 'svc', 'productpage.default'], bundle: damagedBy(MESH_CONFIGMAPS), expect: member(MESH_CONFIGMAPS) },
   { args: ['describe', 'pod', FRONTEND], bundle: damagedBy(ZTUNNEL_DUMP), expect: member(ZTUNNEL_DUMP) },
+  // ztunnel-config: the partial bundle was made with --no-include-ztunnel
+  { args: ['zc', 'workloads', '--node', 'ambient-worker'], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz has no answer to GET \/config_dump on port 15000 of pod ztunnel-n4xw8\.istio-system \(bug-report did not collect this pod: it ran with --no-include-ztunnel\)\n$/ },
+  { args: ['zc', 'workloads', FRONTEND], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz holds no pods of namespace shop \(it holds those of default, istio-system\)\n$/ },
+  { args: ['zc', 'services', 'ztunnel-n4xw8.istio-system'], bundle: damagedBy(ZTUNNEL_DUMP), expect: member(ZTUNNEL_DUMP) },
 ];
 
 test('describe from a bundle without the pod\'s dump: the report, warning what the bundle lacks (as live, when a proxy does not answer)', async () => {

@@ -1,8 +1,8 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace, authz and describe (sidecar
- * and ambient pods); from the tar.gz
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace, authz, describe (sidecar
+ * and ambient pods) and ztunnel-config; from the tar.gz
  * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
@@ -81,6 +81,16 @@ const COMMANDS: string[][] = [
   ['describe', 'pod', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // its proxy refused at capture: a warning
   ['describe', 'pod', 'nope.default'],
   ['describe', 'svc', 'nope', '-n', 'default'],
+  ['ztunnel-config', 'workloads'],
+  ['zc', 'services', '--service-namespace', 'bookinfo'],
+  ['zc', 'policies', '-o', 'yaml'],
+  ['zc', 'certificates', '--node', 'ambient-worker'],
+  ['zc', 'connections', 'ztunnel-n4xw8.istio-system'],
+  ['zc', 'all', '--with-headers', '--node', 'ambient-worker2'],
+  ['zc', 'all', '-o', 'json'],
+  ['zc', 'workloads', 'productpage-v1-5b8d7f9c6d-k2lxp.bookinfo'], // a workload pod: its node's ztunnel, filtered
+  ['zc', 'certs'], // several ztunnels: name one
+  ['zc', 'w', '--node', 'ambient-worker9'],
 ];
 
 /**
@@ -221,6 +231,12 @@ test('system tar reads the bundle as one tar.gz (members in order, index last)',
   assert.ok(names.includes(`pods/default/${PRODUCTPAGE}/logs/istio-init.log`));
   assert.ok(names.includes('resources/default/pods.json'));
   assert.ok(!names.some((n) => /secret/i.test(n)), 'no Secret member');
+});
+
+test('ztunnel-config log is live only: with --bundle it says so', async () => {
+  const r = await runCli(['zc', 'log', '--bundle', bundle]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^Error: ztunnel-config log is live only: .*drop --bundle\n$/);
 });
 
 test('--bundle refuses --kubeconfig/--context and -f with one line', async () => {
