@@ -96,6 +96,7 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     revision: options.revision,
     timeoutMs: 0,
     context: index.cluster.context,
+    captured: index.finished,
 
     coverage(t) {
       const records = byType.get(`${t.group}/${t.plural}`);

@@ -92,6 +92,8 @@ export interface ClusterSource {
   readonly timeoutMs: number;
   /** The kubeconfig context (live), or the one recorded at capture (a bundle). */
   readonly context?: string;
+  /** A bundle: when its capture ended (UTC, ISO 8601); the objects and answers are from then. */
+  readonly captured?: string;
   /**
    * What a cluster-wide `list(type)` holds: `all`, or the namespaces held (a bundle of some namespaces
    * answers with those), or undefined when nothing of the type is held at all (bug-report did not

@@ -4,7 +4,7 @@
  * is missing or which member is damaged, exit code 1, nothing on stdout.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -83,6 +83,10 @@ const CASES: Case[] = [
   { args: ['zc', 'workloads', '--node', 'ambient-worker'], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz has no answer to GET \/config_dump on port 15000 of pod ztunnel-n4xw8\.istio-system \(bug-report did not collect this pod: it ran with --no-include-ztunnel\)\n$/ },
   { args: ['zc', 'workloads', FRONTEND], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz holds no pods of namespace shop \(it holds those of default, istio-system\)\n$/ },
   { args: ['zc', 'services', 'ztunnel-n4xw8.istio-system'], bundle: damagedBy(ZTUNNEL_DUMP), expect: member(ZTUNNEL_DUMP) },
+  // report: a named pod the bundle lacks is an error (unnamed ones are left out with a warning, as live)
+  { args: ['report', PP, '-o', 'never.html'], bundle: () => partial, expect: /^Error: bundle .*partial\.tar\.gz has no answer to GET \/config_dump\?include_eds on port 15000 of pod productpage-v1-7d4b8d9b7c-x2x9z\.default \(bug-report did not collect this pod\)\n$/ },
+  { args: ['report', '-n', 'default', '-o', 'never.html'], bundle: damagedBy(PP_DUMP), expect: member(PP_DUMP) },
+  { args: ['report', '-A', '-o', 'never.html'], bundle: damagedBy(SYNCZ), expect: member(SYNCZ) },
 ];
 
 test('describe from a bundle without the pod\'s dump: the report, warning what the bundle lacks (as live, when a proxy does not answer)', async () => {
@@ -93,13 +97,21 @@ test('describe from a bundle without the pod\'s dump: the report, warning what t
   assert.match(r.stdout, /\nWARNING: cannot read the proxy's config dump: bundle .*partial\.tar\.gz has no answer to GET \/config_dump on port 15000 of pod productpage-v1-7d4b8d9b7c-x2x9z\.default \(bug-report did not collect this pod\)\n/);
 });
 
+test('report from a bundle without some proxies: the page, warning which pods were left out and why', async () => {
+  assert.ok(made.every((m) => m.code === 0));
+  const r = await runCli(['report', '-n', 'default', '-o', path.join(dir, 'partial.html'), '--bundle', partial]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^wrote .*partial\.html: 2 pods, /);
+  assert.match(r.stderr, /^Warning: productpage-v1-7d4b8d9b7c-x2x9z\.default: left out: bundle .*partial\.tar\.gz has no answer to GET \/config_dump\?include_eds/m);
+});
+
 test('bundles for the bad-input cases were made', () => {
   for (const m of made) assert.equal(m.code, 0, m.stderr);
 });
 
 test('a pod the bundle lacks, or a damaged member: one line naming it, exit code 1', async () => {
   assert.ok(made.every((m) => m.code === 0));
-  const results = await pool(CASES, 3, (k) => runCli([...k.args, '--bundle', k.bundle()]));
+  const results = await pool(CASES, 3, (k) => runCli([...k.args, '--bundle', k.bundle()], { cwd: dir }));
   CASES.forEach((k, i) => {
     const r = results[i];
     const what = `${k.args.join(' ')} --bundle ${path.basename(k.bundle())}`;
@@ -107,4 +119,5 @@ test('a pod the bundle lacks, or a damaged member: one line naming it, exit code
     assert.equal(r.stdout, '', `${what}: printed ${r.stdout}`);
     assert.match(r.stderr, k.expect, what);
   });
+  assert.ok(!existsSync(path.join(dir, 'never.html')), 'a failed report wrote no file');
 });

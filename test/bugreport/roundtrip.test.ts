@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -166,7 +166,7 @@ after(async () => {
 test('bug-report against the stand-in writes one bundle and nothing else', () => {
   assert.equal(capture.code, 0, capture.stderr);
   assert.match(capture.stdout, /^wrote .*mesh\.tar\.gz \([\d.]+ [KM]B\): 5 proxies, 3 istiod, 3 ztunnel, \d+ resource lists in [\d.]+ s\n$/);
-  assert.deepEqual(readdirSync(dir).sort(), ['mesh.tar.gz', 'unpacked']);
+  assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.html')).sort(), ['mesh.tar.gz', 'unpacked']);
   assert.equal(statSync(bundle).mode & 0o777, 0o600);
 });
 
@@ -231,6 +231,31 @@ test('system tar reads the bundle as one tar.gz (members in order, index last)',
   assert.ok(names.includes(`pods/default/${PRODUCTPAGE}/logs/istio-init.log`));
   assert.ok(names.includes('resources/default/pods.json'));
   assert.ok(!names.some((n) => /secret/i.test(n)), 'no Secret member');
+});
+
+test('report --bundle writes the page the live cluster gives (only the header names the source and time)', async () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  const cases = [['-A'], ['-n', 'default', '--trace', 'http://reviews:9080/'], [RV1, '--trace', 'http://reviews:9080/', '--direction', 'inbound'], ['nope.default']];
+  const header = /<header>.*?<\/header>/s;
+  for (const [i, args] of cases.entries()) {
+    const [live, fromBundle] = await Promise.all([
+      runCli(['report', ...args, '-o', path.join(dir, `live-${i}.html`), '--kubeconfig', c.kubeconfig]),
+      runCli(['report', ...args, '-o', path.join(dir, `bundle-${i}.html`), '--bundle', bundle]),
+    ]);
+    const what = `report ${args.join(' ')}`;
+    assert.equal(fromBundle.code, live.code, `${what}: ${fromBundle.stderr}`);
+    assert.equal(fromBundle.stderr, live.stderr, what);
+    assert.equal(fromBundle.stdout.replace(`bundle-${i}.html`, 'X'), live.stdout.replace(`live-${i}.html`, 'X'), what);
+    if (live.code !== 0) {
+      assert.match(live.stderr, /^Error: pod nope not found in namespace default\n$/);
+      continue;
+    }
+    const [l, b] = [readFileSync(path.join(dir, `live-${i}.html`), 'utf8'), readFileSync(path.join(dir, `bundle-${i}.html`), 'utf8')];
+    assert.match(l, /<header><h1>meshctl report<\/h1><p>Generated \S+ from cluster \(context harness\)/);
+    assert.match(b, /<header><h1>meshctl report<\/h1><p>Generated \S+ from bundle .*mesh\.tar\.gz, captured \S+Z from context harness/);
+    assert.equal(b.replace(header, ''), l.replace(header, ''), `${what}: the page differs`);
+    assert.match(l, /<svg/);
+  }
 });
 
 test('ztunnel-config log is live only: with --bundle it says so', async () => {
