@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,7 +18,23 @@ import { unpack } from './util.js';
 
 const PP = `${PRODUCTPAGE}.default`;
 const RV1 = `${REVIEWS_V1}.default`;
-const POLICY_CHANGE = 'fixtures/bundle/productpage-policy-change.yaml';
+/** A changed policy for productpage (written to the test's directory in before()): it replaces the cluster's productpage-allow and adds a DENY. */
+let POLICY_CHANGE = '';
+const POLICY_CHANGE_YAML = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: productpage-allow, namespace: default }
+spec:
+  selector: { matchLabels: { app: productpage } }
+  rules: [{ from: [{ source: { principals: [cluster.local/ns/istio-system/sa/istio-ingressgateway] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: productpage-no-debug, namespace: default }
+spec:
+  selector: { matchLabels: { app: productpage } }
+  action: DENY
+  rules: [{ to: [{ operation: { paths: ['/debug*'] } }] }]
+`;
 
 /** Commands as a user runs them, without the cluster flags (added per mode). */
 const COMMANDS: string[][] = [
@@ -69,7 +85,7 @@ const COMMANDS: string[][] = [
   ['authz', 'check', RV1, '-o', 'yaml'],
   ['authz', 'check', PP, '--use-kube', '--path', '/admin/x', '--source-namespace', 'default', '--source-sa', 'bookinfo-productpage'],
   ['authz', 'check', PP, '--use-kube', '--method', 'POST', '--from', RV1, '-o', 'json'],
-  ['authz', 'check', 'deployment/productpage-v1', '-n', 'default', '--use-kube', '--files', POLICY_CHANGE, '--path', '/debug/vars', '--source-namespace', 'default', '--source-sa', 'x'],
+  ['authz', 'check', 'deployment/productpage-v1', '-n', 'default', '--use-kube', '--files', '@policy-change', '--path', '/debug/vars', '--source-namespace', 'default', '--source-sa', 'x'],
   ['authz', 'check', 'nope.default'],
   ['authz', 'check', 'nope.default', '--use-kube'],
   ['describe', 'pod', PP],
@@ -152,6 +168,8 @@ let capture: CliResult;
 before(async () => {
   c = await startCluster({ iptables: true, extraObjects: ISTIO_CONFIG });
   dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-roundtrip-'));
+  POLICY_CHANGE = path.join(dir, 'policy-change.yaml');
+  writeFileSync(POLICY_CHANGE, POLICY_CHANGE_YAML);
   bundle = path.join(dir, 'mesh.tar.gz');
   capture = await runCli(['bug-report', '-A', '-o', bundle, '--kubeconfig', c.kubeconfig], { timeoutMs: 120_000 });
   unpacked = path.join(dir, 'unpacked');
@@ -166,14 +184,14 @@ after(async () => {
 test('bug-report against the stand-in writes one bundle and nothing else', () => {
   assert.equal(capture.code, 0, capture.stderr);
   assert.match(capture.stdout, /^wrote .*mesh\.tar\.gz \([\d.]+ [KM]B\): 5 proxies, 3 istiod, 3 ztunnel, \d+ resource lists in [\d.]+ s\n$/);
-  assert.deepEqual(readdirSync(dir).filter((f) => !f.endsWith('.html')).sort(), ['mesh.tar.gz', 'unpacked']);
+  assert.deepEqual(readdirSync(dir).filter((f) => !/\.(html|yaml)$/.test(f)).sort(), ['mesh.tar.gz', 'unpacked']);
   assert.equal(statSync(bundle).mode & 0o777, 0o600);
 });
 
 test('every command answers from --bundle as it answered live (tar.gz and unpacked directory)', async (t) => {
   assert.equal(capture.code, 0, capture.stderr);
   // every command from the tar.gz; every third one from the directory too (the same reads, another reader)
-  const runs = COMMANDS.flatMap((args, i) => [
+  const runs = COMMANDS.map((args) => args.map((a) => (a === '@policy-change' ? POLICY_CHANGE : a))).flatMap((args, i) => [
     { args, mode: 'live', argv: [...args, '--kubeconfig', c.kubeconfig] },
     { args, mode: 'bundle', argv: [...args, '--bundle', bundle] },
     ...(i % 3 === 0 ? [{ args, mode: 'dir', argv: [...args, '--bundle', unpacked] }] : []),
