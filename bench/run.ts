@@ -9,6 +9,7 @@
  *   6. trace through 1,000 AuthorizationPolicies (10,000 rules) vs read + JSON.parse of that dump
  *   7. bug-report over 1,000 pods of the test harness           vs  bug-report over 100 (memory stays flat)
  *   8. one pod's dump read from a 1 GB bundle (--bundle)        vs  proxy-config -f on that dump alone
+ *      and trace of that pod from the bundle                      vs  trace -f on its dump and /clusters
  *   9. ztunnel-config all -f on an ambient mesh's ztunnel dump  vs  node reading the file + JSON.parse
  *      (10,000 workloads and 5,000 services, from fixtures/ztunnel/generate.mjs)
  *  10. ambient trace --ztunnel-file on that dump               vs  the same floor (the trace reads the whole
@@ -292,7 +293,7 @@ async function benchBundleRead(runs: number, targetMb: number): Promise<void> {
   try {
     const file = path.join(tmp, 'big.tar.gz');
     const started = Date.now();
-    const made = await makeBigBundle(file, data.files.configDump, targetMb * 1024 * 1024);
+    const made = await makeBigBundle(file, data.files.configDump, targetMb * 1024 * 1024, data.files.clusters);
     log(`  made a ${mb(made.bytes)} MB bundle of ${made.members} members in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const args = ['proxy-config', 'clusters', `${TARGET_POD}.${TARGET_NS}`, '--bundle', file];
     const check = await probe(args);
@@ -308,6 +309,22 @@ async function benchBundleRead(runs: number, targetMb: number): Promise<void> {
       // reading the whole bundle would be tens of times the floor; opening it (locator, index, checks) costs a little
       target: { time: 2, memory: 1.5 },
     });
+    // trace of the same pod: its dump and /clusters from the bundle (its rules: not captured, so assumed)
+    const url = data.trace[0]?.url;
+    if (url) {
+      const traceArgs = ['trace', `${TARGET_POD}.${TARGET_NS}`, url, '--bundle', file];
+      const tcheck = await probe(traceArgs);
+      if (!tcheck.ok) return skip('bundle', `trace --bundle (${mb(made.bytes)} MB)`, tcheck.why);
+      const tfloor = await sample(HOOK, [MESHCTL, 'trace', '-f', data.files.configDump, '--clusters', data.files.clusters, url], { cwd: ROOT, runs, label: 'trace -f' });
+      const ts = await sample(HOOK, [MESHCTL, ...traceArgs], { cwd: ROOT, runs, label: traceArgs.join(' ') });
+      add({
+        bench: 'bundle',
+        name: `trace <pod> ${url} --bundle, a ${mb(made.bytes)} MB bundle`,
+        sample: ts,
+        baseline: { name: `trace -f the dump --clusters its /clusters`, sample: tfloor },
+        target: { time: 2, memory: 1.5 },
+      });
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -14,6 +14,19 @@ export class UsageError extends MeshctlError {
   }
 }
 
+/**
+ * A bug-report bundle whose member cannot be read as its index says (damaged, truncated, refused).
+ * Never a warning or a fallback: an answer from a damaged bundle could be wrong without saying so, so
+ * code that tolerates a missing answer (rules by log, else by exec; a proxy that did not answer)
+ * rethrows this one.
+ */
+export class DamagedBundleError extends MeshctlError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedBundleError';
+  }
+}
+
 /** Best one-line description of anything thrown. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] || err.name;

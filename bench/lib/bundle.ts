@@ -12,7 +12,8 @@ import { BundleWriter } from '../../src/source/bundle/writer.js';
 export const TARGET_POD = 'target';
 export const TARGET_NS = 'bench';
 
-export async function makeBigBundle(file: string, dumpFile: string, targetBytes: number): Promise<{ bytes: number; members: number }> {
+/** `clustersFile`: the target pod's /clusters?format=json too (trace reads it, as bug-report collects it). */
+export async function makeBigBundle(file: string, dumpFile: string, targetBytes: number, clustersFile?: string): Promise<{ bytes: number; members: number }> {
   const w = await BundleWriter.create(file);
   const pod = (name: string) => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: TARGET_NS, labels: { app: name } },
@@ -23,10 +24,14 @@ export async function makeBigBundle(file: string, dumpFile: string, targetBytes:
   const names = Array.from({ length: Math.ceil(targetBytes / (5 * 1024 * 1024)) + 2 }, (_, i) => `filler-${i}`);
   await w.add(`resources/${TARGET_NS}/pods.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...names, TARGET_POD].map(pod) }));
   const calls: unknown[] = [];
-  const add = async (name: string, data: Buffer, level: number) => {
-    const member = `pods/${TARGET_NS}/${name}/config_dump.json`;
+  const add = async (name: string, data: Buffer, level: number, what = 'config_dump.json', get = '/config_dump?include_eds') => {
+    const member = `pods/${TARGET_NS}/${name}/${what}`;
     await w.add(member, data, undefined, 0, level);
-    calls.push({ call: 'get', pod: `${TARGET_NS}/${name}`, port: 15000, path: '/config_dump?include_eds', at: new Date().toISOString(), status: 200, member });
+    calls.push({ call: 'get', pod: `${TARGET_NS}/${name}`, port: 15000, path: get, at: new Date().toISOString(), status: 200, member });
+  };
+  const addTarget = async () => {
+    await add(TARGET_POD, readFileSync(dumpFile), 6);
+    if (clustersFile) await add(TARGET_POD, readFileSync(clustersFile), 6, 'clusters.json', '/clusters?format=json');
   };
   // 6 MiB of random bytes as base64 (8 MiB): incompressible JSON-safe text
   const filler = () => Buffer.from(`{"filler":"${randomBytes(6 * 1024 * 1024).toString('base64')}"}`);
@@ -34,12 +39,12 @@ export async function makeBigBundle(file: string, dumpFile: string, targetBytes:
   let placed = false;
   for (let i = 0; i < names.length && w.bytes < targetBytes; i++) {
     if (!placed && w.bytes >= targetBytes / 2) {
-      await add(TARGET_POD, readFileSync(dumpFile), 6);
+      await addTarget();
       placed = true;
     }
     await add(names[i], filler(), 1);
   }
-  if (!placed) await add(TARGET_POD, readFileSync(dumpFile), 6);
+  if (!placed) await addTarget();
   await w.finish({
     format: FORMAT, version: FORMAT_VERSION, meshctl: 'bench', started: new Date().toISOString(), finished: new Date().toISOString(),
     cluster: { context: 'bench', server: 'https://127.0.0.1:6443', namespace: TARGET_NS, istioNamespace: 'istio-system' },

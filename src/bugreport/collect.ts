@@ -380,12 +380,12 @@ export class Collector {
     };
     return {
       ...live,
-      podGet: async (pod, port, path) => {
+      podGet: async (pod, port, path, admin) => {
         this.check();
         const rec: GetRecord = { call: 'get', pod: `${pod.namespace}/${pod.name}`, port, path, at: at() };
         let r;
         try {
-          r = await live.podGet(pod, port, path);
+          r = await live.podGet(pod, port, path, admin);
         } catch (err) {
           return failed(rec, err);
         }

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addIdentityOptions, identityFlags } from './identity-options.js';
-import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .argument('[pod]', 'the pod (name, name.namespace, deployment/name); omit with -f')
     .option('-f, --file <config_dump>', 'a saved /config_dump (JSON or YAML); - for stdin')
     .option('--files <paths...>', 'manifests (files, directories): evaluate their AuthorizationPolicies for the pod, before anything is deployed')
+    .option('--use-kube', 'evaluate the pod, AuthorizationPolicies and mesh config the cluster (or --bundle) holds, as --files does for manifests; with --files, the manifests replace the cluster\'s objects of the same name')
     .option('--ztunnel', "ztunnel's L4 policies: of the ztunnel serving the pod (all of them for a ztunnel pod, or without a pod); -f with a ztunnel dump implies it")
     .option('--method <method>', 'with --files: HTTP method', 'GET')
     .option('--path <path>', 'with --files: request path', '/')
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pod', port, 15000)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
   addIdentityOptions(cmd);
-  addKubeOptions(cmd);
+  addBundleOption(addKubeOptions(cmd));
   cmd.addHelpText(
     'after',
     `
@@ -48,7 +49,10 @@ Examples:
   meshctl authz check -f httpbin-config_dump.json -o yaml       # each policy with its rules in words
   meshctl authz check httpbin --files manifests/ --path /admin --source-principal spiffe://cluster.local/ns/foo/sa/sleep
   meshctl authz check --ztunnel ratings-v1-6c9b8d7f5-w7p4n.bookinfo          # the L4 policies ztunnel enforces for the pod
-  meshctl authz check -f ztunnel-config_dump.json ratings-v1-6c9b8d7f5-w7p4n.bookinfo --port 9080 --source-namespace bookinfo --source-sa bookinfo-reviews`,
+  meshctl authz check -f ztunnel-config_dump.json ratings-v1-6c9b8d7f5-w7p4n.bookinfo --port 9080 --source-namespace bookinfo --source-sa bookinfo-reviews
+  meshctl authz check httpbin.foo --use-kube --path /admin --source-namespace foo --source-sa sleep   # the policies as applied
+  meshctl authz check httpbin.foo --bundle mesh.tar.gz                  # the table, from the dump bug-report captured
+  meshctl authz check httpbin.foo --bundle mesh.tar.gz --files fix.yaml --path /admin   # a changed policy over the captured cluster`,
   );
   cmd.action(async (pod: string | undefined, opts: Record<string, unknown>) => {
     const { authzCheckCommand } = await import('../commands/authz.js');
@@ -58,6 +62,7 @@ Examples:
       file: opts.file as string | undefined,
       files: opts.files as string[] | undefined,
       ztunnel: opts.ztunnel === true,
+      useKube: opts.useKube === true,
       output: opts.output as 'short' | 'json' | 'yaml',
       proxyAdminPort: opts.proxyAdminPort as number,
       identity: identityFlags(opts),

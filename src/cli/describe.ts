@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseOutputFormat } from '../output/format.js';
-import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
 
@@ -28,7 +28,7 @@ Examples:
       'pod',
       'po',
       'a pod: its sidecar, the Services selecting it, and their DestinationRules, VirtualServices, mTLS and authorization',
-      'meshctl describe pod productpage-v1-7d4b8d9b7c-x2x9z.default\n  meshctl describe pod reviews-v1-545db77b95-ksq7f --files manifests/ -f reviews-config_dump.json -o yaml',
+      'meshctl describe pod productpage-v1-7d4b8d9b7c-x2x9z.default\n  meshctl describe pod reviews-v1-545db77b95-ksq7f --files manifests/ -f reviews-config_dump.json -o yaml\n  meshctl describe pod productpage-v1-7d4b8d9b7c-x2x9z.default --bundle mesh.tar.gz   # as bug-report captured it',
     ],
     [
       'service',
@@ -40,7 +40,7 @@ Examples:
     const cmd = describe
       .command(`${kind} <${kind}>`)
       .alias(alias)
-      .description(`Describe ${what}. Reads the cluster, or saved files with --files.`)
+      .description(`Describe ${what}. Reads the cluster, a bug-report bundle with --bundle, or saved files with --files.`)
       .option('--files <path>', 'read Kubernetes/Istio YAML or JSON resources (files, directories, globs, - for stdin) instead of the cluster (repeatable)', collect)
       .option('-f, --file <config_dump>', "the pod's saved Envoy /config_dump (live mode reads it from the pod)")
       .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'text')
@@ -48,7 +48,7 @@ Examples:
     if (kind === 'pod') {
       cmd.option('--ztunnel-file <config_dump>', "ambient: the saved /config_dump of the ztunnel on the pod's node (live mode reads it from that ztunnel)");
     }
-    addKubeOptions(cmd).action(async (ref: string, opts: KubeOptions & { files?: string[]; file?: string; ztunnelFile?: string; output: string }) => {
+    addBundleOption(addKubeOptions(cmd)).action(async (ref: string, opts: KubeOptions & { files?: string[]; file?: string; ztunnelFile?: string; bundle?: string; output: string }) => {
       const output = parseOutputFormat(String(opts.output), FORMATS);
       const { describeCommand } = await import('../commands/describe.js');
       await describeCommand(kind, ref, { ...opts, output });

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'the HTML file to write')
     .option('-f, --file <file>', "a saved Envoy /config_dump (?include_eds), a /clusters?format=json right after its dump, or an istiod /debug/syncz (repeatable)", collect)
     .option('--files <path>', 'Kubernetes/Istio resources (files, directories, globs; repeatable) for the overview and analyze findings', collect)
-    .option('--bundle <file>', 'a meshctl bug-report bundle as the whole input')
+    .option('--bundle <file|dir>', 'a bug-report bundle (its tar.gz or unpacked directory) read as the cluster at capture: the whole input')
     .option('--trace <URL>', 'highlight the path this request takes in each pod (e.g. http://reviews:9080/api/v1)')
     .option('-H, --header <header>', "with --trace: request header 'name: value' (repeatable)", collect)
     .addOption(new Option('--direction <direction>', 'with --trace: which side of each pod the request crosses (inbound: its RBAC too)').choices(['outbound', 'inbound']).default('outbound'))

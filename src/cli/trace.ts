@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addIdentityOptions, identityFlags } from './identity-options.js';
-import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
 
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('expected a non-negative integer');
@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--files <path>', 'ambient, offline: Kubernetes resources (Namespaces, Services, Pods, Gateways, AuthorizationPolicies; files, directories, globs) that say why a waypoint is bound (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml', 'dot', 'mermaid']).default('short'));
   addIdentityOptions(cmd);
-  addKubeOptions(cmd);
+  addBundleOption(addKubeOptions(cmd));
   cmd.addHelpText(
     'after',
     `
@@ -62,6 +62,7 @@ Examples:
   meshctl trace -f dump.json mysql:3306                        # plain TCP
   meshctl trace -f dump.json http://productpage:9080/ --direction inbound
   meshctl trace productpage-v1-7d4b8d9b7c-x2x9z.default http://ratings:9080/ratings/0
+  meshctl trace productpage-v1-7d4b8d9b7c-x2x9z.default http://reviews:9080/ --bundle mesh.tar.gz   # as at capture
   meshctl trace -f dump.json http://reviews:9080/ -o dot | dot -Tsvg > path.svg   # the path as a diagram
   meshctl trace -f httpbin.json http://httpbin:8000/get --direction inbound --source-principal spiffe://cluster.local/ns/foo/sa/sleep
   meshctl trace productpage-v1-5b8d7f9c6d-k2lxp.bookinfo http://reviews:9080/      # ambient pod: ztunnel → waypoint → ztunnel

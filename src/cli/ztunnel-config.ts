@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { portNumber } from './istiod.js';
-import { addKubeOptions, type KubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
 
 type Kind = 'workloads' | 'services' | 'policies' | 'certificates' | 'connections' | 'all';
 
@@ -82,6 +82,7 @@ const SPECS: Spec[] = [
 
 interface RawOptions extends KubeOptions {
   file?: string;
+  bundle?: string;
   node?: string;
   output: 'short' | 'json' | 'yaml';
   proxyAdminPort: number;
@@ -105,10 +106,12 @@ export function register(program: Command): void {
       `
 Sources: -f FILE (a saved ztunnel /config_dump, "-" for stdin); a ztunnel pod; --node NODE (the ztunnel
 there); a workload pod (the ztunnel on its node, filtered to that workload); nothing (any ztunnel).
+--bundle FILE|DIR reads those from a bug-report bundle, as captured (log is live only).
 
 Examples:
   meshctl ztunnel-config all -f fixtures/ztunnel/ztunnel-worker-config_dump.json
   meshctl zc workloads --node ambient-worker
+  meshctl zc services --bundle mesh.tar.gz
   meshctl zc log --level info`,
     );
 
@@ -121,7 +124,7 @@ Examples:
       .option('--node <node>', 'the ztunnel on this node')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'));
     spec.options(cmd);
-    addKubeOptions(cmd)
+    addBundleOption(addKubeOptions(cmd))
       .option('--proxy-admin-port <port>', 'ztunnel admin port', portNumber, 15000)
       .addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}`)
       .action(async (pod: string | undefined, opts: RawOptions) => run(spec, pod, opts));
@@ -137,6 +140,7 @@ Examples:
       .option('-r, --reset', 'reset the levels to those the ztunnel started with', false)
       .option('--node <node>', 'the ztunnel on this node')
       .option('-f, --file <file>', 'a saved /logging answer instead of a ztunnel')
+      .option('--bundle <file|dir>', 'not for log: log levels are read and set on live ztunnels only')
       .option('--proxy-admin-port <port>', 'ztunnel admin port', portNumber, 15000)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['short', 'json', 'yaml']).default('short'))
       .addHelpText(
@@ -148,6 +152,9 @@ Examples:
   meshctl zc log --node ambient-worker --reset`,
       ),
   ).action(async (pod: string | undefined, opts) => {
+    if (opts.bundle !== undefined) {
+      throw new UsageError('ztunnel-config log is live only: it reads and sets the log levels of running ztunnels, which a bug-report bundle does not hold; drop --bundle');
+    }
     const { ztunnelConfigLog } = await import('../commands/ztunnel-config-log.js');
     const { writeStdout } = await import('../output/write.js');
     writeStdout(await ztunnelConfigLog(pod, opts));
@@ -171,6 +178,7 @@ function acceptGoBooleans(cmd: Command, names: string[]): void {
 async function run(spec: Spec, pod: string | undefined, opts: RawOptions): Promise<void> {
   const sources = [opts.file !== undefined, pod !== undefined, opts.node !== undefined].filter(Boolean).length;
   if (sources > 1) throw new UsageError('at most one of --file, --node, or pod name must be passed');
+  if (opts.bundle !== undefined && opts.file !== undefined) throw new UsageError('give either --bundle (with a pod, --node or neither) or --file, not both');
   if (opts.file === '-' && process.stdin.isTTY) {
     throw new UsageError('-f - reads the config dump from stdin, which is a terminal: pipe a dump in or give a file');
   }
@@ -182,13 +190,13 @@ async function run(spec: Spec, pod: string | undefined, opts: RawOptions): Promi
     const { fileAdminSource } = await import('../source/envoy-admin.js');
     source = fileAdminSource(opts.file);
   } else {
-    const { connect } = await import('../kube/client.js');
+    // the live cluster, or the --bundle: the ztunnel and its /config_dump as captured
+    const { openCluster } = await import('../kube/open.js');
     const { resolveZtunnelTarget, ZTUNNEL_ADMIN } = await import('../kube/ztunnel.js');
-    const { openLiveAdmin } = await import('../kube/admin-source.js');
-    const kube = await connect(opts);
-    let target;
+    const { adminSourceOn } = await import('../kube/admin-source.js');
+    const cluster = await openCluster(opts);
     try {
-      target = await resolveZtunnelTarget(kube, {
+      const target = await resolveZtunnelTarget(cluster, {
         pod,
         node: opts.node,
         namespace: opts.namespace,
@@ -196,11 +204,12 @@ async function run(spec: Spec, pod: string | undefined, opts: RawOptions): Promi
         needsOne: spec.perZtunnel,
         what: `ztunnel-config ${spec.kind}`,
       });
-    } finally {
-      kube.close();
+      workload = target.workload;
+      source = adminSourceOn(cluster, target.ztunnel, opts.proxyAdminPort, true, ZTUNNEL_ADMIN);
+    } catch (err) {
+      cluster.close();
+      throw err;
     }
-    workload = target.workload;
-    source = await openLiveAdmin(`${target.ztunnel.name}.${target.ztunnel.namespace}`, { ...opts, admin: ZTUNNEL_ADMIN });
   }
   try {
     const result = await ztunnelConfig(

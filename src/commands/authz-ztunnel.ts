@@ -125,16 +125,20 @@ export async function authzCheckZtunnel(o: AuthzCheckOptions, source: EnvoyAdmin
 
 /** Live: the ztunnel serving the pod (or the pod if it is a ztunnel, or any ztunnel), and the workload to filter to. */
 export async function openZtunnelForCheck(o: AuthzCheckOptions): Promise<{ source: EnvoyAdminSource; workload?: string }> {
-  const { connect } = await import('../kube/client.js');
-  const { resolveZtunnelTarget, ZTUNNEL_ADMIN } = await import('../kube/ztunnel.js');
-  const { openLiveAdmin } = await import('../kube/admin-source.js');
-  const kube = await connect(o as KubeOptions);
-  let target;
+  // the live cluster or the --bundle: the ztunnel and its /config_dump as captured
+  const [{ openCluster }, { resolveZtunnelTarget, ZTUNNEL_ADMIN }, { adminSourceOn }] = await Promise.all([
+    import('../kube/open.js'),
+    import('../kube/ztunnel.js'),
+    import('../kube/admin-source.js'),
+  ]);
+  const istioNamespace = o.istioNamespace ?? 'istio-system';
+  const cluster = await openCluster({ ...(o as KubeOptions), istioNamespace, timeout: o.timeout ?? '30s' });
   try {
-    target = await resolveZtunnelTarget(kube, { pod: o.pod, namespace: o.namespace, istioNamespace: o.istioNamespace ?? 'istio-system' });
-  } finally {
-    kube.close();
+    const target = await resolveZtunnelTarget(cluster, { pod: o.pod, namespace: o.namespace, istioNamespace });
+    const source = adminSourceOn(cluster, target.ztunnel, o.proxyAdminPort ?? 15000, true, ZTUNNEL_ADMIN);
+    return { source, workload: target.workload ? `${target.workload.name}.${target.workload.namespace}` : undefined };
+  } catch (err) {
+    cluster.close();
+    throw err;
   }
-  const source = await openLiveAdmin(`${target.ztunnel.name}.${target.ztunnel.namespace}`, { ...(o as KubeOptions), istioNamespace: o.istioNamespace ?? 'istio-system', timeout: o.timeout ?? '30s', admin: ZTUNNEL_ADMIN });
-  return { source, workload: target.workload ? `${target.workload.name}.${target.workload.namespace}` : undefined };
 }

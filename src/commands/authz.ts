@@ -16,11 +16,16 @@ import { authorizeConnection, authorizeRequest, type AuthzConnection, type Authz
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity } from './identity.js';
+import { namespaceOf, nameOf, type ConfigMap, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
 
 export interface AuthzCheckOptions extends Partial<KubeOptions> {
   pod?: string;
   file?: string;
   files?: string[];
+  /** A bug-report bundle read as the cluster: the pod's dump, or (with --files/--use-kube) its resources. */
+  bundle?: string;
+  /** The pod, AuthorizationPolicies and mesh config from the cluster (or the bundle), under --files' manifests. */
+  useKube?: boolean;
   ztunnel?: boolean;
   output: 'short' | DataFormat;
   proxyAdminPort?: number;
@@ -39,8 +44,9 @@ export interface AuthzCheckOptions extends Partial<KubeOptions> {
 
 /** `meshctl authz check`: the policies a proxy enforces (dump or pod), or, with --files, those the YAML gives it and a verdict. */
 export async function authzCheckCommand(o: AuthzCheckOptions): Promise<void> {
-  if (o.ztunnel && o.files?.length) throw new UsageError('--ztunnel reads a ztunnel (a pod, or -f with its dump), not --files manifests');
-  if (o.files?.length) return checkFiles(o);
+  if (o.ztunnel && (o.files?.length || o.useKube)) throw new UsageError('--ztunnel reads a ztunnel (a pod, or -f with its dump), not --files manifests or --use-kube');
+  if (o.bundle !== undefined && o.file) throw new UsageError('give either --bundle (with a pod) or -f FILE, not both');
+  if (o.files?.length || o.useKube) return checkFiles(o);
   let source: EnvoyAdminSource;
   if (o.ztunnel && !o.file) {
     // ztunnel's L4 policies, live: the ztunnel serving the pod (src/commands/authz-ztunnel.ts)
@@ -117,11 +123,30 @@ export function renderVerdict(v: { request: Record<string, unknown>; steps: Auth
 }
 
 async function checkFiles(o: AuthzCheckOptions): Promise<void> {
-  if (!o.pod) throw new UsageError('--files needs the pod whose policies to evaluate');
-  if (o.file) throw new UsageError('give -f (a config dump) or --files (manifests), not both');
-  const [{ loadMeshObjects }, { meshSettingsFrom }, { findObject }] = await Promise.all([import('../describe/load.js'), import('../describe/mesh.js'), import('./describe.js')]);
-  const objects = await loadMeshObjects(o.files!);
-  const pod = findObject(objects.pods, o.pod, o.namespace, 'pod', o.files!);
+  const flag = o.files?.length ? '--files' : '--use-kube';
+  if (!o.pod) throw new UsageError(`${flag} needs the pod whose policies to evaluate`);
+  if (o.file) throw new UsageError(`give -f (a config dump) or ${flag} (resources), not both`);
+  const [{ loadMeshObjects }, { meshSettingsFrom }, { findObject }, { emptyMeshObjects }] = await Promise.all([
+    import('../describe/load.js'),
+    import('../describe/mesh.js'),
+    import('./describe.js'),
+    import('../describe/objects.js'),
+  ]);
+  const objects = o.files?.length ? await loadMeshObjects(o.files) : emptyMeshObjects();
+  let pod: Pod;
+  // --bundle is a cluster: with --files it is what the manifests are evaluated over (as analyze does)
+  if (o.useKube || o.bundle !== undefined) {
+    const { clusterAuthzObjects } = await import('../authz/cluster.js');
+    const cluster = await clusterAuthzObjects(o.pod, { istioNamespace: 'istio-system', timeout: '30s', ...o });
+    const inFiles = objects.pods.find((p) => nameOf(p) === cluster.pod.metadata?.name && namespaceOf(p) === cluster.pod.metadata?.namespace);
+    pod = inFiles ?? (cluster.pod as Pod);
+    // a manifest replaces the cluster's object of the same namespace and name: "what if I apply this"
+    const key = (x: KubeObject) => `${namespaceOf(x)}/${nameOf(x)}`;
+    const given = new Set(objects.authorizationPolicies.map(key));
+    objects.authorizationPolicies.unshift(...(cluster.authorizationPolicies as MeshObjects['authorizationPolicies']).filter((x) => !given.has(key(x))));
+    const cms = new Set(objects.configMaps.map(key));
+    objects.configMaps.push(...(cluster.configMaps as ConfigMap[]).filter((x) => !cms.has(key(x))));
+  } else pod = findObject(objects.pods, o.pod, o.namespace, 'pod', o.files!);
   const mesh = meshSettingsFrom(objects.configMaps, o.istioNamespace ?? 'istio-system', o.revision);
   const ns = pod.metadata?.namespace ?? 'default';
   const labels = pod.metadata?.labels ?? {};

@@ -23,6 +23,8 @@ export interface DescribeOptions extends KubeOptions {
   file?: string;
   /** A saved ztunnel /config_dump (ambient pods); live mode reads the one on the pod's node. */
   ztunnelFile?: string;
+  /** A bug-report bundle read as the cluster (objects, dumps, istiod's syncz, ztunnels as captured). */
+  bundle?: string;
   output: DescribeFormat;
 }
 
@@ -32,6 +34,7 @@ export interface DescribeOptions extends KubeOptions {
  */
 export async function describeCommand(kind: 'pod' | 'service', ref: string, options: DescribeOptions): Promise<void> {
   if (!ref) throw new UsageError(`expecting ${kind} name`);
+  if (options.bundle !== undefined && options.files?.length) throw new UsageError('give either --bundle (the captured cluster) or --files (saved resources), not both');
   const fileView = options.file ? await readEnvoyView(options.file) : undefined;
   const ztunnelModel = options.ztunnelFile ? await readZtunnelModel(options.ztunnelFile) : undefined;
   let objects: MeshObjects;

@@ -6,7 +6,7 @@ import type { Json } from '../match/string.js';
 import { UsageError } from '../errors.js';
 
 /** The source identity from the flags (and, with --from, the client pod in the cluster). */
-export async function sourceIdentity(f: IdentityFlags, kube: Partial<KubeOptions>, src?: string): Promise<SourceIdentity> {
+export async function sourceIdentity(f: IdentityFlags, kube: Partial<KubeOptions> & { bundle?: string }, src?: string): Promise<SourceIdentity> {
   try {
     const id: SourceIdentity = {};
     const td = f.trustDomain ?? 'cluster.local';
@@ -18,10 +18,16 @@ export async function sourceIdentity(f: IdentityFlags, kube: Partial<KubeOptions
       id.principal = principalOf(f.sourceNamespace, f.sourceSa, td);
     }
     if (f.from !== undefined) {
-      const { connect } = await import('../kube/client.js');
+      const { openCluster } = await import('../kube/open.js');
       const { resolvePod } = await import('../kube/pods.js');
-      const k = await connect(kube);
-      const p = await resolvePod(k, f.from);
+      // the live cluster, or the --bundle: the client pod as it was at capture
+      const k = await openCluster({ istioNamespace: 'istio-system', timeout: '30s', ...kube });
+      let p;
+      try {
+        p = await resolvePod(k, f.from);
+      } finally {
+        k.close();
+      }
       id.principal = principalOf(p.namespace, p.pod.spec?.serviceAccountName ?? 'default', td);
       const ip = p.pod.status?.podIP;
       if (ip && src === undefined) id.ip = ip;

@@ -1,4 +1,4 @@
-import { MeshctlError, UsageError, describeError } from '../errors.js';
+import { DamagedBundleError, MeshctlError, UsageError, describeError } from '../errors.js';
 import { compareDumps, renderComparison } from '../istiod/compare.js';
 import { ISTIOD_DEBUG_PORT, findIstiods } from '../istiod/discover.js';
 import { PROXY_STATUS_HEADERS, parseSyncz, proxyStatusRows, rowCells } from '../istiod/syncz.js';
@@ -68,6 +68,7 @@ async function istiodConfigDump(proxyID: string, cluster: ClusterSource): Promis
   const reasons: string[] = [];
   for (let i = 0; i < results.length; i++) {
     const r = results[i];
+    if (!r.ok && r.error instanceof DamagedBundleError) throw r.error;
     if (r.ok && r.value.status === 200) return { name: `istiod ${istiods[i].name} ${path}`, text: r.value.body.toString('utf8') };
     reasons.push(`${istiods[i].name}: ${r.ok ? `${r.value.status} ${r.value.body.toString('utf8').trim().split('\n')[0]}` : describeError(r.error)}`);
   }

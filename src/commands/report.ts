@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Chalk } from 'chalk';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeOptions } from '../cli/kube-options.js';
-import { MeshctlError, UsageError, describeError } from '../errors.js';
+import { DamagedBundleError, MeshctlError, UsageError, describeError } from '../errors.js';
 import { configGraph } from '../diagram/config-graph.js';
 import { renderSvg } from '../diagram/svg.js';
 import { traceGraph } from '../diagram/trace-graph.js';
@@ -82,7 +83,7 @@ export interface ReportInputs {
 export async function reportCommand(o: ReportOptions): Promise<string> {
   if (!o.output) throw new UsageError('give the output file with -o report.html');
   if (o.bundle && (o.file?.length || o.files?.length)) throw new UsageError('--bundle is the whole input: give it without -f or --files');
-  const inputs = o.bundle ? await bundleInputs(o.bundle, o) : o.file?.length || o.files?.length ? await fileInputs(o) : await liveInputs(o);
+  const inputs = o.file?.length || o.files?.length ? await fileInputs(o) : await clusterInputs(o);
   const model = await buildModel(inputs, o);
   await writeFileAtomic(o.output, renderReport(model));
   for (const w of inputs.warnings) process.stderr.write(`Warning: ${w}\n`);
@@ -143,88 +144,95 @@ function selectPods(pods: PodInput[], wanted: string[]): PodInput[] {
 }
 
 /**
- * A bug-report bundle as the input. The bundle format and its reader are built by `meshctl bug-report`
- * (src/source/bundle); until that reader is in this build, this is the one place to connect it.
+ * A cluster as the input, live or a bug-report bundle (`--bundle`): the cluster's resources, istiod's sync
+ * state, and each selected sidecar's config, all through one ClusterSource, so a bundle gives the report
+ * the live cluster gave at capture.
  */
-async function bundleInputs(bundle: string, o: ReportOptions): Promise<ReportInputs> {
-  void o;
-  throw new UsageError(`--bundle ${bundle}: reading bug-report bundles is not in this build yet; give the saved files with -f and --files`);
-}
-
-/** Live: the cluster's resources, istiod's sync state, and each selected sidecar's config through src/kube. */
-async function liveInputs(o: ReportOptions): Promise<ReportInputs> {
-  const [{ ClusterProvider }, { openLiveAdmin, PROXY_CONTAINER }, { fanout }, { istiodAnswers }] = await Promise.all([
+async function clusterInputs(o: ReportOptions): Promise<ReportInputs> {
+  const [{ ClusterProvider }, { adminSourceFor, PROXY_CONTAINER }, { fanout }, { istiodAnswers }, { openCluster }, { isZtunnelPod }] = await Promise.all([
     import('../analyze/cluster.js'),
     import('../kube/admin-source.js'),
     import('../kube/fanout.js'),
     import('./istiod.js'),
+    import('../kube/open.js'),
+    import('../kube/ztunnel.js'),
   ]);
   const warnings: string[] = [];
-  const provider = new ClusterProvider({ ...o, onlyNamespace: undefined });
+  const options = { istioNamespace: 'istio-system', timeout: '30s', ...o };
+  const provider = new ClusterProvider({ ...options, onlyNamespace: undefined });
   try {
     await provider.connect();
   } catch (err) {
-    if (!(err instanceof MeshctlError)) throw err;
+    if (!(err instanceof MeshctlError) || o.bundle !== undefined) throw err;
     throw new MeshctlError(`cannot read the cluster: ${err.message}; or make the report from saved files (-f dump.json, --files manifests/)`, err.exitCode);
   }
   const namespace = o.allNamespaces ? undefined : (o.namespace ?? provider.namespace);
   const loaded = await provider.load();
   for (const what of provider.skipped) warnings.push(`not allowed to list ${what}; the overview and findings leave them out`);
+  for (const what of provider.missing) warnings.push(`the bundle holds no ${what}; the overview and findings leave them out`);
 
-  const syncz: ReportInputs['syncz'] = [];
+  const cluster = await openCluster(options);
   try {
-    for (const a of await istiodAnswers('/debug/syncz', { ...o, file: undefined, output: undefined })) syncz.push({ istiod: a.istiod, statuses: parseSyncz({ name: a.name, text: a.text }) });
-  } catch (err) {
-    warnings.push(`proxy status unavailable: ${describeError(err)}`);
-  }
-
-  // which pods get a section: the ones named, else every running sidecar pod in scope
-  let targets: string[];
-  if (o.pods.length) targets = o.pods;
-  else {
-    targets = loaded.resources
-      .filter((r) => r.kind === 'Pod' && r.group === '' && (namespace === undefined || r.namespace === namespace))
-      .filter((r) => {
-        const spec = (r.object as { spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] } }).spec;
-        const status = (r.object as { status?: { phase?: string } }).status;
-        return status?.phase === 'Running' && [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].some((c) => c.name === PROXY_CONTAINER);
-      })
-      .map((r) => `${r.name}.${r.namespace}`)
-      .sort();
-    const max = o.maxPods ?? 50;
-    if (targets.length > max) {
-      warnings.push(`${targets.length} sidecar pods in ${namespace ? `namespace ${namespace}` : 'the cluster'}: the first ${max} have a section (--max-pods, or name the pods)`);
-      targets = targets.slice(0, max);
+    const syncz: ReportInputs['syncz'] = [];
+    try {
+      for (const a of await istiodAnswers('/debug/syncz', { ...options, file: undefined, output: undefined }, cluster)) {
+        syncz.push({ istiod: a.istiod, statuses: parseSyncz({ name: a.name, text: a.text }) });
+      }
+    } catch (err) {
+      if (err instanceof DamagedBundleError) throw err;
+      warnings.push(`proxy status unavailable: ${describeError(err)}`);
     }
-  }
-  const results = await fanout(
-    targets,
-    async (ref) => {
-      const admin = await openLiveAdmin(ref, { istioNamespace: 'istio-system', timeout: '30s', ...o, proxyAdminPort: o.proxyAdminPort } as KubeOptions);
-      try {
+
+    // which pods get a section: the ones named, else every running sidecar pod in scope
+    let targets: string[];
+    if (o.pods.length) targets = o.pods;
+    else {
+      targets = loaded.resources
+        .filter((r) => r.kind === 'Pod' && r.group === '' && (namespace === undefined || r.namespace === namespace))
+        .filter((r) => {
+          const spec = (r.object as { spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] } }).spec;
+          const status = (r.object as { status?: { phase?: string } }).status;
+          // ztunnel's container is named istio-proxy too, but it is no Envoy (as bug-report tells them apart)
+          if (isZtunnelPod(r.object as V1Pod)) return false;
+          return status?.phase === 'Running' && [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].some((c) => c.name === PROXY_CONTAINER);
+        })
+        .map((r) => `${r.name}.${r.namespace}`)
+        .sort();
+      const max = o.maxPods ?? 50;
+      if (targets.length > max) {
+        warnings.push(`${targets.length} sidecar pods in ${namespace ? `namespace ${namespace}` : 'the cluster'}: the first ${max} have a section (--max-pods, or name the pods)`);
+        targets = targets.slice(0, max);
+      }
+    }
+    const results = await fanout(
+      targets,
+      async (ref) => {
+        const admin = await adminSourceFor(cluster, ref, o.proxyAdminPort ?? 15000);
         const dumpText = await admin.get('/config_dump?include_eds');
         let clustersText: InputText | undefined;
         try {
           clustersText = await admin.get('/clusters?format=json');
         } catch (err) {
+          if (err instanceof DamagedBundleError) throw err;
           warnings.push(`${admin.name}: /clusters unavailable, endpoint health from EDS: ${describeError(err)}`);
         }
         const dump = parseConfigDump(parseDocument(dumpText), dumpText.name);
         const clusters = clustersText ? parseClustersStatus(parseDocument(clustersText), clustersText.name) : undefined;
         return { pod: admin.name, source: `pod ${admin.name} /config_dump?include_eds`, dump, clusters } satisfies PodInput;
-      } finally {
-        await admin.close();
-      }
-    },
-    { limit: 4, onProgress: fanoutProgress('reading Envoy configs') },
-  );
-  const pods: PodInput[] = [];
-  results.forEach((r, i) => {
-    if (r.ok) pods.push(r.value);
-    else if (o.pods.length) throw r.error instanceof MeshctlError ? r.error : new MeshctlError(`${targets[i]}: ${describeError(r.error)}`);
-    else warnings.push(`${targets[i]}: left out: ${describeError(r.error)}`);
-  });
-  return { source: provider.description, resources: loaded.resources, problems: loaded.problems, syncz, pods, warnings, complete: true, namespace };
+      },
+      { limit: 4, onProgress: fanoutProgress('reading Envoy configs') },
+    );
+    const pods: PodInput[] = [];
+    results.forEach((r, i) => {
+      if (r.ok) pods.push(r.value);
+      else if (o.pods.length || r.error instanceof DamagedBundleError) throw r.error instanceof MeshctlError ? r.error : new MeshctlError(`${targets[i]}: ${describeError(r.error)}`);
+      else warnings.push(`${targets[i]}: left out: ${describeError(r.error)}`);
+    });
+    const source = cluster.captured ? `${cluster.name}, captured ${cluster.captured}${cluster.context ? ` from context ${cluster.context}` : ''}` : provider.description;
+    return { source, resources: loaded.resources, problems: loaded.problems, syncz, pods, warnings, complete: true, namespace };
+  } finally {
+    cluster.close();
+  }
 }
 
 // ---------------------------------------------------------------- model

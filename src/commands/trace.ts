@@ -1,9 +1,10 @@
-import { MeshctlError, UsageError } from '../errors.js';
+import { DamagedBundleError, MeshctlError, UsageError } from '../errors.js';
 import { colours } from '../output/colour.js';
 import { renderData, type DataFormat } from '../output/format.js';
 import { writeStdout } from '../output/write.js';
 import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js';
 import { readInput } from '../source/file.js';
+import type { LoadedRules } from '../iptables/source.js';
 import { parseDocument } from '../source/parse.js';
 import type { KubeOptions } from '../cli/kube-options.js';
 import type { IdentityFlags } from '../cli/identity-options.js';
@@ -16,6 +17,8 @@ import { TraceInputError, traceRequest, type IptablesOutcome, type TraceOutput, 
 
 export interface TraceOptions extends Partial<KubeOptions> {
   file?: string;
+  /** A bug-report bundle read as the cluster (the pod's dumps and rules as captured). */
+  bundle?: string;
   pod?: string;
   target: string;
   clusters?: string;
@@ -100,34 +103,26 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
   request.identity = await sourceIdentity(o.identity ?? {}, o, o.src);
   if (request.identity.ip && request.srcIp === undefined) request.srcIp = request.identity.ip;
 
+  if (o.bundle !== undefined && o.file) throw new UsageError('give either --bundle (with a pod) or -f FILE, not both');
   let source: EnvoyAdminSource;
+  let podRules: (() => Promise<LoadedRules>) | undefined;
   if (o.file) source = fileAdminSource(o.file);
   else if (o.pod) {
-    const [{ adminSourceFor, DEFAULT_PROXY_ADMIN_PORT }, { openCluster }, { resolvePod }] = await Promise.all([import('../kube/admin-source.js'), import('../kube/open.js'), import('../kube/pods.js')]);
-    const cluster = await openCluster({ ...(o as KubeOptions) });
-    try {
-      // A pod without a sidecar is traced the ambient way: through its node's ztunnel (src/commands/trace-ambient.ts).
-      const pod = await resolvePod(cluster, o.pod);
-      const ambient = await import('./trace-ambient.js');
-      if (ambient.isAmbientCandidate(pod)) {
-        const { out, name } = await ambient.ambientTraceLive(o, cluster, pod);
-        cluster.close();
-        return emitTrace(o, out, name);
-      }
-      source = await adminSourceFor(cluster, o.pod, o.proxyAdminPort ?? DEFAULT_PROXY_ADMIN_PORT, true);
-    } catch (err) {
-      cluster.close();
-      throw err;
-    }
+    const opened = await openPod(o.pod, o);
+    if ('ambient' in opened) return emitTrace(o, opened.ambient.out, opened.ambient.name);
+    ({ source, rules: podRules } = opened);
   } else throw new UsageError('give a pod, or -f with a saved config dump');
 
   let dumpJson: unknown;
   let clustersJson: unknown;
+  let rules: LoadedRules | MeshctlError | undefined;
   try {
     const dumpText = await source.get('/config_dump?include_eds');
     dumpJson = parseDocument(dumpText);
     if (o.clusters) clustersJson = parseDocument(await readInput(o.clusters));
     else if (!source.offline) clustersJson = parseDocument(await source.get('/clusters?format=json'));
+    // the pod's rules through the same cluster (or bundle), before it is closed
+    if (podRules && !o.iptables) rules = await podRules().catch((err: unknown) => (err instanceof MeshctlError && !(err instanceof DamagedBundleError) ? err : Promise.reject(err)));
   } finally {
     await source.close();
   }
@@ -136,7 +131,7 @@ export async function traceCommand(o: TraceOptions): Promise<void> {
   let status: ClustersStatus | undefined;
   if (clustersJson !== undefined) status = parseClustersStatus(clustersJson, o.clusters ?? `${source.name} /clusters`);
   const world = worldFromConfigDump(dump, status);
-  request.iptables = await iptablesTracer(o, request);
+  request.iptables = await iptablesTracer(o, request, rules);
 
   let out;
   try {
@@ -169,27 +164,54 @@ async function emitTrace(o: TraceOptions, out: TraceOutput, sourceName: string):
 }
 
 /**
+ * A pod of the live cluster, or of the --bundle: its Envoy admin API, and a reader of its iptables rules
+ * through the same cluster (closed with the admin source).
+ */
+async function openPod(
+  podRef: string,
+  o: TraceOptions,
+): Promise<{ source: EnvoyAdminSource; rules: () => Promise<LoadedRules> } | { ambient: { out: TraceOutput; name: string } }> {
+  const [{ openCluster }, { adminSourceFor }, { podRules }, { resolvePod }] = await Promise.all([
+    import('../kube/open.js'),
+    import('../kube/admin-source.js'),
+    import('../iptables/source.js'),
+    import('../kube/pods.js'),
+  ]);
+  const cluster = await openCluster({ istioNamespace: 'istio-system', timeout: '30s', ...o });
+  try {
+    // A pod without a sidecar is traced the ambient way: through its node's ztunnel (src/commands/trace-ambient.ts).
+    const pod = await resolvePod(cluster, podRef);
+    const ambient = await import('./trace-ambient.js');
+    if (ambient.isAmbientCandidate(pod)) {
+      const r = await ambient.ambientTraceLive(o, cluster, pod);
+      cluster.close();
+      return { ambient: r };
+    }
+    const source = await adminSourceFor(cluster, podRef, o.proxyAdminPort ?? 15000, true);
+    return { source, rules: () => podRules(cluster, source.pod) };
+  } catch (err) {
+    cluster.close();
+    throw err;
+  }
+}
+
+/**
  * With --iptables FILE (or, for a pod, its live rules when they can be read) the packet goes through
  * those rules (src/iptables' pure trace). Live rules that cannot be read leave Istio's capture assumed.
  */
-async function iptablesTracer(o: TraceOptions, request: TraceRequest): Promise<TraceRequest['iptables']> {
-  if (!o.iptables && !o.pod) return undefined;
-  const [{ fileSource, podSource }, { parseIptables }, { traceIptables }] = await Promise.all([
+async function iptablesTracer(o: TraceOptions, request: TraceRequest, podRules: LoadedRules | MeshctlError | undefined): Promise<TraceRequest['iptables']> {
+  if (!o.iptables && !podRules) return undefined;
+  const [{ fileSource }, { parseIptables }, { traceIptables }] = await Promise.all([
     import('../iptables/source.js'),
     import('../iptables/parse.js'),
     import('../iptables/trace.js'),
   ]);
-  let loaded;
+  let loaded: LoadedRules;
   if (o.iptables) loaded = await fileSource(o.iptables).load();
-  else {
-    try {
-      loaded = await podSource(o.pod!, { istioNamespace: 'istio-system', timeout: '30s', ...(o as Partial<KubeOptions>) }).load();
-    } catch (err) {
-      if (!(err instanceof MeshctlError)) throw err;
-      request.iptablesNote = `live iptables rules unavailable (${err.message})`;
-      return undefined;
-    }
-  }
+  else if (podRules instanceof MeshctlError) {
+    request.iptablesNote = `live iptables rules unavailable (${podRules.message})`;
+    return undefined;
+  } else loaded = podRules!;
   const rules = parseIptables(loaded.text, loaded.name);
   for (const w of rules.warnings) process.stderr.write(`Warning: ${w}\n`);
   return (p): IptablesOutcome => {

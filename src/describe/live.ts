@@ -1,6 +1,8 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeOptions } from '../cli/kube-options.js';
-import type { Kube } from '../kube/client.js';
-import { MeshctlError, describeError } from '../errors.js';
+import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterSource, type ResourceType } from '../kube/cluster.js';
+import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
+import { MESH_KINDS, atVersion } from '../kube/kinds.js';
 import type { EnvoyView } from './envoy-view.js';
 import { envoyViewFromConfigDump } from './envoy-view.js';
 import { parseConfigDump } from '../envoy/config-dump.js';
@@ -32,6 +34,9 @@ const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects, versions:
   ['gatewayclasses', 'gatewayClasses', ['v1', 'v1beta1']],
 ];
 
+/** Envoy's and ztunnel's admin port. */
+const DEFAULT_ADMIN_PORT = 15000;
+
 /** Which istiod replica serves the proxy, and whether each xDS type is in sync (istiod's /debug/syncz). */
 export interface IstiodConnection {
   istiod: string;
@@ -53,63 +58,64 @@ export interface LiveLoad {
   ztunnelView?: ZtunnelWorkloadView;
 }
 
+/** describe's cluster: the live one of the kubeconfig, or a bug-report bundle read as it (`bundle`). */
+export type DescribeClusterOptions = KubeOptions & { bundle?: string };
+
 /**
- * Reads from the cluster what describe needs for one pod or service: the workload's namespace (pods,
- * services, endpoints, the Namespace), Services in every namespace (gateway addresses), the Istio resources
- * of every namespace, the mesh ConfigMap, and the pod's config dump through its admin port.
+ * Reads from the cluster (live, or a bug-report bundle as it was at capture) what describe needs for one
+ * pod or service: the workload's namespace (pods, services, endpoints, the Namespace), Services in every
+ * namespace (gateway addresses), the Istio resources of every namespace, the mesh ConfigMap, and the
+ * pod's config dump through its admin port. One code path for both: everything through a ClusterSource.
  */
-export async function loadLive(kind: 'pod' | 'service', ref: string, options: KubeOptions, withEnvoy: boolean, withZtunnel = true): Promise<LiveLoad> {
-  const kubeMod = await import('../kube/index.js');
-  const kube = await kubeMod.connect(options);
+export async function loadLive(kind: 'pod' | 'service', ref: string, options: DescribeClusterOptions, withEnvoy: boolean, withZtunnel = true): Promise<LiveLoad> {
+  const [kubeMod, { openCluster }] = await Promise.all([import('../kube/index.js'), import('../kube/open.js')]);
+  const { NotFoundError, ForbiddenError } = kubeMod;
+  const cluster = await openCluster(options);
   const warnings: string[] = [];
   try {
     let target: Pod | Service;
     let ns: string;
     if (kind === 'pod') {
-      const resolved = await kubeMod.resolvePod(kube, ref);
-      target = plain(resolved.pod) as Pod;
+      const resolved = await kubeMod.resolvePod(cluster, ref);
+      target = resolved.pod as Pod;
       ns = resolved.namespace;
     } else {
       const dot = ref.lastIndexOf('.');
-      const [name, refNs] = options.namespace || dot <= 0 ? [ref, kube.namespace] : [ref.slice(0, dot), ref.slice(dot + 1)];
+      const [name, refNs] = options.namespace || dot <= 0 ? [ref, cluster.namespace] : [ref.slice(0, dot), ref.slice(dot + 1)];
       ns = refNs;
-      target = plain(
-        await kube.call({ verb: 'get', resource: 'services', namespace: ns, name }, (o) => kube.core.readNamespacedService({ name, namespace: ns }, o)),
-      ) as Service;
+      target = (await cluster.get(SERVICE, name, ns)) as Service;
     }
     const objects = emptyMeshObjects();
     const [pods, services, endpoints] = await Promise.all([
-      kubeMod.listPods(kube, ns),
-      kubeMod.listServices(kube).catch(async (err: unknown) => {
-        if (!(err instanceof kubeMod.ForbiddenError)) throw err;
+      kubeMod.listPods(cluster, ns),
+      cluster.list(SERVICE).catch(async (err: unknown) => {
+        if (!(err instanceof ForbiddenError)) throw err;
         warnings.push(`cannot list services in all namespaces (${describeError(err)}); gateway addresses are unknown`);
-        return kubeMod.listServices(kube, ns);
+        return cluster.list(SERVICE, { namespace: ns });
       }),
-      kubeMod.listEndpoints(kube, ns).catch(optional(warnings, 'endpoints')),
+      cluster.list(ENDPOINTS, { namespace: ns }).catch(optional(warnings, 'endpoints')),
     ]);
-    objects.pods = pods.map(plain) as Pod[];
-    objects.services = services.map(plain) as Service[];
-    objects.endpoints = (endpoints ?? []).map(plain);
-    const nsObj = await kubeMod.getNamespace(kube, ns).catch(optional(warnings, `namespace ${ns}`));
-    if (nsObj) objects.namespaces.push(plain(nsObj));
+    objects.pods = pods as Pod[];
+    objects.services = services as Service[];
+    objects.endpoints = (endpoints ?? []) as KubeObject[];
+    const nsObj = await cluster.get(NAMESPACE, ns).catch(optional(warnings, `namespace ${ns}`));
+    if (nsObj) objects.namespaces.push(nsObj as KubeObject);
     const cmName = options.revision && options.revision !== 'default' ? `istio-${options.revision}` : 'istio';
-    const cm = await kubeMod.getConfigMap(kube, cmName, options.istioNamespace).catch((err: unknown) => {
-      if (err instanceof kubeMod.NotFoundError) return undefined;
+    const cm = await cluster.get(CONFIGMAP, cmName, options.istioNamespace).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
       return optional(warnings, `ConfigMap ${cmName}.${options.istioNamespace}`)(err);
     });
-    if (cm) objects.configMaps.push(plain(cm));
+    if (cm) objects.configMaps.push(cm as KubeObject);
 
-    const custom = kube.kc.makeApiClient(kube.lib.CustomObjectsApi);
     await Promise.all(
       ISTIO_RESOURCES.map(async ([group, plural, list]) => {
         try {
-          const answer = (await kube.call({ verb: 'list', resource: plural, group }, (o) =>
-            custom.listClusterCustomObject({ group, version: 'v1', plural }, o),
-          )) as { items?: KubeObject[] };
-          (objects[list] as KubeObject[]).push(...(answer.items ?? []));
+          const items = await cluster.list(meshType(group, 'v1', plural));
+          (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
         } catch (err) {
           // Istio not installed (no such resource): nothing to read. Anything else: say what is missing.
-          if (err instanceof kubeMod.NotFoundError) return;
+          if (err instanceof NotFoundError) return;
+          if (err instanceof DamagedBundleError) throw err;
           warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
         }
       }),
@@ -120,15 +126,14 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
         const group = GATEWAY_API_GROUP;
         for (const version of versions) {
           try {
-            const answer = (await kube.call({ verb: 'list', resource: plural, group }, (o) =>
-              custom.listClusterCustomObject({ group, version, plural }, o),
-            )) as { items?: KubeObject[] };
-            (objects[list] as KubeObject[]).push(...(answer.items ?? []));
+            const items = await cluster.list(meshType(group, version, plural));
+            (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
             return;
           } catch (err) {
-            if (err instanceof kubeMod.NotFoundError) continue; // this version (or the whole API) is not served
+            if (err instanceof NotFoundError) continue; // this version (or the whole API) is not served
+            if (err instanceof DamagedBundleError) throw err;
             // GatewayClasses only give waypoints a default waypoint-for (Istio's own class sets none): not worth a warning
-            if (plural === 'gatewayclasses' && err instanceof kubeMod.ForbiddenError) return;
+            if (plural === 'gatewayclasses' && err instanceof ForbiddenError) return;
             warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
             return;
           }
@@ -142,8 +147,8 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
       for (const rns of routeNamespaces) {
         if (objects.namespaces.some((n) => n.metadata?.name === rns)) continue;
         // unreadable: the report says the selector was not checked
-        const n = await kubeMod.getNamespace(kube, rns).catch(() => undefined);
-        if (n) objects.namespaces.push(plain(n));
+        const n = await cluster.get(NAMESPACE, rns).catch(rethrowDamage);
+        if (n) objects.namespaces.push(n as KubeObject);
       }
     }
 
@@ -151,32 +156,29 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
     const selectors = new Set(objects.gateways.map((g) => JSON.stringify(g.spec?.selector ?? {})).filter((s) => s !== '{}'));
     for (const s of selectors) {
       const sel = Object.entries(JSON.parse(s) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
-      const gwPods = await kube
-        .call({ verb: 'list', resource: 'pods' }, (o) => kube.core.listPodForAllNamespaces({ labelSelector: sel }, o))
-        .then((l) => l.items)
-        .catch(() => []);
-      for (const p of gwPods) if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(plain(p) as Pod);
+      const gwPods = ((await cluster.list(POD, { labelSelector: sel }).catch(rethrowDamage)) ?? []) as Pod[];
+      for (const p of gwPods) if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(p);
     }
 
     // ztunnel pods (ambient: the one on the described pod's node carries its traffic)
-    const ztunnelsKnown = kind === 'pod' && !hasSidecar(target as Pod) ? await addZtunnelPods(kube, objects, options.istioNamespace, warnings) : false;
+    const ztunnelsKnown = kind === 'pod' && !hasSidecar(target as Pod) ? await addZtunnelPods(cluster, objects, options.istioNamespace, warnings) : false;
 
     let envoy: EnvoyView | undefined;
     let istiod: IstiodConnection | undefined;
     if (kind === 'pod' && hasSidecar(target as Pod)) {
-      if (withEnvoy) envoy = await dumpOf(target as Pod, options, warnings);
-      istiod = await connectionOf(kube, `${target.metadata?.name}.${ns}`, warnings);
+      if (withEnvoy) envoy = await dumpOf(cluster, target as Pod, warnings);
+      istiod = await connectionOf(cluster, `${target.metadata?.name}.${ns}`, warnings);
     } else if (kind === 'service' && withEnvoy) {
       // from the service's side, the first running meshed pod's proxy stands for all (as istioctl does)
       const first = podsSelectedBy(target as Service, objects.pods)
         .filter((p) => hasSidecar(p) && p.status?.phase === 'Running')
         .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
-      if (first) envoy = await dumpOf(first, options, warnings);
+      if (first) envoy = await dumpOf(cluster, first, warnings);
     }
     let ztunnelView: ZtunnelWorkloadView | undefined;
     if (kind === 'pod' && withZtunnel && ztunnelsKnown && ambientEnrollment(target as Pod, objects.namespaces).enrolled) {
       const zt = ztunnelForNode(objects.pods, (target as Pod).spec?.nodeName, options.istioNamespace);
-      if (zt) ztunnelView = await ztunnelViewFrom(zt, target as Pod, options, warnings);
+      if (zt) ztunnelView = await ztunnelViewFrom(cluster, zt, target as Pod, warnings);
     }
     const load: LiveLoad = { objects, target, warnings, ztunnelsKnown };
     if (ztunnelView) load.ztunnelView = ztunnelView;
@@ -184,56 +186,60 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: Ku
     if (istiod) load.istiod = istiod;
     return load;
   } finally {
-    kube.close();
+    cluster.close();
   }
 }
 
+/** A kind describe lists, in one version (its kind and scope from the table bug-report collects by). */
+function meshType(group: string, version: string, plural: string): ResourceType {
+  const k = MESH_KINDS.find((m) => m.group === group && m.plural === plural)!;
+  return atVersion(k, version);
+}
+
 /** What the ztunnel `zt` holds for `pod` (its admin /config_dump); unreadable is a warning. */
-async function ztunnelViewFrom(zt: Pod, pod: Pod, options: KubeOptions, warnings: string[]): Promise<ZtunnelWorkloadView | undefined> {
-  const [{ openLiveAdmin }, { ZTUNNEL_ADMIN }, { parseZtunnelDump, ZtunnelModel }, { parseDocument }] = await Promise.all([
-    import('../kube/index.js'),
+async function ztunnelViewFrom(cluster: ClusterSource, zt: Pod, pod: Pod, warnings: string[]): Promise<ZtunnelWorkloadView | undefined> {
+  const [{ adminSourceOn }, { ZTUNNEL_ADMIN }, { parseZtunnelDump, ZtunnelModel }, { parseDocument }] = await Promise.all([
+    import('../kube/admin-source.js'),
     import('../kube/ztunnel.js'),
     import('../ztunnel/index.js'),
     import('../source/parse.js'),
   ]);
   const name = `${zt.metadata?.name}.${zt.metadata?.namespace}`;
-  let admin;
   try {
-    admin = await openLiveAdmin(name, { ...options, admin: ZTUNNEL_ADMIN });
-    const input = await admin.get('/config_dump');
+    const resolved = { name: zt.metadata?.name ?? '', namespace: zt.metadata?.namespace ?? '', pod: zt as V1Pod, ref: name };
+    const input = await adminSourceOn(cluster, resolved, DEFAULT_ADMIN_PORT, false, ZTUNNEL_ADMIN).get('/config_dump');
     const model = new ZtunnelModel(parseZtunnelDump(parseDocument(input), input.name));
     return ztunnelViewOf(model, pod.metadata?.name ?? '', pod.metadata?.namespace ?? 'default', `${zt.metadata?.namespace}/${zt.metadata?.name}`);
   } catch (err) {
+    if (err instanceof DamagedBundleError) throw err;
     warnings.push(`cannot read the config dump of ztunnel ${name}: ${describeError(err)}`);
     return undefined;
-  } finally {
-    await admin?.close();
   }
 }
 
 /** Adds the ztunnel pods (label app=ztunnel, any namespace, else the Istio namespace) to `objects.pods`. */
-async function addZtunnelPods(kube: Kube, objects: MeshObjects, istioNamespace: string, warnings: string[]): Promise<boolean> {
+async function addZtunnelPods(cluster: ClusterSource, objects: MeshObjects, istioNamespace: string, warnings: string[]): Promise<boolean> {
   const { ForbiddenError } = await import('../kube/index.js');
   const labelSelector = 'app=ztunnel';
   let found;
   try {
-    found = await kube.call({ verb: 'list', resource: 'pods' }, (o) => kube.core.listPodForAllNamespaces({ labelSelector }, o));
+    found = await cluster.list(POD, { labelSelector });
   } catch (err) {
+    if (err instanceof DamagedBundleError) throw err;
     if (!(err instanceof ForbiddenError)) {
       warnings.push(`cannot list ztunnel pods: ${describeError(err)}`);
       return false;
     }
     try {
-      found = await kube.call({ verb: 'list', resource: 'pods', namespace: istioNamespace }, (o) =>
-        kube.core.listNamespacedPod({ namespace: istioNamespace, labelSelector }, o),
-      );
+      found = await cluster.list(POD, { namespace: istioNamespace, labelSelector });
     } catch (err2) {
+      if (err2 instanceof DamagedBundleError) throw err2;
       warnings.push(`cannot list ztunnel pods: ${describeError(err2)}`);
       return false;
     }
   }
-  for (const p of found.items) {
-    if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(plain(p) as Pod);
+  for (const p of found as Pod[]) {
+    if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(p);
   }
   return true;
 }
@@ -246,11 +252,11 @@ function hasSidecar(pod: Pod): boolean {
 }
 
 /** Asks every istiod for /debug/syncz and finds the proxy; a control plane that cannot be asked is a warning. */
-async function connectionOf(kube: Kube, proxy: string, warnings: string[]): Promise<IstiodConnection | undefined> {
+async function connectionOf(cluster: ClusterSource, proxy: string, warnings: string[]): Promise<IstiodConnection | undefined> {
   const { askAllIstiods } = await import('../istiod/discover.js');
   const { parseSyncz, statusRow } = await import('../istiod/syncz.js');
   try {
-    const { answers, failures } = await askAllIstiods(kube, '/debug/syncz');
+    const { answers, failures } = await askAllIstiods(cluster, '/debug/syncz');
     for (const f of failures) warnings.push(`istiod ${f.istiod} did not answer /debug/syncz: ${f.reason}`);
     for (const a of answers) {
       const status = parseSyncz({ name: `istiod ${a.istiod} /debug/syncz`, text: a.text }).find((s) => s.proxy === proxy);
@@ -262,38 +268,38 @@ async function connectionOf(kube: Kube, proxy: string, warnings: string[]): Prom
     }
     warnings.push(`no istiod reports proxy ${proxy} as connected (istiod's /debug/syncz): the proxy is not receiving configuration`);
   } catch (err) {
+    if (err instanceof DamagedBundleError) throw err;
     warnings.push(`cannot ask istiod which replica serves the proxy: ${describeError(err)}`);
   }
   return undefined;
 }
 
-async function dumpOf(pod: Pod, options: KubeOptions, warnings: string[]): Promise<EnvoyView | undefined> {
+async function dumpOf(cluster: ClusterSource, pod: Pod, warnings: string[]): Promise<EnvoyView | undefined> {
   if (pod.status?.phase !== 'Running') return undefined;
-  const { openLiveAdmin } = await import('../kube/index.js');
-  let admin;
+  const { adminSourceFor } = await import('../kube/admin-source.js');
   try {
-    admin = await openLiveAdmin(`${pod.metadata?.name}.${pod.metadata?.namespace}`, options);
+    const admin = await adminSourceFor(cluster, `${pod.metadata?.name}.${pod.metadata?.namespace}`, DEFAULT_ADMIN_PORT);
     const input = await admin.get('/config_dump');
     return envoyViewFromConfigDump(parseConfigDump(parseJson(input), input.name));
   } catch (err) {
+    if (err instanceof DamagedBundleError) throw err;
     warnings.push(`cannot read the proxy's config dump: ${describeError(err)}`);
     return undefined;
-  } finally {
-    await admin?.close();
   }
+}
+
+/** An answer that may be missing (a warning or nothing), unless the bundle is damaged. */
+function rethrowDamage(err: unknown): undefined {
+  if (err instanceof DamagedBundleError) throw err;
+  return undefined;
 }
 
 function optional(warnings: string[], what: string) {
   return (err: unknown): undefined => {
-    if (err instanceof MeshctlError) {
+    if (err instanceof MeshctlError && !(err instanceof DamagedBundleError)) {
       warnings.push(`cannot read ${what}: ${describeError(err)}`);
       return undefined;
     }
     throw err;
   };
-}
-
-/** client-node's typed objects carry Dates; describe reads plain JSON as files and the API give it. */
-function plain<T>(o: T): KubeObject {
-  return JSON.parse(JSON.stringify(o)) as KubeObject;
 }

@@ -3,7 +3,7 @@
  * istio-iptables logged in the pod's istio-init container, else an exec of iptables-save in the pod.
  * Commands only see `IptablesSource.load()` and print which source was used.
  */
-import { MeshctlError } from '../errors.js';
+import { DamagedBundleError, MeshctlError } from '../errors.js';
 import type { ClusterSource } from '../kube/cluster.js';
 import type { ClusterOptions } from '../kube/open.js';
 import { readInput } from '../source/file.js';
@@ -69,6 +69,7 @@ export async function podRules(cluster: ClusterSource, resolved: { name: string;
   if ((spec?.initContainers ?? []).some((c) => c.name === INIT_CONTAINER)) {
     const name = `${where} ${INIT_CONTAINER} logs`;
     const text = await cluster.podLogs(target, INIT_CONTAINER).catch((e: Error) => {
+      if (e instanceof DamagedBundleError) throw e;
       tried.push(`the ${INIT_CONTAINER} logs: ${firstLine(e.message)}`);
       return null;
     });
@@ -85,7 +86,10 @@ export async function podRules(cluster: ClusterSource, resolved: { name: string;
   const names = [...(spec?.containers ?? []), ...sidecars].map((c) => c.name ?? '');
   const order = [...names.filter((n) => n === 'istio-proxy'), ...names.filter((n) => n !== 'istio-proxy')];
   const run = (container: string, bin: string) =>
-    cluster.podExec(target, container, [bin]).catch((e: Error) => ({ exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message }));
+    cluster.podExec(target, container, [bin]).catch((e: Error) => {
+      if (e instanceof DamagedBundleError) throw e;
+      return { exitCode: -1, stdout: Buffer.alloc(0), stderr: e.message };
+    });
   for (const container of order) {
     // the rules live in one backend; a save of the other prints nothing
     for (const variant of ['', '-legacy', '-nft']) {

@@ -1,4 +1,4 @@
-import { MeshctlError, describeError } from '../errors.js';
+import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
 import { fanout, stderrProgress } from '../kube/fanout.js';
 import { type PodSourceArg, asCluster, listPods, podReady } from '../kube/pods.js';
 
@@ -58,6 +58,8 @@ export async function askAllIstiods(source: PodSourceArg, path: string, istiods?
   const answers: IstiodAnswer[] = [];
   const failures: FanoutResult['failures'] = [];
   results.forEach((r, i) => {
+    // a damaged bundle is not a replica that did not answer
+    if (!r.ok && r.error instanceof DamagedBundleError) throw r.error;
     if (r.ok) answers.push({ istiod: pods[i].name, text: r.value });
     else failures.push({ istiod: pods[i].name, reason: describeError(r.error) });
   });

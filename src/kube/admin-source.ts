@@ -47,17 +47,21 @@ export async function openAdminSource(podRef: string, options: AdminSourceOption
 }
 
 /** The admin API of one pod of `cluster`; `own` closes the cluster with the source. */
-export async function adminSourceFor(cluster: ClusterSource, podRef: string, port: number, own = false): Promise<PodAdminSource> {
-  const pod = await resolvePod(cluster, podRef);
-  checkReachable(pod, port);
+export async function adminSourceFor(cluster: ClusterSource, podRef: string, port: number, own = false, flavour: AdminFlavour = ENVOY_ADMIN): Promise<PodAdminSource> {
+  return adminSourceOn(cluster, await resolvePod(cluster, podRef), port, own, flavour);
+}
+
+/** The admin API (Envoy's, or ztunnel's) of a pod already resolved; `own` closes the cluster with the source. */
+export function adminSourceOn(cluster: ClusterSource, pod: ResolvedPod, port: number, own = false, flavour: AdminFlavour = ENVOY_ADMIN): PodAdminSource {
+  checkReachable(pod, port, flavour);
   const podName = `${pod.name}.${pod.namespace}`;
   return {
     name: podName,
     offline: false,
     pod,
     get: async (path: string) => {
-      const r = await cluster.podGet(pod, port, path);
-      return adminAnswer(podName, r.status, r.body, 'GET', path);
+      const r = await cluster.podGet(pod, port, path, flavour);
+      return adminAnswer(podName, r.status, r.body, 'GET', path, flavour.label);
     },
     close: async () => {
       if (own) cluster.close();

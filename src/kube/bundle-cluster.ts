@@ -1,4 +1,4 @@
-import { MeshctlError, UsageError } from '../errors.js';
+import { DamagedBundleError, MeshctlError, UsageError } from '../errors.js';
 import type { CallRecord, ExecRecord, GetRecord, LogsRecord, ResourceRecord } from '../source/bundle/format.js';
 import type { BundleReader } from '../source/bundle/reader.js';
 import { parseJson } from '../source/parse.js';
@@ -47,7 +47,7 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     if (!p) {
       p = reader.readText(member).then((input) => {
         const doc = parseJson(input) as { items?: unknown };
-        if (!Array.isArray(doc?.items)) throw new MeshctlError(`bundle ${label} is damaged: member ${member} is not a List of objects`);
+        if (!Array.isArray(doc?.items)) throw new DamagedBundleError(`bundle ${label} is damaged: member ${member} is not a List of objects`);
         return doc.items as ClusterObject[];
       });
       parsed.set(member, p);
@@ -80,11 +80,11 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     return rec.member ? reader.read(rec.member) : Buffer.from((rec as GetRecord).body ?? '', 'utf8');
   };
 
-  const notCaptured = (pod: PodTarget, what: string): MeshctlError => {
+  const notCaptured = (pod: PodTarget, what: string, left?: string): MeshctlError => {
     const others = podCalls.get(`${pod.namespace}/${pod.name}`);
     const held = others
       ? ` (it holds ${others.map((c) => (c.call === 'get' ? `GET ${c.path}` : c.call === 'logs' ? `the ${c.container} logs` : `exec ${c.argv.join(' ')}`)).join(', ')})`
-      : ' (bug-report did not collect this pod)';
+      : ` (bug-report did not collect this pod${left ? `: it ran with ${left}` : ''})`;
     return new MeshctlError(`bundle ${label} has no ${what} of pod ${pod.name}.${pod.namespace}${held}`);
   };
 
@@ -96,6 +96,7 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     revision: options.revision,
     timeoutMs: 0,
     context: index.cluster.context,
+    captured: index.finished,
 
     coverage(t) {
       const records = byType.get(`${t.group}/${t.plural}`);
@@ -117,17 +118,18 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
 
     async list(t, options: ListOptions = {}) {
       const selector = options.labelSelector ? parseLabelSelector(options.labelSelector, 'labelSelector') : [];
+      const fields = options.fieldSelector ? parseFieldSelector(options.fieldSelector) : [];
       const out: ClusterObject[] = [];
       for (const member of membersFor(t, t.namespaced ? options.namespace : undefined)) {
         for (const o of await objectsOf(member)) {
           if (t.namespaced && options.namespace !== undefined && o.metadata?.namespace !== options.namespace) continue;
-          if (matchesLabels(selector, o.metadata?.labels)) out.push(o);
+          if (matchesLabels(selector, o.metadata?.labels) && fields.every((f) => f(o))) out.push(o);
         }
       }
       return out;
     },
 
-    async podGet(pod, port, path): Promise<HttpAnswer> {
+    async podGet(pod, port, path, admin): Promise<HttpAnswer> {
       const key = (p: string) => `get|${pod.namespace}/${pod.name}|${port}|${p}`;
       let rec = calls.get(key(path)) as GetRecord | undefined;
       // the dump with endpoints answers for the one without: every section of it is there, and more
@@ -137,7 +139,12 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
         const all = ns ? (calls.get(key('/debug/syncz')) as GetRecord | undefined) : undefined;
         if (all && ns) return filterSyncz(await answer(all), all, decodeURIComponent(ns[1]));
       }
-      if (!rec) throw notCaptured(pod, `answer to GET ${path} on port ${port}`);
+      if (!rec) {
+        // a whole component left out at capture says so
+        const left = admin?.label === 'ztunnel' && index.request?.includeZtunnel === false ? '--no-include-ztunnel'
+          : port === 15014 && index.request?.includeIstiod === false ? '--no-include-istiod' : undefined;
+        throw notCaptured(pod, `answer to GET ${path} on port ${port}`, left);
+      }
       return { status: rec.status ?? 0, body: await answer(rec) };
     },
 
@@ -158,6 +165,21 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
 
     close: () => undefined,
   };
+}
+
+/** The API server's field selectors as commands send them (`spec.nodeName=x`, `a.b!=y`, comma = and). */
+function parseFieldSelector(text: string): ((o: ClusterObject) => boolean)[] {
+  return text.split(',').map((term) => {
+    const m = /^([\w.]+)\s*(==|!=|=)\s*(.*)$/.exec(term.trim());
+    if (!m) throw new UsageError(`fieldSelector: cannot read ${JSON.stringify(term)} (expected field=value or field!=value)`);
+    const [, field, op, value] = m;
+    return (o) => {
+      let v: unknown = o;
+      for (const k of field.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+      const equal = String(v ?? '') === value;
+      return op === '!=' ? !equal : equal;
+    };
+  });
 }
 
 export function callKey(c: CallRecord): string {

@@ -64,10 +64,20 @@ export interface ListOptions {
   namespace?: string;
   /** The API server's label-selector string (`app=x,tier in (a,b)`). */
   labelSelector?: string;
+  /** The API server's field selector (`spec.nodeName=node-a`): `=`, `==` and `!=` on dotted fields. */
+  fieldSelector?: string;
 }
 
 export interface LogOptions {
   tailLines?: number;
+}
+
+/** What differs between the admin APIs meshctl reads: the name in messages, the container, the exec fallback. */
+export interface AdminFlavour {
+  label: string;
+  container: string;
+  /** The argument vector that makes the request inside the container when port-forward is forbidden. */
+  execCommand(method: string, path: string, port: number): string[];
 }
 
 export interface ClusterSource {
@@ -82,6 +92,8 @@ export interface ClusterSource {
   readonly timeoutMs: number;
   /** The kubeconfig context (live), or the one recorded at capture (a bundle). */
   readonly context?: string;
+  /** A bundle: when its capture ended (UTC, ISO 8601); the objects and answers are from then. */
+  readonly captured?: string;
   /**
    * What a cluster-wide `list(type)` holds: `all`, or the namespaces held (a bundle of some namespaces
    * answers with those), or undefined when nothing of the type is held at all (bug-report did not
@@ -92,10 +104,11 @@ export interface ClusterSource {
   get(type: ResourceType, name: string, namespace?: string): Promise<ClusterObject>;
   list(type: ResourceType, options?: ListOptions): Promise<ClusterObject[]>;
   /**
-   * A GET on `port` in the pod, answered whole: port-forward live (exec of `pilot-agent request` when
-   * port-forward is forbidden and the pod runs one). Non-200 answers are returned, not thrown.
+   * A GET on `port` in the pod, answered whole: port-forward live (exec of the admin flavour's command,
+   * `pilot-agent request` by default, when port-forward is forbidden and the pod runs its container; a
+   * bundle answers by pod, port and path). Non-200 answers are returned, not thrown.
    */
-  podGet(pod: PodTarget, port: number, path: string): Promise<HttpAnswer>;
+  podGet(pod: PodTarget, port: number, path: string, admin?: AdminFlavour): Promise<HttpAnswer>;
   podLogs(pod: PodTarget, container: string, options?: LogOptions): Promise<string>;
   /** A fixed argument vector in a container; a bundle replays the execs bug-report ran. */
   podExec(pod: PodTarget, container: string, argv: string[]): Promise<ExecResult>;

@@ -1,6 +1,8 @@
 import { MeshctlError } from '../errors.js';
 import type { Kube } from './client.js';
-import { type ClusterObject, type ClusterSource, type ListOptions, type ResourceType, apiPath } from './cluster.js';
+import { type AdminFlavour, type ClusterObject, type ClusterSource, type ListOptions, type ResourceType, apiPath } from './cluster.js';
+
+export type { AdminFlavour };
 import { type ApiAction, ForbiddenError, rbacHint } from './errors.js';
 import { execInPod } from './exec.js';
 import { type HttpAnswer, type PodTarget, podHttp } from './portforward.js';
@@ -49,6 +51,7 @@ export function liveCluster(kube: Kube): ClusterSource {
       do {
         const q = new URLSearchParams();
         if (options.labelSelector) q.set('labelSelector', options.labelSelector);
+        if (options.fieldSelector) q.set('fieldSelector', options.fieldSelector);
         q.set('limit', String(PAGE));
         if (token) q.set('continue', token);
         const list = (await restGet(kube, `${apiPath(t, options.namespace)}?${q}`, action('list', t, options.namespace))) as {
@@ -64,20 +67,13 @@ export function liveCluster(kube: Kube): ClusterSource {
       return items;
     },
 
-    podGet: (pod: PodWithObject, port, path) => podRequest(kube, pod, port, 'GET', path, forwardForbidden),
+    podGet: (pod: PodWithObject, port, path, admin) => podRequest(kube, pod, port, 'GET', path, forwardForbidden, admin),
     podLogs: (pod, container, options = {}) => podLogs(kube, pod, container, options.tailLines),
     podExec: (pod, container, argv) => execInPod(kube, pod, container, argv),
     close: () => kube.close(),
   };
 }
 
-/** What differs between the admin APIs meshctl reads: the name in messages, the container, the exec fallback. */
-export interface AdminFlavour {
-  label: string;
-  container: string;
-  /** The argument vector that makes the request inside the container when port-forward is forbidden. */
-  execCommand(method: string, path: string, port: number): string[];
-}
 
 /** Envoy's admin API, through `pilot-agent request` in the istio-proxy container (ztunnel's: src/kube/ztunnel.ts). */
 export const ENVOY_ADMIN: AdminFlavour = {

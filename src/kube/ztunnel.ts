@@ -4,7 +4,7 @@ import type { AdminFlavour } from './admin-source.js';
 import type { Kube } from './client.js';
 import { DAEMONSET, POD, type ClusterObject, type ClusterSource } from './cluster.js';
 import { NotFoundError } from './errors.js';
-import { getPod, labelSelectorString, parsePodRef, pickPod, type ResolvedPod } from './pods.js';
+import { asCluster, getPod, labelSelectorString, parsePodRef, pickPod, type PodSourceArg, type ResolvedPod } from './pods.js';
 
 /**
  * Finding ztunnels: the `ztunnel` DaemonSet in the Istio namespace, the one of its pods on a node, and
@@ -30,12 +30,10 @@ export function isZtunnelPod(pod: k8s.V1Pod): boolean {
   return (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.name === ZTUNNEL_DAEMONSET);
 }
 
-async function daemonSetSelector(kube: Kube, namespace: string): Promise<string> {
+async function daemonSetSelector(cluster: ClusterSource, namespace: string): Promise<string> {
   let ds: k8s.V1DaemonSet;
   try {
-    ds = await kube.call({ verb: 'get', resource: 'daemonsets', group: 'apps', namespace, name: ZTUNNEL_DAEMONSET }, (o) =>
-      kube.apps.readNamespacedDaemonSet({ name: ZTUNNEL_DAEMONSET, namespace }, o),
-    );
+    ds = (await cluster.get(DAEMONSET, ZTUNNEL_DAEMONSET, namespace)) as k8s.V1DaemonSet;
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new MeshctlError(`no ztunnel DaemonSet in namespace ${namespace}: is ambient mode installed? (-i names another Istio namespace)`);
@@ -47,18 +45,20 @@ async function daemonSetSelector(kube: Kube, namespace: string): Promise<string>
   return selector;
 }
 
-/** The ztunnel DaemonSet's pods (on one node when `node` is given), sorted by name. */
-export async function listZtunnelPods(kube: Kube, namespace: string, node?: string): Promise<k8s.V1Pod[]> {
-  const labelSelector = await daemonSetSelector(kube, namespace);
+/**
+ * The ztunnel DaemonSet's pods (on one node when `node` is given), sorted by name; from the live cluster
+ * (a `Kube` or a ClusterSource) or a bundle.
+ */
+export async function listZtunnelPods(source: PodSourceArg, namespace: string, node?: string): Promise<k8s.V1Pod[]> {
+  const cluster = asCluster(source);
+  const labelSelector = await daemonSetSelector(cluster, namespace);
   const fieldSelector = node ? `spec.nodeName=${node}` : undefined;
-  const list = await kube.call({ verb: 'list', resource: 'pods', namespace }, (o) =>
-    kube.core.listNamespacedPod({ namespace, labelSelector, fieldSelector }, o),
-  );
-  return list.items.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const items = (await cluster.list(POD, { namespace, labelSelector, ...(fieldSelector ? { fieldSelector } : {}) })) as k8s.V1Pod[];
+  return items.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
 }
 
 /** The ztunnel on a node: a ready one first (istioctl sorts them as kubectl logs does). */
-export async function ztunnelOnNode(kube: Kube, namespace: string, node: string): Promise<ResolvedPod> {
+export async function ztunnelOnNode(kube: PodSourceArg, namespace: string, node: string): Promise<ResolvedPod> {
   const pods = await listZtunnelPods(kube, namespace, node);
   const pod = pickPod(pods) ?? pods[0];
   if (!pod) {
@@ -92,7 +92,7 @@ export interface TargetOptions {
  * its node, filtered to the workload; nothing: any ready ztunnel, unless the view differs per ztunnel
  * and there are several.
  */
-export async function resolveZtunnelTarget(kube: Kube, o: TargetOptions): Promise<ZtunnelTarget> {
+export async function resolveZtunnelTarget(kube: PodSourceArg, o: TargetOptions): Promise<ZtunnelTarget> {
   if (o.pod !== undefined && o.node !== undefined) throw new UsageError('at most one of --file, --node, or pod name must be passed');
   if (o.node !== undefined) return { ztunnel: await ztunnelOnNode(kube, o.istioNamespace, o.node) };
   if (o.pod !== undefined) {

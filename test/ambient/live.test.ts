@@ -132,8 +132,8 @@ test('live describe pod in ambient: the ztunnel of its node, its waypoints, as f
     assert.ok(fromCluster.ambient, ref);
     assert.deepEqual(fromCluster.ambient, fromFiles.ambient, ref);
   }
-  assert.ok(c.api.requests.includes('GET /api/v1/pods?labelSelector=app%3Dztunnel'), c.api.requests.join('\n'));
-  assert.ok(c.api.requests.includes('GET /apis/gateway.networking.k8s.io/v1/gatewayclasses'));
+  assert.ok(c.api.requests.includes('GET /api/v1/pods?labelSelector=app%3Dztunnel&limit=500'), c.api.requests.join('\n'));
+  assert.ok(c.api.requests.includes('GET /apis/gateway.networking.k8s.io/v1/gatewayclasses?limit=500'));
 
   const r = await runCli(['describe', 'pod', 'stock-6a7b8c9d0-efghi', '-n', 'inventory', '--kubeconfig', c.kubeconfig], { env: env() });
   assert.equal(r.code, 0, r.stderr);

@@ -1,12 +1,13 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod, iptables and analyze; from the tar.gz
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace, authz, describe (sidecar
+ * and ambient pods) and ztunnel-config; from the tar.gz
  * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +18,23 @@ import { unpack } from './util.js';
 
 const PP = `${PRODUCTPAGE}.default`;
 const RV1 = `${REVIEWS_V1}.default`;
+/** A changed policy for productpage (written to the test's directory in before()): it replaces the cluster's productpage-allow and adds a DENY. */
+let POLICY_CHANGE = '';
+const POLICY_CHANGE_YAML = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: productpage-allow, namespace: default }
+spec:
+  selector: { matchLabels: { app: productpage } }
+  rules: [{ from: [{ source: { principals: [cluster.local/ns/istio-system/sa/istio-ingressgateway] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: productpage-no-debug, namespace: default }
+spec:
+  selector: { matchLabels: { app: productpage } }
+  action: DENY
+  rules: [{ to: [{ operation: { paths: ['/debug*'] } }] }]
+`;
 
 /** Commands as a user runs them, without the cluster flags (added per mode). */
 const COMMANDS: string[][] = [
@@ -56,6 +74,39 @@ const COMMANDS: string[][] = [
   ['analyze', '-A', '--analyzer', 'injection.Analyzer', '--analyzer', 'webhook.Analyzer'],
   ['analyze', '-k', 'fixtures/analyze/cases/IST0101-vs-host.bad.yaml'], // files over the cluster
   ['analyze', '--failure-threshold', 'Info', '-n', 'bookinfo-lab'],
+  ['trace', PP, 'http://reviews:9080/'], // rules from the istio-init log
+  ['trace', PP, 'http://reviews:9080/api/v1', '-H', 'end-user: jason', '-o', 'json'],
+  ['trace', RV1, 'http://reviews:9080/', '--direction', 'inbound', '--from', PP], // rules by exec; the client pod from the cluster
+  ['trace', 'deployment/reviews-v1', 'reviews:9080', '-n', 'default', '-o', 'dot'],
+  ['trace', 'ratings-v1-6f5c8d4b9-q8w2e.default', 'http://reviews:9080/'], // port-forward refused at capture
+  ['trace', 'details-v1-5f4d584748-nosdc.default', 'http://reviews:9080/'], // no sidecar
+  ['trace', PP, 'http://reviews:9080/', '--from', 'nope.default'], // the client pod is not there
+  ['authz', 'check', PP],
+  ['authz', 'check', RV1, '-o', 'yaml'],
+  ['authz', 'check', PP, '--use-kube', '--path', '/admin/x', '--source-namespace', 'default', '--source-sa', 'bookinfo-productpage'],
+  ['authz', 'check', PP, '--use-kube', '--method', 'POST', '--from', RV1, '-o', 'json'],
+  ['authz', 'check', 'deployment/productpage-v1', '-n', 'default', '--use-kube', '--files', '@policy-change', '--path', '/debug/vars', '--source-namespace', 'default', '--source-sa', 'x'],
+  ['authz', 'check', 'nope.default'],
+  ['authz', 'check', 'nope.default', '--use-kube'],
+  ['describe', 'pod', PP],
+  ['describe', 'pod', RV1, '-o', 'json'],
+  ['describe', 'service', 'reviews', '-n', 'default'],
+  ['describe', 'svc', 'productpage.default', '-o', 'yaml'],
+  ['describe', 'pod', 'frontend-6b9f8c7d5-q9z2m.shop'], // ambient: the ztunnel of its node
+  ['describe', 'pod', 'ledger-7d6c5b8f9-h7w2c.payments', '-o', 'json'], // ambient, bound to a waypoint by its ztunnel
+  ['describe', 'pod', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // its proxy refused at capture: a warning
+  ['describe', 'pod', 'nope.default'],
+  ['describe', 'svc', 'nope', '-n', 'default'],
+  ['ztunnel-config', 'workloads'],
+  ['zc', 'services', '--service-namespace', 'bookinfo'],
+  ['zc', 'policies', '-o', 'yaml'],
+  ['zc', 'certificates', '--node', 'ambient-worker'],
+  ['zc', 'connections', 'ztunnel-n4xw8.istio-system'],
+  ['zc', 'all', '--with-headers', '--node', 'ambient-worker2'],
+  ['zc', 'all', '-o', 'json'],
+  ['zc', 'workloads', 'productpage-v1-5b8d7f9c6d-k2lxp.bookinfo'], // a workload pod: its node's ztunnel, filtered
+  ['zc', 'certs'], // several ztunnels: name one
+  ['zc', 'w', '--node', 'ambient-worker9'],
 ];
 
 /**
@@ -79,6 +130,14 @@ const ISTIO_CONFIG: KubeObject[] = [
   {
     apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'from-lab', namespace: 'default' },
     spec: { targetRefs: [{ kind: 'Service', group: '', name: 'reviews' }], rules: [{ from: [{ source: { namespaces: ['bookinfo-labs'] } }] }] },
+  },
+  {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'productpage-allow', namespace: 'default' },
+    spec: { selector: { matchLabels: { app: 'productpage' } }, rules: [{ from: [{ source: { namespaces: ['default', 'istio-system'] } }], to: [{ operation: { methods: ['GET'] } }] }] },
+  },
+  {
+    apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-admin', namespace: 'istio-system' },
+    spec: { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] },
   },
   {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-sidecar-injector' },
@@ -109,6 +168,8 @@ let capture: CliResult;
 before(async () => {
   c = await startCluster({ iptables: true, extraObjects: ISTIO_CONFIG });
   dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-roundtrip-'));
+  POLICY_CHANGE = path.join(dir, 'policy-change.yaml');
+  writeFileSync(POLICY_CHANGE, POLICY_CHANGE_YAML);
   bundle = path.join(dir, 'mesh.tar.gz');
   capture = await runCli(['bug-report', '-A', '-o', bundle, '--kubeconfig', c.kubeconfig], { timeoutMs: 120_000 });
   unpacked = path.join(dir, 'unpacked');
@@ -124,14 +185,14 @@ test('bug-report against the stand-in writes one bundle and nothing else', () =>
   assert.equal(capture.code, 0, capture.stderr);
   // the Envoys of fixtures/live and of the ambient mesh: 5 sidecars and gateways, 3 waypoints
   assert.match(capture.stdout, /^wrote .*mesh\.tar\.gz \([\d.]+ [KM]B\): 8 proxies, 3 istiod, 3 ztunnel, \d+ resource lists in [\d.]+ s\n$/);
-  assert.deepEqual(readdirSync(dir).sort(), ['mesh.tar.gz', 'unpacked']);
+  assert.deepEqual(readdirSync(dir).filter((f) => !/\.(html|yaml)$/.test(f)).sort(), ['mesh.tar.gz', 'unpacked']);
   assert.equal(statSync(bundle).mode & 0o777, 0o600);
 });
 
 test('every command answers from --bundle as it answered live (tar.gz and unpacked directory)', async (t) => {
   assert.equal(capture.code, 0, capture.stderr);
   // every command from the tar.gz; every third one from the directory too (the same reads, another reader)
-  const runs = COMMANDS.flatMap((args, i) => [
+  const runs = COMMANDS.map((args) => args.map((a) => (a === '@policy-change' ? POLICY_CHANGE : a))).flatMap((args, i) => [
     { args, mode: 'live', argv: [...args, '--kubeconfig', c.kubeconfig] },
     { args, mode: 'bundle', argv: [...args, '--bundle', bundle] },
     ...(i % 3 === 0 ? [{ args, mode: 'dir', argv: [...args, '--bundle', unpacked] }] : []),
@@ -160,6 +221,15 @@ test('analyze from the bundle sees the Istio config, webhook configurations and 
   assert.ok(!r.stderr.includes('Warning'), r.stderr);
 });
 
+test('authz check --files over a bundle: the bundle is the cluster the manifests apply to (--use-kube implied)', async () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  const args = ['authz', 'check', PP, '--files', POLICY_CHANGE, '--path', '/debug/x', '--source-namespace', 'default', '--source-sa', 'x'];
+  const [live, fromBundle] = await Promise.all([runCli([...args, '--use-kube', '--kubeconfig', c.kubeconfig]), runCli([...args, '--bundle', bundle])]);
+  assert.equal(live.code, 0, live.stderr);
+  assert.deepEqual(fromBundle, live);
+  assert.match(live.stdout, /Decision: DENY by default\/productpage-no-debug/);
+});
+
 test('the bundle reads without touching the cluster: the stand-in is gone', async () => {
   assert.equal(capture.code, 0, capture.stderr);
   const before = c.api.requests.length;
@@ -180,6 +250,37 @@ test('system tar reads the bundle as one tar.gz (members in order, index last)',
   assert.ok(names.includes(`pods/default/${PRODUCTPAGE}/logs/istio-init.log`));
   assert.ok(names.includes('resources/default/pods.json'));
   assert.ok(!names.some((n) => /secret/i.test(n)), 'no Secret member');
+});
+
+test('report --bundle writes the page the live cluster gives (only the header names the source and time)', async () => {
+  assert.equal(capture.code, 0, capture.stderr);
+  const cases = [['-A'], ['-n', 'default', '--trace', 'http://reviews:9080/'], [RV1, '--trace', 'http://reviews:9080/', '--direction', 'inbound'], ['nope.default']];
+  const header = /<header>.*?<\/header>/s;
+  for (const [i, args] of cases.entries()) {
+    const [live, fromBundle] = await Promise.all([
+      runCli(['report', ...args, '-o', path.join(dir, `live-${i}.html`), '--kubeconfig', c.kubeconfig]),
+      runCli(['report', ...args, '-o', path.join(dir, `bundle-${i}.html`), '--bundle', bundle]),
+    ]);
+    const what = `report ${args.join(' ')}`;
+    assert.equal(fromBundle.code, live.code, `${what}: ${fromBundle.stderr}`);
+    assert.equal(fromBundle.stderr, live.stderr, what);
+    assert.equal(fromBundle.stdout.replace(`bundle-${i}.html`, 'X'), live.stdout.replace(`live-${i}.html`, 'X'), what);
+    if (live.code !== 0) {
+      assert.match(live.stderr, /^Error: pod nope not found in namespace default\n$/);
+      continue;
+    }
+    const [l, b] = [readFileSync(path.join(dir, `live-${i}.html`), 'utf8'), readFileSync(path.join(dir, `bundle-${i}.html`), 'utf8')];
+    assert.match(l, /<header><h1>meshctl report<\/h1><p>Generated \S+ from cluster \(context harness\)/);
+    assert.match(b, /<header><h1>meshctl report<\/h1><p>Generated \S+ from bundle .*mesh\.tar\.gz, captured \S+Z from context harness/);
+    assert.equal(b.replace(header, ''), l.replace(header, ''), `${what}: the page differs`);
+    assert.match(l, /<svg/);
+  }
+});
+
+test('ztunnel-config log is live only: with --bundle it says so', async () => {
+  const r = await runCli(['zc', 'log', '--bundle', bundle]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^Error: ztunnel-config log is live only: .*drop --bundle\n$/);
 });
 
 test('--bundle refuses --kubeconfig/--context and -f with one line', async () => {

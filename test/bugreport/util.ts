@@ -29,3 +29,20 @@ export async function unpack(tgz: string, dir: string): Promise<string[]> {
   await done;
   return names;
 }
+
+/**
+ * A copy of bundle `tgz` at `out` with one byte flipped in the middle of `member`'s compressed bytes:
+ * a member damaged in transit, which only a read of that member notices.
+ */
+export async function damageMember(tgz: string, member: string, out: string): Promise<void> {
+  const { openBundle } = await import('../../src/source/bundle/reader.js');
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { index } = await openBundle(tgz);
+  const at = index.members[member]?.offset;
+  if (at === undefined) throw new Error(`test damageMember: ${member} has no offset in ${tgz}`);
+  const starts = Object.values(index.members).map((m) => m.offset ?? 0);
+  const data = readFileSync(tgz);
+  const end = Math.min(data.length, ...starts.filter((o) => o > at));
+  data[Math.floor((at + end) / 2)] ^= 0xff;
+  writeFileSync(out, data);
+}

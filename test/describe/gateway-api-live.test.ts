@@ -46,7 +46,7 @@ test('live: Gateways, HTTPRoutes, GRPCRoutes and ReferenceGrants from the API gi
   assert.equal(live.objects.grpcRoutes.length, 1);
   assert.equal(live.objects.referenceGrants.length, 1);
   assert.equal(live.objects.gateways.length, 0, 'Gateway API Gateways are not Istio Gateways');
-  assert.ok(api.requests.includes('GET /apis/gateway.networking.k8s.io/v1/httproutes'), api.requests.join('\n'));
+  assert.ok(api.requests.includes('GET /apis/gateway.networking.k8s.io/v1/httproutes?limit=500'), api.requests.join('\n'));
   const opts = { mesh: defaultMeshSettings(), currentNamespace: 'shop' };
   const fromCluster = describeService(live.objects, live.target as Service, opts);
   const offline = await loadMeshObjects([FILES]);
@@ -69,7 +69,7 @@ test('live: CRDs not installed (404) is silent, an older API version is used, a 
   const old = await cluster({ failPaths: [{ prefix: '/apis/gateway.networking.k8s.io/v1/', code: 404 }] });
   const b = await loadLive('service', 'web.shop', old.options, false);
   assert.equal(b.objects.httpRoutes.length, 3);
-  assert.ok(old.api.requests.includes('GET /apis/gateway.networking.k8s.io/v1beta1/httproutes'), old.api.requests.join('\n'));
+  assert.ok(old.api.requests.includes('GET /apis/gateway.networking.k8s.io/v1beta1/httproutes?limit=500'), old.api.requests.join('\n'));
 
   const denied = await cluster({ deny: [{ verb: 'list', resource: 'httproutes' }] });
   const c = await loadLive('service', 'web.shop', denied.options, false);

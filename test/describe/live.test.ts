@@ -57,7 +57,7 @@ test('live: the objects read from the cluster give the same report as the saved 
   const live = await loadLive('pod', PRODUCTPAGE, options(kubeconfig), true);
   assert.equal(live.target.metadata?.name, PRODUCTPAGE);
   assert.ok(live.objects.destinationRules.length >= 3, 'Istio resources listed through the custom-objects API');
-  assert.ok(api.requests.includes('GET /apis/networking.istio.io/v1/destinationrules'));
+  assert.ok(api.requests.includes('GET /apis/networking.istio.io/v1/destinationrules?limit=500'));
   assert.ok(envoy.requests.some((p) => p.startsWith('GET /config_dump')), envoy.requests.join(','));
   assert.equal(live.envoy?.podName, PRODUCTPAGE);
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { MeshctlError } from '../../errors.js';
+import { DamagedBundleError, MeshctlError } from '../../errors.js';
 import { decodeUtf8, type InputText, readFileBytes } from '../file.js';
 import { type BundleIndex, FORMAT, FORMAT_VERSION, INDEX, LIMITS, LOCATOR, type MemberInfo, unsafeName } from './format.js';
 import { type ReadStats, locatorMemberBytes, looksGzipped, walkEntries } from './tar.js';
@@ -146,14 +146,24 @@ function reader(label: string, form: BundleReader['form'], index: BundleIndex, s
     index,
     stats,
     has: (member) => Object.prototype.hasOwnProperty.call(index.members, member),
-    read,
+    read: (member) => readMember(read, member),
     async readText(member) {
       const name = `${label}:${member}`;
-      const data = await read(member);
+      const data = await readMember(read, member);
       if (data.length === 0) return { name, text: '' };
       return { name, text: decodeUtf8(data, name) };
     },
   };
+}
+
+/** A member's read: any failure is the bundle's damage, which callers never take for a missing answer. */
+async function readMember(read: (m: string) => Promise<Buffer>, member: string): Promise<Buffer> {
+  try {
+    return await read(member);
+  } catch (err) {
+    if (err instanceof MeshctlError && !(err instanceof DamagedBundleError)) throw new DamagedBundleError(err.message);
+    throw err;
+  }
 }
 
 function memberInfo(index: BundleIndex, member: string, label: string): MemberInfo {
