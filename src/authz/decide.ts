@@ -195,23 +195,13 @@ function nearestAllow(rbac: Json, ctx: AuthzContext): { name: string; reason: st
   });
 }
 
+/** A filter's result before it is decided: it lets the request through, nothing matched yet. */
+function blankResult(f: AuthzFilter, type: FilterResult['type'], action: string | null, policies: number): FilterResult {
+  return { filter: f.name, kind: f.kind, type, action, decision: 'ALLOW', policy: null, authorizationPolicy: null, reason: '', matched: [], nearest: [], shadow: null, uncertain: [], notes: [], policies };
+}
+
 function rbacResult(f: RbacFilter, ctx: AuthzContext): FilterResult {
-  const r: FilterResult = {
-    filter: f.name,
-    kind: f.kind,
-    type: 'rbac',
-    action: f.rules ? actionOf(f.rules) : null,
-    decision: 'ALLOW',
-    policy: null,
-    authorizationPolicy: null,
-    reason: '',
-    matched: [],
-    nearest: [],
-    shadow: null,
-    uncertain: [],
-    notes: [],
-    policies: Object.keys(f.rules?.policies ?? {}).length,
-  };
+  const r = blankResult(f, 'rbac', f.rules ? actionOf(f.rules) : null, Object.keys(f.rules?.policies ?? {}).length);
   if (f.override) r.notes.push(`configuration from ${f.override}`);
   if (f.disabled) {
     r.reason = `${f.name} is ${f.disabled}: it does not check this request`;
@@ -279,22 +269,7 @@ function shadowResult(f: RbacFilter, ctx: AuthzContext): NonNullable<FilterResul
 }
 
 function extAuthzResult(f: ExtAuthzFilter, ctx: AuthzContext, identity: SourceIdentity): FilterResult {
-  const r: FilterResult = {
-    filter: f.name,
-    kind: f.kind,
-    type: 'ext_authz',
-    action: 'CUSTOM',
-    decision: 'ALLOW',
-    policy: null,
-    authorizationPolicy: null,
-    reason: '',
-    matched: [],
-    nearest: [],
-    shadow: null,
-    uncertain: [],
-    notes: [],
-    policies: 0,
-  };
+  const r = blankResult(f, 'ext_authz', 'CUSTOM', 0);
   const svc = f.service ? ` (${f.service})` : '';
   if (f.disabled) {
     r.reason = `${f.name} is ${f.disabled}`;

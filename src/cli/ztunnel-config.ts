@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import type { ZtunnelConfigCommandOptions } from '../commands/ztunnel-config.js';
 import { portNumber } from './istiod.js';
-import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
+import { addBundleOption, addKubeOptions } from './kube-options.js';
 
 type Kind = 'workloads' | 'services' | 'policies' | 'certificates' | 'connections' | 'all';
 
@@ -80,21 +81,7 @@ const SPECS: Spec[] = [
   },
 ];
 
-interface RawOptions extends KubeOptions {
-  file?: string;
-  bundle?: string;
-  node?: string;
-  output: 'short' | 'json' | 'yaml';
-  proxyAdminPort: number;
-  withHeaders?: boolean;
-  workloadNamespace?: string;
-  workloadNode?: string;
-  address?: string;
-  serviceNamespace?: string;
-  policyNamespace?: string;
-  direction?: 'inbound' | 'outbound';
-  raw?: boolean;
-}
+type RawOptions = Omit<ZtunnelConfigCommandOptions, 'needsOne'>;
 
 export function register(program: Command): void {
   const zc = program
@@ -176,61 +163,11 @@ function acceptGoBooleans(cmd: Command, names: string[]): void {
 }
 
 async function run(spec: Spec, pod: string | undefined, opts: RawOptions): Promise<void> {
-  const sources = [opts.file !== undefined, pod !== undefined, opts.node !== undefined].filter(Boolean).length;
-  if (sources > 1) throw new UsageError('at most one of --file, --node, or pod name must be passed');
-  if (opts.bundle !== undefined && opts.file !== undefined) throw new UsageError('give either --bundle (with a pod, --node or neither) or --file, not both');
-  if (opts.file === '-' && process.stdin.isTTY) {
-    throw new UsageError('-f - reads the config dump from stdin, which is a terminal: pipe a dump in or give a file');
-  }
-  const { ztunnelConfig } = await import('../commands/ztunnel-config.js');
-  const { writeStdout } = await import('../output/write.js');
-  let source;
-  let workload: { name: string; namespace: string } | undefined;
-  if (opts.file !== undefined) {
-    const { fileAdminSource } = await import('../source/envoy-admin.js');
-    source = fileAdminSource(opts.file);
-  } else {
-    // the live cluster, or the --bundle: the ztunnel and its /config_dump as captured
-    const { openCluster } = await import('../kube/open.js');
-    const { resolveZtunnelTarget, ZTUNNEL_ADMIN } = await import('../kube/ztunnel.js');
-    const { adminSourceOn } = await import('../kube/admin-source.js');
-    const cluster = await openCluster(opts);
-    try {
-      const target = await resolveZtunnelTarget(cluster, {
-        pod,
-        node: opts.node,
-        namespace: opts.namespace,
-        istioNamespace: opts.istioNamespace,
-        needsOne: spec.perZtunnel,
-        what: `ztunnel-config ${spec.kind}`,
-      });
-      workload = target.workload;
-      source = adminSourceOn(cluster, target.ztunnel, opts.proxyAdminPort, true, ZTUNNEL_ADMIN);
-    } catch (err) {
-      cluster.close();
-      throw err;
-    }
-  }
-  try {
-    const result = await ztunnelConfig(
-      spec.kind,
-      {
-        output: opts.output,
-        withHeaders: opts.withHeaders === true,
-        workloadNamespace: opts.workloadNamespace,
-        workloadNode: opts.workloadNode,
-        address: opts.address,
-        serviceNamespace: opts.serviceNamespace,
-        policyNamespace: opts.policyNamespace,
-        direction: opts.direction,
-        raw: opts.raw === true,
-        pod: workload,
-      },
-      source,
-    );
-    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-    writeStdout(result.stdout);
-  } finally {
-    await source.close();
-  }
+  const { ztunnelConfigCommand } = await import('../commands/ztunnel-config.js');
+  await ztunnelConfigCommand(spec.kind, pod, {
+    ...opts,
+    withHeaders: opts.withHeaders === true,
+    raw: opts.raw === true,
+    needsOne: spec.perZtunnel,
+  });
 }

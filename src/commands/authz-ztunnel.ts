@@ -125,20 +125,8 @@ export async function authzCheckZtunnel(o: AuthzCheckOptions, source: EnvoyAdmin
 
 /** Live: the ztunnel serving the pod (or the pod if it is a ztunnel, or any ztunnel), and the workload to filter to. */
 export async function openZtunnelForCheck(o: AuthzCheckOptions): Promise<{ source: EnvoyAdminSource; workload?: string }> {
-  // the live cluster or the --bundle: the ztunnel and its /config_dump as captured
-  const [{ openCluster }, { resolveZtunnelTarget, ZTUNNEL_ADMIN }, { adminSourceOn }] = await Promise.all([
-    import('../kube/open.js'),
-    import('../kube/ztunnel.js'),
-    import('../kube/admin-source.js'),
-  ]);
+  const { openZtunnelSource } = await import('./ztunnel-source.js');
   const istioNamespace = o.istioNamespace ?? 'istio-system';
-  const cluster = await openCluster({ ...(o as KubeOptions), istioNamespace, timeout: o.timeout ?? '30s' });
-  try {
-    const target = await resolveZtunnelTarget(cluster, { pod: o.pod, namespace: o.namespace, istioNamespace });
-    const source = adminSourceOn(cluster, target.ztunnel, o.proxyAdminPort ?? 15000, true, ZTUNNEL_ADMIN);
-    return { source, workload: target.workload ? `${target.workload.name}.${target.workload.namespace}` : undefined };
-  } catch (err) {
-    cluster.close();
-    throw err;
-  }
+  const { source, workload } = await openZtunnelSource({ ...(o as KubeOptions), istioNamespace, timeout: o.timeout ?? '30s' }, { pod: o.pod, proxyAdminPort: o.proxyAdminPort });
+  return { source, workload: workload ? `${workload.name}.${workload.namespace}` : undefined };
 }

@@ -1,9 +1,11 @@
-import { MeshctlError } from '../errors.js';
+import type { KubeOptions } from '../cli/kube-options.js';
+import { MeshctlError, UsageError } from '../errors.js';
 import { redactSecrets } from '../envoy/secrets.js';
 import { colourEnabled, colours } from '../output/colour.js';
 import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
-import type { EnvoyAdminSource } from '../source/envoy-admin.js';
+import { writeStdout } from '../output/write.js';
+import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js';
 import { parseDocument } from '../source/parse.js';
 import {
   certificateTable,
@@ -200,4 +202,53 @@ function highlight(t: Table): string[][] {
     }
     return out;
   });
+}
+
+/** What the command line gives `meshctl ztunnel-config <kind>`. */
+export interface ZtunnelConfigCommandOptions extends KubeOptions, Omit<ZtunnelConfigOptions, 'pod' | 'now'> {
+  file?: string;
+  bundle?: string;
+  node?: string;
+  proxyAdminPort: number;
+  /** The view differs per ztunnel: without a pod or --node, refuse to pick one of several. */
+  needsOne?: boolean;
+}
+
+/** `meshctl ztunnel-config <kind> [pod]`: the source (-f, or a ztunnel live / in the bundle), then the view. */
+export async function ztunnelConfigCommand(kind: ZtunnelConfigKind, pod: string | undefined, opts: ZtunnelConfigCommandOptions): Promise<void> {
+  const sources = [opts.file !== undefined, pod !== undefined, opts.node !== undefined].filter(Boolean).length;
+  if (sources > 1) throw new UsageError('at most one of --file, --node, or pod name must be passed');
+  if (opts.bundle !== undefined && opts.file !== undefined) throw new UsageError('give either --bundle (with a pod, --node or neither) or --file, not both');
+  if (opts.file === '-' && process.stdin.isTTY) {
+    throw new UsageError('-f - reads the config dump from stdin, which is a terminal: pipe a dump in or give a file');
+  }
+  let source: EnvoyAdminSource;
+  let workload: PodFilter | undefined;
+  if (opts.file !== undefined) source = fileAdminSource(opts.file);
+  else {
+    const { openZtunnelSource } = await import('./ztunnel-source.js');
+    ({ source, workload } = await openZtunnelSource(opts, { pod, node: opts.node, needsOne: opts.needsOne, what: `ztunnel-config ${kind}`, proxyAdminPort: opts.proxyAdminPort }));
+  }
+  try {
+    const result = await ztunnelConfig(
+      kind,
+      {
+        output: opts.output,
+        withHeaders: opts.withHeaders === true,
+        workloadNamespace: opts.workloadNamespace,
+        workloadNode: opts.workloadNode,
+        address: opts.address,
+        serviceNamespace: opts.serviceNamespace,
+        policyNamespace: opts.policyNamespace,
+        direction: opts.direction,
+        raw: opts.raw === true,
+        pod: workload,
+      },
+      source,
+    );
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    writeStdout(result.stdout);
+  } finally {
+    await source.close();
+  }
 }
