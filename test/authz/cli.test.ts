@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fixture, isOneLineError, runCli } from '../helpers.js';
 import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
@@ -72,6 +75,57 @@ test('bad input: malformed JWT, bad principal, conflicting identity flags — on
   const z = await runCli(['authz', 'check', '-f', DUMP, '--ztunnel']);
   assert.equal(z.code, 2);
   assert.ok(isOneLineError(z.stderr), z.stderr);
+});
+
+test('a valid --jwt decides request.auth.* and is never printed back, in any output format or command', async () => {
+  const payload = Buffer.from(JSON.stringify({ iss: 'https://issuer.example.com', sub: 'user-1', groups: ['admins'] })).toString('base64url');
+  const token = `eyJhbGciOiJub25lIn0.${payload}.c2lnbmF0dXJlLXNlY3JldA`;
+  const runs: string[][] = [
+    ...['short', 'json', 'yaml', 'dot'].map((o) => ['trace', '-f', DUMP, 'http://httpbin:8000/anything', '--direction', 'inbound', '--src', '10.244.1.20', '--source-principal', 'spiffe://cluster.local/ns/q/sa/q', '--jwt', token, '-o', o]),
+    ...['short', 'json'].map((o) => ['authz', 'check', 'httpbin.foo', '--files', MANIFESTS, '--path', '/anything', '--port', '8000', '--src', '10.244.1.20', '--source-principal', 'spiffe://cluster.local/ns/q/sa/q', '--jwt', token, '-o', o]),
+  ];
+  for (const args of runs) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    for (const part of [token, payload, 'c2lnbmF0dXJlLXNlY3JldA']) assert.ok(!r.stdout.includes(part) && !r.stderr.includes(part), `${args.at(-1)}: part of the token printed`);
+    if (args.includes('json')) {
+      const j = JSON.parse(r.stdout) as { authz?: { authorizationPolicy: string }; result?: { authz: { authorizationPolicy: string; policy: string } } };
+      assert.equal((j.result?.authz ?? j.authz)?.authorizationPolicy, 'foo/httpbin', 'the claims decided: httpbin rule 2 (requestPrincipals, groups)');
+    }
+  }
+});
+
+test("authz check -f on a waypoint's config dump: the waypoint's policies, istioctl's table", async () => {
+  const r = await runCli(['authz', 'check', '-f', fixture('ztunnel', 'waypoint-bookinfo-waypoint-config_dump.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, ['ACTION   AuthorizationPolicy          RULES', 'DENY     details-read-only.bookinfo   1', 'ALLOW    ratings-reviewers.bookinfo   1', ''].join('\n'));
+});
+
+test('authz check -f on an ingress gateway: the RBAC filters of its listeners, the same table', async () => {
+  // A gateway (router) dump made from the sidecar's: its HTTP filters on the gateway's 0.0.0.0_8080 listener.
+  const d = JSON.parse(readFileSync(DUMP, 'utf8'));
+  d.configs[0].bootstrap.node.id = 'router~10.244.0.7~istio-ingressgateway-5d9c7b8f6-q2w3e.istio-system~istio-system.svc.cluster.local';
+  const inbound = d.configs[2].dynamic_listeners[1].active_state.listener;
+  const hcm = inbound.filter_chains.find((fc: { filters: { name: string }[] }) => fc.filters[0].name === 'envoy.filters.network.http_connection_manager').filters[0];
+  d.configs[2].dynamic_listeners = [{ name: '0.0.0.0_8080', active_state: { listener: { name: '0.0.0.0_8080', address: { socket_address: { address: '0.0.0.0', port_value: 8080 } }, filter_chains: [{ filters: [hcm] }] } } }];
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-authz-gw-'));
+  try {
+    const file = path.join(dir, 'gateway-config_dump.json');
+    writeFileSync(file, JSON.stringify(d));
+    const r = await runCli(['authz', 'check', '-f', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').slice(0, 7), [
+      'ACTION   AuthorizationPolicy         RULES',
+      'DENY     deny-admin.foo              1',
+      'DENY     deny-remote.istio-system    1',
+      'ALLOW    _anonymous_match_nothing_   1',
+      'ALLOW    httpbin.foo                 4',
+      'ALLOW    tcp-clients.foo             1',
+      'LOG      audit-delete.foo            1',
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('live: authz check <pod> through the API-server stand-in', () => {

@@ -188,3 +188,44 @@ test('identity input: principals, JWTs (never echoed) and claims', () => {
   assert.deepEqual(addClaim({}, 'nested={"team":"blue"}'), { nested: { team: 'blue' } });
   assert.throws(() => addClaim({}, 'novalue'), /not key=value/);
 });
+
+test('every string matcher form, with and without ignore_case; safe_regex ignores ignore_case, as Envoy documents', () => {
+  const c = ctx({}, { 'x-env': 'Prod-EU-1' });
+  const h = (string_match: Record<string, unknown>) => permissionTri({ header: { name: 'x-env', string_match } }, c);
+  const forms: [Record<string, unknown>, boolean, boolean][] = [
+    // matcher, without ignore_case, with ignore_case
+    [{ exact: 'prod-eu-1' }, false, true],
+    [{ exact: 'Prod-EU-1' }, true, true],
+    [{ prefix: 'PROD-' }, false, true],
+    [{ suffix: '-eu-1' }, false, true],
+    [{ contains: 'eu' }, false, true],
+    [{ contains: 'EU' }, true, true],
+    [{ exact: 'prod' }, false, false],
+  ];
+  for (const [m, plain, folded] of forms) {
+    assert.equal(h(m), plain, JSON.stringify(m));
+    assert.equal(h({ ...m, ignore_case: true }), folded, `${JSON.stringify(m)} ignore_case`);
+  }
+  assert.equal(h({ safe_regex: { regex: 'Prod-[A-Z]+-\\d' } }), true);
+  assert.equal(h({ safe_regex: { regex: 'prod-.*' }, ignore_case: true }), false, 'ignore_case has no effect on safe_regex');
+  assert.equal(h({ safe_regex: { regex: 'Prod' } }), false, 'safe_regex matches the whole value');
+  // the same forms on the principal side
+  const p = (principal_name: Record<string, unknown>) => principalTri({ authenticated: { principal_name } }, c);
+  assert.equal(p({ suffix: '/SA/SLEEP', ignore_case: true }), true);
+  assert.equal(p({ suffix: '/SA/SLEEP' }), false);
+  assert.equal(p({ contains: '/ns/foo/' }), true);
+  assert.equal(p({ prefix: 'SPIFFE://', ignore_case: true }), true);
+});
+
+test('sourced_metadata: DYNAMIC (the default) reads the dynamic metadata, on both sides; an unknown source is undecided', () => {
+  const c = ctx();
+  const iss = { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'iss' }], value: { string_match: { exact: 'https://issuer' } } };
+  const other = { ...iss, value: { string_match: { exact: 'https://other' } } };
+  assert.equal(permissionTri({ sourced_metadata: { metadata_matcher: iss } }, c), true, 'no metadata_source: DYNAMIC');
+  assert.equal(permissionTri({ sourced_metadata: { metadata_source: 'DYNAMIC', metadata_matcher: other } }, c), false);
+  assert.equal(principalTri({ sourced_metadata: { metadata_source: 'DYNAMIC', metadata_matcher: iss } }, c), true);
+  assert.equal(principalTri({ sourced_metadata: { metadata_source: 'ROUTE', metadata_matcher: { filter: 'acme.io', path: [{ key: 'tier' }], value: { string_match: { exact: 'silver' } } } } }, c), false);
+  const u: string[] = [];
+  assert.equal(permissionTri({ sourced_metadata: { metadata_source: 'CLUSTER', metadata_matcher: iss } }, c, u), undefined);
+  assert.match(u.join(), /sourced_metadata source CLUSTER is not known to meshctl/);
+});
