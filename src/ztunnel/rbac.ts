@@ -210,8 +210,27 @@ const list = (m: RbacMatch, k: keyof RbacMatch): unknown[] => {
   return Array.isArray(v) ? v : [];
 };
 
+const KNOWN_FIELDS = new Set<string>(KINDS.flatMap((k) => [k.positive, k.negative]));
+
+/**
+ * Fields of a match group meshctl does not know, with a value. ztunnel writes its own RbacMatch, empty
+ * lists left out: such a field is one a newer (or forked) ztunnel checks, so it is not ignored.
+ */
+function unknownFields(m: RbacMatch): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const k in m) {
+    if (KNOWN_FIELDS.has(k)) continue;
+    const v = (m as Record<string, unknown>)[k];
+    if (v == null || v === false || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    out.push([k, v]);
+  }
+  return out;
+}
+
+const unknownText = ([k, v]: [string, unknown]) => `${k} ${Array.isArray(v) ? `[${v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')}]` : JSON.stringify(v)}`;
+
 function groupIsEmpty(m: RbacMatch): boolean {
-  return KINDS.every((k) => list(m, k.positive).length === 0 && list(m, k.negative).length === 0);
+  return KINDS.every((k) => list(m, k.positive).length === 0 && list(m, k.negative).length === 0) && unknownFields(m).length === 0;
 }
 
 interface GroupEval {
@@ -238,6 +257,10 @@ function evalGroup(m: RbacMatch, c: L4Connection): GroupEval {
       else if (v) out.holding.push(`${what} is ${neg ? 'not ' : ''}in ${name}`);
       else out.failing.push(neg ? `${what} is in ${name}` : `${what} is not in ${name}`);
     }
+  }
+  for (const f of unknownFields(m)) {
+    parts.push(undefined);
+    out.open.push(`match field ${unknownText(f)} is not known to meshctl: cannot tell whether it holds`);
   }
   out.v = and3(parts);
   return out;
@@ -405,6 +428,7 @@ export function policyWords(p: ZtunnelPolicy): string[][][] {
             if (values.length) parts.push(`${neg ? k.notField : k.field} [${values.map(k.text).join(', ')}]`);
           }
         }
+        for (const f of unknownFields(g)) parts.push(`${unknownText(f)} (not known to meshctl)`);
         return parts.join(' and ');
       }),
     ),

@@ -84,6 +84,29 @@ describe('ztunnel-config offline (-f)', () => {
     assert.match(r.stderr, /--direction.*sideways.*inbound, outbound/);
   });
 
+  test("the command line: istioctl's singular names and every filter flag reach the view (same output as the function)", async () => {
+    const cases: [string[], ZtunnelConfigKind, Partial<ZtunnelConfigOptions>][] = [
+      [['zc', 'workload', '--workload-namespace', 'payments', '--workload-node', 'ambient-worker'], 'workloads', { workloadNamespace: 'payments', workloadNode: 'ambient-worker' }],
+      [['ztunnel-config', 'workloads', '--address', 'fd00:10:244:2::28', '-o', 'json'], 'workloads', { address: 'fd00:10:244:2::28', output: 'json' }],
+      [['zc', 'service', '--service-namespace', 'payments'], 'services', { serviceNamespace: 'payments' }],
+      [['zc', 'policy', '--policy-namespace', 'shop', '-o', 'yaml'], 'policies', { policyNamespace: 'shop', output: 'yaml' }],
+      [['zc', 'certificate'], 'certificates', {}],
+      [['zc', 'connections', '--direction', 'outbound', '--raw', '--workload-namespace', 'shop'], 'connections', { direction: 'outbound', raw: true, workloadNamespace: 'shop' }],
+      [['zc', 'cons', '--direction', 'inbound'], 'connections', { direction: 'inbound' }],
+      [['zc', 'all', '--with-headers'], 'all', { withHeaders: true }],
+    ];
+    for (const [args, kind, o] of cases) {
+      const r = await runCli([...args, '-f', WORKER]);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      const want = (await run(kind, o)).stdout;
+      assert.equal(r.stdout, want, args.join(' '));
+    }
+    // each filter narrows: the filtered table is not the whole one
+    for (const [args, kind, o] of cases.filter(([, , x]) => Object.keys(x).some((k) => k !== 'output'))) {
+      assert.notEqual((await run(kind, o)).stdout, (await run(kind, { output: o.output })).stdout, `${args.join(' ')} changes nothing`);
+    }
+  });
+
   test('-o json and yaml: the entries of the table as ztunnel wrote them; all: the whole dump', async () => {
     const w = JSON.parse((await run('workloads', { output: 'json', workloadNamespace: 'bookinfo' })).stdout) as { namespace: string; uid: string }[];
     assert.equal(w.length, 8);

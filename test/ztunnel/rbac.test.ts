@@ -111,6 +111,27 @@ describe('ztunnel L4 policies: plaintext, HBONE and unknown peers', () => {
   });
 });
 
+describe('ztunnel L4 policies: match fields meshctl does not know (a newer or forked ztunnel)', () => {
+  // ztunnel serialises its own RbacMatch: a field in the dump is one that version checks. Ignoring it would
+  // widen the group (a DENY that matches more, an ALLOW that allows more), so it leaves the group open.
+  const odd = { sourcePorts: [1234] } as unknown as RbacMatch;
+  test('an unknown field with a value makes its group undecided, with the field named', () => {
+    const r = evalPolicy(one({ namespaces: [{ Exact: 'foo' }], ...odd }), conn());
+    assert.equal(r.matched, undefined);
+    assert.match(r.why.join(), /match field sourcePorts \[1234\] is not known to meshctl/);
+    assert.equal(matches(one(odd)), undefined, 'a group of unknown fields only is not empty');
+    assert.equal(matches(one({ namespaces: [{ Exact: 'bar' }], ...odd })), false, 'a known failing part still decides');
+    assert.equal(matches(one({ namespaces: [{ Exact: 'foo' }], sourcePorts: [] } as unknown as RbacMatch)), true, 'an empty list is no constraint, as ztunnel skips empty lists');
+  });
+  test('a DENY with an unknown field is never a silent allow; the words show the field', () => {
+    const deny = one({ namespaces: [{ Exact: 'foo' }], ...odd }, { name: 'deny-odd', action: 'Deny' });
+    const v = decideL4(applicable([deny]), conn());
+    assert.equal(v.decision, 'UNDECIDED');
+    assert.ok(v.uncertain.some((u) => /sourcePorts/.test(u)), v.uncertain.join('\n'));
+    assert.deepEqual(policyWords(deny), [[['namespaces [foo] and sourcePorts [1234] (not known to meshctl)']]]);
+  });
+});
+
 describe('ztunnel L4 policies: the decision (assert_rbac)', () => {
   const denyFoo = one({ namespaces: [{ Exact: 'foo' }] }, { name: 'deny-foo', action: 'Deny' });
   const allowFoo = one({ namespaces: [{ Exact: 'foo' }] }, { name: 'allow-foo' });
