@@ -332,9 +332,12 @@ export function evalPolicy(p: ZtunnelPolicy, c: L4Connection): Omit<PolicyOutcom
   return { matched: false, rule: near, why: evals[near].failing };
 }
 
-function outcome(p: ZtunnelPolicy, c: L4Connection): PolicyOutcome {
-  const action = String(p.action).toLowerCase() === 'deny' ? 'DENY' : 'ALLOW';
-  return { key: `${p.namespace}/${p.name}`, name: p.name, namespace: p.namespace, action, scope: String(p.scope), dryRun: p.dryRun === true, ...evalPolicy(p, c) };
+function outcome(p: ZtunnelPolicy, c: L4Connection): PolicyOutcome & { unknownAction?: string } {
+  const a = String(p.action).toLowerCase();
+  const action = a === 'deny' ? 'DENY' : 'ALLOW';
+  const o = { key: `${p.namespace}/${p.name}`, name: p.name, namespace: p.namespace, action, scope: String(p.scope), dryRun: p.dryRun === true, ...evalPolicy(p, c) } as const;
+  // ztunnel's RbacAction is Allow or Deny; anything else is a newer ztunnel's, and not guessed as ALLOW.
+  return a === 'allow' || a === 'deny' ? o : { ...o, unknownAction: String(p.action) };
 }
 
 const label = (o: PolicyOutcome) => `${o.key}${o.rule !== null ? ` rule ${o.rule}` : ''}`;
@@ -351,7 +354,9 @@ export function orderedPolicies(a: ApplicablePolicies): ZtunnelPolicy[] {
 
 /** assert_rbac, decided for the connection. */
 export function decideL4(applicable: ApplicablePolicies, c: L4Connection): L4Verdict {
-  const all = orderedPolicies(applicable).map((p) => outcome(p, c));
+  const every = orderedPolicies(applicable).map((p) => outcome(p, c));
+  const odd = every.filter((o) => o.unknownAction !== undefined && !o.dryRun);
+  const all = every.filter((o) => o.unknownAction === undefined);
   const deny = all.filter((o) => o.action === 'DENY' && !o.dryRun);
   const allow = all.filter((o) => o.action === 'ALLOW' && !o.dryRun);
   const dryRun = all.filter((o) => o.dryRun);
@@ -389,6 +394,15 @@ export function decideL4(applicable: ApplicablePolicies, c: L4Connection): L4Ver
     v.decision = 'DENY';
     v.reason = `no ALLOW policy matches (${allow.length} checked): denied${denyOpen.length ? ' (whatever the undecided DENY policies say)' : ''}`;
     v.uncertain = [];
+  }
+
+  // A policy of an unknown action decides nothing by itself, but may change the verdict: it stays open
+  // unless a DENY matched, or it does not match and an ALLOW does (then no action of it would matter).
+  if (odd.length && !denyHit && !(allowHit && odd.every((o) => o.matched === false))) {
+    v.decision = 'UNDECIDED';
+    v.policy = null;
+    v.reason = `${odd.map((o) => `${o.key} has action ${o.unknownAction}`).join('; ')}, which meshctl does not know: it cannot tell what ${odd.length === 1 ? 'it does' : 'they do'} to the connection`;
+    v.uncertain.push(`ztunnel: ${v.reason}`);
   }
 
   const dryDeny = dryRun.filter((o) => o.action === 'DENY');

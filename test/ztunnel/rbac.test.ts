@@ -132,6 +132,23 @@ describe('ztunnel L4 policies: match fields meshctl does not know (a newer or fo
   });
 });
 
+describe('ztunnel L4 policies: an action meshctl does not know', () => {
+  const allowFoo = one({ namespaces: [{ Exact: 'foo' }] }, { name: 'allow-foo' });
+  const odd = (rules: RbacMatch[][][]) => policy(rules, { name: 'odd', action: 'Audit' });
+  test('is neither ALLOW nor DENY: the verdict is open, naming it, unless a DENY matches or it cannot matter', () => {
+    const v = decideL4(applicable([odd([[[{ namespaces: [{ Exact: 'foo' }] }]]])]), conn());
+    assert.equal(v.decision, 'UNDECIDED');
+    assert.match(v.reason, /bar\/odd has action Audit, which meshctl does not know/);
+    const denyFoo = one({ namespaces: [{ Exact: 'foo' }] }, { name: 'deny-foo', action: 'Deny' });
+    assert.equal(decideL4(applicable([odd([[[{ namespaces: [{ Exact: 'foo' }] }]]]), denyFoo]), conn()).decision, 'DENY', 'a matching DENY decides first');
+    // it does not match, and an ALLOW matches: whatever the action, the connection is allowed
+    assert.equal(decideL4(applicable([odd([[[{ namespaces: [{ Exact: 'bar' }] }]]]), allowFoo]), conn()).decision, 'ALLOW');
+    // it does not match and nothing else applies: an ALLOW-like action would deny, any other allow
+    assert.equal(decideL4(applicable([odd([[[{ namespaces: [{ Exact: 'bar' }] }]]])]), conn()).decision, 'UNDECIDED');
+    assert.equal(decideL4(applicable([odd([[[{ namespaces: [{ Exact: 'foo' }] }]]]), { ...odd([]), dryRun: true, name: 'dry' }]), conn()).decision, 'UNDECIDED');
+  });
+});
+
 describe('ztunnel L4 policies: the decision (assert_rbac)', () => {
   const denyFoo = one({ namespaces: [{ Exact: 'foo' }] }, { name: 'deny-foo', action: 'Deny' });
   const allowFoo = one({ namespaces: [{ Exact: 'foo' }] }, { name: 'allow-foo' });
