@@ -95,6 +95,28 @@ test('a valid --jwt decides request.auth.* and is never printed back, in any out
   }
 });
 
+test('CLI flags reach the decision: --ext-authz allow|deny on trace and authz check --files, --jwt-claim (repeatable), --source-namespace/--source-sa', async () => {
+  const trace = ['trace', '-f', DUMP, 'http://httpbin:8000/status/503', '--direction', 'inbound', '--src', '10.244.1.20', '--source-namespace', 'foo', '--source-sa', 'sleep', '-o', 'json'];
+  const decision = async (args: string[]) => {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout) as { authz?: { decision: string; policy: string | null }; result?: { authz: { decision: string; policy: string | null } } };
+    return (j.result?.authz ?? j.authz)!;
+  };
+  assert.equal((await decision(trace)).decision, 'UNDECIDED', 'CUSTOM without --ext-authz');
+  assert.equal((await decision([...trace, '--ext-authz', 'allow'])).decision, 'ALLOW');
+  assert.equal((await decision([...trace, '--ext-authz', 'deny'])).decision, 'DENY');
+  const files = ['authz', 'check', 'httpbin.foo', '--files', MANIFESTS, '--path', '/status/503', '--port', '8000', '--src', '10.244.1.20', '--source-namespace', 'foo', '--source-sa', 'sleep', '-o', 'json'];
+  assert.equal((await decision([...files, '--ext-authz', 'deny'])).decision, 'DENY');
+  assert.equal((await decision([...files, '--ext-authz', 'allow'])).decision, 'ALLOW');
+  const claims = ['trace', '-f', DUMP, 'http://httpbin:8000/anything', '--direction', 'inbound', '--src', '10.244.1.20', '--source-principal', 'spiffe://cluster.local/ns/q/sa/q', '-o', 'json', '--jwt-claim', 'iss=https://issuer.example.com', '--jwt-claim', 'sub=user-1'];
+  assert.equal((await decision([...claims, '--jwt-claim', 'groups=admins'])).policy, 'ns[foo]-policy[httpbin]-rule[2]');
+  assert.equal((await decision([...claims, '--jwt-claim', 'groups=dev'])).decision, 'DENY');
+  const bad = await runCli([...trace, '--ext-authz', 'maybe']);
+  assert.equal(bad.code, 2);
+  assert.ok(isOneLineError(bad.stderr), bad.stderr);
+});
+
 test("authz check -f on a waypoint's config dump: the waypoint's policies, istioctl's table", async () => {
   const r = await runCli(['authz', 'check', '-f', fixture('ztunnel', 'waypoint-bookinfo-waypoint-config_dump.json')]);
   assert.equal(r.code, 0, r.stderr);
