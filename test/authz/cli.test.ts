@@ -8,20 +8,22 @@ import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.
 
 const DUMP = fixture('authz', 'httpbin-config_dump.json');
 const MANIFESTS = fixture('authz', 'manifests');
+/** httpbin's policies as `authz check` prints them (fixtures/authz/manifests). */
+const HTTPBIN_TABLE = [
+  'ACTION   AuthorizationPolicy         RULES',
+  'DENY     deny-admin.foo              1',
+  'DENY     deny-remote.istio-system    1',
+  'ALLOW    _anonymous_match_nothing_   1',
+  'ALLOW    httpbin.foo                 4',
+  'ALLOW    tcp-clients.foo             1',
+  'LOG      audit-delete.foo            1',
+];
 
 test("authz check -f: istioctl's table, rows DENY, ALLOW, LOG, names in byte order, rules counted per policy", async () => {
   const r = await runCli(['authz', 'check', '-f', DUMP]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  assert.equal(lines[0], 'ACTION   AuthorizationPolicy         RULES');
-  assert.deepEqual(lines.slice(1, 7), [
-    'DENY     deny-admin.foo              1',
-    'DENY     deny-remote.istio-system    1',
-    'ALLOW    _anonymous_match_nothing_   1',
-    'ALLOW    httpbin.foo                 4',
-    'ALLOW    tcp-clients.foo             1',
-    'LOG      audit-delete.foo            1',
-  ]);
+  assert.deepEqual(lines.slice(0, 7), HTTPBIN_TABLE);
 });
 
 test('authz check -o yaml: each policy with its rules in words', async () => {
@@ -136,15 +138,7 @@ test('authz check -f on an ingress gateway: the RBAC filters of its listeners, t
     writeFileSync(file, JSON.stringify(d));
     const r = await runCli(['authz', 'check', '-f', file]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.split('\n').slice(0, 7), [
-      'ACTION   AuthorizationPolicy         RULES',
-      'DENY     deny-admin.foo              1',
-      'DENY     deny-remote.istio-system    1',
-      'ALLOW    _anonymous_match_nothing_   1',
-      'ALLOW    httpbin.foo                 4',
-      'ALLOW    tcp-clients.foo             1',
-      'LOG      audit-delete.foo            1',
-    ]);
+    assert.deepEqual(r.stdout.split('\n').slice(0, 7), HTTPBIN_TABLE, 'the same policies as on the sidecar');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
