@@ -3,7 +3,7 @@ export interface Selectable {
   metadata?: { namespace?: string };
   spec?: { selector?: { matchLabels?: Record<string, string> }; targetRef?: unknown; targetRefs?: unknown[] };
 }
-type Ref = { kind?: string; name?: string } | undefined;
+type Ref = { kind?: string; name?: string; namespace?: string } | undefined;
 
 /** The workload whose proxy enforces the policies. */
 export interface Workload {
@@ -23,28 +23,39 @@ export function gatewayNameOf(labels: Record<string, string>): string | undefine
   return labels['gateway.networking.k8s.io/gateway-name'] ?? labels['istio.io/gateway-name'];
 }
 
+/** Istio's waypoints: their pods carry the class label (newer) or the mesh controller's managed-by label. */
+export function isWaypointPod(labels: Record<string, string>): boolean {
+  return labels['gateway.networking.k8s.io/gateway-class-name'] === 'istio-waypoint' || labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
+}
+
 /**
- * Which AuthorizationPolicies a proxy enforces, as Istio selects them: those of the root namespace without a
- * selector (mesh-wide), the workload's namespace without a selector, those whose selector matches its labels
- * (a selector in the root namespace selects across namespaces), and, for a Gateway's pods, policies whose
- * targetRef(s) name that Gateway (or, in the root namespace, its GatewayClass). Policies with targetRefs
- * never apply through namespace or selector.
+ * Which AuthorizationPolicies a proxy enforces, as istiod attaches them (WorkloadPolicyMatcher's
+ * ShouldAttachPolicy): for a sidecar, those of the root namespace without a selector (mesh-wide), the
+ * workload's namespace without a selector, and those whose selector matches its labels (a selector in the
+ * root namespace selects across namespaces), never those with targetRefs. For a Gateway API gateway's pods,
+ * policies whose targetRef(s) name that Gateway (from its own namespace, the ref naming no other one), else
+ * the selector rules as a fallback (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, on by default). A waypoint
+ * takes targetRefs only: its Gateway, or the `istio-waypoint` GatewayClass from the root namespace
+ * (policies attached to the Services it serves are not known here).
  */
 export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { policy: T; scope: Scope }[] {
   const out: { policy: T; scope: Scope }[] = [];
   const gateway = gatewayNameOf(w.labels);
-  const gatewayClass = w.labels['gateway.networking.k8s.io/gateway-class-name'];
+  const waypoint = gateway !== undefined && isWaypointPod(w.labels);
   for (const ap of all) {
     const ns = ap.metadata?.namespace ?? 'default';
     if (ns !== w.namespace && ns !== w.rootNamespace) continue;
     const refs = [...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec?.targetRefs ?? [])] as Ref[];
     if (refs.length) {
       const hit = refs.some(
-        (r) => (r?.kind === 'Gateway' && gateway !== undefined && r?.name === gateway && ns === w.namespace) || (r?.kind === 'GatewayClass' && gatewayClass !== undefined && r?.name === gatewayClass && ns === w.rootNamespace),
+        (r) =>
+          (r?.kind === 'GatewayClass' && waypoint && r?.name === 'istio-waypoint' && ns === w.rootNamespace) ||
+          (r?.kind === 'Gateway' && gateway !== undefined && r?.name === gateway && ns === w.namespace && (!r?.namespace || r.namespace === w.namespace)),
       );
       if (hit) out.push({ policy: ap, scope: 'targetRef' });
       continue;
     }
+    if (waypoint) continue;
     const sel = ap.spec?.selector;
     if (!hasLabels(sel)) out.push({ policy: ap, scope: ns === w.rootNamespace ? 'mesh' : 'namespace' });
     else if (matches(sel?.matchLabels, w.labels)) out.push({ policy: ap, scope: 'workload' });
