@@ -86,3 +86,15 @@ function pending(b: WaypointBinding, kind?: 'service' | 'workload'): boolean {
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The Services a waypoint serves (bound to it, or to be once it is ready), as `{ name, namespace }`:
+ * AuthorizationPolicies with `targetRefs` of kind Service reach the waypoint through them.
+ */
+export function servicesOfWaypoint(world: AmbientWorld, namespace: string, name: string): { name: string; namespace: string }[] {
+  const w = waypointsReport(world, { namespace, name }).waypoints[0];
+  return (w?.usedBy.services ?? []).map((key) => {
+    const [ns, svc] = key.split('/');
+    return { name: svc, namespace: ns };
+  });
+}

@@ -11,6 +11,8 @@ export interface Workload {
   labels: Record<string, string>;
   /** Istio's root namespace (meshConfig.rootNamespace, istio-system by default). */
   rootNamespace: string;
+  /** For a waypoint: the Kubernetes Services it serves (`targetRefs` of kind Service attach through them). */
+  services?: { name: string; namespace: string }[];
 }
 
 export type Scope = 'mesh' | 'namespace' | 'workload' | 'targetRef';
@@ -35,8 +37,8 @@ export function isWaypointPod(labels: Record<string, string>): boolean {
  * root namespace selects across namespaces), never those with targetRefs. For a Gateway API gateway's pods,
  * policies whose targetRef(s) name that Gateway (from its own namespace, the ref naming no other one), else
  * the selector rules as a fallback (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, on by default). A waypoint
- * takes targetRefs only: its Gateway, or the `istio-waypoint` GatewayClass from the root namespace
- * (policies attached to the Services it serves are not known here).
+ * takes targetRefs only: its Gateway, or the `istio-waypoint` GatewayClass from the root namespace,
+ * and, given the Services it serves, those attached to one of them (from that Service's namespace).
  */
 export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { policy: T; scope: Scope }[] {
   const out: { policy: T; scope: Scope }[] = [];
@@ -44,18 +46,19 @@ export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { p
   const waypoint = gateway !== undefined && isWaypointPod(w.labels);
   for (const ap of all) {
     const ns = ap.metadata?.namespace ?? 'default';
-    if (ns !== w.namespace && ns !== w.rootNamespace) continue;
     const refs = [...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec?.targetRefs ?? [])] as Ref[];
     if (refs.length) {
       const hit = refs.some(
         (r) =>
+          // a Service the waypoint serves, from the Service's own namespace (the waypoint's may differ)
+          (r?.kind === 'Service' && waypoint && (w.services ?? []).some((svc) => svc.name === r?.name && svc.namespace === ns)) ||
           (r?.kind === 'GatewayClass' && waypoint && r?.name === 'istio-waypoint' && ns === w.rootNamespace) ||
           (r?.kind === 'Gateway' && gateway !== undefined && r?.name === gateway && ns === w.namespace && (!r?.namespace || r.namespace === w.namespace)),
       );
       if (hit) out.push({ policy: ap, scope: 'targetRef' });
       continue;
     }
-    if (waypoint) continue;
+    if (waypoint || (ns !== w.namespace && ns !== w.rootNamespace)) continue;
     const sel = ap.spec?.selector;
     if (!hasLabels(sel)) out.push({ policy: ap, scope: ns === w.rootNamespace ? 'mesh' : 'namespace' });
     else if (matches(sel?.matchLabels, w.labels)) out.push({ policy: ap, scope: 'workload' });

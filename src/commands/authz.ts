@@ -17,6 +17,7 @@ import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity } from './identity.js';
 import { namespaceOf, nameOf, type ConfigMap, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
+import { waypointServicesOf } from '../describe/report.js';
 
 export interface AuthzCheckOptions extends Partial<KubeOptions> {
   pod?: string;
@@ -150,7 +151,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const mesh = meshSettingsFrom(objects.configMaps, o.istioNamespace ?? 'istio-system', o.revision);
   const ns = pod.metadata?.namespace ?? 'default';
   const labels = pod.metadata?.labels ?? {};
-  const selected = selectPolicies(objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[], { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace });
+  const services = waypointServicesOf(objects, ns, labels);
+  const selected = selectPolicies(objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[], { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace, services });
   const waypoint = labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
   const built = buildFilters(
     selected.map((s) => s.policy),

@@ -26,14 +26,15 @@ const ACTIONS = ['ALLOW', 'DENY', 'CUSTOM', 'AUDIT'] as const;
 /**
  * The AuthorizationPolicies the workload's sidecar enforces: mesh-wide ones (root namespace, no selector),
  * the namespace's own, and those whose selector matches it (a selector in the root namespace selects across
- * all namespaces). Policies bound with targetRef(s) are for gateways/waypoints, not sidecars.
+ * all namespaces). Policies bound with targetRef(s) are for gateways/waypoints, not sidecars (a waypoint's
+ * `services`: those it serves, for policies attached to a Service).
  */
-export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string, labels: Labels, rootNs: string): AuthorizationFacts {
+export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string, labels: Labels, rootNs: string, services?: { name: string; namespace: string }[]): AuthorizationFacts {
   const counts = { ALLOW: 0, DENY: 0, CUSTOM: 0, AUDIT: 0 };
   const policies: AppliedAuthorizationPolicy[] = [];
   const warnings: string[] = [];
   // One selection rule for describe, authz check and the policies behind a dump (src/authz/select.ts).
-  for (const { policy: ap, scope } of selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs })) {
+  for (const { policy: ap, scope } of selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs, services })) {
     const ns = namespaceOf(ap);
     const action = (ap.spec?.action ?? 'ALLOW').toUpperCase();
     const name = ap.metadata?.name ?? '';

@@ -1,4 +1,5 @@
-import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { gatewayNameOf, isWaypointPod } from '../authz/select.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
 import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules, summarisePolicy, type SubsetMatch } from './destination-rules.js';
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
@@ -83,6 +84,12 @@ export function ambientWorld(objects: MeshObjects): AmbientWorld {
   };
 }
 
+/** For a waypoint's pod, the Services it serves (AuthorizationPolicies attached to a Service reach it through them). */
+export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { name: string; namespace: string }[] | undefined {
+  const gateway = gatewayNameOf(labels);
+  return gateway !== undefined && isWaypointPod(labels) ? servicesOfWaypoint(ambientWorld(objects), ns, gateway) : undefined;
+}
+
 export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOptions): PodReport {
   const { mesh, currentNamespace: cur } = options;
   const ns = namespaceOf(pod);
@@ -98,7 +105,7 @@ export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOpt
   const services = selecting.map((svc) => serviceReport(objects, svc, [pod], pod, ns, labels, mtls, options));
   for (const s of services) warnings.push(...s.warnings);
   warnings.push(...mtls.warnings);
-  const authorization = authorizationFor(objects.authorizationPolicies, ns, labels, mesh.rootNamespace);
+  const authorization = authorizationFor(objects.authorizationPolicies, ns, labels, mesh.rootNamespace, waypointServicesOf(objects, ns, labels));
   warnings.push(...authorization.warnings);
   const exposures = gatewayExposures(
     services.flatMap((s) => s.virtualServices.map((v) => findVs(objects, v))).filter(unique),
@@ -160,7 +167,7 @@ export function describeService(objects: MeshObjects, svc: Service, options: Des
   for (const p of pods) {
     const labels = p.metadata?.labels ?? {};
     group(mtlsGroups, effectiveMtls(objects.peerAuthentications, ns, labels, mesh.rootNamespace), nameOf(p));
-    group(authGroups, authorizationFor(objects.authorizationPolicies, ns, labels, mesh.rootNamespace), nameOf(p));
+    group(authGroups, authorizationFor(objects.authorizationPolicies, ns, labels, mesh.rootNamespace, waypointServicesOf(objects, ns, labels)), nameOf(p));
   }
   if (pods.length === 0) {
     mtlsGroups.push({ ...effectiveMtls(objects.peerAuthentications, ns, {}, mesh.rootNamespace), pods: [] });

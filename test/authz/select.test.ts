@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { selectPolicies, type Selectable } from '../../src/authz/select.js';
+import { fixture, runCli } from '../helpers.js';
 
 /**
  * Which AuthorizationPolicies a proxy gets, as istiod attaches them (pilot's WorkloadPolicyMatcher
@@ -41,4 +45,34 @@ test('a waypoint: only targetRefs (its Gateway, or the istio-waypoint GatewayCla
   assert.deepEqual(names(wp), ['to-waypoint:targetRef', 'to-waypoint-class:targetRef']);
   // older waypoints carry only the managed-by label and the gateway name
   assert.deepEqual(names({ 'gateway.networking.k8s.io/gateway-name': 'waypoint', 'gateway.istio.io/managed': 'istio.io-mesh-controller' }), ['to-waypoint:targetRef', 'to-waypoint-class:targetRef']);
+});
+
+test("a waypoint takes the policies attached to the Services it serves, from each Service's namespace", () => {
+  const wp = { 'gateway.networking.k8s.io/gateway-name': 'shared', 'gateway.networking.k8s.io/gateway-class-name': 'istio-waypoint' };
+  const svcRef = (name: string) => ({ targetRefs: [{ group: '', kind: 'Service', name }] });
+  const policies = [ap('to-fraud', 'payments', svcRef('fraud')), ap('to-fraud-elsewhere', 'shop', svcRef('fraud')), ap('to-ledger', 'payments', svcRef('ledger')), ap('payments-wide', 'payments')];
+  const pick = (services?: { name: string; namespace: string }[]) =>
+    selectPolicies(policies, { namespace: 'mesh-waypoints', labels: wp, rootNamespace: 'istio-system', services }).map((s) => s.policy.metadata.name);
+  assert.deepEqual(pick([{ name: 'fraud', namespace: 'payments' }]), ['to-fraud']);
+  assert.deepEqual(pick(), [], 'without the services it serves, none');
+  // a sidecar never takes a Service targetRef
+  assert.deepEqual(selectPolicies(policies, { namespace: 'payments', labels: { app: 'fraud' }, rootNamespace: 'istio-system', services: [{ name: 'fraud', namespace: 'payments' }] }).map((s) => s.policy.metadata.name), ['payments-wide']);
+});
+
+test('authz check --files and describe pod on a waypoint: its Gateway and Service targetRefs, not the namespace policies', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-select-'));
+  try {
+    for (const f of readdirSync(fixture('ambient'))) copyFileSync(path.join(fixture('ambient'), f), path.join(dir, f));
+    const svcRef = (name: string, target: string) => `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: ${name}\n  namespace: shop\nspec:\n  targetRefs:\n  - {group: "", kind: Service, name: ${target}}\n  rules:\n  - to:\n    - operation: {methods: [GET]}\n`;
+    writeFileSync(path.join(dir, 'extra.yaml'), [svcRef('web-readers', 'web'), svcRef('cart-readers', 'cart'), 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: shop-wide\n  namespace: shop\nspec:\n  rules:\n  - {}\n'].join('---\n'));
+    const check = await runCli(['authz', 'check', 'waypoint-6d8f9b7c5-wp001.shop', '--files', dir]);
+    assert.equal(check.code, 0, check.stderr);
+    const rows = check.stdout.split('\n').filter((l) => /^(ALLOW|DENY) /.test(l)).map((l) => l.split(/ +/)[1]);
+    assert.deepEqual(rows, ['_anonymous_match_nothing_', 'shop-waypoint-policy.shop', 'web-readers.shop']);
+    const described = await runCli(['describe', 'pod', 'waypoint-6d8f9b7c5-wp001', '-n', 'shop', '--files', dir]);
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(described.stdout, /AuthorizationPolicies: 2 ALLOW, 0 DENY.*\n +ALLOW shop-waypoint-policy\.shop \(targetRef, 1 rule\)\n +ALLOW web-readers\.shop \(targetRef, 1 rule\)\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
