@@ -28,7 +28,8 @@ import { sourceIdentity } from './identity.js';
  */
 
 export interface ZtunnelPolicyRow {
-  action: 'ALLOW' | 'DENY';
+  /** ALLOW or DENY; an action this meshctl does not know, upper-cased as written (never shown as ALLOW) */
+  action: string;
   /** `name.namespace`, as istioctl prints AuthorizationPolicies */
   name: string;
   rules: number;
@@ -42,7 +43,7 @@ export interface ZtunnelPolicyRow {
 
 export function ztunnelPolicyRows(policies: ZtunnelPolicy[]): ZtunnelPolicyRow[] {
   const rows = policies.map((p): ZtunnelPolicyRow => ({
-    action: String(p.action).toLowerCase() === 'deny' ? 'DENY' : 'ALLOW',
+    action: String(p.action).toUpperCase(),
     name: `${p.name}.${p.namespace}`,
     rules: Array.isArray(p.rules) ? p.rules.length : 0,
     authorizationPolicy: `${p.namespace}/${p.name}`,
@@ -50,7 +51,7 @@ export function ztunnelPolicyRows(policies: ZtunnelPolicy[]): ZtunnelPolicyRow[]
     mode: p.dryRun === true ? 'dry-run' : 'enforced',
     ruleDetails: policyWords(p),
   }));
-  const rank = (r: ZtunnelPolicyRow) => (r.mode === 'enforced' ? 0 : 2) + (r.action === 'DENY' ? 0 : 1);
+  const rank = (r: ZtunnelPolicyRow) => (r.mode === 'enforced' ? 0 : 3) + (r.action === 'DENY' ? 0 : r.action === 'ALLOW' ? 1 : 2);
   return rows.sort((a, b) => rank(a) - rank(b) || byteOrder(a.name, b.name));
 }
 

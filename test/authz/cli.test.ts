@@ -144,6 +144,22 @@ test('authz check -f on an ingress gateway: the RBAC filters of its listeners, t
   }
 });
 
+test('authz check on a ztunnel dump: a policy action meshctl does not know is shown as written and leaves the verdict open', async () => {
+  const d = JSON.parse(readFileSync(fixture('ztunnel', 'ztunnel-worker-config_dump.json'), 'utf8')) as { policies: { name: string; action: string }[] };
+  d.policies.find((p) => p.name === 'ratings-allow-reviews')!.action = 'Audit';
+  const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-authz-zt-'));
+  try {
+    const file = path.join(dir, 'ztunnel-config_dump.json');
+    writeFileSync(file, JSON.stringify(d));
+    const r = await runCli(['authz', 'check', '-f', file, 'ratings-v1-6c9b8d7f5-w7p4n.bookinfo', '--port', '9080', '--source-namespace', 'bookinfo', '--source-sa', 'bookinfo-reviews']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^AUDIT +ratings-allow-reviews\.bookinfo +1$/m);
+    assert.match(r.stdout, /^Decision: UNDECIDED .*ratings-allow-reviews has action Audit, which meshctl does not know/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('live: authz check <pod> through the API-server stand-in', () => {
   let c: FakeCluster;
   before(async () => (c = await startCluster()));
