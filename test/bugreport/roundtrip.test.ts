@@ -80,6 +80,7 @@ const COMMANDS: string[][] = [
   ['trace', PP, 'http://reviews:9080/'], // rules from the istio-init log
   ['trace', PP, 'http://reviews:9080/api/v1', '-H', 'end-user: jason', '-o', 'json'],
   ['trace', RV1, 'http://reviews:9080/', '--direction', 'inbound', '--from', PP], // rules by exec; the client pod from the cluster
+  ['trace', RV2, 'http://reviews:9080/'], // rules from the istio-cni-node log (CNI mode)
   ['trace', 'deployment/reviews-v1', 'reviews:9080', '-n', 'default', '-o', 'dot'],
   ['trace', 'ratings-v1-6f5c8d4b9-q8w2e.default', 'http://reviews:9080/'], // port-forward refused at capture
   ['trace', 'details-v1-5f4d584748-nosdc.default', 'http://reviews:9080/'], // no sidecar
