@@ -14,6 +14,8 @@
  *      (10,000 workloads and 5,000 services, from fixtures/ztunnel/generate.mjs)
  *  10. ambient trace --ztunnel-file on that dump               vs  the same floor (the trace reads the whole
  *      dump once; its lookups are indexed, so the trace itself must not cost more than the parse)
+ *  11. report -f dump -f clusters --trace URL on the largest dump vs proxy-config all -f on that dump (the page
+ *      holds those tables; the diagram's layout, SVG and HTML must not cost more than the tables again)
  * Benchmarks whose command is not on this branch yet are skipped with the reason.
  *
  *   npm run bench [-- --quick] [--sizes 100,1000] [--only proxy-config,startup] [--runs N]
@@ -33,7 +35,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const HOOK = path.join(ROOT, 'bench', 'rss-hook.cjs');
 const MESHCTL = path.join(ROOT, 'bin', 'meshctl.js');
 const OUT = path.join(ROOT, 'bench', 'out');
-const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle', 'ztunnel-config', 'ambient-trace'] as const;
+const BENCHES = ['proxy-config', 'trace', 'authz', 'startup', 'analyze', 'proxy-status', 'bug-report', 'bundle', 'ztunnel-config', 'ambient-trace', 'report'] as const;
 type Bench = (typeof BENCHES)[number];
 
 const FLOOR_JSON = "JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'))";
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
   if (only.has('bundle')) await benchBundleRead(runs, values.quick ? 256 : 1024);
   if (only.has('ztunnel-config')) await benchZtunnelConfig(values.quick ? 1000 : 10000, runs);
   if (only.has('ambient-trace')) await benchAmbientTrace(values.quick ? 1000 : 10000, runs);
+  if (only.has('report')) await benchReport(Math.max(...sizes), runs);
   report();
 }
 
@@ -325,6 +328,31 @@ async function benchBundleRead(runs: number, targetMb: number): Promise<void> {
         target: { time: 2, memory: 1.5 },
       });
     }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function benchReport(n: number, runs: number): Promise<void> {
+  log(`\n== 11. report -f on the ${n}-service dump (with its /clusters and --trace) vs proxy-config all -f on it`);
+  const data = ensureData(n);
+  const url = data.trace[0]?.url;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-bench-report-'));
+  try {
+    const args = ['report', '-f', data.files.configDump, '-f', data.files.clusters, ...(url ? ['--trace', url] : []), '-o', path.join(tmp, 'report.html')];
+    const check = await probe(args);
+    if (!check.ok) return skip('report', `report -f, ${n} services`, check.why);
+    const baseArgs = ['proxy-config', 'all', '-f', data.files.configDump];
+    const base = await sample(HOOK, [MESHCTL, ...baseArgs], { cwd: ROOT, runs, label: 'proxy-config all -f' });
+    const s = await sample(HOOK, [MESHCTL, ...args], { cwd: ROOT, runs, label: 'report -f' });
+    add({
+      bench: 'report',
+      name: `report -f dump -f clusters${url ? ' --trace' : ''}, ${n} services (${mb(data.bytes.configDump)} MB dump, ${mb(statSync(path.join(tmp, 'report.html')).size)} MB page)`,
+      sample: s,
+      baseline: { name: `proxy-config all -f the same dump`, sample: base },
+      // the page holds the same tables (plus /clusters' health and a trace); drawing them may cost as much again, not more
+      target: n >= 1000 ? { time: 2, memory: 1.5 } : undefined,
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -187,7 +187,8 @@ export function parseIptables(text: string, name: string, options: ParseOptions 
         continue;
       }
       if (isLog) {
-        const writing = /Writing following contents to rules file:?\s*(\S*)/.exec(raw) ?? /Running (ip6?tables)-restore/.exec(raw);
+        // istio-init's rules file; iptables-restore run directly, or by istio-cni (`Running iptables restore with: ip6tables-nft-restore and …`)
+        const writing = /Writing following contents to rules file:?\s*(\S*)/.exec(raw) ?? /Running (ip6?tables)-restore/.exec(raw) ?? /Running iptables restore with:\s*(ip6?tables)/.exec(raw);
         if (writing) {
           closeOpenTable(lineNo);
           startNewBlock = true;

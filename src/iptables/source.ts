@@ -1,12 +1,14 @@
 /**
  * Where a pod's rules come from: a saved file (offline), or live from the cluster — the rules
- * istio-iptables logged in the pod's istio-init container, else an exec of iptables-save in the pod.
+ * istio-iptables logged in the pod's istio-init container (or, in CNI mode, the istio-cni plugin in the
+ * node's istio-cni-node pod), else an exec of iptables-save in the pod.
  * Commands only see `IptablesSource.load()` and print which source was used.
  */
 import { DamagedBundleError, MeshctlError } from '../errors.js';
 import type { ClusterSource } from '../kube/cluster.js';
 import type { ClusterOptions } from '../kube/open.js';
 import { readInput } from '../source/file.js';
+import { CNI_CONTAINER, VALIDATION_CONTAINER, cniMode, cniRules } from './cni.js';
 
 export interface LoadedRules {
   text: string;
@@ -36,7 +38,8 @@ export const INIT_CONTAINER = 'istio-init';
 
 /**
  * The live source (or a bundle's record of it): the rules istio-iptables logged in the pod's istio-init
- * container; where that is missing (CNI mode, rotated logs) an exec of iptables-save and ip6tables-save
+ * container, or in CNI mode the ones the istio-cni plugin logged to the node's istio-cni-node pod (./cni.ts);
+ * where that is missing (rotated logs, an agent restarted since) an exec of iptables-save and ip6tables-save
  * in the first container that can run them (istio-proxy first). All through src/kube (client-node),
  * never kubectl; with `options.bundle`, the same reads answered by the bundle.
  */
@@ -77,8 +80,21 @@ export async function podRules(cluster: ClusterSource, resolved: { name: string;
       return withIp({ text, name, description: `the ${INIT_CONTAINER} logs of pod ${where}` });
     }
     if (text !== null) tried.push(`the ${INIT_CONTAINER} logs hold no rules (rotated?)`);
+  } else if (cniMode(resolved.pod)) {
+    // CNI mode: the istio-cni plugin set the rules up and logged them to the istio-cni-node pod of the node
+    try {
+      const found = await cniRules(cluster, resolved.name, spec?.nodeName);
+      const name = `${found.agent} ${CNI_CONTAINER} logs (${resolved.name})`;
+      if (hasRules(found.text, name, parseIptables)) {
+        return withIp({ text: found.text, name, description: `the istio-cni plugin's log of pod ${where} in ${found.agent}` });
+      }
+      tried.push(`the istio-cni log of ${found.agent} holds no rules for ${resolved.name}`);
+    } catch (e) {
+      if (e instanceof DamagedBundleError) throw e;
+      tried.push(`CNI mode, ${firstLine((e as Error).message)}`);
+    }
   } else {
-    tried.push(`no ${INIT_CONTAINER} container (CNI mode?)`);
+    tried.push(`no ${INIT_CONTAINER} container, and not injected for istio-cni (no ${VALIDATION_CONTAINER})`);
   }
 
   // native sidecars (init containers that keep running) can be exec'd into too
@@ -115,7 +131,8 @@ export async function podRules(cluster: ClusterSource, resolved: { name: string;
 
 /** The fields of a pod the rules' sources depend on. */
 export interface PodObject {
-  spec?: { initContainers?: { name?: string; restartPolicy?: string }[]; containers?: { name?: string }[] };
+  metadata?: { annotations?: Record<string, string> };
+  spec?: { nodeName?: string; initContainers?: { name?: string; restartPolicy?: string }[]; containers?: { name?: string }[] };
   status?: { podIP?: string };
 }
 

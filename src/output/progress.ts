@@ -41,7 +41,8 @@ export function startProgress(label: string, total: number, options: ProgressOpt
   let finished = false;
 
   const drawTty = (what?: string) => {
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    // a terminal that reports no size (columns 0: a pty nobody sized, `kubectl exec -t`, `script`) is taken as 80 wide
+    const width = Math.max(20, (stream.columns || 80) - 1);
     const counter = `${count}/${total}`;
     const barWidth = Math.max(5, Math.min(30, width - label.length - counter.length - 6));
     const filled = Math.round((barWidth * count) / total);

@@ -1,7 +1,7 @@
 /**
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
- * code, errors included), for proxy-config, proxy-status, istiod, iptables, analyze, trace, authz, describe (sidecar
+ * code, errors included), for proxy-config, proxy-status, istiod, iptables (istio-init, exec and CNI), analyze, trace, authz, describe (sidecar
  * and ambient pods) and ztunnel-config; from the tar.gz
  * and from the same files unpacked into a directory.
  */
@@ -12,12 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { KubeObject } from '../harness/apiserver.js';
-import { type FakeCluster, ISTIOD_A, PRODUCTPAGE, REVIEWS_V1, startCluster } from '../harness/cluster.js';
+import { type FakeCluster, ISTIOD_A, PRODUCTPAGE, REVIEWS_V1, REVIEWS_V2, startCluster } from '../harness/cluster.js';
 import { type CliResult, pool, runCli } from '../helpers.js';
 import { unpack } from './util.js';
 
 const PP = `${PRODUCTPAGE}.default`;
 const RV1 = `${REVIEWS_V1}.default`;
+const RV2 = `${REVIEWS_V2}.default`;
 /** A changed policy for productpage (written to the test's directory in before()): it replaces the cluster's productpage-allow and adds a DENY. */
 let POLICY_CHANGE = '';
 const POLICY_CHANGE_YAML = `apiVersion: security.istio.io/v1
@@ -67,6 +68,8 @@ const COMMANDS: string[][] = [
   ['iptables', 'trace', PP, '--dst', '10.96.0.20:8080'],
   ['iptables', 'trace', RV1, '--dst', '10.244.1.5:9080', '--direction', 'inbound', '-o', 'json'],
   ['iptables', 'ratings-v1-6f5c8d4b9-q8w2e.default'], // no rules anywhere: the same list of what was tried
+  ['iptables', RV2], // CNI mode: the rules from the istio-cni-node pod's log
+  ['iptables', 'trace', RV2, '--dst', '10.96.0.10:53', '--proto', 'udp', '-o', 'json'],
   ['analyze'], // the context's namespace
   ['analyze', '-A'],
   ['analyze', '-A', '-o', 'json'],
@@ -77,6 +80,7 @@ const COMMANDS: string[][] = [
   ['trace', PP, 'http://reviews:9080/'], // rules from the istio-init log
   ['trace', PP, 'http://reviews:9080/api/v1', '-H', 'end-user: jason', '-o', 'json'],
   ['trace', RV1, 'http://reviews:9080/', '--direction', 'inbound', '--from', PP], // rules by exec; the client pod from the cluster
+  ['trace', RV2, 'http://reviews:9080/'], // rules from the istio-cni-node log (CNI mode)
   ['trace', 'deployment/reviews-v1', 'reviews:9080', '-n', 'default', '-o', 'dot'],
   ['trace', 'ratings-v1-6f5c8d4b9-q8w2e.default', 'http://reviews:9080/'], // port-forward refused at capture
   ['trace', 'details-v1-5f4d584748-nosdc.default', 'http://reviews:9080/'], // no sidecar

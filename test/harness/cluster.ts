@@ -15,6 +15,8 @@ import { ZTUNNEL_NAMESPACE, ambientObjects, curlInPod, startZtunnelAdmin, waypoi
 
 export const PRODUCTPAGE = 'productpage-v1-7d4b8d9b7c-x2x9z';
 export const REVIEWS_V1 = 'reviews-v1-545db77b95-ksq7f';
+/** The istio-cni-node pod of node-1 (with `iptables`): its install-cni log holds reviews-v2's rules. */
+export const ISTIO_CNI_NODE = 'istio-cni-node-4kx7q';
 export const REVIEWS_V2 = 'reviews-v2-7bf8c9648f-mx2lp';
 export const ISTIOD_A = 'istiod-7c9d8b6f5-abcde';
 export const ISTIOD_B = 'istiod-7c9d8b6f5-fghij';
@@ -148,6 +150,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     const pp = objects.find((o) => o.kind === 'Pod' && o.metadata.name === PRODUCTPAGE)!;
     (pp.spec as { initContainers?: unknown[] }).initContainers = [{ name: 'istio-init', image: 'docker.io/istio/proxyv2:1.24.0' }];
     logs.set(`default/${PRODUCTPAGE}/istio-init`, readFileSync(fixture('iptables', 'istio-init-dns.log'), 'utf8'));
+    // reviews-v2 in CNI mode: istio-validation instead of istio-init; the istio-cni-node pod of its node
+    // logged the rules the plugin set up (fixtures/iptables/istio-cni-node.log)
+    const rv2 = objects.find((o) => o.kind === 'Pod' && o.metadata.name === REVIEWS_V2)!;
+    (rv2.spec as { initContainers?: unknown[] }).initContainers = [{ name: 'istio-validation', image: 'docker.io/istio/proxyv2:1.24.0' }];
+    objects.push(cniNodePod(ISTIO_CNI_NODE, 'node-1'), cniNodePod('istio-cni-node-9z8y7', 'node-2'));
+    logs.set(`istio-system/${ISTIO_CNI_NODE}/install-cni`, readFileSync(fixture('iptables', 'istio-cni-node.log'), 'utf8'));
   }
   const api = await startApiServer({
     objects,
@@ -178,6 +186,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
       for (const b of [...envoys.values(), ...istiods.values(), ...ztunnels.values()]) await b.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A pod of the istio-cni-node DaemonSet (labels and container as the istio-cni chart names them). */
+function cniNodePod(name: string, node: string): KubeObject {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: 'istio-system', labels: { 'k8s-app': 'istio-cni-node' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'istio-cni-node', uid: 'ds-cni', controller: true }] },
+    spec: { nodeName: node, containers: [{ name: 'install-cni', image: 'docker.io/istio/install-cni:1.24.0' }] },
+    status: { phase: 'Running', podIP: '10.244.0.40' },
   };
 }
 

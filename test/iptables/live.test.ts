@@ -1,6 +1,6 @@
 /**
  * Live mode against the API-server stand-in (real client-node REST, logs and WebSocket exec on 127.0.0.1):
- * istio-init logs first, then iptables-save by exec (CNI mode, rotated logs), the pod's IP for traces.
+ * istio-init logs first (CNI mode: test/iptables/cni.test.ts), then iptables-save by exec (rotated logs, no agent log), the pod's IP for traces.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -133,7 +133,7 @@ test('live: no way to read the rules: one line naming everything tried', async (
   await assert.rejects(podSource('bare-1', { kubeconfig }).load(), (err: Error) => {
     assert.ok(err instanceof MeshctlError);
     assert.ok(!err.message.includes('\n'));
-    assert.match(err.message, /^cannot read the rules of pod bare-1\.default: no istio-init container \(CNI mode\?\); iptables-save in istio-proxy: .*Permission denied \(you must be root\); iptables-save in app: .*Permission denied/);
+    assert.match(err.message, /^cannot read the rules of pod bare-1\.default: no istio-init container, and not injected for istio-cni \(no istio-validation\); iptables-save in istio-proxy: .*Permission denied \(you must be root\); iptables-save in app: .*Permission denied/);
     return true;
   });
 });
