@@ -234,7 +234,8 @@ function sendAll(ns: string, packets: PacketSpec[]): Promise<string[]> {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
-    child.on('exit', () => {
+    // 'close', not 'exit': under load the process can exit before its piped output has all been read
+    child.on('close', () => {
       if (process.env.MESHCTL_KERNEL_DEBUG) console.log(JSON.stringify(out));
       const results = packets.map(() => 'no answer');
       for (const line of out.split('\n')) {
