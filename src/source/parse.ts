@@ -66,8 +66,12 @@ let collected = false;
 function collectBeforeParse(): void {
   if (collected) return;
   collected = true;
-  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  try {
+    if (typeof (globalThis as { gc?: unknown }).gc !== 'function') setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  } catch {
+    // a Node whose V8 does not expose gc this way: the parse runs as it would have without
+  }
 }
 
 /** Parses every document of a multi-document YAML (or one JSON) text. */
