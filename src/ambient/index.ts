@@ -6,7 +6,7 @@
  *   waypointFor(world, svcOrPod, 'service' | 'workload')   // istiod's waypoint binding, with its reason when refused
  *   waypointFacts(gateway, gatewayClasses)   // REVISION, TRAFFIC TYPE, PROGRAMMED, conditions, address, allowedRoutes
  *   waypointsReport(world, { namespace, name })            // `waypoint list/status`: waypoints and what uses each
- *   servicesOfWaypoint(world, namespace, name)             // the Services a waypoint serves (for targetRefs of kind Service)
+ *   servicesOfWaypoint(world, namespace, name)             // the Services and ServiceEntries a waypoint serves (targetRefs)
  *   podAmbientFacts(world, pod, services, options)         // `describe pod`: ztunnel, waypoints, warnings
  *   ztunnelPolicyWarnings(...)               // AuthorizationPolicies ztunnel cannot enforce as written (L7, CUSTOM)
  */
@@ -15,6 +15,6 @@ export * from './types.js';
 export { ambientEnrollment, hasSidecar, ztunnelForNode, type AmbientEnrollment } from './enrollment.js';
 export { attachmentAllowed, isWaypointClass, namedWaypoint, waypointFacts, waypointFor, type TrafficKind, type WaypointBinding, type WaypointFacts } from './waypoints.js';
 export { hasTargetRefs, l7Attributes, unenforcedTargetRefWarnings, ztunnelPolicies, ztunnelPolicyWarnings } from './policies.js';
-export { servicesOfWaypoint, waypointsReport, type WaypointScope, type WaypointUse, type WaypointsReport } from './usage.js';
+export { servicesOfWaypoint, waypointsReport, type WaypointService, type WaypointScope, type WaypointUse, type WaypointsReport } from './usage.js';
 export { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, type PodAmbientFacts, type PodAmbientOptions, type ServiceWaypoint, type ZtunnelWorkloadView } from './pod.js';
 export { ztunnelViewOf } from './ztunnel-view.js';

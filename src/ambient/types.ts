@@ -104,6 +104,11 @@ export interface AmbientWorld {
   gateways: AmbientGateway[];
   gatewayClasses: AmbientGatewayClass[];
   authorizationPolicies: AmbientAuthorizationPolicy[];
+  /**
+   * networking.istio.io ServiceEntries: bound to a waypoint as Services are (their own or their namespace's
+   * `istio.io/use-waypoint`). Absent: not read (only a waypoint's policies need them).
+   */
+  serviceEntries?: Obj[];
 }
 
 export function nameOf(o: Obj): string {

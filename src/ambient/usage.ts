@@ -87,14 +87,35 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A service a waypoint serves: a Kubernetes Service or a ServiceEntry. */
+export interface WaypointService {
+  name: string;
+  namespace: string;
+  kind: 'Service' | 'ServiceEntry';
+}
+
 /**
- * The Services a waypoint serves (bound to it, or to be once it is ready), as `{ name, namespace }`:
- * AuthorizationPolicies with `targetRefs` of kind Service reach the waypoint through them.
+ * The Services and ServiceEntries a waypoint serves (bound to it, or to be once it is ready):
+ * AuthorizationPolicies with `targetRefs` of kind Service or ServiceEntry reach the waypoint through them.
+ * istiod binds a ServiceEntry to a waypoint as it binds a Service (the same labels, the same checks).
+ * `unknown`: those whose binding cannot be told from what was read (their namespace is not known).
  */
-export function servicesOfWaypoint(world: AmbientWorld, namespace: string, name: string): { name: string; namespace: string }[] {
+export function servicesOfWaypoint(world: AmbientWorld, namespace: string, name: string): { services: WaypointService[]; unknown: string[] } {
+  const key = `${namespace}/${name}`;
   const w = waypointsReport(world, { namespace, name }).waypoints[0];
-  return (w?.usedBy.services ?? []).map((key) => {
-    const [ns, svc] = key.split('/');
-    return { name: svc, namespace: ns };
-  });
+  if (!w) return { services: [], unknown: [] };
+  const services: WaypointService[] = [];
+  const unknown: string[] = [];
+  const entries: [Obj, WaypointService['kind']][] = [...world.services.map((s): [Obj, 'Service'] => [s, 'Service']), ...(world.serviceEntries ?? []).map((s): [Obj, 'ServiceEntry'] => [s, 'ServiceEntry'])];
+  for (const [o, kind] of entries) {
+    const b = waypointFor(world, o, 'service');
+    // the same rule waypointsReport counts a service's use by
+    if (b.waypoint === key && (b.state === 'bound' || pending(b, 'service'))) services.push({ name: nameOf(o), namespace: namespaceOf(o), kind });
+    else if (b.state === 'unknown' && (b.waypoint === undefined || b.waypoint === key)) {
+      unknown.push(`${kind} ${nameOf(o)}.${namespaceOf(o)}: ${b.message ?? 'its waypoint cannot be told'}`);
+    }
+  }
+  const order = (s: WaypointService) => `${s.kind === 'Service' ? 0 : 1}/${s.namespace}/${s.name}`;
+  services.sort((a, b) => cmp(order(a), order(b)));
+  return { services, unknown: unknown.sort(cmp) };
 }

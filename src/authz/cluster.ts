@@ -1,5 +1,18 @@
-import type { ClusterObject } from '../kube/cluster.js';
+import type { ClusterObject, ClusterSource } from '../kube/cluster.js';
 import type { ClusterOptions } from '../kube/open.js';
+import { gatewayNameOf, isWaypointPod } from './select.js';
+
+/** What tells which Services and ServiceEntries a waypoint serves, as the cluster holds it. */
+export interface WaypointServingObjects {
+  services: ClusterObject[];
+  namespaces: ClusterObject[];
+  /** Gateway API Gateways (the waypoints) and GatewayClasses (a class may give waypoint-for). */
+  gateways: ClusterObject[];
+  gatewayClasses: ClusterObject[];
+  serviceEntries: ClusterObject[];
+  /** What could not be read, one line each: which services the waypoint serves is then not fully known. */
+  problems: string[];
+}
 
 /** What `authz check --use-kube` (and `--bundle` with `--files`) reads from the cluster. */
 export interface AuthzClusterObjects {
@@ -7,11 +20,14 @@ export interface AuthzClusterObjects {
   authorizationPolicies: ClusterObject[];
   /** The mesh ConfigMap (`istio`, or `istio-<revision>`) when there is one: the root namespace. */
   configMaps: ClusterObject[];
+  /** For a waypoint's pod: the objects `--files` finds its services in (policies attach to those). */
+  waypoint?: WaypointServingObjects;
 }
 
 /**
  * The pod (any reference resolvePod takes), every AuthorizationPolicy and the mesh ConfigMap, from the
- * live cluster or a bundle: the resources `--files` takes from manifests, as the cluster holds them.
+ * live cluster or a bundle: the resources `--files` takes from manifests, as the cluster holds them; for a
+ * waypoint's pod also what tells which Services and ServiceEntries it serves.
  * Istio's CRDs not served (404 on every version) means no policies; anything else is an error.
  */
 export async function clusterAuthzObjects(podRef: string, options: ClusterOptions & { istioNamespace: string; revision?: string }): Promise<AuthzClusterObjects> {
@@ -40,8 +56,51 @@ export async function clusterAuthzObjects(podRef: string, options: ClusterOption
       (cm) => [cm],
       (err: unknown) => (err instanceof NotFoundError ? [] : Promise.reject(err)),
     );
-    return { pod: resolved.pod as ClusterObject, authorizationPolicies: policies, configMaps };
+    const out: AuthzClusterObjects = { pod: resolved.pod as ClusterObject, authorizationPolicies: policies, configMaps };
+    const labels = resolved.pod.metadata?.labels ?? {};
+    if (gatewayNameOf(labels) !== undefined && isWaypointPod(labels)) out.waypoint = await waypointServingObjects(cluster);
+    return out;
   } finally {
     cluster.close();
   }
+}
+
+/**
+ * Every Service, Namespace, Gateway API Gateway and GatewayClass, and ServiceEntry of the cluster (live or
+ * a bundle): from these, as from manifests, follows which services a waypoint serves. A kind the cluster
+ * does not serve (404 on every version) has none; a list that cannot be read (forbidden, not in the
+ * bundle) is a problem, said, never an empty list taken for the truth. GatewayClasses only give a default
+ * waypoint-for (Istio's own class sets none), so an unreadable one is no problem, as describe has it.
+ */
+export async function waypointServingObjects(cluster: ClusterSource): Promise<WaypointServingObjects> {
+  const [{ NotFoundError, ForbiddenError }, { MESH_KINDS, atVersion }, { SERVICE, NAMESPACE }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
+    import('../kube/errors.js'),
+    import('../kube/kinds.js'),
+    import('../kube/cluster.js'),
+    import('../errors.js'),
+  ]);
+  const problems: string[] = [];
+  const kindOf = (group: string, plural: string) => MESH_KINDS.find((k) => k.group === group && k.plural === plural)!;
+  const read = async (types: Parameters<ClusterSource['list']>[0][], what: string, quiet = false): Promise<ClusterObject[]> => {
+    for (const t of types) {
+      try {
+        return await cluster.list(t);
+      } catch (err) {
+        if (err instanceof NotFoundError) continue; // this version (or the whole API) is not served
+        if (err instanceof DamagedBundleError || !(err instanceof MeshctlError)) throw err;
+        if (!(quiet && err instanceof ForbiddenError)) problems.push(`cannot list ${what}: ${describeError(err)}`);
+        return [];
+      }
+    }
+    return [];
+  };
+  const versions = (group: string, plural: string) => kindOf(group, plural).versions.map((v) => atVersion(kindOf(group, plural), v));
+  const [services, namespaces, gateways, gatewayClasses, serviceEntries] = await Promise.all([
+    read([SERVICE], 'services'),
+    read([NAMESPACE], 'namespaces'),
+    read(versions('gateway.networking.k8s.io', 'gateways'), 'gateways.gateway.networking.k8s.io'),
+    read(versions('gateway.networking.k8s.io', 'gatewayclasses'), 'gatewayclasses.gateway.networking.k8s.io', true),
+    read(versions('networking.istio.io', 'serviceentries'), 'serviceentries.networking.istio.io'),
+  ]);
+  return { services, namespaces, gateways, gatewayClasses, serviceEntries, problems };
 }

@@ -3,7 +3,15 @@ export interface Selectable {
   metadata?: { namespace?: string };
   spec?: { selector?: { matchLabels?: Record<string, string> }; targetRef?: unknown; targetRefs?: unknown[] };
 }
-type Ref = { kind?: string; name?: string; namespace?: string } | undefined;
+type Ref = { group?: string; kind?: string; name?: string; namespace?: string } | undefined;
+
+/** A service a waypoint serves: a Kubernetes Service, or a ServiceEntry (istiod's External registry). */
+export interface ServedService {
+  name: string;
+  namespace: string;
+  /** Default `Service`. */
+  kind?: 'Service' | 'ServiceEntry';
+}
 
 /** The workload whose proxy enforces the policies. */
 export interface Workload {
@@ -11,11 +19,21 @@ export interface Workload {
   labels: Record<string, string>;
   /** Istio's root namespace (meshConfig.rootNamespace, istio-system by default). */
   rootNamespace: string;
-  /** For a waypoint: the Kubernetes Services it serves (`targetRefs` of kind Service attach through them). */
-  services?: { name: string; namespace: string }[];
+  /**
+   * For a waypoint: the Services and ServiceEntries it serves (`targetRefs` of kind Service, or
+   * networking.istio.io ServiceEntry, attach through them).
+   */
+  services?: ServedService[];
 }
 
 export type Scope = 'mesh' | 'namespace' | 'workload' | 'targetRef';
+
+/** A targetRef's group and kind as istiod compares them: the empty group is the core group. */
+const groupKind = (r: Ref) => `${r?.group || 'core'}/${r?.kind ?? ''}`;
+const SERVICE = 'core/Service';
+const SERVICE_ENTRY = 'networking.istio.io/ServiceEntry';
+const GATEWAY = 'gateway.networking.k8s.io/Gateway';
+const GATEWAY_CLASS = 'gateway.networking.k8s.io/GatewayClass';
 
 const hasLabels = (sel: { matchLabels?: Record<string, string> } | undefined) => sel?.matchLabels !== undefined && Object.keys(sel.matchLabels).length > 0;
 const matches = (want: Record<string, string> | undefined, labels: Record<string, string>) => Object.entries(want ?? {}).every(([k, v]) => labels[k] === v);
@@ -38,7 +56,10 @@ export function isWaypointPod(labels: Record<string, string>): boolean {
  * policies whose targetRef(s) name that Gateway (from its own namespace, the ref naming no other one), else
  * the selector rules as a fallback (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY, on by default). A waypoint
  * takes targetRefs only: its Gateway, or the `istio-waypoint` GatewayClass from the root namespace,
- * and, given the Services it serves, those attached to one of them (from that Service's namespace).
+ * and, given the services it serves, those attached to one of them from that service's namespace: a
+ * targetRef of kind Service names a Kubernetes Service, one of group networking.istio.io and kind
+ * ServiceEntry names a ServiceEntry (never the other way round). targetRefs compare group and kind
+ * (the empty group is the core group), as istiod's matchesGroupKind does.
  */
 export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { policy: T; scope: Scope }[] {
   const out: { policy: T; scope: Scope }[] = [];
@@ -48,13 +69,23 @@ export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { p
     const ns = ap.metadata?.namespace ?? 'default';
     const refs = [...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec?.targetRefs ?? [])] as Ref[];
     if (refs.length) {
-      const hit = refs.some(
-        (r) =>
-          // a Service the waypoint serves, from the Service's own namespace (the waypoint's may differ)
-          (r?.kind === 'Service' && waypoint && (w.services ?? []).some((svc) => svc.name === r?.name && svc.namespace === ns)) ||
-          (r?.kind === 'GatewayClass' && waypoint && r?.name === 'istio-waypoint' && ns === w.rootNamespace) ||
-          (r?.kind === 'Gateway' && gateway !== undefined && r?.name === gateway && ns === w.namespace && (!r?.namespace || r.namespace === w.namespace)),
-      );
+      const served = (r: Ref, kind: ServedService['kind']) =>
+        waypoint && (w.services ?? []).some((svc) => (svc.kind ?? 'Service') === kind && svc.name === r?.name && svc.namespace === ns);
+      const hit = refs.some((r) => {
+        switch (groupKind(r)) {
+          // a service the waypoint serves, from the service's own namespace (the waypoint's may differ)
+          case SERVICE:
+            return served(r, 'Service');
+          case SERVICE_ENTRY:
+            return served(r, 'ServiceEntry');
+          case GATEWAY_CLASS:
+            return waypoint && r?.name === 'istio-waypoint' && ns === w.rootNamespace;
+          case GATEWAY:
+            return gateway !== undefined && r?.name === gateway && ns === w.namespace && (!r?.namespace || r.namespace === w.namespace);
+          default:
+            return false;
+        }
+      });
       if (hit) out.push({ policy: ap, scope: 'targetRef' });
       continue;
     }
@@ -64,4 +95,18 @@ export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { p
     else if (matches(sel?.matchLabels, w.labels)) out.push({ policy: ap, scope: 'workload' });
   }
   return out;
+}
+
+/**
+ * The policies attached to a Service or ServiceEntry that `selected` leaves out: when which services a
+ * waypoint serves is not fully known (an unreadable list, a namespace whose labels are unknown), these
+ * may apply too, and whatever decides with them left out is not certain.
+ */
+export function serviceAttachedLeftOut<T extends Selectable>(all: T[], selected: T[]): T[] {
+  const taken = new Set(selected);
+  return all.filter((ap) => {
+    if (taken.has(ap)) return false;
+    const refs = [...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec?.targetRefs ?? [])] as Ref[];
+    return refs.some((r) => groupKind(r) === SERVICE || groupKind(r) === SERVICE_ENTRY);
+  });
 }

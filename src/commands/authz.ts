@@ -2,7 +2,7 @@ import type { KubeOptions } from '../cli/kube-options.js';
 import type { IdentityFlags } from '../cli/identity-options.js';
 import { checkPolicies, checkRows, rbacConfigs, type CheckPolicy } from '../authz/check.js';
 import { buildFilters, type AuthorizationPolicyDoc } from '../authz/istio-policy.js';
-import { selectPolicies } from '../authz/select.js';
+import { selectPolicies, serviceAttachedLeftOut } from '../authz/select.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump, listListeners } from '../envoy/index.js';
 import type { Json } from '../match/string.js';
@@ -17,7 +17,8 @@ import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity } from './identity.js';
 import { namespaceOf, nameOf, type ConfigMap, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
-import { waypointServicesOf } from '../describe/report.js';
+import { addWaypointServing, waypointServicesOf } from '../describe/report.js';
+import { unknownAttachments } from '../describe/authz.js';
 
 export interface AuthzCheckOptions extends Partial<KubeOptions> {
   pod?: string;
@@ -135,6 +136,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   ]);
   const objects = o.files?.length ? await loadMeshObjects(o.files) : emptyMeshObjects();
   let pod: Pod;
+  const servingProblems: string[] = [];
   // --bundle is a cluster: with --files it is what the manifests are evaluated over (as analyze does)
   if (o.useKube || o.bundle !== undefined) {
     const { clusterAuthzObjects } = await import('../authz/cluster.js');
@@ -147,12 +149,22 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     objects.authorizationPolicies.unshift(...(cluster.authorizationPolicies as MeshObjects['authorizationPolicies']).filter((x) => !given.has(key(x))));
     const cms = new Set(objects.configMaps.map(key));
     objects.configMaps.push(...(cluster.configMaps as ConfigMap[]).filter((x) => !cms.has(key(x))));
+    // a waypoint: what tells which services it serves, as --files reads it from manifests
+    if (cluster.waypoint) {
+      const w = cluster.waypoint;
+      addWaypointServing(objects, w);
+      servingProblems.push(...w.problems);
+    }
   } else pod = findObject(objects.pods, o.pod, o.namespace, 'pod', o.files!);
   const mesh = meshSettingsFrom(objects.configMaps, o.istioNamespace ?? 'istio-system', o.revision);
   const ns = pod.metadata?.namespace ?? 'default';
   const labels = pod.metadata?.labels ?? {};
-  const services = waypointServicesOf(objects, ns, labels);
-  const selected = selectPolicies(objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[], { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace, services });
+  const served = waypointServicesOf(objects, ns, labels);
+  const all = objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[];
+  const selected = selectPolicies(all, { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace, ...(served ? { services: served.services } : {}) });
+  // which services a waypoint serves not fully known: the policies attached to others may apply too
+  const unknownServing = served ? [...servingProblems, ...served.unknown] : [];
+  const leftOut = unknownServing.length ? serviceAttachedLeftOut(all, selected.map((s) => s.policy)) : [];
   const waypoint = labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
   const built = buildFilters(
     selected.map((s) => s.policy),
@@ -185,7 +197,13 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     const jwt = identity.claims ? [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {} } }] : [];
     res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, conn, identity);
   }
-  const authz = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
+  let authz = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
+  if (leftOut.length) {
+    const why = unknownAttachments(leftOut, unknownServing);
+    notes.push(why);
+    // a DENY policy that matched denies whatever else applies; any other verdict could change
+    if (!(authz.decision === 'DENY' && authz.policy !== null)) authz = { ...authz, decision: 'UNDECIDED', reason: `${authz.reason}; but ${why}` };
+  }
   const request = { tcp: o.tcp === true, method, path, port, host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, policies, { request, steps: res?.steps ?? [], authz }, notes);
 }

@@ -1,4 +1,4 @@
-import { selectPolicies } from '../authz/select.js';
+import { selectPolicies, serviceAttachedLeftOut, type ServedService } from '../authz/select.js';
 import type { AuthorizationPolicy, Labels } from './objects.js';
 import { namespaceOf, originOf } from './objects.js';
 
@@ -27,14 +27,24 @@ const ACTIONS = ['ALLOW', 'DENY', 'CUSTOM', 'AUDIT'] as const;
  * The AuthorizationPolicies the workload's sidecar enforces: mesh-wide ones (root namespace, no selector),
  * the namespace's own, and those whose selector matches it (a selector in the root namespace selects across
  * all namespaces). Policies bound with targetRef(s) are for gateways/waypoints, not sidecars (a waypoint's
- * `services`: those it serves, for policies attached to a Service).
+ * `served`: the Services and ServiceEntries it serves, for policies attached to one, and those whose
+ * binding could not be told).
  */
-export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string, labels: Labels, rootNs: string, services?: { name: string; namespace: string }[]): AuthorizationFacts {
+export function authorizationFor(
+  all: AuthorizationPolicy[],
+  workloadNs: string,
+  labels: Labels,
+  rootNs: string,
+  served?: { services: ServedService[]; unknown: string[] },
+): AuthorizationFacts {
   const counts = { ALLOW: 0, DENY: 0, CUSTOM: 0, AUDIT: 0 };
   const policies: AppliedAuthorizationPolicy[] = [];
   const warnings: string[] = [];
   // One selection rule for describe, authz check and the policies behind a dump (src/authz/select.ts).
-  for (const { policy: ap, scope } of selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs, services })) {
+  const selected = selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs, ...(served ? { services: served.services } : {}) });
+  const leftOut = served?.unknown.length ? serviceAttachedLeftOut(all, selected.map((s) => s.policy)) : [];
+  if (leftOut.length) warnings.push(unknownAttachments(leftOut, served!.unknown));
+  for (const { policy: ap, scope } of selected) {
     const ns = namespaceOf(ap);
     const action = (ap.spec?.action ?? 'ALLOW').toUpperCase();
     const name = ap.metadata?.name ?? '';
@@ -54,4 +64,10 @@ export function authorizationFor(all: AuthorizationPolicy[], workloadNs: string,
   const order = { DENY: 0, CUSTOM: 1, AUDIT: 2, ALLOW: 3 } as Record<string, number>;
   policies.sort((a, b) => (order[a.action] ?? 9) - (order[b.action] ?? 9) || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   return { counts, policies, defaultDecision: counts.ALLOW > 0 ? 'deny' : 'allow', warnings };
+}
+
+/** Says which Service- or ServiceEntry-attached policies may also apply, and why that is not known. */
+export function unknownAttachments(leftOut: { metadata?: { name?: string; namespace?: string } }[], unknown: string[]): string {
+  const names = leftOut.map((p) => `${p.metadata?.name ?? ''}.${p.metadata?.namespace ?? 'default'}`);
+  return `the waypoint may also enforce ${names.join(', ')} (attached to a Service or ServiceEntry): whether it serves ${unknown.length === 1 ? 'this one' : 'these'} cannot be told: ${unknown.join('; ')}`;
 }

@@ -10,6 +10,7 @@ import { parseJson } from '../source/parse.js';
 import { podsSelectedBy } from './services.js';
 import { GATEWAY_API_GROUP } from './gateway-api.js';
 import { ambientEnrollment, ztunnelForNode, ztunnelViewOf, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { isWaypointPod } from '../authz/select.js';
 import { emptyMeshObjects, type KubeObject, type MeshObjects, type Pod, type Service } from './objects.js';
 
 /** The Istio resources describe reads, as the API serves them (v1 is served by every supported Istio). */
@@ -158,6 +159,15 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
       const sel = Object.entries(JSON.parse(s) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
       const gwPods = ((await cluster.list(POD, { labelSelector: sel }).catch(rethrowDamage)) ?? []) as Pod[];
       for (const p of gwPods) if (!objects.pods.some((x) => x.metadata?.name === p.metadata?.name && x.metadata?.namespace === p.metadata?.namespace)) objects.pods.push(p);
+    }
+
+    // a waypoint: every Namespace and ServiceEntry too, to tell which services it serves (authz check reads the same)
+    if (kind === 'pod' && isWaypointPod((target as Pod).metadata?.labels ?? {})) {
+      const { waypointServingObjects } = await import('../authz/cluster.js');
+      const w = await waypointServingObjects(cluster);
+      const { addWaypointServing } = await import('./report.js');
+      addWaypointServing(objects, w);
+      warnings.push(...w.problems);
     }
 
     // ztunnel pods (ambient: the one on the described pod's node carries its traffic)

@@ -14,6 +14,7 @@ const KIND_TO_LIST: Record<string, keyof MeshObjects> = {
   PeerAuthentication: 'peerAuthentications',
   AuthorizationPolicy: 'authorizationPolicies',
   ConfigMap: 'configMaps',
+  ServiceEntry: 'serviceEntries',
 };
 
 /** The Gateway API's kinds (any served version: v1, v1beta1, ...); its Gateway is not Istio's. */

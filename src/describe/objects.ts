@@ -308,6 +308,8 @@ export interface MeshObjects {
   grpcRoutes: ApiRoute[];
   referenceGrants: ReferenceGrant[];
   gatewayClasses: GatewayClass[];
+  /** networking.istio.io ServiceEntries (a waypoint serves those bound to it; its policies attach to them). */
+  serviceEntries: KubeObject[];
 }
 
 export function emptyMeshObjects(): MeshObjects {
@@ -327,6 +329,7 @@ export function emptyMeshObjects(): MeshObjects {
     grpcRoutes: [],
     referenceGrants: [],
     gatewayClasses: [],
+    serviceEntries: [],
   };
 }
 

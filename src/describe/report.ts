@@ -1,4 +1,4 @@
-import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type WaypointService, type ZtunnelWorkloadView } from '../ambient/index.js';
 import { gatewayNameOf, isWaypointPod } from '../authz/select.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
 import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules, summarisePolicy, type SubsetMatch } from './destination-rules.js';
@@ -8,7 +8,8 @@ import { gatewayExposures, type GatewayExposure } from './gateways.js';
 import { serviceFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
 import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
-import type { DestinationRule, Labels, MeshObjects, Pod, Service } from './objects.js';
+import type { WaypointServingObjects } from '../authz/cluster.js';
+import type { DestinationRule, KubeObject, Labels, MeshObjects, Pod, Service } from './objects.js';
 import { kname, namespaceOf, nameOf, originOf } from './objects.js';
 import { podFacts, type PodFacts } from './pod.js';
 import { endpointState, endpointWarning, podsSelectedBy, servicePortFacts, servicesSelecting } from './services.js';
@@ -81,13 +82,36 @@ export function ambientWorld(objects: MeshObjects): AmbientWorld {
     gateways: objects.apiGateways,
     gatewayClasses: objects.gatewayClasses,
     authorizationPolicies: objects.authorizationPolicies,
+    serviceEntries: objects.serviceEntries,
   };
 }
 
-/** For a waypoint's pod, the Services it serves (AuthorizationPolicies attached to a Service reach it through them). */
-export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { name: string; namespace: string }[] | undefined {
+/**
+ * For a waypoint's pod, the Services and ServiceEntries it serves (AuthorizationPolicies attached to one
+ * reach it through them), and those whose binding cannot be told from the objects; undefined for other pods.
+ */
+export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: WaypointService[]; unknown: string[] } | undefined {
   const gateway = gatewayNameOf(labels);
   return gateway !== undefined && isWaypointPod(labels) ? servicesOfWaypoint(ambientWorld(objects), ns, gateway) : undefined;
+}
+
+/**
+ * Adds to `objects` what the cluster holds of the kinds that tell which services a waypoint serves; an
+ * object already there (from manifests: "what if I apply this") is kept over the cluster's.
+ */
+export function addWaypointServing(objects: MeshObjects, w: Omit<WaypointServingObjects, 'problems'>): void {
+  const lists = [
+    [objects.services, w.services],
+    [objects.namespaces, w.namespaces],
+    [objects.apiGateways, w.gateways],
+    [objects.gatewayClasses, w.gatewayClasses],
+    [objects.serviceEntries, w.serviceEntries],
+  ] as [KubeObject[], KubeObject[]][];
+  const key = (o: KubeObject) => `${namespaceOf(o)}/${nameOf(o)}`;
+  for (const [mine, theirs] of lists) {
+    const have = new Set(mine.map(key));
+    mine.push(...theirs.filter((x) => !have.has(key(x))));
+  }
 }
 
 export function describePod(objects: MeshObjects, pod: Pod, options: DescribeOptions): PodReport {
