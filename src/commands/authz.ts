@@ -166,8 +166,12 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const unknownServing = served ? [...servingProblems, ...served.unknown] : [];
   const leftOut = unknownServing.length ? serviceAttachedLeftOut(all, selected.map((s) => s.policy)) : [];
   const waypoint = labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
+  // in istiod's order (creation time, then name, then namespace), whatever order the files or the API gave
+  const created = (p: AuthorizationPolicyDoc) => String((p.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? '');
+  const byAge = (a: AuthorizationPolicyDoc, b: AuthorizationPolicyDoc) =>
+    cmp(created(a), created(b)) || cmp(a.metadata?.name ?? '', b.metadata?.name ?? '') || cmp(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '');
   const built = buildFilters(
-    selected.map((s) => s.policy),
+    selected.map((s) => s.policy).sort(byAge),
     { useFilterState: waypoint },
   );
   const notes = built.skipped.map((s) => `skipped (as Istio does): ${s}`);
@@ -210,4 +214,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
 
 export function assertPort(value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 65535)) throw new MeshctlError(`bad port ${value}`);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
