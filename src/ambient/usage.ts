@@ -98,24 +98,25 @@ export interface WaypointService {
  * The Services and ServiceEntries a waypoint serves (bound to it, or to be once it is ready):
  * AuthorizationPolicies with `targetRefs` of kind Service or ServiceEntry reach the waypoint through them.
  * istiod binds a ServiceEntry to a waypoint as it binds a Service (the same labels, the same checks).
- * `unknown`: those whose binding cannot be told from what was read (their namespace is not known).
+ * `unknown`: those whose binding cannot be told from what was read (their namespace is not known), and why.
  */
-export function servicesOfWaypoint(world: AmbientWorld, namespace: string, name: string): { services: WaypointService[]; unknown: string[] } {
+export function servicesOfWaypoint(world: AmbientWorld, namespace: string, name: string): { services: WaypointService[]; unknown: (WaypointService & { reason: string })[] } {
   const key = `${namespace}/${name}`;
   const w = waypointsReport(world, { namespace, name }).waypoints[0];
   if (!w) return { services: [], unknown: [] };
   const services: WaypointService[] = [];
-  const unknown: string[] = [];
+  const unknown: (WaypointService & { reason: string })[] = [];
   const entries: [Obj, WaypointService['kind']][] = [...world.services.map((s): [Obj, 'Service'] => [s, 'Service']), ...(world.serviceEntries ?? []).map((s): [Obj, 'ServiceEntry'] => [s, 'ServiceEntry'])];
   for (const [o, kind] of entries) {
     const b = waypointFor(world, o, 'service');
     // the same rule waypointsReport counts a service's use by
     if (b.waypoint === key && (b.state === 'bound' || pending(b, 'service'))) services.push({ name: nameOf(o), namespace: namespaceOf(o), kind });
     else if (b.state === 'unknown' && (b.waypoint === undefined || b.waypoint === key)) {
-      unknown.push(`${kind} ${nameOf(o)}.${namespaceOf(o)}: ${b.message ?? 'its waypoint cannot be told'}`);
+      unknown.push({ name: nameOf(o), namespace: namespaceOf(o), kind, reason: `${kind} ${nameOf(o)}.${namespaceOf(o)}: ${b.message ?? 'its waypoint cannot be told'}` });
     }
   }
   const order = (s: WaypointService) => `${s.kind === 'Service' ? 0 : 1}/${s.namespace}/${s.name}`;
   services.sort((a, b) => cmp(order(a), order(b)));
-  return { services, unknown: unknown.sort(cmp) };
+  unknown.sort((a, b) => cmp(a.reason, b.reason));
+  return { services, unknown };
 }

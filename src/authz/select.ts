@@ -97,16 +97,36 @@ export function selectPolicies<T extends Selectable>(all: T[], w: Workload): { p
   return out;
 }
 
+/** A service whose binding to the waypoint cannot be told (`service`), or a reason none can be (no `service`). */
+export interface UnknownServing {
+  service?: ServedService;
+  reason: string;
+}
+
 /**
- * The policies attached to a Service or ServiceEntry that `selected` leaves out: when which services a
- * waypoint serves is not fully known (an unreadable list, a namespace whose labels are unknown), these
- * may apply too, and whatever decides with them left out is not certain.
+ * The policies attached to a Service or ServiceEntry that `selected` leaves out but might apply: those
+ * naming (in their own namespace) a service whose binding to the waypoint cannot be told, or any of them
+ * when which services it serves could not be read at all. Whatever decides with them left out is not
+ * certain; `reasons` says why, for those policies.
  */
-export function serviceAttachedLeftOut<T extends Selectable>(all: T[], selected: T[]): T[] {
+export function leftOutAttachments<T extends Selectable>(all: T[], selected: T[], unknown: UnknownServing[]): { policies: T[]; reasons: string[] } {
+  if (unknown.length === 0) return { policies: [], reasons: [] };
   const taken = new Set(selected);
-  return all.filter((ap) => {
-    if (taken.has(ap)) return false;
+  const policies: T[] = [];
+  const reasons = new Set<string>();
+  for (const ap of all) {
+    if (taken.has(ap)) continue;
+    const ns = ap.metadata?.namespace ?? 'default';
     const refs = [...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...(ap.spec?.targetRefs ?? [])] as Ref[];
-    return refs.some((r) => groupKind(r) === SERVICE || groupKind(r) === SERVICE_ENTRY);
-  });
+    const why = unknown.filter((u) =>
+      refs.some((r) => {
+        const kind = groupKind(r) === SERVICE ? 'Service' : groupKind(r) === SERVICE_ENTRY ? 'ServiceEntry' : undefined;
+        return kind !== undefined && (!u.service || ((u.service.kind ?? 'Service') === kind && u.service.name === r?.name && u.service.namespace === ns));
+      }),
+    );
+    if (why.length === 0) continue;
+    policies.push(ap);
+    for (const u of why) reasons.add(u.reason);
+  }
+  return { policies, reasons: [...reasons] };
 }

@@ -2,7 +2,7 @@ import type { KubeOptions } from '../cli/kube-options.js';
 import type { IdentityFlags } from '../cli/identity-options.js';
 import { checkPolicies, checkRows, rbacConfigs, type CheckPolicy } from '../authz/check.js';
 import { buildFilters, type AuthorizationPolicyDoc } from '../authz/istio-policy.js';
-import { selectPolicies, serviceAttachedLeftOut } from '../authz/select.js';
+import { leftOutAttachments, selectPolicies } from '../authz/select.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump, listListeners } from '../envoy/index.js';
 import type { Json } from '../match/string.js';
@@ -163,8 +163,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const all = objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[];
   const selected = selectPolicies(all, { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace, ...(served ? { services: served.services } : {}) });
   // which services a waypoint serves not fully known: the policies attached to others may apply too
-  const unknownServing = served ? [...servingProblems, ...served.unknown] : [];
-  const leftOut = unknownServing.length ? serviceAttachedLeftOut(all, selected.map((s) => s.policy)) : [];
+  const unknownServing = served ? [...servingProblems.map((reason) => ({ reason })), ...served.unknown.map((u) => ({ service: u, reason: u.reason }))] : [];
+  const leftOut = leftOutAttachments(all, selected.map((s) => s.policy), unknownServing);
   const waypoint = labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
   // in istiod's order (creation time, then name, then namespace), whatever order the files or the API gave
   const created = (p: AuthorizationPolicyDoc) => String((p.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? '');
@@ -202,8 +202,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, conn, identity);
   }
   let authz = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
-  if (leftOut.length) {
-    const why = unknownAttachments(leftOut, unknownServing);
+  if (leftOut.policies.length) {
+    const why = unknownAttachments(leftOut.policies, leftOut.reasons);
     notes.push(why);
     // a DENY policy that matched denies whatever else applies; any other verdict could change
     if (!(authz.decision === 'DENY' && authz.policy !== null)) authz = { ...authz, decision: 'UNDECIDED', reason: `${authz.reason}; but ${why}` };

@@ -1,4 +1,4 @@
-import { selectPolicies, serviceAttachedLeftOut, type ServedService } from '../authz/select.js';
+import { leftOutAttachments, selectPolicies, type ServedService } from '../authz/select.js';
 import type { AuthorizationPolicy, Labels } from './objects.js';
 import { namespaceOf, originOf } from './objects.js';
 
@@ -35,15 +35,15 @@ export function authorizationFor(
   workloadNs: string,
   labels: Labels,
   rootNs: string,
-  served?: { services: ServedService[]; unknown: string[] },
+  served?: { services: ServedService[]; unknown: (ServedService & { reason: string })[] },
 ): AuthorizationFacts {
   const counts = { ALLOW: 0, DENY: 0, CUSTOM: 0, AUDIT: 0 };
   const policies: AppliedAuthorizationPolicy[] = [];
   const warnings: string[] = [];
   // One selection rule for describe, authz check and the policies behind a dump (src/authz/select.ts).
   const selected = selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs, ...(served ? { services: served.services } : {}) });
-  const leftOut = served?.unknown.length ? serviceAttachedLeftOut(all, selected.map((s) => s.policy)) : [];
-  if (leftOut.length) warnings.push(unknownAttachments(leftOut, served!.unknown));
+  const leftOut = leftOutAttachments(all, selected.map((s) => s.policy), (served?.unknown ?? []).map((u) => ({ service: u, reason: u.reason })));
+  if (leftOut.policies.length) warnings.push(unknownAttachments(leftOut.policies, leftOut.reasons));
   for (const { policy: ap, scope } of selected) {
     const ns = namespaceOf(ap);
     const action = (ap.spec?.action ?? 'ALLOW').toUpperCase();
@@ -67,7 +67,7 @@ export function authorizationFor(
 }
 
 /** Says which Service- or ServiceEntry-attached policies may also apply, and why that is not known. */
-export function unknownAttachments(leftOut: { metadata?: { name?: string; namespace?: string } }[], unknown: string[]): string {
+export function unknownAttachments(leftOut: { metadata?: { name?: string; namespace?: string } }[], reasons: string[]): string {
   const names = leftOut.map((p) => `${p.metadata?.name ?? ''}.${p.metadata?.namespace ?? 'default'}`);
-  return `the waypoint may also enforce ${names.join(', ')} (attached to a Service or ServiceEntry): whether it serves ${unknown.length === 1 ? 'this one' : 'these'} cannot be told: ${unknown.join('; ')}`;
+  return `the waypoint may also enforce ${names.join(', ')} (attached to a Service or ServiceEntry whose use of it cannot be told): ${reasons.join('; ')}`;
 }

@@ -90,7 +90,7 @@ export function ambientWorld(objects: MeshObjects): AmbientWorld {
  * For a waypoint's pod, the Services and ServiceEntries it serves (AuthorizationPolicies attached to one
  * reach it through them), and those whose binding cannot be told from the objects; undefined for other pods.
  */
-export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: WaypointService[]; unknown: string[] } | undefined {
+export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: WaypointService[]; unknown: (WaypointService & { reason: string })[] } | undefined {
   const gateway = gatewayNameOf(labels);
   return gateway !== undefined && isWaypointPod(labels) ? servicesOfWaypoint(ambientWorld(objects), ns, gateway) : undefined;
 }
