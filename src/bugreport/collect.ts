@@ -1,5 +1,6 @@
 import { describeError } from '../errors.js';
 import { redactSecrets } from '../envoy/secrets.js';
+import { CNI_LABEL } from '../iptables/cni.js';
 import { type PodObject, podRules } from '../iptables/source.js';
 import { ISTIOD_DEBUG_PORT } from '../istiod/discover.js';
 import { CLUSTER_SCOPE, callKey } from '../kube/bundle-cluster.js';
@@ -64,6 +65,8 @@ export class Collector {
   readonly pods: CollectResult['pods'] = { proxies: [], istiods: [], ztunnels: [], skipped: [] };
   stopped?: string;
   private readonly names = new Set<string>();
+  /** Pods that the proxies' lookups found (a CNI-mode pod's istio-cni-node pod, its namesakes on the node), by `ns/name`. */
+  private readonly lookedUp = new Map<string, ClusterObject>();
   private readonly recording: ClusterSource;
   private readonly now: () => Date;
 
@@ -145,6 +148,7 @@ export class Collector {
       }
       this.pods.proxies.push(`${pod.namespace}/${pod.name}`);
     }, label('proxy'));
+    await this.keepLookedUp();
     return { resources: this.resources, calls: this.calls, failures: this.failures, pods: this.pods, stopped: this.stopped };
   }
 
@@ -194,6 +198,29 @@ export class Collector {
     // the Istio namespace's pods are needed to find istiod and ztunnel even when not selected
     await this.each('resources', jobs, (job) => job());
     return podsByNs;
+  }
+
+  /**
+   * The pods the proxies' lookups found outside the namespaces whose pods are listed whole — in CNI mode
+   * the istio-cni-node pod of the pod's node, wherever it runs (kube-system on some platforms), and any
+   * pod of the same name on that node — kept as a filtered pod list of their namespace, so that the
+   * bundle's lookups find what the live ones found.
+   */
+  private async keepLookedUp(): Promise<void> {
+    const whole = new Set(this.resources.filter((r) => r.group === POD.group && r.plural === POD.plural).map((r) => r.scope));
+    if (whole.has('all')) return;
+    const byNs = new Map<string, ClusterObject[]>();
+    for (const o of this.lookedUp.values()) {
+      const ns = o.metadata?.namespace ?? '';
+      if (!whole.has(ns)) push(byNs, ns, o);
+    }
+    try {
+      for (const [ns, pods] of [...byNs].sort(([a], [b]) => a.localeCompare(b))) {
+        await this.writeList(POD, ns, pods, `only the pods the proxies' lookups found: the istio-cni-node pods (${CNI_LABEL}) of CNI-mode pods' nodes, and pods of the same name as a CNI-mode pod on its node`, true);
+      }
+    } catch (err) {
+      if (!(err instanceof Stopped)) throw err;
+    }
   }
 
   /** Cluster-wide, else each selected namespace (and the Istio one) where cluster-wide is forbidden. */
@@ -272,7 +299,7 @@ export class Collector {
     }
   }
 
-  private async writeList(t: ResourceType, scope: string, items: ClusterObject[], filter?: string): Promise<void> {
+  private async writeList(t: ResourceType, scope: string, items: ClusterObject[], filter?: string, partial = false): Promise<void> {
     const byNs = new Map<string, ClusterObject[]>();
     if (scope !== 'all' && t.namespaced) byNs.set(scope, []);
     for (const o of items) push(byNs, t.namespaced ? o.metadata?.namespace ?? '' : CLUSTER_SCOPE, o);
@@ -284,7 +311,7 @@ export class Collector {
       if (!(await this.write(member, text))) throw new Stopped();
       members[ns] = member;
     }
-    this.resources.push(record(t, scope, members, items.length, filter));
+    this.resources.push({ ...record(t, scope, members, items.length, filter), ...(partial ? { partial } : {}) });
   }
 
   // ---- pods
@@ -380,6 +407,14 @@ export class Collector {
     };
     return {
       ...live,
+      list: async (t, options) => {
+        this.check();
+        const items = await live.list(t, options);
+        if (t.group === POD.group && t.plural === POD.plural) {
+          for (const o of items) this.lookedUp.set(`${o.metadata?.namespace}/${o.metadata?.name}`, o);
+        }
+        return items;
+      },
       podGet: async (pod, port, path, admin) => {
         this.check();
         const rec: GetRecord = { call: 'get', pod: `${pod.namespace}/${pod.name}`, port, path, at: at() };

@@ -83,7 +83,7 @@ export async function podRules(cluster: ClusterSource, resolved: { name: string;
   } else if (cniMode(resolved.pod)) {
     // CNI mode: the istio-cni plugin set the rules up and logged them to the istio-cni-node pod of the node
     try {
-      const found = await cniRules(cluster, resolved.name, spec?.nodeName);
+      const found = await cniRules(cluster, { name: resolved.name, namespace: resolved.namespace, node: spec?.nodeName });
       const name = `${found.agent} ${CNI_CONTAINER} logs (${resolved.name})`;
       if (hasRules(found.text, name, parseIptables)) {
         return withIp({ text: found.text, name, description: `the istio-cni plugin's log of pod ${where} in ${found.agent}` });

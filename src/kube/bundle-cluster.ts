@@ -66,8 +66,9 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
       return [...new Set(ok.flatMap((r) => Object.values(r.members)))];
     }
     const covering = records.find((r) => r.scope === 'all' || r.scope === namespace);
-    if (!covering) {
-      const held = records.filter((r) => !r.error).map((r) => r.scope);
+    // a partial list (what a lookup found) answers cluster-wide lookups only: it is not its namespace's list
+    if (!covering || covering.partial) {
+      const held = records.filter((r) => !r.error && !r.partial).map((r) => r.scope);
       throw new MeshctlError(`bundle ${label} holds no ${what} of namespace ${namespace} (it holds those of ${held.join(', ') || 'no namespace'})`);
     }
     if (covering.error) throw fromRecordedError(covering.error);
@@ -101,7 +102,7 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     coverage(t) {
       const records = byType.get(`${t.group}/${t.plural}`);
       if (!records || records.length === 0) return undefined;
-      const ok = records.filter((r) => !r.error);
+      const ok = records.filter((r) => !r.error && !r.partial);
       if (ok.some((r) => r.scope === 'all')) return 'all';
       return [...new Set(ok.map((r) => r.scope))].sort();
     },

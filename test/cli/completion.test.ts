@@ -142,3 +142,32 @@ words=(meshctl trace -f x); CURRENT=4; _meshctl`;
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\n').filter(Boolean), ['clusters', 'FILES']);
 });
+
+/** Loads the generated script into a fish that reads no user config, and asks fish itself to complete the command line `meshctl <line>`. */
+async function fishComplete(script: string, line: string): Promise<string[]> {
+  const file = path.join(dir, 'meshctl.fish');
+  writeFileSync(file, script);
+  const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, NO_COLOR: '1', XDG_CONFIG_HOME: path.join(dir, 'fish-config'), XDG_DATA_HOME: path.join(dir, 'fish-data') };
+  const r = await run('fish', ['--no-config', '-c', `source ${quote(file)}; complete -C ${quote(`meshctl ${line}`)}`], { cwd: ROOT, env });
+  assert.equal(r.status, 0, r.stderr);
+  // fish prints `candidate<TAB>description`; meshctl's candidates have none
+  return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+}
+
+test('fish: the generated script, loaded in fish, completes commands, flag values and live pod names (through the API-server stand-in)', { skip: hasShell('fish') ? false : 'fish not installed; fish completion is not run here' }, async () => {
+  c ??= await startCluster();
+  const gen = await runCli(['completion', 'fish']);
+  assert.equal(gen.code, 0, gen.stderr);
+  const script = gen.stdout;
+  assert.deepEqual(await fishComplete(script, 'pc cl'), ['clusters']);
+  assert.deepEqual(await fishComplete(script, 'trace -o m'), ['mermaid']);
+  const before = c.api.requests.length;
+  assert.deepEqual(await fishComplete(script, `proxy-config clusters --kubeconfig ${c.kubeconfig} -n default productp`), [PRODUCTPAGE]);
+  assert.ok(c.api.requests.slice(before).some((r) => r.startsWith('GET /api/v1/namespaces/default/pods')), 'the pod names were read from the cluster');
+  assert.ok((await fishComplete(script, `describe pod --kubeconfig ${c.kubeconfig} -n `)).includes('istio-system'));
+  // a file flag: fish's own path completion
+  assert.deepEqual(await fishComplete(script, 'trace -f fixtures/bookinfo/productpage-c'), ['fixtures/bookinfo/productpage-clusters.json', 'fixtures/bookinfo/productpage-config_dump.json']);
+  // offline: nothing offered, nothing printed
+  assert.deepEqual(await fishComplete(script, `pc clusters --kubeconfig ${path.join(dir, 'missing')} prod`), []);
+});

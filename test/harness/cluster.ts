@@ -51,6 +51,8 @@ export interface ClusterOptions {
    * fixtures/iptables/classic-sidecar.iptables-save.txt (in istio-proxy; elsewhere they are not found).
    */
   iptables?: boolean;
+  /** The namespace of the istio-cni-node pods (with `iptables`; default istio-system, kube-system on some platforms). */
+  cniNamespace?: string;
   /** More objects for the API server, beside those of fixtures/live/cluster.json (Istio config, say). */
   extraObjects?: KubeObject[];
 }
@@ -154,8 +156,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     // logged the rules the plugin set up (fixtures/iptables/istio-cni-node.log)
     const rv2 = objects.find((o) => o.kind === 'Pod' && o.metadata.name === REVIEWS_V2)!;
     (rv2.spec as { initContainers?: unknown[] }).initContainers = [{ name: 'istio-validation', image: 'docker.io/istio/proxyv2:1.24.0' }];
-    objects.push(cniNodePod(ISTIO_CNI_NODE, 'node-1'), cniNodePod('istio-cni-node-9z8y7', 'node-2'));
-    logs.set(`istio-system/${ISTIO_CNI_NODE}/install-cni`, readFileSync(fixture('iptables', 'istio-cni-node.log'), 'utf8'));
+    const cniNs = options.cniNamespace ?? 'istio-system';
+    objects.push(cniNodePod(ISTIO_CNI_NODE, 'node-1', cniNs), cniNodePod('istio-cni-node-9z8y7', 'node-2', cniNs));
+    logs.set(`${cniNs}/${ISTIO_CNI_NODE}/install-cni`, readFileSync(fixture('iptables', 'istio-cni-node.log'), 'utf8'));
   }
   const api = await startApiServer({
     objects,
@@ -190,10 +193,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
 }
 
 /** A pod of the istio-cni-node DaemonSet (labels and container as the istio-cni chart names them). */
-function cniNodePod(name: string, node: string): KubeObject {
+function cniNodePod(name: string, node: string, namespace: string): KubeObject {
   return {
     apiVersion: 'v1', kind: 'Pod',
-    metadata: { name, namespace: 'istio-system', labels: { 'k8s-app': 'istio-cni-node' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'istio-cni-node', uid: 'ds-cni', controller: true }] },
+    metadata: { name, namespace, labels: { 'k8s-app': 'istio-cni-node' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'istio-cni-node', uid: 'ds-cni', controller: true }] },
     spec: { nodeName: node, containers: [{ name: 'install-cni', image: 'docker.io/istio/install-cni:1.24.0' }] },
     status: { phase: 'Running', podIP: '10.244.0.40' },
   };

@@ -92,6 +92,12 @@ export interface ResourceRecord {
   count: number;
   /** Only some objects were kept (e.g. the mesh ConfigMaps of the Istio namespace). */
   filter?: string;
+  /**
+   * Only the objects some lookup found (a CNI-mode pod's istio-cni-node pod, outside the selected
+   * namespaces): a name it lacks is not known to be absent, so the list answers cluster-wide lookups
+   * but not its namespace's gets and lists, and does not count as covering that namespace.
+   */
+  partial?: boolean;
   error?: RecordedError;
 }
 
