@@ -1,4 +1,4 @@
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { describeError } from '../errors.js';
 import type { Kube } from '../kube/index.js';
 import { USE_WAYPOINT, USE_WAYPOINT_NAMESPACE } from './labels.js';

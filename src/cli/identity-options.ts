@@ -1,4 +1,7 @@
 import { type Command, Option } from 'commander';
+import type { IdentityFlags } from '../commands/identity.js';
+
+export type { IdentityFlags };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -13,17 +16,6 @@ export function addIdentityOptions(cmd: Command): Command {
     .option('--jwt <token>', 'the request\'s JWT (decoded for its claims, never verified, never printed)')
     .option('--jwt-claim <key=value>', 'a JWT claim of the request, instead of --jwt (repeatable)', collect)
     .addOption(new Option('--ext-authz <answer>', 'what the external authorizer of CUSTOM policies answers').choices(['allow', 'deny']));
-}
-
-export interface IdentityFlags {
-  sourcePrincipal?: string;
-  sourceNamespace?: string;
-  sourceSa?: string;
-  trustDomain?: string;
-  from?: string;
-  jwt?: string;
-  jwtClaim?: string[];
-  extAuthz?: 'allow' | 'deny';
 }
 
 export function identityFlags(opts: Record<string, unknown>): IdentityFlags {

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
 
-/** The cluster-access flags every live command shares (istioctl's names). */
-export interface KubeOptions {
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string;
-  istioNamespace: string;
-  revision?: string;
-  timeout: string;
-}
+export type { KubeOptions } from '../kube/options.js';
 
 /** Adds --kubeconfig, --context, -n, -i, --revision and --timeout to a command. */
 export function addKubeOptions(cmd: Command): Command {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { byteOrder } from '../authz/names.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { renderData } from '../output/format.js';

@@ -1,5 +1,4 @@
-import type { KubeOptions } from '../cli/kube-options.js';
-import type { IdentityFlags } from '../cli/identity-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { checkPolicies, checkRows, rbacConfigs, type CheckPolicy } from '../authz/check.js';
 import { buildFilters, type AuthorizationPolicyDoc } from '../authz/istio-policy.js';
 import { selectPolicies } from '../authz/select.js';
@@ -15,7 +14,7 @@ import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
-import { sourceIdentity } from './identity.js';
+import { sourceIdentity, type IdentityFlags } from './identity.js';
 import { namespaceOf, nameOf, type ConfigMap, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
 import { waypointServicesOf } from '../describe/report.js';
 

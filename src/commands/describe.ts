@@ -1,4 +1,4 @@
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { colours } from '../output/colour.js';
 import { renderData, type DataFormat } from '../output/format.js';

@@ -1,9 +1,20 @@
-import type { KubeOptions } from '../cli/kube-options.js';
-import type { IdentityFlags } from '../cli/identity-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import type { SourceIdentity } from '../authz/context.js';
 import { addClaim, decodeJwt, IdentityError, parsePrincipal, principalOf } from '../authz/identity.js';
 import type { Json } from '../match/string.js';
 import { UsageError } from '../errors.js';
+
+/** The request's source identity flags of `trace` and `authz check`, as the CLI parsed them. */
+export interface IdentityFlags {
+  sourcePrincipal?: string;
+  sourceNamespace?: string;
+  sourceSa?: string;
+  trustDomain?: string;
+  from?: string;
+  jwt?: string;
+  jwtClaim?: string[];
+  extAuthz?: 'allow' | 'deny';
+}
 
 /** The source identity from the flags (and, with --from, the client pod in the cluster). */
 export async function sourceIdentity(f: IdentityFlags, kube: Partial<KubeOptions> & { bundle?: string }, src?: string): Promise<SourceIdentity> {

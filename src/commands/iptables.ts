@@ -1,6 +1,6 @@
 /** `meshctl iptables` and `meshctl iptables trace`: source → parse → (trace) → render. */
 import { MeshctlError, UsageError } from '../errors.js';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { colours } from '../output/colour.js';
 import { renderData } from '../output/format.js';
 import { writeStdout } from '../output/write.js';

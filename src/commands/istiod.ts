@@ -1,7 +1,7 @@
 import path from 'node:path';
 import http from 'node:http';
 import type net from 'node:net';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { askAllIstiods, warnFailures } from '../istiod/discover.js';
 import { REGISTRY_HEADERS, mergeRegistries, parseRegistryz, registryRows } from '../istiod/registry.js';

@@ -1,7 +1,7 @@
 import { MeshctlError, UsageError } from '../errors.js';
 import { type Overrides, type SettingsProvider, resolveSettings } from '../inject/config.js';
 import { DEFAULT_HUB, DEFAULT_TAG } from '../inject/defaults.js';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { connectConfigMapReader, kubeconfigAvailable } from '../inject/cluster.js';
 import { builtInDefaults, clusterProvider, fileProvider, hasFiles } from '../inject/providers.js';
 import { type RunResult, injectText, parseInput, uninjectText } from '../inject/run.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Chalk } from 'chalk';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { DamagedBundleError, MeshctlError, UsageError, describeError } from '../errors.js';
 import { configGraph } from '../diagram/config-graph.js';
 import { renderSvg } from '../diagram/svg.js';

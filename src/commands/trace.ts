@@ -6,9 +6,8 @@ import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js
 import { readInput } from '../source/file.js';
 import type { LoadedRules } from '../iptables/source.js';
 import { parseDocument } from '../source/parse.js';
-import type { KubeOptions } from '../cli/kube-options.js';
-import type { IdentityFlags } from '../cli/identity-options.js';
-import { sourceIdentity } from './identity.js';
+import type { KubeOptions } from '../kube/options.js';
+import { sourceIdentity, type IdentityFlags } from './identity.js';
 import { parseClustersStatus, parseConfigDump, type ClustersStatus } from '../envoy/index.js';
 import { worldFromConfigDump } from '../trace/dump-world.js';
 import { renderTrace } from '../trace/render.js';

@@ -1,4 +1,4 @@
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { openLiveAdmin } from '../kube/admin-source.js';
 import { connect } from '../kube/client.js';

@@ -1,4 +1,4 @@
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import type { ClusterOptions } from '../kube/open.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
 

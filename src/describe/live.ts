@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterSource, type ResourceType } from '../kube/cluster.js';
 import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
 import { MESH_KINDS, atVersion } from '../kube/kinds.js';

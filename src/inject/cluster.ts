@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from '../kube/options.js';
 import type { ConfigMapReader } from './providers.js';
 
 /** Whether kubectl's rules would find a kubeconfig at all (without loading client-node). */

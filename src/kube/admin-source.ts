@@ -1,5 +1,5 @@
 import { MeshctlError } from '../errors.js';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from './options.js';
 import type { InputText } from '../source/file.js';
 import type { EnvoyAdminSource } from '../source/envoy-admin.js';
 import { connect } from './client.js';

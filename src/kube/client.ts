@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from './options.js';
 import { parseDuration } from './duration.js';
 import { loadKubeConfig } from './config.js';
 import { type ApiAction, type ErrorContext, statusError, transportError } from './errors.js';

@@ -3,7 +3,7 @@
  * imports client-node at load time: `connect()` imports it, so only commands that talk to a cluster
  * pay for it.
  *
- *   const kube = await connect(opts);            // opts: KubeOptions from src/cli/kube-options.ts
+ *   const kube = await connect(opts);            // opts: KubeOptions from src/kube/options.ts
  *   try {
  *     const pod = await resolvePod(kube, 'deployment/reviews');   // or 'name', 'name.ns'
  *     const svcs = await listServices(kube, 'default');

@@ -1,4 +1,4 @@
-import type { KubeOptions } from '../cli/kube-options.js';
+import type { KubeOptions } from './options.js';
 import type { ClusterSource } from './cluster.js';
 
 export interface ClusterOptions extends Partial<KubeOptions> {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import yaml from 'js-yaml';
-import type { KubeOptions } from '../../src/cli/kube-options.js';
+import type { KubeOptions } from '../../src/kube/options.js';
 import { loadLive } from '../../src/describe/live.js';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import { defaultMeshSettings } from '../../src/describe/mesh.js';

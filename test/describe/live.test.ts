@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Chalk } from 'chalk';
 import yaml from 'js-yaml';
-import type { KubeOptions } from '../../src/cli/kube-options.js';
+import type { KubeOptions } from '../../src/kube/options.js';
 import { loadLive } from '../../src/describe/live.js';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import { defaultMeshSettings } from '../../src/describe/mesh.js';
