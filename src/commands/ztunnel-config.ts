@@ -1,12 +1,14 @@
 import type { KubeOptions } from '../kube/options.js';
 import { MeshctlError, UsageError } from '../errors.js';
-import { redactSecrets } from '../envoy/secrets.js';
 import { colourEnabled, colours } from '../output/colour.js';
-import { renderData } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { writeStdout } from '../output/write.js';
 import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js';
 import { parseDocument } from '../source/parse.js';
+// the ztunnel modules this command uses, not ztunnel/index.js: that also loads the L4 policy engine
+// and the upstream picker (and node:net), which no table needs
+import { ZtunnelModel } from '../ztunnel/model.js';
+import { parseZtunnelDump, type Section } from '../ztunnel/parse.js';
 import {
   certificateTable,
   connectionTable,
@@ -14,19 +16,16 @@ import {
   filterServices,
   filterWorkloads,
   filterWorkloadStates,
-  parseZtunnelDump,
   policyTable,
   serviceTable,
   workloadTable,
-  ZtunnelModel,
   type ConnectionFilter,
   type PodFilter,
   type PolicyFilter,
-  type Section,
   type ServiceFilter,
   type Table,
   type WorkloadFilter,
-} from '../ztunnel/index.js';
+} from '../ztunnel/summary.js';
 
 export const ZTUNNEL_CONFIG_KINDS = ['workloads', 'services', 'policies', 'certificates', 'connections', 'all'] as const;
 export type ZtunnelConfigKind = (typeof ZTUNNEL_CONFIG_KINDS)[number];
@@ -90,7 +89,11 @@ export async function ztunnelConfig(kind: ZtunnelConfigKind, o: ZtunnelConfigOpt
     warnings.push(`pod ${o.pod.name}.${o.pod.namespace} is not among the workloads of ztunnel ${source.name} (not pushed yet, or not a workload of this mesh)`);
   }
 
-  if (o.output !== 'short') return { stdout: renderData(redactSecrets(selection(kind, model, o)), o.output), warnings };
+  if (o.output !== 'short') {
+    // loaded for -o json|yaml only: the tables need neither
+    const [{ redactSecrets }, { renderData }] = await Promise.all([import('../envoy/secrets.js'), import('../output/format.js')]);
+    return { stdout: renderData(redactSecrets(selection(kind, model, o)), o.output), warnings };
+  }
   if (kind !== 'all') return { stdout: table(tableFor(kind, model, o)), warnings };
 
   const out: string[] = [];
