@@ -97,7 +97,15 @@ function plainLine(row: string[], widths: number[], pads: string[], padding: num
   line += end;
   // cli-table3's lines are trimmed at the end: only an empty last cell (the padding before it) or
   // one ending in a space leaves spaces there; looking at the cell spares flattening the line
-  return end.length === 0 || end.charCodeAt(end.length - 1) === 32 ? line.trimEnd() : line;
+  // Only spaces are trimmed here: trimEnd would also drop a trailing tab (or other whitespace) of a
+  // cell, which the whole-text check must see to send the table to the slower paths.
+  return end.length === 0 || end.charCodeAt(end.length - 1) === 32 ? trimSpaces(line) : line;
+}
+
+function trimSpaces(line: string): string {
+  let e = line.length;
+  while (e > 0 && line.charCodeAt(e - 1) === 32) e--;
+  return e === line.length ? line : line.slice(0, e);
 }
 
 function renderFast(headers: string[], rows: string[][], padding: number): string | null {

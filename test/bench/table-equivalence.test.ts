@@ -41,6 +41,14 @@ test('renderTable is byte-for-byte what cli-table3 prints (random cells, colour,
   );
 });
 
+test('renderTable: a tab in a row whose last cell is empty is measured as cli-table3 does (regression: trimming hid it)', () => {
+  const cases: Array<[string[], string[][], number]> = [
+    [['', '', ''], [['', '', 'a'], ['', '\t', '']], 1],
+    [['A', 'B'], [['x', 'y\t'], ['\t', '']], 3],
+  ];
+  for (const [headers, rows, padding] of cases) assert.equal(renderTable(headers, rows, { padding }), viaCliTable3(headers, rows, padding));
+});
+
 test('renderTable lays out a table of 20,000 rows like cli-table3 does (first rows compared)', () => {
   const rows = Array.from({ length: 20000 }, (_, i) => [`outbound|80|v${i % 3}|svc-${i}.ns.svc.cluster.local`, String(80 + (i % 7)), i % 2 ? '-' : `\u001b[32mv${i}\u001b[39m`]);
   const out = renderTable(['NAME', 'PORT', 'SUBSET'], rows);
