@@ -1,4 +1,4 @@
-import { selectPolicies } from '../authz/select.js';
+import { refersToService, selectPolicies } from '../authz/select.js';
 import type { WaypointBinding } from './waypoints.js';
 import type { AmbientAuthorizationPolicy, AmbientPod, AmbientService, AuthzRule, PolicyTargetRef } from './types.js';
 import { asRule, labelsOf, list as objects, namespaceOf, nameOf, record } from './types.js';
@@ -90,7 +90,7 @@ export function unenforcedTargetRefWarnings(
   for (const ap of all) {
     const refs: PolicyTargetRef[] = objects([...(ap.spec?.targetRef ? [ap.spec.targetRef] : []), ...objects(ap.spec?.targetRefs)]);
     for (const ref of refs) {
-      if ((ref.group ?? '') !== '' || ref.kind !== 'Service') continue;
+      if (!refersToService(ref)) continue;
       // a targetRef stays in the policy's namespace
       const svc = services.find((s) => nameOf(s) === ref.name && namespaceOf(s) === namespaceOf(ap));
       if (!svc) continue;

@@ -32,6 +32,9 @@ export type Scope = 'mesh' | 'namespace' | 'workload' | 'targetRef';
 const groupKind = (r: Ref) => `${r?.group || 'core'}/${r?.kind ?? ''}`;
 const SERVICE = 'core/Service';
 const SERVICE_ENTRY = 'networking.istio.io/ServiceEntry';
+
+/** Whether a targetRef names a Kubernetes Service (group '' or 'core'), as istiod compares it. */
+export const refersToService = (r: Ref) => groupKind(r) === SERVICE;
 const GATEWAY = 'gateway.networking.k8s.io/Gateway';
 const GATEWAY_CLASS = 'gateway.networking.k8s.io/GatewayClass';
 

@@ -70,4 +70,11 @@ test('a policy targeting a Service that has no waypoint is enforced by nobody', 
   ]);
   const bound = new Map<string, WaypointBinding>([['shop/api', { state: 'bound', waypoint: 'shop/waypoint' }]]);
   assert.deepEqual(unenforcedTargetRefWarnings(all, [svc], bound), []);
+  // the group as istiod compares it: 'core' is the core group too; another group is not a Service
+  const groups = [
+    ap('core-group', { targetRefs: [{ kind: 'Service', group: 'core', name: 'api' }] }),
+    ap('no-group', { targetRefs: [{ kind: 'Service', name: 'api' }] }),
+    ap('other-group', { targetRefs: [{ kind: 'Service', group: 'networking.istio.io', name: 'api' }] }),
+  ];
+  assert.deepEqual(unenforcedTargetRefWarnings(groups, [svc], none).map((w) => w.split(' ')[1]), ['core-group.shop', 'no-group.shop']);
 });
