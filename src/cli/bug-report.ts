@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { collect, portNumber } from './istiod.js';
+import { collect, portNumber } from './arguments.js';
 
 /** `meshctl bug-report`: a bundle of the mesh that `--bundle` reads back as the cluster. */
 export function register(program: Command): void {

@@ -1,14 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
+import { collect, portNumber } from './arguments.js';
 import { addBundleOption, addKubeOptions } from './kube-options.js';
 
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-export function portNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
-  return n;
-}
 
 /** Registers `istiod registry`, `istiod debug <endpoint>` and `dashboard envoy <pod>`. */
 export function register(program: Command): void {

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
-import { portNumber } from './istiod.js';
+import { portNumber } from './arguments.js';
 import { addKubeOptions } from './kube-options.js';
 
 /**

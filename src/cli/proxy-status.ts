@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
-import { collect, portNumber } from './istiod.js';
+import { collect, portNumber } from './arguments.js';
 import { addBundleOption, addKubeOptions } from './kube-options.js';
 
 export function register(program: Command): void {

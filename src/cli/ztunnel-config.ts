@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { ZtunnelConfigCommandOptions } from '../commands/ztunnel-config.js';
-import { portNumber } from './istiod.js';
+import { portNumber } from './arguments.js';
 import { addBundleOption, addKubeOptions } from './kube-options.js';
 
 type Kind = 'workloads' | 'services' | 'policies' | 'certificates' | 'connections' | 'all';
