@@ -12,6 +12,9 @@ import { writeStdout } from '../output/write.js';
 import { fileAdminSource, type EnvoyAdminSource } from '../source/envoy-admin.js';
 import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
+import type { AuthzVerdict } from '../authz/decide.js';
+import { portStart } from '../trace/request.js';
+import { chainForHost, chainPolicies, chainsAlike, serviceLabel, type ChainPick } from '../authz/chains.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity, type IdentityFlags } from './identity.js';
@@ -90,9 +93,9 @@ export async function authzCheckCommand(o: AuthzCheckOptions): Promise<void> {
   emit(o.output, policies, null);
 }
 
-function emit(format: AuthzCheckOptions['output'], policies: CheckPolicy[], verdict: { request: Record<string, unknown>; steps: AuthzStep[]; authz: unknown } | null, notes: string[] = []): void {
+function emit(format: AuthzCheckOptions['output'], policies: CheckPolicy[], verdict: { request: Record<string, unknown>; steps: AuthzStep[]; authz: unknown; chain?: unknown; chains?: unknown } | null, notes: string[] = []): void {
   if (format !== 'short') {
-    const data = { policies, ...(verdict ? { request: verdict.request, steps: verdict.steps, authz: verdict.authz } : {}), ...(notes.length ? { notes } : {}) };
+    const data = { policies, ...(verdict ? { request: verdict.request, steps: verdict.steps, authz: verdict.authz, ...(verdict.chain ? { chain: verdict.chain } : {}), ...(verdict.chains ? { chains: verdict.chains } : {}) } : {}), ...(notes.length ? { notes } : {}) };
     writeStdout(renderData(JSON.parse(JSON.stringify(data)), format));
     return;
   }
@@ -160,55 +163,124 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const labels = pod.metadata?.labels ?? {};
   const served = waypointServicesOf(objects, ns, labels);
   const all = objects.authorizationPolicies as unknown as AuthorizationPolicyDoc[];
-  const selected = selectPolicies(all, { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace, ...(served ? { services: served.services } : {}) });
+  const workload = { namespace: ns, labels, rootNamespace: mesh.settings.rootNamespace };
+  const selected = selectPolicies(all, { ...workload, ...(served ? { services: served.services } : {}) }).map((s) => s.policy);
   // which services a waypoint serves not fully known: the policies attached to others may apply too
   const unknownServing = served ? [...servingProblems.map((reason) => ({ reason })), ...served.unknown.map((u) => ({ service: u, reason: u.reason }))] : [];
-  const leftOut = leftOutAttachments(all, selected.map((s) => s.policy), unknownServing);
+  const leftOut = leftOutAttachments(all, selected, unknownServing);
   const waypoint = labels['gateway.istio.io/managed'] === 'istio.io-mesh-controller';
   // in istiod's order (creation time, then name, then namespace), whatever order the files or the API gave
   const created = (p: AuthorizationPolicyDoc) => String((p.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? '');
   const byAge = (a: AuthorizationPolicyDoc, b: AuthorizationPolicyDoc) =>
     cmp(created(a), created(b)) || cmp(a.metadata?.name ?? '', b.metadata?.name ?? '') || cmp(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '');
-  const built = buildFilters(
-    selected.map((s) => s.policy).sort(byAge),
-    { useFilterState: waypoint },
-  );
-  const notes = built.skipped.map((s) => `skipped (as Istio does): ${s}`);
-  const listener = { name: 'from --files', filter_chains: [{ name: 'http', filters: [{ name: 'hcm', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', http_filters: built.http } }] }, { name: 'tcp', filters: built.network }] };
-  const policies = checkPolicies(rbacConfigs([listener]));
   const identity = await sourceIdentity(o.identity ?? {}, o, o.src);
-  const port = o.port ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
+  const headers: [string, string][] = [];
+  let givenHost = o.host;
+  for (const h of (o.header ?? []).map(parseHeader)) {
+    const k = h[0].toLowerCase();
+    if (k === 'host' || k === ':authority') givenHost = h[1];
+    else headers.push([k, h[1]]);
+  }
+  const hostPortAt = givenHost === undefined ? -1 : portStart(givenHost);
+  const hostPort = hostPortAt === -1 ? undefined : Number(givenHost!.slice(hostPortAt + 1));
+  if (hostPort !== undefined) assertPort(hostPort);
+  const notes: string[] = [];
+  // A waypoint has one chain per service it serves, each with its own Service/ServiceEntry-attached
+  // policies (src/authz/chains.ts): the request's host picks the chain.
+  let pick: ChainPick | undefined;
+  if (served && givenHost !== undefined) {
+    const bare = (hostPortAt === -1 ? givenHost : givenHost.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
+    if (!bare) throw new UsageError('--host (or a Host header) is empty');
+    const sourceNamespace = /\/ns\/([^/]+)\/sa\//.exec(identity.principal ?? '')?.[1];
+    const explicitPort = o.port ?? hostPort;
+    pick = chainForHost(bare, { served: served.services, unknown: served.unknown, services: objects.services, serviceEntries: objects.serviceEntries, ...(sourceNamespace ? { sourceNamespace } : {}), ...(explicitPort !== undefined ? { port: explicitPort } : {}) });
+  }
+  // on a waypoint the destination port is the service's: a Host header's, else the chosen service's own
+  let servicePort: number | undefined;
+  if (served && o.port === undefined && hostPort === undefined && pick?.service && pick.ports.length) {
+    servicePort = pick.ports[0];
+    if (pick.ports.length > 1) notes.push(`port ${servicePort}: the first of ${serviceLabel(pick.service)}'s ports (${pick.ports.join(', ')}); pass --port for another`);
+  }
+  const port = o.port ?? (served ? (hostPort ?? servicePort) : undefined) ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
   const podIp = pod.status?.podIP ?? '10.244.0.100';
   const mtls = !o.plaintext;
   const src = o.src ?? identity.ip;
   const conn: AuthzConnection = { srcIp: src ?? '10.244.0.200', srcKnown: src !== undefined, dstIp: podIp, dstPort: port, sni: o.sni ?? '', tlsTerminated: mtls, clientCertRequired: mtls };
-  const headers: [string, string][] = [];
-  let host = o.host ?? `${pod.metadata?.name ?? 'pod'}:${port}`;
-  for (const h of (o.header ?? []).map(parseHeader)) {
-    const k = h[0].toLowerCase();
-    if (k === 'host' || k === ':authority') host = h[1];
-    else headers.push([k, h[1]]);
-  }
+  const host = givenHost ?? `${pod.metadata?.name ?? 'pod'}:${port}`;
   const path = o.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with /: ${path}`);
   const method = (o.method ?? 'GET').toUpperCase();
-  let res;
-  if (o.tcp) res = authorizeConnection(built.network, conn, identity);
-  else {
-    const req: HttpRequest = { authority: host, path, method, scheme: mtls ? 'https' : 'http', headers, internal: true };
-    // jwt_authn as a RequestAuthentication would configure it (the manifests' issuers are not checked here).
-    const jwt = identity.claims ? [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {} } }] : [];
-    res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, conn, identity);
+
+  /** The RBAC filters Istio builds from `chosen`, and their verdict for the request. */
+  const evaluate = (chosen: AuthorizationPolicyDoc[]) => {
+    const built = buildFilters([...chosen].sort(byAge), { useFilterState: waypoint });
+    const listener = { name: 'from --files', filter_chains: [{ name: 'http', filters: [{ name: 'hcm', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', http_filters: built.http } }] }, { name: 'tcp', filters: built.network }] };
+    let res;
+    if (o.tcp) res = authorizeConnection(built.network, conn, identity);
+    else {
+      const req: HttpRequest = { authority: host, path, method, scheme: mtls ? 'https' : 'http', headers, internal: true };
+      // jwt_authn as a RequestAuthentication would configure it (the manifests' issuers are not checked here).
+      const jwt = identity.claims ? [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {} } }] : [];
+      res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, conn, identity);
+    }
+    const authz: AuthzVerdict = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
+    return { policies: checkPolicies(rbacConfigs([listener])), skipped: built.skipped, steps: res?.steps ?? [], authz };
+  };
+  const skippedNotes = (skipped: string[]) => skipped.map((s) => `skipped (as Istio does): ${s}`);
+  const undecided = (reason: string): AuthzVerdict => ({ decision: 'UNDECIDED', policy: null, authorizationPolicy: null, filter: null, reason });
+
+  const services = served?.services ?? [];
+  const alike = !served || chainsAlike(all, workload, selected);
+  let result: ReturnType<typeof evaluate>;
+  let chain: Record<string, unknown> | undefined;
+  let chains: Record<string, unknown>[] | undefined;
+  // the policies on every chain (a waypoint's Gateway- and GatewayClass-attached ones): a DENY by one of
+  // them denies on the chains in doubt too, one attached to a service only on that service's chain
+  let everywhere = new Set(served ? chainPolicies(all, workload, null) : selected);
+  if (pick) {
+    if (pick.service) {
+      const on = chainPolicies(all, workload, pick.service);
+      result = evaluate(on);
+      everywhere = new Set(on);
+      chain = { service: `${pick.service.namespace}/${pick.service.name}`, kind: pick.service.kind ?? 'Service', host: pick.host };
+      notes.push(...skippedNotes(result.skipped), `evaluated the waypoint's chain for ${serviceLabel(pick.service)} (${pick.how}): its Gateway- and GatewayClass-attached policies and those attached to that service`);
+    } else {
+      // the request would not go through a chain of this waypoint that is known: no verdict is a guess
+      result = evaluate(selected);
+      result.steps = [];
+      result.authz = undecided(pick.reason);
+      notes.push(...skippedNotes(result.skipped));
+    }
+  } else if (alike || services.length <= 1) {
+    result = evaluate(selected);
+    notes.push(...skippedNotes(result.skipped));
+    if (services.length === 1) chain = { service: `${services[0].namespace}/${services[0].name}`, kind: services[0].kind ?? 'Service' };
+  } else {
+    // no host: decide on each service's chain; one answer only when they all give it
+    result = evaluate(selected);
+    notes.push(...skippedNotes(result.skipped));
+    const per = services.map((svc) => ({ svc, r: evaluate(chainPolicies(all, workload, svc)) }));
+    chains = per.map(({ svc, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
+    const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
+    const decisions = new Set(per.map((x) => x.r.authz.decision));
+    if (decisions.size === 1) {
+      result = { ...per[0].r, policies: result.policies };
+      notes.push(`no --host: decided on each of the waypoint's ${per.length} service chains, which all give ${per[0].r.authz.decision} (${per.map(said).join('; ')}); the steps are ${serviceLabel(per[0].svc)}'s`);
+    } else {
+      result = { ...result, steps: [], authz: undecided(`the waypoint's service chains decide differently (${per.map(said).join('; ')}): pass --host to say which service the request is for`) };
+    }
   }
-  let authz = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
-  if (leftOut.policies.length) {
-    const why = unknownAttachments(leftOut.policies, leftOut.reasons);
+  let authz = result.authz;
+  const leftOutHere = chain?.host !== undefined ? [] : leftOut.policies;
+  if (leftOutHere.length) {
+    const why = unknownAttachments(leftOutHere, leftOut.reasons);
     notes.push(why);
-    // a DENY policy that matched denies whatever else applies; any other verdict could change
-    if (!(authz.decision === 'DENY' && authz.policy !== null)) authz = { ...authz, decision: 'UNDECIDED', reason: `${authz.reason}; but ${why}` };
+    // a DENY policy that matched on every chain denies whatever else applies; any other verdict could change
+    const deciding = all.find((p) => `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}` === authz.authorizationPolicy);
+    if (!(authz.decision === 'DENY' && authz.policy !== null && deciding !== undefined && everywhere.has(deciding))) authz = { ...authz, decision: 'UNDECIDED', reason: `${authz.reason}; but ${why}` };
   }
   const request = { tcp: o.tcp === true, method, path, port, host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
-  emit(o.output, policies, { request, steps: res?.steps ?? [], authz }, notes);
+  emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
 }
 
 export function assertPort(value: number | undefined): void {

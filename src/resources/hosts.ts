@@ -44,3 +44,17 @@ export function mostSpecificHost(serviceHost: string, candidates: Iterable<strin
   }
   return best;
 }
+
+/**
+ * The names a pod's resolver tries for `host`, in order, as Kubernetes writes its resolv.conf (search
+ * `<namespace>.svc.<domain> svc.<domain> <domain>`, `ndots:5`): a name with fewer than five dots is tried
+ * with each search suffix first and then as written; one with more, as written first; one ending in `.` only
+ * as written. Without the client's namespace its search entry is left out. Lower-cased: DNS names are
+ * case-insensitive.
+ */
+export function searchNames(host: string, namespace: string | undefined, domain = DEFAULT_DOMAIN_SUFFIX): string[] {
+  const h = host.toLowerCase();
+  if (h.endsWith('.')) return [h.slice(0, -1)];
+  const search = [...(namespace ? [`${h}.${namespace}.svc.${domain}`] : []), `${h}.svc.${domain}`, `${h}.${domain}`];
+  return h.split('.').length - 1 < 5 ? [...search, h] : [h, ...search];
+}

@@ -1,3 +1,4 @@
+import { searchNames } from '../resources/hosts.js';
 import { isIP } from 'node:net';
 import { ambientEnrollment, namedWaypoint, waypointFor, ztunnelPolicyWarnings, type AmbientWorld, type Obj, type WaypointBinding } from '../ambient/index.js';
 import type { SourceIdentity } from '../authz/context.js';
@@ -735,11 +736,8 @@ export function resolveAmbientDestination(model: ZtunnelModel, host: string, src
   if (given) return { ip: given, how: `--dst-ip ${given}`, notes };
   if (isIP(host)) return { ip: host, how: 'the target is an IP address', notes };
   const h = host.toLowerCase().replace(/\.$/, '');
-  const names = [h];
-  const parts = h.split('.');
-  if (parts.length === 1 && srcNs) names.push(`${h}.${srcNs}.svc.cluster.local`);
-  if (parts.length === 2) names.push(`${h}.svc.cluster.local`);
-  if (parts.length === 3 && parts[2] === 'svc') names.push(`${h}.cluster.local`);
+  // the names the client's resolver tries, in its order (one rule: resources/hosts.ts)
+  const names = searchNames(host, srcNs);
   for (const n of names) {
     const list = model.servicesByHostname(n);
     if (!list.length) continue;

@@ -1,3 +1,4 @@
+import { searchNames } from '../resources/hosts.js';
 import { isIP } from 'node:net';
 import type { SourceIdentity } from '../authz/context.js';
 import type { AuthzVerdict } from '../authz/decide.js';
@@ -714,7 +715,7 @@ export function resolveDestination(world: TraceWorld, target: Target, direction:
     }
   }
   // 3. No VIP (e.g. a headless service): the first endpoint of its outbound cluster, as DNS would answer.
-  const names = [host, ...(world.podNamespace ? [`${host}.${world.podNamespace}.svc.cluster.local`] : []), `${host}.svc.cluster.local`, `${host}.cluster.local`];
+  const names = searchNames(host, world.podNamespace);
   for (const n of names) {
     const cluster = `outbound|${target.port}||${n}`;
     const eps = world.cluster(cluster) ? world.endpoints(cluster) : undefined;
