@@ -1,3 +1,4 @@
+import { chainPolicies, serviceLabel } from '../authz/chains.js';
 import { leftOutAttachments, selectPolicies, type ServedService } from '../authz/select.js';
 import type { AuthorizationPolicy, Labels } from './objects.js';
 import { namespaceOf, originOf } from './objects.js';
@@ -11,6 +12,11 @@ export interface AppliedAuthorizationPolicy {
   scope: 'mesh' | 'namespace' | 'workload' | 'targetRef';
   rules: number;
   provider?: string;
+  /**
+   * On a waypoint, for a policy attached to the Services or ServiceEntries it serves: the services whose
+   * filter chains hold it (`Service ns/name`); the others are on every chain.
+   */
+  chains?: string[];
 }
 
 export interface AuthorizationFacts {
@@ -41,7 +47,10 @@ export function authorizationFor(
   const policies: AppliedAuthorizationPolicy[] = [];
   const warnings: string[] = [];
   // One selection rule for describe, authz check and the policies behind a dump (src/authz/select.ts).
-  const selected = selectPolicies(all, { namespace: workloadNs, labels, rootNamespace: rootNs, ...(served ? { services: served.services } : {}) });
+  const workload = { namespace: workloadNs, labels, rootNamespace: rootNs };
+  const selected = selectPolicies(all, { ...workload, ...(served ? { services: served.services } : {}) });
+  // a waypoint builds one filter chain per service: a Service-attached policy is only on that one's
+  const everyChain = new Set(served ? chainPolicies(all, workload, null) : []);
   const leftOut = leftOutAttachments(all, selected.map((s) => s.policy), (served?.unknown ?? []).map((u) => ({ service: u, reason: u.reason })));
   if (leftOut.policies.length) warnings.push(unknownAttachments(leftOut.policies, leftOut.reasons));
   for (const { policy: ap, scope } of selected) {
@@ -51,6 +60,7 @@ export function authorizationFor(
     const rules = ap.spec?.rules?.length ?? 0;
     const entry: AppliedAuthorizationPolicy = { name, namespace: ns, action, scope, rules };
     if (ap.spec?.provider?.name) entry.provider = ap.spec.provider.name;
+    if (served && !everyChain.has(ap)) entry.chains = served.services.filter((svc) => chainPolicies([ap], workload, svc).length).map(serviceLabel);
     const origin = originOf(ap);
     if (origin) entry.origin = origin;
     policies.push(entry);

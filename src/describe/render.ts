@@ -258,7 +258,7 @@ function renderAuthz(out: string[], a: AuthorizationFacts, c: ChalkInstance, pod
   out.push(`${c.bold('AuthorizationPolicies:')} ${ALLOW} ALLOW, ${DENY} DENY, ${CUSTOM} CUSTOM, ${AUDIT} AUDIT${pods ? ` (pods ${pods.join(', ')})` : ''}`);
   for (const p of a.policies) {
     const rules = `${p.rules} rule${p.rules === 1 ? '' : 's'}`;
-    out.push(`${L1}${p.action} ${p.name}.${p.namespace} (${p.scope}${p.provider ? `, provider ${p.provider}` : ''}, ${rules})`);
+    out.push(`${L1}${p.action} ${p.name}.${p.namespace} (${p.scope}${p.provider ? `, provider ${p.provider}` : ''}, ${rules}${p.chains ? `, on the chain of ${p.chains.join(', ')}` : ''})`);
   }
   if (a.counts.ALLOW > 0) out.push(`${L1}Requests matching no ALLOW policy are denied`);
   else if (a.policies.length === 0) out.push(`${L1}No policies: all requests are allowed`);

@@ -71,7 +71,7 @@ test('authz check --files and describe pod on a waypoint: its Gateway and Servic
     assert.deepEqual(rows, ['_anonymous_match_nothing_', 'shop-waypoint-policy.shop', 'web-readers.shop']);
     const described = await runCli(['describe', 'pod', 'waypoint-6d8f9b7c5-wp001', '-n', 'shop', '--files', dir]);
     assert.equal(described.code, 0, described.stderr);
-    assert.match(described.stdout, /AuthorizationPolicies: 2 ALLOW, 0 DENY.*\n +ALLOW shop-waypoint-policy\.shop \(targetRef, 1 rule\)\n +ALLOW web-readers\.shop \(targetRef, 1 rule\)\n/);
+    assert.match(described.stdout, /AuthorizationPolicies: 2 ALLOW, 0 DENY.*\n +ALLOW shop-waypoint-policy\.shop \(targetRef, 1 rule\)\n +ALLOW web-readers\.shop \(targetRef, 1 rule, on the chain of Service shop\/web\)\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
