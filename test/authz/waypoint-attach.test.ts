@@ -83,6 +83,11 @@ spec: {hosts: [opted-out.example.com], ports: [{number: 80, name: http, protocol
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
+metadata: {name: wild-api, namespace: shop}
+spec: {hosts: ["*.wild.example.com"], addresses: [240.240.10.0/24], ports: [{number: 80, name: http, protocol: HTTP}], resolution: NONE}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
 metadata: {name: batch-api, namespace: batch}
 spec: {hosts: [batch.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}
 ${[
@@ -91,6 +96,7 @@ ${[
   ['api-no-admin', 'shop', 'DENY', SE, 'ServiceEntry', 'payments-api', 'paths: ["/admin/*"]'],
   ['api-no-group', 'shop', 'DENY', '""', 'ServiceEntry', 'payments-api', 'methods: [GET]'],
   ['api-as-service', 'shop', 'DENY', '""', 'Service', 'payments-api', 'methods: [GET]'],
+  ['wild-no-delete', 'shop', 'DENY', SE, 'ServiceEntry', 'wild-api', 'methods: [DELETE]'],
   ['ledger-api-deny', 'shop', 'DENY', SE, 'ServiceEntry', 'ledger-api', 'methods: [GET]'],
   ['opted-out-deny', 'shop', 'DENY', SE, 'ServiceEntry', 'opted-out', 'methods: [GET]'],
   ['batch-api-deny', 'batch', 'DENY', SE, 'ServiceEntry', 'batch-api', 'methods: [GET]'],
@@ -113,7 +119,7 @@ spec:
   .join('')}`;
 
 const WAYPOINT_POD = 'waypoint-6d8f9b7c5-wp001.shop';
-const ATTACHED = ['api-no-admin.shop', 'api-writers.shop', 'shop-waypoint-policy.shop', 'web-readers.shop'];
+const ATTACHED = ['api-no-admin.shop', 'api-writers.shop', 'shop-waypoint-policy.shop', 'web-readers.shop', 'wild-no-delete.shop'];
 let dir: string;
 let home: string;
 let cluster: AmbientCluster;
@@ -137,7 +143,10 @@ const rows = (stdout: string) => stdout.split('\n').filter((l) => /^(ALLOW|DENY|
 test('the ServiceEntries shop/waypoint serves: its namespace label, not one naming another waypoint or none, not another namespace', async () => {
   const objects = await loadMeshObjects([dir]);
   const served = waypointServicesOf(objects, 'shop', { 'gateway.networking.k8s.io/gateway-name': 'waypoint', 'gateway.istio.io/managed': 'istio.io-mesh-controller' });
-  assert.deepEqual(served?.services.filter((s) => s.kind === 'ServiceEntry'), [{ name: 'payments-api', namespace: 'shop', kind: 'ServiceEntry' }]);
+  assert.deepEqual(served?.services.filter((s) => s.kind === 'ServiceEntry'), [
+    { name: 'payments-api', namespace: 'shop', kind: 'ServiceEntry' },
+    { name: 'wild-api', namespace: 'shop', kind: 'ServiceEntry' },
+  ]);
   assert.ok(served?.services.some((s) => s.kind === 'Service' && s.name === 'web' && s.namespace === 'shop'));
   assert.deepEqual(served?.unknown, []);
 });
@@ -148,6 +157,11 @@ test('authz check on a waypoint: policies attached to the Services and ServiceEn
     ['--method', 'POST', '--path', '/pay'],
     ['--method', 'POST', '--path', '/admin/x'],
     ['--method', 'DELETE', '--path', '/x', '-o', 'json'],
+    ['--method', 'GET', '--path', '/admin/x', '--host', 'web'],
+    ['--method', 'GET', '--path', '/admin/x', '-H', 'Host: api.payments.example.com', '-o', 'json'],
+    ['--method', 'DELETE', '--path', '/x', '--host', '10.96.20.11:8080'],
+    ['--method', 'DELETE', '--path', '/x', '--host', 'a.b.wild.example.com'],
+    ['--method', 'GET', '--host', 'cart.shop'],
   ];
   for (const req of requests) {
     const args = ['authz', 'check', WAYPOINT_POD, ...req, '--source-namespace', 'shop', '--source-sa', 'web'];
@@ -157,10 +171,26 @@ test('authz check on a waypoint: policies attached to the Services and ServiceEn
     assert.equal(live.code, 0, live.stderr);
     assert.equal(live.stdout, files.stdout, `${req.join(' ')}: live and files differ`);
     assert.equal(live.stderr, files.stderr);
-    if (!req.includes('json')) assert.deepEqual(rows(files.stdout).filter((r) => r !== '_anonymous_match_nothing_').sort(), ATTACHED);
+    // without a host (or one the waypoint does not serve) the table is every chain's policies
+    if (!req.includes('json') && !req.some((a) => /^(--host|-H)$/.test(a))) assert.deepEqual(rows(files.stdout).filter((r) => r !== '_anonymous_match_nothing_').sort(), ATTACHED);
   }
-  const admin = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'POST', '--path', '/admin/x', '--use-kube', '--kubeconfig', cluster.kubeconfig, '-o', 'json'], { env: env() });
-  assert.equal((JSON.parse(admin.stdout) as { authz: { decision: string; authorizationPolicy: string } }).authz.authorizationPolicy, 'shop/api-no-admin');
+  type Out = { authz: { decision: string; authorizationPolicy: string | null; reason: string }; chain?: { service: string; kind: string; host: string }; chains?: { service: string; kind: string; decision: string; authorizationPolicy: string | null }[] };
+  const admin = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'POST', '--path', '/admin/x', '--host', 'api.payments.example.com', '--use-kube', '--kubeconfig', cluster.kubeconfig, '-o', 'json'], { env: env() });
+  const a = JSON.parse(admin.stdout) as Out;
+  assert.equal(a.authz.authorizationPolicy, 'shop/api-no-admin');
+  assert.deepEqual(a.chain, { service: 'shop/payments-api', kind: 'ServiceEntry', host: 'api.payments.example.com' });
+  // no host: every chain denies it (web's: no ALLOW matches; payments-api's: api-no-admin), so DENY, each named
+  const anyChain = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'POST', '--path', '/admin/x', '--source-namespace', 'shop', '--source-sa', 'web', '--use-kube', '--kubeconfig', cluster.kubeconfig, '-o', 'json'], { env: env() });
+  const n = JSON.parse(anyChain.stdout) as Out;
+  assert.equal(n.authz.decision, 'DENY');
+  assert.deepEqual(
+    n.chains?.map((c) => [c.service, c.kind, c.decision, c.authorizationPolicy]),
+    [
+      ['shop/web', 'Service', 'DENY', null],
+      ['shop/payments-api', 'ServiceEntry', 'DENY', 'shop/api-no-admin'],
+      ['shop/wild-api', 'ServiceEntry', 'DENY', null],
+    ],
+  );
   // the live path read the kinds it needs, through the API
   for (const p of ['/api/v1/services', '/api/v1/namespaces', '/apis/gateway.networking.k8s.io/v1/gateways', '/apis/networking.istio.io/v1/serviceentries']) {
     assert.ok(cluster.api.requests.some((q) => q.split('?')[0] === `GET ${p}`), `${p} not read: ${cluster.api.requests.join('\n')}`);
@@ -197,9 +227,20 @@ test('which services a waypoint serves not known (a list refused, a namespace mi
   try {
     const deny = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'POST', '--path', '/admin/x', '--use-kube', '--kubeconfig', c2.kubeconfig, '-o', 'json'], { env: env() });
     assert.equal(deny.code, 0, deny.stderr);
-    const d = JSON.parse(deny.stdout) as { authz: { decision: string; authorizationPolicy: string }; notes: string[] };
-    assert.deepEqual([d.authz.decision, d.authz.authorizationPolicy], ['DENY', 'shop/api-no-admin']);
+    const d = JSON.parse(deny.stdout) as { authz: { decision: string; authorizationPolicy: string; reason: string }; notes: string[] };
+    // api-no-admin is on payments-api's chain only: the chains of the Services in doubt may decide otherwise
+    assert.equal(d.authz.decision, 'UNDECIDED');
+    assert.match(d.authz.reason, /may also enforce .*web-readers\.shop.*cannot list services/);
     assert.ok(d.notes.some((n) => /may also enforce .*web-readers\.shop.*cannot list services/.test(n)), d.notes.join('\n'));
+    // for a request to payments-api its chain decides: the policies of the services in doubt are not on it
+    const forApi = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'POST', '--path', '/admin/x', '--host', 'api.payments.example.com', '--use-kube', '--kubeconfig', c2.kubeconfig, '-o', 'json'], { env: env() });
+    const f = JSON.parse(forApi.stdout) as { authz: { decision: string; authorizationPolicy: string } };
+    assert.deepEqual([f.authz.decision, f.authz.authorizationPolicy], ['DENY', 'shop/api-no-admin']);
+    // and a Service's name cannot be resolved when Services cannot be read: no guess
+    const forWeb = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'GET', '--host', 'web.shop', '--use-kube', '--kubeconfig', c2.kubeconfig, '-o', 'json'], { env: env() });
+    const w = JSON.parse(forWeb.stdout) as { authz: { decision: string; reason: string } };
+    assert.equal(w.authz.decision, 'UNDECIDED');
+    assert.match(w.authz.reason, /web\.shop names no Service or ServiceEntry/);
   } finally {
     await c2.close();
   }
@@ -217,5 +258,66 @@ test('which services a waypoint serves not known (a list refused, a namespace mi
     assert.match(d.stdout, /WARNING: the waypoint may also enforce .*api-writers\.shop/);
   } finally {
     rmSync(partial, { recursive: true, force: true });
+  }
+});
+
+test("a waypoint's chains: the request's host picks its service's chain; a policy attached to one service never decides for another", async () => {
+  type Out = { authz: { decision: string; authorizationPolicy: string | null; reason: string }; chain?: { service: string; kind: string; host: string }; chains?: unknown[]; notes?: string[]; request: { port: number } };
+  const check = async (...args: string[]) => {
+    const r = await runCli(['authz', 'check', WAYPOINT_POD, '--files', dir, '-o', 'json', ...args], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as Out;
+  };
+  const web = ['--source-namespace', 'shop', '--source-sa', 'web'];
+  // api-no-admin (DENY /admin/*) is attached to ServiceEntry payments-api: GET /admin/x to web is web's chain's to decide
+  const toWeb = await check('--method', 'GET', '--path', '/admin/x', '--host', 'web', ...web);
+  assert.deepEqual([toWeb.authz.decision, toWeb.authz.authorizationPolicy], ['ALLOW', 'shop/web-readers']);
+  assert.deepEqual(toWeb.chain, { service: 'shop/web', kind: 'Service', host: 'web' });
+  assert.equal(toWeb.request.port, 8080, "the port is the service's when neither --port nor the host gives one");
+  const toApi = await check('--method', 'GET', '--path', '/admin/x', '--host', 'api.payments.example.com', ...web);
+  assert.deepEqual([toApi.authz.decision, toApi.authz.authorizationPolicy], ['DENY', 'shop/api-no-admin']);
+  // no host: the chains decide differently, so no single answer; the reason names each
+  const noHost = await check('--method', 'GET', '--path', '/admin/x', ...web);
+  assert.equal(noHost.authz.decision, 'UNDECIDED');
+  assert.match(noHost.authz.reason, /Service shop\/web: ALLOW by shop\/web-readers/);
+  assert.match(noHost.authz.reason, /ServiceEntry shop\/payments-api: DENY by shop\/api-no-admin/);
+  assert.match(noHost.authz.reason, /pass --host/);
+  assert.equal(noHost.chains?.length, 3);
+  // the names a client's resolver completes, addresses, ServiceEntry hosts and wildcards
+  const chainOf = async (host: string, ...more: string[]) => {
+    const o = await check('--method', 'GET', '--host', host, ...more);
+    return o.chain?.service ?? o.authz.reason;
+  };
+  for (const h of ['web', 'web.shop', 'web.shop.svc', 'web.shop.svc.cluster.local', 'Web.Shop.svc.cluster.local.', 'web.shop:8080', '10.96.20.11', '10.96.20.11:8080']) {
+    assert.equal(await chainOf(h, ...web), 'shop/web', h);
+  }
+  assert.equal(await chainOf('web'), 'shop/web', 'no source namespace: the served Service of that name');
+  assert.match(await chainOf('web', '--source-namespace', 'payments', '--source-sa', 'x'), /^web names no Service or ServiceEntry this waypoint serves/, "a short name resolves in the client's namespace");
+  assert.equal(await chainOf('api.payments.example.com:80'), 'shop/payments-api');
+  assert.equal(await chainOf('a.wild.example.com'), 'shop/wild-api');
+  assert.equal(await chainOf('x.y.wild.example.com'), 'shop/wild-api', '*. covers any depth, as Istio matches hosts');
+  assert.equal(await chainOf('240.240.10.7'), 'shop/wild-api', 'an address in a ServiceEntry CIDR');
+  assert.match(await chainOf('wild.example.com'), /names no Service or ServiceEntry/, '*.wild.example.com does not cover wild.example.com');
+  const wild = await check('--method', 'DELETE', '--host', 'a.wild.example.com');
+  assert.deepEqual([wild.authz.decision, wild.authz.authorizationPolicy], ['DENY', 'shop/wild-no-delete']);
+  // hosts the waypoint does not serve: never a guess
+  assert.match(await chainOf('cart.shop'), /names Service shop\/cart, which this waypoint does not serve/);
+  assert.match(await chainOf('search.shop.svc.cluster.local'), /names Service shop\/search, which this waypoint does not serve/);
+  assert.match(await chainOf('ledger.example.com'), /names ServiceEntry shop\/ledger-api, which this waypoint does not serve/);
+  assert.match(await chainOf('nope.example.com'), /nope\.example\.com names no Service or ServiceEntry/);
+  assert.match(await chainOf('web.shop:9999'), /Service shop\/web has no port 9999 \(8080\)/);
+  assert.match(await chainOf('web.shop', '--port', '9999'), /Service shop\/web has no port 9999/);
+  for (const h of ['cart.shop', 'nope.example.com', 'web.shop:9999']) assert.equal((await check('--host', h)).authz.decision, 'UNDECIDED', h);
+  // the table is that chain's policies, and a note says which chain
+  const text = await runCli(['authz', 'check', WAYPOINT_POD, '--files', dir, '--method', 'GET', '-H', 'host: web.shop.svc.cluster.local:8080'], { env: env() });
+  assert.equal(text.code, 0, text.stderr);
+  assert.deepEqual(rows(text.stdout).filter((r) => r !== '_anonymous_match_nothing_'), ['shop-waypoint-policy.shop', 'web-readers.shop']);
+  assert.match(text.stdout, /note: evaluated the waypoint's chain for Service shop\/web \(host web\.shop\.svc\.cluster\.local\)/);
+  // bad input: one line, non-zero
+  for (const [h, msg] of [['', /--host \(or a Host header\) is empty/], ['web:0', /bad port 0/]] as const) {
+    const bad = await runCli(['authz', 'check', WAYPOINT_POD, '--files', dir, '--host', h], { env: env() });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, msg);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   }
 });
