@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostMatches, mostSpecificHost, serviceFqdn, toFqdn } from '../../src/resources/hosts.js';
+import { hostMatches, mostSpecificHost, searchNames, serviceFqdn, toFqdn } from '../../src/resources/hosts.js';
 
 const HOST = 'reviews.bookinfo.svc.cluster.local';
 
@@ -33,4 +33,13 @@ test('mostSpecificHost: exact beats any wildcard, a longer wildcard a shorter on
   assert.equal(mostSpecificHost(HOST, ['*', '*.svc.cluster.local', '*.bookinfo.svc.cluster.local']), '*.bookinfo.svc.cluster.local');
   assert.equal(mostSpecificHost(HOST, ['*', HOST]), HOST);
   assert.equal(mostSpecificHost(HOST, ['ratings.bookinfo.svc.cluster.local']), undefined);
+});
+
+test("searchNames: the names a pod's resolver tries, in resolv.conf's order (search list first below ndots:5)", () => {
+  assert.deepEqual(searchNames('reviews', 'bookinfo'), [HOST, 'reviews.svc.cluster.local', 'reviews.cluster.local', 'reviews']);
+  assert.deepEqual(searchNames('Reviews.Bookinfo', 'shop'), ['reviews.bookinfo.shop.svc.cluster.local', 'reviews.bookinfo.svc.cluster.local', 'reviews.bookinfo.cluster.local', 'reviews.bookinfo']);
+  assert.deepEqual(searchNames('reviews.bookinfo.svc', undefined), ['reviews.bookinfo.svc.svc.cluster.local', 'reviews.bookinfo.svc.cluster.local', 'reviews.bookinfo.svc']);
+  // absolute: only as written; five dots or more: as written first
+  assert.deepEqual(searchNames(`${HOST}.`, 'shop'), [HOST]);
+  assert.deepEqual(searchNames('a.b.c.d.e.f', undefined), ['a.b.c.d.e.f', 'a.b.c.d.e.f.svc.cluster.local', 'a.b.c.d.e.f.cluster.local']);
 });
