@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--method <method>', 'with --files: HTTP method', 'GET')
     .option('--path <path>', 'with --files: request path', '/')
     .option('--port <port>', "with --files: destination port (default: the pod's first container port); with ztunnel: the workload's port", port)
-    .option('--host <host>', 'with --files: the Host/:authority (default pod:port)')
+    .option('--host <host>', "with --files: the Host/:authority (default pod:port); on a waypoint it picks the served service's chain (name, name.ns, FQDN, cluster IP, ServiceEntry host)")
     .option('-H, --header <header>', "with --files: request header 'name: value' (repeatable)", collect)
     .option('--src <ip>', 'with --files or ztunnel: the client IP', ip)
     .option('--sni <host>', 'with --files: the SNI the client sent')
