@@ -14,6 +14,9 @@ export interface WaypointServingObjects {
   problems: string[];
 }
 
+/** Kinds the caller has already read in full (every namespace): not listed again. */
+export type KnownServing = { [K in keyof Omit<WaypointServingObjects, 'problems'>]?: ClusterObject[] | undefined };
+
 /** What `authz check --use-kube` (and `--bundle` with `--files`) reads from the cluster. */
 export interface AuthzClusterObjects {
   pod: ClusterObject;
@@ -72,7 +75,7 @@ export async function clusterAuthzObjects(podRef: string, options: ClusterOption
  * bundle) is a problem, said, never an empty list taken for the truth. GatewayClasses only give a default
  * waypoint-for (Istio's own class sets none), so an unreadable one is no problem, as describe has it.
  */
-export async function waypointServingObjects(cluster: ClusterSource): Promise<WaypointServingObjects> {
+export async function waypointServingObjects(cluster: ClusterSource, known: KnownServing = {}): Promise<WaypointServingObjects> {
   const [{ NotFoundError, ForbiddenError }, { MESH_KINDS, atVersion }, { SERVICE, NAMESPACE }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
     import('../kube/errors.js'),
     import('../kube/kinds.js'),
@@ -96,11 +99,11 @@ export async function waypointServingObjects(cluster: ClusterSource): Promise<Wa
   };
   const versions = (group: string, plural: string) => kindOf(group, plural).versions.map((v) => atVersion(kindOf(group, plural), v));
   const [services, namespaces, gateways, gatewayClasses, serviceEntries] = await Promise.all([
-    read([SERVICE], 'services'),
-    read([NAMESPACE], 'namespaces'),
-    read(versions('gateway.networking.k8s.io', 'gateways'), 'gateways.gateway.networking.k8s.io'),
-    read(versions('gateway.networking.k8s.io', 'gatewayclasses'), 'gatewayclasses.gateway.networking.k8s.io', true),
-    read(versions('networking.istio.io', 'serviceentries'), 'serviceentries.networking.istio.io'),
+    known.services ?? read([SERVICE], 'services'),
+    known.namespaces ?? read([NAMESPACE], 'namespaces'),
+    known.gateways ?? read(versions('gateway.networking.k8s.io', 'gateways'), 'gateways.gateway.networking.k8s.io'),
+    known.gatewayClasses ?? read(versions('gateway.networking.k8s.io', 'gatewayclasses'), 'gatewayclasses.gateway.networking.k8s.io', true),
+    known.serviceEntries ?? read(versions('networking.istio.io', 'serviceentries'), 'serviceentries.networking.istio.io'),
   ]);
   return { services, namespaces, gateways, gatewayClasses, serviceEntries, problems };
 }

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeOptions } from '../kube/options.js';
-import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterSource, type ResourceType } from '../kube/cluster.js';
+import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterObject, type ClusterSource, type ResourceType } from '../kube/cluster.js';
 import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
 import { MESH_KINDS, atVersion } from '../kube/kinds.js';
 import type { EnvoyView } from './envoy-view.js';
@@ -87,10 +87,14 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
       target = (await cluster.get(SERVICE, name, ns)) as Service;
     }
     const objects = emptyMeshObjects();
+    // what was read in full (every namespace), which a waypoint's serving need not read again
+    const whole = new Map<keyof MeshObjects, ClusterObject[]>();
+    let listedAll = true;
     const [pods, services, endpoints] = await Promise.all([
       kubeMod.listPods(cluster, ns),
       cluster.list(SERVICE).catch(async (err: unknown) => {
         if (!(err instanceof ForbiddenError)) throw err;
+        listedAll = false;
         warnings.push(`cannot list services in all namespaces (${describeError(err)}); gateway addresses are unknown`);
         return cluster.list(SERVICE, { namespace: ns });
       }),
@@ -129,16 +133,18 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
           try {
             const items = await cluster.list(meshType(group, version, plural));
             (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
+            whole.set(list, items);
             return;
           } catch (err) {
             if (err instanceof NotFoundError) continue; // this version (or the whole API) is not served
             if (err instanceof DamagedBundleError) throw err;
             // GatewayClasses only give waypoints a default waypoint-for (Istio's own class sets none): not worth a warning
-            if (plural === 'gatewayclasses' && err instanceof ForbiddenError) return;
+            if (plural === 'gatewayclasses' && err instanceof ForbiddenError) return void whole.set(list, []);
             warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
             return;
           }
         }
+        whole.set(list, []); // not served in any version: there are none
       }),
     );
     // A listener admitting routes by namespace label selector needs the routes' namespaces.
@@ -164,10 +170,12 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
     // a waypoint: every Namespace and ServiceEntry too, to tell which services it serves (authz check reads the same)
     if (kind === 'pod' && isWaypointPod((target as Pod).metadata?.labels ?? {})) {
       const { waypointServingObjects } = await import('../authz/cluster.js');
-      const w = await waypointServingObjects(cluster);
+      if (listedAll) whole.set('services', services);
+      const w = await waypointServingObjects(cluster, { services: whole.get('services'), gateways: whole.get('apiGateways'), gatewayClasses: whole.get('gatewayClasses') });
       const { addWaypointServing } = await import('./report.js');
       addWaypointServing(objects, w);
-      warnings.push(...w.problems);
+      // a list refused to both is said once
+      for (const p of w.problems) if (!warnings.includes(p)) warnings.push(p);
     }
 
     // ztunnel pods (ambient: the one on the described pod's node carries its traffic)

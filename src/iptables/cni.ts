@@ -12,7 +12,8 @@
  *   In native nftables mode (sidecar_nftables_linux.go) the frame says `nftables` and holds no
  *   iptables-restore input. The namespace appears only on lines of the per-pod logger of
  *   cni/pkg/plugin/plugin.go (`doAddRun`: label `pod=<namespace>/<name>`, printed after the message as
- *   `<TAB>pod=ns/name`, or a `pod` field with --log_as_json): at info level only when a pod is excluded
+ *   `<TAB>pod=ns/name`, or a `pod` field with --log_as_json; the agent's uds.go adds an entry's fields
+ *   back as labels, in map order, so pod= may come among others): at info level only when a pod is excluded
  *   (no frame follows), at debug level also `Setting up redirect` right before the frame. So a frame's
  *   namespace is known only from such a line just before it; otherwise the pod is matched by name, and
  *   refused as uncertain when a pod of the same name runs on the node in another namespace;

@@ -321,3 +321,20 @@ test("a waypoint's chains: the request's host picks its service's chain; a polic
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   }
 });
+
+test('live describe of a waypoint reads each list once, and says a refused one once', async () => {
+  const c = await startAmbientCluster({ extra: yaml.loadAll(EXTRA).filter((o) => o) as KubeObject[], deny: [{ verb: 'list', resource: 'gateways' }] });
+  try {
+    const r = await runCli(['describe', 'pod', WAYPOINT_POD, '--kubeconfig', c.kubeconfig], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    const lists = c.api.requests.map((q) => q.split('?')[0]).filter((q) => /^GET \/(api\/v1\/services|apis\/gateway\.networking\.k8s\.io\/v1\/gateway(class)?es|apis\/networking\.istio\.io\/v1\/serviceentries)$/.test(q));
+    const counts = new Map<string, number>();
+    for (const q of lists) counts.set(q, (counts.get(q) ?? 0) + 1);
+    assert.deepEqual([...counts].filter(([, n]) => n > 1), [], `listed more than once: ${lists.join(', ')}`);
+    assert.ok(counts.has('GET /apis/networking.istio.io/v1/serviceentries'), 'the ServiceEntries a waypoint may serve were not read');
+    const refused = (r.stdout + r.stderr).match(/cannot list gateways\.gateway\.networking\.k8s\.io/g) ?? [];
+    assert.equal(refused.length, 1, r.stdout + r.stderr);
+  } finally {
+    await c.close();
+  }
+});

@@ -140,6 +140,18 @@ test('two pods of the same name in two namespaces on one node: each gets its own
   assert.equal(m.kind === 'found' ? m.namespace : 'x', undefined);
 });
 
+test('the agent re-adds the plugin entry\'s fields as labels in no fixed order: pod= is found among others', () => {
+  const frame = run('web-1', 15001).join('\n');
+  for (const labels of ['containerID=4f2a pod=shop/web-1 netns=/var/run/netns/cni-1', 'pod=shop/web-1 containerID=4f2a', 'netns=/var/run/netns/cni-1\tpod=shop/web-1']) {
+    const log = `2026-11-16T10:00:00Z\tdebug\tcni-plugin\tSetting up redirect\t${labels}\n${frame}`;
+    const f = podFrame(log, 'web-1', 'shop');
+    assert.equal(f.kind === 'found' && f.namespace, 'shop', labels);
+  }
+  // a value that merely ends in pod=…, or a message that mentions it, is no label
+  const f = podFrame(`2026-11-16T10:00:00Z\tdebug\tcni-plugin\tSetting up redirect\tnote=xpod=shop/web-1\n${frame}`, 'web-1');
+  assert.equal(f.kind === 'found' ? f.namespace : 'x', undefined);
+});
+
 test('a frame without its namespace (info level) is refused as uncertain when a pod of that name runs in another namespace on the node', async () => {
   const log = [...run('web-1', 15001), ...run('web-1', 15999)].join('\n');
   await assert.rejects(cniRules(fakeCluster(log, undefined, onNode1('default', 'shop')), at('web-1', 'node-1', 'default')), /^MeshctlError: uncertain: the install-cni log of istio-system\/istio-cni-node-a names web-1 without its namespace, and node node-1 also runs a pod web-1 in namespace shop: its frame may hold the other pod's rules$/);
