@@ -125,7 +125,11 @@ export function chainForHost(
       }
     }
   }
-  if (!hits.length) return { reason: `${host} names no Service or ServiceEntry this waypoint serves (nor any other known one): no chain of the waypoint is known to take it` };
+  if (!hits.length) {
+    // a relative name is completed in the client's namespace first, as its resolver does: say so
+    const relative = !isIP(host) && !host.endsWith('.') && o.sourceNamespace !== undefined;
+    return { reason: `${host} names no Service or ServiceEntry this waypoint serves (nor any other known one${relative ? `; resolved as a client in namespace ${o.sourceNamespace} would: ${searchNames(host, o.sourceNamespace).join(', ')}` : ''}): no chain of the waypoint is known to take it` };
+  }
   const servedHits = hits.filter((c) => o.served.some((s) => key(s) === key(c)));
   const doubtful = hits.filter((c) => o.unknown.some((u) => key(u) === key(c)));
   if (servedHits.length > 1) return { reason: `${how} names ${servedHits.length} services this waypoint serves (${servedHits.map(serviceLabel).join(', ')}): which chain the request takes cannot be told` };

@@ -292,7 +292,7 @@ test("a waypoint's chains: the request's host picks its service's chain; a polic
     assert.equal(await chainOf(h, ...web), 'shop/web', h);
   }
   assert.equal(await chainOf('web'), 'shop/web', 'no source namespace: the served Service of that name');
-  assert.match(await chainOf('web', '--source-namespace', 'payments', '--source-sa', 'x'), /^web names no Service or ServiceEntry this waypoint serves/, "a short name resolves in the client's namespace");
+  assert.match(await chainOf('web', '--source-namespace', 'payments', '--source-sa', 'x'), /^web names no Service or ServiceEntry this waypoint serves \(nor any other known one; resolved as a client in namespace payments would: web\.payments\.svc\.cluster\.local, /, "a short name resolves in the client's namespace");
   assert.equal(await chainOf('api.payments.example.com:80'), 'shop/payments-api');
   assert.equal(await chainOf('a.wild.example.com'), 'shop/wild-api');
   assert.equal(await chainOf('x.y.wild.example.com'), 'shop/wild-api', '*. covers any depth, as Istio matches hosts');
