@@ -63,6 +63,12 @@ function candidates(services: AddressedObject[], serviceEntries: AddressedObject
   return out;
 }
 
+/** A served service's ports, as its Service or ServiceEntry lists them (istiod builds a chain per port). */
+export function servedPorts(s: ServedService, services: AddressedObject[], serviceEntries: AddressedObject[]): number[] {
+  const c = candidates(services, serviceEntries).find((x) => key(x) === key(s));
+  return (c?.ports ?? []).filter((p) => Number.isInteger(p) && p > 0);
+}
+
 function hasAddress(c: Candidate, ip: string): boolean {
   const parsed = parseIp(ip);
   if (!parsed) return false;

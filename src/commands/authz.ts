@@ -14,7 +14,7 @@ import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { portStart } from '../trace/request.js';
-import { chainForHost, chainPolicies, chainsAlike, serviceLabel, type ChainPick } from '../authz/chains.js';
+import { chainForHost, chainPolicies, chainsAlike, servedPorts, serviceLabel, type ChainPick } from '../authz/chains.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity, type IdentityFlags } from './identity.js';
@@ -197,9 +197,11 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   }
   // on a waypoint the destination port is the service's: a Host header's, else the chosen service's own
   let servicePort: number | undefined;
-  if (served && o.port === undefined && hostPort === undefined && pick?.service && pick.ports.length) {
-    servicePort = pick.ports[0];
-    if (pick.ports.length > 1) notes.push(`port ${servicePort}: the first of ${serviceLabel(pick.service)}'s ports (${pick.ports.join(', ')}); pass --port for another`);
+  // the one service the request is for: the host's, or the only one the waypoint serves
+  const only = pick?.service ? { svc: pick.service, ports: pick.ports } : !pick && served?.services.length === 1 ? { svc: served.services[0], ports: servedPorts(served.services[0], objects.services, objects.serviceEntries) } : undefined;
+  if (served && o.port === undefined && hostPort === undefined && only && only.ports.length) {
+    servicePort = only.ports[0];
+    if (only.ports.length > 1) notes.push(`port ${servicePort}: the first of ${serviceLabel(only.svc)}'s ports (${only.ports.join(', ')}); pass --port for another`);
   }
   const port = o.port ?? (served ? (hostPort ?? servicePort) : undefined) ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
   const podIp = pod.status?.podIP ?? '10.244.0.100';
@@ -212,16 +214,17 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const method = (o.method ?? 'GET').toUpperCase();
 
   /** The RBAC filters Istio builds from `chosen`, and their verdict for the request. */
-  const evaluate = (chosen: AuthorizationPolicyDoc[]) => {
+  const evaluate = (chosen: AuthorizationPolicyDoc[], dstPort = port) => {
     const built = buildFilters([...chosen].sort(byAge), { useFilterState: waypoint });
+    const at = dstPort === port ? conn : { ...conn, dstPort };
     const listener = { name: 'from --files', filter_chains: [{ name: 'http', filters: [{ name: 'hcm', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', http_filters: built.http } }] }, { name: 'tcp', filters: built.network }] };
     let res;
-    if (o.tcp) res = authorizeConnection(built.network, conn, identity);
+    if (o.tcp) res = authorizeConnection(built.network, at, identity);
     else {
       const req: HttpRequest = { authority: host, path, method, scheme: mtls ? 'https' : 'http', headers, internal: true };
       // jwt_authn as a RequestAuthentication would configure it (the manifests' issuers are not checked here).
       const jwt = identity.claims ? [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {} } }] : [];
-      res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, conn, identity);
+      res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, at, identity);
     }
     const authz: AuthzVerdict = res?.verdict ?? { decision: 'ALLOW', policy: null, authorizationPolicy: null, filter: null, reason: 'no AuthorizationPolicy applies to this workload: every request is allowed' };
     return { policies: checkPolicies(rbacConfigs([listener])), skipped: built.skipped, steps: res?.steps ?? [], authz };
@@ -230,7 +233,9 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const undecided = (reason: string): AuthzVerdict => ({ decision: 'UNDECIDED', policy: null, authorizationPolicy: null, filter: null, reason });
 
   const services = served?.services ?? [];
-  const alike = !served || chainsAlike(all, workload, selected);
+  // alike chains still differ by port when a policy looks at ports and none was given
+  const portsMatter = o.port === undefined && hostPort === undefined && selected.some((p) => /"(not)?[pP]orts"/.test(JSON.stringify(p.spec?.rules ?? [])));
+  const alike = !served || (chainsAlike(all, workload, selected) && !portsMatter);
   let result: ReturnType<typeof evaluate>;
   let chain: Record<string, unknown> | undefined;
   let chains: Record<string, unknown>[] | undefined;
@@ -259,9 +264,11 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     // no host: decide on each service's chain; one answer only when they all give it
     result = evaluate(selected);
     notes.push(...skippedNotes(result.skipped));
-    const per = services.map((svc) => ({ svc, r: evaluate(chainPolicies(all, workload, svc)) }));
-    chains = per.map(({ svc, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
-    const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
+    // each chain with its service's port (its first), unless one was given
+    const portOf = (svc: (typeof services)[number]) => o.port ?? hostPort ?? servedPorts(svc, objects.services, objects.serviceEntries)[0] ?? port;
+    const per = services.map((svc) => ({ svc, r: evaluate(chainPolicies(all, workload, svc), portOf(svc)) }));
+    chains = per.map(({ svc, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', port: portOf(svc), decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
+    const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}${portsMatter ? ` port ${portOf(x.svc)}` : ''}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
     const decisions = new Set(per.map((x) => x.r.authz.decision));
     if (decisions.size === 1) {
       result = { ...per[0].r, policies: result.policies };

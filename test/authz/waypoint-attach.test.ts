@@ -338,3 +338,46 @@ test('live describe of a waypoint reads each list once, and says a refused one o
     await c.close();
   }
 });
+
+test("a waypoint's chains are per service port: a policy on ports decides each chain at its service's port, not the waypoint pod's", async () => {
+  // shop/waypoint serves Service web (8080) and ServiceEntry payments-api (80), among others
+  const d = mkdtempSync(path.join(tmpdir(), 'meshctl-wp-ports-'));
+  try {
+    for (const f of readdirSync(dir)) copyFileSync(path.join(dir, f), path.join(d, f));
+    writeFileSync(
+      path.join(d, 'ports.yaml'),
+      `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: port-8080-only, namespace: shop}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: waypoint}]
+  action: ALLOW
+  rules:
+  - from: [{source: {principals: ["cluster.local/ns/shop/sa/client"]}}]
+    to: [{operation: {ports: ["8080"]}}]
+`,
+    );
+    const check = async (...more: string[]) => {
+      const r = await runCli(['authz', 'check', WAYPOINT_POD, '--files', d, '--method', 'GET', '--path', '/x', '--source-namespace', 'shop', '--source-sa', 'client', '-o', 'json', ...more], { env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { request: { port: number }; authz: { decision: string; authorizationPolicy: string | null; reason: string }; chains?: { service: string; port: number; decision: string }[] };
+    };
+    const web = await check('--host', 'web.shop');
+    assert.deepEqual([web.request.port, web.authz.decision, web.authz.authorizationPolicy], [8080, 'ALLOW', 'shop/port-8080-only']);
+    const api = await check('--host', 'api.payments.example.com');
+    assert.deepEqual([api.request.port, api.authz.decision], [80, 'DENY']);
+    // no host: each chain at its own port, so they differ
+    const none = await check();
+    assert.equal(none.authz.decision, 'UNDECIDED');
+    assert.match(none.authz.reason, /Service shop\/web port 8080: ALLOW by shop\/port-8080-only/);
+    assert.match(none.authz.reason, /ServiceEntry shop\/payments-api port 80: DENY/);
+    const webChain = none.chains?.find((c) => c.service === 'shop/web');
+    assert.deepEqual([webChain?.port, webChain?.decision], [8080, 'ALLOW']);
+    // --port given: one port for every chain
+    const given = await check('--port', '80');
+    assert.equal(given.request.port, 80);
+    assert.notEqual(given.authz.decision, 'ALLOW');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
