@@ -1,4 +1,5 @@
 import { ambientEnrollment } from '../ambient/enrollment.js';
+import { gatewayNameOf, isWaypointPod } from '../authz/select.js';
 import type { Container, Namespace, Pod } from './objects.js';
 import { kname, namespaceOf, nameOf } from './objects.js';
 
@@ -38,6 +39,8 @@ export interface PodFacts {
   sidecar: SidecarFacts;
   /** Enrolled in ambient mode: ztunnel, not a sidecar, carries its traffic. */
   ambient?: boolean;
+  /** A waypoint's own pod: the Gateway (`namespace/name`) whose proxy it runs; its istio-proxy is no sidecar. */
+  waypointOf?: string;
   warnings: string[];
   suggestions: string[];
 }
@@ -108,6 +111,8 @@ export function podFacts(pod: Pod, namespaces: Namespace[], currentNs: string): 
   const annotations = pod.metadata?.annotations ?? {};
   const revision = revisionOf(pod);
   const ambient = !proxy && ambientEnrollment(pod, namespaces).enrolled === true;
+  const gateway = gatewayNameOf(labels);
+  const waypointOf = gateway !== undefined && isWaypointPod(labels) ? `${ns}/${gateway}` : undefined;
   if (ambient) {
     // ztunnel carries its traffic: no sidecar is expected
   } else if (!proxy) {
@@ -120,6 +125,8 @@ export function podFacts(pod: Pod, namespaces: Namespace[], currentNs: string): 
       why = ` although namespace ${ns} has injection enabled: the pod was probably created before, restart it`;
     } else if (nsObj) why = ` (namespace ${ns} has no istio-injection or istio.io/rev label)`;
     warnings.push(`${kn} is not part of mesh; no Istio sidecar${why}`);
+  } else if (waypointOf) {
+    // Istio deploys it (canonical-name and -revision labels from its waypoint template): nothing to suggest
   } else {
     if (pod.spec?.securityContext?.runAsUser === 1337) warnings.push('pod runs as UID 1337, which is reserved for the sidecar proxy');
     if (!labels['app.kubernetes.io/name'] && !labels.app && !labels['service.istio.io/canonical-name']) {
@@ -133,6 +140,7 @@ export function podFacts(pod: Pod, namespaces: Namespace[], currentNs: string): 
   const facts: PodFacts = { name, namespace: ns, labels, ports, containers: containerFacts, sidecar, warnings, suggestions };
   if (phase) facts.phase = phase;
   if (ambient) facts.ambient = true;
+  if (waypointOf) facts.waypointOf = waypointOf;
   if (pod.status?.podIP) facts.ip = pod.status.podIP;
   if (revision) facts.revision = revision;
   return facts;

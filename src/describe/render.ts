@@ -102,11 +102,12 @@ function renderPod(out: string[], p: PodFacts, c: ChalkInstance, currentNs: stri
   }
   if (p.phase && p.phase !== 'Running') out.push(`${L1}Pod is not Running (${p.phase})`);
   if (p.sidecar.injected) {
-    const bits = [p.sidecar.native ? 'injected (native sidecar)' : 'injected'];
+    // a waypoint's pod runs the proxy as its only container: it is the waypoint, not a sidecar
+    const bits = p.waypointOf ? [] : [p.sidecar.native ? 'injected (native sidecar)' : 'injected'];
     if (p.sidecar.ready !== undefined) bits.push(p.sidecar.ready ? c.green('ready') : c.red('NOT READY'));
     if (p.sidecar.version) bits.push(`proxy version ${p.sidecar.version}`);
     if (p.sidecar.discoveryAddress) bits.push(`istiod ${p.sidecar.discoveryAddress}`);
-    out.push(`${L1}Sidecar: ${bits.join(', ')}`);
+    out.push(p.waypointOf ? `${L1}Proxy: waypoint of ${p.waypointOf}${bits.length ? `, ${bits.join(', ')}` : ''}` : `${L1}Sidecar: ${bits.join(', ')}`);
     if (p.sidecar.connectedTo) {
       const sync = Object.entries(p.sidecar.sync ?? {}).map(([t, st]) => `${t} ${st}`).join(', ');
       out.push(`${L1}Connected to: ${p.sidecar.connectedTo}${sync ? ` (${sync})` : ''}`);

@@ -67,6 +67,9 @@ test('describe pod: a sidecar pod in an ambient namespace, a pod enrolled by its
   const wp = await describe('pod', 'waypoint-6d8f9b7c5-wp001.shop');
   assert.match(wp.stdout, /\n   Ambient: not enrolled \(it is the waypoint proxy of shop\/waypoint\)\n/);
   assert.doesNotMatch(wp.stdout, /has an Istio sidecar but namespace/);
+  // its proxy is the waypoint, not a sidecar; Istio deploys it, so no telemetry-label suggestions
+  assert.match(wp.stdout, /\n   Proxy: waypoint of shop\/waypoint, ready, proxy version 1\.24\.0\n/);
+  assert.doesNotMatch(wp.stdout, /Sidecar:|Suggestion: add required service/);
 });
 
 test('describe service in ambient: its waypoint, Istio\'s WaypointBound, ambient pods counted', async () => {
