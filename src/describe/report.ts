@@ -266,9 +266,12 @@ function serviceReport(
   const host = serviceFqdn(nameOf(svc), ns, mesh.domainSuffix);
   const warnings: string[] = [];
   const ports = servicePortFacts(svc, pod);
+  // a Service Istio's deployment controller made for a Gateway (a waypoint's among them): its ports are the
+  // Gateway's listeners, named and given appProtocol (e.g. "hbone") by Istio, not by the user
+  const generated = svc.metadata?.labels?.['gateway.networking.k8s.io/gateway-name'] !== undefined && svc.metadata?.labels?.['gateway.istio.io/managed'] !== undefined;
   for (const p of ports) {
     if (p.error) warnings.push(`service ${kname(svc, cur)} port ${p.port} ${p.error}`);
-    if (p.protocol === 'auto-detect' && p.protocolSource.includes('names no protocol')) {
+    if (!generated && p.protocol === 'auto-detect' && p.protocolSource.includes('names no protocol')) {
       warnings.push(`service ${kname(svc, cur)} port ${p.port}: ${p.protocolSource}; Istio will sniff the protocol (name it http-..., grpc-..., tcp-... or set appProtocol)`);
     }
   }
