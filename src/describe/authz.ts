@@ -24,6 +24,11 @@ export interface AuthorizationFacts {
   policies: AppliedAuthorizationPolicy[];
   /** What a request that matches no policy gets. */
   defaultDecision: 'allow' | 'deny';
+  /**
+   * On a waypoint whose service chains differ in that: the services whose chain denies a request that
+   * matches no policy (it holds an ALLOW policy), and those whose chain allows it.
+   */
+  chainDefaults?: { deny: string[]; allow: string[] };
   warnings: string[];
 }
 
@@ -73,7 +78,16 @@ export function authorizationFor(
   }
   const order = { DENY: 0, CUSTOM: 1, AUDIT: 2, ALLOW: 3 } as Record<string, number>;
   policies.sort((a, b) => (order[a.action] ?? 9) - (order[b.action] ?? 9) || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
-  return { counts, policies, defaultDecision: counts.ALLOW > 0 ? 'deny' : 'allow', warnings };
+  const facts: AuthorizationFacts = { counts, policies, defaultDecision: counts.ALLOW > 0 ? 'deny' : 'allow', warnings };
+  // each chain denies by default when it holds an ALLOW policy: one on every chain, or one attached to its service
+  if (served && served.services.length > 1 && counts.ALLOW > 0) {
+    const isAllow = (ap: AuthorizationPolicy) => (ap.spec?.action ?? 'ALLOW').toUpperCase() === 'ALLOW';
+    const deny: string[] = [];
+    const allow: string[] = [];
+    for (const svc of served.services) (chainPolicies(all, workload, svc).some(isAllow) ? deny : allow).push(serviceLabel(svc));
+    if (allow.length) facts.chainDefaults = { deny, allow };
+  }
+  return facts;
 }
 
 /** Says which Service- or ServiceEntry-attached policies may also apply, and why that is not known. */

@@ -261,7 +261,10 @@ function renderAuthz(out: string[], a: AuthorizationFacts, c: ChalkInstance, pod
     const rules = `${p.rules} rule${p.rules === 1 ? '' : 's'}`;
     out.push(`${L1}${p.action} ${p.name}.${p.namespace} (${p.scope}${p.provider ? `, provider ${p.provider}` : ''}, ${rules}${p.chains ? `, on the chain of ${p.chains.join(', ')}` : ''})`);
   }
-  if (a.counts.ALLOW > 0) out.push(`${L1}Requests matching no ALLOW policy are denied`);
+  if (a.chainDefaults) {
+    // a waypoint's chains differ: only a chain holding an ALLOW policy denies what matches none
+    out.push(`${L1}Requests matching no ALLOW policy are denied on the chains of ${a.chainDefaults.deny.join(', ')}; allowed on those of ${a.chainDefaults.allow.join(', ')} (no ALLOW policy there)`);
+  } else if (a.counts.ALLOW > 0) out.push(`${L1}Requests matching no ALLOW policy are denied`);
   else if (a.policies.length === 0) out.push(`${L1}No policies: all requests are allowed`);
   for (const w of a.warnings) out.push(warn(c, w));
 }

@@ -188,3 +188,17 @@ test('exposure URLs: IPv6 in brackets, default ports left out, a load balancer b
   assert.equal(externalAddress({ spec: { externalIPs: ['198.51.100.1'] } }), '198.51.100.1');
   assert.equal(externalAddress({ spec: {} }), undefined);
 });
+
+test("authorization on a waypoint: each service chain's default, when only some chains hold an ALLOW policy", () => {
+  const wp = { 'gateway.networking.k8s.io/gateway-name': 'waypoint', 'gateway.networking.k8s.io/gateway-class-name': 'istio-waypoint' };
+  const pol = (name: string, action: string, ref: Record<string, string>) =>
+    ({ metadata: { name, namespace: 'shop' }, spec: { action, targetRefs: [ref], rules: [{ to: [{ operation: { methods: ['GET'] } }] }] } }) as unknown as AuthorizationPolicy;
+  const toService = (name: string) => ({ group: '', kind: 'Service', name });
+  const served = { services: [{ name: 'web', namespace: 'shop' }, { name: 'cart', namespace: 'shop' }, { name: 'api', namespace: 'shop', kind: 'ServiceEntry' as const }], unknown: [] };
+  const onWeb = authorizationFor([pol('web-get', 'ALLOW', toService('web')), pol('cart-deny', 'DENY', toService('cart'))], 'shop', wp, 'istio-system', served);
+  assert.deepEqual(onWeb.chainDefaults, { deny: ['Service shop/web'], allow: ['Service shop/cart', 'ServiceEntry shop/api'] });
+  // an ALLOW on the Gateway is on every chain: all deny by default, nothing to split
+  const everywhere = authorizationFor([pol('web-get', 'ALLOW', toService('web')), pol('gw', 'ALLOW', { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' })], 'shop', wp, 'istio-system', served);
+  assert.equal(everywhere.chainDefaults, undefined);
+  assert.equal(everywhere.defaultDecision, 'deny');
+});
