@@ -69,6 +69,11 @@ export function servedPorts(s: ServedService, services: AddressedObject[], servi
   return (c?.ports ?? []).filter((p) => Number.isInteger(p) && p > 0);
 }
 
+/** A served service's name as a client would address it: a Service's FQDN, a ServiceEntry's first host. */
+export function servedHost(s: ServedService, services: AddressedObject[], serviceEntries: AddressedObject[]): string | undefined {
+  return candidates(services, serviceEntries).find((x) => key(x) === key(s))?.hosts[0];
+}
+
 function hasAddress(c: Candidate, ip: string): boolean {
   const parsed = parseIp(ip);
   if (!parsed) return false;

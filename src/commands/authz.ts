@@ -14,7 +14,7 @@ import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { portStart } from '../trace/request.js';
-import { chainForHost, chainPolicies, chainsAlike, servedPorts, serviceLabel, type ChainPick } from '../authz/chains.js';
+import { chainForHost, chainPolicies, chainsAlike, servedHost, servedPorts, serviceLabel, type ChainPick } from '../authz/chains.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity, type IdentityFlags } from './identity.js';
@@ -112,7 +112,7 @@ export function renderVerdict(v: { request: Record<string, unknown>; steps: Auth
   const c = colours();
   const lines: string[] = [];
   const r = v.request;
-  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to port ${r.port}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.over ? ` over ${r.over}` : r.mtls ? ' over mTLS' : ' over plaintext'}`));
+  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to ${r.port === null ? 'any service port (no policy looks at ports)' : `port ${r.port}`}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.over ? ` over ${r.over}` : r.mtls ? ' over mTLS' : ' over plaintext'}`));
   for (const s of v.steps) {
     lines.push(`${c.bold(s.chosen ?? '')}: ${s.summary}`);
     for (const m of s.matched) lines.push(`  ${c.green('✓')} ${m}`);
@@ -208,7 +208,9 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const mtls = !o.plaintext;
   const src = o.src ?? identity.ip;
   const conn: AuthzConnection = { srcIp: src ?? '10.244.0.200', srcKnown: src !== undefined, dstIp: podIp, dstPort: port, sni: o.sni ?? '', tlsTerminated: mtls, clientCertRequired: mtls };
-  const host = givenHost ?? `${pod.metadata?.name ?? 'pod'}:${port}`;
+  // no host given: a waypoint serving one service is addressed by that service's name
+  const onlyHost = served && only && !pick ? servedHost(only.svc, objects.services, objects.serviceEntries) : undefined;
+  const host = givenHost ?? `${onlyHost ?? pod.metadata?.name ?? 'pod'}:${port}`;
   const path = o.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with /: ${path}`);
   const method = (o.method ?? 'GET').toUpperCase();
@@ -286,7 +288,9 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     const deciding = all.find((p) => `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name ?? ''}` === authz.authorizationPolicy);
     if (!(authz.decision === 'DENY' && authz.policy !== null && deciding !== undefined && everywhere.has(deciding))) authz = { ...authz, decision: 'UNDECIDED', reason: `${authz.reason}; but ${why}` };
   }
-  const request = { tcp: o.tcp === true, method, path, port, host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
+  // a waypoint's chains decided alike without a port: no one port was checked (and none mattered)
+  const anyPort = served !== undefined && !pick && services.length > 1 && !chains && o.port === undefined && hostPort === undefined;
+  const request = { tcp: o.tcp === true, method, path, port: anyPort ? null : port, host: anyPort && givenHost === undefined ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
 }
 

@@ -381,3 +381,24 @@ spec:
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('a waypoint check without a host: one service gives its name and port; several alike chains name no port', async () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'meshctl-wp-anyport-'));
+  try {
+    for (const f of readdirSync(fixture('ambient'))) copyFileSync(path.join(fixture('ambient'), f), path.join(d, f));
+    const args = ['authz', 'check', WAYPOINT_POD, '--files', d, '--source-namespace', 'shop', '--source-sa', 'web'];
+    const one = await runCli(args, { env: env() });
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /\nRequest: GET \/ to port 8080 \(host web\.shop\.svc\.cluster\.local:8080\) from /);
+    // a ServiceEntry served too (shop's namespace label), and only the Gateway's policy: every chain alike
+    writeFileSync(path.join(d, 'se.yaml'), 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: payments-api, namespace: shop}\nspec: {hosts: [api.payments.example.com], ports: [{number: 80, name: http, protocol: HTTP}], resolution: DNS}\n');
+    const two = await runCli([...args, '-o', 'json'], { env: env() });
+    assert.equal(two.code, 0, two.stderr);
+    const out = JSON.parse(two.stdout) as { request: { port: number | null; host: string | null }; chains?: unknown };
+    assert.deepEqual([out.request.port, out.request.host, out.chains], [null, null, undefined]);
+    const text = await runCli(args, { env: env() });
+    assert.match(text.stdout, /\nRequest: GET \/ to any service port \(no policy looks at ports\) from /);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
