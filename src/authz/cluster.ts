@@ -25,6 +25,8 @@ export interface AuthzClusterObjects {
   configMaps: ClusterObject[];
   /** For a waypoint's pod: the objects `--files` finds its services in (policies attach to those). */
   waypoint?: WaypointServingObjects;
+  /** For a waypoint's pod and a request to an IP: the pods with that IP (a direct-access chain), or why they could not be listed. */
+  podsAtIp?: ClusterObject[] | { problem: string };
 }
 
 /**
@@ -33,13 +35,14 @@ export interface AuthzClusterObjects {
  * waypoint's pod also what tells which Services and ServiceEntries it serves.
  * Istio's CRDs not served (404 on every version) means no policies; anything else is an error.
  */
-export async function clusterAuthzObjects(podRef: string, options: ClusterOptions & { istioNamespace: string; revision?: string }): Promise<AuthzClusterObjects> {
-  const [{ openCluster }, { resolvePod }, { NotFoundError }, { MESH_KINDS, atVersion }, { CONFIGMAP }] = await Promise.all([
+export async function clusterAuthzObjects(podRef: string, options: ClusterOptions & { istioNamespace: string; revision?: string; podIp?: string }): Promise<AuthzClusterObjects> {
+  const [{ openCluster }, { resolvePod }, { NotFoundError }, { MESH_KINDS, atVersion }, { CONFIGMAP, POD }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
     import('../kube/open.js'),
     import('../kube/pods.js'),
     import('../kube/errors.js'),
     import('../kube/kinds.js'),
     import('../kube/cluster.js'),
+    import('../errors.js'),
   ]);
   const cluster = await openCluster(options);
   try {
@@ -61,7 +64,15 @@ export async function clusterAuthzObjects(podRef: string, options: ClusterOption
     );
     const out: AuthzClusterObjects = { pod: resolved.pod as ClusterObject, authorizationPolicies: policies, configMaps };
     const labels = resolved.pod.metadata?.labels ?? {};
-    if (gatewayNameOf(labels) !== undefined && isWaypointPod(labels)) out.waypoint = await waypointServingObjects(cluster);
+    if (gatewayNameOf(labels) !== undefined && isWaypointPod(labels)) {
+      out.waypoint = await waypointServingObjects(cluster);
+      if (options.podIp !== undefined) {
+        out.podsAtIp = await cluster.list(POD, { fieldSelector: `status.podIP=${options.podIp}` }).catch((err: unknown) => {
+          if (err instanceof DamagedBundleError || !(err instanceof MeshctlError)) throw err;
+          return { problem: `cannot list the pods with IP ${options.podIp}: ${describeError(err)}` };
+        });
+      }
+    }
     return out;
   } finally {
     cluster.close();

@@ -1,7 +1,9 @@
 import type { KubeOptions } from '../kube/options.js';
 import { checkPolicies, checkRows, rbacConfigs, type CheckPolicy } from '../authz/check.js';
 import { buildFilters, type AuthorizationPolicyDoc } from '../authz/istio-policy.js';
-import { leftOutAttachments, selectPolicies } from '../authz/select.js';
+import { gatewayNameOf, leftOutAttachments, selectPolicies } from '../authz/select.js';
+import { isIP } from 'node:net';
+import { waypointFor } from '../ambient/index.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump, listListeners } from '../envoy/index.js';
 import type { Json } from '../match/string.js';
@@ -19,7 +21,7 @@ import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity, type IdentityFlags } from './identity.js';
 import { namespaceOf, nameOf, type ConfigMap, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
-import { addWaypointServing, waypointServicesOf } from '../describe/report.js';
+import { addWaypointServing, ambientWorld, waypointServicesOf } from '../describe/report.js';
 import { unknownAttachments } from '../describe/authz.js';
 
 export interface AuthzCheckOptions extends Partial<KubeOptions> {
@@ -140,9 +142,13 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   let pod: Pod;
   const servingProblems: string[] = [];
   // --bundle is a cluster: with --files it is what the manifests are evaluated over (as analyze does)
+  let podsAtIp: Pod[] = [];
   if (o.useKube || o.bundle !== undefined) {
     const { clusterAuthzObjects } = await import('../authz/cluster.js');
-    const cluster = await clusterAuthzObjects(o.pod, { istioNamespace: 'istio-system', timeout: '30s', ...o });
+    const ip = requestHostIp(o);
+    const cluster = await clusterAuthzObjects(o.pod, { istioNamespace: 'istio-system', timeout: '30s', ...o, ...(ip ? { podIp: ip } : {}) });
+    if (cluster.podsAtIp && 'problem' in cluster.podsAtIp) servingProblems.push(cluster.podsAtIp.problem);
+    else if (cluster.podsAtIp) podsAtIp = cluster.podsAtIp as Pod[];
     const inFiles = objects.pods.find((p) => nameOf(p) === cluster.pod.metadata?.name && namespaceOf(p) === cluster.pod.metadata?.namespace);
     pod = inFiles ?? (cluster.pod as Pod);
     // a manifest replaces the cluster's object of the same namespace and name: "what if I apply this"
@@ -195,6 +201,35 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     const explicitPort = o.port ?? hostPort;
     pick = chainForHost(bare, { served: served.services, unknown: served.unknown, services: objects.services, serviceEntries: objects.serviceEntries, ...(sourceNamespace ? { sourceNamespace } : {}), ...(explicitPort !== undefined ? { port: explicitPort } : {}) });
   }
+  // an address no served service has: a pod bound to this waypoint for its own traffic takes istiod's
+  // direct-access chain (its Gateway- and GatewayClass-attached policies only)
+  let direct: { pod: Pod; how: string; ports: number[] } | undefined;
+  const ipHost = givenHost === undefined ? undefined : (hostPortAt === -1 ? givenHost : givenHost.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
+  if (served && pick && !pick.service && ipHost !== undefined && isIP(ipHost)) {
+    const key = (x: KubeObject) => `${namespaceOf(x)}/${nameOf(x)}`;
+    const atIp = [...objects.pods.filter((p) => p.status?.podIP === ipHost || ((p.status as { podIPs?: { ip?: string }[] } | undefined)?.podIPs ?? []).some((a) => a.ip === ipHost)), ...podsAtIp];
+    const pods = atIp.filter((p, i) => atIp.findIndex((q) => key(q) === key(p)) === i);
+    const me = `${ns}/${gatewayNameOf(labels)}`;
+    const world = ambientWorld(objects);
+    const bindings = pods.map((p) => ({ p, b: waypointFor(world, p, 'workload') }));
+    const bound = bindings.filter(({ b }) => b.state === 'bound' && b.waypoint === me);
+    if (bound.length === 1) {
+      const ports = (bound[0].p.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((x) => Number(x.containerPort)).filter((x) => Number.isInteger(x) && x > 0);
+      direct = { pod: bound[0].p, how: `address ${ipHost}, pod ${key(bound[0].p)} (bound to this waypoint for its own traffic)`, ports };
+    } else if (bound.length > 1) {
+      pick = { reason: `${ipHost} is the address of ${bound.length} pods bound to this waypoint (${bound.map(({ p }) => key(p)).join(', ')}): which one cannot be told` };
+    } else if (bindings.length) {
+      const said = bindings.map(({ p, b }) => {
+        const who = `pod ${key(p)}`;
+        if (b.state === 'unknown') return `${who}, whose waypoint cannot be told (${b.message ?? 'not known'})`;
+        if (b.waypoint === me) return `${who}, which names this waypoint but does not use it for its own traffic (the waypoint ${b.message ?? b.reason ?? 'refuses it'})`;
+        if (b.state === 'bound') return `${who}, which uses waypoint ${b.waypoint} for its own traffic`;
+        return `${who}, which uses no waypoint for its own traffic`;
+      });
+      const unsure = bindings.some(({ b }) => b.state === 'unknown');
+      pick = { reason: `${ipHost} is the address of ${said.join('; ')}: ${unsure ? 'whether a chain of this waypoint takes the request cannot be told' : 'a request to it does not go through this waypoint'}` };
+    }
+  }
   // on a waypoint the destination port is the service's: a Host header's, else the chosen service's own
   let servicePort: number | undefined;
   // the one service the request is for: the host's, or the only one the waypoint serves
@@ -202,6 +237,10 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   if (served && o.port === undefined && hostPort === undefined && only && only.ports.length) {
     servicePort = only.ports[0];
     if (only.ports.length > 1) notes.push(`port ${servicePort}: the first of ${serviceLabel(only.svc)}'s ports (${only.ports.join(', ')}); pass --port for another`);
+  }
+  if (direct && o.port === undefined && hostPort === undefined && direct.ports.length) {
+    servicePort = direct.ports[0];
+    if (direct.ports.length > 1) notes.push(`port ${servicePort}: the first of pod ${namespaceOf(direct.pod)}/${nameOf(direct.pod)}'s container ports (${direct.ports.join(', ')}); pass --port for another`);
   }
   const port = o.port ?? (served ? (hostPort ?? servicePort) : undefined) ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
   const podIp = pod.status?.podIP ?? '10.244.0.100';
@@ -244,7 +283,13 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   // the policies on every chain (a waypoint's Gateway- and GatewayClass-attached ones): a DENY by one of
   // them denies on the chains in doubt too, one attached to a service only on that service's chain
   let everywhere = new Set(served ? chainPolicies(all, workload, null) : selected);
-  if (pick) {
+  if (direct) {
+    const on = chainPolicies(all, workload, null);
+    result = evaluate(on);
+    everywhere = new Set(on);
+    chain = { pod: `${namespaceOf(direct.pod)}/${nameOf(direct.pod)}`, kind: 'Pod', host: ipHost };
+    notes.push(...skippedNotes(result.skipped), `evaluated the waypoint's direct-access chain (${direct.how}): only its Gateway- and GatewayClass-attached policies; those attached to Services and ServiceEntries are not on it`);
+  } else if (pick) {
     if (pick.service) {
       const on = chainPolicies(all, workload, pick.service);
       result = evaluate(on);
@@ -292,6 +337,16 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const anyPort = served !== undefined && !pick && services.length > 1 && !chains && o.port === undefined && hostPort === undefined;
   const request = { tcp: o.tcp === true, method, path, port: anyPort ? null : port, host: anyPort && givenHost === undefined ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
+}
+
+/** The address a request names in `--host` or a Host/:authority header, when it is an IP (port and brackets dropped). */
+function requestHostIp(o: AuthzCheckOptions): string | undefined {
+  let host = o.host;
+  for (const h of (o.header ?? []).map(parseHeader)) if (/^(host|:authority)$/i.test(h[0])) host = h[1];
+  if (host === undefined) return undefined;
+  const at = portStart(host);
+  const bare = (at === -1 ? host : host.slice(0, at)).replace(/^\[(.*)\]$/, '$1');
+  return isIP(bare) ? bare : undefined;
 }
 
 export function assertPort(value: number | undefined): void {

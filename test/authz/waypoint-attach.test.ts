@@ -402,3 +402,70 @@ test('a waypoint check without a host: one service gives its name and port; seve
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+/** payments/ledger-wp (waypoint-for: all) with its pod, and policies on its Gateway and on the Service it serves. */
+const LEDGER_WP = `apiVersion: v1
+kind: Pod
+metadata:
+  name: ledger-wp-7c8d9e0f1-lw001
+  namespace: payments
+  labels: {gateway.istio.io/managed: istio.io-mesh-controller, gateway.networking.k8s.io/gateway-name: ledger-wp, gateway.networking.k8s.io/gateway-class-name: istio-waypoint, istio.io/dataplane-mode: none}
+spec:
+  nodeName: worker-1
+  serviceAccountName: ledger-wp
+  containers: [{name: istio-proxy, image: docker.io/istio/proxyv2:1.24.0, args: [proxy, waypoint], ports: [{containerPort: 15021, name: status-port}]}]
+status: {phase: Running, podIP: 10.244.1.30}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ledger-wp-no-delete, namespace: payments}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: ledger-wp}]
+  action: DENY
+  rules: [{to: [{operation: {methods: [DELETE]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ledger-service-readers, namespace: payments}
+spec:
+  targetRefs: [{group: "", kind: Service, name: ledger}]
+  action: ALLOW
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+`;
+
+test("a request to a pod's own IP takes the waypoint's direct-access chain (Gateway-level policies only) when the pod uses it for its own traffic", async () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'meshctl-wp-direct-'));
+  const c = await startAmbientCluster({ extra: yaml.loadAll(LEDGER_WP).filter((o) => o) as KubeObject[] });
+  try {
+    for (const f of readdirSync(fixture('ambient'))) copyFileSync(path.join(fixture('ambient'), f), path.join(d, f));
+    writeFileSync(path.join(d, 'ledger-wp.yaml'), LEDGER_WP);
+    const check = async (host: string, ...more: string[]) => {
+      const args = ['authz', 'check', 'ledger-wp-7c8d9e0f1-lw001.payments', '--host', host, '--source-namespace', 'shop', '--source-sa', 'web', '-o', 'json', ...more];
+      const files = await runCli([...args, '--files', d], { env: env() });
+      const live = await runCli([...args, '--use-kube', '--kubeconfig', c.kubeconfig], { env: env() });
+      assert.equal(files.code, 0, files.stderr);
+      assert.equal(live.stdout, files.stdout, `${host}: live and files differ`);
+      return JSON.parse(files.stdout) as { request: { port: number }; authz: { decision: string; authorizationPolicy: string | null; reason: string }; chain?: Record<string, string>; notes?: string[] };
+    };
+    // the ledger pod names ledger-wp itself: its IP takes the direct chain, where the Service's ALLOW is not
+    const post = await check('10.244.1.21', '--method', 'POST');
+    assert.deepEqual(post.chain, { pod: 'payments/ledger-v1-8c9d7b6f5-pqrst', kind: 'Pod', host: '10.244.1.21' });
+    assert.equal(post.authz.decision, 'ALLOW', 'no ALLOW policy on the direct chain: allowed');
+    assert.equal(post.request.port, 9090, "the pod's container port");
+    assert.ok(post.notes?.some((n) => /direct-access chain .*pod payments\/ledger-v1-8c9d7b6f5-pqrst/.test(n)), post.notes?.join('\n'));
+    const del = await check('10.244.1.21:9090', '--method', 'DELETE');
+    assert.deepEqual([del.authz.decision, del.authz.authorizationPolicy], ['DENY', 'payments/ledger-wp-no-delete']);
+    // by the Service's name, the service chain: its ALLOW applies, so POST is denied there
+    const bySvc = await check('ledger.payments', '--method', 'POST');
+    assert.equal(bySvc.authz.decision, 'DENY');
+    // a pod that does not use this waypoint for its own traffic: no chain, said why
+    const other = await check('10.244.1.11');
+    assert.equal(other.authz.decision, 'UNDECIDED');
+    assert.match(other.authz.reason, /10\.244\.1\.11 is the address of pod shop\/web-7f9c5d8b6-abcde, which uses no waypoint for its own traffic: a request to it does not go through this waypoint/);
+    // the live check asked for the pods of that IP only
+    assert.ok(c.api.requests.some((q) => q.startsWith('GET /api/v1/pods?') && q.includes('fieldSelector=status.podIP%3D10.244.1.21')), c.api.requests.filter((q) => q.includes('/pods')).join('\n'));
+  } finally {
+    await c.close();
+    rmSync(d, { recursive: true, force: true });
+  }
+});
