@@ -197,6 +197,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   if (served && givenHost !== undefined) {
     const bare = (hostPortAt === -1 ? givenHost : givenHost.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
     if (!bare) throw new UsageError('--host (or a Host header) is empty');
+    // on a waypoint the host names the service (or pod) whose chain is decided: a malformed one is a mistake
+    if (!isIP(bare) && !HOST_NAME.test(bare)) throw new UsageError(`--host (or a Host header) ${JSON.stringify(givenHost)}: not a host name or IP address, with an optional :port`);
     const sourceNamespace = /\/ns\/([^/]+)\/sa\//.exec(identity.principal ?? '')?.[1];
     const explicitPort = o.port ?? hostPort;
     pick = chainForHost(bare, { served: served.services, unknown: served.unknown, services: objects.services, serviceEntries: objects.serviceEntries, ...(sourceNamespace ? { sourceNamespace } : {}), ...(explicitPort !== undefined ? { port: explicitPort } : {}) });
@@ -338,6 +340,9 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const request = { tcp: o.tcp === true, method, path, port: anyPort ? null : port, host: anyPort && givenHost === undefined ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
 }
+
+/** A DNS name as a Service or ServiceEntry host is written: labels of letters, digits, `-` and `_`, an optional `*.` first, an optional final dot. */
+const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
 
 /** The address a request names in `--host` or a Host/:authority header, when it is an IP (port and brackets dropped). */
 function requestHostIp(o: AuthzCheckOptions): string | undefined {

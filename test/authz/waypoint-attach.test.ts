@@ -314,7 +314,8 @@ test("a waypoint's chains: the request's host picks its service's chain; a polic
   assert.deepEqual(rows(text.stdout).filter((r) => r !== '_anonymous_match_nothing_'), ['shop-waypoint-policy.shop', 'web-readers.shop']);
   assert.match(text.stdout, /note: evaluated the waypoint's chain for Service shop\/web \(host web\.shop\.svc\.cluster\.local\)/);
   // bad input: one line, non-zero
-  for (const [h, msg] of [['', /--host \(or a Host header\) is empty/], ['web:0', /bad port 0/]] as const) {
+  const malformed = /--host \(or a Host header\) ".*": not a host name or IP address, with an optional :port/;
+  for (const [h, msg] of [['', /--host \(or a Host header\) is empty/], ['web:0', /bad port 0/], ['[::1', malformed], ['a:b', malformed], ['10.244.1.11:abc', malformed], ['web..shop', malformed], [' ', malformed]] as const) {
     const bad = await runCli(['authz', 'check', WAYPOINT_POD, '--files', dir, '--host', h], { env: env() });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, msg);
