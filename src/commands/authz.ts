@@ -143,11 +143,12 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const servingProblems: string[] = [];
   // --bundle is a cluster: with --files it is what the manifests are evaluated over (as analyze does)
   let podsAtIp: Pod[] = [];
+  let podsProblem: string | undefined;
   if (o.useKube || o.bundle !== undefined) {
     const { clusterAuthzObjects } = await import('../authz/cluster.js');
     const ip = requestHostIp(o);
     const cluster = await clusterAuthzObjects(o.pod, { istioNamespace: 'istio-system', timeout: '30s', ...o, ...(ip ? { podIp: ip } : {}) });
-    if (cluster.podsAtIp && 'problem' in cluster.podsAtIp) servingProblems.push(cluster.podsAtIp.problem);
+    if (cluster.podsAtIp && 'problem' in cluster.podsAtIp) podsProblem = cluster.podsAtIp.problem;
     else if (cluster.podsAtIp) podsAtIp = cluster.podsAtIp as Pod[];
     const inFiles = objects.pods.find((p) => nameOf(p) === cluster.pod.metadata?.name && namespaceOf(p) === cluster.pod.metadata?.namespace);
     pod = inFiles ?? (cluster.pod as Pod);
@@ -230,6 +231,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
       });
       const unsure = bindings.some(({ b }) => b.state === 'unknown');
       pick = { reason: `${ipHost} is the address of ${said.join('; ')}: ${unsure ? 'whether a chain of this waypoint takes the request cannot be told' : 'a request to it does not go through this waypoint'}` };
+    } else if (podsProblem) {
+      pick = { reason: `${pick.reason}; whether it is the address of a pod this waypoint serves cannot be told (${podsProblem})` };
     }
   }
   // on a waypoint the destination port is the service's: a Host header's, else the chosen service's own

@@ -469,4 +469,15 @@ test("a request to a pod's own IP takes the waypoint's direct-access chain (Gate
     await c.close();
     rmSync(d, { recursive: true, force: true });
   }
+  // the pods cannot be listed: not guessed, and said why
+  const denied = await startAmbientCluster({ extra: yaml.loadAll(LEDGER_WP).filter((o) => o) as KubeObject[], deny: [{ verb: 'list', resource: 'pods' }] });
+  try {
+    const r = await runCli(['authz', 'check', 'ledger-wp-7c8d9e0f1-lw001.payments', '--host', '10.244.1.21', '--use-kube', '--kubeconfig', denied.kubeconfig, '-o', 'json'], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { authz: { decision: string; reason: string } };
+    assert.equal(out.authz.decision, 'UNDECIDED');
+    assert.match(out.authz.reason, /whether it is the address of a pod this waypoint serves cannot be told \(cannot list the pods with IP 10\.244\.1\.21: .*forbidden/);
+  } finally {
+    await denied.close();
+  }
 });
