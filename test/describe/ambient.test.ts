@@ -71,8 +71,8 @@ test('describe pod: a sidecar pod in an ambient namespace, a pod enrolled by its
   assert.match(wp.stdout, /\n   Proxy: waypoint of shop\/waypoint, ready, proxy version 1\.24\.0\n/);
   assert.doesNotMatch(wp.stdout, /Sidecar:|Suggestion: add required service/);
   // the Service Istio made for the Gateway names its ports itself ("mesh", appProtocol hbone): no naming advice
-  assert.match(wp.stdout, /\nService: waypoint\n   Port: mesh 15008\//);
-  assert.doesNotMatch(wp.stdout, /port 15008: name "mesh" names no protocol/);
+  assert.match(wp.stdout, /\nService: waypoint\n   Port: status-port 15021\/TCP \(appProtocol "tcp"\) targets pod port 15021\n   Port: mesh 15008\//);
+  assert.doesNotMatch(wp.stdout, /port 15008: .*names no protocol/);
 });
 
 test('describe service in ambient: its waypoint, Istio\'s WaypointBound, ambient pods counted', async () => {
