@@ -3,7 +3,6 @@ import { checkPolicies, checkRows, rbacConfigs, type CheckPolicy } from '../auth
 import { buildFilters, type AuthorizationPolicyDoc } from '../authz/istio-policy.js';
 import { gatewayNameOf, leftOutAttachments, selectPolicies } from '../authz/select.js';
 import { isIP } from 'node:net';
-import { waypointFor } from '../ambient/index.js';
 import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump, listListeners } from '../envoy/index.js';
 import type { Json } from '../match/string.js';
@@ -16,12 +15,13 @@ import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { portStart } from '../trace/request.js';
-import { chainForHost, chainPolicies, chainsAlike, servedHost, servedPorts, serviceLabel, type ChainPick } from '../authz/chains.js';
+import { chainPolicies, chainsAlike, servedHost, servedPorts, serviceLabel } from '../authz/chains.js';
+import { pickWaypointChain } from './authz-waypoint.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
 import { sourceIdentity, type IdentityFlags } from './identity.js';
 import { namespaceOf, nameOf, type ConfigMap, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
-import { addWaypointServing, ambientWorld, waypointServicesOf } from '../describe/report.js';
+import { addWaypointServing, waypointServicesOf } from '../describe/report.js';
 import { unknownAttachments } from '../describe/authz.js';
 
 export interface AuthzCheckOptions extends Partial<KubeOptions> {
@@ -194,47 +194,10 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const notes: string[] = [];
   // A waypoint has one chain per service it serves, each with its own Service/ServiceEntry-attached
   // policies (src/authz/chains.ts): the request's host picks the chain.
-  let pick: ChainPick | undefined;
-  if (served && givenHost !== undefined) {
-    const bare = (hostPortAt === -1 ? givenHost : givenHost.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
-    if (!bare) throw new UsageError('--host (or a Host header) is empty');
-    // on a waypoint the host names the service (or pod) whose chain is decided: a malformed one is a mistake
-    if (!isIP(bare) && !HOST_NAME.test(bare)) throw new UsageError(`--host (or a Host header) ${JSON.stringify(givenHost)}: not a host name or IP address, with an optional :port`);
-    const sourceNamespace = /\/ns\/([^/]+)\/sa\//.exec(identity.principal ?? '')?.[1];
-    const explicitPort = o.port ?? hostPort;
-    pick = chainForHost(bare, { served: served.services, unknown: served.unknown, services: objects.services, serviceEntries: objects.serviceEntries, ...(sourceNamespace ? { sourceNamespace } : {}), ...(explicitPort !== undefined ? { port: explicitPort } : {}) });
-  }
-  // an address no served service has: a pod bound to this waypoint for its own traffic takes istiod's
-  // direct-access chain (its Gateway- and GatewayClass-attached policies only)
-  let direct: { pod: Pod; how: string; ports: number[] } | undefined;
-  const ipHost = givenHost === undefined ? undefined : (hostPortAt === -1 ? givenHost : givenHost.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
-  if (served && pick && !pick.service && ipHost !== undefined && isIP(ipHost)) {
-    const key = (x: KubeObject) => `${namespaceOf(x)}/${nameOf(x)}`;
-    const atIp = [...objects.pods.filter((p) => p.status?.podIP === ipHost || ((p.status as { podIPs?: { ip?: string }[] } | undefined)?.podIPs ?? []).some((a) => a.ip === ipHost)), ...podsAtIp];
-    const pods = atIp.filter((p, i) => atIp.findIndex((q) => key(q) === key(p)) === i);
-    const me = `${ns}/${gatewayNameOf(labels)}`;
-    const world = ambientWorld(objects);
-    const bindings = pods.map((p) => ({ p, b: waypointFor(world, p, 'workload') }));
-    const bound = bindings.filter(({ b }) => b.state === 'bound' && b.waypoint === me);
-    if (bound.length === 1) {
-      const ports = (bound[0].p.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((x) => Number(x.containerPort)).filter((x) => Number.isInteger(x) && x > 0);
-      direct = { pod: bound[0].p, how: `address ${ipHost}, pod ${key(bound[0].p)} (bound to this waypoint for its own traffic)`, ports };
-    } else if (bound.length > 1) {
-      pick = { reason: `${ipHost} is the address of ${bound.length} pods bound to this waypoint (${bound.map(({ p }) => key(p)).join(', ')}): which one cannot be told` };
-    } else if (bindings.length) {
-      const said = bindings.map(({ p, b }) => {
-        const who = `pod ${key(p)}`;
-        if (b.state === 'unknown') return `${who}, whose waypoint cannot be told (${b.message ?? 'not known'})`;
-        if (b.waypoint === me) return `${who}, which names this waypoint but does not use it for its own traffic (the waypoint ${b.message ?? b.reason ?? 'refuses it'})`;
-        if (b.state === 'bound') return `${who}, which uses waypoint ${b.waypoint} for its own traffic`;
-        return `${who}, which uses no waypoint for its own traffic`;
-      });
-      const unsure = bindings.some(({ b }) => b.state === 'unknown');
-      pick = { reason: `${ipHost} is the address of ${said.join('; ')}: ${unsure ? 'whether a chain of this waypoint takes the request cannot be told' : 'a request to it does not go through this waypoint'}` };
-    } else if (podsProblem) {
-      pick = { reason: `${pick.reason}; whether it is the address of a pod this waypoint serves cannot be told (${podsProblem})` };
-    }
-  }
+  const { pick, direct } = served && givenHost !== undefined
+    ? pickWaypointChain(givenHost, hostPortAt, { objects, served, gateway: `${ns}/${gatewayNameOf(labels)}`, principal: identity.principal, port: o.port ?? hostPort, podsAtIp, podsProblem })
+    : { pick: undefined, direct: undefined };
+  const ipHost = direct?.ip;
   // on a waypoint the destination port is the service's: a Host header's, else the chosen service's own
   let servicePort: number | undefined;
   // the one service the request is for: the host's, or the only one the waypoint serves
@@ -343,9 +306,6 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const request = { tcp: o.tcp === true, method, path, port: anyPort ? null : port, host: anyPort && givenHost === undefined ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
 }
-
-/** A DNS name as a Service or ServiceEntry host is written: labels of letters, digits, `-` and `_`, an optional `*.` first, an optional final dot. */
-const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
 
 /** The address a request names in `--host` or a Host/:authority header, when it is an IP (port and brackets dropped). */
 function requestHostIp(o: AuthzCheckOptions): string | undefined {
