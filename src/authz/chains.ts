@@ -63,15 +63,15 @@ function candidates(services: AddressedObject[], serviceEntries: AddressedObject
   return out;
 }
 
-/** A served service's ports, as its Service or ServiceEntry lists them (istiod builds a chain per port). */
-export function servedPorts(s: ServedService, services: AddressedObject[], serviceEntries: AddressedObject[]): number[] {
-  const c = candidates(services, serviceEntries).find((x) => key(x) === key(s));
-  return (c?.ports ?? []).filter((p) => Number.isInteger(p) && p > 0);
-}
+const validPorts = (ports: number[]) => ports.filter((p) => Number.isInteger(p) && p > 0);
 
-/** A served service's name as a client would address it: a Service's FQDN, a ServiceEntry's first host. */
-export function servedHost(s: ServedService, services: AddressedObject[], serviceEntries: AddressedObject[]): string | undefined {
-  return candidates(services, serviceEntries).find((x) => key(x) === key(s))?.hosts[0];
+/**
+ * How a client addresses a served service: its name (a Service's FQDN, a ServiceEntry's first host) and
+ * its ports, as its Service or ServiceEntry lists them (istiod builds a chain per port).
+ */
+export function servedAddressing(s: ServedService, services: AddressedObject[], serviceEntries: AddressedObject[]): { host?: string; ports: number[] } {
+  const c = candidates(services, serviceEntries).find((x) => key(x) === key(s));
+  return { host: c?.hosts[0], ports: validPorts(c?.ports ?? []) };
 }
 
 function hasAddress(c: Candidate, ip: string): boolean {
@@ -80,7 +80,9 @@ function hasAddress(c: Candidate, ip: string): boolean {
   return c.addresses.some((a) => {
     const [prefix, len] = a.split('/');
     if (!isIP(prefix)) return false;
-    return len === undefined ? parseIp(prefix)?.value === parsed.value && parseIp(prefix)?.family === parsed.family : inCidr(parsed, prefix, Number(len));
+    if (len !== undefined) return inCidr(parsed, prefix, Number(len));
+    const exact = parseIp(prefix);
+    return exact?.value === parsed.value && exact?.family === parsed.family;
   });
 }
 
@@ -152,5 +154,5 @@ export function chainForHost(
   if (o.port !== undefined && svc.ports.length && !svc.ports.includes(o.port)) {
     return { reason: `${serviceLabel(svc)} has no port ${o.port} (${svc.ports.join(', ')}): the waypoint builds no chain for it` };
   }
-  return { service: { name: svc.name, namespace: svc.namespace, kind: svc.kind }, how, host, ports: svc.ports.filter((p) => Number.isInteger(p) && p > 0) };
+  return { service: { name: svc.name, namespace: svc.namespace, kind: svc.kind }, how, host, ports: validPorts(svc.ports) };
 }

@@ -32,12 +32,11 @@ export interface WaypointRequest {
 }
 
 /**
- * Which of a waypoint's chains a request for `host` (as given, `hostPortAt` where its `:port` starts) takes:
+ * Which of a waypoint's chains a request for `host` (as given; `bare`: without its port and brackets) takes:
  * a served service's (src/authz/chains.ts), or, for the IP of a pod the waypoint serves for its own traffic,
  * istiod's direct-access chain; otherwise the reason none is known. A malformed host is a usage error.
  */
-export function pickWaypointChain(host: string, hostPortAt: number, w: WaypointRequest): { pick: ChainPick; direct?: DirectChain } {
-  const bare = (hostPortAt === -1 ? host : host.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
+export function pickWaypointChain(host: string, bare: string, w: WaypointRequest): { pick: ChainPick; direct?: DirectChain } {
   if (!bare) throw new UsageError('--host (or a Host header) is empty');
   // on a waypoint the host names the service (or pod) whose chain is decided: a malformed one is a mistake
   if (!isIP(bare) && !HOST_NAME.test(bare)) throw new UsageError(`--host (or a Host header) ${JSON.stringify(host)}: not a host name or IP address, with an optional :port`);

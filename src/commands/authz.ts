@@ -15,7 +15,7 @@ import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { portStart } from '../trace/request.js';
-import { chainPolicies, chainsAlike, servedHost, servedPorts, serviceLabel } from '../authz/chains.js';
+import { chainPolicies, chainsAlike, servedAddressing, serviceLabel } from '../authz/chains.js';
 import { pickWaypointChain } from './authz-waypoint.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
@@ -142,11 +142,23 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   let pod: Pod;
   const servingProblems: string[] = [];
   // --bundle is a cluster: with --files it is what the manifests are evaluated over (as analyze does)
+  // the request's host: a Host or :authority header over --host; its port, and the name or address before it
+  const headers: [string, string][] = [];
+  let givenHost = o.host;
+  for (const h of (o.header ?? []).map(parseHeader)) {
+    const k = h[0].toLowerCase();
+    if (k === 'host' || k === ':authority') givenHost = h[1];
+    else headers.push([k, h[1]]);
+  }
+  const hostPortAt = givenHost === undefined ? -1 : portStart(givenHost);
+  const hostPort = hostPortAt === -1 ? undefined : Number(givenHost!.slice(hostPortAt + 1));
+  const bareHost = givenHost === undefined ? undefined : (hostPortAt === -1 ? givenHost : givenHost.slice(0, hostPortAt)).replace(/^\[(.*)\]$/, '$1');
   let podsAtIp: Pod[] = [];
   let podsProblem: string | undefined;
   if (o.useKube || o.bundle !== undefined) {
     const { clusterAuthzObjects } = await import('../authz/cluster.js');
-    const ip = requestHostIp(o);
+    // a waypoint's direct-access chain is picked by a pod's IP: the pods of the host's IP are read with the rest
+    const ip = bareHost !== undefined && isIP(bareHost) ? bareHost : undefined;
     const cluster = await clusterAuthzObjects(o.pod, { istioNamespace: 'istio-system', timeout: '30s', ...o, ...(ip ? { podIp: ip } : {}) });
     if (cluster.podsAtIp && 'problem' in cluster.podsAtIp) podsProblem = cluster.podsAtIp.problem;
     else if (cluster.podsAtIp) podsAtIp = cluster.podsAtIp as Pod[];
@@ -181,34 +193,27 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const byAge = (a: AuthorizationPolicyDoc, b: AuthorizationPolicyDoc) =>
     cmp(created(a), created(b)) || cmp(a.metadata?.name ?? '', b.metadata?.name ?? '') || cmp(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '');
   const identity = await sourceIdentity(o.identity ?? {}, o, o.src);
-  const headers: [string, string][] = [];
-  let givenHost = o.host;
-  for (const h of (o.header ?? []).map(parseHeader)) {
-    const k = h[0].toLowerCase();
-    if (k === 'host' || k === ':authority') givenHost = h[1];
-    else headers.push([k, h[1]]);
-  }
-  const hostPortAt = givenHost === undefined ? -1 : portStart(givenHost);
-  const hostPort = hostPortAt === -1 ? undefined : Number(givenHost!.slice(hostPortAt + 1));
   if (hostPort !== undefined) assertPort(hostPort);
   const notes: string[] = [];
   // A waypoint has one chain per service it serves, each with its own Service/ServiceEntry-attached
   // policies (src/authz/chains.ts): the request's host picks the chain.
-  const { pick, direct } = served && givenHost !== undefined
-    ? pickWaypointChain(givenHost, hostPortAt, { objects, served, gateway: `${ns}/${gatewayNameOf(labels)}`, principal: identity.principal, port: o.port ?? hostPort, podsAtIp, podsProblem })
+  const { pick, direct } = served && givenHost !== undefined && bareHost !== undefined
+    ? pickWaypointChain(givenHost, bareHost, { objects, served, gateway: `${ns}/${gatewayNameOf(labels)}`, principal: identity.principal, port: o.port ?? hostPort, podsAtIp, podsProblem })
     : { pick: undefined, direct: undefined };
-  const ipHost = direct?.ip;
-  // on a waypoint the destination port is the service's: a Host header's, else the chosen service's own
+  // no host given, and the waypoint serves one service: the request is for that one (its name and ports)
+  const sole = !pick && served?.services.length === 1 ? served.services[0] : undefined;
+  const addressing = sole ? servedAddressing(sole, objects.services, objects.serviceEntries) : undefined;
+  // on a waypoint the destination port is that of what the request is for: a Host header's, else the
+  // chosen service's own (its first), or the pod's on the direct-access chain
+  const target = pick?.service
+    ? { ports: pick.ports, what: `${serviceLabel(pick.service)}'s ports` }
+    : sole && addressing
+      ? { ports: addressing.ports, what: `${serviceLabel(sole)}'s ports` }
+      : direct && { ports: direct.ports, what: `pod ${namespaceOf(direct.pod)}/${nameOf(direct.pod)}'s container ports` };
   let servicePort: number | undefined;
-  // the one service the request is for: the host's, or the only one the waypoint serves
-  const only = pick?.service ? { svc: pick.service, ports: pick.ports } : !pick && served?.services.length === 1 ? { svc: served.services[0], ports: servedPorts(served.services[0], objects.services, objects.serviceEntries) } : undefined;
-  if (served && o.port === undefined && hostPort === undefined && only && only.ports.length) {
-    servicePort = only.ports[0];
-    if (only.ports.length > 1) notes.push(`port ${servicePort}: the first of ${serviceLabel(only.svc)}'s ports (${only.ports.join(', ')}); pass --port for another`);
-  }
-  if (direct && o.port === undefined && hostPort === undefined && direct.ports.length) {
-    servicePort = direct.ports[0];
-    if (direct.ports.length > 1) notes.push(`port ${servicePort}: the first of pod ${namespaceOf(direct.pod)}/${nameOf(direct.pod)}'s container ports (${direct.ports.join(', ')}); pass --port for another`);
+  if (served && o.port === undefined && hostPort === undefined && target && target.ports.length) {
+    servicePort = target.ports[0];
+    if (target.ports.length > 1) notes.push(`port ${servicePort}: the first of ${target.what} (${target.ports.join(', ')}); pass --port for another`);
   }
   const port = o.port ?? (served ? (hostPort ?? servicePort) : undefined) ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
   const podIp = pod.status?.podIP ?? '10.244.0.100';
@@ -216,8 +221,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const src = o.src ?? identity.ip;
   const conn: AuthzConnection = { srcIp: src ?? '10.244.0.200', srcKnown: src !== undefined, dstIp: podIp, dstPort: port, sni: o.sni ?? '', tlsTerminated: mtls, clientCertRequired: mtls };
   // no host given: a waypoint serving one service is addressed by that service's name
-  const onlyHost = served && only && !pick ? servedHost(only.svc, objects.services, objects.serviceEntries) : undefined;
-  const host = givenHost ?? `${onlyHost ?? pod.metadata?.name ?? 'pod'}:${port}`;
+  const host = givenHost ?? `${addressing?.host ?? pod.metadata?.name ?? 'pod'}:${port}`;
   const path = o.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with /: ${path}`);
   const method = (o.method ?? 'GET').toUpperCase();
@@ -255,7 +259,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     const on = chainPolicies(all, workload, null);
     result = evaluate(on);
     everywhere = new Set(on);
-    chain = { pod: `${namespaceOf(direct.pod)}/${nameOf(direct.pod)}`, kind: 'Pod', host: ipHost };
+    chain = { pod: `${namespaceOf(direct.pod)}/${nameOf(direct.pod)}`, kind: 'Pod', host: direct.ip };
     notes.push(...skippedNotes(result.skipped), `evaluated the waypoint's direct-access chain (${direct.how}): only its Gateway- and GatewayClass-attached policies; those attached to Services and ServiceEntries are not on it`);
   } else if (pick) {
     if (pick.service) {
@@ -280,10 +284,12 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     result = evaluate(selected);
     notes.push(...skippedNotes(result.skipped));
     // each chain with its service's port (its first), unless one was given
-    const portOf = (svc: (typeof services)[number]) => o.port ?? hostPort ?? servedPorts(svc, objects.services, objects.serviceEntries)[0] ?? port;
-    const per = services.map((svc) => ({ svc, r: evaluate(chainPolicies(all, workload, svc), portOf(svc)) }));
-    chains = per.map(({ svc, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', port: portOf(svc), decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
-    const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}${portsMatter ? ` port ${portOf(x.svc)}` : ''}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
+    const per = services.map((svc) => {
+      const at = o.port ?? hostPort ?? servedAddressing(svc, objects.services, objects.serviceEntries).ports[0] ?? port;
+      return { svc, port: at, r: evaluate(chainPolicies(all, workload, svc), at) };
+    });
+    chains = per.map(({ svc, port: at, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', port: at, decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
+    const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}${portsMatter ? ` port ${x.port}` : ''}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
     const decisions = new Set(per.map((x) => x.r.authz.decision));
     if (decisions.size === 1) {
       result = { ...per[0].r, policies: result.policies };
@@ -305,16 +311,6 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const anyPort = served !== undefined && !pick && services.length > 1 && !chains && o.port === undefined && hostPort === undefined;
   const request = { tcp: o.tcp === true, method, path, port: anyPort ? null : port, host: anyPort && givenHost === undefined ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
-}
-
-/** The address a request names in `--host` or a Host/:authority header, when it is an IP (port and brackets dropped). */
-function requestHostIp(o: AuthzCheckOptions): string | undefined {
-  let host = o.host;
-  for (const h of (o.header ?? []).map(parseHeader)) if (/^(host|:authority)$/i.test(h[0])) host = h[1];
-  if (host === undefined) return undefined;
-  const at = portStart(host);
-  const bare = (at === -1 ? host : host.slice(0, at)).replace(/^\[(.*)\]$/, '$1');
-  return isIP(bare) ? bare : undefined;
 }
 
 export function assertPort(value: number | undefined): void {

@@ -89,12 +89,10 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
     const objects = emptyMeshObjects();
     // what was read in full (every namespace), which a waypoint's serving need not read again
     const whole = new Map<keyof MeshObjects, ClusterObject[]>();
-    let listedAll = true;
     const [pods, services, endpoints] = await Promise.all([
       kubeMod.listPods(cluster, ns),
-      cluster.list(SERVICE).catch(async (err: unknown) => {
+      cluster.list(SERVICE).then((items) => (whole.set('services', items), items), async (err: unknown) => {
         if (!(err instanceof ForbiddenError)) throw err;
-        listedAll = false;
         warnings.push(`cannot list services in all namespaces (${describeError(err)}); gateway addresses are unknown`);
         return cluster.list(SERVICE, { namespace: ns });
       }),
@@ -170,7 +168,6 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
     // a waypoint: every Namespace and ServiceEntry too, to tell which services it serves (authz check reads the same)
     if (kind === 'pod' && isWaypointPod((target as Pod).metadata?.labels ?? {})) {
       const { waypointServingObjects } = await import('../authz/cluster.js');
-      if (listedAll) whole.set('services', services);
       const w = await waypointServingObjects(cluster, { services: whole.get('services'), gateways: whole.get('apiGateways'), gatewayClasses: whole.get('gatewayClasses') });
       const { addWaypointServing } = await import('./report.js');
       addWaypointServing(objects, w);
