@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { waypointFor } from '../ambient/index.js';
-import { chainForHost, type ChainPick } from '../authz/chains.js';
+import { chainForHost, type ChainPick, type Shadowed } from '../authz/chains.js';
 import type { ServedService } from '../authz/select.js';
 import { UsageError } from '../errors.js';
 import { namespaceOf, nameOf, type KubeObject, type MeshObjects, type Pod } from '../describe/objects.js';
@@ -20,7 +20,8 @@ export interface DirectChain {
 
 export interface WaypointRequest {
   objects: MeshObjects;
-  served: { services: ServedService[]; unknown: (ServedService & { reason: string })[] };
+  /** `services`: those with a chain of their own; `shadowed`: the served ServiceEntries without one */
+  served: { services: ServedService[]; unknown: (ServedService & { reason: string })[]; shadowed?: Shadowed[] };
   /** the waypoint, `namespace/name` */
   gateway: string;
   /** the client's principal: a relative host name is completed in its namespace */
@@ -43,7 +44,7 @@ export function pickWaypointChain(host: string, bare: string, w: WaypointRequest
   const sourceNamespace = /\/ns\/([^/]+)\/sa\//.exec(w.principal ?? '')?.[1];
   const { objects, served } = w;
   const pick = chainForHost(bare, {
-    served: served.services,
+    served: [...served.services, ...(served.shadowed ?? []).map((x) => x.service)],
     unknown: served.unknown,
     services: objects.services,
     serviceEntries: objects.serviceEntries,

@@ -15,7 +15,7 @@ import { parseDocument } from '../source/parse.js';
 import { authorizeConnection, authorizeRequest, type AuthzConnection, type AuthzStep } from '../trace/authz.js';
 import type { AuthzVerdict } from '../authz/decide.js';
 import { portStart } from '../trace/request.js';
-import { chainPolicies, chainsAlike, servedAddressing, serviceLabel } from '../authz/chains.js';
+import { chainPolicies, chainsAlike, servedAddressing, serviceLabel, shadowedNote } from '../authz/chains.js';
 import { pickWaypointChain } from './authz-waypoint.js';
 import type { HttpRequest } from '../trace/request.js';
 import { parseHeader } from './trace.js';
@@ -194,7 +194,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     cmp(created(a), created(b)) || cmp(a.metadata?.name ?? '', b.metadata?.name ?? '') || cmp(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '');
   const identity = await sourceIdentity(o.identity ?? {}, o, o.src);
   if (hostPort !== undefined) assertPort(hostPort);
-  const notes: string[] = [];
+  const notes: string[] = (served?.shadowed ?? []).map(shadowedNote);
   // A waypoint has one chain per service it serves, each with its own Service/ServiceEntry-attached
   // policies (src/authz/chains.ts): the request's host picks the chain.
   const { pick, direct } = served && givenHost !== undefined && bareHost !== undefined

@@ -1,4 +1,4 @@
-import { chainPolicies, serviceLabel } from '../authz/chains.js';
+import { chainPolicies, serviceLabel, shadowedNote, type Shadowed } from '../authz/chains.js';
 import { leftOutAttachments, selectPolicies, type ServedService } from '../authz/select.js';
 import type { AuthorizationPolicy, Labels } from './objects.js';
 import { namespaceOf, originOf } from './objects.js';
@@ -46,11 +46,11 @@ export function authorizationFor(
   workloadNs: string,
   labels: Labels,
   rootNs: string,
-  served?: { services: ServedService[]; unknown: (ServedService & { reason: string })[] },
+  served?: { services: ServedService[]; unknown: (ServedService & { reason: string })[]; shadowed?: Shadowed[] },
 ): AuthorizationFacts {
   const counts = { ALLOW: 0, DENY: 0, CUSTOM: 0, AUDIT: 0 };
   const policies: AppliedAuthorizationPolicy[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = (served?.shadowed ?? []).map(shadowedNote);
   // One selection rule for describe, authz check and the policies behind a dump (src/authz/select.ts).
   const workload = { namespace: workloadNs, labels, rootNamespace: rootNs };
   const selected = selectPolicies(all, { ...workload, ...(served ? { services: served.services } : {}) });

@@ -1,4 +1,5 @@
 import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type WaypointService, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { chainedServices, type Shadowed } from '../authz/chains.js';
 import { gatewayNameOf, isWaypointPod } from '../authz/select.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
 import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules, summarisePolicy, type SubsetMatch } from './destination-rules.js';
@@ -88,11 +89,15 @@ export function ambientWorld(objects: MeshObjects): AmbientWorld {
 
 /**
  * For a waypoint's pod, the Services and ServiceEntries it serves (AuthorizationPolicies attached to one
- * reach it through them), and those whose binding cannot be told from the objects; undefined for other pods.
+ * reach it through them), those whose binding cannot be told from the objects, and the served ServiceEntries
+ * with no chain of their own (src/authz/chains.ts); undefined for other pods.
  */
-export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: WaypointService[]; unknown: (WaypointService & { reason: string })[] } | undefined {
+export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: WaypointService[]; unknown: (WaypointService & { reason: string })[]; shadowed: Shadowed[] } | undefined {
   const gateway = gatewayNameOf(labels);
-  return gateway !== undefined && isWaypointPod(labels) ? servicesOfWaypoint(ambientWorld(objects), ns, gateway) : undefined;
+  if (gateway === undefined || !isWaypointPod(labels)) return undefined;
+  const serving = servicesOfWaypoint(ambientWorld(objects), ns, gateway);
+  // a ServiceEntry whose hosts istiod keeps for other services has no chain: its policies are on none
+  return { ...chainedServices(serving.services, objects.services, objects.serviceEntries), unknown: serving.unknown };
 }
 
 /**
