@@ -481,3 +481,56 @@ test("a request to a pod's own IP takes the waypoint's direct-access chain (Gate
     await denied.close();
   }
 });
+
+/** A ServiceEntry of shop for web's own hostname, with policies attached to each (shop's label names shop/waypoint). */
+const WEB_ALIAS = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: web-alias, namespace: shop}
+spec: {hosts: [web.shop.svc.cluster.local], ports: [{number: 8080, name: http, protocol: HTTP}], resolution: DNS}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: alias-no-get, namespace: shop}
+spec:
+  targetRefs: [{group: networking.istio.io, kind: ServiceEntry, name: web-alias}]
+  action: DENY
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: web-get, namespace: shop}
+spec:
+  targetRefs: [{group: "", kind: Service, name: web}]
+  action: ALLOW
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+`;
+
+test("a Service and a ServiceEntry of one namespace with one hostname: the Service's chain (istiod keeps the Kubernetes Service); the ServiceEntry's policies are on no chain", async () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'meshctl-wp-alias-'));
+  const c = await startAmbientCluster({ extra: yaml.loadAll(WEB_ALIAS).filter((o) => o) as KubeObject[] });
+  try {
+    for (const f of readdirSync(fixture('ambient'))) copyFileSync(path.join(fixture('ambient'), f), path.join(d, f));
+    writeFileSync(path.join(d, 'alias.yaml'), WEB_ALIAS);
+    type Out = { authz: { decision: string; authorizationPolicy: string | null }; chain?: { service: string; kind: string }; chains?: unknown[]; notes?: string[] };
+    const web = ['--source-namespace', 'shop', '--source-sa', 'web'];
+    for (const where of [['--files', d], ['--use-kube', '--kubeconfig', c.kubeconfig]]) {
+      const r = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'GET', '--host', 'web.shop.svc.cluster.local', ...web, ...where, '-o', 'json'], { env: env() });
+      assert.equal(r.code, 0, r.stderr);
+      const o = JSON.parse(r.stdout) as Out;
+      assert.deepEqual([o.authz.decision, o.authz.authorizationPolicy, o.chain?.service, o.chain?.kind], ['ALLOW', 'shop/web-get', 'shop/web', 'Service'], where[0]);
+    }
+    // no host: the waypoint has one chain (web's); alias-no-get is on none, and a note says why
+    const any = await runCli(['authz', 'check', WAYPOINT_POD, '--method', 'GET', ...web, '--files', d], { env: env() });
+    assert.equal(any.code, 0, any.stderr);
+    assert.deepEqual(rows(any.stdout).filter((r) => r !== '_anonymous_match_nothing_').sort(), ['shop-waypoint-policy.shop', 'web-get.shop']);
+    assert.match(any.stdout, /note: ServiceEntry shop\/web-alias uses this waypoint but has no chain of its own: istiod keeps Service shop\/web for its host web\.shop\.svc\.cluster\.local/);
+    assert.match(any.stdout, /Decision: ALLOW/);
+    const described = await runCli(['describe', 'pod', WAYPOINT_POD, '--files', d], { env: env() });
+    assert.equal(described.code, 0, described.stderr);
+    assert.doesNotMatch(described.stdout, /alias-no-get/);
+    assert.match(described.stdout, /WARNING: ServiceEntry shop\/web-alias uses this waypoint but has no chain of its own/);
+  } finally {
+    await c.close();
+    rmSync(d, { recursive: true, force: true });
+  }
+});
