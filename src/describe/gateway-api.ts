@@ -1,5 +1,6 @@
-import type { ApiGateway, ApiRoute, BackendRef, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
-import { exposedUrl, externalAddress } from './gateways.js';
+import type { ApiGateway, ApiRoute, BackendRef, GatewayClass, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
+import { exposedUrl, externalAddresses } from './gateways.js';
+import { WAYPOINT_CLASS } from '../ambient/labels.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
 import { namespaceSelected } from '../resources/selector.js';
 
@@ -23,8 +24,11 @@ export interface RouteExposure {
   kind: RouteKind;
   /** The route as `namespace/name`. */
   route: string;
-  /** The route's parent Gateways, with the Service Istio deployed for each when its address came from it. */
-  gateways: { gateway: string; gatewayService?: string }[];
+  /**
+   * The route's parent Gateways, with the Service Istio deployed for each when its address came from it, and
+   * every address the gateway is reached at (both of a dual-stack gateway) when it has any.
+   */
+  gateways: { gateway: string; gatewayService?: string; addresses?: string[] }[];
   urls: RouteUrl[];
   warnings: string[];
   origin?: string;
@@ -86,8 +90,11 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
         e.warnings.push(`gateway ${gwKey} is not ${c.type.toLowerCase()} (${c.type} False${c.reason ? `, ${c.reason}` : ''})${c.message ? `: ${c.message}` : ''}`);
       }
     }
-    const address = gatewayAddress(gw, objects.services);
-    e.gateways.push(address.service ? { gateway: gwKey, gatewayService: address.service } : { gateway: gwKey });
+    const address = gatewayAddress(gw, objects.services, objects.gatewayClasses);
+    const entry: RouteExposure['gateways'][number] = { gateway: gwKey };
+    if (address.service) entry.gatewayService = address.service;
+    if (address.addresses.length > 0) entry.addresses = address.addresses;
+    e.gateways.push(entry);
     const listeners = (gw.spec?.listeners ?? []).filter(
       (l) => (parent.sectionName === undefined || l.name === parent.sectionName) && (parent.port === undefined || l.port === parent.port),
     );
@@ -112,17 +119,20 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
       continue;
     }
     if (usable === 0) continue;
-    if (!address.address) {
-      const svc = address.service ? `Service ${address.service} has no address` : `no Service ${deployedServiceName(gw) ?? '<name>-<gatewayClassName>'} in ${gwNs}`;
+    if (address.addresses.length === 0) {
+      const deployed = deployedService(gw, objects.gatewayClasses);
+      const svc = address.service ? `Service ${address.service} has no address` : 'name' in deployed ? `no Service ${deployed.name} in ${gwNs}` : `no Service: ${deployed.none}`;
       e.warnings.push(`gateway ${gwKey} has no address yet (no status.addresses, no spec.addresses, ${svc})`);
     }
     for (const { listener, hostnames } of accepted) {
-      const url = listenerUrl(listener, address.address ?? 'unknown');
-      if (!url) continue;
-      for (const hostname of hostnames ?? [undefined]) {
-        const u: RouteUrl = { gateway: gwKey, listener: listener.name ?? '', url };
-        if (hostname !== undefined) u.hostname = hostname;
-        if (!e.urls.some((x) => x.gateway === u.gateway && x.url === u.url && x.hostname === u.hostname)) e.urls.push(u);
+      for (const a of address.addresses.length > 0 ? address.addresses : ['unknown']) {
+        const url = listenerUrl(listener, a);
+        if (!url) continue;
+        for (const hostname of hostnames ?? [undefined]) {
+          const u: RouteUrl = { gateway: gwKey, listener: listener.name ?? '', url };
+          if (hostname !== undefined) u.hostname = hostname;
+          if (!e.urls.some((x) => x.gateway === u.gateway && x.url === u.url && x.hostname === u.hostname)) e.urls.push(u);
+        }
       }
     }
   }
@@ -237,28 +247,101 @@ export function hostnameMatches(pattern: string, host: string): boolean {
 // one rule for label selectors, shared with analyze and the ambient waypoint attachment
 export { labelSelectorMatches, namespaceSelected } from '../resources/selector.js';
 
-/** Istio names the Deployment and Service it creates for a Gateway `<name>-<gatewayClassName>`. */
-export function deployedServiceName(gw: ApiGateway): string | undefined {
+/**
+ * Istio's gateway controllers (pilot/pkg/config/kube/gatewaycommon/classinfo.go): whether the deployment
+ * controller makes a Deployment and Service for their Gateways, and whether it appends `-<gatewayClassName>`
+ * to their name (`disableNameSuffix` is set for waypoints and ambient east-west gateways).
+ */
+const ISTIO_CONTROLLERS: Record<string, { deploys: boolean; suffix: boolean }> = {
+  'istio.io/gateway-controller': { deploys: true, suffix: true },
+  'istio.io/mesh-controller': { deploys: true, suffix: false },
+  'istio.io/eastwest-controller': { deploys: true, suffix: false },
+  // remote gateways (another cluster's): nothing is deployed here
+  'istio.io/unmanaged-gateway': { deploys: false, suffix: true },
+};
+
+/** The classes istiod knows without a GatewayClass object (its builtin classes), by controller. */
+const BUILTIN_CLASSES: Record<string, string> = {
+  istio: 'istio.io/gateway-controller',
+  [WAYPOINT_CLASS]: 'istio.io/mesh-controller',
+  'istio-east-west': 'istio.io/eastwest-controller',
+  'istio-remote': 'istio.io/unmanaged-gateway',
+};
+
+export const NAME_OVERRIDE = 'gateway.istio.io/name-override';
+
+/**
+ * The name of the Deployment and Service Istio's deployment controller makes for a Gateway, or why it makes
+ * none (deploymentcontroller.go, extractGatewayServices in conversion.go): the `gateway.istio.io/name-override`
+ * annotation when set, else `<name>-<gatewayClassName>`, or the bare `<name>` for classes without the suffix
+ * (`istio-waypoint`, `istio-east-west`). The class's controller is its GatewayClass's `controllerName`, else
+ * istiod's builtin class of that name. A class meshctl cannot place (no GatewayClass among the objects, not
+ * builtin) is taken as the default controller's, `<name>-<gatewayClassName>`: the Service must then exist
+ * under that name for anything to follow from it.
+ */
+export function deployedService(gw: ApiGateway, classes: readonly GatewayClass[] = []): { name: string } | { none: string } {
   const cls = gw.spec?.gatewayClassName;
-  return cls ? `${nameOf(gw)}-${cls}` : undefined;
+  if (!cls) return { none: 'it names no gatewayClassName' };
+  if (!managed(gw)) return { none: 'its spec.addresses name an existing address, so Istio deploys no Service for it' };
+  const object = classes.find((c) => nameOf(c) === cls);
+  const controller = object ? object.spec?.controllerName ?? '' : BUILTIN_CLASSES[cls];
+  const info = controller === undefined ? ISTIO_CONTROLLERS['istio.io/gateway-controller'] : ISTIO_CONTROLLERS[controller];
+  if (!info) return { none: `its class ${cls} belongs to controller ${controller || '(none)'}, not to Istio` };
+  if (!info.deploys) return { none: `Istio deploys nothing for class ${cls} (${controller}: a gateway of another cluster)` };
+  const override = gw.metadata?.annotations?.[NAME_OVERRIDE];
+  return { name: override || (info.suffix ? `${nameOf(gw)}-${cls}` : nameOf(gw)) };
+}
+
+/** The Service Istio deploys for a Gateway (see deployedService), undefined when it deploys none. */
+export function deployedServiceName(gw: ApiGateway, classes: readonly GatewayClass[] = []): string | undefined {
+  const d = deployedService(gw, classes);
+  return 'name' in d ? d.name : undefined;
+}
+
+/**
+ * Istio deploys for a Gateway with no spec.addresses, or a single one of type IPAddress (or untyped), which
+ * becomes the Service's loadBalancerIP (IsManaged); other addresses name what serves the Gateway already.
+ */
+function managed(gw: ApiGateway): boolean {
+  const addresses = gw.spec?.addresses ?? [];
+  if (addresses.length === 0) return true;
+  if (addresses.length > 1) return false;
+  const type = addresses[0].type;
+  return !type || type === 'IPAddress';
+}
+
+export interface GatewayAddresses {
+  /** Every usable address, in order: both of a dual-stack gateway (IPv4 and IPv6), hostnames. */
+  addresses: string[];
+  /** The Service Istio deployed, as `name.namespace`, when the addresses came from it (or it has none). */
+  service?: string;
 }
 
 /**
  * Where clients reach the Gateway: its status addresses, else the addresses asked for in its spec, else the
- * Service Istio deployed for it (load balancer, external IP, then cluster IP).
+ * Service Istio deployed for it (load balancer ingresses, else external IPs, else cluster IPs). Every address
+ * of the first source that has one is kept; of Gateway addresses only the types a URL can carry
+ * (IPAddress, Hostname, or untyped, which means IPAddress).
  */
-export function gatewayAddress(gw: ApiGateway, services: Service[]): { address?: string; service?: string } {
-  const fromStatus = (gw.status?.addresses ?? []).find((a) => a.value)?.value;
-  if (fromStatus) return { address: fromStatus };
-  const fromSpec = (gw.spec?.addresses ?? []).find((a) => a.value)?.value;
-  if (fromSpec) return { address: fromSpec };
-  const svcName = deployedServiceName(gw);
+export function gatewayAddress(gw: ApiGateway, services: Service[], classes: readonly GatewayClass[] = []): GatewayAddresses {
+  for (const list of [gw.status?.addresses, gw.spec?.addresses]) {
+    const found = usable(list ?? []);
+    if (found.length > 0) return { addresses: found };
+  }
+  const svcName = deployedServiceName(gw, classes);
   const svc = svcName ? services.find((s) => nameOf(s) === svcName && namespaceOf(s) === namespaceOf(gw)) : undefined;
-  if (!svc) return {};
-  const clusterIP = svc.spec?.clusterIP && svc.spec.clusterIP !== 'None' ? svc.spec.clusterIP : undefined;
-  const address = externalAddress(svc) || clusterIP;
-  const service = `${svcName}.${namespaceOf(svc)}`;
-  return address ? { address, service } : { service };
+  if (!svc) return { addresses: [] };
+  const external = externalAddresses(svc);
+  const clusterIPs = (svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP]).filter((ip): ip is string => !!ip && ip !== 'None');
+  return { addresses: unique(external.length > 0 ? external : clusterIPs), service: `${svcName}.${namespaceOf(svc)}` };
+}
+
+function usable(list: { type?: string; value?: string }[]): string[] {
+  return unique(list.filter((a) => a.value && (!a.type || a.type === 'IPAddress' || a.type === 'Hostname')).map((a) => a.value!));
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 function listenerUrl(l: Listener, address: string): string | undefined {

@@ -76,8 +76,16 @@ function score(s: Service, gw: Gateway): number {
 
 /** A Service's address outside the cluster: its load balancer's first IP or hostname, else its first external IP. */
 export function externalAddress(s: Service): string | undefined {
-  const ing = (s.status?.loadBalancer?.ingress ?? []).find((i) => i.ip || i.hostname);
-  return ing?.ip || ing?.hostname || s.spec?.externalIPs?.[0];
+  return externalAddresses(s)[0];
+}
+
+/**
+ * All of a Service's addresses outside the cluster: each load balancer ingress's IP (else its hostname), of
+ * both families on a dual-stack load balancer; without any, the external IPs.
+ */
+export function externalAddresses(s: Service): string[] {
+  const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter((a): a is string => !!a);
+  return ingress.length > 0 ? ingress : (s.spec?.externalIPs ?? []).filter(Boolean);
 }
 
 /** `scheme://address[:port]`: an IPv6 address in brackets, 80 for http and 443 for https left out. */

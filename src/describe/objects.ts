@@ -85,6 +85,8 @@ export interface Service extends KubeObject {
     ports?: ServicePort[];
     type?: string;
     clusterIP?: string;
+    /** Both families' cluster IPs on a dual-stack Service (the first is clusterIP). */
+    clusterIPs?: string[];
     externalIPs?: string[];
     externalName?: string;
   };

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  deployedService,
+  deployedServiceName,
   gatewayAddress,
   hostnameMatches,
   intersectHostnames,
@@ -10,7 +12,7 @@ import {
   referenceGranted,
   routeExposures,
 } from '../../src/describe/gateway-api.js';
-import { emptyMeshObjects, type ApiGateway, type ApiRoute, type Listener, type ReferenceGrant, type Service } from '../../src/describe/objects.js';
+import { emptyMeshObjects, type ApiGateway, type ApiRoute, type GatewayClass, type Listener, type ReferenceGrant, type Service } from '../../src/describe/objects.js';
 import { fixture, runCli } from '../helpers.js';
 
 const FILES = fixture('describe', 'gateway-api');
@@ -93,12 +95,68 @@ test('gateway address: status, then spec, then the <name>-<class> Service (load 
   const gw = (extra: Partial<ApiGateway> = {}): ApiGateway => ({ kind: 'Gateway', metadata: { name: 'pub', namespace: 'gw' }, spec: { gatewayClassName: 'istio' }, ...extra });
   const svc = (spec: Service['spec'], status?: Service['status'], name = 'pub-istio'): Service => ({ kind: 'Service', metadata: { name, namespace: 'gw' }, spec, ...(status ? { status } : {}) });
   const lb = svc({ clusterIP: '10.0.0.1', externalIPs: ['198.51.100.1'] }, { loadBalancer: { ingress: [{ hostname: 'lb.example.com' }] } });
-  assert.deepEqual(gatewayAddress(gw({ status: { addresses: [{ value: '203.0.113.9' }] }, spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), [lb]), { address: '203.0.113.9' });
-  assert.deepEqual(gatewayAddress(gw({ spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), [lb]), { address: '1.1.1.1' });
-  assert.deepEqual(gatewayAddress(gw(), [lb]), { address: 'lb.example.com', service: 'pub-istio.gw' });
-  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1', externalIPs: ['198.51.100.1'] })]), { address: '198.51.100.1', service: 'pub-istio.gw' });
-  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1' })]), { address: '10.0.0.1', service: 'pub-istio.gw' });
-  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1' }, undefined, 'pub-other')]), {}, 'another class\'s Service is not this gateway\'s');
+  assert.deepEqual(gatewayAddress(gw({ status: { addresses: [{ value: '203.0.113.9' }] }, spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), [lb]), { addresses: ['203.0.113.9'] });
+  assert.deepEqual(gatewayAddress(gw({ spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), [lb]), { addresses: ['1.1.1.1'] });
+  assert.deepEqual(gatewayAddress(gw(), [lb]), { addresses: ['lb.example.com'], service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1', externalIPs: ['198.51.100.1'] })]), { addresses: ['198.51.100.1'], service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1' })]), { addresses: ['10.0.0.1'], service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1' }, undefined, 'pub-other')]), { addresses: [] }, 'another class\'s Service is not this gateway\'s');
+});
+
+test('gateway address: every usable address of the first source that has one (dual-stack, hostnames), in order', () => {
+  const gw = (extra: Partial<ApiGateway> = {}): ApiGateway => ({ kind: 'Gateway', metadata: { name: 'pub', namespace: 'gw' }, spec: { gatewayClassName: 'istio' }, ...extra });
+  const svc = (spec: Service['spec'], status?: Service['status']): Service => ({ kind: 'Service', metadata: { name: 'pub-istio', namespace: 'gw' }, spec, ...(status ? { status } : {}) });
+  const dualStatus = { addresses: [{ type: 'IPAddress', value: '203.0.113.9' }, { type: 'IPAddress', value: '2001:db8::9' }, { type: 'Hostname', value: 'pub-istio.gw.svc.cluster.local' }] };
+  assert.deepEqual(gatewayAddress(gw({ status: dualStatus }), []).addresses, ['203.0.113.9', '2001:db8::9', 'pub-istio.gw.svc.cluster.local']);
+  assert.deepEqual(
+    gatewayAddress(gw({ status: { addresses: [{ type: 'example.com/custom', value: 'blue' }, { value: '203.0.113.9' }, { value: '203.0.113.9' }] } }), []).addresses,
+    ['203.0.113.9'],
+    'an address type a URL cannot carry is left out, a repeated one shown once',
+  );
+  assert.deepEqual(
+    gatewayAddress(gw({ status: { addresses: [{ type: 'example.com/custom', value: 'blue' }] }, spec: { gatewayClassName: 'istio', addresses: [{ value: '1.1.1.1' }] } }), []).addresses,
+    ['1.1.1.1'],
+    'status with nothing usable falls through to spec',
+  );
+  const dualLb = svc({ clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.1', 'fd00::1'] }, { loadBalancer: { ingress: [{ ip: '203.0.113.8' }, { ip: '2001:db8::8' }] } });
+  assert.deepEqual(gatewayAddress(gw(), [dualLb]), { addresses: ['203.0.113.8', '2001:db8::8'], service: 'pub-istio.gw' });
+  assert.deepEqual(gatewayAddress(gw(), [svc({ externalIPs: ['198.51.100.1', '2001:db8::1'] })]).addresses, ['198.51.100.1', '2001:db8::1']);
+  assert.deepEqual(gatewayAddress(gw(), [svc({ clusterIP: '10.0.0.1', clusterIPs: ['10.0.0.1', 'fd00::1'] })]).addresses, ['10.0.0.1', 'fd00::1']);
+});
+
+test('deployed Service name: name-override, waypoint and east-west classes without suffix, GatewayClass controllers', () => {
+  const gw = (name: string, cls: string, annotations?: Record<string, string>, addresses?: { type?: string; value?: string }[]): ApiGateway => ({
+    kind: 'Gateway',
+    metadata: { name, namespace: 'gw', ...(annotations ? { annotations } : {}) },
+    spec: { gatewayClassName: cls, ...(addresses ? { addresses } : {}) },
+  });
+  const klass = (name: string, controllerName: string): GatewayClass => ({ kind: 'GatewayClass', metadata: { name }, spec: { controllerName } });
+  assert.equal(deployedServiceName(gw('pub', 'istio')), 'pub-istio');
+  assert.equal(deployedServiceName(gw('pub', 'istio', { 'gateway.istio.io/name-override': 'edge-lb' })), 'edge-lb');
+  assert.equal(deployedServiceName(gw('pub', 'istio', { 'gateway.istio.io/name-override': '' })), 'pub-istio', 'an empty override is no override');
+  assert.equal(deployedServiceName(gw('waypoint', 'istio-waypoint')), 'waypoint');
+  assert.equal(deployedServiceName(gw('waypoint', 'istio-waypoint', { 'gateway.istio.io/name-override': 'wp' })), 'wp');
+  assert.equal(deployedServiceName(gw('eastwest', 'istio-east-west')), 'eastwest');
+  assert.equal(deployedServiceName(gw('remote', 'istio-remote')), undefined, 'nothing is deployed for a remote gateway');
+  assert.equal(deployedServiceName(gw('pub', 'custom')), 'pub-custom', 'a class not among the objects: the default controller\'s rule');
+  assert.equal(deployedServiceName(gw('wp', 'my-waypoints'), [klass('my-waypoints', 'istio.io/mesh-controller')]), 'wp', 'the class\'s controller decides');
+  assert.equal(deployedServiceName(gw('pub', 'internal'), [klass('internal', 'istio.io/gateway-controller')]), 'pub-internal');
+  assert.deepEqual(deployedService(gw('pub', 'nginx'), [klass('nginx', 'k8s.nginx.org/nginx-gateway-controller')]), {
+    none: 'its class nginx belongs to controller k8s.nginx.org/nginx-gateway-controller, not to Istio',
+  });
+  assert.equal(deployedServiceName(gw('pub', 'istio', undefined, [{ type: 'Hostname', value: 'lb.example.com' }])), undefined, 'an unmanaged gateway: Istio deploys nothing');
+  assert.equal(deployedServiceName(gw('pub', 'istio', undefined, [{ type: 'IPAddress', value: '203.0.113.1' }])), 'pub-istio', 'a single IP becomes the Service\'s loadBalancerIP');
+
+  // the Service found is the one under that name: the waypoint's own, the override's, never `<name>-<class>`
+  const svc = (name: string, clusterIP: string): Service => ({ kind: 'Service', metadata: { name, namespace: 'gw' }, spec: { clusterIP } });
+  assert.deepEqual(gatewayAddress(gw('waypoint', 'istio-waypoint'), [svc('waypoint-istio-waypoint', '10.0.0.2'), svc('waypoint', '10.0.0.3')]), {
+    addresses: ['10.0.0.3'],
+    service: 'waypoint.gw',
+  });
+  assert.deepEqual(gatewayAddress(gw('pub', 'istio', { 'gateway.istio.io/name-override': 'edge-lb' }), [svc('pub-istio', '10.0.0.4'), svc('edge-lb', '10.0.0.5')]), {
+    addresses: ['10.0.0.5'],
+    service: 'edge-lb.gw',
+  });
 });
 
 test('routes: sectionName and port pick listeners, status conditions, backend port and weight, IPv6 URLs', () => {
@@ -181,7 +239,7 @@ test('CLI describe pod -o json: gatewayApiExposures; absent when no Gateway API 
   const web = data.gatewayApiExposures.find((e: { route: string }) => e.route === 'shop/web');
   assert.equal(web.kind, 'HTTPRoute');
   assert.deepEqual(web.urls[0], { gateway: 'istio-ingress/public', listener: 'http', url: 'http://203.0.113.7', hostname: 'shop.example.com' });
-  assert.deepEqual(web.gateways[0], { gateway: 'istio-ingress/public', gatewayService: 'public-istio.istio-ingress' });
+  assert.deepEqual(web.gateways[0], { gateway: 'istio-ingress/public', gatewayService: 'public-istio.istio-ingress', addresses: ['203.0.113.7'] });
   assert.match(web.origin, /gateway-api[/\\]objects\.yaml:\d+$/);
   assert.ok(data.warnings.includes('HTTPRoute shop/web has parent gateway istio-ingress/ghost, which does not exist'));
   const text = await runCli(['describe', 'pod', 'web-0.shop', '--files', FILES]);
@@ -190,4 +248,31 @@ test('CLI describe pod -o json: gatewayApiExposures; absent when no Gateway API 
   const bookinfo = await runCli(['describe', 'pod', 'productpage-v1-7d4b8d9b7c-x2x9z', '--files', fixture('describe', 'bookinfo'), '-o', 'json']);
   assert.equal(bookinfo.code, 0, bookinfo.stderr);
   assert.ok(!('gatewayApiExposures' in JSON.parse(bookinfo.stdout)));
+});
+
+test('CLI describe service: a name-override gateway\'s Service and every address of dual-stack gateways, IPv6 in brackets', async () => {
+  const files = fixture('describe', 'gateway-api-addresses');
+  const r = await runCli(['describe', 'service', 'web', '-n', 'shop', '--files', files]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(
+    r.stdout.includes(
+      '--------------------\n' +
+        'Exposed on Gateway API gateway istio-ingress/edge http://203.0.113.20 (any hostname) via HTTPRoute shop/web\n' +
+        'Exposed on Gateway API gateway istio-ingress/edge http://[2001:db8::20] (any hostname) via HTTPRoute shop/web\n' +
+        'Exposed on Gateway API gateway istio-ingress/dual http://203.0.113.30:8080 (any hostname) via HTTPRoute shop/web\n' +
+        'Exposed on Gateway API gateway istio-ingress/dual http://[2001:db8::30]:8080 (any hostname) via HTTPRoute shop/web\n' +
+        'HTTPRoute: shop/web via Gateways istio-ingress/edge (service edge-lb.istio-ingress), istio-ingress/dual\n',
+    ),
+    r.stdout,
+  );
+  assert.doesNotMatch(r.stdout, /198\.51\.100\.99|edge-istio|WARNING: .*gateway/, 'the Service under the overridden name is not the gateway\'s');
+
+  const json = await runCli(['describe', 'service', 'web', '-n', 'shop', '--files', files, '-o', 'json']);
+  assert.equal(json.code, 0, json.stderr);
+  const [e] = JSON.parse(json.stdout).gatewayApiExposures;
+  assert.deepEqual(e.gateways, [
+    { gateway: 'istio-ingress/edge', gatewayService: 'edge-lb.istio-ingress', addresses: ['203.0.113.20', '2001:db8::20'] },
+    { gateway: 'istio-ingress/dual', addresses: ['203.0.113.30', '2001:db8::30'] },
+  ]);
+  assert.deepEqual(e.urls[1], { gateway: 'istio-ingress/edge', listener: 'http', url: 'http://[2001:db8::20]' });
 });
