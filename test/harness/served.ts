@@ -31,7 +31,7 @@ export const ISTIO: ServedVersions = {
   ...table('extensions.istio.io', [['wasmplugins', ['v1alpha1']]]),
 };
 
-/** Istio 1.21 and older: no v1 anywhere (networking v1beta1/v1alpha3, security v1beta1, telemetry v1alpha1). */
+/** Istio 1.13 to 1.21: no v1 anywhere (networking v1beta1/v1alpha3, security v1beta1, telemetry v1alpha1). */
 export const ISTIO_BEFORE_V1: ServedVersions = Object.fromEntries(
   Object.entries(ISTIO).map(([k, versions]) => [k, versions.filter((v) => v !== 'v1')]),
 );
