@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeOptions } from '../kube/options.js';
 import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterObject, type ClusterSource, type ResourceType } from '../kube/cluster.js';
 import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
-import { MESH_KINDS, atVersion } from '../kube/kinds.js';
+import { MESH_KINDS, type MeshKind, atVersion } from '../kube/kinds.js';
 import type { EnvoyView } from './envoy-view.js';
 import { envoyViewFromConfigDump } from './envoy-view.js';
 import { parseConfigDump } from '../envoy/config-dump.js';
@@ -13,7 +13,7 @@ import { ambientEnrollment, ztunnelForNode, ztunnelViewOf, type ZtunnelWorkloadV
 import { isWaypointPod } from '../authz/select.js';
 import { emptyMeshObjects, type KubeObject, type MeshObjects, type Pod, type Service } from './objects.js';
 
-/** The Istio resources describe reads, as the API serves them (v1 is served by every supported Istio). */
+/** The Istio resources describe reads, each in the newest version the cluster serves (v1 from Istio 1.22; MESH_KINDS). */
 const ISTIO_RESOURCES: [group: string, plural: string, list: keyof MeshObjects][] = [
   ['networking.istio.io', 'destinationrules', 'destinationRules'],
   ['networking.istio.io', 'virtualservices', 'virtualServices'],
@@ -112,14 +112,18 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
 
     await Promise.all(
       ISTIO_RESOURCES.map(async ([group, plural, list]) => {
-        try {
-          const items = await cluster.list(meshType(group, 'v1', plural));
-          (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
-        } catch (err) {
-          // Istio not installed (no such resource): nothing to read. Anything else: say what is missing.
-          if (err instanceof NotFoundError) return;
-          if (err instanceof DamagedBundleError) throw err;
-          warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
+        for (const version of meshKind(group, plural).versions) {
+          try {
+            const items = await cluster.list(meshType(group, version, plural));
+            (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
+            return;
+          } catch (err) {
+            // this version not served: an older one; none (Istio not installed): nothing to read
+            if (err instanceof NotFoundError) continue;
+            if (err instanceof DamagedBundleError) throw err;
+            warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
+            return;
+          }
         }
       }),
     );
@@ -207,8 +211,11 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
 
 /** A kind describe lists, in one version (its kind and scope from the table bug-report collects by). */
 function meshType(group: string, version: string, plural: string): ResourceType {
-  const k = MESH_KINDS.find((m) => m.group === group && m.plural === plural)!;
-  return atVersion(k, version);
+  return atVersion(meshKind(group, plural), version);
+}
+
+function meshKind(group: string, plural: string): MeshKind {
+  return MESH_KINDS.find((m) => m.group === group && m.plural === plural)!;
 }
 
 /** What the ztunnel `zt` holds for `pod` (its admin /config_dump); unreadable is a warning. */

@@ -12,6 +12,7 @@ import type { Pod } from '../../src/describe/objects.js';
 import { describePod } from '../../src/describe/report.js';
 import { writeKubeconfig, type ApiServerOptions } from '../harness/apiserver.js';
 import { startAmbientCluster, type AmbientCluster } from '../harness/ambient.js';
+import { GATEWAY_API, GATEWAY_API_V1BETA1, notInstalled } from '../harness/served.js';
 import { fixture, isOneLineError, runCli } from '../helpers.js';
 
 /** `waypoint list|status` and ambient `describe pod` against the API-server stand-in serving fixtures/ambient. */
@@ -64,17 +65,17 @@ test('live waypoint list: the context namespace, reading only labelled objects a
 });
 
 test('live waypoint: Gateway API not installed, only v1beta1, forbidden lists', async () => {
-  const none = await cluster({ failPaths: [{ prefix: '/apis/gateway.networking.k8s.io/', code: 404 }] });
+  const none = await cluster({ served: notInstalled(GATEWAY_API) });
   const a = await runCli(['waypoint', 'list', '-A', '--kubeconfig', none.kubeconfig], { env: env() });
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.stdout, 'No waypoints found.\n');
   assert.equal(a.stderr, 'Warning: the cluster serves no Gateway API Gateways (gateways.gateway.networking.k8s.io: 404): waypoints need the Gateway API CRDs\n');
 
-  const old = await cluster({ failPaths: [{ prefix: '/apis/gateway.networking.k8s.io/v1/', code: 404 }] });
+  const old = await cluster({ served: GATEWAY_API_V1BETA1 });
   const b = await runCli(['waypoint', 'list', '-A', '--kubeconfig', old.kubeconfig], { env: env() });
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stdout, /\nshop +waypoint +default +service +True\n/);
-  assert.ok(old.api.requests.includes('GET /apis/gateway.networking.k8s.io/v1beta1/gateways'));
+  assert.deepEqual(old.api.requests.filter((q) => q.endsWith('/gateways')), ['GET /apis/gateway.networking.k8s.io/v1/gateways', 'GET /apis/gateway.networking.k8s.io/v1beta1/gateways']);
 
   const denied = await cluster({ deny: [{ verb: 'list', resource: 'gateways' }] });
   const d = await runCli(['waypoint', 'status', '-n', 'shop', '--kubeconfig', denied.kubeconfig], { env: env() });

@@ -11,6 +11,7 @@ import { defaultMeshSettings } from '../../src/describe/mesh.js';
 import type { Service } from '../../src/describe/objects.js';
 import { describeService } from '../../src/describe/report.js';
 import { startApiServer, writeKubeconfig, type ApiServer, type ApiServerOptions, type KubeObject } from '../harness/apiserver.js';
+import { GATEWAY_API, GATEWAY_API_V1BETA1, notInstalled } from '../harness/served.js';
 import { fixture, runCli } from '../helpers.js';
 
 /** Live describe reading Gateway API objects from the API-server stand-in, and clusters without (or forbidding) them. */
@@ -60,13 +61,13 @@ test('live: Gateways, HTTPRoutes, GRPCRoutes and ReferenceGrants from the API gi
 });
 
 test('live: CRDs not installed (404) is silent, an older API version is used, a forbidden list is a warning', async () => {
-  const none = await cluster({ failPaths: [{ prefix: '/apis/gateway.networking.k8s.io/', code: 404 }] });
+  const none = await cluster({ served: notInstalled(GATEWAY_API) });
   const a = await loadLive('service', 'web.shop', none.options, false);
   assert.deepEqual(a.warnings, []);
   assert.equal(a.objects.httpRoutes.length, 0);
   assert.equal(describeService(a.objects, a.target as Service, { mesh: defaultMeshSettings(), currentNamespace: 'shop' }).gatewayApiExposures, undefined);
 
-  const old = await cluster({ failPaths: [{ prefix: '/apis/gateway.networking.k8s.io/v1/', code: 404 }] });
+  const old = await cluster({ served: GATEWAY_API_V1BETA1 });
   const b = await loadLive('service', 'web.shop', old.options, false);
   assert.equal(b.objects.httpRoutes.length, 3);
   assert.ok(old.api.requests.includes('GET /apis/gateway.networking.k8s.io/v1beta1/httproutes?limit=500'), old.api.requests.join('\n'));

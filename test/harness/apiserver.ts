@@ -5,11 +5,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { matchesFieldSelector, matchesLabelSelector } from './selectors.js';
+import { DEFAULT_SERVED, type ServedVersions, servedVersions } from './served.js';
 
 /**
  * An API-server stand-in on 127.0.0.1 for tests: REST reads of fixture objects, and the WebSocket
  * port-forward and exec subprotocols (v4.channel.k8s.io framing) as the kubelet speaks them, so that
  * @kubernetes/client-node runs unmodified against it. Nothing happens at import.
+ * Each group/resource is served at some versions only (./served.ts): another version, or a CRD not
+ * installed, is the real server's 404; objects come back in the version asked for, whatever version
+ * they were written in (the real server converts between served versions).
  */
 
 export interface KubeObject {
@@ -52,6 +56,11 @@ export interface ApiServerOptions {
   logs?: Map<string, string>;
   /** Serve HTTPS (and WSS) with this certificate and key (PEM), as real API servers do. */
   tls?: { cert: string; key: string };
+  /**
+   * Versions served per `plural.group`, over DEFAULT_SERVED (a current Istio and the Gateway API); `[]`:
+   * not installed. E.g. `{ ...ISTIO_BEFORE_V1 }` for an Istio before 1.22, `notInstalled(GATEWAY_API)`.
+   */
+  served?: ServedVersions;
 }
 
 export interface ApiServer {
@@ -109,6 +118,16 @@ function parseRoute(pathname: string): Route | undefined {
   return undefined;
 }
 
+function groupVersion(route: Route): string {
+  return route.group ? `${route.group}/${route.version}` : route.version;
+}
+
+/** The object is of the route's group and resource (any version: one object, served at each served version). */
+function sameResource(o: KubeObject, route: Route): boolean {
+  const r = resourceOf(o);
+  return r.resource === route.resource && r.group === route.group;
+}
+
 function status(code: number, reason: string, message: string, details?: Record<string, unknown>) {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code };
 }
@@ -139,10 +158,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return undefined;
   };
 
+  const served = { ...DEFAULT_SERVED, ...options.served };
+  /** The route's version is served for its group/resource (else the real server's 404 for an unknown path). */
+  const isServed = (route: Route): boolean =>
+    servedVersions(served, route.group, route.resource, () =>
+      options.objects.filter((o) => sameResource(o, route)).map((o) => o.apiVersion.split('/').pop()!),
+    ).includes(route.version);
+  const notServed = () => status(404, 'NotFound', 'the server could not find the requested resource', {});
+  /** As the client asked for it: the API server converts between the versions it serves. */
+  const asRequested = (o: KubeObject, route: Route): KubeObject => ({ ...o, apiVersion: groupVersion(route) });
+
   const find = (route: Route): KubeObject[] =>
     options.objects.filter((o) => {
-      const r = resourceOf(o);
-      if (r.resource !== route.resource || r.group !== route.group) return false;
+      if (!sameResource(o, route)) return false;
       if (route.resource === 'namespaces') return true;
       return route.namespace === undefined || o.metadata.namespace === route.namespace;
     });
@@ -166,10 +194,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const verb = route.name ? 'get' : 'list';
     const refused = admit(req, verb, route);
     if (refused) return send(refused.code, refused.body);
+    if (!isServed(route)) return send(404, notServed());
 
     if (route.resource === 'namespaces' && route.name && !route.sub) {
       const ns = find(route).find((o) => o.metadata.name === route.name);
-      return ns ? send(200, ns) : send(404, status(404, 'NotFound', `namespaces "${route.name}" not found`, { name: route.name, kind: 'namespaces' }));
+      return ns ? send(200, asRequested(ns, route)) : send(404, status(404, 'NotFound', `namespaces "${route.name}" not found`, { name: route.name, kind: 'namespaces' }));
     }
     if (route.name) {
       const obj = find(route).find((o) => o.metadata.name === route.name);
@@ -182,14 +211,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return send(200, tail > 0 ? lines.slice(-tail - 1).join('\n') : text, 'text/plain');
       }
       if (route.sub) return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
-      return send(200, obj);
+      return send(200, asRequested(obj, route));
     }
     const items = find(route).filter(
       (o) => matchesLabelSelector(o.metadata.labels ?? {}, url.searchParams.get('labelSelector'))
         && matchesFieldSelector(o, url.searchParams.get('fieldSelector')),
     );
     const kind = (items[0]?.kind ?? route.resource.replace(/s$/, '').replace(/^./, (c) => c.toUpperCase())) + 'List';
-    send(200, { kind, apiVersion: route.group ? `${route.group}/${route.version}` : route.version, metadata: { resourceVersion: '1' }, items });
+    send(200, { kind, apiVersion: groupVersion(route), metadata: { resourceVersion: '1' }, items: items.map((o) => asRequested(o, route)) });
   };
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
 
@@ -214,6 +243,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const refused = admit(req, 'create', route);
     if (refused) return reject(refused.code, refused.body);
+    if (!isServed(route)) return reject(404, notServed());
     const pod = find(route).find((o) => o.metadata.name === route.name);
     if (!pod) return reject(404, status(404, 'NotFound', `pods "${route.name}" not found`, { name: route.name, kind: 'pods' }));
     if (route.sub === 'exec') {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fixture } from '../helpers.js';
 import { type ApiServer, type ExecHandler, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from './apiserver.js';
 import { type Backend, type Garble, startEnvoyAdmin, startIstiodDebug } from './backends.js';
+import type { ServedVersions } from './served.js';
 import { ZTUNNEL_NAMESPACE, ambientObjects, curlInPod, startZtunnelAdmin, waypointDumps, ztunnelDumps } from './ztunnel.js';
 
 /**
@@ -55,6 +56,8 @@ export interface ClusterOptions {
   cniNamespace?: string;
   /** More objects for the API server, beside those of fixtures/live/cluster.json (Istio config, say). */
   extraObjects?: KubeObject[];
+  /** API versions served per `plural.group`, over the stand-in's defaults (./served.ts); `[]`: CRD not installed. */
+  served?: ServedVersions;
 }
 
 export interface FakeCluster {
@@ -165,6 +168,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<FakeCl
     deny: options.deny,
     hangPaths: options.hangPaths,
     failPaths: options.failPaths,
+    served: options.served,
     dropAfterBytes: options.dropAfterBytes,
     token: options.token,
     backends,
