@@ -24,7 +24,7 @@ export interface AmbientLiveLoad {
  * names one — never every pod of the cluster.
  */
 export async function loadAmbientLive(options: KubeOptions, allNamespaces: boolean): Promise<AmbientLiveLoad> {
-  const kubeMod = await import('../kube/index.js');
+  const [kubeMod, { meshKind }, { newestServed }] = await Promise.all([import('../kube/index.js'), import('../kube/kinds.js'), import('../kube/served.js')]);
   const kube = await kubeMod.connect(options);
   const warnings: string[] = [];
   const world: AmbientWorld = { namespaces: [], pods: [], services: [], gateways: [], gatewayClasses: [], authorizationPolicies: [] };
@@ -32,29 +32,25 @@ export async function loadAmbientLive(options: KubeOptions, allNamespaces: boole
     const ns = kube.namespace;
     const scope = allNamespaces ? undefined : ns;
     const custom = kube.kc.makeApiClient(kube.lib.CustomObjectsApi);
-    const list = async (plural: string, versions: string[], namespace?: string): Promise<Obj[] | undefined> => {
-      for (const version of versions) {
-        try {
-          const answer = (await kube.call({ verb: 'list', resource: plural, group: GROUP, ...(namespace ? { namespace } : {}) }, (o) =>
-            namespace
-              ? custom.listNamespacedCustomObject({ group: GROUP, version, plural, namespace }, o)
-              : custom.listClusterCustomObject({ group: GROUP, version, plural }, o),
-          )) as { items?: Obj[] };
-          return answer.items ?? [];
-        } catch (err) {
-          if (err instanceof kubeMod.NotFoundError) continue; // this version is not served
-          throw err;
-        }
-      }
-      return undefined;
+    /** The kind in the newest version served; undefined when none is (the CRD is not installed). */
+    const list = async (plural: string, namespace?: string): Promise<Obj[] | undefined> => {
+      const listed = await newestServed(meshKind(GROUP, plural), async ({ version }) => {
+        const answer = (await kube.call({ verb: 'list', resource: plural, group: GROUP, ...(namespace ? { namespace } : {}) }, (o) =>
+          namespace
+            ? custom.listNamespacedCustomObject({ group: GROUP, version, plural, namespace }, o)
+            : custom.listClusterCustomObject({ group: GROUP, version, plural }, o),
+        )) as { items?: Obj[] };
+        return answer.items ?? [];
+      });
+      return listed.served ? listed.value : undefined;
     };
 
     // a refused Gateway list leaves nothing to show: that error is the answer
-    const gateways = await list('gateways', ['v1', 'v1beta1'], scope);
+    const gateways = await list('gateways', scope);
     if (gateways === undefined) return { world, namespace: ns, gatewayApi: false, warnings };
     world.gateways = gateways;
     // GatewayClasses only give a default waypoint-for (Istio's own class sets none): unreadable is no warning
-    world.gatewayClasses = (await list('gatewayclasses', ['v1', 'v1beta1']).catch(() => undefined)) ?? [];
+    world.gatewayClasses = (await list('gatewayclasses').catch(() => undefined)) ?? [];
 
     try {
       world.namespaces = (await kubeMod.listNamespaces(kube)).map(plain);

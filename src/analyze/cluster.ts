@@ -1,5 +1,6 @@
 import { CONFIGMAP, DEPLOYMENT, NAMESPACE, POD, SERVICE, resourceName, type ClusterObject, type ClusterSource, type ResourceType } from '../kube/cluster.js';
-import { CRD, GATEWAY_API_CRDS, MESH_KINDS, MUTATING_WEBHOOK, NODE, SECRET, VALIDATING_WEBHOOK, atVersion } from '../kube/kinds.js';
+import { CRD, GATEWAY_API_CRDS, MESH_KINDS, MUTATING_WEBHOOK, NODE, SECRET, VALIDATING_WEBHOOK } from '../kube/kinds.js';
+import { newestServed } from '../kube/served.js';
 import type { ClusterOptions } from '../kube/open.js';
 import { toResource, type LoadResult, type Resource } from '../resources/index.js';
 import type { ResourceProvider } from './provider.js';
@@ -108,9 +109,10 @@ export class ClusterProvider implements ResourceProvider {
     };
     /**
      * One list: cluster-wide (a bundle: what it holds), else — forbidden — the one namespace this run
-     * is about. Undefined when the kind is not served (NotFound); its coverage is recorded either way.
+     * is about; its coverage is recorded. A kind not served at `t.version` is a NotFoundError, thrown
+     * (from the namespace's list too: RBAC refuses before the API server looks the version up).
      */
-    const read = async (t: ResourceType, fixed?: string): Promise<ClusterObject[] | undefined> => {
+    const read = async (t: ResourceType, fixed?: string): Promise<ClusterObject[]> => {
       const what = resourceName(t);
       const held = source.coverage?.(t);
       if (source.coverage && held === undefined) {
@@ -125,7 +127,6 @@ export class ClusterProvider implements ResourceProvider {
         this.coverage.set(what, ns !== undefined ? [ns] : held ?? 'all');
         return items;
       } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
         if (!(err instanceof ForbiddenError)) throw err;
         if (!t.namespaced || ns !== undefined || source.coverage) {
           note(this.skipped, what);
@@ -148,22 +149,21 @@ export class ClusterProvider implements ResourceProvider {
       const core = this.options.servicesOnly ? CORE.filter((k) => k.type === SERVICE) : CORE;
       await Promise.all(
         core.map(async (k) => {
-          const items = await read(k.type, k.namespace);
-          // a core kind is always served; a 404 here would be an API server that is not one
-          add(items ?? []);
-          if (items === undefined) this.coverage.set(resourceName(k.type), 'all');
+          try {
+            add(await read(k.type, k.namespace));
+          } catch (err) {
+            // a core kind is always served; a 404 here would be an API server that is not one
+            if (!(err instanceof NotFoundError)) throw err;
+            this.coverage.set(resourceName(k.type), 'all');
+          }
         }),
       );
       await Promise.all(
         (this.options.servicesOnly ? [] : MESH_KINDS).map(async (k) => {
-          for (const version of k.versions) {
-            // this version (or the whole CRD) not served: the next one, else the kind is absent
-            const items = await read(atVersion(k, version));
-            if (items === undefined) continue;
-            add(items);
-            return;
-          }
-          this.coverage.set(resourceName(k), 'all');
+          const listed = await newestServed(k, (t) => read(t));
+          // not served in any version (the CRD is not installed): the kind is absent, all of it
+          if (listed.served) add(listed.value);
+          else this.coverage.set(resourceName(k), 'all');
         }),
       );
       // the Gateway API CRDs, by name: absent is fine; forbidden stands the version check down

@@ -36,27 +36,20 @@ export interface AuthzClusterObjects {
  * Istio's CRDs not served (404 on every version) means no policies; anything else is an error.
  */
 export async function clusterAuthzObjects(podRef: string, options: ClusterOptions & { istioNamespace: string; revision?: string; podIp?: string }): Promise<AuthzClusterObjects> {
-  const [{ openCluster }, { resolvePod }, { NotFoundError }, { MESH_KINDS, atVersion }, { CONFIGMAP, POD }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
+  const [{ openCluster }, { resolvePod }, { NotFoundError }, { meshKind }, { newestServed }, { CONFIGMAP, POD }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
     import('../kube/open.js'),
     import('../kube/pods.js'),
     import('../kube/errors.js'),
     import('../kube/kinds.js'),
+    import('../kube/served.js'),
     import('../kube/cluster.js'),
     import('../errors.js'),
   ]);
   const cluster = await openCluster(options);
   try {
     const resolved = await resolvePod(cluster, podRef);
-    const kind = MESH_KINDS.find((k) => k.kind === 'AuthorizationPolicy')!;
-    let policies: ClusterObject[] = [];
-    for (const version of kind.versions) {
-      try {
-        policies = await cluster.list(atVersion(kind, version));
-        break;
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-      }
-    }
+    const listed = await newestServed(meshKind('security.istio.io', 'authorizationpolicies'), (t) => cluster.list(t));
+    const policies = listed.served ? listed.value : [];
     const name = options.revision && options.revision !== 'default' ? `istio-${options.revision}` : 'istio';
     const configMaps = await cluster.get(CONFIGMAP, name, cluster.istioNamespace).then(
       (cm) => [cm],
@@ -87,34 +80,38 @@ export async function clusterAuthzObjects(podRef: string, options: ClusterOption
  * waypoint-for (Istio's own class sets none), so an unreadable one is no problem, as describe has it.
  */
 export async function waypointServingObjects(cluster: ClusterSource, known: KnownServing = {}): Promise<WaypointServingObjects> {
-  const [{ NotFoundError, ForbiddenError }, { MESH_KINDS, atVersion }, { SERVICE, NAMESPACE }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
+  const [{ NotFoundError, ForbiddenError }, { meshKind }, { newestServed }, { SERVICE, NAMESPACE, resourceName }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
     import('../kube/errors.js'),
     import('../kube/kinds.js'),
+    import('../kube/served.js'),
     import('../kube/cluster.js'),
     import('../errors.js'),
   ]);
   const problems: string[] = [];
-  const kindOf = (group: string, plural: string) => MESH_KINDS.find((k) => k.group === group && k.plural === plural)!;
-  const read = async (types: Parameters<ClusterSource['list']>[0][], what: string, quiet = false): Promise<ClusterObject[]> => {
-    for (const t of types) {
-      try {
-        return await cluster.list(t);
-      } catch (err) {
-        if (err instanceof NotFoundError) continue; // this version (or the whole API) is not served
-        if (err instanceof DamagedBundleError || !(err instanceof MeshctlError)) throw err;
-        if (!(quiet && err instanceof ForbiddenError)) problems.push(`cannot list ${what}: ${describeError(err)}`);
-        return [];
-      }
+  /** A list; not served (404) is none, a failure is a problem (a refused one is said unless `quiet`). */
+  const read = async (what: string, list: () => Promise<ClusterObject[]>, quiet = false): Promise<ClusterObject[]> => {
+    try {
+      return await list();
+    } catch (err) {
+      if (err instanceof NotFoundError) return [];
+      if (err instanceof DamagedBundleError || !(err instanceof MeshctlError)) throw err;
+      if (!(quiet && err instanceof ForbiddenError)) problems.push(`cannot list ${what}: ${describeError(err)}`);
+      return [];
     }
-    return [];
   };
-  const versions = (group: string, plural: string) => kindOf(group, plural).versions.map((v) => atVersion(kindOf(group, plural), v));
+  const served = (group: string, plural: string, quiet = false) => {
+    const kind = meshKind(group, plural);
+    return read(resourceName(kind), async () => {
+      const listed = await newestServed(kind, (t) => cluster.list(t));
+      return listed.served ? listed.value : [];
+    }, quiet);
+  };
   const [services, namespaces, gateways, gatewayClasses, serviceEntries] = await Promise.all([
-    known.services ?? read([SERVICE], 'services'),
-    known.namespaces ?? read([NAMESPACE], 'namespaces'),
-    known.gateways ?? read(versions('gateway.networking.k8s.io', 'gateways'), 'gateways.gateway.networking.k8s.io'),
-    known.gatewayClasses ?? read(versions('gateway.networking.k8s.io', 'gatewayclasses'), 'gatewayclasses.gateway.networking.k8s.io', true),
-    known.serviceEntries ?? read(versions('networking.istio.io', 'serviceentries'), 'serviceentries.networking.istio.io'),
+    known.services ?? read('services', () => cluster.list(SERVICE)),
+    known.namespaces ?? read('namespaces', () => cluster.list(NAMESPACE)),
+    known.gateways ?? served('gateway.networking.k8s.io', 'gateways'),
+    known.gatewayClasses ?? served('gateway.networking.k8s.io', 'gatewayclasses', true),
+    known.serviceEntries ?? served('networking.istio.io', 'serviceentries'),
   ]);
   return { services, namespaces, gateways, gatewayClasses, serviceEntries, problems };
 }

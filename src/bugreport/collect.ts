@@ -8,10 +8,12 @@ import {
   CONFIGMAP, type ClusterObject, type ClusterSource, NAMESPACE, POD, type ResourceType, resourceName,
 } from '../kube/cluster.js';
 import { ForbiddenError, NotFoundError } from '../kube/errors.js';
+import { atVersion } from '../kube/kinds.js';
 import { DEFAULT_PROXY_ADMIN_PORT, PROXY_CONTAINER } from '../kube/live-cluster.js';
 import { podReady } from '../kube/pods.js';
 import type { PodTarget } from '../kube/portforward.js';
 import { toRecordedError } from '../kube/recorded.js';
+import { newestServed } from '../kube/served.js';
 import { matchesLabels, parseLabelSelector } from '../kube/selector.js';
 import type { Progress } from '../output/progress.js';
 import type { CallRecord, Failure, GetRecord, RecordedError, ResourceRecord } from '../source/bundle/format.js';
@@ -225,33 +227,24 @@ export class Collector {
 
   /** Cluster-wide, else each selected namespace (and the Istio one) where cluster-wide is forbidden. */
   private async listWide(t: ResourceType, selected: string[] | 'all', istioNs: string): Promise<void> {
-    const items = await this.list(t, undefined, undefined, undefined, selected !== 'all');
+    const items = await this.list(t, undefined, undefined, undefined, { quiet: selected !== 'all' });
     if (items !== undefined || selected === 'all') return;
     for (const ns of new Set([...selected, istioNs])) await this.list(t, ns);
   }
 
+  /**
+   * A mesh kind in the newest version served, cluster-wide, else (forbidden, some namespaces selected) per
+   * namespace; a failure is recorded and said as any list's. Not served in any version: the 404 is recorded
+   * (a bundle answers it back, and commands take the kind as not installed), and is no failure.
+   */
   private async listMesh(k: (typeof MESH_KINDS)[number], selected: string[] | 'all', istioNs: string): Promise<void> {
-    let last: RecordedError | undefined;
-    for (const version of k.versions) {
-      const t: ResourceType = { group: k.group, version, plural: k.plural, kind: k.kind, namespaced: k.namespaced };
-      try {
-        this.check();
-        const items = await this.live.list(t);
-        await this.writeList(t, 'all', items);
-        return;
-      } catch (err) {
-        if (err instanceof Stopped) throw err;
-        last = toRecordedError(err);
-        if (err instanceof NotFoundError) continue; // this version (or the CRD) is not served
-        if (err instanceof ForbiddenError && k.namespaced && selected !== 'all') {
-          for (const ns of new Set([...selected, istioNs])) await this.list(t, ns);
-          return;
-        }
-        break;
-      }
-    }
-    const t: ResourceType = { group: k.group, version: k.versions[0], plural: k.plural, kind: k.kind, namespaced: k.namespaced };
-    this.resources.push(record(t, 'all', {}, 0, undefined, last));
+    const listed = await newestServed(k, async (t) => {
+      const items = await this.list(t, undefined, undefined, undefined, { quiet: k.namespaced && selected !== 'all', unserved: 'throw' });
+      if (items !== undefined || !k.namespaced || selected === 'all') return;
+      // refused cluster-wide: each selected namespace (and the Istio one)
+      for (const ns of new Set([...selected, istioNs])) await this.list(t, ns, undefined, undefined, { unserved: 'throw' });
+    });
+    if (!listed.served) this.resources.push(record(atVersion(k, k.versions[0]), 'all', {}, 0, undefined, toRecordedError(listed.notFound)));
   }
 
   /** Cluster-scoped objects read one by name (those that exist), written as one list; a refusal is recorded for the list. */
@@ -274,14 +267,15 @@ export class Collector {
 
   /**
    * One list, written (split by namespace); undefined when it failed (the failure is recorded, unless
-   * `quiet` because a narrower fallback follows).
+   * `quiet` and refused because a narrower fallback follows). `unserved: 'throw'`: a 404 is thrown, not
+   * recorded (an older version of the kind is tried next).
    */
   private async list(
     t: ResourceType,
     namespace: string | undefined,
     keep?: (o: ClusterObject) => boolean,
     filter?: string,
-    quiet = false,
+    how: { quiet?: boolean; unserved?: 'throw' } = {},
   ): Promise<ClusterObject[] | undefined> {
     this.check();
     const scope = namespace ?? 'all';
@@ -292,7 +286,8 @@ export class Collector {
       return kept;
     } catch (err) {
       if (err instanceof Stopped || this.stopped) throw new Stopped();
-      if (quiet && err instanceof ForbiddenError) return undefined;
+      if (how.unserved === 'throw' && err instanceof NotFoundError) throw err;
+      if (how.quiet && err instanceof ForbiddenError) return undefined;
       this.resources.push(record(t, scope, {}, 0, filter, toRecordedError(err)));
       if (!(err instanceof NotFoundError)) this.failures.push({ what: `list ${resourceName(t)}${namespace ? ` in namespace ${namespace}` : ''}`, reason: describeError(err) });
       return undefined;

@@ -222,28 +222,22 @@ export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cl
  * namespace's). A refused or failed read leaves the trace with ztunnel's view alone (said in a note).
  */
 async function liveWorld(cluster: ClusterSource, ns: string, rootNs: string): Promise<AmbientWorld | undefined> {
-  const [{ NAMESPACE, POD, SERVICE }, { MESH_KINDS, atVersion }, { NotFoundError }] = await Promise.all([import('../kube/cluster.js'), import('../kube/kinds.js'), import('../kube/errors.js')]);
-  const kind = async (name: string, namespace?: string): Promise<Obj[]> => {
-    const k = MESH_KINDS.find((m) => m.kind === name && (name !== 'Gateway' || m.group === 'gateway.networking.k8s.io'))!;
-    for (const v of k.versions) {
-      try {
-        return (await cluster.list(atVersion(k, v), namespace ? { namespace } : {})) as Obj[];
-      } catch (err) {
-        if (err instanceof NotFoundError) continue;
-        throw err;
-      }
-    }
-    return [];
+  const [{ NAMESPACE, POD, SERVICE }, { meshKind }, { newestServed }] = await Promise.all([import('../kube/cluster.js'), import('../kube/kinds.js'), import('../kube/served.js')]);
+  // not served in any version (the CRD is not installed): there are none
+  const kind = async (group: string, plural: string, namespace?: string): Promise<Obj[]> => {
+    const listed = await newestServed(meshKind(group, plural), (t) => cluster.list(t, namespace ? { namespace } : {}));
+    return listed.served ? (listed.value as Obj[]) : [];
   };
+  const GW = 'gateway.networking.k8s.io';
   try {
     const [namespaces, services, pods, gateways, gatewayClasses, own, root] = await Promise.all([
       cluster.list(NAMESPACE),
       cluster.list(SERVICE, { namespace: ns }),
       cluster.list(POD, { namespace: ns }),
-      kind('Gateway'),
-      kind('GatewayClass'),
-      kind('AuthorizationPolicy', ns),
-      ns === rootNs ? Promise.resolve([]) : kind('AuthorizationPolicy', rootNs),
+      kind(GW, 'gateways'),
+      kind(GW, 'gatewayclasses'),
+      kind('security.istio.io', 'authorizationpolicies', ns),
+      ns === rootNs ? Promise.resolve([]) : kind('security.istio.io', 'authorizationpolicies', rootNs),
     ]);
     return { namespaces, services, pods, gateways, gatewayClasses, authorizationPolicies: [...own, ...root] } as AmbientWorld;
   } catch (err) {

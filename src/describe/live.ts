@@ -1,8 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeOptions } from '../kube/options.js';
-import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterObject, type ClusterSource, type ResourceType } from '../kube/cluster.js';
+import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterObject, type ClusterSource } from '../kube/cluster.js';
 import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
-import { MESH_KINDS, type MeshKind, atVersion } from '../kube/kinds.js';
+import { meshKind } from '../kube/kinds.js';
+import { newestServed } from '../kube/served.js';
 import type { EnvoyView } from './envoy-view.js';
 import { envoyViewFromConfigDump } from './envoy-view.js';
 import { parseConfigDump } from '../envoy/config-dump.js';
@@ -23,16 +24,16 @@ const ISTIO_RESOURCES: [group: string, plural: string, list: keyof MeshObjects][
 ];
 
 /**
- * The Gateway API resources describe reads, newest version first: older CRD bundles serve only v1beta1
- * (ReferenceGrant is v1beta1 in most). 404 on every version = the CRDs are not installed.
+ * The Gateway API resources describe reads, each in the newest version the cluster serves (MESH_KINDS:
+ * older CRD bundles serve only v1beta1). 404 on every version = the CRDs are not installed.
  */
-const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects, versions: string[]][] = [
-  ['gateways', 'apiGateways', ['v1', 'v1beta1']],
-  ['httproutes', 'httpRoutes', ['v1', 'v1beta1']],
-  ['grpcroutes', 'grpcRoutes', ['v1', 'v1alpha2']],
-  ['referencegrants', 'referenceGrants', ['v1beta1', 'v1']],
+const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects][] = [
+  ['gateways', 'apiGateways'],
+  ['httproutes', 'httpRoutes'],
+  ['grpcroutes', 'grpcRoutes'],
+  ['referencegrants', 'referenceGrants'],
   // cluster-scoped; its labels may give waypoints their default istio.io/waypoint-for
-  ['gatewayclasses', 'gatewayClasses', ['v1', 'v1beta1']],
+  ['gatewayclasses', 'gatewayClasses'],
 ];
 
 /** Envoy's and ztunnel's admin port. */
@@ -110,43 +111,26 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
     });
     if (cm) objects.configMaps.push(cm as KubeObject);
 
+    /** The kind in the newest version served; none served (not installed): nothing to read; unreadable: a warning. */
+    const readKind = async (group: string, plural: string, list: keyof MeshObjects): Promise<ClusterObject[] | undefined> => {
+      try {
+        const listed = await newestServed(meshKind(group, plural), (t) => cluster.list(t));
+        const items = listed.served ? listed.value : [];
+        (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
+        return items;
+      } catch (err) {
+        if (err instanceof DamagedBundleError) throw err;
+        // GatewayClasses only give waypoints a default waypoint-for (Istio's own class sets none): not worth a warning
+        if (plural === 'gatewayclasses' && err instanceof ForbiddenError) return [];
+        warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
+        return undefined;
+      }
+    };
+    await Promise.all(ISTIO_RESOURCES.map(([group, plural, list]) => readKind(group, plural, list)));
     await Promise.all(
-      ISTIO_RESOURCES.map(async ([group, plural, list]) => {
-        for (const version of meshKind(group, plural).versions) {
-          try {
-            const items = await cluster.list(meshType(group, version, plural));
-            (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
-            return;
-          } catch (err) {
-            // this version not served: an older one; none (Istio not installed): nothing to read
-            if (err instanceof NotFoundError) continue;
-            if (err instanceof DamagedBundleError) throw err;
-            warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
-            return;
-          }
-        }
-      }),
-    );
-
-    await Promise.all(
-      GATEWAY_API_RESOURCES.map(async ([plural, list, versions]) => {
-        const group = GATEWAY_API_GROUP;
-        for (const version of versions) {
-          try {
-            const items = await cluster.list(meshType(group, version, plural));
-            (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
-            whole.set(list, items);
-            return;
-          } catch (err) {
-            if (err instanceof NotFoundError) continue; // this version (or the whole API) is not served
-            if (err instanceof DamagedBundleError) throw err;
-            // GatewayClasses only give waypoints a default waypoint-for (Istio's own class sets none): not worth a warning
-            if (plural === 'gatewayclasses' && err instanceof ForbiddenError) return void whole.set(list, []);
-            warnings.push(`cannot list ${plural}.${group}: ${describeError(err)}`);
-            return;
-          }
-        }
-        whole.set(list, []); // not served in any version: there are none
+      GATEWAY_API_RESOURCES.map(async ([plural, list]) => {
+        const items = await readKind(GATEWAY_API_GROUP, plural, list);
+        if (items) whole.set(list, items);
       }),
     );
     // A listener admitting routes by namespace label selector needs the routes' namespaces.
@@ -210,14 +194,6 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
 }
 
 /** A kind describe lists, in one version (its kind and scope from the table bug-report collects by). */
-function meshType(group: string, version: string, plural: string): ResourceType {
-  return atVersion(meshKind(group, plural), version);
-}
-
-function meshKind(group: string, plural: string): MeshKind {
-  return MESH_KINDS.find((m) => m.group === group && m.plural === plural)!;
-}
-
 /** What the ztunnel `zt` holds for `pod` (its admin /config_dump); unreadable is a warning. */
 async function ztunnelViewFrom(cluster: ClusterSource, zt: Pod, pod: Pod, warnings: string[]): Promise<ZtunnelWorkloadView | undefined> {
   const [{ adminSourceOn }, { ZTUNNEL_ADMIN }, { parseZtunnelDump, ZtunnelModel }, { parseDocument }] = await Promise.all([

@@ -45,6 +45,13 @@ export const MESH_KINDS: MeshKind[] = [
   mesh(GW, 'backendtlspolicies', 'BackendTLSPolicy', ['v1alpha3', 'v1alpha2']),
 ];
 
+/** The kind of MESH_KINDS at `group`/`plural`. */
+export function meshKind(group: string, plural: string): MeshKind {
+  const k = MESH_KINDS.find((m) => m.group === group && m.plural === plural);
+  if (!k) throw new Error(`${plural}.${group} is not in MESH_KINDS`);
+  return k;
+}
+
 /** The kind asked for in one version. */
 export function atVersion(k: MeshKind, version: string): ResourceType {
   return { group: k.group, version, plural: k.plural, kind: k.kind, namespaced: k.namespaced };
