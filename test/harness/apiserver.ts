@@ -27,6 +27,8 @@ export interface RbacDenial {
   verb: 'get' | 'list' | 'create';
   /** `pods`, `pods/portforward`, `pods/exec`, `deployments`… */
   resource: string;
+  /** Refused across all namespaces only (a RoleBinding grants it in each namespace); everywhere when absent. */
+  clusterWideOnly?: boolean;
 }
 
 export interface ExecOutcome {
@@ -150,7 +152,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const admit = (req: http.IncomingMessage, verb: RbacDenial['verb'], route: Route): { code: number; body: object } | undefined => {
     if (req.headers.authorization !== `Bearer ${token}`) return { code: 401, body: status(401, 'Unauthorized', 'Unauthorized') };
     const resource = route.sub ? `${route.resource}/${route.sub}` : route.resource;
-    if ((options.deny ?? []).some((d) => d.verb === verb && d.resource === resource)) {
+    if ((options.deny ?? []).some((d) => d.verb === verb && d.resource === resource && !(d.clusterWideOnly && route.namespace))) {
       const scope = route.namespace ? ` in the namespace "${route.namespace}"` : ' at the cluster scope';
       const msg = `${resource}${route.name ? ` "${route.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${route.resource}"${route.sub ? ` (subresource "${route.sub}")` : ''} in API group "${route.group}"${scope}`;
       return { code: 403, body: status(403, 'Forbidden', msg, { name: route.name, kind: route.resource }) };
