@@ -42,7 +42,7 @@ export const MESH_KINDS: MeshKind[] = [
   mesh(GW, 'tcproutes', 'TCPRoute', ['v1alpha2']),
   mesh(GW, 'tlsroutes', 'TLSRoute', ['v1alpha2']),
   mesh(GW, 'udproutes', 'UDPRoute', ['v1alpha2']),
-  mesh(GW, 'backendtlspolicies', 'BackendTLSPolicy', ['v1alpha3', 'v1alpha2']),
+  mesh(GW, 'backendtlspolicies', 'BackendTLSPolicy', ['v1', 'v1alpha3', 'v1alpha2']),
 ];
 
 /** The kind of MESH_KINDS at `group`/`plural`. */

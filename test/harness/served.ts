@@ -67,6 +67,22 @@ export const GATEWAY_API_V1BETA1: ServedVersions = {
   ...table(GW, ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((p): [string, string[]] => [p, ['v1beta1']])),
 };
 
+/**
+ * Gateway API v1.4, standard channel (kubernetes-sigs/gateway-api config/crd/standard; the v1.4 release
+ * notes): BackendTLSPolicy graduates and is served at v1 alone; the experimental routes are not installed.
+ */
+export const GATEWAY_API_V1_4: ServedVersions = {
+  ...notInstalled(GATEWAY_API),
+  ...table(GW, [
+    ['gatewayclasses', ['v1', 'v1beta1']],
+    ['gateways', ['v1', 'v1beta1']],
+    ['httproutes', ['v1', 'v1beta1']],
+    ['grpcroutes', ['v1']],
+    ['referencegrants', ['v1beta1']],
+    ['backendtlspolicies', ['v1']],
+  ]),
+};
+
 /** What the stand-in serves unless a test says otherwise: a current Istio and the Gateway API CRDs. */
 export const DEFAULT_SERVED: ServedVersions = { ...ISTIO, ...GATEWAY_API };
 

@@ -13,13 +13,13 @@ import { openBundle } from '../../src/source/bundle/reader.js';
 import { runAnalyze } from '../analyze/run.js';
 import { type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
 import { startCluster } from '../harness/cluster.js';
-import { ISTIO_BEFORE_V1 } from '../harness/served.js';
+import { GATEWAY_API_V1_4, ISTIO_BEFORE_V1 } from '../harness/served.js';
 import { fixture, runCli } from '../helpers.js';
 
 /**
  * The version fallback (src/kube/served.ts) where it meets RBAC: a refused cluster-wide list read per
- * namespace on an Istio before 1.22, a refused mesh kind in a bundle's failures.
- * test/kube/served-versions.test.ts has the plain fallback.
+ * namespace on an Istio before 1.22, a refused mesh kind in a bundle's failures; and BackendTLSPolicy
+ * at v1 alone (Gateway API v1.4). test/kube/served-versions.test.ts has the plain fallback.
  */
 let dir: string;
 const closers: (() => Promise<void>)[] = [];
@@ -38,6 +38,16 @@ const ISTIO_CONFIG = BOOKINFO.filter((o) => o.apiVersion.includes('istio.io'));
 const VS_DEFAULT = BOOKINFO.filter((o) => o.kind === 'VirtualService' && o.metadata.namespace === 'default').length;
 /** What a namespace-scoped user has: VirtualServices in each namespace (a RoleBinding), not across all. */
 const VS_NAMESPACED_ONLY: RbacDenial[] = [{ verb: 'list', resource: 'virtualservices', clusterWideOnly: true }];
+
+const POLICY: KubeObject = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'BackendTLSPolicy',
+  metadata: { name: 'reviews-tls', namespace: 'default' },
+  spec: {
+    targetRefs: [{ group: '', kind: 'Service', name: 'reviews' }],
+    validation: { hostname: 'reviews.default.svc.cluster.local', wellKnownCACertificates: 'System' },
+  },
+};
 
 const paths = (requests: string[]) => requests.map((r) => r.replace(/\?.*$/, ''));
 
@@ -136,4 +146,29 @@ test('bug-report -A with VirtualServices refused: a failure like any refused lis
   // and the bundle answers with the same refusal
   const d = await runCli(['describe', 'service', 'reviews', '-n', 'default', '--bundle', out]);
   assert.match(d.stderr + d.stdout, /cannot list virtualservices\.networking\.istio\.io: forbidden \(403\)/);
+});
+
+test('Gateway API v1.4 serves BackendTLSPolicy at v1 alone: bug-report and analyze read it there', async () => {
+  const c = await startCluster({ served: GATEWAY_API_V1_4, extraObjects: [POLICY] });
+  closers.push(() => c.close());
+  const out = path.join(dir, 'gwapi-1.4.tar.gz');
+  const r = await runCli(['bug-report', '-n', 'default', '-o', out, '--kubeconfig', c.kubeconfig, '--no-include-istiod'], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const b = await openBundle(out);
+  const rec = b.index.resources.find((x) => x.plural === 'backendtlspolicies')!;
+  assert.equal(rec.version, 'v1');
+  assert.equal(rec.count, 1);
+  assert.equal(rec.error, undefined);
+  const items = (JSON.parse((await b.readText(Object.values(rec.members)[0])).text) as { items: KubeObject[] }).items;
+  assert.deepEqual(items.map((o) => [o.apiVersion, o.metadata.name]), [['gateway.networking.k8s.io/v1', 'reviews-tls']]);
+  // v1 answered: the alpha versions were never asked
+  assert.deepEqual(paths(c.api.requests).filter((q) => q.includes('backendtlspolicies') && !q.includes('customresourcedefinitions')), [
+    'GET /apis/gateway.networking.k8s.io/v1/backendtlspolicies',
+  ]);
+
+  for (const options of [{ kubeconfig: c.kubeconfig, timeout: '5s' }, { bundle: out }]) {
+    const { resources } = await new ClusterProvider(options).load();
+    const policies = resources.filter((x) => x.kind === 'BackendTLSPolicy');
+    assert.deepEqual(policies.map((x) => [x.version, x.namespace, x.name]), [['v1', 'default', 'reviews-tls']], JSON.stringify(options));
+  }
 });
