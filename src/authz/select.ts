@@ -1,3 +1,5 @@
+import { gatewayNameOf } from '../resources/gateway-naming.js';
+
 /** What selection reads of an AuthorizationPolicy (describe's objects and the YAML documents both fit). */
 export interface Selectable {
   metadata?: { namespace?: string };
@@ -42,9 +44,7 @@ const hasLabels = (sel: { matchLabels?: Record<string, string> } | undefined) =>
 const matches = (want: Record<string, string> | undefined, labels: Record<string, string>) => Object.entries(want ?? {}).every(([k, v]) => labels[k] === v);
 
 /** The Gateway (Gateway API or waypoint) a pod serves, from the label Istio's deployment controller sets. */
-export function gatewayNameOf(labels: Record<string, string>): string | undefined {
-  return labels['gateway.networking.k8s.io/gateway-name'] ?? labels['istio.io/gateway-name'];
-}
+export { gatewayNameOf } from '../resources/gateway-naming.js';
 
 /** Istio's waypoints: their pods carry the class label (newer) or the mesh controller's managed-by label. */
 export function isWaypointPod(labels: Record<string, string>): boolean {

@@ -3,8 +3,9 @@ import { MeshctlError, UsageError } from '../errors.js';
 import { parseConfigDump } from '../envoy/index.js';
 import type { ClusterSource } from '../kube/cluster.js';
 import type { ResolvedPod } from '../kube/pods.js';
-import { hasSidecar, type AmbientPod, type AmbientWorld, type Obj } from '../ambient/index.js';
+import { hasSidecar, nameOf, namespaceOf, type AmbientPod, type AmbientWorld, type Obj } from '../ambient/index.js';
 import { describeError } from '../errors.js';
+import { deployedServiceName, gatewayNameOf } from '../resources/gateway-naming.js';
 import { readInput } from '../source/file.js';
 import { parseDocument } from '../source/parse.js';
 import { traceAmbient, type AmbientSources, type WaypointView, type ZtunnelView } from '../trace/ambient.js';
@@ -52,18 +53,38 @@ export function waypointView(text: unknown, name: string): WaypointView {
     name,
     pod: typeof md.NAME === 'string' ? md.NAME : undefined,
     namespace: typeof md.NAMESPACE === 'string' ? md.NAMESPACE : undefined,
-    gateway: labels['gateway.networking.k8s.io/gateway-name'],
+    gateway: gatewayNameOf(labels),
     ips,
     serviceAccount: typeof md.SERVICE_ACCOUNT === 'string' ? md.SERVICE_ACCOUNT : undefined,
   };
 }
 
-/** Picks the given waypoint dump for an instance: the same pod, else a replica of the same waypoint. */
-function matchWaypoint(views: WaypointView[], inst: ZtunnelWorkload, gw: { name: string; namespace: string }): { view: WaypointView; note?: string } | { missing: string } {
+/**
+ * Picks the given waypoint dump for an instance: the same pod, else a replica of the same waypoint, known by
+ * the gateway label Istio puts on its pods (src/resources/gateway-naming.ts) or, for a dump without one, by
+ * its pod name: the pods of the Deployment Istio names for the Gateway (its name-override, else the
+ * waypoint's name), `<deployment>-<hashes>`.
+ */
+export function matchWaypoint(
+  views: WaypointView[],
+  inst: ZtunnelWorkload,
+  gw: { name: string; namespace: string },
+  world?: AmbientWorld,
+): { view: WaypointView; note?: string } | { missing: string } {
   const same = views.find((v) => (v.pod === inst.name && v.namespace === inst.namespace) || (inst.workloadIps ?? []).some((ip) => v.ips.includes(ip)));
   if (same) return { view: same };
-  const replica = views.find((v) => v.namespace === gw.namespace && (v.gateway === gw.name || v.pod?.startsWith(`${gw.name}-`)));
-  if (replica) return { view: replica, note: `${replica.name} is of ${replica.pod}.${replica.namespace}, another replica of waypoint ${gw.namespace}/${gw.name}: replicas share one configuration` };
+  const here = views.filter((v) => v.namespace === gw.namespace);
+  let replica = here.find((v) => v.gateway === gw.name);
+  let byName = '';
+  if (!replica) {
+    const gateway = world?.gateways.find((g) => nameOf(g) === gw.name && namespaceOf(g) === gw.namespace);
+    const deployment = gateway ? deployedServiceName(gateway, world?.gatewayClasses) : gw.name;
+    replica = deployment ? here.find((v) => v.gateway === undefined && v.pod?.startsWith(`${deployment}-`)) : undefined;
+    byName = gateway
+      ? ` (its dump carries no gateway label: matched by the pod name of Deployment ${deployment}, as Istio names it)`
+      : ` (its dump carries no gateway label: matched by the pod name ${gw.name}-..., uncertain: the Gateway is not among the resources, so a gateway.istio.io/name-override is unknown)`;
+  }
+  if (replica) return { view: replica, note: `${replica.name} is of ${replica.pod}.${replica.namespace}, another replica of waypoint ${gw.namespace}/${gw.name}${byName}: replicas share one configuration` };
   if (!views.length) return { missing: `the config dump of waypoint ${inst.name}.${inst.namespace} was not given: its routing, L7 policies and endpoint choice are unknown (${WAYPOINT_HINT})` };
   return { missing: `none of the --waypoint-file dumps is of waypoint ${gw.namespace}/${gw.name} (${views.map((v) => `${v.name}: ${v.pod ?? '?'}.${v.namespace ?? '?'}`).join(', ')})` };
 }
@@ -130,7 +151,7 @@ export async function ambientTraceOffline(o: TraceOptions & AmbientTraceOptions)
       const given = others.map((v) => `${v.name} (${localNode(v.model) ?? 'node unknown'})`);
       return { missing: `the ztunnel of node ${node} was not given${given.length ? ` (given: ${given.join(', ')})` : ''}: its certificate and the pod's state are unknown (pass --dst-ztunnel-file)` };
     },
-    waypoint: async (inst, gw) => matchWaypoint(waypoints, inst, gw),
+    waypoint: async (inst, gw) => matchWaypoint(waypoints, inst, gw, world),
   };
   let source: { name?: string; namespace?: string; ip?: string };
   if (o.pod) {

@@ -1,6 +1,6 @@
 import type { ApiGateway, ApiRoute, BackendRef, GatewayClass, Listener, MeshObjects, Namespace, ParentRef, ReferenceGrant, Service } from './objects.js';
 import { exposedUrl, externalAddresses } from './gateways.js';
-import { WAYPOINT_CLASS } from '../ambient/labels.js';
+import { deployedService, deployedServiceName, gatewayController } from '../resources/gateway-naming.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
 import { namespaceSelected } from '../resources/selector.js';
 
@@ -26,9 +26,10 @@ export interface RouteExposure {
   route: string;
   /**
    * The route's parent Gateways, with the Service Istio deployed for each when its address came from it, and
-   * every address the gateway is reached at (both of a dual-stack gateway) when it has any.
+   * every address the gateway is reached at (both of a dual-stack gateway) when it has any; `ignored` says why
+   * istiod binds no route to the Gateway (a waypoint, an ambient east-west or remote gateway).
    */
-  gateways: { gateway: string; gatewayService?: string; addresses?: string[] }[];
+  gateways: { gateway: string; gatewayService?: string; addresses?: string[]; ignored?: string }[];
   urls: RouteUrl[];
   warnings: string[];
   origin?: string;
@@ -90,6 +91,12 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
         e.warnings.push(`gateway ${gwKey} is not ${c.type.toLowerCase()} (${c.type} False${c.reason ? `, ${c.reason}` : ''})${c.message ? `: ${c.message}` : ''}`);
       }
     }
+    const ignored = routesIgnored(gw, objects.gatewayClasses);
+    if (ignored) {
+      e.gateways.push({ gateway: gwKey, ignored });
+      e.warnings.push(`${name}: istiod ignores its parentRef to gateway ${gwKey}: ${ignored}`);
+      continue;
+    }
     const address = gatewayAddress(gw, objects.services, objects.gatewayClasses);
     const entry: RouteExposure['gateways'][number] = { gateway: gwKey };
     if (address.service) entry.gatewayService = address.service;
@@ -100,22 +107,26 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
     );
     if (listeners.length === 0) {
       const which = [parent.sectionName !== undefined ? `named "${parent.sectionName}"` : '', parent.port !== undefined ? `on port ${parent.port}` : ''].filter(Boolean).join(' ');
-      e.warnings.push(`${name}: gateway ${gwKey} has no listener ${which || '(it has none)'}`);
+      e.warnings.push(`${name}: gateway ${gwKey} has no listener ${which || '(it has none)'} (Accepted False, NoMatchingParent)`);
       continue;
     }
     const accepted: { listener: Listener; hostnames: string[] | undefined }[] = [];
     const reasons: string[] = [];
+    const conditions = new Set<string>();
     for (const l of listeners) {
       const verdict = listenerAccepts(l, kind, route, gwNs, objects.namespaces);
       if ('reason' in verdict) {
         reasons.push(`listener ${l.name ?? '?'}: ${verdict.reason}`);
+        conditions.add(verdict.condition);
         continue;
       }
       accepted.push({ listener: l, hostnames: verdict.hostnames });
       if (verdict.unchecked) e.warnings.push(`${name}: listener ${l.name ?? '?'} of gateway ${gwKey} admits namespaces by label selector; ${verdict.unchecked}`);
     }
     if (accepted.length === 0) {
-      e.warnings.push(`${name} is not accepted by gateway ${gwKey}: ${reasons.join('; ')}`);
+      // istiod reports one reason per parent: the least severe of its listeners' (createRouteStatus)
+      const reported = DENIAL_RANK.find((c) => conditions.has(c)) ?? [...conditions][0];
+      e.warnings.push(`${name} is not accepted by gateway ${gwKey} (Accepted False, ${reported}): ${reasons.join('; ')}`);
       continue;
     }
     if (usable === 0) continue;
@@ -187,35 +198,86 @@ function parentConditions(route: ApiRoute, parent: ParentRef, routeNs: string): 
   return out;
 }
 
-export type ListenerVerdict = { hostnames: string[] | undefined; unchecked?: string } | { reason: string };
+/** Why istiod does not bind a route to a listener: the reason of the route's `Accepted False` condition. */
+export type DenialCondition = 'NotAllowedByListeners' | 'NoMatchingListenerHostname' | 'NoMatchingParent';
+
+/** The order in which istiod picks the reason it reports for a parent when all its listeners refuse (conditions.go). */
+const DENIAL_RANK: DenialCondition[] = ['NotAllowedByListeners', 'NoMatchingListenerHostname', 'NoMatchingParent'];
+
+export type ListenerVerdict = { hostnames: string[] | undefined; unchecked?: string } | { reason: string; condition: DenialCondition };
 
 /**
- * Does a listener accept the route (protocol, allowedRoutes kinds and namespaces, hostnames)? When it does,
- * the hostnames it serves the route on (undefined: any).
+ * The route kinds istiod binds to a listener of this protocol (generateSupportedKinds in
+ * pilot/pkg/config/kube/gateway/conditions.go), the protocol compared exactly: `http` is not `HTTP`.
+ */
+export function supportedKinds(protocol: string | undefined): string[] {
+  switch (protocol) {
+    case 'HTTP':
+    case 'HTTPS':
+      return ['HTTPRoute', 'GRPCRoute'];
+    case 'TCP':
+      return ['TCPRoute'];
+    case 'TLS':
+      return ['TLSRoute or TCPRoute'];
+    default:
+      // HBONE (waypoints), UDP and unknown protocols take no route
+      return [];
+  }
+}
+
+/**
+ * Does a listener accept the route, by istiod's rules (referenceAllowed in conversion.go): the hostnames
+ * intersect (else NoMatchingListenerHostname), allowedRoutes admits the route's namespace (`from: Same`, the
+ * default, `All`, or `Selector` on the namespace's labels) and its kind, among those the protocol takes
+ * (else NotAllowedByListeners). When it does, the hostnames it serves the route on (undefined: any).
  */
 export function listenerAccepts(l: Listener, kind: RouteKind, route: ApiRoute, gwNs: string, namespaces: Namespace[]): ListenerVerdict {
-  const protocol = (l.protocol ?? '').toUpperCase();
-  if (protocol !== 'HTTP' && protocol !== 'HTTPS') return { reason: `protocol ${l.protocol ?? '(none)'} does not take ${kind}s (only HTTP and HTTPS do)` };
-  const kinds = l.allowedRoutes?.kinds ?? [];
-  if (kinds.length > 0 && !kinds.some((k) => (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && k.kind === kind)) {
-    return { reason: `allowedRoutes.kinds admits only ${kinds.map((k) => k.kind).join(', ')}` };
+  const notAllowed = (reason: string): ListenerVerdict => ({ reason, condition: 'NotAllowedByListeners' });
+  const hostnames = intersectHostnames(l.hostname, route.spec?.hostnames ?? []);
+  if (hostnames !== undefined && hostnames.length === 0) {
+    return {
+      reason: `hostname ${l.hostname} matches none of the route's hostnames (${(route.spec?.hostnames ?? []).join(', ')})`,
+      condition: 'NoMatchingListenerHostname',
+    };
   }
   const routeNs = namespaceOf(route);
   const from = l.allowedRoutes?.namespaces?.from ?? 'Same';
   let unchecked: string | undefined;
-  if (from === 'Same' && routeNs !== gwNs) return { reason: `allowedRoutes admits routes from namespace ${gwNs} only (from: Same), the route is in ${routeNs}` };
+  if (from === 'Same' && routeNs !== gwNs) return notAllowed(`allowedRoutes admits routes from namespace ${gwNs} only (from: Same), the route is in ${routeNs}`);
   if (from === 'Selector') {
     const verdict = namespaceSelected(l.allowedRoutes?.namespaces?.selector ?? {}, routeNs, namespaces);
-    if (verdict === false) return { reason: `namespace ${routeNs} does not match allowedRoutes.namespaces.selector` };
+    if (verdict === false) return notAllowed(`namespace ${routeNs} does not match allowedRoutes.namespaces.selector`);
     if (verdict === undefined) unchecked = `the labels of namespace ${routeNs} are unknown, not checked`;
   } else if (from !== 'Same' && from !== 'All') {
-    return { reason: `allowedRoutes.namespaces.from ${from} is not Same, All or Selector` };
+    return notAllowed(`allowedRoutes.namespaces.from ${from} is not Same, All or Selector`);
   }
-  const hostnames = intersectHostnames(l.hostname, route.spec?.hostnames ?? []);
-  if (hostnames !== undefined && hostnames.length === 0) {
-    return { reason: `hostname ${l.hostname} matches none of the route's hostnames (${(route.spec?.hostnames ?? []).join(', ')})` };
+  const supported = supportedKinds(l.protocol);
+  if (!supported.includes(kind)) {
+    const upper = (l.protocol ?? '').toUpperCase();
+    const hint = upper !== l.protocol && supportedKinds(upper).includes(kind) ? `; istiod reads protocols case-sensitively: "${upper}"` : '';
+    return notAllowed(`protocol ${l.protocol ?? '(none)'} takes ${supported.length ? `only ${supported.join(', ')}` : 'no route'}, no ${kind}s (HTTPRoute and GRPCRoute bind to HTTP and HTTPS listeners)${hint}`);
+  }
+  const kinds = l.allowedRoutes?.kinds ?? [];
+  if (kinds.length > 0 && !kinds.some((k) => (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && k.kind === kind)) {
+    return notAllowed(`allowedRoutes.kinds admits only ${kinds.map((k) => k.kind).join(', ')}`);
   }
   return unchecked ? { hostnames, unchecked } : { hostnames };
+}
+
+/**
+ * Why istiod binds no route to this Gateway's listeners, undefined when it does (gateway_collection.go:
+ * the listeners of waypoints and ambient east-west gateways become no route parent, remote gateways are
+ * skipped). Such a parentRef matches nothing: istiod generates no config from it, counts no attached route
+ * and writes no `status.parents` entry for it.
+ */
+export function routesIgnored(gw: ApiGateway, classes: readonly GatewayClass[] = []): string | undefined {
+  const c = gatewayController(gw, classes);
+  if (c.cls === undefined || !c.istio || c.istio.routes) return undefined;
+  const what = `it is ${c.istio.what} (class ${c.cls}, controller ${c.controller})`;
+  if (c.controller === 'istio.io/mesh-controller') {
+    return `${what}, whose listener takes no route: the route does not apply to traffic through the waypoint and istiod reports no status for this parent; for L7 routing in the waypoint, give it a parentRef of kind Service (or ServiceEntry) that uses the waypoint (istio.io/use-waypoint)`;
+  }
+  return `${what}, whose listeners take no route: the route does not apply there and istiod reports no status for this parent`;
 }
 
 /**
@@ -247,68 +309,8 @@ export function hostnameMatches(pattern: string, host: string): boolean {
 // one rule for label selectors, shared with analyze and the ambient waypoint attachment
 export { labelSelectorMatches, namespaceSelected } from '../resources/selector.js';
 
-/**
- * Istio's gateway controllers (pilot/pkg/config/kube/gatewaycommon/classinfo.go): whether the deployment
- * controller makes a Deployment and Service for their Gateways, and whether it appends `-<gatewayClassName>`
- * to their name (`disableNameSuffix` is set for waypoints and ambient east-west gateways).
- */
-const ISTIO_CONTROLLERS: Record<string, { deploys: boolean; suffix: boolean }> = {
-  'istio.io/gateway-controller': { deploys: true, suffix: true },
-  'istio.io/mesh-controller': { deploys: true, suffix: false },
-  'istio.io/eastwest-controller': { deploys: true, suffix: false },
-  // remote gateways (another cluster's): nothing is deployed here
-  'istio.io/unmanaged-gateway': { deploys: false, suffix: true },
-};
-
-/** The classes istiod knows without a GatewayClass object (its builtin classes), by controller. */
-const BUILTIN_CLASSES: Record<string, string> = {
-  istio: 'istio.io/gateway-controller',
-  [WAYPOINT_CLASS]: 'istio.io/mesh-controller',
-  'istio-east-west': 'istio.io/eastwest-controller',
-  'istio-remote': 'istio.io/unmanaged-gateway',
-};
-
-export const NAME_OVERRIDE = 'gateway.istio.io/name-override';
-
-/**
- * The name of the Deployment and Service Istio's deployment controller makes for a Gateway, or why it makes
- * none (deploymentcontroller.go, extractGatewayServices in conversion.go): the `gateway.istio.io/name-override`
- * annotation when set, else `<name>-<gatewayClassName>`, or the bare `<name>` for classes without the suffix
- * (`istio-waypoint`, `istio-east-west`). The class's controller is its GatewayClass's `controllerName`, else
- * istiod's builtin class of that name. A class meshctl cannot place (no GatewayClass among the objects, not
- * builtin) is taken as the default controller's, `<name>-<gatewayClassName>`: the Service must then exist
- * under that name for anything to follow from it.
- */
-export function deployedService(gw: ApiGateway, classes: readonly GatewayClass[] = []): { name: string } | { none: string } {
-  const cls = gw.spec?.gatewayClassName;
-  if (!cls) return { none: 'it names no gatewayClassName' };
-  if (!managed(gw)) return { none: 'its spec.addresses name an existing address, so Istio deploys no Service for it' };
-  const object = classes.find((c) => nameOf(c) === cls);
-  const controller = object ? object.spec?.controllerName ?? '' : BUILTIN_CLASSES[cls];
-  const info = controller === undefined ? ISTIO_CONTROLLERS['istio.io/gateway-controller'] : ISTIO_CONTROLLERS[controller];
-  if (!info) return { none: `its class ${cls} belongs to controller ${controller || '(none)'}, not to Istio` };
-  if (!info.deploys) return { none: `Istio deploys nothing for class ${cls} (${controller}: a gateway of another cluster)` };
-  const override = gw.metadata?.annotations?.[NAME_OVERRIDE];
-  return { name: override || (info.suffix ? `${nameOf(gw)}-${cls}` : nameOf(gw)) };
-}
-
-/** The Service Istio deploys for a Gateway (see deployedService), undefined when it deploys none. */
-export function deployedServiceName(gw: ApiGateway, classes: readonly GatewayClass[] = []): string | undefined {
-  const d = deployedService(gw, classes);
-  return 'name' in d ? d.name : undefined;
-}
-
-/**
- * Istio deploys for a Gateway with no spec.addresses, or a single one of type IPAddress (or untyped), which
- * becomes the Service's loadBalancerIP (IsManaged); other addresses name what serves the Gateway already.
- */
-function managed(gw: ApiGateway): boolean {
-  const addresses = gw.spec?.addresses ?? [];
-  if (addresses.length === 0) return true;
-  if (addresses.length > 1) return false;
-  const type = addresses[0].type;
-  return !type || type === 'IPAddress';
-}
+// one naming rule for the Deployment and Service Istio deploys for a Gateway, shared with trace
+export { deployedService, deployedServiceName, NAME_OVERRIDE } from '../resources/gateway-naming.js';
 
 export interface GatewayAddresses {
   /** Every usable address, in order: both of a dual-stack gateway (IPv4 and IPv6), hostnames. */

@@ -284,7 +284,7 @@ function renderRouteExposures(out: string[], exposures: RouteExposure[], c: Chal
     for (const u of e.urls) {
       out.push(`Exposed on Gateway API gateway ${u.gateway} ${u.url} (${u.hostname ? `hostname ${u.hostname}` : 'any hostname'}) via ${e.kind} ${e.route}`);
     }
-    const parents = e.gateways.map((g) => `${g.gateway}${g.gatewayService ? ` (service ${g.gatewayService})` : ''}`);
+    const parents = e.gateways.map((g) => `${g.gateway}${g.gatewayService ? ` (service ${g.gatewayService})` : ''}${g.ignored ? ' (ignored by istiod)' : ''}`);
     const via = parents.length ? ` via Gateway${parents.length > 1 ? 's' : ''} ${parents.join(', ')}` : '';
     out.push(`${c.bold(`${e.kind}:`)} ${e.route}${via}`);
     for (const w of e.warnings) out.push(warn(c, w));

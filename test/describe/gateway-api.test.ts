@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   deployedService,
@@ -179,8 +182,8 @@ test('routes: sectionName and port pick listeners, status conditions, backend po
   assert.deepEqual(e.urls.map((u) => `${u.url} ${u.listener} ${u.hostname ?? 'any'}`), ['https://[2001:db8::7] https any', 'http://[2001:db8::7] http any']);
   assert.deepEqual(e.warnings, [
     'HTTPRoute shop/r: gateway shop/pub reports ResolvedRefs False (BackendNotFound): gone',
-    'HTTPRoute shop/r: gateway shop/pub has no listener named "admin"',
-    'HTTPRoute shop/r: gateway shop/pub has no listener on port 8443',
+    'HTTPRoute shop/r: gateway shop/pub has no listener named "admin" (Accepted False, NoMatchingParent)',
+    'HTTPRoute shop/r: gateway shop/pub has no listener on port 8443 (Accepted False, NoMatchingParent)',
   ]);
 
   objects.httpRoutes[0] = route('shop', { parentRefs: [{ name: 'pub' }], rules: [{ backendRefs: [{ name: 'web', port: 9999 }, { name: 'web', port: 8080, weight: 0 }] }] });
@@ -216,7 +219,8 @@ test('CLI describe service: Gateway API exposure lines and warnings, offline', a
         'Exposed on Gateway API gateway istio-ingress/public https://203.0.113.7 (hostname shop.example.com) via HTTPRoute shop/web\n' +
         'HTTPRoute: shop/web via Gateways istio-ingress/public (service public-istio.istio-ingress), istio-ingress/internal, istio-ingress/ghost\n' +
         'WARNING: HTTPRoute shop/web: gateway istio-ingress/internal reports Accepted False (NotAllowedByListeners): no listener allows routes from namespace shop\n' +
-        'WARNING: HTTPRoute shop/web is not accepted by gateway istio-ingress/internal: listener http: allowedRoutes admits routes from namespace istio-ingress only (from: Same), the route is in shop\n' +
+        // istiod compares hostnames before namespaces (referenceAllowed): its reason is the hostname's
+        "WARNING: HTTPRoute shop/web is not accepted by gateway istio-ingress/internal (Accepted False, NoMatchingListenerHostname): listener http: hostname *.internal.example.com matches none of the route's hostnames (shop.example.com)\n" +
         'WARNING: HTTPRoute shop/web has parent gateway istio-ingress/ghost, which does not exist\n',
     ),
     r.stdout,
@@ -275,4 +279,69 @@ test('CLI describe service: a name-override gateway\'s Service and every address
     { gateway: 'istio-ingress/dual', addresses: ['203.0.113.30', '2001:db8::30'] },
   ]);
   assert.deepEqual(e.urls[1], { gateway: 'istio-ingress/edge', listener: 'http', url: 'http://[2001:db8::20]' });
+});
+
+test('a route whose parentRef is a waypoint Gateway: istiod ignores it (no route binds to a waypoint listener), never "not accepted"', () => {
+  const objects = emptyMeshObjects();
+  const reviews: Service = { kind: 'Service', metadata: { name: 'reviews', namespace: 'bookinfo' }, spec: { ports: [{ port: 9080 }] } };
+  const mesh: Listener = { name: 'mesh', port: 15008, protocol: 'HBONE' };
+  objects.apiGateways.push(
+    { kind: 'Gateway', metadata: { name: 'waypoint', namespace: 'bookinfo' }, spec: { gatewayClassName: 'istio-waypoint', listeners: [mesh] } },
+    { kind: 'Gateway', metadata: { name: 'custom-wp', namespace: 'bookinfo' }, spec: { gatewayClassName: 'my-waypoints', listeners: [mesh] } },
+    { kind: 'Gateway', metadata: { name: 'odd', namespace: 'bookinfo' }, spec: { gatewayClassName: 'istio', listeners: [mesh] } },
+  );
+  objects.gatewayClasses.push({ kind: 'GatewayClass', metadata: { name: 'my-waypoints' }, spec: { controllerName: 'istio.io/mesh-controller' } });
+  const backendRefs = [{ name: 'reviews', port: 9080 }];
+  objects.httpRoutes.push(route('bookinfo', { parentRefs: [{ name: 'waypoint' }, { name: 'custom-wp', sectionName: 'mesh' }], rules: [{ backendRefs }] }));
+  const [e] = routeExposures(objects, [reviews]);
+  assert.deepEqual(e.urls, []);
+  assert.deepEqual(e.gateways.map((g) => [g.gateway, /^it is a waypoint/.test(g.ignored ?? '')]), [['bookinfo/waypoint', true], ['bookinfo/custom-wp', true]]);
+  assert.deepEqual(e.warnings, [
+    'HTTPRoute bookinfo/r: istiod ignores its parentRef to gateway bookinfo/waypoint: it is a waypoint (class istio-waypoint, controller istio.io/mesh-controller), whose listener takes no route: the route does not apply to traffic through the waypoint and istiod reports no status for this parent; for L7 routing in the waypoint, give it a parentRef of kind Service (or ServiceEntry) that uses the waypoint (istio.io/use-waypoint)',
+    'HTTPRoute bookinfo/r: istiod ignores its parentRef to gateway bookinfo/custom-wp: it is a waypoint (class my-waypoints, controller istio.io/mesh-controller), whose listener takes no route: the route does not apply to traffic through the waypoint and istiod reports no status for this parent; for L7 routing in the waypoint, give it a parentRef of kind Service (or ServiceEntry) that uses the waypoint (istio.io/use-waypoint)',
+  ]);
+  assert.ok(!e.warnings.some((w) => /not accepted|protocol HBONE/.test(w)));
+
+  // an HBONE listener on a gateway of class istio: istiod builds the listener, which admits no route kind
+  objects.httpRoutes[0] = route('bookinfo', { parentRefs: [{ name: 'odd' }], rules: [{ backendRefs }] });
+  assert.deepEqual(routeExposures(objects, [reviews])[0].warnings, [
+    'HTTPRoute bookinfo/r is not accepted by gateway bookinfo/odd (Accepted False, NotAllowedByListeners): listener mesh: protocol HBONE takes no route, no HTTPRoutes (HTTPRoute and GRPCRoute bind to HTTP and HTTPS listeners)',
+  ]);
+  // east-west and remote gateways take no route either
+  objects.apiGateways[2].spec!.gatewayClassName = 'istio-east-west';
+  assert.match(routeExposures(objects, [reviews])[0].warnings[0], /^HTTPRoute bookinfo\/r: istiod ignores its parentRef to gateway bookinfo\/odd: it is an ambient east-west gateway \(class istio-east-west/);
+  objects.apiGateways[2].spec!.gatewayClassName = 'istio-remote';
+  assert.match(routeExposures(objects, [reviews])[0].warnings[0], /istiod ignores its parentRef to gateway bookinfo\/odd: it is a remote gateway/);
+});
+
+test('listener protocols as istiod reads them: exact names, TCP and TLS take no HTTPRoute', () => {
+  const r = route('shop', {});
+  assert.ok('hostnames' in listenerAccepts(http(), 'GRPCRoute', r, 'shop', []));
+  const lower = listenerAccepts(http({ protocol: 'http' }), 'HTTPRoute', r, 'shop', []);
+  assert.ok('reason' in lower && lower.condition === 'NotAllowedByListeners');
+  assert.match((lower as { reason: string }).reason, /protocol http takes no route, no HTTPRoutes .*istiod reads protocols case-sensitively: "HTTP"/);
+  assert.match((listenerAccepts(http({ protocol: 'TCP' }), 'GRPCRoute', r, 'shop', []) as { reason: string }).reason, /protocol TCP takes only TCPRoute, no GRPCRoutes/);
+  // the hostname is compared first: its reason is istiod's even when the namespace is not admitted either
+  const both = listenerAccepts(http({ hostname: 'a.example.com' }), 'HTTPRoute', route('shop', { hostnames: ['b.example.com'] }), 'gw', []);
+  assert.equal((both as { condition: string }).condition, 'NoMatchingListenerHostname');
+});
+
+test('CLI describe service: an HTTPRoute parented to the waypoint Gateway is shown as ignored by istiod', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-wp-route-'));
+  try {
+    writeFileSync(
+      path.join(dir, 'objects.yaml'),
+      [
+        'apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: bookinfo}\nspec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: waypoint, namespace: bookinfo}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: reviews, namespace: bookinfo}\nspec:\n  parentRefs: [{name: waypoint}]\n  rules: [{backendRefs: [{name: reviews, port: 9080}]}]',
+      ].join('\n---\n'),
+    );
+    const r = await runCli(['describe', 'service', 'reviews', '-n', 'bookinfo', '--files', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\nHTTPRoute: bookinfo\/reviews via Gateway bookinfo\/waypoint \(ignored by istiod\)\nWARNING: HTTPRoute bookinfo\/reviews: istiod ignores its parentRef to gateway bookinfo\/waypoint: it is a waypoint /);
+    assert.doesNotMatch(r.stdout, /Exposed on Gateway API|not accepted|protocol HBONE/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
