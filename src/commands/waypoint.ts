@@ -30,7 +30,8 @@ interface Loaded {
 
 /**
  * `meshctl waypoint list|status`: the Gateways of class istio-waypoint (files with --files, else the
- * cluster, live or a bug-report bundle with --bundle) → what uses each and what is wrong with the labels naming them → istioctl's tables or data.
+ * cluster, live or a bug-report bundle with --bundle) → what uses each and what is wrong with the labels
+ * naming them → istioctl's tables or data.
  */
 export async function waypointCommand(sub: 'list' | 'status', options: WaypointOptions): Promise<void> {
   if (options.allNamespaces && options.namespace) throw new UsageError('--all-namespaces and --namespace exclude each other');
