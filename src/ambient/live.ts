@@ -1,6 +1,9 @@
-import type { KubeOptions } from '../kube/options.js';
 import { describeError } from '../errors.js';
-import type { Kube } from '../kube/index.js';
+import { type ClusterObject, type ClusterSource, NAMESPACE, POD, type ResourceType, SERVICE, resourceName } from '../kube/cluster.js';
+import { ForbiddenError } from '../kube/errors.js';
+import { meshKind } from '../kube/kinds.js';
+import type { ClusterOptions } from '../kube/open.js';
+import { newestServed } from '../kube/served.js';
 import { USE_WAYPOINT, USE_WAYPOINT_NAMESPACE } from './labels.js';
 import type { AmbientWorld, Obj } from './types.js';
 import { labelsOf, nameOf, namespaceOf } from './types.js';
@@ -9,7 +12,7 @@ const GROUP = 'gateway.networking.k8s.io';
 
 export interface AmbientLiveLoad {
   world: AmbientWorld;
-  /** -n, else the context's namespace, else `default`. */
+  /** -n, else the context's namespace (a bundle: the one recorded at capture), else `default`. */
   namespace: string;
   /** false when the cluster serves no Gateway API Gateways (404 on every version): no waypoint can exist. */
   gatewayApi: boolean;
@@ -18,119 +21,107 @@ export interface AmbientLiveLoad {
 }
 
 /**
- * Reads what `waypoint list/status` need from a cluster: the Gateways of the namespace (or all), the
- * GatewayClasses, the Namespaces, and the Services and Pods that may be bound to a waypoint there — those
- * with an `istio.io/use-waypoint` label (one cluster-wide list by label) and those in namespaces whose label
- * names one — never every pod of the cluster.
+ * Reads what `waypoint list/status` need from the cluster of `options`: the live one, or a bug-report
+ * bundle read as it was at capture (`options.bundle`). See `loadAmbientFrom`.
  */
-export async function loadAmbientLive(options: KubeOptions, allNamespaces: boolean): Promise<AmbientLiveLoad> {
-  const [kubeMod, { meshKind }, { newestServed }] = await Promise.all([import('../kube/index.js'), import('../kube/kinds.js'), import('../kube/served.js')]);
-  const kube = await kubeMod.connect(options);
-  const warnings: string[] = [];
-  const world: AmbientWorld = { namespaces: [], pods: [], services: [], gateways: [], gatewayClasses: [], authorizationPolicies: [] };
+export async function loadAmbientLive(options: ClusterOptions, allNamespaces: boolean): Promise<AmbientLiveLoad> {
+  const { openCluster } = await import('../kube/open.js');
+  const cluster = await openCluster(options);
   try {
-    const ns = kube.namespace;
-    const scope = allNamespaces ? undefined : ns;
-    const custom = kube.kc.makeApiClient(kube.lib.CustomObjectsApi);
-    /** The kind in the newest version served; undefined when none is (the CRD is not installed). */
-    const list = async (plural: string, namespace?: string): Promise<Obj[] | undefined> => {
-      const listed = await newestServed(meshKind(GROUP, plural), async ({ version }) => {
-        const answer = (await kube.call({ verb: 'list', resource: plural, group: GROUP, ...(namespace ? { namespace } : {}) }, (o) =>
-          namespace
-            ? custom.listNamespacedCustomObject({ group: GROUP, version, plural, namespace }, o)
-            : custom.listClusterCustomObject({ group: GROUP, version, plural }, o),
-        )) as { items?: Obj[] };
-        return answer.items ?? [];
-      });
-      return listed.served ? listed.value : undefined;
-    };
-
-    // a refused Gateway list leaves nothing to show: that error is the answer
-    const gateways = await list('gateways', scope);
-    if (gateways === undefined) return { world, namespace: ns, gatewayApi: false, warnings };
-    world.gateways = gateways;
-    // GatewayClasses only give a default waypoint-for (Istio's own class sets none): unreadable is no warning
-    world.gatewayClasses = (await list('gatewayclasses').catch(() => undefined)) ?? [];
-
-    try {
-      world.namespaces = (await kubeMod.listNamespaces(kube)).map(plain);
-    } catch (err) {
-      warnings.push(`cannot list namespaces (${describeError(err)}): waypoints used through other namespaces' labels are not shown`);
-      if (scope) {
-        const one = await kubeMod.getNamespace(kube, scope).catch(() => undefined);
-        if (one) world.namespaces.push(plain(one));
-      }
-    }
-
-    await addBound(kube, world, scope, warnings);
-    return { world, namespace: ns, gatewayApi: true, warnings };
+    return await loadAmbientFrom(cluster, allNamespaces);
   } finally {
-    kube.close();
+    cluster.close();
   }
 }
 
+/**
+ * The Gateways of the namespace (or all), the GatewayClasses, the Namespaces, and the Services and Pods
+ * that may be bound to a waypoint there — those with an `istio.io/use-waypoint` label (one cluster-wide
+ * list by label) and those in namespaces whose label names one — never every pod of the cluster.
+ */
+export async function loadAmbientFrom(cluster: ClusterSource, allNamespaces: boolean): Promise<AmbientLiveLoad> {
+  const warnings: string[] = [];
+  const world: AmbientWorld = { namespaces: [], pods: [], services: [], gateways: [], gatewayClasses: [], authorizationPolicies: [] };
+  const ns = cluster.namespace;
+  const scope = allNamespaces ? undefined : ns;
+  /** The kind in the newest version served; undefined when none is (the CRD is not installed). */
+  const list = async (plural: string, namespace?: string): Promise<Obj[] | undefined> => {
+    const listed = await newestServed(meshKind(GROUP, plural), (t) => cluster.list(t, namespace !== undefined ? { namespace } : {}));
+    return listed.served ? listed.value.map(obj) : undefined;
+  };
+
+  // a refused Gateway list leaves nothing to show: that error is the answer
+  const gateways = await list('gateways', scope);
+  if (gateways === undefined) return { world, namespace: ns, gatewayApi: false, warnings };
+  world.gateways = gateways;
+  // GatewayClasses only give a default waypoint-for (Istio's own class sets none): unreadable is no warning
+  world.gatewayClasses = (await list('gatewayclasses').catch(() => undefined)) ?? [];
+
+  try {
+    world.namespaces = (await cluster.list(NAMESPACE)).map(obj);
+  } catch (err) {
+    warnings.push(`cannot list namespaces (${describeError(err)}): waypoints used through other namespaces' labels are not shown`);
+    if (scope) {
+      const one = await cluster.get(NAMESPACE, scope).catch(() => undefined);
+      if (one) world.namespaces.push(obj(one));
+    }
+  }
+
+  await addBound(cluster, world, scope, warnings);
+  return { world, namespace: ns, gatewayApi: true, warnings };
+}
+
 /** The Services and Pods that can be bound to a waypoint in `scope` (all namespaces when undefined). */
-async function addBound(kube: Kube, world: AmbientWorld, scope: string | undefined, warnings: string[]): Promise<void> {
-  const { ForbiddenError } = await import('../kube/index.js');
+async function addBound(cluster: ClusterSource, world: AmbientWorld, scope: string | undefined, warnings: string[]): Promise<void> {
   const seen = new Set<string>();
-  const add = (kind: 'pods' | 'services', items: unknown[]) => {
-    for (const raw of items) {
-      const o = plain(raw);
-      const key = `${kind}/${namespaceOf(o)}/${nameOf(o)}`;
+  const add = (t: ResourceType, items: ClusterObject[]) => {
+    for (const o of items.map(obj)) {
+      const key = `${t.plural}/${namespaceOf(o)}/${nameOf(o)}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      (kind === 'pods' ? world.pods : world.services).push(o);
+      (t === POD ? world.pods : world.services).push(o);
     }
   };
-  const read = async (namespace: string | undefined, labelSelector: string | undefined) => {
-    const where = namespace ? ` in namespace ${namespace}` : '';
-    for (const kind of ['services', 'pods'] as const) {
-      try {
-        const answer =
-          kind === 'services'
-            ? await kube.call({ verb: 'list', resource: kind, ...(namespace ? { namespace } : {}) }, (o) =>
-                namespace ? kube.core.listNamespacedService({ namespace, labelSelector }, o) : kube.core.listServiceForAllNamespaces({ labelSelector }, o),
-              )
-            : await kube.call({ verb: 'list', resource: kind, ...(namespace ? { namespace } : {}) }, (o) =>
-                namespace ? kube.core.listNamespacedPod({ namespace, labelSelector }, o) : kube.core.listPodForAllNamespaces({ labelSelector }, o),
-              );
-        add(kind, answer.items);
-      } catch (err) {
-        if (!namespace && scope && err instanceof ForbiddenError) {
-          // cluster-wide refused: the namespace's own still tell most of the story
-          warnings.push(`cannot list ${kind} in all namespaces (${describeError(err)}): only those in ${scope} are checked`);
-          await readOne(scope, kind, labelSelector);
-          continue;
-        }
-        warnings.push(`cannot list ${kind}${where}: ${describeError(err)}`);
-      }
-    }
-  };
-  const readOne = async (namespace: string, kind: 'services' | 'pods', labelSelector: string | undefined) => {
+  const readOne = async (t: ResourceType, namespace: string, labelSelector: string | undefined) => {
     try {
-      const answer =
-        kind === 'services'
-          ? await kube.call({ verb: 'list', resource: kind, namespace }, (o) => kube.core.listNamespacedService({ namespace, labelSelector }, o))
-          : await kube.call({ verb: 'list', resource: kind, namespace }, (o) => kube.core.listNamespacedPod({ namespace, labelSelector }, o));
-      add(kind, answer.items);
+      add(t, await cluster.list(t, { namespace, ...(labelSelector ? { labelSelector } : {}) }));
     } catch (err) {
-      warnings.push(`cannot list ${kind} in namespace ${namespace}: ${describeError(err)}`);
+      warnings.push(`cannot list ${t.plural} in namespace ${namespace}: ${describeError(err)}`);
+    }
+  };
+  const readAll = async (t: ResourceType, labelSelector: string) => {
+    try {
+      add(t, await cluster.list(t, { labelSelector }));
+    } catch (err) {
+      if (scope && err instanceof ForbiddenError) {
+        // cluster-wide refused: the namespace's own still tell most of the story
+        warnings.push(`cannot list ${t.plural} in all namespaces (${describeError(err)}): only those in ${scope} are checked`);
+        await readOne(t, scope, labelSelector);
+        return;
+      }
+      warnings.push(`cannot list ${t.plural}: ${describeError(err)}`);
+      return;
+    }
+    // a bundle of some namespaces answers a cluster-wide list with theirs: say so, as a refused list would
+    const held = cluster.coverage?.(t);
+    if (Array.isArray(held)) {
+      warnings.push(`${cluster.name} holds the ${resourceName(t)} of namespace${held.length === 1 ? '' : 's'} ${held.join(', ') || '(none)'} only: those elsewhere are not checked`);
     }
   };
 
   // objects with their own label, anywhere (a label may name a waypoint in another namespace)
-  await read(undefined, USE_WAYPOINT);
+  for (const t of [SERVICE, POD]) await readAll(t, USE_WAYPOINT);
   // every object of a namespace whose label names a waypoint in scope (they inherit it)
   for (const n of world.namespaces) {
     const label = labelsOf(n)[USE_WAYPOINT];
     if (label === undefined || label === 'none') continue;
     const target = labelsOf(n)[USE_WAYPOINT_NAMESPACE] ?? nameOf(n);
     if (scope !== undefined && target !== scope) continue;
-    await read(nameOf(n), undefined);
+    for (const t of [SERVICE, POD]) await readOne(t, nameOf(n), undefined);
   }
 }
 
-/** client-node's typed objects carry Dates; ambient reads plain JSON, as files give it. */
-function plain<T>(o: T): Obj {
-  return JSON.parse(JSON.stringify(o)) as Obj;
+/** The cluster's objects are plain JSON, as files give them. */
+function obj(o: ClusterObject): Obj {
+  return o as Obj;
 }

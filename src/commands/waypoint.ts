@@ -9,6 +9,8 @@ export type WaypointFormat = 'short' | 'wide' | DataFormat;
 
 export interface WaypointOptions extends KubeOptions {
   files?: string[];
+  /** A bug-report bundle read as the cluster (its Gateways, GatewayClasses, Namespaces, Services, Pods as captured). */
+  bundle?: string;
   allNamespaces?: boolean;
   /** Only this waypoint (`--waypoint-name`, or istioctl's `--name`). */
   waypointName?: string;
@@ -28,12 +30,17 @@ interface Loaded {
 
 /**
  * `meshctl waypoint list|status`: the Gateways of class istio-waypoint (files with --files, else the
- * cluster) → what uses each and what is wrong with the labels naming them → istioctl's tables or data.
+ * cluster, live or a bug-report bundle with --bundle) → what uses each and what is wrong with the labels
+ * naming them → istioctl's tables or data.
  */
 export async function waypointCommand(sub: 'list' | 'status', options: WaypointOptions): Promise<void> {
   if (options.allNamespaces && options.namespace) throw new UsageError('--all-namespaces and --namespace exclude each other');
   const offline = Boolean(options.files && options.files.length > 0);
-  if (options.wait && (offline || sub !== 'status')) throw new UsageError('--wait works only for waypoint status on a cluster (not with --files)');
+  if (options.bundle !== undefined && offline) throw new UsageError('give either --bundle (the captured cluster) or --files (saved resources), not both');
+  // a bundle never changes: waiting on it would only time out
+  if (options.wait && (offline || options.bundle !== undefined || sub !== 'status')) {
+    throw new UsageError('--wait works only for waypoint status on a live cluster (not with --files or --bundle)');
+  }
 
   let loaded = await load(options);
   let report = reportFor(loaded, options);

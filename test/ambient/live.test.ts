@@ -54,14 +54,14 @@ test('live waypoint list: the context namespace, reading only labelled objects a
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'NAME          REVISION     TRAFFIC TYPE     PROGRAMMED     USED BY\nledger-wp     canary       all              True           service ledger.payments, pod ledger-v1-8c9d7b6f5-pqrst.payments\n');
   const reqs = c.api.requests;
-  assert.ok(reqs.includes('GET /apis/gateway.networking.k8s.io/v1/namespaces/payments/gateways'), reqs.join('\n'));
-  assert.ok(reqs.includes('GET /api/v1/pods?labelSelector=istio.io%2Fuse-waypoint'), reqs.join('\n'));
-  assert.ok(!reqs.some((q) => q === 'GET /api/v1/pods' || q === 'GET /api/v1/services'), 'never every pod or service of the cluster');
+  assert.ok(reqs.includes('GET /apis/gateway.networking.k8s.io/v1/namespaces/payments/gateways?limit=500'), reqs.join('\n'));
+  assert.ok(reqs.includes('GET /api/v1/pods?labelSelector=istio.io%2Fuse-waypoint&limit=500'), reqs.join('\n'));
+  assert.ok(!reqs.some((q) => /^GET \/api\/v1\/(pods|services)(\?limit=\d+)?$/.test(q)), 'never every pod or service of the cluster');
   // -n names another namespace: shop inherits its waypoint from its label, so its objects are read
   const shop = await runCli(['waypoint', 'list', '-n', 'shop', '-o', 'json', '--kubeconfig', c.kubeconfig], { env: env() });
   const data = JSON.parse(shop.stdout) as { waypoints: { usedBy: Record<string, string[]> }[] };
   assert.deepEqual(data.waypoints[0].usedBy, { namespaces: ['shop'], services: ['shop/web'], workloads: [] });
-  assert.ok(c.api.requests.includes('GET /api/v1/namespaces/shop/services'), c.api.requests.join('\n'));
+  assert.ok(c.api.requests.includes('GET /api/v1/namespaces/shop/services?limit=500'), c.api.requests.join('\n'));
 });
 
 test('live waypoint: Gateway API not installed, only v1beta1, forbidden lists', async () => {
@@ -75,7 +75,7 @@ test('live waypoint: Gateway API not installed, only v1beta1, forbidden lists', 
   const b = await runCli(['waypoint', 'list', '-A', '--kubeconfig', old.kubeconfig], { env: env() });
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stdout, /\nshop +waypoint +default +service +True\n/);
-  assert.deepEqual(old.api.requests.filter((q) => q.endsWith('/gateways')), ['GET /apis/gateway.networking.k8s.io/v1/gateways', 'GET /apis/gateway.networking.k8s.io/v1beta1/gateways']);
+  assert.deepEqual(old.api.requests.filter((q) => q.includes('/gateways')), ['GET /apis/gateway.networking.k8s.io/v1/gateways?limit=500', 'GET /apis/gateway.networking.k8s.io/v1beta1/gateways?limit=500']);
 
   const denied = await cluster({ deny: [{ verb: 'list', resource: 'gateways' }] });
   const d = await runCli(['waypoint', 'status', '-n', 'shop', '--kubeconfig', denied.kubeconfig], { env: env() });
@@ -102,7 +102,7 @@ test('live waypoint status --wait: returns once programmed, else times out with 
   assert.equal(late.code, 1);
   assert.match(late.stdout, /\ninventory-wp +False +Programmed +NoResources /);
   assert.match(late.stderr, /^Error: timed out after 1s waiting for waypoint inventory\/inventory-wp to be programmed\n$/m);
-  assert.ok(c.api.requests.filter((q) => q === 'GET /apis/gateway.networking.k8s.io/v1/namespaces/inventory/gateways').length >= 2, 'polled');
+  assert.ok(c.api.requests.filter((q) => q === 'GET /apis/gateway.networking.k8s.io/v1/namespaces/inventory/gateways?limit=500').length >= 2, 'polled');
 });
 
 test('live waypoint: API server down is one clear line', async () => {

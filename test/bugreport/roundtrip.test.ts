@@ -2,7 +2,7 @@
  * The issue's "done" criterion: a bundle made from the API-server stand-in round-trips — each
  * command's output from --bundle equals its live output against the stand-in (stdout, stderr and exit
  * code, errors included), for proxy-config, proxy-status, istiod, iptables (istio-init, exec and CNI), analyze, trace, authz, describe (sidecar
- * and ambient pods) and ztunnel-config; from the tar.gz
+ * and ambient pods), ztunnel-config and waypoint; from the tar.gz
  * and from the same files unpacked into a directory.
  */
 import assert from 'node:assert/strict';
@@ -111,6 +111,8 @@ const COMMANDS: string[][] = [
   ['zc', 'workloads', 'productpage-v1-5b8d7f9c6d-k2lxp.bookinfo'], // a workload pod: its node's ztunnel, filtered
   ['zc', 'certs'], // several ztunnels: name one
   ['zc', 'w', '--node', 'ambient-worker9'],
+  ['waypoint', 'list', '-A', '-o', 'wide'], // no Gateway API Gateways here: the waypoint tables are test/ambient/bundle.test.ts
+  ['waypoint', 'status', '-n', 'payments'],
 ];
 
 /**
