@@ -8,15 +8,18 @@ import { namespaceSelected } from '../resources/selector.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'TLSRoute';
 
 export interface RouteUrl {
   /** The Gateway as `namespace/name`. */
   gateway: string;
   listener: string;
-  /** `http://203.0.113.7:80`: the gateway's address, the listener's scheme and port. */
+  /**
+   * `http://203.0.113.7`: the gateway's address, the listener's scheme and port; `tcp://203.0.113.7:5432` and
+   * `tls://203.0.113.7:443` for TCP and TLS listeners (the port always given).
+   */
   url: string;
-  /** The hostname requests must carry; absent when the listener and the route accept any. */
+  /** The hostname requests must carry (the SNI on a TLS listener); absent when the listener and the route accept any. */
   hostname?: string;
 }
 
@@ -35,11 +38,14 @@ export interface RouteExposure {
   origin?: string;
 }
 
-/** Every HTTPRoute and GRPCRoute with a backendRef to one of `services`, and where it makes them reachable. */
+/** Every HTTPRoute, GRPCRoute, TCPRoute and TLSRoute with a backendRef to one of `services`, and where it makes them reachable. */
 export function routeExposures(objects: MeshObjects, services: Service[]): RouteExposure[] {
+  const of = (kind: RouteKind, list: ApiRoute[]) => list.map((r): [RouteKind, ApiRoute] => [kind, r]);
   const routes: [RouteKind, ApiRoute][] = [
-    ...objects.httpRoutes.map((r): [RouteKind, ApiRoute] => ['HTTPRoute', r]),
-    ...objects.grpcRoutes.map((r): [RouteKind, ApiRoute] => ['GRPCRoute', r]),
+    ...of('HTTPRoute', objects.httpRoutes),
+    ...of('GRPCRoute', objects.grpcRoutes),
+    ...of('TCPRoute', objects.tcpRoutes),
+    ...of('TLSRoute', objects.tlsRoutes),
   ];
   routes.sort(([ka, a], [kb, b]) => key(a).localeCompare(key(b)) || ka.localeCompare(kb));
   const out: RouteExposure[] = [];
@@ -120,7 +126,8 @@ function routeExposure(kind: RouteKind, route: ApiRoute, objects: MeshObjects, s
         conditions.add(verdict.condition);
         continue;
       }
-      accepted.push({ listener: l, hostnames: verdict.hostnames });
+      // a plain TCP connection carries no hostname: the listener's does not restrict it
+      accepted.push({ listener: l, hostnames: l.protocol === 'TCP' ? undefined : verdict.hostnames });
       if (verdict.unchecked) e.warnings.push(`${name}: listener ${l.name ?? '?'} of gateway ${gwKey} admits namespaces by label selector; ${verdict.unchecked}`);
     }
     if (accepted.length === 0) {
@@ -166,7 +173,9 @@ function backendProblem(ref: BackendRef, svc: Service, kind: RouteKind, routeNs:
   if (svcNs !== routeNs && !referenceGranted(grants, kind, routeNs, svcNs, nameOf(svc))) {
     return `is in another namespace and no ReferenceGrant in ${svcNs} permits ${kind} from ${routeNs} (ResolvedRefs RefNotPermitted): the gateway refuses it`;
   }
-  if (ref.port !== undefined && !(svc.spec?.ports ?? []).some((p) => p.port === ref.port)) {
+  // istiod's buildDestination (conversion.go): a Service backend without a port is an invalid destination
+  if (ref.port === undefined) return 'has no port: istiod requires one for a Service (ResolvedRefs False, InvalidDestination: port is required in backendRef)';
+  if (!(svc.spec?.ports ?? []).some((p) => p.port === ref.port)) {
     return `names a port the service does not have (ports ${(svc.spec?.ports ?? []).map((p) => p.port).join(', ') || 'none'})`;
   }
   if (ref.weight === 0) return 'has weight 0: it gets no traffic';
@@ -207,23 +216,32 @@ const DENIAL_RANK: DenialCondition[] = ['NotAllowedByListeners', 'NoMatchingList
 export type ListenerVerdict = { hostnames: string[] | undefined; unchecked?: string } | { reason: string; condition: DenialCondition };
 
 /**
- * The route kinds istiod binds to a listener of this protocol (generateSupportedKinds in
- * pilot/pkg/config/kube/gateway/conditions.go), the protocol compared exactly: `http` is not `HTTP`.
+ * The route kinds istiod binds to a listener (generateSupportedKinds in pilot/pkg/config/kube/gateway/
+ * conditions.go), the protocol compared exactly (`http` is not `HTTP`): a TLS listener takes TLSRoutes when
+ * its `tls.mode` is Passthrough, TCPRoutes otherwise (Terminate, the default).
  */
-export function supportedKinds(protocol: string | undefined): string[] {
-  switch (protocol) {
+export function supportedKinds(l: Pick<Listener, 'protocol' | 'tls'>): RouteKind[] {
+  switch (l.protocol) {
     case 'HTTP':
     case 'HTTPS':
       return ['HTTPRoute', 'GRPCRoute'];
     case 'TCP':
       return ['TCPRoute'];
     case 'TLS':
-      return ['TLSRoute or TCPRoute'];
+      return l.tls?.mode === 'Passthrough' ? ['TLSRoute'] : ['TCPRoute'];
     default:
       // HBONE (waypoints), UDP and unknown protocols take no route
       return [];
   }
 }
+
+/** Which listeners istiod binds each route kind to, for the reason a listener refuses one. */
+const BINDS: Record<RouteKind, string> = {
+  HTTPRoute: 'HTTPRoute and GRPCRoute bind to HTTP and HTTPS listeners',
+  GRPCRoute: 'HTTPRoute and GRPCRoute bind to HTTP and HTTPS listeners',
+  TCPRoute: 'TCPRoute binds to TCP listeners and TLS listeners of tls.mode Terminate',
+  TLSRoute: 'TLSRoute binds to TLS listeners of tls.mode Passthrough',
+};
 
 /**
  * Does a listener accept the route, by istiod's rules (referenceAllowed in conversion.go): the hostnames
@@ -251,11 +269,12 @@ export function listenerAccepts(l: Listener, kind: RouteKind, route: ApiRoute, g
   } else if (from !== 'Same' && from !== 'All') {
     return notAllowed(`allowedRoutes.namespaces.from ${from} is not Same, All or Selector`);
   }
-  const supported = supportedKinds(l.protocol);
+  const supported = supportedKinds(l);
   if (!supported.includes(kind)) {
     const upper = (l.protocol ?? '').toUpperCase();
-    const hint = upper !== l.protocol && supportedKinds(upper).includes(kind) ? `; istiod reads protocols case-sensitively: "${upper}"` : '';
-    return notAllowed(`protocol ${l.protocol ?? '(none)'} takes ${supported.length ? `only ${supported.join(', ')}` : 'no route'}, no ${kind}s (HTTPRoute and GRPCRoute bind to HTTP and HTTPS listeners)${hint}`);
+    const hint = upper !== l.protocol && supportedKinds({ ...l, protocol: upper }).includes(kind) ? `; istiod reads protocols case-sensitively: "${upper}"` : '';
+    const mode = l.protocol === 'TLS' ? ` (tls.mode ${l.tls?.mode ?? 'Terminate'})` : '';
+    return notAllowed(`protocol ${l.protocol ?? '(none)'}${mode} takes ${supported.length ? `only ${supported.join(', ')}` : 'no route'}, no ${kind}s (${BINDS[kind]})${hint}`);
   }
   const kinds = l.allowedRoutes?.kinds ?? [];
   if (kinds.length > 0 && !kinds.some((k) => (k.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && k.kind === kind)) {
@@ -346,7 +365,9 @@ function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
+/** The listener's scheme: `http`, `https`, `tcp` or `tls` (the route kinds bound to it need one of these protocols). */
 function listenerUrl(l: Listener, address: string): string | undefined {
   if (l.port === undefined) return undefined;
-  return exposedUrl((l.protocol ?? '').toUpperCase() === 'HTTPS' ? 'https' : 'http', address, l.port);
+  const scheme = { HTTPS: 'https', TCP: 'tcp', TLS: 'tls' }[(l.protocol ?? '').toUpperCase()] ?? 'http';
+  return exposedUrl(scheme, address, l.port);
 }

@@ -31,6 +31,8 @@ const GATEWAY_API_RESOURCES: [plural: string, list: keyof MeshObjects][] = [
   ['gateways', 'apiGateways'],
   ['httproutes', 'httpRoutes'],
   ['grpcroutes', 'grpcRoutes'],
+  ['tcproutes', 'tcpRoutes'],
+  ['tlsroutes', 'tlsRoutes'],
   ['referencegrants', 'referenceGrants'],
   // cluster-scoped; its labels may give waypoints their default istio.io/waypoint-for
   ['gatewayclasses', 'gatewayClasses'],
@@ -136,7 +138,7 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
     // A listener admitting routes by namespace label selector needs the routes' namespaces.
     const bySelector = objects.apiGateways.some((g) => (g.spec?.listeners ?? []).some((l) => l.allowedRoutes?.namespaces?.from === 'Selector'));
     if (bySelector) {
-      const routeNamespaces = new Set([...objects.httpRoutes, ...objects.grpcRoutes].map((r) => r.metadata?.namespace ?? 'default'));
+      const routeNamespaces = new Set([...objects.httpRoutes, ...objects.grpcRoutes, ...objects.tcpRoutes, ...objects.tlsRoutes].map((r) => r.metadata?.namespace ?? 'default'));
       for (const rns of routeNamespaces) {
         if (objects.namespaces.some((n) => n.metadata?.name === rns)) continue;
         // unreadable: the report says the selector was not checked

@@ -22,6 +22,8 @@ const GATEWAY_API_KIND_TO_LIST: Record<string, keyof MeshObjects> = {
   Gateway: 'apiGateways',
   HTTPRoute: 'httpRoutes',
   GRPCRoute: 'grpcRoutes',
+  TCPRoute: 'tcpRoutes',
+  TLSRoute: 'tlsRoutes',
   ReferenceGrant: 'referenceGrants',
   GatewayClass: 'gatewayClasses',
 };

@@ -212,6 +212,8 @@ export interface Listener {
   hostname?: string;
   port?: number;
   protocol?: string;
+  /** `mode` Terminate (the default) or Passthrough: which route kinds a TLS listener takes. */
+  tls?: { mode?: string };
   allowedRoutes?: {
     namespaces?: { from?: string; selector?: LabelSelector };
     kinds?: { group?: string; kind?: string }[];
@@ -247,7 +249,7 @@ export interface BackendRef {
   weight?: number;
 }
 
-/** An HTTPRoute or GRPCRoute of the Gateway API: for exposure both have the same shape. */
+/** An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute of the Gateway API: for exposure all have the same shape (TCPRoute has no hostnames). */
 export interface ApiRoute extends KubeObject {
   spec?: { parentRefs?: ParentRef[]; hostnames?: string[]; rules?: { backendRefs?: BackendRef[] }[] };
   status?: { parents?: { parentRef?: ParentRef; controllerName?: string; conditions?: Condition[] }[] };
@@ -308,6 +310,8 @@ export interface MeshObjects {
   apiGateways: ApiGateway[];
   httpRoutes: ApiRoute[];
   grpcRoutes: ApiRoute[];
+  tcpRoutes: ApiRoute[];
+  tlsRoutes: ApiRoute[];
   referenceGrants: ReferenceGrant[];
   gatewayClasses: GatewayClass[];
   /** networking.istio.io ServiceEntries (a waypoint serves those bound to it; its policies attach to them). */
@@ -329,6 +333,8 @@ export function emptyMeshObjects(): MeshObjects {
     apiGateways: [],
     httpRoutes: [],
     grpcRoutes: [],
+    tcpRoutes: [],
+    tlsRoutes: [],
     referenceGrants: [],
     gatewayClasses: [],
     serviceEntries: [],

@@ -3,7 +3,7 @@ import { namedWaypoint, type Condition, type PodAmbientFacts, type WaypointBindi
 import type { AuthorizationFacts } from './authz.js';
 import type { PolicySummary, TrafficPolicySummary } from './destination-rules.js';
 import { rbacPolicyName, type EnvoyFacts } from './envoy-view.js';
-import type { RouteExposure } from './gateway-api.js';
+import type { RouteExposure, RouteUrl } from './gateway-api.js';
 import type { GatewayExposure } from './gateways.js';
 import type { EffectiveMtls } from './mtls.js';
 import type { PodFacts } from './pod.js';
@@ -282,13 +282,20 @@ function renderRouteExposures(out: string[], exposures: RouteExposure[], c: Chal
   for (const e of exposures) {
     out.push(RULE);
     for (const u of e.urls) {
-      out.push(`Exposed on Gateway API gateway ${u.gateway} ${u.url} (${u.hostname ? `hostname ${u.hostname}` : 'any hostname'}) via ${e.kind} ${e.route}`);
+      out.push(`Exposed on Gateway API gateway ${u.gateway} ${u.url}${routeHostname(u)} via ${e.kind} ${e.route}`);
     }
     const parents = e.gateways.map((g) => `${g.gateway}${g.gatewayService ? ` (service ${g.gatewayService})` : ''}${g.ignored ? ' (ignored by istiod)' : ''}`);
     const via = parents.length ? ` via Gateway${parents.length > 1 ? 's' : ''} ${parents.join(', ')}` : '';
     out.push(`${c.bold(`${e.kind}:`)} ${e.route}${via}`);
     for (const w of e.warnings) out.push(warn(c, w));
   }
+}
+
+/** The name a client must send: the Host of HTTP, the SNI of TLS; a plain TCP connection has none. */
+function routeHostname(u: RouteUrl): string {
+  if (u.url.startsWith('tcp://')) return '';
+  const what = u.url.startsWith('tls://') ? 'SNI' : 'hostname';
+  return u.hostname ? ` (${what} ${u.hostname})` : ` (any ${what})`;
 }
 
 function renderEnvoy(out: string[], e: EnvoyFacts, c: ChalkInstance): void {

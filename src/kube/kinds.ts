@@ -40,7 +40,8 @@ export const MESH_KINDS: MeshKind[] = [
   mesh(GW, 'grpcroutes', 'GRPCRoute', ['v1', 'v1alpha2']),
   mesh(GW, 'referencegrants', 'ReferenceGrant', ['v1beta1', 'v1']),
   mesh(GW, 'tcproutes', 'TCPRoute', ['v1alpha2']),
-  mesh(GW, 'tlsroutes', 'TLSRoute', ['v1alpha2']),
+  // Gateway API v1.5 makes TLSRoute standard, served at v1 alone (config/crd/standard); before, v1alpha2 (experimental)
+  mesh(GW, 'tlsroutes', 'TLSRoute', ['v1', 'v1alpha2']),
   mesh(GW, 'udproutes', 'UDPRoute', ['v1alpha2']),
   mesh(GW, 'backendtlspolicies', 'BackendTLSPolicy', ['v1', 'v1alpha3', 'v1alpha2']),
 ];

@@ -83,6 +83,12 @@ export const GATEWAY_API_V1_4: ServedVersions = {
   ]),
 };
 
+/**
+ * Gateway API v1.5, standard channel (config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml): TLSRoute
+ * graduates and is served at v1 alone; TCPRoute and UDPRoute stay experimental (not installed).
+ */
+export const GATEWAY_API_V1_5: ServedVersions = { ...GATEWAY_API_V1_4, ...table(GW, [['tlsroutes', ['v1']]]) };
+
 /** What the stand-in serves unless a test says otherwise: a current Istio and the Gateway API CRDs. */
 export const DEFAULT_SERVED: ServedVersions = { ...ISTIO, ...GATEWAY_API };
 
