@@ -108,6 +108,85 @@ const trafficPolicy = (at: string): OverlayPatch[] => [
   ]),
 ];
 
+/*
+ * Gateway API. @kubernetes-models/gateway-api 0.5.1 was generated from Gateway API v1.0's experimental
+ * channel (it has BackendTLSPolicy v1alpha2, rules[].timeouts, parentRefs[].port and Gateway
+ * infrastructure labels/annotations, but no GRPCRoute v1, rules[].name or sessionPersistence). Below is
+ * what kubernetes-sigs/gateway-api's apis/v1 (gateway_types.go, httproute_types.go, grpcroute_types.go,
+ * shared_types.go) define since, standard and experimental channels alike: Istio serves experimental
+ * fields behind its flag, so a valid manifest may carry them.
+ */
+const GWAPI = 'gateway.networking.k8s.io';
+const GATEWAY = `${GWAPI}/Gateway`;
+const HTTPROUTE = `${GWAPI}/HTTPRoute`;
+const GRPCROUTE = `${GWAPI}/GRPCRoute`;
+const ROUTES = [HTTPROUTE, GRPCROUTE, `${GWAPI}/TCPRoute`, `${GWAPI}/TLSRoute`, `${GWAPI}/UDPRoute`];
+const int64 = (): JsonSchema => ({ type: 'integer', format: 'int64', nullable: true });
+const ints = (): JsonSchema => ({ type: 'array', items: { type: 'integer' }, nullable: true });
+/** Gateway API BackendObjectReference / SecretObjectReference / ObjectReference (same fields). */
+const objectRef = (): JsonSchema => object({ group: string(), kind: string(), name: string(), namespace: string(), port: int() }, ['name']);
+const labelSelector = (): JsonSchema => object({
+  matchExpressions: { type: 'array', items: { type: 'object', properties: { key: string(), operator: string(), values: strings() } }, nullable: true },
+  matchLabels: { type: 'object', additionalProperties: { type: 'string' }, nullable: true },
+});
+/** FrontendTLSConfig's TLSConfig: client certificate validation. */
+const frontendTls = (): JsonSchema => object({
+  validation: object({ caCertificateRefs: { type: 'array', items: objectRef(), nullable: true }, mode: oneOf(['AllowValidOnly', 'AllowInsecureFallback']) }, ['caCertificateRefs']),
+});
+/** HTTPRoute's and GRPCRoute's filter lists: the rule's own and each backendRef's (the same HTTPRouteFilter type). */
+const FILTERS = ['rules[].filters[]', 'rules[].backendRefs[].filters[]'];
+
+const GATEWAY_API: OverlayPatch[] = [
+  {
+    kinds: [GATEWAY], at: '', since: 'Gateway API v1.3 (allowedListeners), v1.4 (tls, defaultScope)',
+    add: {
+      allowedListeners: object({ namespaces: object({ from: oneOf(['All', 'Selector', 'Same', 'None']), selector: labelSelector() }) }),
+      tls: object({
+        backend: object({ clientCertificateRef: objectRef() }),
+        frontend: object({
+          default: frontendTls(),
+          perPort: { type: 'array', items: { type: 'object', required: ['port', 'tls'], properties: { port: int(), tls: frontendTls() } }, nullable: true },
+        }, ['default']),
+      }),
+      defaultScope: oneOf(['All', 'None']),
+    },
+  },
+  // not new (v0.5), but the package's generator dropped every property named `description` with the doc strings
+  { kinds: [`${GWAPI}/GatewayClass`], at: '', add: { description: string() }, since: 'Gateway API v0.5' },
+  { kinds: [GATEWAY], at: 'infrastructure', add: { parametersRef: object({ group: string(), kind: string(), name: string() }, ['group', 'kind', 'name']) }, since: 'Gateway API v1.1' },
+  // a rule's name is standard since v1.2 for HTTPRoute and GRPCRoute, experimental for the others
+  { kinds: ROUTES, at: 'rules[]', add: { name: string() }, since: 'Gateway API v1.2' },
+  // GEP-3793 default Gateways: the route side of the Gateway's defaultScope
+  { kinds: ROUTES, at: '', add: { useDefaultGateways: oneOf(['All', 'None']) }, since: 'Gateway API v1.4' },
+  {
+    kinds: [HTTPROUTE, GRPCROUTE], at: 'rules[]', since: 'Gateway API v1.1',
+    add: {
+      sessionPersistence: object({
+        sessionName: string(), absoluteTimeout: string(), idleTimeout: string(), type: oneOf(['Cookie', 'Header']),
+        cookieConfig: object({ lifetimeType: oneOf(['Permanent', 'Session']) }),
+      }),
+    },
+  },
+  { kinds: [HTTPROUTE], at: 'rules[]', add: { retry: object({ codes: ints(), attempts: int(), backoff: string() }) }, since: 'Gateway API v1.2' },
+  ...FILTERS.flatMap((f): OverlayPatch[] => [
+    { kinds: [HTTPROUTE, GRPCROUTE], at: `${f}.requestMirror`, add: { percent: int(), fraction: object({ numerator: int(), denominator: int() }, ['numerator']) }, since: 'Gateway API v1.2' },
+    { kinds: [HTTPROUTE], at: `${f}.type`, enumValues: ['CORS', 'ExternalAuth'], since: 'Gateway API v1.3 (CORS), v1.4 (ExternalAuth)' },
+    {
+      kinds: [HTTPROUTE], at: f, since: 'Gateway API v1.3 (cors), v1.4 (externalAuth)',
+      add: {
+        cors: object({ allowOrigins: strings(), allowCredentials: bool(), allowMethods: strings(), allowHeaders: strings(), exposeHeaders: strings(), maxAge: int() }),
+        externalAuth: object({
+          protocol: oneOf(['HTTP', 'GRPC']),
+          backendRef: objectRef(),
+          grpc: object({ allowedHeaders: strings() }),
+          http: object({ path: string(), allowedHeaders: strings(), allowedResponseHeaders: strings() }),
+          forwardBody: object({ maxSize: int64() }),
+        }, ['protocol', 'backendRef']),
+      },
+    },
+  ]),
+];
+
 export const OVERLAY: readonly OverlayPatch[] = [
   // policies attached to a Kubernetes Gateway or a Service (waypoints) instead of selecting pods
   { kinds: [AP, RA, TELEMETRY, WASM], at: '', add: attachment(), since: '1.20 (targetRef), 1.22 (targetRefs)' },
@@ -158,6 +237,7 @@ export const OVERLAY: readonly OverlayPatch[] = [
   { kinds: [`${NET}/Sidecar`], at: 'ingress[]', add: { connectionPool: connectionPool() }, since: '1.21' },
   ...serverTls(`${NET}/Sidecar`, 'ingress[].tls'),
   ...serverTls(`${NET}/Gateway`, 'servers[].tls'),
+  ...GATEWAY_API,
 ];
 
 /** The segments of a patch path: property names, `[]` (array items) and `{}` (map values). */

@@ -13,9 +13,10 @@ import type { Resource } from '../resources/index.js';
  *   a promotion of v1beta1 with no field changes), so v1 objects are validated against v1beta1.
  * - security.istio.io/v1 PeerAuthentication is validated against v1beta1 (same fields);
  *   telemetry.istio.io/v1 Telemetry against v1alpha1 (same fields).
- * - gateway.networking.k8s.io/v1 GRPCRoute and ReferenceGrant use v1alpha2/v1beta1 (promoted unchanged).
+ * - gateway.networking.k8s.io/v1 GRPCRoute and ReferenceGrant use v1alpha2/v1beta1 (promoted unchanged);
+ *   TLSRoute v1alpha3 and v1 use v1alpha2; Gateway, GatewayClass and HTTPRoute use v1 in every version.
  * - Any other version of a kind (e.g. a future one) is not schema-checked rather than guessed at.
- * - Fields current Istio added since the packaged schemas (targetRefs, serviceAccounts, ...) come from
+ * - Fields current Istio and Gateway API added since the packaged schemas (targetRefs, rules[].name, ...) come from
  *   the overlay in schema-overlay.ts, applied to the spec schema before anything uses it.
  * The packages' schemas check types and enums but accept unknown fields; unknown fields (typos such
  * as `hosst`) are what users get wrong most, so they are found by walking the same schemas. The spec
@@ -58,14 +59,18 @@ function buildTable(): Map<string, SchemaSpec> {
   t.set(`${tel}/v1/Telemetry`, spec(ISTIO, tel, 'v1alpha1', 'Telemetry'));
   t.set('extensions.istio.io/v1alpha1/WasmPlugin', spec(ISTIO, 'extensions.istio.io', 'v1alpha1', 'WasmPlugin'));
   const g = 'gateway.networking.k8s.io';
+  // the package's v1alpha2 Gateway and HTTPRoute are older snapshots (no infrastructure, parentRefs[].port,
+  // ...); Gateway API serves every version of these kinds with the v1 schema, so all use it
   for (const kind of ['Gateway', 'GatewayClass', 'HTTPRoute']) {
-    for (const v of ['v1', 'v1beta1', 'v1alpha2']) t.set(`${g}/${v}/${kind}`, spec(GW, g, v, kind));
+    for (const v of ['v1', 'v1beta1', 'v1alpha2']) t.set(`${g}/${v}/${kind}`, spec(GW, g, 'v1', kind));
   }
   t.set(`${g}/v1beta1/ReferenceGrant`, spec(GW, g, 'v1beta1', 'ReferenceGrant'));
   t.set(`${g}/v1alpha2/ReferenceGrant`, spec(GW, g, 'v1alpha2', 'ReferenceGrant'));
   t.set(`${g}/v1/ReferenceGrant`, spec(GW, g, 'v1beta1', 'ReferenceGrant'));
   for (const kind of ['GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']) t.set(`${g}/v1alpha2/${kind}`, spec(GW, g, 'v1alpha2', kind));
   t.set(`${g}/v1/GRPCRoute`, spec(GW, g, 'v1alpha2', 'GRPCRoute'));
+  // TLSRoute v1alpha3 (Gateway API v1.3) and v1 (v1.5, what src/kube/kinds.ts reads first) keep v1alpha2's fields
+  for (const v of ['v1alpha3', 'v1']) t.set(`${g}/${v}/TLSRoute`, spec(GW, g, 'v1alpha2', 'TLSRoute'));
   return t;
 }
 

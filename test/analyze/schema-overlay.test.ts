@@ -48,3 +48,21 @@ test('patchProblem names a path that does not resolve and a field that is alread
   assert.match(patchProblem(packaged, { kinds: [], at: '', add: { selector: {} }, since: '' }) ?? '', /already packaged/);
   assert.match(patchProblem(packaged, { kinds: [], at: 'action', enumValues: ['DENY'], since: '' }) ?? '', /already packaged/);
 });
+
+test('Gateway API: every route kind and version analyze reads gets rules[].name, and the TLSRoute versions share one schema', () => {
+  const g = 'gateway.networking.k8s.io';
+  for (const [version, kind] of [['v1', 'HTTPRoute'], ['v1beta1', 'HTTPRoute'], ['v1alpha2', 'HTTPRoute'], ['v1', 'GRPCRoute'], ['v1alpha2', 'GRPCRoute'],
+    ['v1', 'TLSRoute'], ['v1alpha3', 'TLSRoute'], ['v1alpha2', 'TLSRoute'], ['v1alpha2', 'TCPRoute'], ['v1alpha2', 'UDPRoute']]) {
+    const rule = specSchema(g, version, kind)?.properties?.rules?.items;
+    assert.ok(rule?.properties?.name, `${kind} ${version}: rules[].name`);
+    assert.equal(specSchema(g, version, kind, true)?.properties?.rules?.items?.properties?.name, undefined, `${kind} ${version}: rules[].name is packaged now; trim the overlay`);
+  }
+  const http = specSchema(g, 'v1', 'HTTPRoute')!.properties!.rules.items!;
+  assert.deepEqual(http.properties!.filters.items!.properties!.type.enum, ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'RequestRedirect', 'URLRewrite', 'ExtensionRef', 'CORS', 'ExternalAuth']);
+  assert.ok(http.properties!.backendRefs.items!.properties!.filters.items!.properties!.cors, 'backendRef filters are HTTPRouteFilters too');
+  // GRPCRoute has session persistence but no retry stanza
+  const grpc = specSchema(g, 'v1', 'GRPCRoute')!.properties!.rules.items!;
+  assert.ok(grpc.properties!.sessionPersistence);
+  assert.equal(grpc.properties!.retry, undefined);
+  assert.equal(specSchema(g, 'v2', 'TLSRoute'), undefined, 'versions Gateway API does not serve are not checked');
+});
