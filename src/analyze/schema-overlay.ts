@@ -1,5 +1,5 @@
 /**
- * What current Istio accepts that the packaged CRD schemas do not know.
+ * What current Istio and Gateway API accept that the packaged CRD schemas do not know.
  *
  * @kubernetes-models/istio 2.3 was generated from Istio 1.18's CRDs; its 3.x releases need Node 22, so
  * meshctl (Node 20) cannot take them. Fields Istio added since would otherwise be reported as unknown
@@ -7,7 +7,8 @@
  * against the CRDs generated from istio/api for Istio 1.27), to the spec schema of every packaged version
  * of the kind (Istio serves one schema for all versions of a kind). The result is the one spec schema
  * used everywhere: the quick pre-check (fastschema.ts), the unknown-field walk and the ajv validator
- * (schema.ts), so they cannot disagree. Truly unknown fields are still reported.
+ * (schema.ts), so they cannot disagree. Truly unknown fields are still reported. The Gateway API part
+ * (GATEWAY_API below) does the same for @kubernetes-models/gateway-api 0.5.1.
  *
  * Each patch names the kinds, a path in the spec (`a.b` steps into properties, `[]` into array items,
  * `{}` into map values), the properties to add there and enum values to accept there. A patch never
@@ -38,7 +39,7 @@ export interface OverlayPatch {
   add?: Record<string, JsonSchema>;
   /** Values the enum at that node accepts besides the packaged ones. */
   enumValues?: string[];
-  /** The Istio release that brought it, for whoever trims this table one day. */
+  /** The Istio (or Gateway API) release that brought it, for whoever trims this table one day. */
   since: string;
 }
 
@@ -121,10 +122,10 @@ const GATEWAY = `${GWAPI}/Gateway`;
 const HTTPROUTE = `${GWAPI}/HTTPRoute`;
 const GRPCROUTE = `${GWAPI}/GRPCRoute`;
 const ROUTES = [HTTPROUTE, GRPCROUTE, `${GWAPI}/TCPRoute`, `${GWAPI}/TLSRoute`, `${GWAPI}/UDPRoute`];
-const int64 = (): JsonSchema => ({ type: 'integer', format: 'int64', nullable: true });
 const ints = (): JsonSchema => ({ type: 'array', items: { type: 'integer' }, nullable: true });
-/** Gateway API BackendObjectReference / SecretObjectReference / ObjectReference (same fields). */
-const objectRef = (): JsonSchema => object({ group: string(), kind: string(), name: string(), namespace: string(), port: int() }, ['name']);
+/** Gateway API SecretObjectReference / ObjectReference; a BackendObjectReference adds the port. */
+const objectRef = (): JsonSchema => object({ group: string(), kind: string(), name: string(), namespace: string() }, ['name']);
+const backendRef = (): JsonSchema => object({ group: string(), kind: string(), name: string(), namespace: string(), port: int() }, ['name']);
 const labelSelector = (): JsonSchema => object({
   matchExpressions: { type: 'array', items: { type: 'object', properties: { key: string(), operator: string(), values: strings() } }, nullable: true },
   matchLabels: { type: 'object', additionalProperties: { type: 'string' }, nullable: true },
@@ -177,10 +178,10 @@ const GATEWAY_API: OverlayPatch[] = [
         cors: object({ allowOrigins: strings(), allowCredentials: bool(), allowMethods: strings(), allowHeaders: strings(), exposeHeaders: strings(), maxAge: int() }),
         externalAuth: object({
           protocol: oneOf(['HTTP', 'GRPC']),
-          backendRef: objectRef(),
+          backendRef: backendRef(),
           grpc: object({ allowedHeaders: strings() }),
           http: object({ path: string(), allowedHeaders: strings(), allowedResponseHeaders: strings() }),
-          forwardBody: object({ maxSize: int64() }),
+          forwardBody: object({ maxSize: int() }),
         }, ['protocol', 'backendRef']),
       },
     },

@@ -14,7 +14,7 @@ import type { Resource } from '../resources/index.js';
  * - security.istio.io/v1 PeerAuthentication is validated against v1beta1 (same fields);
  *   telemetry.istio.io/v1 Telemetry against v1alpha1 (same fields).
  * - gateway.networking.k8s.io/v1 GRPCRoute and ReferenceGrant use v1alpha2/v1beta1 (promoted unchanged);
- *   TLSRoute v1alpha3 and v1 use v1alpha2; Gateway, GatewayClass and HTTPRoute use v1 in every version.
+ *   TLSRoute v1alpha3/v1 and TCPRoute v1 use v1alpha2; Gateway, GatewayClass and HTTPRoute use v1 in every version.
  * - Any other version of a kind (e.g. a future one) is not schema-checked rather than guessed at.
  * - Fields current Istio and Gateway API added since the packaged schemas (targetRefs, rules[].name, ...) come from
  *   the overlay in schema-overlay.ts, applied to the spec schema before anything uses it.
@@ -69,8 +69,10 @@ function buildTable(): Map<string, SchemaSpec> {
   t.set(`${g}/v1/ReferenceGrant`, spec(GW, g, 'v1beta1', 'ReferenceGrant'));
   for (const kind of ['GRPCRoute', 'TCPRoute', 'TLSRoute', 'UDPRoute']) t.set(`${g}/v1alpha2/${kind}`, spec(GW, g, 'v1alpha2', kind));
   t.set(`${g}/v1/GRPCRoute`, spec(GW, g, 'v1alpha2', 'GRPCRoute'));
-  // TLSRoute v1alpha3 (Gateway API v1.3) and v1 (v1.5, what src/kube/kinds.ts reads first) keep v1alpha2's fields
+  // TLSRoute v1alpha3 (Gateway API v1.3) and v1 (v1.5, what src/kube/kinds.ts reads first), and TCPRoute v1
+  // (apis/v1/tcproute_types.go), keep v1alpha2's fields (plus rules[].name, from the overlay)
   for (const v of ['v1alpha3', 'v1']) t.set(`${g}/${v}/TLSRoute`, spec(GW, g, 'v1alpha2', 'TLSRoute'));
+  t.set(`${g}/v1/TCPRoute`, spec(GW, g, 'v1alpha2', 'TCPRoute'));
   return t;
 }
 

@@ -52,7 +52,7 @@ test('patchProblem names a path that does not resolve and a field that is alread
 test('Gateway API: every route kind and version analyze reads gets rules[].name, and the TLSRoute versions share one schema', () => {
   const g = 'gateway.networking.k8s.io';
   for (const [version, kind] of [['v1', 'HTTPRoute'], ['v1beta1', 'HTTPRoute'], ['v1alpha2', 'HTTPRoute'], ['v1', 'GRPCRoute'], ['v1alpha2', 'GRPCRoute'],
-    ['v1', 'TLSRoute'], ['v1alpha3', 'TLSRoute'], ['v1alpha2', 'TLSRoute'], ['v1alpha2', 'TCPRoute'], ['v1alpha2', 'UDPRoute']]) {
+    ['v1', 'TLSRoute'], ['v1alpha3', 'TLSRoute'], ['v1alpha2', 'TLSRoute'], ['v1alpha2', 'TCPRoute'], ['v1', 'TCPRoute'], ['v1alpha2', 'UDPRoute']]) {
     const rule = specSchema(g, version, kind)?.properties?.rules?.items;
     assert.ok(rule?.properties?.name, `${kind} ${version}: rules[].name`);
     assert.equal(specSchema(g, version, kind, true)?.properties?.rules?.items?.properties?.name, undefined, `${kind} ${version}: rules[].name is packaged now; trim the overlay`);
