@@ -3,7 +3,7 @@ import { type ClusterObject, type ClusterSource, NAMESPACE, POD, type ResourceTy
 import { ForbiddenError } from '../kube/errors.js';
 import { meshKind } from '../kube/kinds.js';
 import type { ClusterOptions } from '../kube/open.js';
-import { newestServed } from '../kube/served.js';
+import { listServed } from '../kube/served.js';
 import { USE_WAYPOINT, USE_WAYPOINT_NAMESPACE } from './labels.js';
 import type { AmbientWorld, Obj } from './types.js';
 import { labelsOf, nameOf, namespaceOf } from './types.js';
@@ -45,10 +45,8 @@ export async function loadAmbientFrom(cluster: ClusterSource, allNamespaces: boo
   const ns = cluster.namespace;
   const scope = allNamespaces ? undefined : ns;
   /** The kind in the newest version served; undefined when none is (the CRD is not installed). */
-  const list = async (plural: string, namespace?: string): Promise<Obj[] | undefined> => {
-    const listed = await newestServed(meshKind(GROUP, plural), (t) => cluster.list(t, namespace !== undefined ? { namespace } : {}));
-    return listed.served ? listed.value.map(obj) : undefined;
-  };
+  const list = async (plural: string, namespace?: string): Promise<Obj[] | undefined> =>
+    (await listServed(cluster, meshKind(GROUP, plural), namespace !== undefined ? { namespace } : {}))?.map(obj);
 
   // a refused Gateway list leaves nothing to show: that error is the answer
   const gateways = await list('gateways', scope);

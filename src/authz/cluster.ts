@@ -36,7 +36,7 @@ export interface AuthzClusterObjects {
  * Istio's CRDs not served (404 on every version) means no policies; anything else is an error.
  */
 export async function clusterAuthzObjects(podRef: string, options: ClusterOptions & { istioNamespace: string; revision?: string; podIp?: string }): Promise<AuthzClusterObjects> {
-  const [{ openCluster }, { resolvePod }, { NotFoundError }, { meshKind }, { newestServed }, { CONFIGMAP, POD }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
+  const [{ openCluster }, { resolvePod }, { NotFoundError }, { meshKind }, { listServed }, { CONFIGMAP, POD }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
     import('../kube/open.js'),
     import('../kube/pods.js'),
     import('../kube/errors.js'),
@@ -48,8 +48,7 @@ export async function clusterAuthzObjects(podRef: string, options: ClusterOption
   const cluster = await openCluster(options);
   try {
     const resolved = await resolvePod(cluster, podRef);
-    const listed = await newestServed(meshKind('security.istio.io', 'authorizationpolicies'), (t) => cluster.list(t));
-    const policies = listed.served ? listed.value : [];
+    const policies = (await listServed(cluster, meshKind('security.istio.io', 'authorizationpolicies'))) ?? [];
     const name = options.revision && options.revision !== 'default' ? `istio-${options.revision}` : 'istio';
     const configMaps = await cluster.get(CONFIGMAP, name, cluster.istioNamespace).then(
       (cm) => [cm],
@@ -80,7 +79,7 @@ export async function clusterAuthzObjects(podRef: string, options: ClusterOption
  * waypoint-for (Istio's own class sets none), so an unreadable one is no problem, as describe has it.
  */
 export async function waypointServingObjects(cluster: ClusterSource, known: KnownServing = {}): Promise<WaypointServingObjects> {
-  const [{ NotFoundError, ForbiddenError }, { meshKind }, { newestServed }, { SERVICE, NAMESPACE, resourceName }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
+  const [{ NotFoundError, ForbiddenError }, { meshKind }, { listServed }, { SERVICE, NAMESPACE, resourceName }, { MeshctlError, DamagedBundleError, describeError }] = await Promise.all([
     import('../kube/errors.js'),
     import('../kube/kinds.js'),
     import('../kube/served.js'),
@@ -101,10 +100,7 @@ export async function waypointServingObjects(cluster: ClusterSource, known: Know
   };
   const served = (group: string, plural: string, quiet = false) => {
     const kind = meshKind(group, plural);
-    return read(resourceName(kind), async () => {
-      const listed = await newestServed(kind, (t) => cluster.list(t));
-      return listed.served ? listed.value : [];
-    }, quiet);
+    return read(resourceName(kind), async () => (await listServed(cluster, kind)) ?? [], quiet);
   };
   const [services, namespaces, gateways, gatewayClasses, serviceEntries] = await Promise.all([
     known.services ?? read('services', () => cluster.list(SERVICE)),

@@ -243,12 +243,10 @@ export async function ambientTraceLive(o: TraceOptions & AmbientTraceOptions, cl
  * namespace's). A refused or failed read leaves the trace with ztunnel's view alone (said in a note).
  */
 async function liveWorld(cluster: ClusterSource, ns: string, rootNs: string): Promise<AmbientWorld | undefined> {
-  const [{ NAMESPACE, POD, SERVICE }, { meshKind }, { newestServed }] = await Promise.all([import('../kube/cluster.js'), import('../kube/kinds.js'), import('../kube/served.js')]);
+  const [{ NAMESPACE, POD, SERVICE }, { meshKind }, { listServed }] = await Promise.all([import('../kube/cluster.js'), import('../kube/kinds.js'), import('../kube/served.js')]);
   // not served in any version (the CRD is not installed): there are none
-  const kind = async (group: string, plural: string, namespace?: string): Promise<Obj[]> => {
-    const listed = await newestServed(meshKind(group, plural), (t) => cluster.list(t, namespace ? { namespace } : {}));
-    return listed.served ? (listed.value as Obj[]) : [];
-  };
+  const kind = async (group: string, plural: string, namespace?: string): Promise<Obj[]> =>
+    ((await listServed(cluster, meshKind(group, plural), namespace ? { namespace } : {})) ?? []) as Obj[];
   const GW = 'gateway.networking.k8s.io';
   try {
     const [namespaces, services, pods, gateways, gatewayClasses, own, root] = await Promise.all([

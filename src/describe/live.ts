@@ -3,7 +3,7 @@ import type { KubeOptions } from '../kube/options.js';
 import { CONFIGMAP, ENDPOINTS, NAMESPACE, POD, SERVICE, type ClusterObject, type ClusterSource } from '../kube/cluster.js';
 import { DamagedBundleError, MeshctlError, describeError } from '../errors.js';
 import { meshKind } from '../kube/kinds.js';
-import { newestServed } from '../kube/served.js';
+import { listServed } from '../kube/served.js';
 import type { EnvoyView } from './envoy-view.js';
 import { envoyViewFromConfigDump } from './envoy-view.js';
 import { parseConfigDump } from '../envoy/config-dump.js';
@@ -116,8 +116,7 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
     /** The kind in the newest version served; none served (not installed): nothing to read; unreadable: a warning. */
     const readKind = async (group: string, plural: string, list: keyof MeshObjects): Promise<ClusterObject[] | undefined> => {
       try {
-        const listed = await newestServed(meshKind(group, plural), (t) => cluster.list(t));
-        const items = listed.served ? listed.value : [];
+        const items = (await listServed(cluster, meshKind(group, plural))) ?? [];
         (objects[list] as KubeObject[]).push(...(items as KubeObject[]));
         return items;
       } catch (err) {
@@ -195,7 +194,6 @@ export async function loadLive(kind: 'pod' | 'service', ref: string, options: De
   }
 }
 
-/** A kind describe lists, in one version (its kind and scope from the table bug-report collects by). */
 /** What the ztunnel `zt` holds for `pod` (its admin /config_dump); unreadable is a warning. */
 async function ztunnelViewFrom(cluster: ClusterSource, zt: Pod, pod: Pod, warnings: string[]): Promise<ZtunnelWorkloadView | undefined> {
   const [{ adminSourceOn }, { ZTUNNEL_ADMIN }, { parseZtunnelDump, ZtunnelModel }, { parseDocument }] = await Promise.all([

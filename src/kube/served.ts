@@ -1,4 +1,4 @@
-import type { ResourceType } from './cluster.js';
+import type { ClusterObject, ClusterSource, ListOptions, ResourceType } from './cluster.js';
 import { NotFoundError } from './errors.js';
 import { type MeshKind, atVersion } from './kinds.js';
 
@@ -27,4 +27,10 @@ export async function newestServed<T>(kind: MeshKind, read: (t: ResourceType) =>
   }
   if (!notFound) throw new Error(`${kind.kind} has no versions to ask for`);
   return { served: false, notFound };
+}
+
+/** The objects of `kind` (a list) in the newest version the cluster serves; undefined when it serves none. */
+export async function listServed(cluster: ClusterSource, kind: MeshKind, options?: ListOptions): Promise<ClusterObject[] | undefined> {
+  const listed = await newestServed(kind, (t) => cluster.list(t, options));
+  return listed.served ? listed.value : undefined;
 }
