@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { addBundleOption } from './kube-options.js';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
+import { collect } from './arguments.js';
 
 function parseBool(value: string | boolean | undefined): boolean | undefined {
   if (value === undefined) return undefined;

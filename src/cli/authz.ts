@@ -1,21 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addIdentityOptions, identityFlags } from './identity-options.js';
 import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
-  return n;
-}
-
-function ip(value: string): string {
-  const v = value.replace(/^\[|\]$/g, '');
-  if (!/^[0-9a-fA-F:.]+$/.test(v) || !(v.includes('.') || v.includes(':'))) throw new InvalidArgumentError('expected an IP address');
-  return v;
-}
+import { collect, ip, port } from './arguments.js';
 
 /** Registers `meshctl authz check` (istioctl's `x authz check`). */
 export function register(program: Command): void {

@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
 import { parseOutputFormat } from '../output/format.js';
 import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
+import { collect } from './arguments.js';
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 /** `meshctl describe pod|service`: the mesh's view of one workload, in istioctl's describe layout. */
 export function register(program: Command): void {

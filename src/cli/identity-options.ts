@@ -1,9 +1,8 @@
 import { type Command, Option } from 'commander';
 import type { IdentityFlags } from '../commands/identity.js';
+import { collect } from './arguments.js';
 
 export type { IdentityFlags };
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The request's source identity flags, shared by `trace` and `authz check`. */
 export function addIdentityOptions(cmd: Command): Command {

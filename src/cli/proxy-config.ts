@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
 import { registerLog } from './proxy-config-log.js';
+import { port } from './arguments.js';
 
 type Kind = 'clusters' | 'listeners' | 'routes' | 'endpoints' | 'secret' | 'bootstrap' | 'ecds' | 'all';
 
@@ -11,12 +12,6 @@ interface Spec {
   summary: string;
   examples: string[];
   options: (cmd: Command) => void;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
-  return n;
 }
 
 const LISTENER_TYPES = ['HTTP', 'TCP', 'HTTP+TCP', 'UNKNOWN'];

@@ -1,18 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { writeStdout } from '../output/write.js';
 import { addKubeOptions, type KubeOptions } from './kube-options.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { collect, port } from './arguments.js';
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer');
   return Number(value);
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
-  return n;
 }
 
 /** Registers `meshctl report`. */

@@ -1,13 +1,10 @@
 import { Option, type Command } from 'commander';
 import { parseOutputFormat } from '../output/format.js';
 import { addBundleOption, addKubeOptions, type KubeOptions } from './kube-options.js';
+import { collect } from './arguments.js';
 
 const LIST_FORMATS = ['short', 'wide', 'json', 'yaml'] as const;
 const STATUS_FORMATS = ['short', 'json', 'yaml'] as const;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 type Opts = KubeOptions & {
   files?: string[];
