@@ -68,3 +68,6 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Pro
   );
   return out;
 }
+
+/** A report as JSON without its `origin` fields (where each object was read from), to compare sources. */
+export const withoutOrigin = (r: object): any => JSON.parse(JSON.stringify(r, (k, v) => (k === 'origin' ? undefined : v)));

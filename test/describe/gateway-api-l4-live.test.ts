@@ -1,41 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import yaml from 'js-yaml';
-import type { KubeOptions } from '../../src/kube/options.js';
 import { loadLive } from '../../src/describe/live.js';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import { routeExposures } from '../../src/describe/gateway-api.js';
 import type { Service } from '../../src/describe/objects.js';
-import { startApiServer, writeKubeconfig, type ApiServer, type ApiServerOptions, type KubeObject } from '../harness/apiserver.js';
+import type { ApiServerOptions, KubeObject } from '../harness/apiserver.js';
 import { GATEWAY_API_V1_5 } from '../harness/served.js';
-import { fixture, runCli } from '../helpers.js';
+import { standIns } from '../harness/stand-ins.js';
+import { fixture, runCli, withoutOrigin as strip } from '../helpers.js';
 
 /** Live describe (and describe --bundle) reading TCPRoutes and TLSRoutes: the same exposures as from the files. */
 const FILES = fixture('describe', 'gateway-api-l4');
 const objects = (yaml.loadAll(readFileSync(path.join(FILES, 'objects.yaml'), 'utf8')) as KubeObject[]).filter((o) => o && typeof o === 'object');
-let dir: string;
-const servers: ApiServer[] = [];
-
-before(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-describe-l4-'));
-});
-
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function cluster(extra: Partial<ApiServerOptions> = {}): Promise<{ api: ApiServer; options: KubeOptions }> {
-  const api = await startApiServer({ objects, ...extra });
-  servers.push(api);
-  const kubeconfig = await writeKubeconfig(path.join(dir, `kubeconfig-${servers.length}`), { server: api.url });
-  return { api, options: { kubeconfig, istioNamespace: 'istio-system', timeout: '20s' } };
-}
-
-const strip = (r: object) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'origin' ? undefined : v)));
+const stand = standIns('meshctl-describe-l4-');
+const cluster = (extra: Partial<ApiServerOptions> = {}) => stand.start(objects, extra);
 
 test('live: TCPRoutes and TLSRoutes from the API give the offline exposures; TLSRoute at v1 where only v1 is served', async () => {
   const offline = await loadMeshObjects([FILES]);
@@ -65,7 +46,7 @@ test('live: TCPRoutes and TLSRoutes from the API give the offline exposures; TLS
 
 test('bug-report collects TCPRoutes and TLSRoutes; describe --bundle shows them as the live cluster does', async () => {
   const { options } = await cluster();
-  const bundle = path.join(dir, 'bundle.tar.gz');
+  const bundle = path.join(stand.dir(), 'bundle.tar.gz');
   const capture = await runCli(['bug-report', '-A', '-o', bundle, '--kubeconfig', options.kubeconfig!, '--no-include-istiod'], { timeoutMs: 120_000 });
   assert.equal(capture.code, 0, capture.stderr);
   for (const svc of ['postgres', 'ledger']) {

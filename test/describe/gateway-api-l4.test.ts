@@ -3,12 +3,11 @@ import { test } from 'node:test';
 import { listenerAccepts, routeExposures, supportedKinds } from '../../src/describe/gateway-api.js';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import type { ApiRoute, Listener, MeshObjects, Service } from '../../src/describe/objects.js';
-import { fixture, runCli } from '../helpers.js';
+import { fixture, runCli, withoutOrigin as strip } from '../helpers.js';
 
 /** TCPRoutes and TLSRoutes: bound to listeners as istiod binds them (generateSupportedKinds), shown as HTTPRoutes are. */
 const FILES = fixture('describe', 'gateway-api-l4');
 
-const strip = (r: object) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'origin' ? undefined : v)));
 const service = (objects: MeshObjects, name: string): Service => objects.services.find((s) => s.metadata?.name === name)!;
 const route = (kind: string, spec: ApiRoute['spec']): ApiRoute => ({ kind, metadata: { name: 'r', namespace: 'db' }, spec });
 const listener = (extra: Partial<Listener>): Listener => ({ name: 'l', port: 443, protocol: 'TLS', ...extra });

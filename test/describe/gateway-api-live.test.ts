@@ -1,42 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import yaml from 'js-yaml';
-import type { KubeOptions } from '../../src/kube/options.js';
 import { loadLive } from '../../src/describe/live.js';
 import { loadMeshObjects } from '../../src/describe/load.js';
 import { defaultMeshSettings } from '../../src/describe/mesh.js';
 import type { Service } from '../../src/describe/objects.js';
 import { describeService } from '../../src/describe/report.js';
-import { startApiServer, writeKubeconfig, type ApiServer, type ApiServerOptions, type KubeObject } from '../harness/apiserver.js';
+import type { ApiServerOptions, KubeObject } from '../harness/apiserver.js';
 import { GATEWAY_API, GATEWAY_API_V1BETA1, notInstalled } from '../harness/served.js';
-import { fixture, runCli } from '../helpers.js';
+import { standIns } from '../harness/stand-ins.js';
+import { fixture, runCli, withoutOrigin as strip } from '../helpers.js';
 
 /** Live describe reading Gateway API objects from the API-server stand-in, and clusters without (or forbidding) them. */
 const FILES = fixture('describe', 'gateway-api');
 const objects = (yaml.loadAll(readFileSync(path.join(FILES, 'objects.yaml'), 'utf8')) as KubeObject[]).filter((o) => o && typeof o === 'object');
-let dir: string;
-const servers: ApiServer[] = [];
-
-before(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-describe-gwapi-'));
-});
-
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function cluster(extra: Partial<ApiServerOptions> = {}): Promise<{ api: ApiServer; options: KubeOptions }> {
-  const api = await startApiServer({ objects, ...extra });
-  servers.push(api);
-  const kubeconfig = await writeKubeconfig(path.join(dir, `kubeconfig-${servers.length}`), { server: api.url });
-  return { api, options: { kubeconfig, istioNamespace: 'istio-system', timeout: '20s' } };
-}
-
-const strip = (r: object) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'origin' ? undefined : v)));
+const stand = standIns('meshctl-describe-gwapi-');
+const cluster = (extra: Partial<ApiServerOptions> = {}) => stand.start(objects, extra);
 
 test('live: Gateways, HTTPRoutes, GRPCRoutes and ReferenceGrants from the API give the offline report', async () => {
   const { api, options } = await cluster();

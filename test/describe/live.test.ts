@@ -15,7 +15,7 @@ import { addIstiodConnection, describePod, describeService } from '../../src/des
 import { startApiServer, writeKubeconfig, type ApiServer, type KubeObject } from '../harness/apiserver.js';
 import { startEnvoyAdmin, type Backend } from '../harness/backends.js';
 import { ISTIOD_A, PRODUCTPAGE as HARNESS_PRODUCTPAGE, startCluster } from '../harness/cluster.js';
-import { fixture, isOneLineError, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli, withoutOrigin as strip } from '../helpers.js';
 
 /**
  * Live describe against the API-server stand-in: the objects of fixtures/describe/bookinfo served over REST
@@ -66,7 +66,6 @@ test('live: the objects read from the cluster give the same report as the saved 
   const fromCluster = describePod(live.objects, live.target as Pod, opts);
   const fromFiles = describePod(offline, offline.pods.find((p) => p.metadata?.name === PRODUCTPAGE)!, opts);
   // the same facts either way (origins differ: files vs cluster, and the harness serves AuthorizationPolicies under another plural)
-  const strip = (r: object) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'origin' ? undefined : v)));
   assert.deepEqual(strip(fromCluster.services), strip(fromFiles.services));
   assert.deepEqual(strip(fromCluster.mtls), strip(fromFiles.mtls));
   assert.deepEqual(fromCluster.exposures, fromFiles.exposures);

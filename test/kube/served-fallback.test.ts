@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { ClusterProvider } from '../../src/analyze/cluster.js';
 import type { ResourceType } from '../../src/kube/cluster.js';
@@ -11,9 +10,10 @@ import { meshKind } from '../../src/kube/kinds.js';
 import { newestServed } from '../../src/kube/served.js';
 import { openBundle } from '../../src/source/bundle/reader.js';
 import { runAnalyze } from '../analyze/run.js';
-import { type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
+import type { KubeObject, RbacDenial } from '../harness/apiserver.js';
 import { startCluster } from '../harness/cluster.js';
 import { GATEWAY_API_V1_4, ISTIO_BEFORE_V1 } from '../harness/served.js';
+import { standIns } from '../harness/stand-ins.js';
 import { fixture, runCli } from '../helpers.js';
 
 /**
@@ -21,15 +21,7 @@ import { fixture, runCli } from '../helpers.js';
  * namespace on an Istio before 1.22, a refused mesh kind in a bundle's failures; and BackendTLSPolicy
  * at v1 alone (Gateway API v1.4). test/kube/served-versions.test.ts has the plain fallback.
  */
-let dir: string;
-const closers: (() => Promise<void>)[] = [];
-before(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-fallback-'));
-});
-after(async () => {
-  await Promise.all(closers.map((c) => c()));
-  rmSync(dir, { recursive: true, force: true });
-});
+const stand = standIns('meshctl-fallback-', { namespace: 'default' });
 
 const BOOKINFO = readdirSync(fixture('describe', 'bookinfo')).filter((f) => f.endsWith('.yaml')).sort()
   .flatMap((f) => yaml.loadAll(readFileSync(path.join(fixture('describe', 'bookinfo'), f), 'utf8')) as KubeObject[])
@@ -77,12 +69,7 @@ test('newestServed: newest first, on to the next at a 404 only; none served is s
 });
 
 test('analyze on an Istio before 1.22, VirtualServices listable per namespace only: v1 is 403 then 404, v1beta1 is read in the namespace', async () => {
-  const start = async (deny: RbacDenial[]) => {
-    const api = await startApiServer({ objects: BOOKINFO, served: ISTIO_BEFORE_V1, deny });
-    closers.push(() => api.close());
-    const kubeconfig = await writeKubeconfig(path.join(dir, `kubeconfig-${closers.length}`), { server: api.url, namespace: 'default' });
-    return { api, kubeconfig };
-  };
+  const start = (deny: RbacDenial[]) => stand.start(BOOKINFO, { served: ISTIO_BEFORE_V1, deny });
   const open = await start([]);
   const restricted = await start(VS_NAMESPACED_ONLY);
   const want = await runAnalyze([], { kubeconfig: open.kubeconfig, timeout: '5s' });
@@ -110,8 +97,8 @@ test('analyze on an Istio before 1.22, VirtualServices listable per namespace on
 
 test('bug-report on an Istio before 1.22, VirtualServices listable per namespace only: each namespace at v1beta1', async () => {
   const c = await startCluster({ served: ISTIO_BEFORE_V1, deny: VS_NAMESPACED_ONLY, extraObjects: ISTIO_CONFIG });
-  closers.push(() => c.close());
-  const out = path.join(dir, 'namespaced.tar.gz');
+  stand.closeAfter(() => c.close());
+  const out = path.join(stand.dir(), 'namespaced.tar.gz');
   const r = await runCli(['bug-report', '-n', 'default', '-o', out, '--kubeconfig', c.kubeconfig, '--no-include-istiod'], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   const b = await openBundle(out);
@@ -129,8 +116,8 @@ test('bug-report on an Istio before 1.22, VirtualServices listable per namespace
 
 test('bug-report -A with VirtualServices refused: a failure like any refused list, the bundle is not complete', async () => {
   const c = await startCluster({ deny: [{ verb: 'list', resource: 'virtualservices' }], extraObjects: ISTIO_CONFIG });
-  closers.push(() => c.close());
-  const out = path.join(dir, 'refused.tar.gz');
+  stand.closeAfter(() => c.close());
+  const out = path.join(stand.dir(), 'refused.tar.gz');
   const r = await runCli(['bug-report', '-A', '-o', out, '--kubeconfig', c.kubeconfig, '--no-include-istiod'], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   const b = await openBundle(out);
@@ -150,8 +137,8 @@ test('bug-report -A with VirtualServices refused: a failure like any refused lis
 
 test('Gateway API v1.4 serves BackendTLSPolicy at v1 alone: bug-report and analyze read it there', async () => {
   const c = await startCluster({ served: GATEWAY_API_V1_4, extraObjects: [POLICY] });
-  closers.push(() => c.close());
-  const out = path.join(dir, 'gwapi-1.4.tar.gz');
+  stand.closeAfter(() => c.close());
+  const out = path.join(stand.dir(), 'gwapi-1.4.tar.gz');
   const r = await runCli(['bug-report', '-n', 'default', '-o', out, '--kubeconfig', c.kubeconfig, '--no-include-istiod'], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   const b = await openBundle(out);

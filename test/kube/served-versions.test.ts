@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { clusterAuthzObjects } from '../../src/authz/cluster.js';
 import { loadLive } from '../../src/describe/live.js';
 import type { Service } from '../../src/describe/objects.js';
 import { describeService } from '../../src/describe/report.js';
 import { defaultMeshSettings } from '../../src/describe/mesh.js';
-import type { KubeOptions } from '../../src/kube/options.js';
 import { openBundle } from '../../src/source/bundle/reader.js';
 import { runAnalyze } from '../analyze/run.js';
-import { type ApiServer, type ApiServerOptions, type KubeObject, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
+import type { ApiServer, ApiServerOptions, KubeObject } from '../harness/apiserver.js';
 import { startCluster } from '../harness/cluster.js';
 import { GATEWAY_API, ISTIO_BEFORE_V1, notInstalled } from '../harness/served.js';
+import { standIns } from '../harness/stand-ins.js';
 import { fixture, runCli } from '../helpers.js';
 
 /**
@@ -23,16 +22,7 @@ import { fixture, runCli } from '../helpers.js';
  * (an older Gateway API: test/describe/gateway-api-live.test.ts, test/ambient/live.test.ts). meshctl asks
  * the newest version first and falls back on 404.
  */
-let dir: string;
-const closers: (() => Promise<void>)[] = [];
-
-before(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-served-'));
-});
-after(async () => {
-  await Promise.all(closers.map((c) => c()));
-  rmSync(dir, { recursive: true, force: true });
-});
+const stand = standIns('meshctl-served-', { namespace: 'default' });
 
 const load = (d: string): KubeObject[] =>
   readdirSync(d).filter((f) => f.endsWith('.yaml')).sort()
@@ -41,12 +31,7 @@ const load = (d: string): KubeObject[] =>
 const BOOKINFO = load(fixture('describe', 'bookinfo'));
 const GATEWAY_OBJECTS = load(fixture('describe', 'gateway-api'));
 
-async function server(objects: KubeObject[], extra: Partial<ApiServerOptions> = {}): Promise<{ api: ApiServer; options: KubeOptions }> {
-  const api = await startApiServer({ objects, ...extra });
-  closers.push(() => api.close());
-  const kubeconfig = await writeKubeconfig(path.join(dir, `kubeconfig-${closers.length}`), { server: api.url, namespace: 'default' });
-  return { api, options: { kubeconfig, istioNamespace: 'istio-system', timeout: '20s' } };
-}
+const server = (objects: KubeObject[], extra: Partial<ApiServerOptions> = {}) => stand.start(objects, extra);
 
 /** A raw GET as client-node makes it: status and JSON body. */
 async function get(api: ApiServer, p: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -165,8 +150,8 @@ test('describe on a cluster without the Gateway API CRDs: no Gateway API section
 
 test('bug-report on an Istio before 1.22: the bundle records each kind at the version the cluster served', async () => {
   const c = await startCluster({ served: ISTIO_BEFORE_V1, extraObjects: BOOKINFO.filter((o) => o.apiVersion.includes('istio.io')) });
-  closers.push(() => c.close());
-  const out = path.join(dir, 'old-istio.tar.gz');
+  stand.closeAfter(() => c.close());
+  const out = path.join(stand.dir(), 'old-istio.tar.gz');
   const r = await runCli(['bug-report', '-n', 'default', '-o', out, '--kubeconfig', c.kubeconfig, '--no-include-istiod'], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   const b = await openBundle(out);
