@@ -249,9 +249,23 @@ export interface BackendRef {
   weight?: number;
 }
 
+/** A rule's match: HTTPRoute's path/headers/queryParams/method, GRPCRoute's method (an object) and headers. */
+export interface RouteMatch {
+  path?: { type?: string; value?: string };
+  headers?: { name?: string; value?: string; type?: string }[];
+  queryParams?: { name?: string; value?: string; type?: string }[];
+  method?: string | { service?: string; method?: string; type?: string };
+}
+
+export interface RouteRule {
+  name?: string;
+  matches?: RouteMatch[];
+  backendRefs?: BackendRef[];
+}
+
 /** An HTTPRoute, GRPCRoute, TCPRoute or TLSRoute of the Gateway API: for exposure all have the same shape (TCPRoute has no hostnames). */
 export interface ApiRoute extends KubeObject {
-  spec?: { parentRefs?: ParentRef[]; hostnames?: string[]; rules?: { backendRefs?: BackendRef[] }[] };
+  spec?: { parentRefs?: ParentRef[]; hostnames?: string[]; rules?: RouteRule[] };
   status?: { parents?: { parentRef?: ParentRef; controllerName?: string; conditions?: Condition[] }[] };
 }
 

@@ -5,6 +5,7 @@ import type { PolicySummary, TrafficPolicySummary } from './destination-rules.js
 import { rbacPolicyName, type EnvoyFacts } from './envoy-view.js';
 import type { RouteExposure, RouteUrl } from './gateway-api.js';
 import type { GatewayExposure } from './gateways.js';
+import type { MeshRouteFacts } from './mesh-routes.js';
 import type { EffectiveMtls } from './mtls.js';
 import type { PodFacts } from './pod.js';
 import type { PodReport, ServiceDescribeReport } from './report.js';
@@ -206,12 +207,29 @@ function renderServicePolicies(out: string[], s: ServiceReport, c: ChalkInstance
     for (const line of vs.lines) out.push(`${L1}${line}`);
     for (const w of vs.warnings) out.push(`${L1}${warn(c, w)}`);
   }
+  for (const r of s.meshRoutes ?? []) renderMeshRoute(out, r, s, c, currentNs);
   const printedInVs = new Set(s.virtualServices.flatMap((v) => v.warnings.map((w) => `VirtualService ${name(v.name, v.namespace, currentNs)}: ${w}`)));
+  for (const w of (s.meshRoutes ?? []).flatMap((r) => r.warnings)) printedInVs.add(w);
   for (const w of s.warnings) {
     if (printedInVs.has(w)) continue;
     if (w.startsWith('POD DOES NOT MATCH ANY SUBSETS')) continue; // printed istioctl-style in the DestinationRule block
     out.push(warn(c, w));
   }
+}
+
+/** `HTTPRoute: shop/split (mesh, port 9080)`, its rules as matches -> backends, its status and who applies it. */
+function renderMeshRoute(out: string[], r: MeshRouteFacts, s: ServiceReport, c: ChalkInstance, currentNs: string): void {
+  const [ns, routeName] = r.route.split('/');
+  const port = r.parent.port !== undefined ? `port ${r.parent.port}` : 'all ports';
+  out.push(`${c.bold(`${r.kind}:`)} ${name(routeName, ns, currentNs)} (mesh route on service ${s.name}, ${port})`);
+  r.rules.forEach((rule, i) => {
+    const backends = rule.backends.map((b) => `${b.backend}${b.port !== undefined ? `:${b.port}` : ''} with weight ${b.weight}%`);
+    const matches = rule.matches.length ? rule.matches.map((m) => `Match: ${m}`).join(', ') : 'everything';
+    out.push(`${L1}Rule ${rule.name ?? i + 1} (${matches}) -> ${backends.length ? backends.join(', ') : 'no backends'}`);
+  });
+  if (r.status.length) out.push(`${L1}Status: ${r.status.join(', ')}`);
+  if (r.appliedBy.length) out.push(`${L1}Applied by: ${r.appliedBy.join(', ')}${r.clientsOnlyIn ? ` (clients in namespace ${r.clientsOnlyIn} only: a route outside the service's namespace)` : ''}`);
+  for (const w of r.warnings) out.push(`${L1}${warn(c, w)}`);
 }
 
 function renderPolicy(out: string[], tp: TrafficPolicySummary, indent: string): void {

@@ -1,4 +1,4 @@
-import { ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type WaypointService, type ZtunnelWorkloadView } from '../ambient/index.js';
+import { ambientEnrollment, DATAPLANE_MODE, DATAPLANE_MODE_AMBIENT, ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type WaypointService, type ZtunnelWorkloadView } from '../ambient/index.js';
 import { chainedServices, type Shadowed } from '../authz/chains.js';
 import { gatewayNameOf, isWaypointPod } from '../authz/select.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
@@ -6,6 +6,8 @@ import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
 import { routeExposures, type RouteExposure } from './gateway-api.js';
 import { gatewayExposures, type GatewayExposure } from './gateways.js';
+import { precedenceWarnings } from './mesh-route-precedence.js';
+import { meshRoutesFor } from './mesh-routes.js';
 import { serviceFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
 import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
@@ -341,12 +343,28 @@ function serviceReport(
   }
 
   warnings.push(...duplicateHostWarnings(objects.virtualServices, [host], mesh, cur));
+  const meshRoutes = meshRoutesOf(objects, svc, pods, host, mesh, cur);
+  if (meshRoutes.routes.length) {
+    report.meshRoutes = meshRoutes.routes;
+    warnings.push(...meshRoutes.routes.flatMap((r) => r.warnings), ...meshRoutes.precedence);
+  }
   for (const vs of virtualServicesRoutingTo(objects.virtualServices, host, mesh)) {
     const f = describeVirtualService(vs, host, subsets, firstRule, clientNs, mesh, cur);
     report.virtualServices.push(withOrigin(f, vs));
     warnings.push(...f.warnings.map((w) => `VirtualService ${kname(vs, cur)}: ${w}`));
   }
   return report;
+}
+
+/** The Gateway API routes attached to the service, and which of them and its VirtualServices sidecars use. */
+function meshRoutesOf(objects: MeshObjects, svc: Service, pods: Pod[], host: string, mesh: MeshSettings, cur: string) {
+  const world = ambientWorld(objects);
+  const waypoint = waypointFor(world, svc, 'service');
+  const nsAmbient = objects.namespaces.find((n) => nameOf(n) === namespaceOf(svc))?.metadata?.labels?.[DATAPLANE_MODE] === DATAPLANE_MODE_AMBIENT;
+  // the pods decide; without pods, the namespace's label
+  const ambient = pods.length > 0 ? pods.some((p) => ambientEnrollment(p, objects.namespaces).enrolled === true) : nsAmbient;
+  const routes = meshRoutesFor(objects, svc, { ambient, waypoint, domainSuffix: mesh.domainSuffix }, cur);
+  return { routes, precedence: precedenceWarnings(objects, routes, svc, host, mesh, waypoint.state === 'bound') };
 }
 
 function withOrigin<T extends object>(facts: T, obj: object): T & { origin?: string } {

@@ -4,6 +4,7 @@
  * from below instead of from each other.
  */
 import type { DrScope, SubsetMatch, TrafficPolicySummary } from './destination-rules.js';
+import type { MeshRouteFacts } from './mesh-routes.js';
 import type { EndpointState, ServicePortFacts } from './services.js';
 import type { VirtualServiceFacts } from './virtual-services.js';
 
@@ -30,5 +31,7 @@ export interface ServiceReport {
   endpoint?: EndpointState;
   destinationRule?: DestinationRuleFacts;
   virtualServices: VirtualServiceFacts[];
+  /** Gateway API routes attached to the service (mesh routing); present only when there are any. */
+  meshRoutes?: MeshRouteFacts[];
   warnings: string[];
 }
