@@ -84,6 +84,50 @@ export function meshRoutesFor(objects: MeshObjects, svc: Service, ctx: MeshRoute
   return out.sort((a, b) => a.route.localeCompare(b.route) || a.kind.localeCompare(b.kind));
 }
 
+/** A mesh route on another parent (a Service, or a ServiceEntry's hosts) with backendRefs to the service. */
+export interface MeshRouteVia {
+  kind: RouteKind;
+  route: string;
+  /** `service reviews.shop`, `ServiceEntry shop/api`. */
+  parent: string;
+  port?: number;
+  /** The rules reaching the service, 1-based, with the share of each rule's traffic it gets. */
+  rules: { rule: number; weight: number }[];
+  origin?: string;
+}
+
+/**
+ * The routes that send traffic to `svc` from another mesh parent: a split on a front Service, a
+ * ServiceEntry's host routed into the mesh. Their checks are on their own parent's report.
+ */
+export function meshRoutesVia(objects: MeshObjects, svc: Service): MeshRouteVia[] {
+  const out: MeshRouteVia[] = [];
+  for (const kind of MESH_ROUTE_KINDS) {
+    for (const route of routesOfKind(objects, kind)) {
+      const routeNs = namespaceOf(route);
+      const rules: MeshRouteVia['rules'] = [];
+      (route.spec?.rules ?? []).forEach((r, i) => {
+        const refs = r.backendRefs ?? [];
+        const total = refs.reduce((sum, b) => sum + (b.weight ?? 1), 0);
+        const mine = refs.filter((b) => (b.group ?? '') === '' && (b.kind ?? 'Service') === 'Service' && b.name === nameOf(svc) && (b.namespace || routeNs) === namespaceOf(svc));
+        const w = mine.reduce((sum, b) => sum + (b.weight ?? 1), 0);
+        if (mine.length && w > 0) rules.push({ rule: i + 1, weight: Math.round((w * 100) / total) });
+      });
+      if (rules.length === 0) continue;
+      for (const p of route.spec?.parentRefs ?? []) {
+        if (!isMeshParent(p) || namesService(p, routeNs, svc)) continue;
+        const ns = p.namespace || routeNs;
+        const via: MeshRouteVia = { kind, route: `${routeNs}/${nameOf(route)}`, parent: p.kind === 'Service' ? `service ${p.name}.${ns}` : `ServiceEntry ${ns}/${p.name}`, rules };
+        if (p.port !== undefined) via.port = p.port;
+        const origin = originOf(route);
+        if (origin) via.origin = origin;
+        out.push(via);
+      }
+    }
+  }
+  return out.sort((a, b) => a.route.localeCompare(b.route) || a.parent.localeCompare(b.parent));
+}
+
 function meshRoute(kind: RouteKind, route: ApiRoute, parent: ParentRef, svc: Service, objects: MeshObjects, ctx: MeshRouteContext, currentNs: string): MeshRouteFacts {
   const routeNs = namespaceOf(route);
   const key = `${routeNs}/${nameOf(route)}`;
@@ -207,7 +251,8 @@ function recordedStatus(route: ApiRoute, parent: ParentRef, routeNs: string, war
   const out: string[] = [];
   for (const p of route.status?.parents ?? []) {
     const r = p.parentRef ?? {};
-    if (r.kind !== 'Service' || r.name !== parent.name || (r.namespace || routeNs) !== (parent.namespace || routeNs) || r.port !== parent.port) continue;
+    const sameGroup = (r.group ?? GATEWAY_API_GROUP) === (parent.group ?? GATEWAY_API_GROUP);
+    if (!sameGroup || r.kind !== 'Service' || r.name !== parent.name || (r.namespace || routeNs) !== (parent.namespace || routeNs) || r.port !== parent.port) continue;
     for (const c of p.conditions ?? []) {
       const text = `${c.type ?? '?'} ${c.status ?? '?'}${c.reason ? ` (${c.reason})` : ''}`;
       out.push(text);

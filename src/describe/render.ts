@@ -208,6 +208,14 @@ function renderServicePolicies(out: string[], s: ServiceReport, c: ChalkInstance
     for (const w of vs.warnings) out.push(`${L1}${warn(c, w)}`);
   }
   for (const r of s.meshRoutes ?? []) renderMeshRoute(out, r, s, c, currentNs);
+  if (s.meshRoutesVia?.length) {
+    out.push(c.bold('Mesh routes to it from other parents:'));
+    for (const v of s.meshRoutesVia) {
+      const [ns, routeName] = v.route.split('/');
+      const rules = v.rules.map((r) => `rule ${r.rule} (${r.weight}%)`).join(', ');
+      out.push(`${L1}${v.kind} ${name(routeName, ns, currentNs)} on ${v.parent}${v.port !== undefined ? ` port ${v.port}` : ''}: ${rules}`);
+    }
+  }
   const printedInVs = new Set(s.virtualServices.flatMap((v) => v.warnings.map((w) => `VirtualService ${name(v.name, v.namespace, currentNs)}: ${w}`)));
   for (const w of (s.meshRoutes ?? []).flatMap((r) => r.warnings)) printedInVs.add(w);
   for (const w of s.warnings) {

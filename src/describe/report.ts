@@ -7,7 +7,7 @@ import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.
 import { routeExposures, type RouteExposure } from './gateway-api.js';
 import { gatewayExposures, type GatewayExposure } from './gateways.js';
 import { precedenceWarnings } from './mesh-route-precedence.js';
-import { meshRoutesFor } from './mesh-routes.js';
+import { meshRoutesFor, meshRoutesVia } from './mesh-routes.js';
 import { serviceFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
 import { effectiveMtls, mtlsForPort, type EffectiveMtls } from './mtls.js';
@@ -348,6 +348,8 @@ function serviceReport(
     report.meshRoutes = meshRoutes.routes;
     warnings.push(...meshRoutes.routes.flatMap((r) => r.warnings), ...meshRoutes.precedence);
   }
+  const via = meshRoutesVia(objects, svc);
+  if (via.length) report.meshRoutesVia = via;
   for (const vs of virtualServicesRoutingTo(objects.virtualServices, host, mesh)) {
     const f = describeVirtualService(vs, host, subsets, firstRule, clientNs, mesh, cur);
     report.virtualServices.push(withOrigin(f, vs));

@@ -4,7 +4,7 @@
  * from below instead of from each other.
  */
 import type { DrScope, SubsetMatch, TrafficPolicySummary } from './destination-rules.js';
-import type { MeshRouteFacts } from './mesh-routes.js';
+import type { MeshRouteFacts, MeshRouteVia } from './mesh-routes.js';
 import type { EndpointState, ServicePortFacts } from './services.js';
 import type { VirtualServiceFacts } from './virtual-services.js';
 
@@ -33,5 +33,7 @@ export interface ServiceReport {
   virtualServices: VirtualServiceFacts[];
   /** Gateway API routes attached to the service (mesh routing); present only when there are any. */
   meshRoutes?: MeshRouteFacts[];
+  /** Mesh routes on other parents (Services, ServiceEntries) sending traffic to the service; present when any. */
+  meshRoutesVia?: MeshRouteVia[];
   warnings: string[];
 }

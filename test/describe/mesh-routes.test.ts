@@ -108,6 +108,18 @@ test('describe pod shows the routes of its services; -o json carries them as mes
   assert.ok(!('meshRoutes' in plain.service));
 });
 
+test('describe service: the mesh routes of other parents (a front Service, a ServiceEntry host) that send traffic to it', async () => {
+  const r = await describe(['service', 'reviews-v2', '-n', 'shop']);
+  assert.match(
+    r.stdout,
+    /\nMesh routes to it from other parents:\n {3}HTTPRoute api-to-reviews on ServiceEntry shop\/api: rule 1 \(100%\)\n {3}HTTPRoute reviews-split on service reviews\.shop port 9080: rule 1 \(100%\), rule 2 \(10%\)\n/,
+  );
+  // reviews-v1 gets 90% of rule 2 and all of the consumer route; the route whose only backend is missing reaches nothing
+  const v1 = await describe(['service', 'reviews-v1', '-n', 'shop']);
+  assert.match(v1.stdout, /\n {3}HTTPRoute reviews-pin\.frontend on service reviews\.shop: rule 1 \(100%\)\n {3}HTTPRoute reviews-split on service reviews\.shop port 9080: rule 2 \(90%\)\n/);
+  assert.doesNotMatch(v1.stdout, /reviews-broken/);
+});
+
 test('mesh parents are istiod\'s: group "" Service and networking.istio.io ServiceEntry, the group compared exactly', () => {
   assert.ok(isMeshParent({ group: '', kind: 'Service', name: 'a' }));
   assert.ok(isMeshParent({ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'a' }));
