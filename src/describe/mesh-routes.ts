@@ -166,11 +166,13 @@ function meshRoute(kind: RouteKind, route: ApiRoute, parent: ParentRef, svc: Ser
   else if (ctx.ambient) {
     const why =
       wp.state === 'problem' || wp.state === 'unknown'
-        ? `its waypoint is not usable (${wp.message ?? wp.state})`
+        ? `its waypoint${wp.waypoint ? ` ${wp.waypoint}` : ''} is not usable (${wp.message ?? wp.state})`
         : wp.state === 'opt-out'
-          ? `no waypoint (${wp.message ?? 'opted out'})`
-          : 'no waypoint (istio.io/use-waypoint on the service or its namespace)';
-    warn(`service ${svcName} is in ambient mode with ${why}: ztunnel does no L7 routing, so the route is not applied to traffic from ambient clients (istiod: "in ambient mode, route will not be respected"); only sidecar clients apply it`);
+          ? `has no waypoint (${wp.message ?? 'opted out'})`
+          : wp.waypoint && wp.facts
+            ? `has no waypoint for service traffic (${wp.waypoint} has istio.io/waypoint-for ${wp.facts.trafficType})`
+            : 'has no waypoint (istio.io/use-waypoint on the service or its namespace)';
+    warn(`service ${svcName} is in ambient mode and ${why}: ztunnel does no L7 routing, so the route is not applied to traffic from ambient clients (istiod: "in ambient mode, route will not be respected"); only sidecar clients apply it`);
   }
   return facts;
 }

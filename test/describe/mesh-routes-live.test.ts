@@ -43,5 +43,5 @@ test('live: mesh routes, their checks and the VirtualService precedence come out
   assert.match(r.stdout, /\nHTTPRoute: reviews-split \(mesh route on service reviews, port 9080\)\n {3}Rule 1 \(Match: \/api\* when headers are x-canary=true\) -> reviews-v2:9080 with weight 100%\n/);
   assert.match(r.stdout, /\nWARNING: sidecars in other namespaces route host reviews\.shop\.svc\.cluster\.local by VirtualService shop\/reviews alone; /);
   const d = await runCli(['describe', 'service', 'details', '-n', 'amb', '--kubeconfig', options.kubeconfig!]);
-  assert.match(d.stdout, /WARNING: TCPRoute amb\/details: service details\.amb is in ambient mode with no waypoint/);
+  assert.match(d.stdout, /WARNING: TCPRoute amb\/details: service details\.amb is in ambient mode and has no waypoint/);
 });

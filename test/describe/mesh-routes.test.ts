@@ -76,11 +76,19 @@ test('ambient: a waypoint applies the route; without one, ambient clients get no
   assert.match(withWaypoint.stdout, /\nGRPCRoute: ratings \(mesh route on service ratings, all ports\)\n {3}Rule 1 \(Match: method ratings\.v1\.Ratings\/Get\) -> ratings:9090 with weight 100%\n {3}Applied by: sidecar clients, waypoint amb\/waypoint\n/);
   assert.doesNotMatch(withWaypoint.stdout, /route will not be respected/);
 
+  // a waypoint that takes no service traffic applies no route either
+  const objects = await loadMeshObjects([FILES]);
+  const wp = objects.apiGateways.find((g) => g.metadata?.name === 'waypoint')!;
+  wp.metadata!.labels = { 'istio.io/waypoint-for': 'workload' };
+  const ratings = describeService(objects, objects.services.find((x) => x.metadata?.name === 'ratings')!, { mesh: defaultMeshSettings(), currentNamespace: 'amb' });
+  assert.deepEqual(ratings.service.meshRoutes?.[0].appliedBy, ['sidecar clients']);
+  assert.match(ratings.warnings.join('\n'), /GRPCRoute amb\/ratings: service ratings\.amb is in ambient mode and its waypoint amb\/waypoint is not usable \(takes only workload traffic/);
+
   const without = await describe(['service', 'details', '-n', 'amb']);
   assert.match(without.stdout, /\nTCPRoute: details \(mesh route on service details, port 5432\)\n {3}Rule 1 \(everything\) -> details:5432 with weight 100%\n {3}Status: Accepted True \(Accepted\), ResolvedRefs True \(ResolvedRefs\), ResolvedWaypoints True \(ResolvedWaypoints\)\n {3}Applied by: sidecar clients\n/);
   assert.match(
     without.stdout,
-    /WARNING: TCPRoute amb\/details: service details\.amb is in ambient mode with no waypoint \(istio\.io\/use-waypoint on the service or its namespace\): ztunnel does no L7 routing, so the route is not applied to traffic from ambient clients/,
+    /WARNING: TCPRoute amb\/details: service details\.amb is in ambient mode and has no waypoint \(istio\.io\/use-waypoint on the service or its namespace\): ztunnel does no L7 routing, so the route is not applied to traffic from ambient clients/,
   );
 });
 
