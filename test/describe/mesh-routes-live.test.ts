@@ -45,3 +45,22 @@ test('live: mesh routes, their checks and the VirtualService precedence come out
   const d = await runCli(['describe', 'service', 'details', '-n', 'amb', '--kubeconfig', options.kubeconfig!]);
   assert.match(d.stdout, /WARNING: TCPRoute amb\/details: service details\.amb is in ambient mode and has no waypoint/);
 });
+
+test('bug-report collects the routes; describe --bundle shows the mesh routes as the live cluster does', async () => {
+  const { options } = await stand.start(objects);
+  const bundle = path.join(stand.dir(), 'bundle.tar.gz');
+  const capture = await runCli(['bug-report', '-A', '-o', bundle, '--kubeconfig', options.kubeconfig!, '--no-include-istiod'], { timeoutMs: 120_000 });
+  assert.equal(capture.code, 0, capture.stderr);
+  for (const [svc, ns] of [
+    ['reviews', 'shop'],
+    ['reviews-v2', 'shop'],
+    ['details', 'amb'],
+  ]) {
+    const live = await runCli(['describe', 'service', svc, '-n', ns, '--kubeconfig', options.kubeconfig!]);
+    const fromBundle = await runCli(['describe', 'service', svc, '-n', ns, '--bundle', bundle]);
+    assert.equal(fromBundle.code, 0, fromBundle.stderr);
+    assert.equal(fromBundle.stdout, live.stdout);
+  }
+  const r = await runCli(['describe', 'service', 'reviews-v2', '-n', 'shop', '--bundle', bundle]);
+  assert.match(r.stdout, /\nMesh routes to it from other parents:\n {3}HTTPRoute api-to-reviews on ServiceEntry shop\/api: rule 1 \(100%\)\n/);
+});
