@@ -1,6 +1,7 @@
 import type { WaypointBinding } from '../ambient/index.js';
 import { serviceFqdn } from '../resources/hosts.js';
 import { GATEWAY_API_GROUP, type RouteKind } from './gateway-api.js';
+import { isHttpProtocol, servicePortProtocol } from './protocol.js';
 import type { ApiRoute, BackendRef, MeshObjects, ParentRef, RouteMatch, RouteRule, Service } from './objects.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
 
@@ -70,7 +71,7 @@ export function isMeshParent(p: ParentRef): boolean {
   return (p.group === '' && p.kind === 'Service') || (p.group === 'networking.istio.io' && p.kind === 'ServiceEntry');
 }
 
-/** Every route with a parentRef naming the Service, one entry per such parentRef, oldest route first. */
+/** Every route with a parentRef naming the Service, one entry per such parentRef, by namespace/name. */
 export function meshRoutesFor(objects: MeshObjects, svc: Service, ctx: MeshRouteContext, currentNs: string): MeshRouteFacts[] {
   const out: MeshRouteFacts[] = [];
   for (const kind of MESH_ROUTE_KINDS) {
@@ -108,10 +109,9 @@ export function meshRoutesVia(objects: MeshObjects, svc: Service): MeshRouteVia[
       const rules: MeshRouteVia['rules'] = [];
       (route.spec?.rules ?? []).forEach((r, i) => {
         const refs = r.backendRefs ?? [];
-        const total = refs.reduce((sum, b) => sum + (b.weight ?? 1), 0);
         const mine = refs.filter((b) => (b.group ?? '') === '' && (b.kind ?? 'Service') === 'Service' && b.name === nameOf(svc) && (b.namespace || routeNs) === namespaceOf(svc));
-        const w = mine.reduce((sum, b) => sum + (b.weight ?? 1), 0);
-        if (mine.length && w > 0) rules.push({ rule: i + 1, weight: Math.round((w * 100) / total) });
+        const weight = share(mine, refs);
+        if (mine.length && weight > 0) rules.push({ rule: i + 1, weight });
       });
       if (rules.length === 0) continue;
       for (const p of route.spec?.parentRefs ?? []) {
@@ -154,6 +154,12 @@ function meshRoute(kind: RouteKind, route: ApiRoute, parent: ParentRef, svc: Ser
   if (parent.port !== undefined && !ports.some((p) => p.port === parent.port)) {
     warn(`its parentRef names port ${parent.port}, which service ${svcName} does not have (ports ${ports.map((p) => p.port).join(', ') || 'none'}): istiod adds port ${parent.port} to every match, so the route never applies (istiod reports no error)`);
   }
+  const onPorts = parent.port !== undefined ? ports.filter((p) => p.port === parent.port) : ports;
+  const plain = onPorts.map((p) => ({ p, proto: servicePortProtocol(p) })).filter(({ proto }) => !isHttpProtocol(proto.protocol) && proto.protocol !== 'auto-detect');
+  if ((kind === 'HTTPRoute' || kind === 'GRPCRoute') && onPorts.length > 0 && plain.length === onPorts.length) {
+    const list = plain.map(({ p, proto }) => `${p.port} is ${proto.protocol} (${proto.source})`).join(', ');
+    warn(`port ${list}: sidecars and waypoints proxy it without HTTP, so this ${kind}'s rules never match there (name the port http-... or grpc-..., or set appProtocol)`);
+  }
   if (parent.sectionName !== undefined) {
     warn(`its parentRef sets sectionName "${parent.sectionName}", which istiod ignores for a Service parent: the route applies to ${parent.port !== undefined ? `port ${parent.port}` : 'every port'}`);
   }
@@ -163,9 +169,11 @@ function meshRoute(kind: RouteKind, route: ApiRoute, parent: ParentRef, svc: Ser
   facts.appliedBy.push('sidecar clients');
   const wp = ctx.waypoint;
   if (wp.state === 'bound' && wp.waypoint) facts.appliedBy.push(`waypoint ${wp.waypoint}`);
-  else if (ctx.ambient) {
+  else if (ctx.ambient && wp.state === 'unknown') {
+    warn(`service ${svcName} is in ambient mode; whether a waypoint applies the route is uncertain (${wp.message ?? 'waypoint unknown'})`);
+  } else if (ctx.ambient) {
     const why =
-      wp.state === 'problem' || wp.state === 'unknown'
+      wp.state === 'problem'
         ? `its waypoint${wp.waypoint ? ` ${wp.waypoint}` : ''} is not usable (${wp.message ?? wp.state})`
         : wp.state === 'opt-out'
           ? `has no waypoint (${wp.message ?? 'opted out'})`
@@ -182,16 +190,21 @@ function describeRule(r: RouteRule, kind: RouteKind, route: ApiRoute, routeNs: s
   // a TLSRoute keeps its hostnames as SNI matches on a Service parent (augmentTLSPortMatch)
   if (kind === 'TLSRoute' && (route.spec?.hostnames ?? []).length) matches.push(`sni ${route.spec!.hostnames!.join(',')}`);
   const refs = r.backendRefs ?? [];
-  const total = refs.reduce((sum, b) => sum + (b.weight ?? 1), 0);
   const backends = refs.map((b): MeshRouteBackend => {
-    const w = b.weight ?? 1;
-    const out: MeshRouteBackend = { backend: backendName(b, routeNs, currentNs), weight: total > 0 ? Math.round((w * 100) / total) : 0 };
+    const out: MeshRouteBackend = { backend: backendName(b, routeNs, currentNs), weight: share([b], refs) };
     if (b.port !== undefined) out.port = b.port;
     return out;
   });
   const rule: MeshRouteRule = { matches, backends };
   if (r.name) rule.name = r.name;
   return rule;
+}
+
+/** The percent of a rule's traffic `some` of its backendRefs get (weights are relative, 1 when unset). */
+function share(some: BackendRef[], all: BackendRef[]): number {
+  const sum = (list: BackendRef[]) => list.reduce((n, b) => n + (b.weight ?? 1), 0);
+  const total = sum(all);
+  return total > 0 ? Math.round((sum(some) * 100) / total) : 0;
 }
 
 function backendName(b: BackendRef, routeNs: string, currentNs: string): string {

@@ -128,6 +128,18 @@ test('describe service: the mesh routes of other parents (a front Service, a Ser
   assert.doesNotMatch(v1.stdout, /reviews-broken/);
 });
 
+test('an HTTPRoute on a port Istio proxies as TCP never matches: warned; on an auto-detect or HTTP port it is not', async () => {
+  const objects = await loadMeshObjects([FILES]);
+  const onDetails = (port?: number) =>
+    ({ kind: 'HTTPRoute', metadata: { name: 'h', namespace: 'amb' }, spec: { parentRefs: [{ group: '', kind: 'Service', name: 'details', ...(port ? { port } : {}) }], rules: [{ backendRefs: [{ name: 'details', port: 5432 }] }] } }) as never;
+  objects.httpRoutes.push(onDetails(5432));
+  const svc = objects.services.find((x) => x.metadata?.name === 'details')!;
+  const report = () => describeService(objects, svc, { mesh: defaultMeshSettings(), currentNamespace: 'amb' });
+  assert.ok(report().warnings.includes('HTTPRoute amb/h: port 5432 is TCP (name "tcp-db"): sidecars and waypoints proxy it without HTTP, so this HTTPRoute\'s rules never match there (name the port http-... or grpc-..., or set appProtocol)'));
+  svc.spec!.ports![0].name = 'db';
+  assert.ok(!report().warnings.some((w) => w.includes('without HTTP')), 'auto-detect may be HTTP');
+});
+
 test('mesh parents are istiod\'s: group "" Service and networking.istio.io ServiceEntry, the group compared exactly', () => {
   assert.ok(isMeshParent({ group: '', kind: 'Service', name: 'a' }));
   assert.ok(isMeshParent({ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'a' }));
