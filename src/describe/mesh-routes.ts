@@ -163,6 +163,11 @@ function meshRoute(kind: RouteKind, route: ApiRoute, parent: ParentRef, svc: Ser
   if (parent.sectionName !== undefined) {
     warn(`its parentRef sets sectionName "${parent.sectionName}", which istiod ignores for a Service parent: the route applies to ${parent.port !== undefined ? `port ${parent.port}` : 'every port'}`);
   }
+  // route_collections.go: a Service parent's VirtualService host is the Service's own name
+  const hostnames = route.spec?.hostnames ?? [];
+  if ((kind === 'HTTPRoute' || kind === 'GRPCRoute') && hostnames.length) {
+    warn(`its hostnames (${hostnames.join(', ')}) do not apply to a Service parent: istiod routes the service's own host ${serviceFqdn(nameOf(svc), namespaceOf(svc), ctx.domainSuffix)} whatever the request's Host`);
+  }
   backendWarnings(route, kind, routeNs, objects, ctx, warn);
 
   if (routeNs !== namespaceOf(svc)) facts.clientsOnlyIn = routeNs;

@@ -128,7 +128,7 @@ test('describe service: the mesh routes of other parents (a front Service, a Ser
   assert.doesNotMatch(v1.stdout, /reviews-broken/);
 });
 
-test('an HTTPRoute on a port Istio proxies as TCP never matches: warned; on an auto-detect or HTTP port it is not', async () => {
+test('an HTTPRoute on a port Istio proxies as TCP never matches, its hostnames do not narrow a Service parent: warned', async () => {
   const objects = await loadMeshObjects([FILES]);
   const onDetails = (port?: number) =>
     ({ kind: 'HTTPRoute', metadata: { name: 'h', namespace: 'amb' }, spec: { parentRefs: [{ group: '', kind: 'Service', name: 'details', ...(port ? { port } : {}) }], rules: [{ backendRefs: [{ name: 'details', port: 5432 }] }] } }) as never;
@@ -136,6 +136,9 @@ test('an HTTPRoute on a port Istio proxies as TCP never matches: warned; on an a
   const svc = objects.services.find((x) => x.metadata?.name === 'details')!;
   const report = () => describeService(objects, svc, { mesh: defaultMeshSettings(), currentNamespace: 'amb' });
   assert.ok(report().warnings.includes('HTTPRoute amb/h: port 5432 is TCP (name "tcp-db"): sidecars and waypoints proxy it without HTTP, so this HTTPRoute\'s rules never match there (name the port http-... or grpc-..., or set appProtocol)'));
+  // hostnames do not narrow a Service parent
+  objects.httpRoutes.push({ ...(onDetails() as object), metadata: { name: 'named', namespace: 'amb' }, spec: { ...(onDetails() as { spec: object }).spec, hostnames: ['db.example.com'] } } as never);
+  assert.ok(report().warnings.includes("HTTPRoute amb/named: its hostnames (db.example.com) do not apply to a Service parent: istiod routes the service's own host details.amb.svc.cluster.local whatever the request's Host"));
   svc.spec!.ports![0].name = 'db';
   assert.ok(!report().warnings.some((w) => w.includes('without HTTP')), 'auto-detect may be HTTP');
 });
