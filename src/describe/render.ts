@@ -225,7 +225,7 @@ function renderServicePolicies(out: string[], s: ServiceReport, c: ChalkInstance
   }
 }
 
-/** `HTTPRoute: shop/split (mesh, port 9080)`, its rules as matches -> backends, its status and who applies it. */
+/** `HTTPRoute: split (mesh route on service reviews, port 9080)`, its rules as matches -> backends, status, who applies it. */
 function renderMeshRoute(out: string[], r: MeshRouteFacts, s: ServiceReport, c: ChalkInstance, currentNs: string): void {
   const [ns, routeName] = r.route.split('/');
   const port = r.parent.port !== undefined ? `port ${r.parent.port}` : 'all ports';
