@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /** The project root: tests run from dist/test/, two levels below it. */
@@ -7,6 +10,19 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export function fixture(...parts: string[]): string {
   return path.join(ROOT, 'fixtures', ...parts);
+}
+
+/**
+ * A new directory under the system's temporary directory (`prefix` then random characters), removed with
+ * all it holds after the calling file's tests, or after test `t` when given: `after` hooks run whether
+ * the tests passed or failed.
+ */
+export function scratchDir(prefix: string, t?: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  if (t) t.after(remove);
+  else after(remove);
+  return dir;
 }
 
 export interface CliResult {

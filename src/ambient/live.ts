@@ -101,7 +101,7 @@ async function addBound(cluster: ClusterSource, world: AmbientWorld, scope: stri
       return;
     }
     // a bundle of some namespaces answers a cluster-wide list with theirs: say so, as a refused list would
-    const held = cluster.coverage?.(t);
+    const held = cluster.coverage?.(t, labelSelector);
     if (Array.isArray(held)) {
       warnings.push(`${cluster.name} holds the ${resourceName(t)} of namespace${held.length === 1 ? '' : 's'} ${held.join(', ') || '(none)'} only: those elsewhere are not checked`);
     }

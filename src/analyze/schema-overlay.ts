@@ -116,6 +116,12 @@ const trafficPolicy = (at: string): OverlayPatch[] => [
  * what kubernetes-sigs/gateway-api's apis/v1 (gateway_types.go, httproute_types.go, grpcroute_types.go,
  * shared_types.go) define since, standard and experimental channels alike: Istio serves experimental
  * fields behind its flag, so a valid manifest may carry them.
+ *
+ * Fields that were experimental once and are gone are not added: Gateway spec.backendTLS (v1.2-v1.3) and
+ * a listener's tls.frontendValidation (v1.1-v1.3), moved into Gateway spec.tls.backend and spec.tls.frontend
+ * by Gateway API v1.4 (CHANGELOG/1.4-CHANGELOG.md, GEP-91 and GEP-3155). istioctl validates with the
+ * schemas of the Gateway API Istio bundles, v1.5 or later (istio/istio pkg/config/schema/gatewayapi/
+ * minimumversions.go requires TLSRoute CRDs of v1.5.0), where they are unknown fields: IST0106, as here.
  */
 const GWAPI = 'gateway.networking.k8s.io';
 const GATEWAY = `${GWAPI}/Gateway`;

@@ -1,11 +1,12 @@
 import { describeError } from '../errors.js';
 import { redactSecrets } from '../envoy/secrets.js';
+import { USE_WAYPOINT, USE_WAYPOINT_NAMESPACE } from '../ambient/labels.js';
 import { CNI_LABEL } from '../iptables/cni.js';
 import { type PodObject, podRules } from '../iptables/source.js';
 import { ISTIOD_DEBUG_PORT } from '../istiod/discover.js';
 import { CLUSTER_SCOPE, callKey } from '../kube/bundle-cluster.js';
 import {
-  CONFIGMAP, type ClusterObject, type ClusterSource, NAMESPACE, POD, type ResourceType, resourceName,
+  CONFIGMAP, type ClusterObject, type ClusterSource, NAMESPACE, POD, type ResourceType, SERVICE, resourceName,
 } from '../kube/cluster.js';
 import { ForbiddenError, NotFoundError } from '../kube/errors.js';
 import { atVersion } from '../kube/kinds.js';
@@ -169,8 +170,10 @@ export class Collector {
     type Job = () => Promise<void>;
     const jobs: Job[] = [];
 
+    let namespaces: ClusterObject[] = [];
     jobs.push(async () => {
       const items = await this.list(NAMESPACE, undefined);
+      namespaces = items ?? [];
       if (items === undefined && selected !== 'all') {
         // may not list namespaces: the selected ones, one by one
         const got: ClusterObject[] = [];
@@ -179,6 +182,7 @@ export class Collector {
           if (o) got.push(o);
         }
         if (got.length > 0) await this.writeList(NAMESPACE, 'all', got, 'only the selected namespaces (namespaces may not be listed)');
+        namespaces = got;
       }
     });
     const scopes = selected === 'all' ? ['all'] : [...new Set([...selected, istioNs])];
@@ -199,7 +203,34 @@ export class Collector {
     });
     // the Istio namespace's pods are needed to find istiod and ztunnel even when not selected
     await this.each('resources', jobs, (job) => job());
+    if (selected !== 'all') {
+      await this.listWaypointUsers(scopes, namespaces).catch((err: unknown) => {
+        if (!(err instanceof Stopped)) throw err;
+      });
+    }
     return podsByNs;
+  }
+
+  /**
+   * With some namespaces selected, the pods elsewhere that may use a waypoint of theirs, so that `waypoint
+   * list|status` answer from the bundle as live (src/ambient/live.ts reads the same): the pods labelled
+   * istio.io/use-waypoint in every namespace (one list by that label, as the command asks it), and every
+   * pod of a namespace whose label names a waypoint in a namespace listed (its Services too, when the
+   * cluster-wide Service list was refused). A refusal is recorded as any list's and replayed.
+   */
+  private async listWaypointUsers(scopes: string[], namespaces: ClusterObject[]): Promise<void> {
+    await this.list(POD, undefined, undefined, undefined, { labelSelector: USE_WAYPOINT });
+    const servicesWhole = this.resources.some((r) => r.plural === SERVICE.plural && r.group === SERVICE.group && r.scope === 'all' && !r.error);
+    for (const n of namespaces) {
+      const name = n.metadata?.name ?? '';
+      const labels = n.metadata?.labels ?? {};
+      const label = labels[USE_WAYPOINT];
+      if (label === undefined || label === 'none' || scopes.includes(name)) continue;
+      if (!scopes.includes(labels[USE_WAYPOINT_NAMESPACE] ?? name)) continue;
+      const why = `the pods of a namespace whose ${USE_WAYPOINT} label names a waypoint in a namespace listed`;
+      await this.list(POD, name, undefined, undefined, { because: why });
+      if (!servicesWhole) await this.list(SERVICE, name);
+    }
   }
 
   /**
@@ -209,7 +240,7 @@ export class Collector {
    * bundle's lookups find what the live ones found.
    */
   private async keepLookedUp(): Promise<void> {
-    const whole = new Set(this.resources.filter((r) => r.group === POD.group && r.plural === POD.plural).map((r) => r.scope));
+    const whole = new Set(this.resources.filter((r) => r.group === POD.group && r.plural === POD.plural && !r.labelSelector).map((r) => r.scope));
     if (whole.has('all')) return;
     const byNs = new Map<string, ClusterObject[]>();
     for (const o of this.lookedUp.values()) {
@@ -268,33 +299,36 @@ export class Collector {
   /**
    * One list, written (split by namespace); undefined when it failed (the failure is recorded, unless
    * `quiet` and refused because a narrower fallback follows). `unserved: 'throw'`: a 404 is thrown, not
-   * recorded (an older version of the kind is tried next).
+   * recorded (an older version of the kind is tried next). `labelSelector`: the API server's selector, kept
+   * in the record. `because`: why a whole list outside the selection was taken (for failures).
    */
   private async list(
     t: ResourceType,
     namespace: string | undefined,
     keep?: (o: ClusterObject) => boolean,
     filter?: string,
-    how: { quiet?: boolean; unserved?: 'throw' } = {},
+    how: { quiet?: boolean; unserved?: 'throw'; labelSelector?: string; because?: string } = {},
   ): Promise<ClusterObject[] | undefined> {
     this.check();
     const scope = namespace ?? 'all';
+    const selector = how.labelSelector;
     try {
-      const items = await this.live.list(t, namespace === undefined ? {} : { namespace });
+      const items = await this.live.list(t, { ...(namespace !== undefined ? { namespace } : {}), ...(selector ? { labelSelector: selector } : {}) });
       const kept = keep ? items.filter(keep) : items;
-      await this.writeList(t, scope, kept, filter);
+      await this.writeList(t, scope, kept, filter, false, selector);
       return kept;
     } catch (err) {
       if (err instanceof Stopped || this.stopped) throw new Stopped();
       if (how.unserved === 'throw' && err instanceof NotFoundError) throw err;
       if (how.quiet && err instanceof ForbiddenError) return undefined;
-      this.resources.push(record(t, scope, {}, 0, filter, toRecordedError(err)));
-      if (!(err instanceof NotFoundError)) this.failures.push({ what: `list ${resourceName(t)}${namespace ? ` in namespace ${namespace}` : ''}`, reason: describeError(err) });
+      this.resources.push({ ...record(t, scope, {}, 0, filter, toRecordedError(err)), ...(selector ? { labelSelector: selector } : {}) });
+      const what = `list ${resourceName(t)}${namespace ? ` in namespace ${namespace}` : ''}${selector ? ` labelled ${selector}` : ''}${how.because ? ` (${how.because})` : ''}`;
+      if (!(err instanceof NotFoundError)) this.failures.push({ what, reason: describeError(err) });
       return undefined;
     }
   }
 
-  private async writeList(t: ResourceType, scope: string, items: ClusterObject[], filter?: string, partial = false): Promise<void> {
+  private async writeList(t: ResourceType, scope: string, items: ClusterObject[], filter?: string, partial = false, labelSelector?: string): Promise<void> {
     const byNs = new Map<string, ClusterObject[]>();
     if (scope !== 'all' && t.namespaced) byNs.set(scope, []);
     for (const o of items) push(byNs, t.namespaced ? o.metadata?.namespace ?? '' : CLUSTER_SCOPE, o);
@@ -306,7 +340,7 @@ export class Collector {
       if (!(await this.write(member, text))) throw new Stopped();
       members[ns] = member;
     }
-    this.resources.push({ ...record(t, scope, members, items.length, filter), ...(partial ? { partial } : {}) });
+    this.resources.push({ ...record(t, scope, members, items.length, filter), ...(partial ? { partial } : {}), ...(labelSelector ? { labelSelector } : {}) });
   }
 
   // ---- pods

@@ -8,7 +8,7 @@ import type { ExecResult } from './exec.js';
 import type { ClusterOptions } from './open.js';
 import type { HttpAnswer, PodTarget } from './portforward.js';
 import { fromRecordedError } from './recorded.js';
-import { matchesLabels, parseLabelSelector } from './selector.js';
+import { type Requirement, matchesLabels, parseLabelSelector } from './selector.js';
 
 /** Cluster-scoped objects are kept under this pseudo-namespace (no real namespace can start with `_`). */
 export const CLUSTER_SCOPE = '_cluster';
@@ -55,23 +55,42 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     return p;
   };
 
+  /**
+   * The lists of `t` that can answer a list by `selector`: those of every object, and those kept by a label
+   * selector the asked one requires as much as (never for a get, which has no selector).
+   */
+  const usable = (t: ResourceType, selector: Requirement[] | undefined): ResourceRecord[] =>
+    (byType.get(`${t.group}/${t.plural}`) ?? []).filter((r) => !r.labelSelector || (selector !== undefined && implies(selector, r.labelSelector)));
+
   /** The members that hold `t` in `namespace` (every namespace when undefined), or the recorded failure. */
-  const membersFor = (t: ResourceType, namespace: string | undefined): string[] => {
-    const records = byType.get(`${t.group}/${t.plural}`);
+  const membersFor = (t: ResourceType, namespace: string | undefined, selector?: Requirement[]): string[] => {
     const what = resourceName(t);
-    if (!records || records.length === 0) throw new MeshctlError(`bundle ${label} holds no ${what} (bug-report did not collect them)`);
+    if (!byType.get(`${t.group}/${t.plural}`)?.length) throw new MeshctlError(`bundle ${label} holds no ${what} (bug-report did not collect them)`);
+    const records = usable(t, selector);
+    if (records.length === 0) {
+      const kept = [...new Set(byType.get(`${t.group}/${t.plural}`)!.map((r) => r.labelSelector))].join(', ');
+      throw new MeshctlError(`bundle ${label} holds the ${what} labelled ${kept} only (bug-report did not list them all)`);
+    }
     if (!t.namespaced || namespace === undefined) {
+      // the very list refused at capture (by this selector, every namespace) is refused again
+      const refused = records.find((r) => r.labelSelector && r.error);
+      if (refused) throw fromRecordedError(refused.error!);
       const ok = records.filter((r) => !r.error);
       if (ok.length === 0) throw fromRecordedError(records[0].error!);
       return [...new Set(ok.flatMap((r) => Object.values(r.members)))];
     }
-    const covering = records.find((r) => r.scope === 'all' || r.scope === namespace);
+    const covering = records.find((r) => !r.labelSelector && (r.scope === 'all' || r.scope === namespace))
+      ?? records.find((r) => r.labelSelector && !r.error);
     // a partial list (what a lookup found) answers cluster-wide lookups only: it is not its namespace's list
     if (!covering || covering.partial) {
-      const held = records.filter((r) => !r.error && !r.partial).map((r) => r.scope);
+      const held = records.filter((r) => !r.error && !r.partial && !r.labelSelector).map((r) => r.scope);
       throw new MeshctlError(`bundle ${label} holds no ${what} of namespace ${namespace} (it holds those of ${held.join(', ') || 'no namespace'})`);
     }
-    if (covering.error) throw fromRecordedError(covering.error);
+    if (covering.error) {
+      if (covering.scope === namespace) throw fromRecordedError(covering.error);
+      // refused cluster-wide at capture: the namespace's own list was never asked, so say what was refused
+      throw fromRecordedError(covering.error, `bundle ${label} holds no ${what} of namespace ${namespace}: at capture the list of every namespace was refused (${covering.error.message})`);
+    }
     const m = covering.members[namespace];
     return m ? [m] : [];
   };
@@ -99,9 +118,9 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     context: index.cluster.context,
     captured: index.finished,
 
-    coverage(t) {
-      const records = byType.get(`${t.group}/${t.plural}`);
-      if (!records || records.length === 0) return undefined;
+    coverage(t, labelSelector) {
+      if (!byType.get(`${t.group}/${t.plural}`)?.length) return undefined;
+      const records = usable(t, labelSelector ? parseLabelSelector(labelSelector, 'labelSelector') : undefined);
       const ok = records.filter((r) => !r.error && !r.partial);
       if (ok.some((r) => r.scope === 'all')) return 'all';
       return [...new Set(ok.map((r) => r.scope))].sort();
@@ -121,10 +140,16 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
       const selector = options.labelSelector ? parseLabelSelector(options.labelSelector, 'labelSelector') : [];
       const fields = options.fieldSelector ? parseFieldSelector(options.fieldSelector) : [];
       const out: ClusterObject[] = [];
-      for (const member of membersFor(t, t.namespaced ? options.namespace : undefined)) {
+      // a labelled object is in its namespace's list and in the list by label: once in the answer
+      const seen = new Set<string>();
+      for (const member of membersFor(t, t.namespaced ? options.namespace : undefined, selector)) {
         for (const o of await objectsOf(member)) {
           if (t.namespaced && options.namespace !== undefined && o.metadata?.namespace !== options.namespace) continue;
-          if (matchesLabels(selector, o.metadata?.labels) && fields.every((f) => f(o))) out.push(o);
+          if (!matchesLabels(selector, o.metadata?.labels) || !fields.every((f) => f(o))) continue;
+          const key = `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push(o);
         }
       }
       return out;
@@ -206,4 +231,10 @@ function filterSyncz(body: Buffer, rec: GetRecord, namespace: string): HttpAnswe
   if (!Array.isArray(list)) return { status: 200, body };
   const kept = list.filter((e) => typeof (e as { proxy?: unknown })?.proxy === 'string' && (e as { proxy: string }).proxy.endsWith(`.${namespace}`));
   return { status: 200, body: Buffer.from(JSON.stringify(kept, null, 1)) };
+}
+
+/** Does a list by `asked` require all that `kept` does (each of its terms)? Then a list kept by `kept` holds its answer. */
+function implies(asked: Requirement[], kept: string): boolean {
+  const same = (a: Requirement, b: Requirement) => a.key === b.key && a.op === b.op && JSON.stringify('values' in a ? a.values : []) === JSON.stringify('values' in b ? b.values : []);
+  return parseLabelSelector(kept, 'labelSelector').every((k) => asked.some((a) => same(a, k)));
 }

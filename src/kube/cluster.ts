@@ -97,9 +97,10 @@ export interface ClusterSource {
   /**
    * What a cluster-wide `list(type)` holds: `all`, or the namespaces held (a bundle of some namespaces
    * answers with those), or undefined when nothing of the type is held at all (bug-report did not
-   * collect it). Live clusters leave it out: a list there is whole, or refused.
+   * collect it). Live clusters leave it out: a list there is whole, or refused. `labelSelector`: the
+   * coverage of a list by that selector (a bundle may hold every namespace's objects that carry a label).
    */
-  coverage?(type: ResourceType): 'all' | string[] | undefined;
+  coverage?(type: ResourceType, labelSelector?: string): 'all' | string[] | undefined;
   /** One object; NotFoundError (404) when there is none, ForbiddenError (403) when it may not be read. */
   get(type: ResourceType, name: string, namespace?: string): Promise<ClusterObject>;
   list(type: ResourceType, options?: ListOptions): Promise<ClusterObject[]>;

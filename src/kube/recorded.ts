@@ -11,10 +11,13 @@ export function toRecordedError(err: unknown): RecordedError {
   return { message, type: 'error' };
 }
 
-/** The same failure again, of the same class: a 403 recorded by bug-report is a ForbiddenError when read back. */
-export function fromRecordedError(r: RecordedError): MeshctlError {
-  if (r.type === 'forbidden' && r.action) return new ForbiddenError(r.message, r.action);
-  if (r.type === 'not-found' && r.action) return new NotFoundError(r.message, r.action);
-  if (r.type === 'timeout') return new KubeTimeoutError(r.message);
-  return new MeshctlError(r.message);
+/**
+ * The same failure again, of the same class: a 403 recorded by bug-report is a ForbiddenError when read back.
+ * `message` replaces the recorded one (when the failure answers a narrower question than the one refused).
+ */
+export function fromRecordedError(r: RecordedError, message = r.message): MeshctlError {
+  if (r.type === 'forbidden' && r.action) return new ForbiddenError(message, r.action);
+  if (r.type === 'not-found' && r.action) return new NotFoundError(message, r.action);
+  if (r.type === 'timeout') return new KubeTimeoutError(message);
+  return new MeshctlError(message);
 }

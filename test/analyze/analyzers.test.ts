@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ANALYZERS, analyzeResources, applyDefaultNamespace } from '../../src/analyze/engine.js';
 import { loadResources } from '../../src/resources/index.js';
 import { runAnalyze } from './run.js';
+import { scratchDir } from '../helpers.js';
 
 // istioctl's analyzers, each run alone with --analyzer: every finding's level, code, resource,
 // file:line and message, on our fixtures; and their near misses.
 const C = 'fixtures/analyze/cases';
 const S = 'fixtures/analyze/special';
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyzers-'));
+const tmp = scratchDir('meshctl-analyzers-');
 
 const CASES: { analyzer: string; file: string; expected: string[] }[] = [
   {

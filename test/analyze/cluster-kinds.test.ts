@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalyzeCommandOptions } from '../../src/commands/analyze.js';
 import { runAnalyze } from './run.js';
 import { type ApiServer, type KubeObject, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
+import { scratchDir } from '../helpers.js';
 
 // The kinds the istioctl analyzers need, read from the API-server stand-in: webhook configurations,
 // istio-system ConfigMaps (injector values, mesh config, mesh networks), Nodes, GRPCRoutes,
 // ProxyConfigs; and a second cluster's Services through --remote-contexts.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyze-kinds-'));
+const tmp = scratchDir('meshctl-analyze-kinds-');
 
 const injector = (name: string, url?: string): KubeObject => ({
   apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name },

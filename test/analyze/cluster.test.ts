@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { AnalyzeCommandOptions } from '../../src/commands/analyze.js';
 import { ingressObjects } from './objects.js';
 import { runAnalyze } from './run.js';
 import { type ApiServer, type KubeObject, type RbacDenial, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
+import { scratchDir } from '../helpers.js';
 
 // analyze against the API-server stand-in: client-node's real REST code over a loopback socket.
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyze-kube-'));
+const tmp = scratchDir('meshctl-analyze-kube-');
 
 const objects: KubeObject[] = [
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'istio-injection': 'enabled' } } },

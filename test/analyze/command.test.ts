@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { runAnalyze } from './run.js';
+import { scratchDir } from '../helpers.js';
 
 // In-process runs of the command (the CLI wiring itself is covered by cli.test.ts).
 const BAD = 'fixtures/analyze/cases/IST0101-vs-host.bad.yaml';
 const PORTNAME = 'fixtures/analyze/cases/IST0118-portname.bad.yaml';
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-analyze-'));
+const tmp = scratchDir('meshctl-analyze-');
 
 const run = runAnalyze;
 

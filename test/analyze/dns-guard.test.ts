@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { analyzeResources, applyDefaultNamespace } from '../../src/analyze/engine.js';
 import { RealLookupInTest } from '../../src/analyze/analyzers/webhooks.js';
 import { loadResources } from '../../src/resources/index.js';
-import { fixture, runCli } from '../helpers.js';
+import { fixture, runCli, scratchDir } from '../helpers.js';
 
 // externalcontrolplane.ExternalControlPlaneAnalyzer resolves webhook hosts in DNS, as istioctl does.
 // No test may ever resolve a real host: tests inject the resolver, or use IP addresses, localhost or
 // .invalid names (answered without a lookup). A real lookup under the test runner fails the run.
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-dns-guard-'));
+const tmp = scratchDir('meshctl-dns-guard-');
 const ANALYZER = 'externalcontrolplane.ExternalControlPlaneAnalyzer';
 
 function injector(url: string): string {

@@ -66,3 +66,15 @@ test('Gateway API: every route kind and version analyze reads gets rules[].name,
   assert.equal(grpc.properties!.retry, undefined);
   assert.equal(specSchema(g, 'v2', 'TLSRoute'), undefined, 'versions Gateway API does not serve are not checked');
 });
+
+test('Gateway API fields removed in v1.4 (Gateway backendTLS, listener tls.frontendValidation) stay unknown, as in the CRDs istioctl validates with', () => {
+  const g = 'gateway.networking.k8s.io';
+  for (const version of ['v1', 'v1beta1']) {
+    const spec = specSchema(g, version, 'Gateway')!;
+    assert.ok(spec.properties?.tls?.properties?.backend && spec.properties.tls.properties.frontend, `${version}: spec.tls, where v1.4 moved them`);
+    assert.equal(spec.properties?.backendTLS, undefined, `${version}: spec.backendTLS`);
+    const listenerTls = spec.properties!.listeners.items!.properties!.tls;
+    assert.ok(listenerTls?.properties?.certificateRefs, `${version}: listeners[].tls`);
+    assert.equal(listenerTls.properties.frontendValidation, undefined, `${version}: listeners[].tls.frontendValidation`);
+  }
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { proxyConfig, type ProxyConfigKind, type ProxyConfigOptions } from '../../src/commands/proxy-config.js';
 import { fileAdminSource } from '../../src/source/envoy-admin.js';
-import { fixture, isOneLineError, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli, scratchDir } from '../helpers.js';
 
 const DUMP = fixture('bookinfo', 'productpage-config_dump.json');
 const CLUSTERS = fixture('bookinfo', 'productpage-clusters.json');
@@ -289,9 +289,8 @@ test('help lists the subcommands and examples', async () => {
   assert.match(sub.stdout, /Examples:/);
 });
 
-test('ecds: extension configs by type then name', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
+test('ecds: extension configs by type then name', async (t) => {
+  const { writeFileSync } = await import('node:fs');
   const path = await import('node:path');
   const d = JSON.parse(readFileSync(DUMP, 'utf8')) as { configs: unknown[] };
   d.configs.push({
@@ -302,7 +301,7 @@ test('ecds: extension configs by type then name', async () => {
       { ecds_filter: { name: 'default.authz', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz' } } },
     ],
   });
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'meshctl-ecds-')), 'ecds.json');
+  const file = path.join(scratchDir('meshctl-ecds-', t), 'ecds.json');
   writeFileSync(file, JSON.stringify(d));
   assert.deepEqual(rows(await ok(['pc', 'ecds', '-f', file])), [
     ['ECDS NAME', 'TYPE'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fixture, isOneLineError, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli, scratchDir } from '../helpers.js';
 
 const BOOKINFO = fixture('describe', 'bookinfo');
 const PRODUCTPAGE = 'productpage-v1-7d4b8d9b7c-x2x9z';
@@ -135,11 +135,10 @@ test('describe: errors are one line with a non-zero exit', async () => {
   assert.ok(isOneLineError(notDump.stderr), notDump.stderr);
 });
 
-test('describe: malformed YAML in --files names the file and line', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
+test('describe: malformed YAML in --files names the file and line', async (t) => {
+  const { writeFileSync } = await import('node:fs');
   const path = await import('node:path');
-  const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-describe-'));
+  const dir = scratchDir('meshctl-describe-', t);
   writeFileSync(path.join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n');
   const r = await runCli(['describe', 'pod', 'x', '--files', dir]);
   assert.equal(r.code, 1);

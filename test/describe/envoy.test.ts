@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { envoyViewFromConfigDump, rbacPolicyName } from '../../src/describe/envoy-view.js';
 import { parseConfigDump } from '../../src/envoy/config-dump.js';
-import { fixture, runCli } from '../helpers.js';
+import { fixture, runCli, scratchDir } from '../helpers.js';
 
 const BOOKINFO = fixture('describe', 'bookinfo');
 const DUMP = fixture('describe', 'dumps', 'productpage-config_dump.json');
@@ -38,7 +37,7 @@ test('describe pod -f: what Envoy holds confirms the files', async () => {
   assert.equal(json.envoy.inbound[0].mtls, 'STRICT');
 });
 
-test('describe pod -f: a stale proxy (other DestinationRule, missing subset cluster, plaintext accepted, missing RBAC) is warned', async () => {
+test('describe pod -f: a stale proxy (other DestinationRule, missing subset cluster, plaintext accepted, missing RBAC) is warned', async (t) => {
   const dump = JSON.parse(readFileSync(DUMP, 'utf8'));
   for (const cfg of dump.configs) {
     if (cfg['@type'].endsWith('ClustersConfigDump')) {
@@ -55,7 +54,7 @@ test('describe pod -f: a stale proxy (other DestinationRule, missing subset clus
       l.filter_chains.push({ ...chain, filter_chain_match: { destination_port: 9080, transport_protocol: 'raw_buffer' } });
     }
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-describe-'));
+  const dir = scratchDir('meshctl-describe-', t);
   const stale = path.join(dir, 'stale.json');
   writeFileSync(stale, JSON.stringify(dump));
   const r = await runCli(['describe', 'pod', PRODUCTPAGE, '--files', BOOKINFO, '-f', stale]);

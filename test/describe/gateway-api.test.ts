@@ -218,8 +218,8 @@ test('CLI describe service: Gateway API exposure lines and warnings, offline', a
         'Exposed on Gateway API gateway istio-ingress/public http://203.0.113.7 (hostname shop.example.com) via HTTPRoute shop/web\n' +
         'Exposed on Gateway API gateway istio-ingress/public https://203.0.113.7 (hostname shop.example.com) via HTTPRoute shop/web\n' +
         'HTTPRoute: shop/web via Gateways istio-ingress/public (service public-istio.istio-ingress), istio-ingress/internal, istio-ingress/ghost\n' +
-        'WARNING: HTTPRoute shop/web: gateway istio-ingress/internal reports Accepted False (NotAllowedByListeners): no listener allows routes from namespace shop\n' +
-        // istiod compares hostnames before namespaces (referenceAllowed): its reason is the hostname's
+        // istiod compares hostnames before namespaces (referenceAllowed): the status it wrote and meshctl's verdict agree
+        'WARNING: HTTPRoute shop/web: gateway istio-ingress/internal reports Accepted False (NoMatchingListenerHostname): no hostnames matched parent hostname "*.internal.example.com"\n' +
         "WARNING: HTTPRoute shop/web is not accepted by gateway istio-ingress/internal (Accepted False, NoMatchingListenerHostname): listener http: hostname *.internal.example.com matches none of the route's hostnames (shop.example.com)\n" +
         'WARNING: HTTPRoute shop/web has parent gateway istio-ingress/ghost, which does not exist\n',
     ),

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
-import { fixture, isOneLineError, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli, scratchDir } from '../helpers.js';
 
 const load = (text: string) => yaml.loadAll(text).filter((d) => d !== null);
 const read = (name: string) => readFileSync(fixture('inject', name), 'utf8');
 
-test('kube-inject -f - reads stdin and writes to stdout; a note says the built-in settings were used', async () => {
-  const home = mkdtempSync(path.join(tmpdir(), 'meshctl-home-'));
+test('kube-inject -f - reads stdin and writes to stdout; a note says the built-in settings were used', async (t) => {
+  const home = scratchDir('meshctl-home-', t);
   const env = { HOME: home, KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined };
   const r = await runCli(['kube-inject', '-f', '-'], { stdin: read('shop-web.yaml'), env });
   assert.equal(r.code, 0, r.stderr);
@@ -19,8 +18,8 @@ test('kube-inject -f - reads stdin and writes to stdout; a note says the built-i
   assert.equal(r.stderr.trimEnd().split('\n').length, 1);
 });
 
-test('-o writes the file atomically; on an error nothing is written and an old file is kept', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-inject-'));
+test('-o writes the file atomically; on an error nothing is written and an old file is kept', async (t) => {
+  const dir = scratchDir('meshctl-inject-', t);
   const out = path.join(dir, 'out.yaml');
   const ok = await runCli(['kube-inject', '-f', fixture('inject', 'shop-mixed.yaml'), '-o', out, '--offline']);
   assert.equal(ok.code, 0, ok.stderr);

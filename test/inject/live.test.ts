@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import yaml from 'js-yaml';
 import { type ApiServer, type KubeObject, startApiServer, writeKubeconfig } from '../harness/apiserver.js';
-import { fixture, isOneLineError, runCli } from '../helpers.js';
+import { fixture, isOneLineError, runCli, scratchDir } from '../helpers.js';
 
 const read = (name: string) => readFileSync(fixture('inject', name), 'utf8');
 const load = (text: string) => yaml.loadAll(text).filter((d) => d !== null);
-const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-inject-live-'));
+const dir = scratchDir('meshctl-inject-live-');
 /** No kubeconfig of the machine running the tests may leak in. */
 const env = { HOME: dir, KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined };
 

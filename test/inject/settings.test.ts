@@ -5,7 +5,7 @@ import yaml from 'js-yaml';
 import { resolveSettings } from '../../src/inject/config.js';
 import { clusterProvider, fileProvider } from '../../src/inject/providers.js';
 import { injectText, uninjectText } from '../../src/inject/run.js';
-import { fixture } from '../helpers.js';
+import { fixture, scratchDir } from '../helpers.js';
 
 const load = (text: string) => yaml.loadAll(text).filter((d) => d !== null);
 const read = (name: string) => readFileSync(fixture('inject', name), 'utf8');
@@ -25,12 +25,11 @@ test('--meshConfigFile (istio ConfigMap) and --valuesFile (plain values) shape t
   assert.match(out, /image: registry\.example\.com\/istio\/proxyv2:1\.27\.3/);
 });
 
-test('a mesh config given as plain YAML works the same as the ConfigMap', async () => {
+test('a mesh config given as plain YAML works the same as the ConfigMap', async (t) => {
   const cm = yaml.load(read('mesh-configmap.yaml')) as { data: { mesh: string } };
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
+  const { writeFileSync } = await import('node:fs');
   const path = await import('node:path');
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'meshctl-mesh-')), 'mesh.yaml');
+  const file = path.join(scratchDir('meshctl-mesh-', t), 'mesh.yaml');
   writeFileSync(file, cm.data.mesh);
   const a = injectText(web, (await fromFiles({ meshConfigFile: file })).settings).text;
   const b = injectText(web, (await fromFiles({ meshConfigFile: fixture('inject', 'mesh-configmap.yaml') })).settings).text;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fieldLine, loadResources, parseResources } from '../../src/resources/index.js';
-import { ROOT, fixture } from '../helpers.js';
+import { ROOT, fixture, scratchDir } from '../helpers.js';
 
 test('multi-document YAML: documents, lists and their lines; empty and comment-only documents skipped', async () => {
   const { resources, problems } = await loadResources([fixture('resources', 'multi.yaml')]);
@@ -86,15 +86,15 @@ test('dates stay strings and merge keys merge, as Kubernetes reads YAML', () => 
   assert.deepEqual((r.object.data as Record<string, unknown>).merged, { a: '1', c: '2' });
 });
 
-test('an empty manifest holds no objects and is not a problem', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-empty-'));
+test('an empty manifest holds no objects and is not a problem', async (t) => {
+  const dir = scratchDir('meshctl-empty-', t);
   writeFileSync(path.join(dir, 'placeholder.yaml'), '');
   const { resources, problems } = await loadResources([dir]);
   assert.deepEqual([resources.length, problems], [0, []]);
 });
 
-test('directories: hidden entries skipped, any-case extensions, links followed once, loops end', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'meshctl-walk-'));
+test('directories: hidden entries skipped, any-case extensions, links followed once, loops end', async (t) => {
+  const root = scratchDir('meshctl-walk-', t);
   const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
   mkdirSync(path.join(root, 'a'));
   mkdirSync(path.join(root, 'b'));
@@ -129,8 +129,8 @@ test('directories: hidden entries skipped, any-case extensions, links followed o
   assert.deepEqual(flat.resources.map((r) => r.name), ['real', 'json', 'upper']);
 });
 
-test('a manifest with a byte-order mark reads as if it had none; binary files are refused', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-bom-'));
+test('a manifest with a byte-order mark reads as if it had none; binary files are refused', async (t) => {
+  const dir = scratchDir('meshctl-bom-', t);
   writeFileSync(path.join(dir, 'bom.yaml'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bom\n')]));
   writeFileSync(path.join(dir, 'blob.yaml'), Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe, 0x00, 0x0a]));
   const { resources, problems } = await loadResources([dir]);
@@ -167,6 +167,10 @@ test('a document may start on its --- line; null and comment-only documents are 
 test('a directory under -R that cannot be read is a problem, not silently skipped', (t) => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'meshctl-unreadable-'));
   mkdirSync(path.join(root, 'locked'));
+  t.after(() => {
+    chmodSync(path.join(root, 'locked'), 0o755);
+    rmSync(root, { recursive: true, force: true });
+  });
   writeFileSync(path.join(root, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n');
   chmodSync(root, 0o755);
   chmodSync(path.join(root, 'locked'), 0o000);

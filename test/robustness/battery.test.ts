@@ -4,11 +4,10 @@
  * a crash, a stack trace, a usage error or a hang, and within a bounded heap.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, pool, runCli, type CliResult } from '../helpers.js';
+import { fixture, pool, runCli, type CliResult, scratchDir } from '../helpers.js';
 import { configDumpCases, genericCases, truncations, ztunnelDumpCases, type HostileCase } from './corpus.js';
 
 interface Reader {
@@ -63,7 +62,7 @@ const READERS: Reader[] = [
 const ENV = { NODE_OPTIONS: '--max-old-space-size=768' };
 const PER_RUN_MS = 30_000;
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-battery-'));
+const dir = scratchDir('meshctl-battery-');
 let fileCount = 0;
 function materialise(c: HostileCase): string {
   const file = path.join(dir, `case-${fileCount++}`);

@@ -4,14 +4,13 @@
  * the markers (in plain and base64 form) must appear in none of it — stdout or stderr, with --verbose.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
-import { fixture, runCli } from '../helpers.js';
+import { fixture, runCli, scratchDir } from '../helpers.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-secrets-'));
+const dir = scratchDir('meshctl-secrets-');
 const MARK = {
   secretKey: 'MARKERsecretKEY0001',
   generic: 'MARKERgenericSECRET0002',

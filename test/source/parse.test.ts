@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MeshctlError } from '../../src/errors.js';
 import { readInput } from '../../src/source/file.js';
 import { parseDocument, parseDocuments } from '../../src/source/parse.js';
+import { scratchDir } from '../helpers.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-parse-'));
+const tmp = scratchDir('meshctl-parse-');
 
 test('JSON and YAML both parse', () => {
   assert.deepEqual(parseDocument({ name: 'a', text: '{"a": 1}' }), { a: 1 });

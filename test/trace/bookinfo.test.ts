@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fixture, runCli } from '../helpers.js';
+import { fixture, runCli, scratchDir } from '../helpers.js';
 import { type FakeCluster, PRODUCTPAGE, startCluster } from '../harness/cluster.js';
 import { MESH_DUMP } from './mesh-dump.js';
 
@@ -45,11 +44,11 @@ test('Bookinfo inbound: virtualInbound matches its own 0.0.0.0_9080 mTLS chain a
   assert.ok(!(l.notes ?? []).some((n) => /hands the connection/.test(n)), (l.notes ?? []).join('\n'));
 });
 
-test('a virtualInbound with use_original_dst (old Istio, or a bad EnvoyFilter) hands inbound traffic to an outbound listener, and says so', async () => {
+test('a virtualInbound with use_original_dst (old Istio, or a bad EnvoyFilter) hands inbound traffic to an outbound listener, and says so', async (ctx) => {
   const dump = JSON.parse(readFileSync(BOOKINFO, 'utf8')) as { configs: { dynamic_listeners?: { active_state: { listener: Record<string, unknown> } }[] }[] };
   const inbound = dump.configs.flatMap((c) => c.dynamic_listeners ?? []).find((l) => l.active_state.listener.name === 'virtualInbound')!;
   inbound.active_state.listener.use_original_dst = true;
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'meshctl-handoff-')), 'config_dump.json');
+  const file = path.join(scratchDir('meshctl-handoff-', ctx), 'config_dump.json');
   writeFileSync(file, JSON.stringify(dump));
   const t = await json(['trace', '-f', file, 'http://productpage:9080/productpage', '--direction', 'inbound']);
   assert.equal(t.result.listener, '0.0.0.0_9080');

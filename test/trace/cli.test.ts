@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { isOneLineError, runCli } from '../helpers.js';
+import { isOneLineError, runCli, scratchDir } from '../helpers.js';
 import { MESH_DUMP } from './mesh-dump.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'meshctl-trace-'));
+const tmp = scratchDir('meshctl-trace-');
 
 test('meshctl trace -f: the human trace names every step and the nearest losers', async () => {
   const r = await runCli(['trace', '-f', MESH_DUMP, 'http://reviews:9080/api/v1', '--random', '10']);

@@ -4,8 +4,7 @@
  * router sees after the connection manager (x-forwarded-proto, use_remote_address, x-forwarded-for).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseMetadata } from '../../src/commands/trace.js';
@@ -15,7 +14,7 @@ import { networkFilters } from '../../src/trace/filters.js';
 import type { HttpRequest } from '../../src/trace/request.js';
 import { findRoute, routeAction } from '../../src/trace/route.js';
 import { traceRequest, type TraceOutput, type TraceRequest } from '../../src/trace/trace.js';
-import { runCli } from '../helpers.js';
+import { runCli, scratchDir } from '../helpers.js';
 
 const T = 'type.googleapis.com/';
 
@@ -189,8 +188,8 @@ test('require_tls EXTERNAL_ONLY redirects an external http request; internal-nes
   assert.equal(trace(sidecar, { target: 'http://web/x', headers: [['x-forwarded-proto', 'https']] }).result.cluster, 'app');
 });
 
-test('CLI: --metadata reaches the trace; a malformed one is a usage error', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshctl-semantics-'));
+test('CLI: --metadata reaches the trace; a malformed one is a usage error', async (t) => {
+  const dir = scratchDir('meshctl-semantics-', t);
   const f = path.join(dir, 'dump.json');
   const canary = { match: { prefix: '/', dynamic_metadata: [{ filter: 'envoy.lb', path: [{ key: 'canary' }], value: { bool_match: true } }] }, route: { cluster: 'canary' } };
   writeFileSync(f, JSON.stringify(dump([{ name: 'web', domains: ['*'], routes: [canary, { match: { prefix: '/' }, route: { cluster: 'stable' } }] }])));

@@ -98,6 +98,12 @@ export interface ResourceRecord {
    * but not its namespace's gets and lists, and does not count as covering that namespace.
    */
   partial?: boolean;
+  /**
+   * Only the objects matching this label selector (API server syntax), in every namespace (`scope: all`):
+   * the list answers lists whose selector requires as much (what `waypoint list|status` asks cluster-wide),
+   * never a get or a list without it, and its refusal is replayed for such a list only.
+   */
+  labelSelector?: string;
   error?: RecordedError;
 }
 
