@@ -27,6 +27,7 @@ import {
 } from '../ztunnel/index.js';
 import { TraceInputError, emptyResult, parseTarget, stepRecorder, traceRequest, type TraceOutput, type TraceResultData, type TraceStep } from './trace.js';
 import type { EndpointInfo, TraceWorld } from './world.js';
+import { terminateHbone } from './hbone-terminate.js';
 import { ztunnelAuthz } from './ztunnel-authz.js';
 
 /**
@@ -194,27 +195,6 @@ function originateFacts(dump: ConfigDump, world: TraceWorld): { facts: string[];
     facts.push(`cluster connect_originate: ${c.type}${override ? `, port ${override}` : ''}${tls ? ', mTLS with the waypoint\'s certificate' : ''}`);
   } else notes.push('no connect_originate cluster in the dump');
   return { facts, port, notes };
-}
-
-/** The waypoint's connect_terminate: the listener on 15008 and where its CONNECT route leads. */
-function terminateFacts(world: TraceWorld): { ok: boolean; facts: string[]; internal: string | null; problem?: string } {
-  const onPort = world.listeners.byPort.get(DEFAULT_HBONE_PORT) ?? [];
-  const l = onPort[0];
-  if (!l) return { ok: false, facts: [], internal: null, problem: `no listener on port ${DEFAULT_HBONE_PORT} in ${world.name}: the HBONE connection is refused (is it a waypoint's dump?)` };
-  const facts = [`listener ${l.name ?? '(unnamed)'} on ${DEFAULT_HBONE_PORT}`];
-  const fc = (Array.isArray(l.filter_chains) ? l.filter_chains : [])[0];
-  const tls = fc?.transport_socket?.typed_config;
-  if (tls) facts.push(`terminates mTLS${tls.require_client_certificate === true ? ' (client certificate required: the peer identity is the client workload\'s)' : ''}`);
-  const hcm = (Array.isArray(fc?.filters) ? fc.filters : []).find((f: Json) => /HttpConnectionManager/.test(String(f?.typed_config?.['@type'])))?.typed_config;
-  const routes = (hcm?.route_config?.virtual_hosts ?? []).flatMap((vh: Json) => vh?.routes ?? []);
-  const connect = routes.find((r: Json) => r?.match?.connect_matcher !== undefined);
-  if (!connect?.route?.cluster) return { ok: false, facts, internal: null, problem: `${l.name}: no route for CONNECT requests: the tunnel is refused` };
-  const cluster = String(connect.route.cluster);
-  const c = world.cluster(cluster);
-  const internal = c?.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address?.envoy_internal_address?.server_listener_name ?? null;
-  facts.push(`route for CONNECT → cluster ${cluster}${internal ? ` → internal listener ${internal}` : ''}`);
-  if (!internal) return { ok: false, facts, internal: null, problem: `cluster ${cluster} does not lead to an internal listener in ${world.name}` };
-  return { ok: true, facts, internal };
 }
 
 /** Follows the request; `sources` reads the ztunnels and waypoints it needs. */
@@ -471,39 +451,40 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   }
   const wv = loaded.view;
   ambient.waypoint.dump = wv.name;
-  const term = terminateFacts(wv.world);
-  push({
-    stage: 'listener',
-    chosen: wv.world.listeners.byPort.get(DEFAULT_HBONE_PORT)?.[0]?.name ?? null,
-    summary: term.ok ? `connect_terminate ends the HBONE tunnel and hands the inner connection to ${term.internal}` : term.problem!,
-    matched: term.facts,
-    notes: loaded.note ? [loaded.note] : [],
+  // connect_terminate → its CONNECT route → the internal listener, read from the dump by the trace engine
+  const term = terminateHbone(wv.world, wv.dump, {
+    ip: wpIp,
+    port: w.gw.port,
+    authority: w.authority,
+    srcIp,
+    identity: { ...(req.identity ?? {}), principal: clientIdentity },
+    random: req.random,
+    allCandidates: req.allCandidates,
+    at,
   });
-  if (!term.ok) return done();
-  const [authIp, authPort] = splitAuthority(w.authority);
-  let wt: TraceOutput;
-  try {
-    wt = traceRequest(wv.world, {
-      target: req.target,
-      method: req.method,
-      headers: req.headers,
-      direction: 'inbound',
-      srcIp,
-      dstIp: authIp,
-      random: req.random,
-      allCandidates: req.allCandidates,
-      metadata: req.metadata as never,
-      identity: { ...(req.identity ?? {}), principal: clientIdentity, viaTunnel: 'the HBONE tunnel connect_terminate ended' },
-      entry: { listener: term.internal!, how: `internal listener ${term.internal} (reached through connect_terminate's CONNECT route); destination ${w.authority} from the :authority` },
-      at,
-    });
-  } catch (err) {
-    if (err instanceof TraceInputError) throw err;
-    throw err;
+  if (loaded.note) term.steps[0]?.notes.unshift(loaded.note);
+  for (const s of term.steps) {
+    steps.push(s);
+    uncertain.push(...s.uncertain);
   }
+  if (!term.entry) return done();
+  const [authIp, authPort] = splitAuthority(w.authority);
+  const wt = traceRequest(wv.world, {
+    target: req.target,
+    method: req.method,
+    headers: req.headers,
+    direction: 'inbound',
+    srcIp,
+    dstIp: authIp,
+    random: req.random,
+    allCandidates: req.allCandidates,
+    metadata: req.metadata as never,
+    identity: { ...(req.identity ?? {}), principal: clientIdentity, viaTunnel: `the HBONE tunnel ${term.steps[0]?.chosen ?? 'connect_terminate'} ended` },
+    entry: term.entry,
+    at,
+  });
   // The waypoint's own destination step repeats ours: keep its listener and later steps.
   for (const s of wt.steps.filter((x) => x.stage !== 'destination')) {
-    if (s.stage === 'listener') s.stage = 'listener';
     steps.push(s);
     uncertain.push(...s.uncertain);
   }
