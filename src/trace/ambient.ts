@@ -41,7 +41,8 @@ import { ztunnelAuthz } from './ztunnel-authz.js';
  *                has one; else an endpoint of the service (load balancing: health, routing preferences), and
  *                for traffic addressed to a workload, that workload's waypoint; else passthrough
  *   hbone        mTLS + HTTP/2 CONNECT to IP:15008 with the :authority the next hop needs
- *   (waypoint)   connect_terminate → main_internal through the waypoint's config dump, with the existing
+ *   (waypoint)   the CONNECT through connect_terminate to the internal listener its cluster names
+ *                (./hbone-terminate.ts), then main_internal, both through the waypoint's config dump with the
  *                listener/route/cluster engine and its RBAC filters (src/trace/trace.ts with `entry`), then the
  *                endpoint of its cluster and connect_originate: HBONE again to the pod
  *   authz        the destination node's ztunnel: its L4 policies for the peer it sees (the client, or the waypoint)
