@@ -3,8 +3,7 @@ import { isIP } from 'node:net';
 import { ambientEnrollment, namedWaypoint, waypointFor, ztunnelPolicyWarnings, type AmbientWorld, type Obj, type WaypointBinding } from '../ambient/index.js';
 import type { SourceIdentity } from '../authz/context.js';
 import type { AuthzVerdict } from '../authz/decide.js';
-import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index.js';
-import type { Json } from '../match/string.js';
+import type { ConfigDump } from '../envoy/index.js';
 import {
   DEFAULT_HBONE_PORT,
   joinHostPort,
@@ -27,6 +26,7 @@ import {
 } from '../ztunnel/index.js';
 import { TraceInputError, emptyResult, parseTarget, stepRecorder, traceRequest, type TraceOutput, type TraceResultData, type TraceStep } from './trace.js';
 import type { EndpointInfo, TraceWorld } from './world.js';
+import { originateFacts, waypointUpstream } from './hbone-originate.js';
 import { terminateHbone } from './hbone-terminate.js';
 import { ztunnelAuthz } from './ztunnel-authz.js';
 
@@ -150,53 +150,6 @@ function choose<T>(cands: T[], random: number | undefined, who: string, label: (
 
 const podLabel = (w: ZtunnelWorkload) => `${w.name}.${w.namespace}`;
 const certState = (c: CertsDump | undefined) => (c ? c.state.split(':')[0] : 'none');
-
-/** The endpoints of a waypoint's cluster: the pods behind its internal addresses (connect_originate). */
-function waypointEndpoints(dump: ConfigDump, cluster: string, authority: { ip: string; port: number }): { list: { ip: string; port: number; health: string; locality: string | null }[]; how: string } | null {
-  const c = findCluster(dump, cluster)?.cluster as Json | undefined;
-  const cla = endpointsOfCluster(dump, cluster) as Json | undefined;
-  const original = () => ({ list: [{ ip: authority.ip, port: authority.port, health: 'n/a (original destination)', locality: null }], how: `the original destination ${joinHostPort(authority.ip, String(authority.port))} (the CONNECT :authority)` });
-  if (c?.type === 'ORIGINAL_DST') return original();
-  if (!cla) return null;
-  const list: { ip: string; port: number; health: string; locality: string | null }[] = [];
-  let internalOnly = true;
-  for (const le of Array.isArray(cla.endpoints) ? cla.endpoints : []) {
-    const loc = le?.locality?.zone ? `${le.locality.region}/${le.locality.zone}` : null;
-    for (const ep of Array.isArray(le?.lb_endpoints) ? le.lb_endpoints : []) {
-      const a = ep?.endpoint?.address;
-      const id = a?.envoy_internal_address?.endpoint_id ?? ep?.metadata?.filter_metadata?.['envoy.filters.listener.original_dst']?.local;
-      const sa = a?.socket_address;
-      const hp = typeof id === 'string' ? /^\[?([0-9a-fA-F:.]+?)\]?:(\d+)$/.exec(id) : null;
-      if (hp) list.push({ ip: hp[1], port: Number(hp[2]), health: String(ep.health_status ?? 'UNKNOWN'), locality: loc });
-      else if (sa) {
-        internalOnly = false;
-        list.push({ ip: String(sa.address), port: Number(sa.port_value), health: String(ep.health_status ?? 'UNKNOWN'), locality: loc });
-      }
-    }
-  }
-  // encap: one internal address to connect_originate without an endpoint id: the original destination
-  if (!list.length && internalOnly && /connect_originate/.test(JSON.stringify(cla))) return original();
-  return { list, how: c?.type === 'EDS' || !c ? 'EDS in the waypoint dump' : "the cluster's load_assignment" };
-}
-
-/** What the HBONE origination of a waypoint looks like in its dump (connect_originate listener and cluster). */
-function originateFacts(dump: ConfigDump, world: TraceWorld): { facts: string[]; port: number; notes: string[] } {
-  const facts: string[] = [];
-  const notes: string[] = [];
-  let port = DEFAULT_HBONE_PORT;
-  const l = world.listeners.byName.get('connect_originate');
-  const tcp = (Array.isArray(l?.filter_chains) ? l.filter_chains : []).flatMap((fc: Json) => (Array.isArray(fc?.filters) ? fc.filters : [])).find((f: Json) => /tcp_proxy/.test(String(f?.name)));
-  if (tcp?.typed_config?.tunneling_config) facts.push(`listener connect_originate: tcp_proxy to cluster ${tcp.typed_config.cluster} tunnels (CONNECT to ${tcp.typed_config.tunneling_config.hostname})`);
-  else notes.push('no connect_originate listener with a tunneling tcp_proxy in the dump');
-  const c = findCluster(dump, 'connect_originate')?.cluster as Json | undefined;
-  if (c) {
-    const override = c.original_dst_lb_config?.upstream_port_override;
-    if (override) port = Number(override);
-    const tls = /UpstreamTlsContext/.test(String(c.transport_socket?.typed_config?.['@type'] ?? ''));
-    facts.push(`cluster connect_originate: ${c.type}${override ? `, port ${override}` : ''}${tls ? ', mTLS with the waypoint\'s certificate' : ''}`);
-  } else notes.push('no connect_originate cluster in the dump');
-  return { facts, port, notes };
-}
 
 /** Follows the request; `sources` reads the ztunnels and waypoints it needs. */
 export async function traceAmbient(sources: AmbientSources, req: AmbientRequest): Promise<TraceOutput> {
@@ -496,9 +449,13 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     setAuthz({ ...r.authz });
   }
   if (r.authz?.decision === 'DENY' || !r.cluster) return done();
-  const eps = waypointEndpoints(wv.dump, r.cluster, { ip: authIp, port: authPort });
+  const eps = waypointUpstream(wv.world, wv.dump, r.cluster, { ip: authIp, port: authPort }, r);
   if (!eps) {
     push({ stage: 'endpoints', chosen: null, summary: `endpoints of ${r.cluster} are not in ${wv.name}`, uncertain: [`endpoints of ${r.cluster} unknown`] });
+    return done();
+  }
+  if (eps.problem) {
+    push({ stage: 'endpoints', chosen: null, summary: eps.problem, uncertain: eps.uncertain });
     return done();
   }
   // The waypoint's endpoints, as pods of the ztunnel's view.
@@ -513,14 +470,15 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   }
   result.endpoints = eps.list.map((e): EndpointInfo => ({ address: joinHostPort(e.ip, String(e.port)), health: e.health, locality: e.locality, weight: null, priority: 0, tlsMode: null, hostname: null }));
   const ce = choose(cands, req.random, "the waypoint's load balancer", (x) => x.label);
-  const wpOut = originateFacts(wv.dump, wv.world);
+  const originated = originateFacts(wv.dump, wv.world, eps.via ?? 'connect_originate');
+  const wpOut = { ...originated, port: originated.port ?? DEFAULT_HBONE_PORT };
   push({
     stage: 'endpoints',
     chosen: ce.pick?.label ?? null,
     summary: ce.pick ? `endpoint ${ce.pick.label} of ${r.cluster} (${ce.how}; ${eps.how})` : `${r.cluster} has no endpoint to send to: Envoy answers 503 (UH)`,
     matched: cands.map((x) => `candidate ${x.label}${x === ce.pick ? ` ← ${ce.how}` : ''}${all ? ` (${candidateVerdict(model, x, wpInst, wpIp)})` : ''}`),
     losers: epDropped,
-    uncertain: [...(ce.uncertain ? [ce.uncertain] : []), ...verdictsDiffer(model, cands, req.random, wpInst, wpIp)],
+    uncertain: [...eps.uncertain, ...(ce.uncertain ? [ce.uncertain] : []), ...verdictsDiffer(model, cands, req.random, wpInst, wpIp)],
   });
   if (!ce.pick) return done();
   const dstWl = ce.pick.workload;

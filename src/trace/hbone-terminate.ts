@@ -36,7 +36,7 @@ export interface HboneTermination {
   entry: NonNullable<TraceRequest['entry']> | null;
 }
 
-const ORIGINAL_DST_KEY = 'envoy.filters.listener.original_dst.local_ip';
+export const ORIGINAL_DST_KEY = 'envoy.filters.listener.original_dst.local_ip';
 const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArrival): HboneTermination {
@@ -94,11 +94,9 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
   const uncertain: string[] = [];
   const notes: string[] = [];
   if (names.length > 1) uncertain.push(`cluster ${r.cluster} has endpoints on internal listeners ${names.join(', ')}: its load balancer picks one; the trace follows ${name}`);
-  const inner = world.listeners.byName.get(name);
-  if (!inner) return hop({ chosen: null, summary: `cluster ${r.cluster} names the internal listener ${name}, which is not in ${world.name}: Envoy cannot connect to it and resets the CONNECT stream`, matched });
-  if (inner.internal_listener === undefined) {
-    return hop({ chosen: null, summary: `${name} is not an internal listener (no internal_listener): the envoy_internal_address of cluster ${r.cluster} cannot reach it, Envoy resets the CONNECT stream`, matched });
-  }
+  const unreachable = unreachableInternal(world, name);
+  if (unreachable) return hop({ chosen: null, summary: `cluster ${r.cluster} names ${name}, but ${unreachable}: Envoy cannot connect to it and resets the CONNECT stream`, matched });
+  const inner = world.listeners.byName.get(name)!;
   const bootstrap = dump.bootstrap?.bootstrap as Json | undefined;
   if (bootstrap) {
     const ext = asArray(bootstrap.bootstrap_extensions).some((e: Json) => e?.name === 'envoy.bootstrap.internal_listener' || /InternalListener$/.test(filterConfig(e).type));
@@ -108,9 +106,9 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
 
   // the CONNECT :authority becomes the inner connection's destination through filter state
   const c = findCluster(dump, r.cluster)?.cluster as Json | undefined;
-  const internalUpstream = c?.transport_socket?.name === 'envoy.transport_sockets.internal_upstream' || /InternalUpstreamTransport$/.test(filterConfig(c?.transport_socket ?? {}).type);
+  const internalUpstream = isInternalUpstream(c);
   const setter = authoritySetter(world, r.listener, r.filterChain);
-  const originalDst = asArray(inner.listener_filters).some((f: Json) => /original_dst/.test(String(f?.name ?? '')) || /OriginalDst$/.test(filterConfig(f).type));
+  const originalDst = hasOriginalDst(inner);
   const carried = [
     setter ? `http filter ${setter} keeps the :authority ${a.authority} as filter state ${ORIGINAL_DST_KEY}, shared with the upstream` : null,
     internalUpstream ? `transport socket internal_upstream: the filter state shared with the upstream crosses to ${name}` : null,
@@ -135,10 +133,7 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
  * Istio's older set_internal_dst_address filter.
  */
 function authoritySetter(world: TraceWorld, listener: string | null, chainName: string | null): string | null {
-  const l = listener === null ? undefined : world.listeners.byName.get(listener);
-  const chains = asArray(l?.filter_chains);
-  const chain = chains.find((c: Json) => c?.name !== undefined && c.name === chainName) ?? (chains.length === 1 ? chains[0] : l?.default_filter_chain);
-  for (const nf of asArray(chain?.filters)) {
+  for (const nf of asArray(chainOf(world, listener, chainName)?.filters)) {
     for (const f of asArray(filterConfig(nf).config?.http_filters)) {
       const { type, config } = filterConfig(f);
       if (/set_internal_dst_address/.test(type)) return String(f?.name ?? type);
@@ -147,4 +142,29 @@ function authoritySetter(world: TraceWorld, listener: string | null, chainName: 
     }
   }
   return null;
+}
+
+/** The filter chain a trace chose (its result's listener and filter chain names). */
+export function chainOf(world: TraceWorld, listener: string | null, chainName: string | null): Json | undefined {
+  const l = listener === null ? undefined : world.listeners.byName.get(listener);
+  const chains = asArray(l?.filter_chains);
+  return chains.find((c: Json) => c?.name !== undefined && c.name === chainName) ?? (chains.length === 1 ? chains[0] : l?.default_filter_chain);
+}
+
+/** Why an envoy_internal_address naming this listener cannot reach it, or null when it can. */
+export function unreachableInternal(world: TraceWorld, name: string): string | null {
+  const l = world.listeners.byName.get(name);
+  if (!l) return `the internal listener ${name} is not in ${world.name}`;
+  if (l.internal_listener === undefined) return `${name} is not an internal listener (no internal_listener)`;
+  return null;
+}
+
+/** Does the listener have an original_dst listener filter (which sets an internal connection's destination)? */
+export function hasOriginalDst(l: Json): boolean {
+  return asArray(l?.listener_filters).some((f: Json) => /original_dst/.test(String(f?.name ?? '')) || /OriginalDst$/.test(filterConfig(f).type));
+}
+
+/** Is this cluster's transport socket Envoy's internal_upstream (filter state shared with the upstream crosses)? */
+export function isInternalUpstream(c: Json): boolean {
+  return /internal_upstream/.test(String(c?.transport_socket?.name ?? '')) || /InternalUpstreamTransport$/.test(filterConfig(c?.transport_socket ?? {}).type);
 }

@@ -24,8 +24,8 @@ type Dump = { configs: Record<string, any>[] };
 type Out = TraceOutput & { result: TraceOutput['result'] & { ambient: AmbientResult } };
 
 /** productpage → reviews (through reviews-waypoint), with the waypoint's dump changed by `edit` first. */
-async function trace(edit?: (d: Dump) => void, target = 'http://reviews:9080/reviews/0'): Promise<Out> {
-  const dump = read(REVIEWS_WP) as Dump;
+async function trace(edit?: (d: Dump) => void, o: { file?: string; target?: string; source?: string } = {}): Promise<Out> {
+  const dump = read(o.file ?? REVIEWS_WP) as Dump;
   edit?.(dump);
   const view = waypointView(dump, 'reviews-waypoint.json');
   const sources: AmbientSources = {
@@ -33,8 +33,11 @@ async function trace(edit?: (d: Dump) => void, target = 'http://reviews:9080/rev
     ztunnelOn: async (node) => ([W1, W2].find((v) => localNode(v.model) === node) ?? { missing: node }),
     waypoint: async (inst, gw) => matchWaypoint([view], inst, gw),
   };
-  return (await traceAmbient(sources, { target, source: { name: 'productpage-v1-5b8d7f9c6d-k2lxp', namespace: 'bookinfo' }, random: 95 })) as Out;
+  const [name, namespace] = (o.source ?? 'productpage-v1-5b8d7f9c6d-k2lxp.bookinfo').split('.');
+  return (await traceAmbient(sources, { target: o.target ?? 'http://reviews:9080/reviews/0', source: { name, namespace }, random: 95 })) as Out;
 }
+/** frontend → the ledger pod's address, through its workload waypoint (main_internal's direct-http chain, cluster encap). */
+const toLedger = (edit?: (d: Dump) => void) => trace(edit, { file: Z('waypoint-payments-payments-waypoint-config_dump.json'), target: 'http://10.244.1.30:8080/', source: 'frontend-6b9f8c7d5-q9z2m.shop' });
 
 const section = (d: Dump, type: string) => d.configs.find((c) => String(c['@type']).endsWith(type))!;
 const listeners = (d: Dump) => section(d, 'ListenersConfigDump').dynamic_listeners as { name: string; active_state: { listener: any } }[];
@@ -157,7 +160,7 @@ test('a dump without main_internal: the cluster names an internal listener that 
   const last = wp(t).at(-1)!;
   assert.equal(last.stage, 'listener');
   assert.equal(last.chosen, null);
-  assert.match(last.summary, /cluster main_internal names the internal listener main_internal, which is not in reviews-waypoint\.json/);
+  assert.match(last.summary, /cluster main_internal names main_internal, but the internal listener main_internal is not in reviews-waypoint\.json: Envoy cannot connect to it/);
   stopsAtWaypoint(t);
 });
 
@@ -183,6 +186,40 @@ test('what carries the :authority across, when missing, is uncertain (the trace 
     'no http filter of connect_terminate sets envoy.filters.listener.original_dst.local_ip from the :authority; cluster main_internal has no internal_upstream transport socket: the destination main_internal sees is not known from the dump; the trace uses the :authority 10.96.74.131:9080',
   ]);
   assert.equal(t.result.ambient.destination?.workload, 'bookinfo/reviews-v2-6f8d9c7b5-m4kzp');
+});
+
+test('upstream: the inbound-vip endpoints lead to connect_originate, which must be an internal listener of the dump', async () => {
+  const t = await trace((d) => {
+    section(d, 'ListenersConfigDump').dynamic_listeners = listeners(d).filter((l) => l.name !== 'connect_originate');
+  });
+  const last = wp(t).at(-1)!;
+  assert.equal(last.stage, 'endpoints');
+  assert.equal(last.chosen, null);
+  assert.match(last.summary, /endpoints name connect_originate, but the internal listener connect_originate is not in reviews-waypoint\.json: Envoy cannot connect to it \(503\)/);
+  assert.equal(t.result.ambient.hbone.length, 1);
+  assert.equal(t.result.ambient.destination, null);
+});
+
+test("upstream: an inbound-vip cluster that does not pass the endpoints' original_dst metadata through is uncertain", async () => {
+  const t = await trace((d) => {
+    const ts = cluster(d, 'inbound-vip|9080|http/v2|reviews.bookinfo.svc.cluster.local').transport_socket;
+    ts.typed_config.passthrough_metadata = ts.typed_config.passthrough_metadata.filter((m: { name: string }) => m.name !== 'envoy.filters.listener.original_dst');
+  });
+  assert.deepEqual(t.result.uncertain, [
+    "cluster inbound-vip|9080|http/v2|reviews.bookinfo.svc.cluster.local's transport socket does not pass the endpoints' envoy.filters.listener.original_dst metadata through (internal_upstream passthrough_metadata): the pod connect_originate tunnels to is not known from the dump; the trace uses each endpoint's envoy.filters.listener.original_dst metadata",
+  ]);
+});
+
+test('upstream: encap reaches the pod addressed directly through the filter state the direct chain set; without it, uncertain', async () => {
+  const ok = await toLedger();
+  assert.equal(ok.result.cluster, 'encap');
+  assert.deepEqual(ok.result.uncertain, []);
+  assert.equal(ok.result.ambient.hbone[1].authority, '10.244.1.30:8080');
+  const t = await toLedger((d) => {
+    const chain = listener(d, 'main_internal').filter_chains.find((c: { name: string }) => c.name === 'direct-http');
+    chain.filters = chain.filters.filter((f: { name: string }) => f.name !== 'connect_authority');
+  });
+  assert.deepEqual(t.result.uncertain, ['no network filter of chain direct-http sets envoy.filters.listener.original_dst.local_ip: the destination connect_originate tunnels to is not known from the dump; the trace uses the :authority']);
 });
 
 test('connectUpgrade: Envoy\'s per-route override of the connection manager\'s upgrade_configs', () => {
