@@ -74,7 +74,10 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
   const action = steps.find((s) => s.stage === 'routeAction');
   const upgrade = action?.data?.connect as { terminated: boolean } | undefined;
   if (!upgrade?.terminated) {
-    action?.uncertain.push(`${r.listener} does not terminate the CONNECT (no connect_config): ${r.cluster} receives the CONNECT request, not the tunnelled stream; not simulated further`);
+    const why = action
+      ? `${r.listener} does not terminate the CONNECT (no connect_config): ${r.cluster} receives the CONNECT request, not the tunnelled stream; not simulated further`
+      : `${r.listener} passes the connection to ${r.cluster} without an HTTP connection manager: nothing ends the CONNECT there; not simulated further`;
+    (action ?? last)?.uncertain.push(why);
     return { steps, entry: null };
   }
   const endpoints = steps.filter((s) => s.stage === 'endpoints').at(-1);

@@ -106,6 +106,19 @@ test('a connect_terminate route that does not match CONNECT: 404 at the waypoint
   assert.ok(route.losers.some((l) => /prefix \/ does not match path ""/.test(l.reason)));
   assert.ok(route.notes.includes('the waypoint does not accept the CONNECT: the client ztunnel cannot open its tunnel'));
   stopsAtWaypoint(t);
+  // drawn as a refusal at the waypoint, not as an unknown configuration
+  const { ambientTraceGraph } = await import('../../src/diagram/ambient-graph.js');
+  const end = ambientTraceGraph(t).nodes.find((n) => n.kind === 'outcome')!;
+  assert.deepEqual([end.label, end.status], ['waypoint reviews-waypoint', 'bad']);
+  assert.match(end.details.join(' '), /404/);
+});
+
+test('connect_terminate without a connection manager (a tcp_proxy chain): uncertain, not followed', async () => {
+  const t = await trace((d) => {
+    listener(d, 'connect_terminate').filter_chains[0].filters = [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy', stat_prefix: 'x', cluster: 'main_internal' } }];
+  });
+  assert.deepEqual(t.result.uncertain, ['connect_terminate passes the connection to main_internal without an HTTP connection manager: nothing ends the CONNECT there; not simulated further']);
+  stopsAtWaypoint(t);
 });
 
 test("a virtual host whose domains do not take the CONNECT's :authority: 404", async () => {
