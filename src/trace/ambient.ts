@@ -421,7 +421,12 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     steps.push(s);
     uncertain.push(...s.uncertain);
   }
-  if (!term.entry) return done();
+  if (!term.entry) {
+    // where the tunnel ended: the CONNECT's listener, route and cluster (or its 403) are the result
+    const r = term.result;
+    if (r) Object.assign(result, { listener: r.listener, filterChain: r.filterChain, routeConfig: r.routeConfig, virtualHost: r.virtualHost, route: r.route, cluster: r.cluster, directResponse: r.directResponse });
+    return done();
+  }
   const [authIp, authPort] = splitAuthority(w.authority);
   const wt = traceRequest(wv.world, {
     target: req.target,

@@ -3,7 +3,7 @@ import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index
 import { filterConfig } from './filters.js';
 import type { Json } from './matchers.js';
 import { asArray } from './route.js';
-import { traceRequest, type TraceRequest, type TraceStep } from './trace.js';
+import { traceRequest, type TraceRequest, type TraceResultData, type TraceStep } from './trace.js';
 import type { TraceWorld } from './world.js';
 
 /**
@@ -34,6 +34,8 @@ export interface HboneArrival {
 export interface HboneTermination {
   steps: TraceStep[];
   entry: NonNullable<TraceRequest['entry']> | null;
+  /** The CONNECT's own result (listener, route, cluster, a 403/404), when the engine ran it. */
+  result?: TraceResultData;
 }
 
 export const ORIGINAL_DST_KEY = 'envoy.filters.listener.original_dst.local_ip';
@@ -68,7 +70,7 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
   const r = outer.result;
   const refused = (why: string) => {
     last?.notes.push(why);
-    return { steps, entry: null };
+    return { steps, entry: null, result: r };
   };
   if (r.authz?.decision === 'DENY' || !r.cluster) return refused('the waypoint does not accept the CONNECT: the client ztunnel cannot open its tunnel');
   const action = steps.find((s) => s.stage === 'routeAction');
@@ -78,7 +80,7 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
       ? `${r.listener} does not terminate the CONNECT (no connect_config): ${r.cluster} receives the CONNECT request, not the tunnelled stream; not simulated further`
       : `${r.listener} passes the connection to ${r.cluster} without an HTTP connection manager: nothing ends the CONNECT there; not simulated further`;
     (action ?? last)?.uncertain.push(why);
-    return { steps, entry: null };
+    return { steps, entry: null, result: r };
   }
   const endpoints = steps.filter((s) => s.stage === 'endpoints').at(-1);
   if (!endpoints || endpoints.chosen === null) return refused(`the tunnelled stream has nowhere to go: Envoy resets the CONNECT stream`);
@@ -89,7 +91,7 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
   const names = [...new Set(addrs.map((x: Json) => x?.envoy_internal_address?.server_listener_name).filter((n): n is string => typeof n === 'string'))];
   const hop = (s: Omit<TraceStep, 'matched' | 'losers' | 'notes' | 'uncertain' | 'stage' | 'at'> & Partial<TraceStep>) => {
     steps.push({ stage: 'listener', matched: [], losers: [], notes: [], uncertain: [], at: a.at, ...s, data: { ...s.data, tunnel: true } });
-    return { steps, entry: null };
+    return { steps, entry: null, result: r };
   };
   if (!names.length) return hop({ chosen: null, summary: `cluster ${r.cluster} sends to ${addrs.length ? 'socket addresses' : 'no endpoint'}, not to an internal listener: the tunnelled stream leaves this Envoy (not a waypoint's connect_terminate)` });
   const name = names[0];

@@ -106,6 +106,8 @@ test('a connect_terminate route that does not match CONNECT: 404 at the waypoint
   assert.ok(route.losers.some((l) => /prefix \/ does not match path ""/.test(l.reason)));
   assert.ok(route.notes.includes('the waypoint does not accept the CONNECT: the client ztunnel cannot open its tunnel'));
   stopsAtWaypoint(t);
+  // the result says where it ended
+  assert.deepEqual([t.result.listener, t.result.virtualHost, t.result.route, t.result.cluster], ['connect_terminate', 'default', null, null]);
   // drawn as a refusal at the waypoint, not as an unknown configuration
   const { ambientTraceGraph } = await import('../../src/diagram/ambient-graph.js');
   const end = ambientTraceGraph(t).nodes.find((n) => n.kind === 'outcome')!;
@@ -138,6 +140,8 @@ test('CONNECT not enabled (no upgrade_configs on the route or the connection man
   assert.equal(action.chosen, 'direct_response 403');
   assert.match(action.matched[0], /neither the connection manager nor the route enables CONNECT/);
   stopsAtWaypoint(t);
+  assert.deepEqual(t.result.directResponse, { status: 403, body: null });
+  assert.equal(t.result.route, 0);
 });
 
 test('CONNECT enabled by the connection manager but not terminated (no connect_config): uncertain, not followed', async () => {
