@@ -72,6 +72,8 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
     last?.notes.push(why);
     return { steps, entry: null, result: r };
   };
+  // weighted clusters without --random: the engine already says it is undecided
+  if (!r.cluster && r.weightedClusters && r.authz?.decision !== 'DENY') return { steps, entry: null, result: r };
   if (r.authz?.decision === 'DENY' || !r.cluster) return refused('the waypoint does not accept the CONNECT: the client ztunnel cannot open its tunnel');
   const action = steps.find((s) => s.stage === 'routeAction');
   const upgrade = action?.data?.connect as { terminated: boolean } | undefined;
