@@ -205,6 +205,22 @@ test('what carries the :authority across, when missing, is uncertain (the trace 
   assert.equal(t.result.ambient.destination?.workload, 'bookinfo/reviews-v2-6f8d9c7b5-m4kzp');
 });
 
+test('a CONNECT cluster whose endpoint is a socket address does not lead to an internal listener: said, not followed', async () => {
+  const t = await trace((d) => {
+    cluster(d, 'main_internal').load_assignment.endpoints[0].lb_endpoints[0].endpoint.address = { socket_address: { address: '127.0.0.1', port_value: 15006 } };
+  });
+  const last = wp(t).at(-1)!;
+  assert.deepEqual([last.stage, last.chosen], ['listener', null]);
+  assert.match(last.summary, /cluster main_internal sends to socket addresses, not to an internal listener/);
+  stopsAtWaypoint(t);
+});
+
+test('a bootstrap without the internal listener extension is uncertain', async () => {
+  const t = await trace((d) => delete section(d, 'BootstrapConfigDump').bootstrap.bootstrap_extensions);
+  assert.deepEqual(t.result.uncertain, ['the bootstrap has no envoy.bootstrap.internal_listener extension, which internal listeners need: whether Envoy reaches them is not known']);
+  assert.equal(t.result.ambient.destination?.workload, 'bookinfo/reviews-v2-6f8d9c7b5-m4kzp');
+});
+
 test('upstream: the inbound-vip endpoints lead to connect_originate, which must be an internal listener of the dump', async () => {
   const t = await trace((d) => {
     section(d, 'ListenersConfigDump').dynamic_listeners = listeners(d).filter((l) => l.name !== 'connect_originate');
