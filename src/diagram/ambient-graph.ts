@@ -36,12 +36,15 @@ export function ambientTraceGraph(t: TraceOutput, source?: string): TrafficGraph
   if (a.waypoint) {
     const hop = a.hbone[0];
     const wp = of('waypoint');
-    if (!wp.some((s) => s.stage === 'listener' && s.chosen !== null)) {
-      stop(`waypoint ${a.waypoint.name}`, [unknown(wp) ?? wp.at(-1)?.summary ?? 'its configuration is unknown'], 'warn');
+    // the waypoint's Envoy from its internal listener on, drawn as any Envoy's path; the HBONE termination
+    // before it (connect_terminate's steps, data.tunnel) is the edge into it
+    const steps = wp.filter((s) => s.data?.tunnel !== true);
+    if (!steps.some((s) => s.stage === 'listener' && s.chosen !== null)) {
+      const refused = wp.length > 0 && !wp.some((s) => s.uncertain.length);
+      stop(`waypoint ${a.waypoint.name}`, [unknown(wp) ?? wp.at(-1)?.summary ?? 'its configuration is unknown'], refused ? 'bad' : 'warn');
       return g.build();
     }
-    // the waypoint's Envoy from its internal listener on, drawn as any Envoy's path
-    const inner: TraceOutput = { request: t.request, steps: wp.filter((s, i) => !(i === 0 && s.stage === 'listener')), result: t.result };
+    const inner: TraceOutput = { request: t.request, steps, result: t.result };
     const sub = traceGraph(inner);
     const root = sub.nodes.find((n) => n.kind === 'request')!;
     for (const n of sub.nodes) if (n !== root) g.node({ ...n, id: `wp:${n.id}` });

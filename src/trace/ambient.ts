@@ -3,8 +3,7 @@ import { isIP } from 'node:net';
 import { ambientEnrollment, namedWaypoint, waypointFor, ztunnelPolicyWarnings, type AmbientWorld, type Obj, type WaypointBinding } from '../ambient/index.js';
 import type { SourceIdentity } from '../authz/context.js';
 import type { AuthzVerdict } from '../authz/decide.js';
-import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index.js';
-import type { Json } from '../match/string.js';
+import type { ConfigDump } from '../envoy/index.js';
 import {
   DEFAULT_HBONE_PORT,
   joinHostPort,
@@ -27,6 +26,8 @@ import {
 } from '../ztunnel/index.js';
 import { TraceInputError, emptyResult, parseTarget, stepRecorder, traceRequest, type TraceOutput, type TraceResultData, type TraceStep } from './trace.js';
 import type { EndpointInfo, TraceWorld } from './world.js';
+import { originateFacts, waypointUpstream } from './hbone-originate.js';
+import { terminateHbone } from './hbone-terminate.js';
 import { ztunnelAuthz } from './ztunnel-authz.js';
 
 /**
@@ -40,7 +41,8 @@ import { ztunnelAuthz } from './ztunnel-authz.js';
  *                has one; else an endpoint of the service (load balancing: health, routing preferences), and
  *                for traffic addressed to a workload, that workload's waypoint; else passthrough
  *   hbone        mTLS + HTTP/2 CONNECT to IP:15008 with the :authority the next hop needs
- *   (waypoint)   connect_terminate → main_internal through the waypoint's config dump, with the existing
+ *   (waypoint)   the CONNECT through connect_terminate to the internal listener its cluster names
+ *                (./hbone-terminate.ts), then main_internal, both through the waypoint's config dump with the
  *                listener/route/cluster engine and its RBAC filters (src/trace/trace.ts with `entry`), then the
  *                endpoint of its cluster and connect_originate: HBONE again to the pod
  *   authz        the destination node's ztunnel: its L4 policies for the peer it sees (the client, or the waypoint)
@@ -148,74 +150,6 @@ function choose<T>(cands: T[], random: number | undefined, who: string, label: (
 
 const podLabel = (w: ZtunnelWorkload) => `${w.name}.${w.namespace}`;
 const certState = (c: CertsDump | undefined) => (c ? c.state.split(':')[0] : 'none');
-
-/** The endpoints of a waypoint's cluster: the pods behind its internal addresses (connect_originate). */
-function waypointEndpoints(dump: ConfigDump, cluster: string, authority: { ip: string; port: number }): { list: { ip: string; port: number; health: string; locality: string | null }[]; how: string } | null {
-  const c = findCluster(dump, cluster)?.cluster as Json | undefined;
-  const cla = endpointsOfCluster(dump, cluster) as Json | undefined;
-  const original = () => ({ list: [{ ip: authority.ip, port: authority.port, health: 'n/a (original destination)', locality: null }], how: `the original destination ${joinHostPort(authority.ip, String(authority.port))} (the CONNECT :authority)` });
-  if (c?.type === 'ORIGINAL_DST') return original();
-  if (!cla) return null;
-  const list: { ip: string; port: number; health: string; locality: string | null }[] = [];
-  let internalOnly = true;
-  for (const le of Array.isArray(cla.endpoints) ? cla.endpoints : []) {
-    const loc = le?.locality?.zone ? `${le.locality.region}/${le.locality.zone}` : null;
-    for (const ep of Array.isArray(le?.lb_endpoints) ? le.lb_endpoints : []) {
-      const a = ep?.endpoint?.address;
-      const id = a?.envoy_internal_address?.endpoint_id ?? ep?.metadata?.filter_metadata?.['envoy.filters.listener.original_dst']?.local;
-      const sa = a?.socket_address;
-      const hp = typeof id === 'string' ? /^\[?([0-9a-fA-F:.]+?)\]?:(\d+)$/.exec(id) : null;
-      if (hp) list.push({ ip: hp[1], port: Number(hp[2]), health: String(ep.health_status ?? 'UNKNOWN'), locality: loc });
-      else if (sa) {
-        internalOnly = false;
-        list.push({ ip: String(sa.address), port: Number(sa.port_value), health: String(ep.health_status ?? 'UNKNOWN'), locality: loc });
-      }
-    }
-  }
-  // encap: one internal address to connect_originate without an endpoint id: the original destination
-  if (!list.length && internalOnly && /connect_originate/.test(JSON.stringify(cla))) return original();
-  return { list, how: c?.type === 'EDS' || !c ? 'EDS in the waypoint dump' : "the cluster's load_assignment" };
-}
-
-/** What the HBONE origination of a waypoint looks like in its dump (connect_originate listener and cluster). */
-function originateFacts(dump: ConfigDump, world: TraceWorld): { facts: string[]; port: number; notes: string[] } {
-  const facts: string[] = [];
-  const notes: string[] = [];
-  let port = DEFAULT_HBONE_PORT;
-  const l = world.listeners.byName.get('connect_originate');
-  const tcp = (Array.isArray(l?.filter_chains) ? l.filter_chains : []).flatMap((fc: Json) => (Array.isArray(fc?.filters) ? fc.filters : [])).find((f: Json) => /tcp_proxy/.test(String(f?.name)));
-  if (tcp?.typed_config?.tunneling_config) facts.push(`listener connect_originate: tcp_proxy to cluster ${tcp.typed_config.cluster} tunnels (CONNECT to ${tcp.typed_config.tunneling_config.hostname})`);
-  else notes.push('no connect_originate listener with a tunneling tcp_proxy in the dump');
-  const c = findCluster(dump, 'connect_originate')?.cluster as Json | undefined;
-  if (c) {
-    const override = c.original_dst_lb_config?.upstream_port_override;
-    if (override) port = Number(override);
-    const tls = /UpstreamTlsContext/.test(String(c.transport_socket?.typed_config?.['@type'] ?? ''));
-    facts.push(`cluster connect_originate: ${c.type}${override ? `, port ${override}` : ''}${tls ? ', mTLS with the waypoint\'s certificate' : ''}`);
-  } else notes.push('no connect_originate cluster in the dump');
-  return { facts, port, notes };
-}
-
-/** The waypoint's connect_terminate: the listener on 15008 and where its CONNECT route leads. */
-function terminateFacts(world: TraceWorld): { ok: boolean; facts: string[]; internal: string | null; problem?: string } {
-  const onPort = world.listeners.byPort.get(DEFAULT_HBONE_PORT) ?? [];
-  const l = onPort[0];
-  if (!l) return { ok: false, facts: [], internal: null, problem: `no listener on port ${DEFAULT_HBONE_PORT} in ${world.name}: the HBONE connection is refused (is it a waypoint's dump?)` };
-  const facts = [`listener ${l.name ?? '(unnamed)'} on ${DEFAULT_HBONE_PORT}`];
-  const fc = (Array.isArray(l.filter_chains) ? l.filter_chains : [])[0];
-  const tls = fc?.transport_socket?.typed_config;
-  if (tls) facts.push(`terminates mTLS${tls.require_client_certificate === true ? ' (client certificate required: the peer identity is the client workload\'s)' : ''}`);
-  const hcm = (Array.isArray(fc?.filters) ? fc.filters : []).find((f: Json) => /HttpConnectionManager/.test(String(f?.typed_config?.['@type'])))?.typed_config;
-  const routes = (hcm?.route_config?.virtual_hosts ?? []).flatMap((vh: Json) => vh?.routes ?? []);
-  const connect = routes.find((r: Json) => r?.match?.connect_matcher !== undefined);
-  if (!connect?.route?.cluster) return { ok: false, facts, internal: null, problem: `${l.name}: no route for CONNECT requests: the tunnel is refused` };
-  const cluster = String(connect.route.cluster);
-  const c = world.cluster(cluster);
-  const internal = c?.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address?.envoy_internal_address?.server_listener_name ?? null;
-  facts.push(`route for CONNECT → cluster ${cluster}${internal ? ` → internal listener ${internal}` : ''}`);
-  if (!internal) return { ok: false, facts, internal: null, problem: `cluster ${cluster} does not lead to an internal listener in ${world.name}` };
-  return { ok: true, facts, internal };
-}
 
 /** Follows the request; `sources` reads the ztunnels and waypoints it needs. */
 export async function traceAmbient(sources: AmbientSources, req: AmbientRequest): Promise<TraceOutput> {
@@ -471,39 +405,45 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   }
   const wv = loaded.view;
   ambient.waypoint.dump = wv.name;
-  const term = terminateFacts(wv.world);
-  push({
-    stage: 'listener',
-    chosen: wv.world.listeners.byPort.get(DEFAULT_HBONE_PORT)?.[0]?.name ?? null,
-    summary: term.ok ? `connect_terminate ends the HBONE tunnel and hands the inner connection to ${term.internal}` : term.problem!,
-    matched: term.facts,
-    notes: loaded.note ? [loaded.note] : [],
+  // connect_terminate → its CONNECT route → the internal listener, read from the dump by the trace engine
+  const term = terminateHbone(wv.world, wv.dump, {
+    ip: wpIp,
+    port: w.gw.port,
+    authority: w.authority,
+    srcIp,
+    identity: { ...(req.identity ?? {}), principal: clientIdentity },
+    random: req.random,
+    allCandidates: req.allCandidates,
+    at,
   });
-  if (!term.ok) return done();
-  const [authIp, authPort] = splitAuthority(w.authority);
-  let wt: TraceOutput;
-  try {
-    wt = traceRequest(wv.world, {
-      target: req.target,
-      method: req.method,
-      headers: req.headers,
-      direction: 'inbound',
-      srcIp,
-      dstIp: authIp,
-      random: req.random,
-      allCandidates: req.allCandidates,
-      metadata: req.metadata as never,
-      identity: { ...(req.identity ?? {}), principal: clientIdentity, viaTunnel: 'the HBONE tunnel connect_terminate ended' },
-      entry: { listener: term.internal!, how: `internal listener ${term.internal} (reached through connect_terminate's CONNECT route); destination ${w.authority} from the :authority` },
-      at,
-    });
-  } catch (err) {
-    if (err instanceof TraceInputError) throw err;
-    throw err;
+  if (loaded.note) term.steps[0]?.notes.unshift(loaded.note);
+  for (const s of term.steps) {
+    steps.push(s);
+    uncertain.push(...s.uncertain);
   }
+  if (!term.entry) {
+    // where the tunnel ended: the CONNECT's listener, route and cluster (or its 403) are the result
+    const r = term.result;
+    if (r) Object.assign(result, { listener: r.listener, filterChain: r.filterChain, routeConfig: r.routeConfig, virtualHost: r.virtualHost, route: r.route, cluster: r.cluster, directResponse: r.directResponse });
+    return done();
+  }
+  const [authIp, authPort] = splitAuthority(w.authority);
+  const wt = traceRequest(wv.world, {
+    target: req.target,
+    method: req.method,
+    headers: req.headers,
+    direction: 'inbound',
+    srcIp,
+    dstIp: authIp,
+    random: req.random,
+    allCandidates: req.allCandidates,
+    metadata: req.metadata as never,
+    identity: { ...(req.identity ?? {}), principal: clientIdentity, viaTunnel: `the HBONE tunnel ${term.steps[0]?.chosen ?? 'connect_terminate'} ended` },
+    entry: term.entry,
+    at,
+  });
   // The waypoint's own destination step repeats ours: keep its listener and later steps.
   for (const s of wt.steps.filter((x) => x.stage !== 'destination')) {
-    if (s.stage === 'listener') s.stage = 'listener';
     steps.push(s);
     uncertain.push(...s.uncertain);
   }
@@ -514,9 +454,13 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
     setAuthz({ ...r.authz });
   }
   if (r.authz?.decision === 'DENY' || !r.cluster) return done();
-  const eps = waypointEndpoints(wv.dump, r.cluster, { ip: authIp, port: authPort });
+  const eps = waypointUpstream(wv.world, wv.dump, r.cluster, { ip: authIp, port: authPort }, r);
   if (!eps) {
     push({ stage: 'endpoints', chosen: null, summary: `endpoints of ${r.cluster} are not in ${wv.name}`, uncertain: [`endpoints of ${r.cluster} unknown`] });
+    return done();
+  }
+  if (eps.problem) {
+    push({ stage: 'endpoints', chosen: null, summary: eps.problem, uncertain: eps.uncertain });
     return done();
   }
   // The waypoint's endpoints, as pods of the ztunnel's view.
@@ -531,14 +475,15 @@ export async function traceAmbient(sources: AmbientSources, req: AmbientRequest)
   }
   result.endpoints = eps.list.map((e): EndpointInfo => ({ address: joinHostPort(e.ip, String(e.port)), health: e.health, locality: e.locality, weight: null, priority: 0, tlsMode: null, hostname: null }));
   const ce = choose(cands, req.random, "the waypoint's load balancer", (x) => x.label);
-  const wpOut = originateFacts(wv.dump, wv.world);
+  const originated = originateFacts(wv.dump, wv.world, eps.via ?? 'connect_originate');
+  const wpOut = { ...originated, port: originated.port ?? DEFAULT_HBONE_PORT };
   push({
     stage: 'endpoints',
     chosen: ce.pick?.label ?? null,
     summary: ce.pick ? `endpoint ${ce.pick.label} of ${r.cluster} (${ce.how}; ${eps.how})` : `${r.cluster} has no endpoint to send to: Envoy answers 503 (UH)`,
     matched: cands.map((x) => `candidate ${x.label}${x === ce.pick ? ` ← ${ce.how}` : ''}${all ? ` (${candidateVerdict(model, x, wpInst, wpIp)})` : ''}`),
     losers: epDropped,
-    uncertain: [...(ce.uncertain ? [ce.uncertain] : []), ...verdictsDiffer(model, cands, req.random, wpInst, wpIp)],
+    uncertain: [...eps.uncertain, ...(ce.uncertain ? [ce.uncertain] : []), ...verdictsDiffer(model, cands, req.random, wpInst, wpIp)],
   });
   if (!ce.pick) return done();
   const dstWl = ce.pick.workload;

@@ -75,6 +75,8 @@ export function networkFilters(chain: Json, random: number | undefined): Network
       info.undecidable = `${name}: ${/wasm/i.test(type) ? 'Wasm' : 'Lua'} code can change the connection's fate; not decidable offline`;
     } else if (/metadata_exchange|MetadataExchange|stats|Stats/.test(type + name)) {
       info.effect = 'telemetry only (does not change where traffic goes)';
+    } else if (/set_filter_state|SetFilterState/.test(type + name)) {
+      info.effect = setFilterStateEffect(config.on_new_connection);
     } else if (/sni_cluster/.test(type + name)) {
       info.effect = 'upstream cluster named by the SNI';
     } else if (/sni_dynamic_forward_proxy/.test(type + name)) {
@@ -126,7 +128,8 @@ function hcm(c: Json, uncertain: string[]): HcmInfo {
     } else if (/jwt_authn/.test(name)) {
       info.effect = 'validates JWTs (requests with an invalid token are rejected)';
     } else if (/cors/.test(name)) info.effect = 'CORS';
-    else if (/stats|metadata_exchange|alpn|grpc_stats/i.test(name + type)) info.effect = 'telemetry/protocol only';
+    else if (/set_filter_state|set_internal_dst_address/.test(type)) info.effect = setFilterStateEffect(config.on_request_headers);
+    else if (/stats|metadata_exchange|peer_metadata|alpn|grpc_stats/i.test(name + type)) info.effect = 'telemetry/protocol only';
     else info.effect = 'not interpreted by meshctl';
     if (info.undecidable) uncertain.push(info.undecidable);
     return info;
@@ -142,6 +145,12 @@ function hcm(c: Json, uncertain: string[]): HcmInfo {
     httpFilters,
     config: c,
   };
+}
+
+/** set_filter_state: which keys it sets (the ones another listener or filter reads, e.g. a waypoint's original destination). */
+function setFilterStateEffect(values: Json): string {
+  const keys = asArray(values).map((v: Json) => String(v?.object_key ?? '')).filter(Boolean);
+  return keys.length ? `sets filter state ${keys.join(', ')} (does not route)` : 'sets filter state (does not route)';
 }
 
 function rbacEffect(c: Json): string {

@@ -6,6 +6,7 @@ import { authorizeConnection, authorizeRequest, hcmConfigOf, type AuthzConnectio
 import { downstreamTls, summariseCluster } from './cluster.js';
 import { routerView } from './downstream.js';
 import { networkFilters, normalizePath } from './filters.js';
+import { connectUpgrade } from './upgrade.js';
 import { listenerLabel, matchFilterChain, selectListener, socketAddress, type Connection } from './listener.js';
 import type { Json } from './matchers.js';
 import type { DynamicMetadata, HttpRequest } from './request.js';
@@ -40,7 +41,12 @@ export interface TraceRequest {
    * Start at this listener instead of a captured port: an internal listener another one hands the
    * connection to (a waypoint's main_internal, after connect_terminate ended the HBONE tunnel). No iptables.
    */
-  entry?: { listener: string; how: string; notes?: string[] };
+  entry?: { listener: string; how: string; matched?: string[]; notes?: string[]; uncertain?: string[] };
+  /**
+   * The connection is not captured: it reaches the listener bound to its destination directly (a waypoint's
+   * HBONE port, which no iptables rule redirects). Why, for the listener step's notes. No iptables step.
+   */
+  direct?: string;
   /** Names the proxy the steps happen in (`waypoint …`), on every step: see TraceStep.at. */
   at?: string;
 }
@@ -240,7 +246,7 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
 
   // --- iptables
   let receivingPort: number | null;
-  if (req.entry) {
+  if (req.entry || req.direct !== undefined) {
     receivingPort = null;
   } else if (req.iptables) {
     const ipt = req.iptables({ direction, dst: dst.ip, dport: target.port, src });
@@ -306,9 +312,11 @@ export function traceRequest(world: TraceWorld, req: TraceRequest): TraceOutput 
     matched: [
       receivingPort !== null ? `accepted on port ${receivingPort}${lc.receiving ? ` by ${listenerLabel(lc.receiving)}` : ''}` : null,
       lc.receiving?.use_original_dst === true ? `original destination ${dst.ip.includes(':') ? `[${dst.ip}]` : dst.ip}:${target.port} restored (original_dst)` : null,
+      ...(req.entry?.matched ?? []),
     ].filter((x): x is string => x !== null),
     losers: lc.losers,
-    notes: lc.notes,
+    notes: [...(req.direct ? [req.direct] : []), ...lc.notes],
+    uncertain: req.entry?.uncertain ?? [],
     data: lc.listener ? { address: socketAddress(lc.listener), receiving: lc.receiving ? listenerLabel(lc.receiving) : null } : undefined,
   });
   if (!lc.listener) return { request: describeRequest(), steps, result };
@@ -454,8 +462,11 @@ function traceHttp(
   }
   if (!rc) return 'stop';
 
-  const path0 = target.scheme === 'tcp' ? '/' : target.path;
-  const path = normalizePath(path0, hcm.normalizePath, hcm.mergeSlashes);
+  // a CONNECT has no :path (RFC 9113 8.5): only a connect_matcher route matches it (Envoy's upgrades docs)
+  const connect = (req.method ?? '').toUpperCase() === 'CONNECT';
+  const path0 = connect ? '' : target.scheme === 'tcp' ? '/' : target.path;
+  const path = connect ? '' : normalizePath(path0, hcm.normalizePath, hcm.mergeSlashes);
+  const shown = connect ? authority : path;
   // the scheme and internal-ness the router sees come from the connection manager (./downstream.ts)
   const view = routerView(hcm.config, { remoteIp: conn.srcIp, tls: terminatesTls || target.scheme === 'https' }, headers);
   const httpReq: HttpRequest = {
@@ -502,8 +513,8 @@ function traceHttp(
     stage: 'route',
     chosen: rt.route ? label(rt.index!) : null,
     summary: rt.route
-      ? `route ${label(rt.index!)} \`${chosenEval?.match}\` is the first that matches ${httpReq.method} ${path}`
-      : `no route of virtual host ${vh.name} matches ${httpReq.method} ${path}: Envoy answers 404 (NR)`,
+      ? `route ${label(rt.index!)} \`${chosenEval?.match}\` is the first that matches ${httpReq.method} ${shown}`
+      : `no route of virtual host ${vh.name} matches ${httpReq.method} ${shown}: Envoy answers 404 (NR)`,
     matched: [...(requireTls !== 'NONE' ? [`require_tls ${requireTls}: no redirect`] : []), ...viewFacts, ...(chosenEval ? chosenEval.checks.map((c) => c.reason) : [])],
     losers: shownLosers,
     notes: [...viewNotes, ...(!req.allCandidates && losers.length > NEAREST ? [`${losers.length - NEAREST} earlier route(s) did not match either (--all-candidates lists them)`] : [])],
@@ -521,6 +532,12 @@ function traceHttp(
   if (!rt.route) return 'stop';
 
   const act: RouteActionResult = routeAction(rt.route, vh.vhost, httpReq);
+  const upgrade = connect && act.kind === 'route' ? connectUpgrade(hcm.config, rt.route) : null;
+  if (upgrade && !upgrade.enabled) {
+    result.directResponse = { status: 403, body: null };
+    push({ stage: 'routeAction', chosen: 'direct_response 403', summary: 'CONNECT is not enabled on this route: Envoy answers 403 itself', matched: upgrade.facts, data: { kind: 'direct_response', connect: { enabled: false, terminated: false } } });
+    return 'stop';
+  }
   result.pathRewrite = act.pathRewrite;
   result.hostRewrite = act.hostRewrite;
   result.redirect = act.redirect?.location ?? null;
@@ -539,6 +556,7 @@ function traceHttp(
     for (const m of act.mirrors) matched.push(`mirrored to ${m.cluster}${m.percent !== null ? ` (${m.percent}%)` : ''}`);
     const hp = asArray(rt.route.route?.hash_policy);
     if (hp.length) matched.push(`hash policy: ${hp.map((h: Json) => Object.keys(h).filter((k) => k !== 'terminal').join('+')).join(', ')} (consistent-hash load balancers pick the endpoint by it)`);
+    if (upgrade) matched.push(...upgrade.facts);
   } else if (act.redirect && act.kind === 'redirect') matched.push(`redirect ${act.redirect.status} Location: ${act.redirect.location}`);
   else if (act.directResponse) matched.push(`direct response ${act.directResponse.status}${act.directResponse.body !== null ? ` body ${JSON.stringify(act.directResponse.body)}` : ''}${act.redirect ? ` Location: ${act.redirect.location}` : ''}`);
   if (act.fault) {
@@ -569,6 +587,7 @@ function traceHttp(
       fault: act.fault,
       randomUsed: act.randomUsed,
       redirectStatus: act.redirect?.status ?? null,
+      ...(upgrade ? { connect: { enabled: upgrade.enabled, terminated: upgrade.terminated } } : {}),
     },
   });
   if (act.kind !== 'route') return 'stop';
