@@ -339,12 +339,19 @@ export function chainForHost(
   const svc = slot.holder;
   const over = slot.group.filter((c) => c !== svc && hits.some((x) => x.c === c));
   if (over.length) how += `: ${serviceLabel(svc)}, which istiod keeps for that host over ${over.map(serviceLabel).join(', ')} of the same namespace`;
-  // an ExternalName Service kept for a served ServiceEntry's hostname: the chain is the Service's (its ports, its policies)
-  if (svc.unindexed) how += ` (${serviceLabel(svc)} has no entry of its own: ${svc.unindexed}; ztunnel has the ServiceEntry's, and the waypoint builds the hostname's chain from the Service istiod keeps)`;
   const udp = validPorts(svc.udp);
+  // an ExternalName Service kept for a served ServiceEntry's hostname: istiod builds the hostname's chain from
+  // the Service (its ports, its policies, its addresses: none), while ztunnel has the ServiceEntry's entry
+  if (svc.unindexed) {
+    const se = slot.group.filter((c) => c.kind === 'ServiceEntry' && !c.unindexed && served(c));
+    const seSaid = se.map((c) => `${serviceLabel(c)} (${c.addresses.length ? `address ${c.addresses.join(', ')}` : 'no address'}, port ${[...c.ports, ...c.udp].join(', ') || 'none'})`).join(', ');
+    if (!svc.ports.length) return { reason: `${how}: ${serviceLabel(svc)} has no ports (other than UDP), so istiod builds no chain for the hostname` };
+    return {
+      reason: `${how}: ztunnel has the entry of ${seSaid}, since ${serviceLabel(svc)} has none (${svc.unindexed}), but the waypoint builds the chain for host ${slot.host} from ${serviceLabel(svc)}, which istiod keeps for it: its ports (${svc.ports.join(', ')}) and policies, without the ServiceEntry's addresses, so only host:port matches it; whether a request reaches that chain is not established`,
+    };
+  }
   // istiod builds a chain per port, none for a UDP one (buildWaypointInternal)
   if (!svc.ports.length && udp.length) return { reason: `${serviceLabel(svc)} has only UDP ports (${udp.join(', ')}): istiod builds no waypoint chain for UDP ports, so this waypoint has no chain for it` };
-  if (svc.unindexed && !svc.ports.length) return { reason: `${how}: ${serviceLabel(svc)} has no ports, so istiod builds no chain for the hostname` };
   if (o.port !== undefined && udp.includes(o.port) && !svc.ports.includes(o.port)) return { reason: `port ${o.port} of ${serviceLabel(svc)} is UDP: istiod builds no waypoint chain for UDP ports` };
   if (o.port !== undefined && svc.ports.length && !svc.ports.includes(o.port)) {
     return { reason: `${serviceLabel(svc)} has no port ${o.port} (${svc.ports.join(', ')}${udp.length ? `; UDP ${udp.join(', ')} has no chain` : ''}): the waypoint builds no chain for it` };
