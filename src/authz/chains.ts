@@ -148,7 +148,7 @@ export interface Shadowed {
 export function shadowedNote(s: Shadowed): string {
   const hosts = s.hosts.join(', ');
   const head = `${serviceLabel(s.service)} uses this waypoint but has no chain of its own`;
-  if (s.unindexed) return `${head}: ${s.unindexed} (no entry for ztunnel, no service of the waypoint), so the policies attached to it are on no chain`;
+  if (s.unindexed) return `${head}: ${s.unindexed} (no entry for ztunnel, no chain on the waypoint), so the policies attached to it are on no chain`;
   if (s.udp) return `${head}: its ports (${s.udp.join(', ')}) are all UDP, for which istiod builds no waypoint chain, so the policies attached to it are on no chain`;
   return `${head}: istiod keeps ${s.by.map(serviceLabel).join(', ')} for ${s.hosts.length > 1 ? 'its hosts' : 'its host'} ${hosts} (a Kubernetes Service over a ServiceEntry, else the oldest), so the policies attached to it are on no chain`;
 }
