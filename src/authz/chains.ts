@@ -162,10 +162,21 @@ export function shadowedNote(s: Shadowed): string {
  * ServiceEntry whose every host is kept for another service has none, and the policies attached to it are on
  * no chain; where the service kept has no entry of its own (an ExternalName Service for the ServiceEntry's
  * hostname), the chain is that service's. A ServiceEntry with several hosts has a chain per host (`host`).
- * One whose holder cannot be told keeps its chain here.
+ * One whose holder cannot be told keeps its chain here. `unknown` (services whose use of the waypoint cannot
+ * be told) comes back without those that could have no chain of their own anyway.
  */
-export function chainedServices<S extends ServedService>(served: S[], services: AddressedObject[], serviceEntries: AddressedObject[]): { services: Chain<S>[]; shadowed: Shadowed[] } {
+export function chainedServices<S extends ServedService, U extends ServedService = S & { reason: string }>(
+  served: S[],
+  services: AddressedObject[],
+  serviceEntries: AddressedObject[],
+  unknown: U[] = [],
+): { services: Chain<S>[]; shadowed: Shadowed[]; unknown: U[] } {
   const all = candidates(services, serviceEntries);
+  // a service whose use of the waypoint is in doubt matters only if it could have a chain of its own
+  const chainless = (u: U) => {
+    const c = all.find((x) => key(x) === key(u));
+    return c !== undefined && (c.unindexed !== undefined || (!c.ports.length && c.udp.length > 0));
+  };
   const out: Chain<S>[] = [];
   const shadowed: Shadowed[] = [];
   const label = (c: Candidate) => ({ name: c.name, namespace: c.namespace, kind: c.kind });
@@ -199,7 +210,7 @@ export function chainedServices<S extends ServedService>(served: S[], services: 
     else for (const h of own) add(c.hosts.length > 1 ? { ...s, host: h } : s);
   }
   // an ExternalName Service that uses the waypoint has the chain a ServiceEntry of its hostname gives it, if any
-  return { services: out, shadowed: shadowed.filter((x) => !(x.unindexed && out.some((o) => key(o) === key(x.service)))) };
+  return { services: out, shadowed: shadowed.filter((x) => !(x.unindexed && out.some((o) => key(o) === key(x.service)))), unknown: unknown.filter((u) => !chainless(u)) };
 }
 
 const validPorts = (ports: number[]) => ports.filter((p) => Number.isInteger(p) && p > 0);

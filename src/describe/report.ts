@@ -96,8 +96,8 @@ export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Lab
   const gateway = gatewayNameOf(labels);
   if (gateway === undefined || !isWaypointPod(labels)) return undefined;
   const serving = servicesOfWaypoint(ambientWorld(objects), ns, gateway);
-  // a ServiceEntry whose hosts istiod keeps for other services has no chain: its policies are on none
-  return { ...chainedServices(serving.services, objects.services, objects.serviceEntries), unknown: serving.unknown };
+  // the chains istiod builds (src/authz/chains.ts): a served service without one has its policies on none
+  return chainedServices(serving.services, objects.services, objects.serviceEntries, serving.unknown);
 }
 
 /**

@@ -233,3 +233,10 @@ test('chainForHost: a ServiceEntry istiod cannot parse, an ExternalName Service:
   assert.match(pickIndex('legacy.shop.svc.cluster.local', { served: everyIndex.filter((s) => s.name !== 'legacy-se') }), /names Service shop\/legacy, ServiceEntry shop\/legacy-se, which this waypoint does not serve/);
   assert.match(pickIndex('bare-alias.shop.svc.cluster.local'), /Service shop\/bare-alias has no ports \(other than UDP\), so istiod builds no chain for the hostname/);
 });
+
+test('chainedServices: a service whose use of the waypoint is in doubt is not, when it could have no chain anyway', () => {
+  const doubt = (s: ReturnType<typeof S> | ReturnType<typeof E>) => ({ ...s, reason: 'namespace shop is not known' });
+  const unknown = [doubt(S('dns', 'shop')), doubt(S('lonely', 'shop')), doubt(E('range', 'shop')), doubt(S('mixed', 'shop')), doubt(E('multi', 'shop'))];
+  const c = chainedServices([], index.services, index.serviceEntries, unknown);
+  assert.deepEqual(c.unknown.map(serviceLabel), ['Service shop/mixed', 'ServiceEntry shop/multi']);
+});
