@@ -51,7 +51,7 @@ interface Candidate extends ServedService {
   addresses: string[];
   /** its ports istiod builds chains for (not UDP) */
   ports: number[];
-  /** its UDP ports: istiod builds no waypoint chain for them */
+  /** its UDP ports: istiod builds no waypoint chain for them (nor for a service without ports) */
   udp: number[];
   /** creationTimestamp in ms, when known */
   created?: number;
@@ -134,7 +134,7 @@ function holderOf(all: Candidate[], namespace: string, host: string): { holder: 
 /**
  * A served service with no chain of its own: a ServiceEntry each of whose hosts is another service's in its
  * namespace (`by`), or one istiod's ambient index leaves out (`unindexed`: an ExternalName Service, a
- * ServiceEntry with an address it cannot parse), or one with only UDP ports (`udp`).
+ * ServiceEntry with an address it cannot parse), or one with no ports but UDP ones (`udp`, maybe empty).
  */
 export interface Shadowed {
   service: ServedService;
@@ -149,7 +149,8 @@ export function shadowedNote(s: Shadowed): string {
   const hosts = s.hosts.join(', ');
   const head = `${serviceLabel(s.service)} uses this waypoint but has no chain of its own`;
   if (s.unindexed) return `${head}: ${s.unindexed} (no entry for ztunnel, no chain on the waypoint), so the policies attached to it are on no chain`;
-  if (s.udp) return `${head}: its ports (${s.udp.join(', ')}) are all UDP, for which istiod builds no waypoint chain, so the policies attached to it are on no chain`;
+  if (s.udp?.length) return `${head}: its ports (${s.udp.join(', ')}) are all UDP, for which istiod builds no waypoint chain, so the policies attached to it are on no chain`;
+  if (s.udp) return `${head}: it has no ports, and istiod builds a waypoint chain per port, so the policies attached to it are on no chain`;
   return `${head}: istiod keeps ${s.by.map(serviceLabel).join(', ')} for ${s.hosts.length > 1 ? 'its hosts' : 'its host'} ${hosts} (a Kubernetes Service over a ServiceEntry, else the oldest), so the policies attached to it are on no chain`;
 }
 
@@ -175,7 +176,7 @@ export function chainedServices<S extends ServedService, U extends ServedService
   // a service whose use of the waypoint is in doubt matters only if it could have a chain of its own
   const chainless = (u: U) => {
     const c = all.find((x) => key(x) === key(u));
-    return c !== undefined && (c.unindexed !== undefined || (!c.ports.length && c.udp.length > 0));
+    return c !== undefined && (c.unindexed !== undefined || !c.ports.length);
   };
   const out: Chain<S>[] = [];
   const shadowed: Shadowed[] = [];
@@ -206,7 +207,7 @@ export function chainedServices<S extends ServedService, U extends ServedService
       }
     }
     if (!own.length) shadowed.push({ service: s, by, hosts: c.hosts });
-    else if (!c.ports.length && c.udp.length) shadowed.push({ service: s, by: [], hosts: c.hosts, udp: c.udp });
+    else if (!c.ports.length) shadowed.push({ service: s, by: [], hosts: c.hosts, udp: c.udp });
     else for (const h of own) add(c.hosts.length > 1 ? { ...s, host: h } : s);
   }
   // an ExternalName Service that uses the waypoint has the chain a ServiceEntry of its hostname gives it, if any
@@ -363,8 +364,9 @@ export function chainForHost(
   }
   // istiod builds a chain per port, none for a UDP one (buildWaypointInternal)
   if (!svc.ports.length && udp.length) return { reason: `${serviceLabel(svc)} has only UDP ports (${udp.join(', ')}): istiod builds no waypoint chain for UDP ports, so this waypoint has no chain for it` };
+  if (!svc.ports.length) return { reason: `${serviceLabel(svc)} has no ports: istiod builds a waypoint chain per port, so this waypoint has no chain for it` };
   if (o.port !== undefined && udp.includes(o.port) && !svc.ports.includes(o.port)) return { reason: `port ${o.port} of ${serviceLabel(svc)} is UDP: istiod builds no waypoint chain for UDP ports` };
-  if (o.port !== undefined && svc.ports.length && !svc.ports.includes(o.port)) {
+  if (o.port !== undefined && !svc.ports.includes(o.port)) {
     return { reason: `${serviceLabel(svc)} has no port ${o.port} (${svc.ports.join(', ')}${udp.length ? `; UDP ${udp.join(', ')} has no chain` : ''}): the waypoint builds no chain for it` };
   }
   // a ServiceEntry with several hosts has a chain per host, all alike: by name the host's, by address any

@@ -13,13 +13,14 @@ const services = [
 const serviceEntries = [
   svc('wide', 'shop', { hosts: ['*.example.com'], ports: [{ number: 443 }] }),
   svc('narrow', 'shop', { hosts: ['*.api.example.com'], addresses: ['240.0.3.4/32'], ports: [{ number: 443 }] }),
-  svc('dup-a', 'shop', { hosts: ['dup.example.org'] }),
-  svc('dup-b', 'blog', { hosts: ['dup.example.org'] }),
-  svc('single', 'shop', { hosts: ['single.example.org'], addresses: ['240.1.0.5'] }),
+  svc('dup-a', 'shop', { hosts: ['dup.example.org'], ports: [{ number: 443 }] }),
+  svc('dup-b', 'blog', { hosts: ['dup.example.org'], ports: [{ number: 443 }] }),
+  svc('single', 'shop', { hosts: ['single.example.org'], addresses: ['240.1.0.5'], ports: [{ number: 443 }] }),
+  svc('portless', 'shop', { hosts: ['portless.example.org'] }),
 ];
 const S = (name: string, namespace: string) => ({ name, namespace, kind: 'Service' as const });
 const E = (name: string, namespace: string) => ({ name, namespace, kind: 'ServiceEntry' as const });
-const served = [S('web', 'shop'), S('web', 'blog'), S('headless', 'shop'), E('wide', 'shop'), E('narrow', 'shop'), E('dup-a', 'shop'), E('dup-b', 'blog'), E('single', 'shop')];
+const served = [S('web', 'shop'), S('web', 'blog'), S('headless', 'shop'), E('wide', 'shop'), E('narrow', 'shop'), E('dup-a', 'shop'), E('dup-b', 'blog'), E('single', 'shop'), E('portless', 'shop')];
 const pick = (host: string, more: { sourceNamespace?: string; port?: number; served?: typeof served; unknown?: ((typeof served)[number] & { reason: string })[] } = {}) => {
   const p = chainForHost(host, { served: more.served ?? served, unknown: more.unknown ?? [], services, serviceEntries, ...more });
   return p.service ? `${p.service.kind} ${p.service.namespace}/${p.service.name}` : p.reason;
@@ -55,7 +56,9 @@ test('chainForHost: not served, in doubt, or without that port: a reason, never 
   assert.match(pick('single.example.org', { served: [], unknown: [{ ...E('single', 'shop'), reason: 'namespace shop is not known' }] }), /whose use of this waypoint cannot be told: namespace shop is not known/);
   assert.equal(pick('web.shop', { port: 9090 }), 'Service shop/web');
   assert.match(pick('web.shop', { port: 81 }), /Service shop\/web has no port 81 \(8080, 9090\)/);
-  assert.equal(pick('single.example.org', { port: 81 }), 'ServiceEntry shop/single', 'a service without ports: any port');
+  assert.match(pick('single.example.org', { port: 81 }), /ServiceEntry shop\/single has no port 81 \(443\)/);
+  // istiod builds a waypoint chain per port: none for a service without ports (listener_waypoint.go)
+  assert.equal(pick('portless.example.org'), 'ServiceEntry shop/portless has no ports: istiod builds a waypoint chain per port, so this waypoint has no chain for it');
 });
 
 /**
@@ -76,12 +79,12 @@ const shared = {
     // ServiceEntries of one namespace with one host: the oldest is kept, when their creation times say it
     { metadata: { name: 'api-new', namespace: 'shop', creationTimestamp: '2026-02-01T00:00:00Z' }, spec: { hosts: ['api.example.net'], ports: [{ number: 443 }] } },
     { metadata: { name: 'api-old', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['api.example.net'], ports: [{ number: 443 }] } },
-    { metadata: { name: 'tie-a', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'] } },
-    { metadata: { name: 'tie-b', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'] } },
-    svc('undated-a', 'shop', { hosts: ['undated.example.net'] }),
-    svc('undated-b', 'shop', { hosts: ['undated.example.net'] }),
+    { metadata: { name: 'tie-a', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'], ports: [{ number: 443 }] } },
+    { metadata: { name: 'tie-b', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'], ports: [{ number: 443 }] } },
+    svc('undated-a', 'shop', { hosts: ['undated.example.net'], ports: [{ number: 443 }] }),
+    svc('undated-b', 'shop', { hosts: ['undated.example.net'], ports: [{ number: 443 }] }),
     // one host of its own, one Service's: it keeps a chain for its own
-    svc('two-hosts', 'shop', { hosts: ['two.example.net', 'web.shop.svc.cluster.local'] }),
+    svc('two-hosts', 'shop', { hosts: ['two.example.net', 'web.shop.svc.cluster.local'], ports: [{ number: 8080 }] }),
   ],
 };
 const everyShared = [S('web', 'shop'), S('cart', 'shop'), ...shared.serviceEntries.map((e) => E(e.metadata.name, e.metadata.namespace))];
