@@ -9,6 +9,13 @@ import { selectPolicies, type Selectable, type ServedService, type Workload } fr
  * `istio-waypoint` GatewayClass, which every chain has, plus those attached to that one service
  * (authz.NewBuilderForService: the policy matcher is given only that service). ztunnel sends a request to
  * the chain of the service it was addressed to: by the service's address, else by `hostname:port`.
+ *
+ * Which services get a chain is istiod's ambient index's ServiceInfos that name the waypoint
+ * (pilot/pkg/serviceregistry/kube/controller/ambient/services.go): one per Kubernetes Service except
+ * ExternalName ones, and one per host of a ServiceEntry (so a ServiceEntry with several hosts has one chain
+ * per host, each with its policies, which name the ServiceEntry) unless one of its addresses is neither an
+ * IP nor a single-IP CIDR (parseCidrOrIP, helpers.go), which leaves the whole ServiceEntry out. Each chain
+ * is built per port, UDP ports left out (buildWaypointInternal, pilot/pkg/networking/core/listener_waypoint.go).
  */
 
 /** A Service or ServiceEntry as read from manifests or the API (its spec is checked here, not trusted). */
@@ -17,7 +24,10 @@ export interface AddressedObject {
   spec?: unknown;
 }
 
-export const serviceLabel = (s: ServedService) => `${s.kind ?? 'Service'} ${s.namespace}/${s.name}`;
+/** A service, or one host's chain of a ServiceEntry with several hosts (`host` set). */
+export const serviceLabel = (s: ServedService & { host?: string }) => `${s.kind ?? 'Service'} ${s.namespace}/${s.name}${s.host ? ` (host ${s.host})` : ''}`;
+/** A waypoint chain: a served service, and for a ServiceEntry with several hosts the host it is built for. */
+export type Chain<S extends ServedService = ServedService> = S & { host?: string };
 const key = (s: ServedService) => `${s.kind ?? 'Service'}/${s.namespace}/${s.name}`;
 
 /** The policies on one service's chain, and those on every chain (Gateway- and GatewayClass-attached). */
@@ -34,18 +44,44 @@ export function chainsAlike<T extends Selectable>(all: T[], w: Workload, selecte
 }
 
 /** The chain a request takes (`host`: the name or address it was picked by; `ports`: the service's), or why none is known. */
-export type ChainPick = { service: ServedService; how: string; host: string; ports: number[] } | { service?: undefined; reason: string };
+export type ChainPick = { service: Chain; how: string; host: string; ports: number[]; udp: number[] } | { service?: undefined; reason: string };
 
 interface Candidate extends ServedService {
   hosts: string[];
   addresses: string[];
+  /** its ports istiod builds chains for (not UDP) */
   ports: number[];
+  /** its UDP ports: istiod builds no waypoint chain for them (nor for a service without ports) */
+  udp: number[];
   /** creationTimestamp in ms, when known */
   created?: number;
+  /** why istiod's ambient index has no entry for it (an ExternalName Service, addresses it cannot parse) */
+  unindexed?: string;
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const field = (v: unknown, k: string): unknown => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined);
+
+/**
+ * Whether istiod's ambient index parses a ServiceEntry address (parseCidrOrIP,
+ * pilot/pkg/serviceregistry/kube/controller/ambient/helpers.go): an IP (Go's netip.ParseAddr), or a CIDR
+ * of exactly one IP (/32, /128). A wider CIDR, valid for the ServiceEntry itself, is not.
+ */
+export function ambientParsesAddress(a: string): boolean {
+  const slash = a.indexOf('/');
+  if (slash === -1) return isIP(a) !== 0;
+  const [ip, bits] = [a.slice(0, slash), a.slice(slash + 1)];
+  // netip.ParsePrefix: no zone, decimal bits without leading zeros
+  if (ip.includes('%') || !/^(0|[1-9][0-9]*)$/.test(bits)) return false;
+  const family = isIP(ip);
+  return family !== 0 && Number(bits) === (family === 4 ? 32 : 128);
+}
+
+/** Ports as istiod converts them: `udp` those whose protocol is UDP (a Service's `protocol: UDP`, a ServiceEntry's in any case). */
+function splitPorts(ports: unknown[], number: string, udp: (protocol: string) => boolean): { ports: number[]; udp: number[] } {
+  const all = ports.map((p) => ({ n: Number(field(p, number)), udp: udp(String(field(p, 'protocol') ?? '')) }));
+  return { ports: all.filter((p) => !p.udp).map((p) => p.n), udp: all.filter((p) => p.udp).map((p) => p.n) };
+}
 
 function candidates(services: AddressedObject[], serviceEntries: AddressedObject[]): Candidate[] {
   const out: Candidate[] = [];
@@ -57,14 +93,19 @@ function candidates(services: AddressedObject[], serviceEntries: AddressedObject
     const name = s.metadata?.name ?? '';
     const namespace = s.metadata?.namespace ?? 'default';
     const ips = [...list(field(s.spec, 'clusterIPs')), field(s.spec, 'clusterIP')].filter((ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None');
-    out.push({ name, namespace, kind: 'Service', hosts: [serviceFqdn(name, namespace)], addresses: [...new Set(ips)], ports: list(field(s.spec, 'ports')).map((p) => Number(field(p, 'port'))), ...created(s) });
+    // the ambient index skips ExternalName Services (serviceServiceBuilder); the push context keeps them
+    const external = field(s.spec, 'type') === 'ExternalName' ? { unindexed: `it is an ExternalName Service, which istiod's ambient index leaves out` } : {};
+    out.push({ name, namespace, kind: 'Service', hosts: [serviceFqdn(name, namespace)], addresses: [...new Set(ips)], ...splitPorts(list(field(s.spec, 'ports')), 'port', (p) => p === 'UDP'), ...created(s), ...external });
   }
   for (const se of serviceEntries) {
     const name = se.metadata?.name ?? '';
     const namespace = se.metadata?.namespace ?? 'default';
     const hosts = list(field(se.spec, 'hosts')).map((h) => String(h).toLowerCase());
     const addresses = list(field(se.spec, 'addresses')).map(String);
-    out.push({ name, namespace, kind: 'ServiceEntry', hosts, addresses, ports: list(field(se.spec, 'ports')).map((p) => Number(field(p, 'number'))), ...created(se) });
+    // one address the ambient index cannot parse drops the whole ServiceEntry (constructServiceEntries)
+    const bad = addresses.filter((a) => !ambientParsesAddress(a));
+    const unparsed = bad.length ? { unindexed: `istiod's ambient index cannot parse its address${bad.length > 1 ? 'es' : ''} ${bad.join(', ')} (only an IP or a single-IP CIDR) and leaves it out` } : {};
+    out.push({ name, namespace, kind: 'ServiceEntry', hosts, addresses, ...splitPorts(list(field(se.spec, 'ports')), 'number', (p) => p.toLowerCase() === 'udp'), ...created(se), ...unparsed });
   }
   return out;
 }
@@ -90,51 +131,99 @@ function holderOf(all: Candidate[], namespace: string, host: string): { holder: 
   return { holder: first[0], group };
 }
 
-/** A served ServiceEntry with no chain of its own: each of its hosts is another service's in its namespace. */
+/**
+ * A served service with no chain of its own: a ServiceEntry each of whose hosts is another service's in its
+ * namespace (`by`), or one istiod's ambient index leaves out (`unindexed`: an ExternalName Service, a
+ * ServiceEntry with an address it cannot parse), or one with no ports but UDP ones (`udp`, maybe empty).
+ */
 export interface Shadowed {
   service: ServedService;
   by: ServedService[];
   hosts: string[];
+  unindexed?: string;
+  udp?: number[];
 }
 
-/** Says that a served ServiceEntry has no chain of its own, and whose its hosts are. */
+/** Says that a served service has no chain of its own, and why. */
 export function shadowedNote(s: Shadowed): string {
   const hosts = s.hosts.join(', ');
-  return `${serviceLabel(s.service)} uses this waypoint but has no chain of its own: istiod keeps ${s.by.map(serviceLabel).join(', ')} for ${s.hosts.length > 1 ? 'its hosts' : 'its host'} ${hosts} (a Kubernetes Service over a ServiceEntry, else the oldest), so the policies attached to it are on no chain`;
+  const head = `${serviceLabel(s.service)} uses this waypoint but has no chain of its own`;
+  if (s.unindexed) return `${head}: ${s.unindexed} (no entry for ztunnel, no chain on the waypoint), so the policies attached to it are on no chain`;
+  if (s.udp?.length) return `${head}: its ports (${s.udp.join(', ')}) are all UDP, for which istiod builds no waypoint chain, so the policies attached to it are on no chain`;
+  if (s.udp) return `${head}: it has no ports, and istiod builds a waypoint chain per port, so the policies attached to it are on no chain`;
+  return `${head}: istiod keeps ${s.by.map(serviceLabel).join(', ')} for ${s.hosts.length > 1 ? 'its hosts' : 'its host'} ${hosts} (a Kubernetes Service over a ServiceEntry, else the oldest), so the policies attached to it are on no chain`;
 }
 
 /**
- * The served services the waypoint builds a chain for, and the ServiceEntries it does not: istiod builds
- * a waypoint's chains from the service its push context keeps for each hostname and namespace (see
- * holderOf; pilot/pkg/networking/core/waypoint.go, findWaypointResources), so a ServiceEntry whose every host
- * is kept for another one (a Kubernetes Service of that name, an older ServiceEntry) has none, and the
- * policies attached to it are on no chain. One whose holder cannot be told keeps its chain here.
+ * The waypoint's chains, and the served services without one. istiod builds a chain for each hostname of a
+ * ServiceInfo of its ambient index that names the waypoint (ambient/services.go: one per Service, none for an
+ * ExternalName one, one per ServiceEntry host, none for a ServiceEntry whose addresses it cannot parse), from
+ * the service its push context keeps for that hostname and namespace (see holderOf;
+ * pilot/pkg/networking/core/waypoint.go, findWaypointResources), with that service's non-UDP ports. So a
+ * ServiceEntry whose every host is kept for another service has none, and the policies attached to it are on
+ * no chain; where the service kept has no entry of its own (an ExternalName Service for the ServiceEntry's
+ * hostname), the chain is that service's. A ServiceEntry with several hosts has a chain per host (`host`).
+ * One whose holder cannot be told keeps its chain here. `unknown` (services whose use of the waypoint cannot
+ * be told) comes back without those that could have no chain of their own anyway.
  */
-export function chainedServices<S extends ServedService>(served: S[], services: AddressedObject[], serviceEntries: AddressedObject[]): { services: S[]; shadowed: Shadowed[] } {
+export function chainedServices<S extends ServedService, U extends ServedService = S & { reason: string }>(
+  served: S[],
+  services: AddressedObject[],
+  serviceEntries: AddressedObject[],
+  unknown: U[] = [],
+): { services: Chain<S>[]; shadowed: Shadowed[]; unknown: U[] } {
   const all = candidates(services, serviceEntries);
-  const out: S[] = [];
+  // a service whose use of the waypoint is in doubt matters only if it could have a chain of its own
+  const chainless = (u: U) => {
+    const c = all.find((x) => key(x) === key(u));
+    return c !== undefined && (c.unindexed !== undefined || !c.ports.length);
+  };
+  const out: Chain<S>[] = [];
   const shadowed: Shadowed[] = [];
+  const label = (c: Candidate) => ({ name: c.name, namespace: c.namespace, kind: c.kind });
+  const add = (chain: Chain<S>) => {
+    if (!out.some((x) => key(x) === key(chain) && x.host === chain.host)) out.push(chain);
+  };
   for (const s of served) {
     const c = all.find((x) => key(x) === key(s));
-    const holders = (c?.kind === 'ServiceEntry' ? c.hosts : []).map((h) => holderOf(all, c!.namespace, h));
-    const others = holders.map((h) => ('holder' in h && key(h.holder) !== key(s) ? h.holder : undefined));
-    if (c && others.length && others.every((o) => o !== undefined)) {
-      const by = others.filter((o, i) => others.findIndex((x) => key(x!) === key(o!)) === i).map((o) => ({ name: o!.name, namespace: o!.namespace, kind: o!.kind }));
-      shadowed.push({ service: s, by, hosts: c.hosts });
-    } else out.push(s);
+    if (!c) {
+      out.push(s);
+      continue;
+    }
+    if (c.unindexed) {
+      shadowed.push({ service: s, by: [], hosts: c.hosts, unindexed: c.unindexed });
+      continue;
+    }
+    const holders = c.hosts.map((h) => ({ h, kept: c.kind === 'ServiceEntry' ? holderOf(all, c.namespace, h) : undefined }));
+    const by: ServedService[] = [];
+    const own: string[] = [];
+    for (const { h, kept } of holders) {
+      const holder = kept && 'holder' in kept ? kept.holder : undefined;
+      if (!holder || key(holder) === key(s)) own.push(h);
+      else {
+        if (!by.some((b) => key(b) === key(holder))) by.push(label(holder));
+        // a holder without an entry of its own (ExternalName): ztunnel has this one's, the chain is the holder's
+        if (holder.unindexed && holder.ports.length) add({ ...label(holder), ...(holder.hosts.length > 1 ? { host: h } : {}) } as Chain<S>);
+      }
+    }
+    if (!own.length) shadowed.push({ service: s, by, hosts: c.hosts });
+    else if (!c.ports.length) shadowed.push({ service: s, by: [], hosts: c.hosts, udp: c.udp });
+    else for (const h of own) add(c.hosts.length > 1 ? { ...s, host: h } : s);
   }
-  return { services: out, shadowed };
+  // an ExternalName Service that uses the waypoint has the chain a ServiceEntry of its hostname gives it, if any
+  return { services: out, shadowed: shadowed.filter((x) => !(x.unindexed && out.some((o) => key(o) === key(x.service)))), unknown: unknown.filter((u) => !chainless(u)) };
 }
 
 const validPorts = (ports: number[]) => ports.filter((p) => Number.isInteger(p) && p > 0);
 
 /**
- * How a client addresses a served service: its name (a Service's FQDN, a ServiceEntry's first host) and
- * its ports, as its Service or ServiceEntry lists them (istiod builds a chain per port).
+ * How a client addresses a served service's chain: its name (a Service's FQDN, the chain's ServiceEntry host,
+ * else its first) and its ports, as its Service or ServiceEntry lists them (istiod builds a chain per port;
+ * `udp`: the UDP ones, which have none).
  */
-export function servedAddressing(s: ServedService, services: AddressedObject[], serviceEntries: AddressedObject[]): { host?: string; ports: number[] } {
+export function servedAddressing(s: Chain, services: AddressedObject[], serviceEntries: AddressedObject[]): { host?: string; ports: number[]; udp: number[] } {
   const c = candidates(services, serviceEntries).find((x) => key(x) === key(s));
-  return { host: c?.hosts[0], ports: validPorts(c?.ports ?? []) };
+  return { host: s.host ?? c?.hosts[0], ports: validPorts(c?.ports ?? []), udp: validPorts(c?.udp ?? []) };
 }
 
 function hasAddress(c: Candidate, ip: string): boolean {
@@ -218,10 +307,13 @@ export function chainForHost(
     .map(({ c, host: h }) => {
       const kept = holderOf(all, c.namespace, h);
       const holder = 'holder' in kept ? kept.holder : undefined;
-      // the ambient index gives ztunnel a Service's entry over a ServiceEntry's: only the Service's waypoint counts
-      const members = holder?.kind === 'Service' ? [holder] : kept.group;
+      // what ztunnel may be given for the hostname: the ambient index's entries (none for an ExternalName Service
+      // or a ServiceEntry whose addresses it cannot parse), a Service's over a ServiceEntry's; only their waypoints count
+      const entries = kept.group.filter((m) => !m.unindexed);
+      const service = entries.find((m) => m.kind === 'Service');
+      const members = service ? [service] : entries;
       const states = members.map((m) => (served(m) ? 'served' : doubt(m) !== undefined ? 'unknown' : 'not'));
-      const state = states.every((x) => x === states[0]) ? states[0] : states.includes('unknown') ? 'unknown' : 'mixed';
+      const state = !members.length ? 'none' : states.every((x) => x === states[0]) ? states[0] : states.includes('unknown') ? 'unknown' : 'mixed';
       const unsure = members.find((m) => doubt(m) !== undefined);
       return { namespace: c.namespace, host: h, holder, group: kept.group, state, unsure, why: 'reason' in kept ? kept.reason : unsure ? `${serviceLabel(unsure)}: ${doubt(unsure)}` : '' };
     });
@@ -242,9 +334,11 @@ export function chainForHost(
     if (unsure) return { reason: `${how} names ${serviceLabel(unsure)}, whose use of this waypoint cannot be told: ${doubt(unsure)}` };
     const mixed = slots.find((x) => x.state === 'mixed');
     if (mixed) return { reason: `${how} names ${label(mixed)}, which share host ${mixed.host} in namespace ${mixed.namespace} and do not all use this waypoint: istiod keeps one entry per namespace and hostname for ztunnel, and which one is not established` };
-    const hidden = slots.find((x) => x.holder && x.group.some((c) => c !== x.holder && served(c)));
+    const none = slots.find((x) => x.state === 'none');
+    if (none) return { reason: `${how} names ${none.group.map((c) => `${serviceLabel(c)} (${c.unindexed})`).join(', ')}: ztunnel gets no entry for it and the waypoint no chain, so a request for it does not go through this waypoint's chains` };
+    const hidden = slots.find((x) => x.holder && x.group.some((c) => c !== x.holder && !c.unindexed && served(c)));
     if (hidden) {
-      const se = hidden.group.filter((c) => c !== hidden.holder && served(c));
+      const se = hidden.group.filter((c) => c !== hidden.holder && !c.unindexed && served(c));
       return { reason: `${how} names ${se.map(serviceLabel).join(', ')}, which uses this waypoint, but ${serviceLabel(hidden.holder!)} has the same host in namespace ${hidden.namespace} and istiod keeps the Kubernetes Service for it (its push context, and the entry its ambient index gives ztunnel); that Service does not use this waypoint: whether a request for the host reaches a chain of this waypoint is not established` };
     }
     return { reason: `${how} names ${[...new Set(slots.flatMap((x) => x.group).map(serviceLabel))].join(', ')}, which this waypoint does not serve: a request for it does not go through this waypoint's chains` };
@@ -257,8 +351,29 @@ export function chainForHost(
   const svc = slot.holder;
   const over = slot.group.filter((c) => c !== svc && hits.some((x) => x.c === c));
   if (over.length) how += `: ${serviceLabel(svc)}, which istiod keeps for that host over ${over.map(serviceLabel).join(', ')} of the same namespace`;
-  if (o.port !== undefined && svc.ports.length && !svc.ports.includes(o.port)) {
-    return { reason: `${serviceLabel(svc)} has no port ${o.port} (${svc.ports.join(', ')}): the waypoint builds no chain for it` };
+  const udp = validPorts(svc.udp);
+  // an ExternalName Service kept for a served ServiceEntry's hostname: istiod builds the hostname's chain from
+  // the Service (its ports, its policies, its addresses: none), while ztunnel has the ServiceEntry's entry
+  if (svc.unindexed) {
+    const se = slot.group.filter((c) => c.kind === 'ServiceEntry' && !c.unindexed && served(c));
+    const seSaid = se.map((c) => `${serviceLabel(c)} (${c.addresses.length ? `address ${c.addresses.join(', ')}` : 'no address'}, port ${[...c.ports, ...c.udp].join(', ') || 'none'})`).join(', ');
+    if (!svc.ports.length) return { reason: `${how}: ${serviceLabel(svc)} has no ports (other than UDP), so istiod builds no chain for the hostname` };
+    return {
+      reason: `${how}: ztunnel has the entry of ${seSaid}, since ${serviceLabel(svc)} has none (${svc.unindexed}), but the waypoint builds the chain for host ${slot.host} from ${serviceLabel(svc)}, which istiod keeps for it: its ports (${svc.ports.join(', ')}) and policies, without the ServiceEntry's addresses, so only host:port matches it; whether a request reaches that chain is not established`,
+    };
   }
-  return { service: { name: svc.name, namespace: svc.namespace, kind: svc.kind }, how, host, ports: validPorts(svc.ports) };
+  // istiod builds a chain per port, none for a UDP one (buildWaypointInternal)
+  if (!svc.ports.length && udp.length) return { reason: `${serviceLabel(svc)} has only UDP ports (${udp.join(', ')}): istiod builds no waypoint chain for UDP ports, so this waypoint has no chain for it` };
+  if (!svc.ports.length) return { reason: `${serviceLabel(svc)} has no ports: istiod builds a waypoint chain per port, so this waypoint has no chain for it` };
+  if (o.port !== undefined && udp.includes(o.port) && !svc.ports.includes(o.port)) return { reason: `port ${o.port} of ${serviceLabel(svc)} is UDP: istiod builds no waypoint chain for UDP ports` };
+  if (o.port !== undefined && !svc.ports.includes(o.port)) {
+    return { reason: `${serviceLabel(svc)} has no port ${o.port} (${svc.ports.join(', ')}${udp.length ? `; UDP ${udp.join(', ')} has no chain` : ''}): the waypoint builds no chain for it` };
+  }
+  // a ServiceEntry with several hosts has a chain per host, all alike: by name the host's, by address any
+  let chainHost: { host?: string } = {};
+  if (svc.kind === 'ServiceEntry' && svc.hosts.length > 1) {
+    if (isIP(host)) how += ` (an address of each of its hosts ${svc.hosts.join(', ')}: one chain per host, all with the same policies and ports)`;
+    else chainHost = { host: slot.host };
+  }
+  return { service: { name: svc.name, namespace: svc.namespace, kind: svc.kind, ...chainHost }, how, host, ports: validPorts(svc.ports), udp };
 }

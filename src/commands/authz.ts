@@ -205,15 +205,17 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const addressing = sole ? servedAddressing(sole, objects.services, objects.serviceEntries) : undefined;
   // on a waypoint the destination port is that of what the request is for: a Host header's, else the
   // chosen service's own (its first), or the pod's on the direct-access chain
-  const target = pick?.service
-    ? { ports: pick.ports, what: `${serviceLabel(pick.service)}'s ports` }
+  const target: { ports: number[]; udp?: number[]; what: string } | undefined = pick?.service
+    ? { ports: pick.ports, udp: pick.udp, what: `${serviceLabel(pick.service)}'s ports` }
     : sole && addressing
-      ? { ports: addressing.ports, what: `${serviceLabel(sole)}'s ports` }
-      : direct && { ports: direct.ports, what: `pod ${namespaceOf(direct.pod)}/${nameOf(direct.pod)}'s container ports` };
+      ? { ports: addressing.ports, udp: addressing.udp, what: `${serviceLabel(sole)}'s ports` }
+      : direct ? { ports: direct.ports, what: `pod ${namespaceOf(direct.pod)}/${nameOf(direct.pod)}'s container ports` } : undefined;
   let servicePort: number | undefined;
   if (served && o.port === undefined && hostPort === undefined && target && target.ports.length) {
     servicePort = target.ports[0];
-    if (target.ports.length > 1) notes.push(`port ${servicePort}: the first of ${target.what} (${target.ports.join(', ')}); pass --port for another`);
+    // istiod builds no waypoint chain for a UDP port (listener_waypoint.go): those are not candidates
+    const udp = target.udp?.length ? `; UDP ${target.udp.join(', ')} has no chain` : '';
+    if (target.ports.length > 1 || udp) notes.push(`port ${servicePort}: the first of ${target.what} (${target.ports.join(', ')}${udp}); pass --port for another`);
   }
   const port = o.port ?? (served ? (hostPort ?? servicePort) : undefined) ?? Number(pod.spec?.containers?.flatMap((c) => c.ports ?? []).find((p) => p.containerPort !== undefined)?.containerPort ?? 80);
   const podIp = pod.status?.podIP ?? '10.244.0.100';
@@ -266,7 +268,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
       const on = chainPolicies(all, workload, pick.service);
       result = evaluate(on);
       everywhere = new Set(on);
-      chain = { service: `${pick.service.namespace}/${pick.service.name}`, kind: pick.service.kind ?? 'Service', host: pick.host };
+      // `hostname`: the ServiceEntry host whose chain it is, for a ServiceEntry with a chain per host
+      chain = { service: `${pick.service.namespace}/${pick.service.name}`, kind: pick.service.kind ?? 'Service', host: pick.host, ...(pick.service.host ? { hostname: pick.service.host } : {}) };
       notes.push(...skippedNotes(result.skipped), `evaluated the waypoint's chain for ${serviceLabel(pick.service)} (${pick.how}): its Gateway- and GatewayClass-attached policies and those attached to that service`);
     } else {
       // the request would not go through a chain of this waypoint that is known: no verdict is a guess
@@ -278,7 +281,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   } else if (alike || services.length <= 1) {
     result = evaluate(selected);
     notes.push(...skippedNotes(result.skipped));
-    if (services.length === 1) chain = { service: `${services[0].namespace}/${services[0].name}`, kind: services[0].kind ?? 'Service' };
+    if (services.length === 1) chain = { service: `${services[0].namespace}/${services[0].name}`, kind: services[0].kind ?? 'Service', ...(services[0].host ? { hostname: services[0].host } : {}) };
   } else {
     // no host: decide on each service's chain; one answer only when they all give it
     result = evaluate(selected);
@@ -288,7 +291,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
       const at = o.port ?? hostPort ?? servedAddressing(svc, objects.services, objects.serviceEntries).ports[0] ?? port;
       return { svc, port: at, r: evaluate(chainPolicies(all, workload, svc), at) };
     });
-    chains = per.map(({ svc, port: at, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', port: at, decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
+    chains = per.map(({ svc, port: at, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', ...(svc.host ? { hostname: svc.host } : {}), port: at, decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
     const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}${portsMatter ? ` port ${x.port}` : ''}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
     const decisions = new Set(per.map((x) => x.r.authz.decision));
     if (decisions.size === 1) {

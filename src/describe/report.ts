@@ -1,5 +1,5 @@
 import { ambientEnrollment, DATAPLANE_MODE, DATAPLANE_MODE_AMBIENT, ambientRelevant, bindingWarnings, boundConditionWarnings, podAmbientFacts, servicesOfWaypoint, waypointFor, WAYPOINT_BOUND_CONDITION, type AmbientWorld, type Condition, type PodAmbientFacts, type WaypointBinding, type WaypointService, type ZtunnelWorkloadView } from '../ambient/index.js';
-import { chainedServices, type Shadowed } from '../authz/chains.js';
+import { chainedServices, type Chain, type Shadowed } from '../authz/chains.js';
 import { gatewayNameOf, isWaypointPod } from '../authz/select.js';
 import { authorizationFor, type AuthorizationFacts } from './authz.js';
 import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules, summarisePolicy, type SubsetMatch } from './destination-rules.js';
@@ -94,12 +94,12 @@ export function ambientWorld(objects: MeshObjects): AmbientWorld {
  * reach it through them), those whose binding cannot be told from the objects, and the served ServiceEntries
  * with no chain of their own (src/authz/chains.ts); undefined for other pods.
  */
-export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: WaypointService[]; unknown: (WaypointService & { reason: string })[]; shadowed: Shadowed[] } | undefined {
+export function waypointServicesOf(objects: MeshObjects, ns: string, labels: Labels): { services: Chain<WaypointService>[]; unknown: (WaypointService & { reason: string })[]; shadowed: Shadowed[] } | undefined {
   const gateway = gatewayNameOf(labels);
   if (gateway === undefined || !isWaypointPod(labels)) return undefined;
   const serving = servicesOfWaypoint(ambientWorld(objects), ns, gateway);
-  // a ServiceEntry whose hosts istiod keeps for other services has no chain: its policies are on none
-  return { ...chainedServices(serving.services, objects.services, objects.serviceEntries), unknown: serving.unknown };
+  // the chains istiod builds (src/authz/chains.ts): a served service without one has its policies on none
+  return chainedServices(serving.services, objects.services, objects.serviceEntries, serving.unknown);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chainedServices, chainForHost, chainPolicies, chainsAlike } from '../../src/authz/chains.js';
+import { ambientParsesAddress, chainedServices, chainForHost, chainPolicies, chainsAlike, servedAddressing, serviceLabel, shadowedNote } from '../../src/authz/chains.js';
 
 /** Which chain of a waypoint a host picks (src/authz/chains.ts), on hand-made Services and ServiceEntries. */
 
@@ -12,14 +12,15 @@ const services = [
 ];
 const serviceEntries = [
   svc('wide', 'shop', { hosts: ['*.example.com'], ports: [{ number: 443 }] }),
-  svc('narrow', 'shop', { hosts: ['*.api.example.com'], addresses: ['240.0.0.0/16'], ports: [{ number: 443 }] }),
-  svc('dup-a', 'shop', { hosts: ['dup.example.org'] }),
-  svc('dup-b', 'blog', { hosts: ['dup.example.org'] }),
-  svc('single', 'shop', { hosts: ['single.example.org'], addresses: ['240.1.0.5'] }),
+  svc('narrow', 'shop', { hosts: ['*.api.example.com'], addresses: ['240.0.3.4/32'], ports: [{ number: 443 }] }),
+  svc('dup-a', 'shop', { hosts: ['dup.example.org'], ports: [{ number: 443 }] }),
+  svc('dup-b', 'blog', { hosts: ['dup.example.org'], ports: [{ number: 443 }] }),
+  svc('single', 'shop', { hosts: ['single.example.org'], addresses: ['240.1.0.5'], ports: [{ number: 443 }] }),
+  svc('portless', 'shop', { hosts: ['portless.example.org'] }),
 ];
 const S = (name: string, namespace: string) => ({ name, namespace, kind: 'Service' as const });
 const E = (name: string, namespace: string) => ({ name, namespace, kind: 'ServiceEntry' as const });
-const served = [S('web', 'shop'), S('web', 'blog'), S('headless', 'shop'), E('wide', 'shop'), E('narrow', 'shop'), E('dup-a', 'shop'), E('dup-b', 'blog'), E('single', 'shop')];
+const served = [S('web', 'shop'), S('web', 'blog'), S('headless', 'shop'), E('wide', 'shop'), E('narrow', 'shop'), E('dup-a', 'shop'), E('dup-b', 'blog'), E('single', 'shop'), E('portless', 'shop')];
 const pick = (host: string, more: { sourceNamespace?: string; port?: number; served?: typeof served; unknown?: ((typeof served)[number] & { reason: string })[] } = {}) => {
   const p = chainForHost(host, { served: more.served ?? served, unknown: more.unknown ?? [], services, serviceEntries, ...more });
   return p.service ? `${p.service.kind} ${p.service.namespace}/${p.service.name}` : p.reason;
@@ -32,11 +33,11 @@ test('chainForHost: relative names in the client namespace; without one, a serve
   assert.equal(pick('headless.shop.svc.cluster.local'), 'Service shop/headless');
 });
 
-test('chainForHost: addresses — every cluster IP (dual stack), a ServiceEntry address or CIDR; never clusterIP None', () => {
+test('chainForHost: addresses — every cluster IP (dual stack), a ServiceEntry address or single-IP CIDR; never clusterIP None', () => {
   assert.equal(pick('10.96.0.10'), 'Service shop/web');
   assert.equal(pick('fd00::10'), 'Service shop/web');
   assert.equal(pick('FD00:0:0::10'), 'Service shop/web', 'an IPv6 address however written');
-  assert.equal(pick('240.0.3.4'), 'ServiceEntry shop/narrow');
+  assert.equal(pick('240.0.3.4'), 'ServiceEntry shop/narrow', 'a /32 is the one address');
   assert.equal(pick('240.1.0.5'), 'ServiceEntry shop/single');
   assert.match(pick('240.1.0.6'), /names no Service or ServiceEntry/);
   assert.match(pick('None'), /names no Service or ServiceEntry/);
@@ -55,7 +56,9 @@ test('chainForHost: not served, in doubt, or without that port: a reason, never 
   assert.match(pick('single.example.org', { served: [], unknown: [{ ...E('single', 'shop'), reason: 'namespace shop is not known' }] }), /whose use of this waypoint cannot be told: namespace shop is not known/);
   assert.equal(pick('web.shop', { port: 9090 }), 'Service shop/web');
   assert.match(pick('web.shop', { port: 81 }), /Service shop\/web has no port 81 \(8080, 9090\)/);
-  assert.equal(pick('single.example.org', { port: 81 }), 'ServiceEntry shop/single', 'a service without ports: any port');
+  assert.match(pick('single.example.org', { port: 81 }), /ServiceEntry shop\/single has no port 81 \(443\)/);
+  // istiod builds a waypoint chain per port: none for a service without ports (listener_waypoint.go)
+  assert.equal(pick('portless.example.org'), 'ServiceEntry shop/portless has no ports: istiod builds a waypoint chain per port, so this waypoint has no chain for it');
 });
 
 /**
@@ -76,12 +79,12 @@ const shared = {
     // ServiceEntries of one namespace with one host: the oldest is kept, when their creation times say it
     { metadata: { name: 'api-new', namespace: 'shop', creationTimestamp: '2026-02-01T00:00:00Z' }, spec: { hosts: ['api.example.net'], ports: [{ number: 443 }] } },
     { metadata: { name: 'api-old', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['api.example.net'], ports: [{ number: 443 }] } },
-    { metadata: { name: 'tie-a', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'] } },
-    { metadata: { name: 'tie-b', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'] } },
-    svc('undated-a', 'shop', { hosts: ['undated.example.net'] }),
-    svc('undated-b', 'shop', { hosts: ['undated.example.net'] }),
+    { metadata: { name: 'tie-a', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'], ports: [{ number: 443 }] } },
+    { metadata: { name: 'tie-b', namespace: 'shop', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { hosts: ['tie.example.net'], ports: [{ number: 443 }] } },
+    svc('undated-a', 'shop', { hosts: ['undated.example.net'], ports: [{ number: 443 }] }),
+    svc('undated-b', 'shop', { hosts: ['undated.example.net'], ports: [{ number: 443 }] }),
     // one host of its own, one Service's: it keeps a chain for its own
-    svc('two-hosts', 'shop', { hosts: ['two.example.net', 'web.shop.svc.cluster.local'] }),
+    svc('two-hosts', 'shop', { hosts: ['two.example.net', 'web.shop.svc.cluster.local'], ports: [{ number: 8080 }] }),
   ],
 };
 const everyShared = [S('web', 'shop'), S('cart', 'shop'), ...shared.serviceEntries.map((e) => E(e.metadata.name, e.metadata.namespace))];
@@ -151,4 +154,92 @@ test("chainPolicies / chainsAlike: Gateway- and GatewayClass-attached policies o
   assert.deepEqual(names(chainPolicies(all, w, S('web', 'blog'))), ['gw', 'class'], "another namespace's web");
   assert.equal(chainsAlike(all, w, all), false);
   assert.equal(chainsAlike(all, w, all.slice(0, 2)), true);
+});
+
+/**
+ * What istiod's ambient index gives the waypoint (ambient/services.go): a chain per host of a ServiceEntry,
+ * none for a ServiceEntry with an address it cannot parse (helpers.go parseCidrOrIP: an IP or a single-IP
+ * CIDR), none for an ExternalName Service; and no chain for UDP ports (listener_waypoint.go).
+ */
+const index = {
+  services: [
+    svc('dns', 'shop', { clusterIP: '10.96.0.53', ports: [{ port: 53, protocol: 'UDP' }, { port: 5353, protocol: 'UDP' }] }),
+    svc('mixed', 'shop', { clusterIP: '10.96.0.54', ports: [{ port: 514, protocol: 'UDP' }, { port: 8080, protocol: 'TCP' }] }),
+    svc('legacy', 'shop', { type: 'ExternalName', externalName: 'legacy.example.com', ports: [{ port: 80 }] }),
+    svc('bare-alias', 'shop', { type: 'ExternalName', externalName: 'bare.example.com' }),
+    svc('lonely', 'shop', { type: 'ExternalName', externalName: 'lonely.example.com', ports: [{ port: 80 }] }),
+  ],
+  serviceEntries: [
+    svc('multi', 'shop', { hosts: ['a.example.com', 'b.example.com'], addresses: ['240.3.0.1'], ports: [{ number: 443 }, { number: 53, protocol: 'udp' }] }),
+    svc('range', 'shop', { hosts: ['range.example.com'], addresses: ['240.4.0.0/16'], ports: [{ number: 443 }] }),
+    svc('typo', 'shop', { hosts: ['typo.example.com'], addresses: ['240.5.0.1', '240.5.0.300'], ports: [{ number: 443 }] }),
+    // for the ExternalName Services' own hostnames
+    svc('legacy-se', 'shop', { hosts: ['legacy.shop.svc.cluster.local'], addresses: ['240.6.0.1'], ports: [{ number: 8443 }] }),
+    svc('bare-se', 'shop', { hosts: ['bare-alias.shop.svc.cluster.local'], ports: [{ number: 443 }] }),
+  ],
+};
+const everyIndex = [...index.services.map((s) => S(s.metadata.name, s.metadata.namespace)), ...index.serviceEntries.map((e) => E(e.metadata.name, e.metadata.namespace))];
+const pickIndex = (host: string, more: { port?: number; served?: typeof everyIndex } = {}) => {
+  const p = chainForHost(host, { served: more.served ?? everyIndex, unknown: [], ...index, ...(more.port !== undefined ? { port: more.port } : {}) });
+  return p.service ? `${serviceLabel(p.service)} ports ${p.ports.join(',')}${p.udp.length ? ` udp ${p.udp.join(',')}` : ''} (${p.how})` : p.reason;
+};
+
+test('ambientParsesAddress: an IP, or a CIDR of exactly one IP, as istiod parses ServiceEntry addresses for ambient', () => {
+  for (const ok of ['240.0.0.1', 'fd00::1', '240.0.0.1/32', 'fd00::1/128', '::ffff:1.2.3.4']) assert.equal(ambientParsesAddress(ok), true, ok);
+  for (const bad of ['240.0.0.0/16', '240.0.0.1/31', 'fd00::/64', '240.0.0.300', '240.0.0.1/032', '240.0.0.1/', 'api.example.com', '']) assert.equal(ambientParsesAddress(bad), false, bad);
+});
+
+test('chainedServices: a chain per ServiceEntry host; none for an unparseable address, an ExternalName Service alone, or only UDP ports', () => {
+  const c = chainedServices(everyIndex, index.services, index.serviceEntries);
+  assert.deepEqual(c.services.map(serviceLabel), [
+    'Service shop/mixed',
+    'ServiceEntry shop/multi (host a.example.com)',
+    'ServiceEntry shop/multi (host b.example.com)',
+    // legacy-se's hostname is the ExternalName Service's: istiod keeps that Service, and builds the chain from it
+    'Service shop/legacy',
+  ]);
+  const why = Object.fromEntries(c.shadowed.map((x) => [serviceLabel(x.service), shadowedNote(x)]));
+  assert.deepEqual(Object.keys(why).sort(), ['Service shop/bare-alias', 'Service shop/dns', 'Service shop/lonely', 'ServiceEntry shop/bare-se', 'ServiceEntry shop/legacy-se', 'ServiceEntry shop/range', 'ServiceEntry shop/typo']);
+  assert.match(why['Service shop/dns'], /its ports \(53, 5353\) are all UDP, for which istiod builds no waypoint chain/);
+  assert.match(why['Service shop/lonely'], /it is an ExternalName Service, which istiod's ambient index leaves out \(no entry for ztunnel/);
+  assert.match(why['ServiceEntry shop/range'], /cannot parse its address 240\.4\.0\.0\/16 \(only an IP or a single-IP CIDR\)/);
+  assert.match(why['ServiceEntry shop/typo'], /cannot parse its address 240\.5\.0\.300 /);
+  assert.match(why['ServiceEntry shop/legacy-se'], /istiod keeps Service shop\/legacy for its host legacy\.shop\.svc\.cluster\.local/);
+  // an ExternalName Service without ports: istiod builds no chain for its hostname at all
+  assert.match(why['ServiceEntry shop/bare-se'], /istiod keeps Service shop\/bare-alias/);
+  assert.match(why['Service shop/bare-alias'], /ExternalName/);
+  assert.deepEqual(servedAddressing({ ...E('multi', 'shop'), host: 'b.example.com' }, index.services, index.serviceEntries), { host: 'b.example.com', ports: [443], udp: [53] });
+});
+
+test('chainForHost: a ServiceEntry host picks its own chain; an address, any of them (alike)', () => {
+  assert.equal(pickIndex('b.example.com'), 'ServiceEntry shop/multi (host b.example.com) ports 443 udp 53 (host b.example.com)');
+  assert.match(pickIndex('240.3.0.1'), /^ServiceEntry shop\/multi ports 443 udp 53 \(address 240\.3\.0\.1 \(an address of each of its hosts a\.example\.com, b\.example\.com: one chain per host, all with the same policies and ports\)\)$/);
+  assert.match(pickIndex('a.example.com', { port: 53 }), /^port 53 of ServiceEntry shop\/multi is UDP: istiod builds no waypoint chain for UDP ports$/);
+});
+
+test('chainForHost: UDP ports have no chain', () => {
+  assert.match(pickIndex('dns.shop.svc.cluster.local'), /^Service shop\/dns has only UDP ports \(53, 5353\): istiod builds no waypoint chain for UDP ports/);
+  assert.match(pickIndex('mixed.shop.svc.cluster.local', { port: 514 }), /^port 514 of Service shop\/mixed is UDP/);
+  assert.match(pickIndex('mixed.shop.svc.cluster.local', { port: 9 }), /^Service shop\/mixed has no port 9 \(8080; UDP 514 has no chain\)/);
+  assert.equal(pickIndex('10.96.0.54'), 'Service shop/mixed ports 8080 udp 514 (address 10.96.0.54)');
+});
+
+test('chainForHost: a ServiceEntry istiod cannot parse, an ExternalName Service: no entry, no chain; an ExternalName kept over a ServiceEntry: its chain, not known to be reached', () => {
+  assert.match(pickIndex('range.example.com'), /^host range\.example\.com names ServiceEntry shop\/range \(istiod's ambient index cannot parse its address 240\.4\.0\.0\/16 .*\): ztunnel gets no entry for it and the waypoint no chain/);
+  assert.match(pickIndex('240.4.1.1'), /^address 240\.4\.1\.1 names ServiceEntry shop\/range /);
+  assert.match(pickIndex('lonely.shop.svc.cluster.local'), /^host lonely\.shop\.svc\.cluster\.local names Service shop\/lonely \(it is an ExternalName Service, which istiod's ambient index leaves out\): ztunnel gets no entry/);
+  // ztunnel has the ServiceEntry's entry; the waypoint's chain for the hostname is built from the ExternalName
+  // Service (its ports and policies, not the ServiceEntry's addresses): whether a request reaches it is not known
+  assert.match(pickIndex('legacy.shop.svc.cluster.local'), /^host legacy\.shop\.svc\.cluster\.local: Service shop\/legacy, which istiod keeps for that host over ServiceEntry shop\/legacy-se .*: ztunnel has the entry of ServiceEntry shop\/legacy-se \(address 240\.6\.0\.1, port 8443\), since Service shop\/legacy has none \(it is an ExternalName Service.*\), but the waypoint builds the chain for host legacy\.shop\.svc\.cluster\.local from Service shop\/legacy, .*its ports \(80\) and policies, without the ServiceEntry's addresses.*not established$/);
+  assert.match(pickIndex('240.6.0.1'), /^address 240\.6\.0\.1: Service shop\/legacy, which istiod keeps .*not established$/);
+  // the ServiceEntry not served: the ExternalName Service's own label does not matter (it has no entry)
+  assert.match(pickIndex('legacy.shop.svc.cluster.local', { served: everyIndex.filter((s) => s.name !== 'legacy-se') }), /names Service shop\/legacy, ServiceEntry shop\/legacy-se, which this waypoint does not serve/);
+  assert.match(pickIndex('bare-alias.shop.svc.cluster.local'), /Service shop\/bare-alias has no ports \(other than UDP\), so istiod builds no chain for the hostname/);
+});
+
+test('chainedServices: a service whose use of the waypoint is in doubt is not, when it could have no chain anyway', () => {
+  const doubt = (s: ReturnType<typeof S> | ReturnType<typeof E>) => ({ ...s, reason: 'namespace shop is not known' });
+  const unknown = [doubt(S('dns', 'shop')), doubt(S('lonely', 'shop')), doubt(E('range', 'shop')), doubt(S('mixed', 'shop')), doubt(E('multi', 'shop'))];
+  const c = chainedServices([], index.services, index.serviceEntries, unknown);
+  assert.deepEqual(c.unknown.map(serviceLabel), ['Service shop/mixed', 'ServiceEntry shop/multi']);
 });

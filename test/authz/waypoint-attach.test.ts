@@ -84,7 +84,7 @@ spec: {hosts: [opted-out.example.com], ports: [{number: 80, name: http, protocol
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: wild-api, namespace: shop}
-spec: {hosts: ["*.wild.example.com"], addresses: [240.240.10.0/24], ports: [{number: 80, name: http, protocol: HTTP}], resolution: NONE}
+spec: {hosts: ["*.wild.example.com"], addresses: [240.240.10.7/32], ports: [{number: 80, name: http, protocol: HTTP}], resolution: NONE}
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -296,7 +296,7 @@ test("a waypoint's chains: the request's host picks its service's chain; a polic
   assert.equal(await chainOf('api.payments.example.com:80'), 'shop/payments-api');
   assert.equal(await chainOf('a.wild.example.com'), 'shop/wild-api');
   assert.equal(await chainOf('x.y.wild.example.com'), 'shop/wild-api', '*. covers any depth, as Istio matches hosts');
-  assert.equal(await chainOf('240.240.10.7'), 'shop/wild-api', 'an address in a ServiceEntry CIDR');
+  assert.equal(await chainOf('240.240.10.7'), 'shop/wild-api', 'the address of a single-IP CIDR');
   assert.match(await chainOf('wild.example.com'), /names no Service or ServiceEntry/, '*.wild.example.com does not cover wild.example.com');
   const wild = await check('--method', 'DELETE', '--host', 'a.wild.example.com');
   assert.deepEqual([wild.authz.decision, wild.authz.authorizationPolicy], ['DENY', 'shop/wild-no-delete']);
