@@ -6,7 +6,7 @@ import { effectiveClientTls, lookupDestinationRules, matchSubsets, nearMissRules
 import { confirmWithEnvoy, type EnvoyFacts, type EnvoyView } from './envoy-view.js';
 import { routeExposures, type RouteExposure } from './gateway-api.js';
 import { gatewayExposures, type GatewayExposure } from './gateways.js';
-import { precedenceWarnings } from './mesh-route-precedence.js';
+import { precedenceWarnings, routeCandidates } from './mesh-route-precedence.js';
 import { meshRoutesFor, meshRoutesVia } from './mesh-routes.js';
 import { serviceFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
@@ -342,8 +342,8 @@ function serviceReport(
     warnings.push(`DestinationRule ${kname(dr, cur)} has host "${dr.spec?.host}", which Istio does not expand: it never matches ${host} (use "${nameOf(svc)}" or the full name)`);
   }
 
-  warnings.push(...duplicateHostWarnings(objects.virtualServices, [host], mesh, cur));
   const meshRoutes = meshRoutesOf(objects, svc, pods, host, mesh, cur);
+  warnings.push(...duplicateHostWarnings(objects.virtualServices, host, ns, mesh, meshRoutes.candidates));
   if (meshRoutes.routes.length) {
     report.meshRoutes = meshRoutes.routes;
     warnings.push(...meshRoutes.routes.flatMap((r) => r.warnings), ...meshRoutes.precedence);
@@ -366,7 +366,8 @@ function meshRoutesOf(objects: MeshObjects, svc: Service, pods: Pod[], host: str
   // the pods decide; without pods, the namespace's label
   const ambient = pods.length > 0 ? pods.some((p) => ambientEnrollment(p, objects.namespaces).enrolled === true) : nsAmbient;
   const routes = meshRoutesFor(objects, svc, { ambient, waypoint, domainSuffix: mesh.domainSuffix }, cur);
-  return { routes, precedence: precedenceWarnings(objects, routes, svc, host, mesh, waypoint.state === 'bound') };
+  const candidates = routeCandidates(objects, routes, svc);
+  return { routes, candidates, precedence: precedenceWarnings(objects, candidates, svc, host, mesh, waypoint.state === 'bound') };
 }
 
 function withOrigin<T extends object>(facts: T, obj: object): T & { origin?: string } {

@@ -1,7 +1,8 @@
 import { toFqdn } from '../resources/hosts.js';
 import { exportToOf, exportedTo, type MeshSettings } from './mesh.js';
 import type { DestinationRule, HTTPMatchRequest, L4Route, RouteDestination, StringMatch, VirtualService } from './objects.js';
-import { byCreation, kname, namespaceOf } from './objects.js';
+import { byCreation, kname, nameOf, namespaceOf } from './objects.js';
+import { clientLabel, clientNamespaces, ORDER_RULE, sidecarChoice, sidecarOrder, vsCandidate, type VsCandidate } from './sidecar-vs-order.js';
 import type { SubsetMatch } from './destination-rules.js';
 
 export interface RouteDestinationFact {
@@ -170,27 +171,27 @@ export function describeVirtualService(
   return facts;
 }
 
-/** For sidecars only one VirtualService per host is used (the oldest); the others are silently ignored. */
-export function duplicateHostWarnings(list: VirtualService[], hosts: string[], mesh: MeshSettings, currentNs: string): string[] {
-  const byHost = new Map<string, VirtualService[]>();
-  for (const vs of list) {
-    if (!gatewaysOf(vs).includes('mesh')) continue;
-    for (const h of vs.spec?.hosts ?? []) {
-      const fq = toFqdn(namespaceOf(vs), h, mesh.domainSuffix);
-      const l = byHost.get(fq) ?? [];
-      if (!l.includes(vs)) l.push(vs);
-      byHost.set(fq, l);
-    }
-  }
-  const out: string[] = [];
-  for (const [host, vss] of byHost) {
-    if (vss.length < 2 || !hosts.includes(host)) continue;
-    const sorted = [...vss].sort(byCreation);
-    out.push(
-      `VirtualServices ${sorted.map((v) => kname(v, currentNs)).join(', ')} all define host "${host}" for the mesh; sidecars use only ${kname(sorted[0], currentNs)}`,
-    );
-  }
-  return out;
+/**
+ * Several mesh VirtualServices for the service's host: which one sidecars use, per client namespace, by the
+ * rule in sidecar-vs-order.ts (exportTo and the client's namespace first, then age). `routes` are the
+ * service's HTTP routes as istiod's VirtualServices (they can take the host first). Nothing to say when no
+ * namespace sees two of the VirtualServices.
+ */
+export function duplicateHostWarnings(list: VirtualService[], host: string, serviceNs: string, mesh: MeshSettings, routes: VsCandidate[] = []): string[] {
+  const vss = list.filter((vs) => gatewaysOf(vs).includes('mesh') && (vs.spec?.hosts ?? []).some((h) => toFqdn(namespaceOf(vs), h, mesh.domainSuffix) === host));
+  if (vss.length < 2) return [];
+  const own = vss.map((vs) => vsCandidate(`${namespaceOf(vs)}/${nameOf(vs)}`, vs));
+  const clients = clientNamespaces([...own, ...routes], serviceNs);
+  if (!clients.some((client) => sidecarOrder(own, client, serviceNs, mesh).length > 1)) return [];
+  const choices = clients.map((client) => sidecarChoice([...own, ...routes], client, serviceNs, mesh));
+  const uses = choices.map((c) => {
+    const where = `in ${clientLabel(c.client)}`;
+    if (c.order.length === 0) return `${where} use none (none is exported there)`;
+    if (c.uncertain) return `${where} use one of ${(c.contenders ?? c.order).map((v) => v.label).join(', ')}: uncertain (${c.uncertain})`;
+    return `${where} use ${c.order[0].label}${c.order.length > 1 ? ` over ${c.order.slice(1).map((v) => v.label).join(', ')}` : ''}`;
+  });
+  const all = [...own].sort((a, b) => a.label.localeCompare(b.label)).map((c) => c.label);
+  return [`VirtualServices ${all.join(', ')} all define host "${host}" for the mesh; sidecars ${uses.join('; ')} (${ORDER_RULE})`];
 }
 
 export function renderStringMatch(sm: StringMatch | undefined): string {
