@@ -1,7 +1,7 @@
 import { mostSpecificHost, toFqdn } from '../resources/hosts.js';
 import { exportToOf, exportedTo, type MeshSettings } from './mesh.js';
 import type { DestinationRule, Labels, TrafficPolicy, TrafficPolicyPart } from './objects.js';
-import { byCreation, hasSelector, kname, namespaceOf, nameOf, originOf, selectorMatches } from './objects.js';
+import { byCreationNameFirst, hasSelector, kname, namespaceOf, nameOf, originOf, selectorMatches } from './objects.js';
 
 /** Which of Istio's three lookups found the rule(s), in the order Istio tries them. */
 export type DrScope = 'client namespace' | 'service namespace' | 'root namespace';
@@ -64,7 +64,7 @@ export function lookupDestinationRules(
   function pick(candidates: DestinationRule[], ns: string, scope: DrScope, local: boolean): DrLookup | undefined {
     const host = mostSpecificHost(serviceHost, new Set(candidates.map(hostOf)));
     if (host === undefined) return undefined;
-    let rules = candidates.filter((dr) => hostOf(dr) === host).sort(byCreation);
+    let rules = candidates.filter((dr) => hostOf(dr) === host).sort(byCreationNameFirst);
     const warnings: string[] = [];
     if (local) {
       // A rule selecting this workload takes precedence over the namespace-wide ones for the same host.

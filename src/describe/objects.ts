@@ -370,20 +370,34 @@ export function kname(obj: KubeObject, currentNamespace?: string): string {
   return ns === currentNamespace ? nameOf(obj) : `${nameOf(obj)}.${ns}`;
 }
 
-/** Oldest first, then by namespace and name: the order Istio uses to pick a winner among conflicting configs. */
+/**
+ * Oldest first, then by namespace and name (byte order): Istio's order for Gateway API objects
+ * (pilot/pkg/config/kube/gateway sortConfigByCreationTime), as the Gateway API spec asks.
+ */
 export function byCreation<T extends KubeObject>(a: T, b: T): number {
+  return byAge(a, b) || byteCompare(namespaceOf(a), namespaceOf(b)) || byteCompare(nameOf(a), nameOf(b));
+}
+
+/**
+ * Oldest first, then by name and namespace (byte order): the order istiod's config model gives
+ * VirtualServices and DestinationRules to pick a winner among conflicting ones (pilot/pkg/model
+ * sortConfigByCreationTime).
+ */
+export function byCreationNameFirst<T extends KubeObject>(a: T, b: T): number {
+  return byAge(a, b) || byteCompare(nameOf(a), nameOf(b)) || byteCompare(namespaceOf(a), namespaceOf(b));
+}
+
+function byAge(a: KubeObject, b: KubeObject): number {
   const ta = a.metadata?.creationTimestamp ?? '';
   const tb = b.metadata?.creationTimestamp ?? '';
-  if (ta !== tb) {
-    // objects without a timestamp (hand-written files) sort after timestamped ones, then by name as Istio does
-    if (!ta) return 1;
-    if (!tb) return -1;
-    return Date.parse(ta) - Date.parse(tb);
-  }
-  const na = `${namespaceOf(a)}/${nameOf(a)}`;
-  const nb = `${namespaceOf(b)}/${nameOf(b)}`;
-  return na < nb ? -1 : na > nb ? 1 : 0;
+  if (ta === tb) return 0;
+  // objects without a timestamp (hand-written files) sort after timestamped ones
+  if (!ta) return 1;
+  if (!tb) return -1;
+  return Date.parse(ta) - Date.parse(tb);
 }
+
+const byteCompare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A label selector given as a plain map matches when every key has the same value. An empty map matches all. */
 export function selectorMatches(selector: Labels | undefined, labels: Labels | undefined): boolean {

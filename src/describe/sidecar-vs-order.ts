@@ -1,6 +1,5 @@
 import { exportToOf, type MeshSettings } from './mesh.js';
-import type { KubeObject } from './objects.js';
-import { nameOf, namespaceOf } from './objects.js';
+import { byCreationNameFirst, namespaceOf, type KubeObject } from './objects.js';
 
 /**
  * The one rule for which VirtualService (or Gateway API route turned into one) a sidecar uses for a host.
@@ -65,14 +64,6 @@ function consumer(c: VsCandidate, client: string): number {
   return c.gatewayApi && c.namespace === client ? 0 : 1;
 }
 
-function byAge(a: KubeObject, b: KubeObject): number {
-  const ta = a.metadata?.creationTimestamp;
-  const tb = b.metadata?.creationTimestamp;
-  if (ta && tb && ta !== tb) return Date.parse(ta) - Date.parse(tb);
-  // without a timestamp (hand-written files) the age is unknown: such objects sort last, reported as uncertain
-  if (!ta !== !tb) return ta ? -1 : 1;
-  return nameOf(a).localeCompare(nameOf(b)) || namespaceOf(a).localeCompare(namespaceOf(b));
-}
 
 /** The candidates a sidecar in `client` sees, first (the one it uses) to last. */
 export function sidecarOrder(candidates: VsCandidate[], client: string, serviceNs: string, mesh: MeshSettings): VsCandidate[] {
@@ -80,7 +71,7 @@ export function sidecarOrder(candidates: VsCandidate[], client: string, serviceN
     .filter((c) => !c.gatewayApi || c.namespace === serviceNs || c.namespace === client)
     .map((c) => ({ c, tier: exportTier(c, client, mesh) }))
     .filter((x): x is { c: VsCandidate; tier: number } => x.tier !== undefined)
-    .sort((a, b) => a.tier - b.tier || consumer(a.c, client) - consumer(b.c, client) || byAge(a.c.obj, b.c.obj))
+    .sort((a, b) => a.tier - b.tier || consumer(a.c, client) - consumer(b.c, client) || byCreationNameFirst(a.c.obj, b.c.obj))
     .map((x) => x.c);
 }
 

@@ -1,7 +1,7 @@
 import { toFqdn } from '../resources/hosts.js';
 import { exportToOf, exportedTo, type MeshSettings } from './mesh.js';
 import type { DestinationRule, HTTPMatchRequest, L4Route, RouteDestination, StringMatch, VirtualService } from './objects.js';
-import { byCreation, kname, nameOf, namespaceOf } from './objects.js';
+import { byCreationNameFirst, kname, nameOf, namespaceOf } from './objects.js';
 import { clientLabel, clientNamespaces, ORDER_RULE, sidecarChoice, sidecarOrder, vsCandidate, type VsCandidate } from './sidecar-vs-order.js';
 import type { SubsetMatch } from './destination-rules.js';
 
@@ -47,7 +47,7 @@ export interface VirtualServiceFacts {
 export function virtualServicesRoutingTo(all: VirtualService[], serviceHost: string, mesh: MeshSettings): VirtualService[] {
   return all
     .filter((vs) => allRoutes(vs).some((r) => (r.route ?? []).some((d) => destHost(d, vs, mesh) === serviceHost)))
-    .sort(byCreation);
+    .sort(byCreationNameFirst);
 }
 
 function allRoutes(vs: VirtualService): { route?: RouteDestination[] }[] {

@@ -7,6 +7,7 @@ import { hostMatches, mostSpecificHost } from '../../src/resources/hosts.js';
 import { defaultMeshSettings, exportedTo, meshSettingsFrom } from '../../src/describe/mesh.js';
 import { effectiveMtls, mtlsForPort } from '../../src/describe/mtls.js';
 import type { AuthorizationPolicy, DestinationRule, PeerAuthentication } from '../../src/describe/objects.js';
+import { byCreation, byCreationNameFirst } from '../../src/describe/objects.js';
 import { servicePortProtocol } from '../../src/describe/protocol.js';
 
 const mesh = defaultMeshSettings();
@@ -201,4 +202,13 @@ test("authorization on a waypoint: each service chain's default, when only some 
   const everywhere = authorizationFor([pol('web-get', 'ALLOW', toService('web')), pol('gw', 'ALLOW', { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' })], 'shop', wp, 'istio-system', served);
   assert.equal(everywhere.chainDefaults, undefined);
   assert.equal(everywhere.defaultDecision, 'deny');
+});
+
+test('creation order: ties by namespace then name for Gateway API objects, by name then namespace for istiod config', () => {
+  const t = '2026-01-01T00:00:00Z';
+  const obj = (namespace: string, name: string, creationTimestamp?: string) => ({ metadata: { namespace, name, ...(creationTimestamp ? { creationTimestamp } : {}) } });
+  const list = [obj('zulu', 'a', t), obj('alpha', 'b', t), obj('alpha', 'c'), obj('mike', 'z', '2025-12-31T23:59:59Z')];
+  const names = (l: typeof list) => l.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  assert.deepEqual(names([...list].sort(byCreation)), ['mike/z', 'alpha/b', 'zulu/a', 'alpha/c']);
+  assert.deepEqual(names([...list].sort(byCreationNameFirst)), ['mike/z', 'zulu/a', 'alpha/b', 'alpha/c']);
 });
