@@ -128,7 +128,8 @@ export class ClusterProvider implements ResourceProvider {
         return items;
       } catch (err) {
         if (!(err instanceof ForbiddenError)) throw err;
-        if (!t.namespaced || ns !== undefined || source.coverage) {
+        // a bundle too: a kind refused across all namespaces at capture may hold this namespace's own list (-A per namespace)
+        if (!t.namespaced || ns !== undefined) {
           note(this.skipped, what);
           this.coverage.set(what, []);
           return [];

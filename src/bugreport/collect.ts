@@ -17,12 +17,13 @@ import { toRecordedError } from '../kube/recorded.js';
 import { newestServed } from '../kube/served.js';
 import { matchesLabels, parseLabelSelector } from '../kube/selector.js';
 import type { Progress } from '../output/progress.js';
-import type { CallRecord, Failure, GetRecord, RecordedError, ResourceRecord } from '../source/bundle/format.js';
+import type { CallRecord, Failure, GetRecord, PerNamespace, RecordedError, ResourceRecord } from '../source/bundle/format.js';
 import type { BundleWriter } from '../source/bundle/writer.js';
 import {
   CLUSTER_KINDS, CLUSTER_SCOPED_KINDS, CRD, GATEWAY_API_CRDS, ISTIOD_PATHS, MESH_KINDS, NAMESPACE_KINDS, PROXY_PATHS, ZTUNNEL_ADMIN_PORT,
   ZTUNNEL_PATHS, isMeshConfigMap,
 } from './kinds.js';
+import { DEFAULT_MAX_NAMESPACES } from './limits.js';
 
 export interface CollectOptions {
   /** Namespaces whose pods are collected, or every namespace. */
@@ -34,6 +35,8 @@ export interface CollectOptions {
   concurrency: number;
   /** The bundle may not grow past this many bytes. */
   maxBytes?: number;
+  /** With every namespace selected: the most namespaces listed one by one for a kind refused across all namespaces. */
+  maxNamespaces?: number;
   proxyAdminPort?: number;
   /** A progress display per phase (`resources`, `istiod`, `ztunnel`, `proxies`) of `total` items. */
   progress?: (label: string, total: number) => Progress;
@@ -42,6 +45,7 @@ export interface CollectOptions {
 
 export interface CollectResult {
   resources: ResourceRecord[];
+  perNamespace: PerNamespace[];
   calls: CallRecord[];
   failures: Failure[];
   pods: { proxies: string[]; istiods: string[]; ztunnels: string[]; skipped: Failure[] };
@@ -50,6 +54,13 @@ export interface CollectResult {
 
 /** Thrown inside tasks once collection has been stopped: they end without recording anything more. */
 class Stopped extends Error {}
+
+/** How a list is asked: a 404 thrown rather than recorded, the API server's label selector, why it was taken. */
+interface ListHow {
+  unserved?: 'throw';
+  labelSelector?: string;
+  because?: string;
+}
 
 /** Room kept for the index when judging --max-size: a guess at its size so far (it is stored compressed), and some. */
 const INDEX_RESERVE = 8 * 1024;
@@ -65,6 +76,7 @@ export class Collector {
   readonly calls: CallRecord[] = [];
   readonly resources: ResourceRecord[] = [];
   readonly failures: Failure[] = [];
+  readonly perNamespace: PerNamespace[] = [];
   readonly pods: CollectResult['pods'] = { proxies: [], istiods: [], ztunnels: [], skipped: [] };
   stopped?: string;
   private readonly names = new Set<string>();
@@ -152,7 +164,11 @@ export class Collector {
       this.pods.proxies.push(`${pod.namespace}/${pod.name}`);
     }, label('proxy'));
     await this.keepLookedUp();
-    return { resources: this.resources, calls: this.calls, failures: this.failures, pods: this.pods, stopped: this.stopped };
+    // in the order the kinds are listed, whichever list ended first
+    const order = [...NAMESPACE_KINDS, ...CLUSTER_KINDS, ...MESH_KINDS].map((t) => `${t.group}/${t.plural}`);
+    const rank = (n: PerNamespace) => order.indexOf(`${n.group}/${n.plural}`);
+    this.perNamespace.sort((a, b) => rank(a) - rank(b));
+    return { resources: this.resources, perNamespace: this.perNamespace, calls: this.calls, failures: this.failures, pods: this.pods, stopped: this.stopped };
   }
 
   /** Bytes written so far (for the summary). */
@@ -171,8 +187,16 @@ export class Collector {
     const jobs: Job[] = [];
 
     let namespaces: ClusterObject[] = [];
+    // with -A, a kind refused across all namespaces waits for this list to be listed namespace by namespace
+    let listed!: (ns: ClusterObject[] | undefined) => void;
+    const namespaceList = new Promise<ClusterObject[] | undefined>((resolve) => (listed = resolve));
     jobs.push(async () => {
-      const items = await this.list(NAMESPACE, undefined);
+      let items: ClusterObject[] | undefined;
+      try {
+        items = await this.list(NAMESPACE, undefined);
+      } finally {
+        listed(items);
+      }
       namespaces = items ?? [];
       if (items === undefined && selected !== 'all') {
         // may not list namespaces: the selected ones, one by one
@@ -186,16 +210,17 @@ export class Collector {
       }
     });
     const scopes = selected === 'all' ? ['all'] : [...new Set([...selected, istioNs])];
+    const wide = (t: ResourceType, how: ListHow = {}) => this.listEveryNamespace(t, namespaceList, how);
     for (const t of NAMESPACE_KINDS) {
       for (const scope of scopes) {
         jobs.push(async () => {
-          const items = await this.list(t, scope === 'all' ? undefined : scope);
+          const items = scope === 'all' ? await wide(t) : await this.list(t, scope);
           if (t === POD && items) for (const p of items) push(podsByNs, p.metadata?.namespace ?? '', p);
         });
       }
     }
-    for (const t of CLUSTER_KINDS) jobs.push(() => this.listWide(t, selected, istioNs));
-    for (const k of MESH_KINDS) jobs.push(() => this.listMesh(k, selected, istioNs));
+    for (const t of CLUSTER_KINDS) jobs.push(async () => void (selected === 'all' ? await wide(t) : await this.listWide(t, selected, istioNs)));
+    for (const k of MESH_KINDS) jobs.push(() => this.listMesh(k, selected, istioNs, wide));
     for (const t of CLUSTER_SCOPED_KINDS) jobs.push(async () => void (await this.list(t, undefined)));
     jobs.push(() => this.listByName(CRD, GATEWAY_API_CRDS, 'the Gateway API CRDs whose version Istio checks'));
     jobs.push(async () => {
@@ -256,11 +281,61 @@ export class Collector {
     }
   }
 
-  /** Cluster-wide, else each selected namespace (and the Istio one) where cluster-wide is forbidden. */
-  private async listWide(t: ResourceType, selected: string[] | 'all', istioNs: string): Promise<void> {
-    const items = await this.list(t, undefined, undefined, undefined, { quiet: selected !== 'all' });
-    if (items !== undefined || selected === 'all') return;
+  /** Some namespaces selected: cluster-wide, else each selected namespace (and the Istio one) where cluster-wide is forbidden. */
+  private async listWide(t: ResourceType, selected: string[], istioNs: string): Promise<void> {
+    const items = await this.list(t, undefined, undefined, undefined, { quiet: true });
+    if (items !== undefined) return;
     for (const ns of new Set([...selected, istioNs])) await this.list(t, ns);
+  }
+
+  /**
+   * Every namespace (-A): a namespaced kind across all namespaces, else, when that is refused (403) but
+   * namespaces may be listed, namespace by namespace (the Istio namespace first, then by name, at most
+   * `maxNamespaces`), as an SRE whose RBAC is granted per namespace reads them. The cluster-wide refusal is
+   * recorded (a bundle refuses that list again, as live) without counting as a failure; each namespace's
+   * list is recorded as any list is, its refusal included. Returns what was read, from every namespace.
+   */
+  private async listEveryNamespace(t: ResourceType, namespaceList: Promise<ClusterObject[] | undefined>, how: ListHow = {}): Promise<ClusterObject[] | undefined> {
+    const wide = await this.attempt(t, undefined, undefined, undefined, how);
+    if (!('error' in wide)) return wide.items;
+    const namespaces = wide.error instanceof ForbiddenError && t.namespaced ? await namespaceList : undefined;
+    if (namespaces === undefined) {
+      this.refused(t, undefined, undefined, wide.error, how);
+      return undefined;
+    }
+    const istioNs = this.live.istioNamespace;
+    const names = [...new Set(namespaces.map((n) => n.metadata?.name ?? '').filter((n) => n))]
+      .sort((a, b) => (a === istioNs ? -1 : b === istioNs ? 1 : a.localeCompare(b)));
+    const max = this.opts.maxNamespaces ?? DEFAULT_MAX_NAMESPACES;
+    const tried = names.slice(0, max);
+    const items: ClusterObject[] = [];
+    // refusals are recorded once the version is known to be served (a 404 thrown here tries the next one)
+    const refusals: [string, unknown][] = [];
+    let listed = 0;
+    const conclude = (cut?: string) => {
+      this.resources.push(record(t, 'all', {}, 0, undefined, toRecordedError(wide.error)));
+      for (const [ns, err] of refusals) this.refused(t, ns, undefined, err, how);
+      const note: PerNamespace = { group: t.group, version: t.version, plural: t.plural, kind: t.kind, namespaces: listed, of: names.length, refused: refusals.map(([ns]) => ns) };
+      if (cut) {
+        note.cut = cut;
+        this.failures.push({ what: `list ${resourceName(t)} namespace by namespace (refused across all namespaces)`, reason: cut });
+      }
+      this.perNamespace.push(note);
+    };
+    try {
+      for (const ns of tried) {
+        const r = await this.attempt(t, ns, undefined, undefined, how);
+        listed++;
+        if ('error' in r) refusals.push([ns, r.error]);
+        else items.push(...r.items);
+      }
+    } catch (err) {
+      // stopped (time or size limit, Ctrl-C): what was listed is said; a 404 is the version's, recorded by the caller
+      if (err instanceof Stopped) conclude(`stopped after ${listed} of ${names.length} namespaces: ${this.stopped}`);
+      throw err;
+    }
+    conclude(tried.length < names.length ? `only the first ${max} of ${names.length} namespaces were listed (--max-namespaces ${max})` : undefined);
+    return items;
   }
 
   /**
@@ -268,10 +343,14 @@ export class Collector {
    * namespace; a failure is recorded and said as any list's. Not served in any version: the 404 is recorded
    * (a bundle answers it back, and commands take the kind as not installed), and is no failure.
    */
-  private async listMesh(k: (typeof MESH_KINDS)[number], selected: string[] | 'all', istioNs: string): Promise<void> {
+  private async listMesh(
+    k: (typeof MESH_KINDS)[number], selected: string[] | 'all', istioNs: string,
+    wide: (t: ResourceType, how: ListHow) => Promise<ClusterObject[] | undefined>,
+  ): Promise<void> {
     const listed = await newestServed(k, async (t) => {
-      const items = await this.list(t, undefined, undefined, undefined, { quiet: k.namespaced && selected !== 'all', unserved: 'throw' });
-      if (items !== undefined || !k.namespaced || selected === 'all') return;
+      if (selected === 'all') return void (await wide(t, { unserved: 'throw' }));
+      const items = await this.list(t, undefined, undefined, undefined, { quiet: k.namespaced, unserved: 'throw' });
+      if (items !== undefined || !k.namespaced) return;
       // refused cluster-wide: each selected namespace (and the Istio one)
       for (const ns of new Set([...selected, istioNs])) await this.list(t, ns, undefined, undefined, { unserved: 'throw' });
     });
@@ -307,25 +386,38 @@ export class Collector {
     namespace: string | undefined,
     keep?: (o: ClusterObject) => boolean,
     filter?: string,
-    how: { quiet?: boolean; unserved?: 'throw'; labelSelector?: string; because?: string } = {},
+    how: ListHow & { quiet?: boolean } = {},
   ): Promise<ClusterObject[] | undefined> {
+    const r = await this.attempt(t, namespace, keep, filter, how);
+    if (!('error' in r)) return r.items;
+    if (!(how.quiet && r.error instanceof ForbiddenError)) this.refused(t, namespace, filter, r.error, how);
+    return undefined;
+  }
+
+  /** One list, written; or why it failed, not recorded yet (a 404 thrown when `unserved: 'throw'`). */
+  private async attempt(
+    t: ResourceType, namespace: string | undefined, keep: ((o: ClusterObject) => boolean) | undefined, filter: string | undefined, how: ListHow,
+  ): Promise<{ items: ClusterObject[] } | { error: unknown }> {
     this.check();
-    const scope = namespace ?? 'all';
     const selector = how.labelSelector;
     try {
       const items = await this.live.list(t, { ...(namespace !== undefined ? { namespace } : {}), ...(selector ? { labelSelector: selector } : {}) });
       const kept = keep ? items.filter(keep) : items;
-      await this.writeList(t, scope, kept, filter, false, selector);
-      return kept;
+      await this.writeList(t, namespace ?? 'all', kept, filter, false, selector);
+      return { items: kept };
     } catch (err) {
       if (err instanceof Stopped || this.stopped) throw new Stopped();
       if (how.unserved === 'throw' && err instanceof NotFoundError) throw err;
-      if (how.quiet && err instanceof ForbiddenError) return undefined;
-      this.resources.push({ ...record(t, scope, {}, 0, filter, toRecordedError(err)), ...(selector ? { labelSelector: selector } : {}) });
-      const what = `list ${resourceName(t)}${namespace ? ` in namespace ${namespace}` : ''}${selector ? ` labelled ${selector}` : ''}${how.because ? ` (${how.because})` : ''}`;
-      if (!(err instanceof NotFoundError)) this.failures.push({ what, reason: describeError(err) });
-      return undefined;
+      return { error: err };
     }
+  }
+
+  /** A failed list, recorded (a bundle answers it back) and, unless a 404 (a kind not served), counted as a failure. */
+  private refused(t: ResourceType, namespace: string | undefined, filter: string | undefined, err: unknown, how: ListHow): void {
+    const selector = how.labelSelector;
+    this.resources.push({ ...record(t, namespace ?? 'all', {}, 0, filter, toRecordedError(err)), ...(selector ? { labelSelector: selector } : {}) });
+    const what = `list ${resourceName(t)}${namespace ? ` in namespace ${namespace}` : ''}${selector ? ` labelled ${selector}` : ''}${how.because ? ` (${how.because})` : ''}`;
+    if (!(err instanceof NotFoundError)) this.failures.push({ what, reason: describeError(err) });
   }
 
   private async writeList(t: ResourceType, scope: string, items: ClusterObject[], filter?: string, partial = false, labelSelector?: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_MAX_NAMESPACES } from '../bugreport/limits.js';
 import { collect, portNumber } from './arguments.js';
 
 /** `meshctl bug-report`: a bundle of the mesh that `--bundle` reads back as the cluster. */
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .option('--max-size <size>', 'size limit of the bundle (e.g. 500MB, 2GiB); at the limit, collection stops and the bundle is written')
     .option('--request-timeout <duration>', 'timeout of each request to the cluster', '30s')
     .option('--concurrency <n>', 'pods collected at once', '8')
+    .option('--max-namespaces <n>', 'with -A: the most namespaces listed one by one for a kind that may not be listed across all namespaces', String(DEFAULT_MAX_NAMESPACES))
     .option('--proxy-admin-port <port>', 'Envoy admin port in the pods', portNumber, 15000)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
     .option('--context <name>', 'kubeconfig context to use')

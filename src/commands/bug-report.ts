@@ -1,13 +1,15 @@
 /** `meshctl bug-report`: the live cluster → a bundle that every --bundle command reads as that cluster. */
 import { fstatSync, statSync } from 'node:fs';
 import { Collector } from '../bugreport/collect.js';
+import { DEFAULT_MAX_NAMESPACES } from '../bugreport/limits.js';
 import { MeshctlError, UsageError } from '../errors.js';
+import { resourceName } from '../kube/cluster.js';
 import { connect } from '../kube/client.js';
 import { parseDuration } from '../kube/duration.js';
 import { liveCluster } from '../kube/live-cluster.js';
 import { parseLabelSelector } from '../kube/selector.js';
 import { startProgress } from '../output/progress.js';
-import { FORMAT, FORMAT_VERSION } from '../source/bundle/format.js';
+import { FORMAT, FORMAT_VERSION, type PerNamespace } from '../source/bundle/format.js';
 import { BundleWriter } from '../source/bundle/writer.js';
 import { VERSION } from '../version.js';
 
@@ -24,6 +26,8 @@ export interface BugReportOptions {
   requestTimeout: string;
   maxSize?: string;
   concurrency: string;
+  /** With -A, the most namespaces listed one by one for a kind refused across all namespaces. */
+  maxNamespaces?: string;
   kubeconfig?: string;
   context?: string;
   istioNamespace: string;
@@ -47,6 +51,8 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
   const maxBytes = opts.maxSize !== undefined ? parseSize(opts.maxSize) : undefined;
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency: "${opts.concurrency}" is not a number from 1 to 64`);
+  const maxNamespaces = opts.maxNamespaces === undefined ? DEFAULT_MAX_NAMESPACES : Number(opts.maxNamespaces);
+  if (!Number.isInteger(maxNamespaces) || maxNamespaces < 1) throw new UsageError(`--max-namespaces: "${opts.maxNamespaces}" is not a whole number of at least 1`);
   try {
     if (statSync(output).isDirectory()) throw new UsageError(`-o ${output}: is a directory; give a file name such as bundle.tar.gz`);
   } catch (err) {
@@ -69,6 +75,7 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
     includeZtunnel: opts.includeZtunnel !== false,
     concurrency,
     maxBytes,
+    maxNamespaces,
     proxyAdminPort: opts.proxyAdminPort,
     progress: (label, total) => startProgress(`bug-report: ${label}`, total, { stream: errStream, plain }),
   });
@@ -124,6 +131,7 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
       ...(result.stopped ? { stopped: result.stopped } : {}),
       pods: result.pods,
       resources: result.resources,
+      ...(result.perNamespace.length ? { perNamespace: result.perNamespace } : {}),
       calls: result.calls,
       failures: result.failures,
     });
@@ -132,6 +140,7 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
     out(
       `wrote ${output} (${size(writer.bytes)}): ${p.proxies.length} prox${p.proxies.length === 1 ? 'y' : 'ies'}, ${p.istiods.length} istiod, ${p.ztunnels.length} ztunnel, ${lists} resource lists in ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s`,
     );
+    for (const line of perNamespaceLines(result.perNamespace)) out(line);
     if (result.stopped) errStream.write(`warning: collection stopped early: ${result.stopped}; the bundle is partial (index.json lists what is missing)\n`);
     const skipped = p.skipped.length;
     if (result.failures.length || skipped) {
@@ -148,6 +157,23 @@ export async function bugReport(opts: BugReportOptions): Promise<void> {
     interrupts.off();
     live.close();
   }
+}
+
+/**
+ * What was listed namespace by namespace because its list across all namespaces was refused, one line per
+ * outcome (kinds with the same namespaces asked, refused and cut share a line).
+ */
+export function perNamespaceLines(notes: PerNamespace[]): string[] {
+  const groups = new Map<string, { kinds: string[]; note: PerNamespace }>();
+  for (const n of notes) {
+    const key = JSON.stringify([n.namespaces, n.of, n.refused, n.cut]);
+    const g = groups.get(key) ?? { kinds: [], note: n };
+    g.kinds.push(resourceName(n));
+    groups.set(key, g);
+  }
+  return [...groups.values()].map(({ kinds, note: n }) =>
+    `${kinds.join(', ')}: refused across all namespaces, listed namespace by namespace: ${n.namespaces} of ${n.of} namespace${n.of === 1 ? '' : 's'}`
+    + `${n.refused.length ? ` (refused in ${n.refused.join(', ')})` : ''}${n.cut ? `; ${n.cut}` : ''}`);
 }
 
 function signalInterrupts(): { on(fn: () => void): void; off(): void } {

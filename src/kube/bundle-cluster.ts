@@ -73,13 +73,19 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     }
     if (!t.namespaced || namespace === undefined) {
       // the very list refused at capture (by this selector, every namespace) is refused again
-      const refused = records.find((r) => r.labelSelector && r.error);
+      // so is the list of every object refused at capture that no list of every namespace answered (a kind
+      // bug-report -A then listed namespace by namespace: live, the cluster-wide list is refused too)
+      const whole = records.some((r) => r.scope === 'all' && !r.labelSelector && !r.error);
+      const refused = records.find((r) => r.labelSelector && r.error) ?? (whole ? undefined : records.find((r) => r.scope === 'all' && r.error));
       if (refused) throw fromRecordedError(refused.error!);
       const ok = records.filter((r) => !r.error);
       if (ok.length === 0) throw fromRecordedError(records[0].error!);
       return [...new Set(ok.flatMap((r) => Object.values(r.members)))];
     }
-    const covering = records.find((r) => !r.labelSelector && (r.scope === 'all' || r.scope === namespace))
+    // the namespace's own list before a refusal of every namespace (-A lists it namespace by namespace then)
+    const covering = records.find((r) => !r.labelSelector && r.scope === 'all' && !r.error)
+      ?? records.find((r) => !r.labelSelector && r.scope === namespace)
+      ?? records.find((r) => !r.labelSelector && r.scope === 'all')
       ?? records.find((r) => r.labelSelector && !r.error);
     // a partial list (what a lookup found) answers cluster-wide lookups only: it is not its namespace's list
     if (!covering || covering.partial) {
@@ -89,7 +95,9 @@ export function bundleCluster(reader: BundleReader, options: ClusterOptions = {}
     if (covering.error) {
       if (covering.scope === namespace) throw fromRecordedError(covering.error);
       // refused cluster-wide at capture: the namespace's own list was never asked, so say what was refused
-      throw fromRecordedError(covering.error, `bundle ${label} holds no ${what} of namespace ${namespace}: at capture the list of every namespace was refused (${covering.error.message})`);
+      // (and, when bug-report listed the kind namespace by namespace instead, why not this one)
+      const cut = index.perNamespace?.find((n) => n.group === t.group && n.plural === t.plural)?.cut;
+      throw fromRecordedError(covering.error, `bundle ${label} holds no ${what} of namespace ${namespace}: at capture the list of every namespace was refused (${covering.error.message})${cut ? `, and namespace by namespace ${cut}` : ''}`);
     }
     const m = covering.members[namespace];
     return m ? [m] : [];

@@ -189,7 +189,7 @@ test('waypoint --bundle: with --files, or with --wait, is one usage error', asyn
   assert.match(kubeconfig.stderr, /--bundle reads a captured cluster instead of a live one: drop --kubeconfig and --context/);
 });
 
-test('waypoint --bundle: a pod list refused cluster-wide at capture is said as refused then, not as a refusal of the namespace', async () => {
+test('waypoint --bundle: a pod list refused cluster-wide at capture (-A) was listed namespace by namespace: the bundle answers as live', async () => {
   const denied = await startAmbientCluster({ deny: [{ verb: 'list', resource: 'pods', clusterWideOnly: true }] });
   clusters.push(denied);
   const made = await capture(denied, 'pods-refused', ['-A']);
@@ -197,6 +197,21 @@ test('waypoint --bundle: a pod list refused cluster-wide at capture is said as r
   const [live, fromBundle] = await Promise.all([
     runCli(['waypoint', 'list', '-n', 'shop', '-o', 'wide', '--kubeconfig', denied.kubeconfig], { env: env() }),
     runCli(['waypoint', 'list', '-n', 'shop', '-o', 'wide', '--bundle', bundleOf('pods-refused')], { env: env() }),
+  ]);
+  // the cluster-wide list is refused from the bundle in the words it was refused live; shop's own list answered
+  assert.match(live.stderr, /^Warning: cannot list pods in all namespaces \(forbidden \(403\): .*\(cluster-wide\)\): only those in shop are checked$/m);
+  assert.doesNotMatch(live.stderr, /cannot list pods in namespace shop/);
+  assert.deepEqual(fromBundle, live);
+});
+
+test('waypoint --bundle: a pod list refused cluster-wide at capture, namespaces refused too, is said as refused then, not as a refusal of the namespace', async () => {
+  const denied = await startAmbientCluster({ deny: [{ verb: 'list', resource: 'pods', clusterWideOnly: true }, { verb: 'list', resource: 'namespaces' }] });
+  clusters.push(denied);
+  const made = await capture(denied, 'pods-ns-refused', ['-A']);
+  assert.equal(made.code, 0, made.stderr);
+  const [live, fromBundle] = await Promise.all([
+    runCli(['waypoint', 'list', '-n', 'shop', '-o', 'wide', '--kubeconfig', denied.kubeconfig], { env: env() }),
+    runCli(['waypoint', 'list', '-n', 'shop', '-o', 'wide', '--bundle', bundleOf('pods-ns-refused')], { env: env() }),
   ]);
   // the cluster-wide list is refused from the bundle in the words it was refused live
   const wide = /^Warning: cannot list pods in all namespaces \(forbidden \(403\): .*\(cluster-wide\)\): only those in shop are checked$/m;
@@ -206,6 +221,6 @@ test('waypoint --bundle: a pod list refused cluster-wide at capture is said as r
   assert.doesNotMatch(live.stderr, /cannot list pods in namespace shop/);
   assert.match(
     fromBundle.stderr,
-    /^Warning: cannot list pods in namespace shop: bundle .*pods-refused\.tar\.gz holds no pods of namespace shop: at capture the list of every namespace was refused \(forbidden \(403\): user "[^"]+" may not list pods: RBAC needs verb "list" on resource "pods" \(cluster-wide\)\)$/m,
+    /^Warning: cannot list pods in namespace shop: bundle .*pods-ns-refused\.tar\.gz holds no pods of namespace shop: at capture the list of every namespace was refused \(forbidden \(403\): user "[^"]+" may not list pods: RBAC needs verb "list" on resource "pods" \(cluster-wide\)\)$/m,
   );
 });

@@ -29,6 +29,8 @@ export interface RbacDenial {
   resource: string;
   /** Refused across all namespaces only (a RoleBinding grants it in each namespace); everywhere when absent. */
   clusterWideOnly?: boolean;
+  /** Refused in these namespaces only (no RoleBinding there; pair with `clusterWideOnly` for per-namespace RBAC). */
+  namespaces?: string[];
 }
 
 export interface ExecOutcome {
@@ -152,7 +154,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const admit = (req: http.IncomingMessage, verb: RbacDenial['verb'], route: Route): { code: number; body: object } | undefined => {
     if (req.headers.authorization !== `Bearer ${token}`) return { code: 401, body: status(401, 'Unauthorized', 'Unauthorized') };
     const resource = route.sub ? `${route.resource}/${route.sub}` : route.resource;
-    if ((options.deny ?? []).some((d) => d.verb === verb && d.resource === resource && !(d.clusterWideOnly && route.namespace))) {
+    const denies = (d: RbacDenial) => d.namespaces ? route.namespace !== undefined && d.namespaces.includes(route.namespace) : !(d.clusterWideOnly && route.namespace);
+    if ((options.deny ?? []).some((d) => d.verb === verb && d.resource === resource && denies(d))) {
       const scope = route.namespace ? ` in the namespace "${route.namespace}"` : ' at the cluster scope';
       const msg = `${resource}${route.name ? ` "${route.name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${route.resource}"${route.sub ? ` (subresource "${route.sub}")` : ''} in API group "${route.group}"${scope}`;
       return { code: 403, body: status(403, 'Forbidden', msg, { name: route.name, kind: route.resource }) };

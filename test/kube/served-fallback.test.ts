@@ -121,15 +121,21 @@ test('bug-report -A with VirtualServices refused: a failure like any refused lis
   const r = await runCli(['bug-report', '-A', '-o', out, '--kubeconfig', c.kubeconfig, '--no-include-istiod'], { timeoutMs: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   const b = await openBundle(out);
-  const failure = b.index.failures.find((f) => f.what === 'list virtualservices.networking.istio.io');
+  // refused across all namespaces, then (namespaces may be listed) in each namespace: each refusal a failure
+  const failure = b.index.failures.find((f) => f.what === 'list virtualservices.networking.istio.io in namespace default');
   assert.ok(failure, JSON.stringify(b.index.failures));
   assert.match(failure.reason, /forbidden \(403\).*list virtualservices/);
   assert.equal(b.index.complete, false);
   assert.match(r.stderr, /^warning: \d+ failures?/m);
   const rec = b.index.resources.filter((x) => x.plural === 'virtualservices');
-  assert.deepEqual(rec.map((x) => [x.scope, x.error?.type]), [['all', 'forbidden']]);
-  // asked once: a refusal is not a version missing
-  assert.deepEqual(paths(c.api.requests).filter((q) => q.includes('virtualservices')), ['GET /apis/networking.istio.io/v1/virtualservices']);
+  const namespaces = b.index.resources.find((x) => x.plural === 'namespaces')!.count;
+  assert.deepEqual(rec.map((x) => x.error?.type), Array(namespaces + 1).fill('forbidden'));
+  assert.deepEqual(rec.map((x) => x.scope).slice(0, 2), ['all', 'istio-system']);
+  // at v1 alone: a refusal is not a version missing
+  const asked = paths(c.api.requests).filter((q) => q.includes('virtualservices'));
+  assert.equal(asked[0], 'GET /apis/networking.istio.io/v1/virtualservices');
+  assert.equal(asked.length, namespaces + 1);
+  assert.ok(asked.every((q) => q.startsWith('GET /apis/networking.istio.io/v1/')), asked.join('\n'));
   // and the bundle answers with the same refusal
   const d = await runCli(['describe', 'service', 'reviews', '-n', 'default', '--bundle', out]);
   assert.match(d.stderr + d.stdout, /cannot list virtualservices\.networking\.istio\.io: forbidden \(403\)/);

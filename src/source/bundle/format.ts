@@ -136,9 +136,29 @@ export interface BundleIndex {
   /** Pods whose data was collected, by role. */
   pods: { proxies: string[]; istiods: string[]; ztunnels: string[]; skipped: Failure[] };
   resources: ResourceRecord[];
+  /** The kinds refused across all namespaces (-A) and listed namespace by namespace instead. */
+  perNamespace?: PerNamespace[];
   calls: CallRecord[];
   failures: Failure[];
   members: Record<string, MemberInfo>;
+}
+
+/**
+ * A namespaced kind whose list across all namespaces was refused (403) while the namespaces could be
+ * listed: bug-report (-A) listed it in each namespace instead. Each namespace's list (or its refusal) is in
+ * `resources` with that namespace as its scope; the refused cluster-wide list is there too.
+ */
+export interface PerNamespace {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  /** Namespaces asked, of `of` listed; `refused` those that refused too. */
+  namespaces: number;
+  of: number;
+  refused: string[];
+  /** Why not every namespace was asked: the --max-namespaces cap, or collection stopped. */
+  cut?: string;
 }
 
 /**
