@@ -226,6 +226,32 @@ export function servedAddressing(s: Chain, services: AddressedObject[], serviceE
   return { host: s.host ?? c?.hosts[0], ports: validPorts(c?.ports ?? []), udp: validPorts(c?.udp ?? []) };
 }
 
+/**
+ * The Kubernetes Service (not ExternalName) of `namespace` with hostname `host`, if any. istiod's ambient index
+ * keys its entries by namespace and hostname and joins Services before ServiceEntries, keeping the first
+ * (pilot/pkg/serviceregistry/kube/controller/ambient/services.go ServicesCollection; ServiceInfo.ResourceName,
+ * pilot/pkg/model; pkg/kube/krt/join.go): such a Service's entry is ztunnel's, a ServiceEntry's for that host is
+ * dropped, with its addresses.
+ */
+function indexedServiceFor(all: Candidate[], namespace: string, host: string): Candidate | undefined {
+  return all.find((x) => x.kind === 'Service' && !x.unindexed && x.namespace === namespace && x.hosts.includes(host));
+}
+
+/**
+ * Why a ServiceEntry address whose every host is a Service's reaches no chain: ztunnel has no entry with it
+ * (passthrough, no waypoint), and the waypoint's chain for the hostname, built from the Service
+ * (push_context.go initServiceRegistry), is matched by the Service's addresses or `host:port`, not by it
+ * (buildWaypointInternal, listener_waypoint.go; ztunnel's CONNECT target is the address the client used).
+ */
+function droppedAddress(ip: string, dropped: { c: Candidate; host: string; by: Candidate }[]): string {
+  const said = dropped.map((d) => `${serviceLabel(d.c)} for host ${d.host}, which ${serviceLabel(d.by)} has (addresses ${d.by.addresses.join(', ') || 'none'})`);
+  return (
+    `address ${ip} is the address of ${said.join('; ')}: istiod's ambient index keeps the Kubernetes Service's entry for a namespace and hostname and drops the ServiceEntry's, ` +
+    `so ztunnel knows no service at ${ip} and sends the request to no waypoint; and the waypoint chain for the hostname, built from the Service, is matched by the Service's own addresses or hostname:port, not ${ip}: ` +
+    `the request reaches no chain of this waypoint`
+  );
+}
+
 function hasAddress(c: Candidate, ip: string): boolean {
   const parsed = parseIp(ip);
   if (!parsed) return false;
@@ -243,7 +269,8 @@ function hasAddress(c: Candidate, ip: string): boolean {
  * ServiceEntry the host names, as the client's resolver would complete it (`name`, `name.ns`, `name.ns.svc`,
  * the FQDN; a relative name in `sourceNamespace`, or without one the served Service of that name), a
  * ServiceEntry host (exact, else the most specific `*.` wildcard covering it, as Istio matches hosts), or an
- * address (a Service's cluster IPs, a ServiceEntry's addresses). Where services share the hostname in a
+ * address (a Service's cluster IPs, a ServiceEntry's addresses under those of its hosts no Service of its
+ * namespace has: the ambient index drops its entry for the others, see indexedServiceFor). Where services share the hostname in a
  * namespace, the chain is the one istiod keeps (holderOf: the Kubernetes Service, else the oldest
  * ServiceEntry). Never a guess: a host that names no service the waypoint serves, or more than one (the same
  * hostname served from two namespaces too: istiod keeps either), or one whose use of the waypoint cannot be
@@ -266,8 +293,19 @@ export function chainForHost(
   let hits: { c: Candidate; host: string }[] = [];
   let how = '';
   if (isIP(host)) {
-    hits = all.filter((c) => hasAddress(c, host)).flatMap((c) => c.hosts.map((h) => ({ c, host: h })));
+    // ztunnel knows an address only from the entries istiod's ambient index keeps: a ServiceEntry's entry for
+    // a host that an indexed Service of its namespace has is dropped (see indexedServiceFor)
+    const dropped: { c: Candidate; host: string; by: Candidate }[] = [];
+    hits = all
+      .filter((c) => hasAddress(c, host))
+      .flatMap((c) => c.hosts.map((h) => ({ c, host: h })))
+      .filter((x) => {
+        const by = x.c.kind === 'ServiceEntry' ? indexedServiceFor(all, x.c.namespace, x.host) : undefined;
+        if (by) dropped.push({ ...x, by });
+        return !by;
+      });
     how = `address ${host}`;
+    if (!hits.length && dropped.length) return { reason: droppedAddress(host, dropped) };
   } else {
     const names = searchNames(host, o.sourceNamespace);
     for (const n of names) {
@@ -339,7 +377,8 @@ export function chainForHost(
     const hidden = slots.find((x) => x.holder && x.group.some((c) => c !== x.holder && !c.unindexed && served(c)));
     if (hidden) {
       const se = hidden.group.filter((c) => c !== hidden.holder && !c.unindexed && served(c));
-      return { reason: `${how} names ${se.map(serviceLabel).join(', ')}, which uses this waypoint, but ${serviceLabel(hidden.holder!)} has the same host in namespace ${hidden.namespace} and istiod keeps the Kubernetes Service for it (its push context, and the entry its ambient index gives ztunnel); that Service does not use this waypoint: whether a request for the host reaches a chain of this waypoint is not established` };
+      // the index keeps the Service's entry, so this waypoint is given no chain for the host (indexedServiceFor)
+      return { reason: `${how} names ${se.map(serviceLabel).join(', ')}, which uses this waypoint, but ${serviceLabel(hidden.holder!)} has the same host in namespace ${hidden.namespace} and istiod keeps the Kubernetes Service for it (its push context, and the one entry its ambient index gives ztunnel; the ServiceEntry's is dropped); that Service does not use this waypoint, so this waypoint has no chain for host ${hidden.host}: the request reaches no chain of this waypoint` };
     }
     return { reason: `${how} names ${[...new Set(slots.flatMap((x) => x.group).map(serviceLabel))].join(', ')}, which this waypoint does not serve: a request for it does not go through this waypoint's chains` };
   }
@@ -358,6 +397,12 @@ export function chainForHost(
     const se = slot.group.filter((c) => c.kind === 'ServiceEntry' && !c.unindexed && served(c));
     const seSaid = se.map((c) => `${serviceLabel(c)} (${c.addresses.length ? `address ${c.addresses.join(', ')}` : 'no address'}, port ${[...c.ports, ...c.udp].join(', ') || 'none'})`).join(', ');
     if (!svc.ports.length) return { reason: `${how}: ${serviceLabel(svc)} has no ports (other than UDP), so istiod builds no chain for the hostname` };
+    // by address: ztunnel's CONNECT target is the address, which the Service's chain does not match
+    if (isIP(host)) {
+      return {
+        reason: `${how}: ztunnel has the entry of ${seSaid}, since ${serviceLabel(svc)} has none (${svc.unindexed}), and sends the request to this waypoint, but the waypoint builds the chain for host ${slot.host} from ${serviceLabel(svc)}, which istiod keeps for it, and matches it by that Service's addresses (an ExternalName Service has no cluster IP) or ${slot.host}:port, not ${host}: the request reaches no chain of this waypoint`,
+      };
+    }
     return {
       reason: `${how}: ztunnel has the entry of ${seSaid}, since ${serviceLabel(svc)} has none (${svc.unindexed}), but the waypoint builds the chain for host ${slot.host} from ${serviceLabel(svc)}, which istiod keeps for it: its ports (${svc.ports.join(', ')}) and policies, without the ServiceEntry's addresses, so only host:port matches it; whether a request reaches that chain is not established`,
     };
@@ -372,8 +417,10 @@ export function chainForHost(
   // a ServiceEntry with several hosts has a chain per host, all alike: by name the host's, by address any
   let chainHost: { host?: string } = {};
   if (svc.kind === 'ServiceEntry' && svc.hosts.length > 1) {
-    if (isIP(host)) how += ` (an address of each of its hosts ${svc.hosts.join(', ')}: one chain per host, all with the same policies and ports)`;
-    else chainHost = { host: slot.host };
+    // by address, only its hosts the ambient index keeps its entry for (not a Service's) have it
+    const own = isIP(host) ? hits.filter((x) => key(x.c) === key(svc)).map((x) => x.host) : [slot.host];
+    if (own.length === 1) chainHost = { host: own[0] };
+    if (isIP(host)) how += own.length > 1 ? ` (an address of each of its hosts ${own.join(', ')}: one chain per host, all with the same policies and ports)` : ` (its chain for host ${own[0]})`;
   }
   return { service: { name: svc.name, namespace: svc.namespace, kind: svc.kind, ...chainHost }, how, host, ports: validPorts(svc.ports), udp };
 }

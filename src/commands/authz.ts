@@ -106,15 +106,30 @@ function emit(format: AuthzCheckOptions['output'], policies: CheckPolicy[], verd
   const dry = policies.filter((p) => p.mode !== 'enforced');
   for (const p of dry) out += `(${p.mode}) ${p.action} ${p.name} ${p.rules}\n`;
   for (const n of notes) out += `note: ${n}\n`;
-  if (verdict) out += '\n' + renderVerdict(verdict);
+  if (verdict) out += '\n' + renderVerdict(verdict as Parameters<typeof renderVerdict>[0]);
   writeStdout(out);
 }
 
-export function renderVerdict(v: { request: Record<string, unknown>; steps: AuthzStep[]; authz: Json }): string {
+/** A waypoint decided on each of its service chains: each one at the port and host it was checked with. */
+interface CheckedChain {
+  service: string;
+  kind: string;
+  hostname?: string;
+  host: string;
+  port: number;
+}
+
+export function renderVerdict(v: { request: Record<string, unknown>; steps: AuthzStep[]; authz: Json; chains?: CheckedChain[] }): string {
   const c = colours();
   const lines: string[] = [];
   const r = v.request;
-  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to ${r.port === null ? 'any service port (no policy looks at ports)' : `port ${r.port}`}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.over ? ` over ${r.over}` : r.mtls ? ' over mTLS' : ' over plaintext'}`));
+  const each = (x: CheckedChain) => `${x.kind} ${x.service}${x.hostname ? ` (host ${x.hostname})` : ''} at ${r.tcp ? `port ${x.port}` : `${x.host}:${x.port}`}`;
+  const to = v.chains
+    ? `each of the waypoint's ${v.chains.length} service chains at ${r.port === null ? "its service's port" : `port ${r.port}`} (${v.chains.map(each).join('; ')})`
+    : r.port === null
+      ? 'any service port (no policy looks at ports)'
+      : `port ${r.port}`;
+  lines.push(c.bold(`Request: ${r.tcp ? 'TCP connection' : `${r.method} ${r.path}`} to ${to}${r.host && !r.tcp ? ` (host ${r.host})` : ''} from ${r.principal ?? 'an unknown principal'}${r.over ? ` over ${r.over}` : r.mtls ? ' over mTLS' : ' over plaintext'}`));
   for (const s of v.steps) {
     lines.push(`${c.bold(s.chosen ?? '')}: ${s.summary}`);
     for (const m of s.matched) lines.push(`  ${c.green('✓')} ${m}`);
@@ -229,14 +244,14 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   const method = (o.method ?? 'GET').toUpperCase();
 
   /** The RBAC filters Istio builds from `chosen`, and their verdict for the request. */
-  const evaluate = (chosen: AuthorizationPolicyDoc[], dstPort = port) => {
+  const evaluate = (chosen: AuthorizationPolicyDoc[], dstPort = port, authority = host) => {
     const built = buildFilters([...chosen].sort(byAge), { useFilterState: waypoint });
     const at = dstPort === port ? conn : { ...conn, dstPort };
     const listener = { name: 'from --files', filter_chains: [{ name: 'http', filters: [{ name: 'hcm', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager', http_filters: built.http } }] }, { name: 'tcp', filters: built.network }] };
     let res;
     if (o.tcp) res = authorizeConnection(built.network, at, identity);
     else {
-      const req: HttpRequest = { authority: host, path, method, scheme: mtls ? 'https' : 'http', headers, internal: true };
+      const req: HttpRequest = { authority, path, method, scheme: mtls ? 'https' : 'http', headers, internal: true };
       // jwt_authn as a RequestAuthentication would configure it (the manifests' issuers are not checked here).
       const jwt = identity.claims ? [{ name: 'envoy.filters.http.jwt_authn', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', providers: {} } }] : [];
       res = authorizeRequest({ http_filters: [...jwt, ...built.http] }, req, null, null, at, identity);
@@ -286,12 +301,14 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     // no host: decide on each service's chain; one answer only when they all give it
     result = evaluate(selected);
     notes.push(...skippedNotes(result.skipped));
-    // each chain with its service's port (its first), unless one was given
+    // each chain with its service's port (its first), unless one was given, addressed by its service's name
     const per = services.map((svc) => {
-      const at = o.port ?? hostPort ?? servedAddressing(svc, objects.services, objects.serviceEntries).ports[0] ?? port;
-      return { svc, port: at, r: evaluate(chainPolicies(all, workload, svc), at) };
+      const addressing = servedAddressing(svc, objects.services, objects.serviceEntries);
+      const at = o.port ?? hostPort ?? addressing.ports[0] ?? port;
+      const name = addressing.host ?? host;
+      return { svc, port: at, host: name, r: evaluate(chainPolicies(all, workload, svc), at, `${name}:${at}`) };
     });
-    chains = per.map(({ svc, port: at, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', ...(svc.host ? { hostname: svc.host } : {}), port: at, decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
+    chains = per.map(({ svc, port: at, host: name, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', ...(svc.host ? { hostname: svc.host } : {}), host: name, port: at, decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
     const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}${portsMatter ? ` port ${x.port}` : ''}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
     const decisions = new Set(per.map((x) => x.r.authz.decision));
     if (decisions.size === 1) {
@@ -312,7 +329,9 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
   }
   // a waypoint's chains decided alike without a port: no one port was checked (and none mattered)
   const anyPort = served !== undefined && !pick && services.length > 1 && !chains && o.port === undefined && hostPort === undefined;
-  const request = { tcp: o.tcp === true, method, path, port: anyPort ? null : port, host: anyPort && givenHost === undefined ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
+  // decided on each chain: each at its own port and host (chains[]), not one the request line could name
+  const perChain = chains !== undefined && o.port === undefined;
+  const request = { tcp: o.tcp === true, method, path, port: anyPort || perChain ? null : port, host: anyPort || chains ? null : host, headers: Object.fromEntries(headers), principal: identity.principal ?? null, mtls, src: src ?? null };
   emit(o.output, result.policies, { request, steps: result.steps, authz, ...(chain ? { chain } : {}), ...(chains ? { chains } : {}) }, notes);
 }
 

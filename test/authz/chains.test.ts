@@ -85,6 +85,8 @@ const shared = {
     svc('undated-b', 'shop', { hosts: ['undated.example.net'], ports: [{ number: 443 }] }),
     // one host of its own, one Service's: it keeps a chain for its own
     svc('two-hosts', 'shop', { hosts: ['two.example.net', 'web.shop.svc.cluster.local'], ports: [{ number: 8080 }] }),
+    // the same, with an address: ztunnel has it only under the host of its own
+    svc('web-plus', 'shop', { hosts: ['web.shop.svc.cluster.local', 'plus.example.net'], addresses: ['240.2.0.2'], ports: [{ number: 8080 }] }),
   ],
 };
 const everyShared = [S('web', 'shop'), S('cart', 'shop'), ...shared.serviceEntries.map((e) => E(e.metadata.name, e.metadata.namespace))];
@@ -95,13 +97,24 @@ const pickShared = (host: string, more: { served?: typeof everyShared; unknown?:
 const without = (...names: string[]) => everyShared.filter((s) => !names.includes(s.name));
 
 test('chainForHost: a Service and a ServiceEntry of one namespace with one hostname: the Service\'s chain, as istiod keeps it', () => {
-  assert.equal(pickShared('web.shop.svc.cluster.local'), 'Service shop/web (host web.shop.svc.cluster.local: Service shop/web, which istiod keeps for that host over ServiceEntry shop/web-alias, ServiceEntry shop/two-hosts of the same namespace)');
-  assert.match(pickShared('240.2.0.1'), /^Service shop\/web \(address 240\.2\.0\.1: Service shop\/web, which istiod keeps/, "the ServiceEntry's own address: its host is the Service's");
+  assert.equal(pickShared('web.shop.svc.cluster.local'), 'Service shop/web (host web.shop.svc.cluster.local: Service shop/web, which istiod keeps for that host over ServiceEntry shop/web-alias, ServiceEntry shop/two-hosts, ServiceEntry shop/web-plus of the same namespace)');
+  assert.equal(pickShared('10.96.0.10'), 'Service shop/web (address 10.96.0.10)');
+  // the ServiceEntry's own address: the ambient index drops its entry for the Service's host (ztunnel does not
+  // know the address), and the Service's chain is matched by the Service's addresses: no chain takes it
+  assert.equal(
+    pickShared('240.2.0.1'),
+    "address 240.2.0.1 is the address of ServiceEntry shop/web-alias for host web.shop.svc.cluster.local, which Service shop/web has (addresses 10.96.0.10): istiod's ambient index keeps the Kubernetes Service's entry for a namespace and hostname and drops the ServiceEntry's, so ztunnel knows no service at 240.2.0.1 and sends the request to no waypoint; and the waypoint chain for the hostname, built from the Service, is matched by the Service's own addresses or hostname:port, not 240.2.0.1: the request reaches no chain of this waypoint",
+  );
+  assert.match(pickShared('240.2.0.1', { served: without('web-alias') }), /reaches no chain of this waypoint$/, 'whoever uses the waypoint');
+  // an address of a ServiceEntry with a host of its own too: that host's chain
+  const plus = chainForHost('240.2.0.2', { served: everyShared, unknown: [], ...shared });
+  assert.deepEqual(plus.service, { ...E('web-plus', 'shop'), host: 'plus.example.net' });
+  assert.equal(plus.service && plus.how, 'address 240.2.0.2 (its chain for host plus.example.net)');
   assert.match(pickShared('web.shop.svc.cluster.local', { served: without('web-alias', 'two-hosts') }), /^Service shop\/web /, 'the ServiceEntry not served: the same');
   assert.match(pickShared('web.shop.svc.cluster.local', { port: 8080 }), /^Service shop\/web /);
   // the Service does not use this waypoint (or that is not known): never the ServiceEntry's chain
-  assert.match(pickShared('web.shop.svc.cluster.local', { served: without('web') }), /names ServiceEntry shop\/web-alias, ServiceEntry shop\/two-hosts, which uses this waypoint, but Service shop\/web has the same host in namespace shop and istiod keeps the Kubernetes Service .*not established/);
-  assert.match(pickShared('240.2.0.1', { served: without('web') }), /but Service shop\/web has the same host/);
+  assert.match(pickShared('web.shop.svc.cluster.local', { served: without('web') }), /names ServiceEntry shop\/web-alias, ServiceEntry shop\/two-hosts, ServiceEntry shop\/web-plus, which uses this waypoint, but Service shop\/web has the same host in namespace shop and istiod keeps the Kubernetes Service .*the ServiceEntry's is dropped\); that Service does not use this waypoint, so this waypoint has no chain for host web\.shop\.svc\.cluster\.local: the request reaches no chain of this waypoint$/);
+  assert.match(pickShared('240.2.0.1', { served: without('web') }), /^address 240\.2\.0\.1 is the address of ServiceEntry shop\/web-alias .*reaches no chain of this waypoint$/);
   assert.match(pickShared('web.shop.svc.cluster.local', { served: without('web'), unknown: [{ ...S('web', 'shop'), reason: 'namespace shop is not known' }] }), /names Service shop\/web, whose use of this waypoint cannot be told: namespace shop is not known/);
   // its other host is its own
   assert.match(pickShared('two.example.net'), /^ServiceEntry shop\/two-hosts \(host two\.example\.net\)$/);
@@ -224,14 +237,16 @@ test('chainForHost: UDP ports have no chain', () => {
   assert.equal(pickIndex('10.96.0.54'), 'Service shop/mixed ports 8080 udp 514 (address 10.96.0.54)');
 });
 
-test('chainForHost: a ServiceEntry istiod cannot parse, an ExternalName Service: no entry, no chain; an ExternalName kept over a ServiceEntry: its chain, not known to be reached', () => {
+test('chainForHost: a ServiceEntry istiod cannot parse, an ExternalName Service: no entry, no chain; an ExternalName kept over a ServiceEntry: its chain, not known to be reached by name, not reached by address', () => {
   assert.match(pickIndex('range.example.com'), /^host range\.example\.com names ServiceEntry shop\/range \(istiod's ambient index cannot parse its address 240\.4\.0\.0\/16 .*\): ztunnel gets no entry for it and the waypoint no chain/);
   assert.match(pickIndex('240.4.1.1'), /^address 240\.4\.1\.1 names ServiceEntry shop\/range /);
   assert.match(pickIndex('lonely.shop.svc.cluster.local'), /^host lonely\.shop\.svc\.cluster\.local names Service shop\/lonely \(it is an ExternalName Service, which istiod's ambient index leaves out\): ztunnel gets no entry/);
   // ztunnel has the ServiceEntry's entry; the waypoint's chain for the hostname is built from the ExternalName
   // Service (its ports and policies, not the ServiceEntry's addresses): whether a request reaches it is not known
   assert.match(pickIndex('legacy.shop.svc.cluster.local'), /^host legacy\.shop\.svc\.cluster\.local: Service shop\/legacy, which istiod keeps for that host over ServiceEntry shop\/legacy-se .*: ztunnel has the entry of ServiceEntry shop\/legacy-se \(address 240\.6\.0\.1, port 8443\), since Service shop\/legacy has none \(it is an ExternalName Service.*\), but the waypoint builds the chain for host legacy\.shop\.svc\.cluster\.local from Service shop\/legacy, .*its ports \(80\) and policies, without the ServiceEntry's addresses.*not established$/);
-  assert.match(pickIndex('240.6.0.1'), /^address 240\.6\.0\.1: Service shop\/legacy, which istiod keeps .*not established$/);
+  // by the ServiceEntry's address: ztunnel sends it to the waypoint, whose chain for the hostname is matched by
+  // the ExternalName Service's addresses (none) or hostname:port, not by that address
+  assert.match(pickIndex('240.6.0.1'), /^address 240\.6\.0\.1: Service shop\/legacy, which istiod keeps .*ztunnel has the entry of ServiceEntry shop\/legacy-se .*and sends the request to this waypoint, but .* matches it by that Service's addresses \(an ExternalName Service has no cluster IP\) or legacy\.shop\.svc\.cluster\.local:port, not 240\.6\.0\.1: the request reaches no chain of this waypoint$/);
   // the ServiceEntry not served: the ExternalName Service's own label does not matter (it has no entry)
   assert.match(pickIndex('legacy.shop.svc.cluster.local', { served: everyIndex.filter((s) => s.name !== 'legacy-se') }), /names Service shop\/legacy, ServiceEntry shop\/legacy-se, which this waypoint does not serve/);
   assert.match(pickIndex('bare-alias.shop.svc.cluster.local'), /Service shop\/bare-alias has no ports \(other than UDP\), so istiod builds no chain for the hostname/);

@@ -39,7 +39,7 @@ type Out = {
   request: { port: number | null };
   authz: { decision: string; authorizationPolicy: string | null; reason: string };
   chain?: Record<string, string>;
-  chains?: { service: string; kind: string; hostname?: string; port: number; decision: string; authorizationPolicy: string | null }[];
+  chains?: { service: string; kind: string; hostname?: string; host: string; port: number; decision: string; authorizationPolicy: string | null }[];
   notes?: string[];
 };
 
@@ -124,15 +124,40 @@ test('a ServiceEntry whose address istiod cannot parse, an ExternalName Service:
   assert.match(crm.json.authz.reason, /names Service shop\/oldcrm \(it is an ExternalName Service, which istiod's ambient index leaves out\): ztunnel gets no entry for it and the waypoint no chain/);
 });
 
-test("an ExternalName Service and a ServiceEntry for its hostname: the chain is the Service's, and whether a request reaches it is UNDECIDED", async () => {
-  for (const host of ['billing.shop', '240.9.0.1']) {
-    const r = await check('--method', 'GET', '--host', host, ...WEB);
-    assert.equal(r.json.authz.decision, 'UNDECIDED', host);
-    assert.match(r.json.authz.reason, /ztunnel has the entry of ServiceEntry shop\/billing-se \(address 240\.9\.0\.1, port 8443\), since Service shop\/billing has none \(it is an ExternalName Service, .*\), but the waypoint builds the chain for host billing\.shop\.svc\.cluster\.local from Service shop\/billing, which istiod keeps for it: its ports \(80\) and policies, without the ServiceEntry's addresses, so only host:port matches it; whether a request reaches that chain is not established$/, host);
-  }
+test("an ExternalName Service and a ServiceEntry for its hostname: the chain is the Service's; by name UNDECIDED, by the ServiceEntry's address no chain", async () => {
+  const byName = await check('--method', 'GET', '--host', 'billing.shop', ...WEB);
+  assert.equal(byName.json.authz.decision, 'UNDECIDED');
+  assert.match(byName.json.authz.reason, /ztunnel has the entry of ServiceEntry shop\/billing-se \(address 240\.9\.0\.1, port 8443\), since Service shop\/billing has none \(it is an ExternalName Service, .*\), but the waypoint builds the chain for host billing\.shop\.svc\.cluster\.local from Service shop\/billing, which istiod keeps for it: its ports \(80\) and policies, without the ServiceEntry's addresses, so only host:port matches it; whether a request reaches that chain is not established$/);
+  // the chain is matched by the Service's addresses or host:port (listener_waypoint.go), the request carries 240.9.0.1
+  const byAddress = await check('--method', 'GET', '--host', '240.9.0.1', ...WEB);
+  assert.equal(byAddress.json.authz.decision, 'UNDECIDED');
+  assert.match(byAddress.json.authz.reason, /and sends the request to this waypoint, but the waypoint builds the chain for host billing\.shop\.svc\.cluster\.local from Service shop\/billing, .* or billing\.shop\.svc\.cluster\.local:port, not 240\.9\.0\.1: the request reaches no chain of this waypoint$/);
+  assert.equal(byAddress.json.chain, undefined);
   // the chain itself is the waypoint's: the table holds billing-get, not billing-se-deny (see the first test);
   // without a host it decides with the others, at the Service's port
   const none = await check('--method', 'GET', ...WEB);
   const billing = none.json.chains?.find((c) => c.service === 'shop/billing');
   assert.deepEqual([billing?.kind, billing?.port, billing?.decision, billing?.authorizationPolicy], ['Service', 80, 'ALLOW', 'shop/billing-get']);
+});
+
+test('no host, chains that decide differently: the Request line and -o json say each chain was checked at its own port and host', async () => {
+  const { text, json } = await check('--method', 'GET', ...WEB);
+  assert.equal(json.authz.decision, 'UNDECIDED');
+  const checked = json.chains?.map((c) => `${c.kind} ${c.service}${c.hostname ? ` (host ${c.hostname})` : ''} at ${c.host}:${c.port}`);
+  assert.deepEqual(checked, [
+    'Service shop/metrics at metrics.shop.svc.cluster.local:9090',
+    'Service shop/web at web.shop.svc.cluster.local:8080',
+    'Service shop/billing at billing.shop.svc.cluster.local:80',
+    'ServiceEntry shop/partners (host a.partners.example.com) at a.partners.example.com:80',
+    'ServiceEntry shop/partners (host b.partners.example.com) at b.partners.example.com:80',
+  ]);
+  // not the waypoint pod's own port (15020) nor its name: no one port or host was checked
+  assert.deepEqual([json.request.port, (json.request as { host?: unknown }).host], [null, null]);
+  const line = text.split('\n').find((l) => l.startsWith('Request: '));
+  assert.equal(line, `Request: GET / to each of the waypoint's 5 service chains at its service's port (${checked!.join('; ')}) from spiffe://cluster.local/ns/shop/sa/web over mTLS`);
+  // a port given: every chain at it
+  const at80 = await check('--method', 'GET', '--port', '80', ...WEB);
+  assert.equal(at80.json.request.port, 80);
+  assert.ok(at80.json.chains?.every((c) => c.port === 80));
+  assert.match(at80.text, /^Request: GET \/ to each of the waypoint's 5 service chains at port 80 \(Service shop\/metrics at metrics\.shop\.svc\.cluster\.local:80; /m);
 });
