@@ -301,17 +301,24 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     // no host: decide on each service's chain; one answer only when they all give it
     result = evaluate(selected);
     notes.push(...skippedNotes(result.skipped));
-    // each chain with its service's port (its first), unless one was given, addressed by its service's name
-    const per = services.map((svc) => {
-      const addressing = servedAddressing(svc, objects.services, objects.serviceEntries);
-      const at = o.port ?? hostPort ?? addressing.ports[0] ?? port;
+    // each chain with its service's port (its first), unless one was given, addressed by its service's name;
+    // a port given is only on the chains of services that have it (istiod builds a chain per service port)
+    const given = o.port ?? hostPort;
+    const addressed = services.map((svc) => ({ svc, addressing: servedAddressing(svc, objects.services, objects.serviceEntries) }));
+    const onPort = given === undefined ? addressed : addressed.filter((x) => x.addressing.ports.includes(given));
+    const offPort = addressed.filter((x) => !onPort.includes(x)).map((x) => serviceLabel(x.svc));
+    if (offPort.length && onPort.length) notes.push(`no --host: port ${given} is not a port of ${offPort.join(', ')}, so no chain of ${offPort.length === 1 ? 'it' : 'theirs'} takes the request`);
+    const per = onPort.map(({ svc, addressing }) => {
+      const at = given ?? addressing.ports[0] ?? port;
       const name = addressing.host ?? host;
       return { svc, port: at, host: name, r: evaluate(chainPolicies(all, workload, svc), at, `${name}:${at}`) };
     });
     chains = per.map(({ svc, port: at, host: name, r }) => ({ service: `${svc.namespace}/${svc.name}`, kind: svc.kind ?? 'Service', ...(svc.host ? { hostname: svc.host } : {}), host: name, port: at, decision: r.authz.decision, authorizationPolicy: r.authz.authorizationPolicy, reason: r.authz.reason }));
     const said = (x: (typeof per)[number]) => `${serviceLabel(x.svc)}${portsMatter ? ` port ${x.port}` : ''}: ${x.r.authz.decision}${x.r.authz.authorizationPolicy ? ` by ${x.r.authz.authorizationPolicy}` : ''}`;
     const decisions = new Set(per.map((x) => x.r.authz.decision));
-    if (decisions.size === 1) {
+    if (per.length === 0) {
+      result = { ...result, steps: [], authz: undecided(`no service of this waypoint has port ${given} (${offPort.join(', ')}): istiod builds a chain per service port, so the request reaches no chain`) };
+    } else if (decisions.size === 1) {
       result = { ...per[0].r, policies: result.policies };
       notes.push(`no --host: decided on each of the waypoint's ${per.length} service chains, which all give ${per[0].r.authz.decision} (${per.map(said).join('; ')}); the steps are ${serviceLabel(per[0].svc)}'s`);
     } else {

@@ -155,9 +155,14 @@ test('no host, chains that decide differently: the Request line and -o json say 
   assert.deepEqual([json.request.port, (json.request as { host?: unknown }).host], [null, null]);
   const line = text.split('\n').find((l) => l.startsWith('Request: '));
   assert.equal(line, `Request: GET / to each of the waypoint's 5 service chains at its service's port (${checked!.join('; ')}) from spiffe://cluster.local/ns/shop/sa/web over mTLS`);
-  // a port given: every chain at it
+  // a port given: the chains of the services that have it (istiod builds a chain per service port), each at it
   const at80 = await check('--method', 'GET', '--port', '80', ...WEB);
   assert.equal(at80.json.request.port, 80);
-  assert.ok(at80.json.chains?.every((c) => c.port === 80));
-  assert.match(at80.text, /^Request: GET \/ to each of the waypoint's 5 service chains at port 80 \(Service shop\/metrics at metrics\.shop\.svc\.cluster\.local:80; /m);
+  assert.deepEqual(at80.json.chains?.map((c) => `${c.service}${c.hostname ? ` ${c.hostname}` : ''}:${c.port}`), ['shop/billing:80', 'shop/partners a.partners.example.com:80', 'shop/partners b.partners.example.com:80']);
+  assert.match(at80.text, /^Request: GET \/ to each of the waypoint's 3 service chains at port 80 \(Service shop\/billing at billing\.shop\.svc\.cluster\.local:80; /m);
+  assert.match(at80.text, /no --host: port 80 is not a port of Service shop\/metrics, Service shop\/web, so no chain of theirs takes the request/);
+  // a port no service has: no chain takes it
+  const at81 = await check('--method', 'GET', '--port', '81', ...WEB);
+  assert.equal(at81.json.authz.decision, 'UNDECIDED');
+  assert.match(at81.json.authz.reason ?? '', /^no service of this waypoint has port 81 \(Service shop\/metrics, Service shop\/web, Service shop\/billing, ServiceEntry shop\/partners \(host a\.partners\.example\.com\), ServiceEntry shop\/partners \(host b\.partners\.example\.com\)\): istiod builds a chain per service port, so the request reaches no chain$/);
 });
