@@ -56,3 +56,8 @@ export function isLoopback(ip: Ip): boolean {
 export function isAnyAddress(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '[::]';
 }
+
+/** `host:port`, an IPv6 host in brackets (Go's net.JoinHostPort). */
+export function joinHostPort(host: string, port: string | number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -2,6 +2,7 @@ import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index
 import { filterConfig } from './filters.js';
 import { chainOf, hasOriginalDst, isInternalUpstream, ORIGINAL_DST_KEY, unreachableInternal } from './hbone-terminate.js';
 import type { Json } from './matchers.js';
+import { joinHostPort } from './net.js';
 import { asArray } from './route.js';
 import type { TraceWorld } from './world.js';
 
@@ -33,7 +34,6 @@ export interface WaypointUpstream {
 }
 
 const ORIGINAL_DST_MD = 'envoy.filters.listener.original_dst';
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 const splitHostPort = (s: unknown) => (typeof s === 'string' ? /^\[?([0-9a-fA-F:.]+?)\]?:(\d+)$/.exec(s) : null);
 
 /**
@@ -49,7 +49,7 @@ export function waypointUpstream(world: TraceWorld, dump: ConfigDump, cluster: s
     uncertain: [],
     ...rest,
   });
-  const shown = `the original destination ${hostPort(authority.ip, authority.port)} (the CONNECT :authority)`;
+  const shown = `the original destination ${joinHostPort(authority.ip, authority.port)} (the CONNECT :authority)`;
   if (c?.type === 'ORIGINAL_DST') return original(shown);
   const cla = endpointsOfCluster(dump, cluster) as Json | undefined;
   if (!cla) return null;

@@ -2,6 +2,7 @@ import type { SourceIdentity } from '../authz/context.js';
 import { endpointsOfCluster, findCluster, type ConfigDump } from '../envoy/index.js';
 import { filterConfig } from './filters.js';
 import type { Json } from './matchers.js';
+import { joinHostPort } from './net.js';
 import { asArray } from './route.js';
 import { traceRequest, type TraceRequest, type TraceResultData, type TraceStep } from './trace.js';
 import type { TraceWorld } from './world.js';
@@ -39,7 +40,6 @@ export interface HboneTermination {
 }
 
 export const ORIGINAL_DST_KEY = 'envoy.filters.listener.original_dst.local_ip';
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArrival): HboneTermination {
   const stop = (s: Omit<TraceStep, 'matched' | 'losers' | 'notes' | 'uncertain'> & Partial<TraceStep>): HboneTermination => ({
@@ -50,7 +50,7 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
     return stop({ stage: 'listener', chosen: null, summary: `no listener on port ${a.port} in ${world.name}: the waypoint refuses the HBONE connection (a waypoint's dump has connect_terminate there)` });
   }
   const outer = traceRequest(world, {
-    target: `http://${hostPort(a.ip, a.port)}/`,
+    target: `http://${joinHostPort(a.ip, a.port)}/`,
     method: 'CONNECT',
     headers: [['host', a.authority]],
     // ztunnel speaks HTTP/2 over mTLS (ALPN h2) to the HBONE port
@@ -61,7 +61,7 @@ export function terminateHbone(world: TraceWorld, dump: ConfigDump, a: HboneArri
     random: a.random,
     allCandidates: a.allCandidates,
     identity: a.identity,
-    direct: `not captured: ztunnel connects to the waypoint's ${hostPort(a.ip, a.port)} itself`,
+    direct: `not captured: ztunnel connects to the waypoint's ${joinHostPort(a.ip, a.port)} itself`,
     at: a.at,
   });
   const steps = outer.steps.filter((s) => s.stage !== 'destination');

@@ -1,6 +1,6 @@
 import type { Json } from './matchers.js';
 import { matchString } from './matchers.js';
-import { cidrOf, inCidr, isAnyAddress, isLoopback, parseIp, type Ip } from './net.js';
+import { cidrOf, inCidr, isAnyAddress, isLoopback, joinHostPort, parseIp, type Ip } from './net.js';
 import { asArray } from './route.js';
 
 /** The downstream connection as the listener sees it (after iptables REDIRECT restored the original dst). */
@@ -34,10 +34,6 @@ export function socketAddress(l: Json): { ip: string; port: number } | null {
   return { ip: String(sa.address ?? ''), port: Number(sa.port_value ?? 0) };
 }
 
-function addrKey(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 /** Built once per dump: a 10,000-service sidecar has thousands of listeners. */
 export function indexListeners(listeners: Json[]): ListenerIndex {
   const idx: ListenerIndex = { all: listeners, byName: new Map(), byAddress: new Map(), byPort: new Map() };
@@ -46,7 +42,7 @@ export function indexListeners(listeners: Json[]): ListenerIndex {
     const addrs = [socketAddress(l), ...asArray(l?.additional_addresses).map((a: Json) => socketAddress(a))];
     for (const a of addrs) {
       if (!a) continue;
-      const key = addrKey(a.ip, a.port);
+      const key = joinHostPort(a.ip, a.port);
       if (!idx.byAddress.has(key)) idx.byAddress.set(key, l);
       let list = idx.byPort.get(a.port);
       if (!list) idx.byPort.set(a.port, (list = []));
@@ -58,7 +54,7 @@ export function indexListeners(listeners: Json[]): ListenerIndex {
 
 export function listenerLabel(l: Json): string {
   const a = socketAddress(l);
-  const name = l?.name !== undefined ? String(l.name) : a ? addrKey(a.ip, a.port) : '(unnamed)';
+  const name = l?.name !== undefined ? String(l.name) : a ? joinHostPort(a.ip, a.port) : '(unnamed)';
   return name;
 }
 
@@ -93,7 +89,7 @@ export function selectListener(idx: ListenerIndex, conn: Connection, receivingPo
     if (direct.listener) {
       return { receiving: direct.listener, listener: direct.listener, how: direct.how, losers: direct.losers, notes };
     }
-    return { receiving: null, listener: null, how: `no listener on ${addrKey(conn.dstIp, conn.dstPort)}`, losers: direct.losers, notes };
+    return { receiving: null, listener: null, how: `no listener on ${joinHostPort(conn.dstIp, conn.dstPort)}`, losers: direct.losers, notes };
   }
   const recvName = listenerLabel(receiving);
   if (receiving.use_original_dst !== true) {
@@ -115,7 +111,7 @@ export function selectListener(idx: ListenerIndex, conn: Connection, receivingPo
   return {
     receiving,
     listener: receiving,
-    how: `${recvName} (use_original_dst): no listener for ${addrKey(conn.dstIp, conn.dstPort)} or ${wildcardKey(conn)}, so its own filter chains decide`,
+    how: `${recvName} (use_original_dst): no listener for ${joinHostPort(conn.dstIp, conn.dstPort)} or ${wildcardKey(conn)}, so its own filter chains decide`,
     losers: handoff.losers,
     notes,
   };
@@ -127,7 +123,7 @@ function wildcardKey(conn: Connection): string {
 
 function exactOrWildcard(idx: ListenerIndex, conn: Connection, exclude?: Json): { listener: Json | null; how: string; losers: { name: string; reason: string }[] } {
   const losers: { name: string; reason: string }[] = [];
-  const exactKey = addrKey(conn.dstIp, conn.dstPort);
+  const exactKey = joinHostPort(conn.dstIp, conn.dstPort);
   const exact = idx.byAddress.get(exactKey);
   const wildKey = wildcardKey(conn);
   const wild = idx.byAddress.get(wildKey);
@@ -138,7 +134,7 @@ function exactOrWildcard(idx: ListenerIndex, conn: Connection, exclude?: Json): 
     if (l === wild) {
       if (exact) losers.push({ name: listenerLabel(l), reason: `bound to ${wildKey}; the listener on the exact address ${exactKey} wins` });
     } else if (!isAnyAddress(a.ip)) {
-      losers.push({ name: listenerLabel(l), reason: `bound to ${addrKey(a.ip, a.port)}, not the destination ${conn.dstIp}` });
+      losers.push({ name: listenerLabel(l), reason: `bound to ${joinHostPort(a.ip, a.port)}, not the destination ${conn.dstIp}` });
     }
   }
   if (exact && exact !== exclude) return { listener: exact, how: `listener ${listenerLabel(exact)} bound to ${exactKey}`, losers };
@@ -407,7 +403,7 @@ function inputValue(input: Json, ctx: MatchContext): string | null {
       return ctx.det.alpn.length ? ctx.det.alpn.map((p) => `'${p}'`).join(',') : null;
     case 'FilterStateInput':
       // Istio's waypoints keep the CONNECT :authority (the original destination) under this key
-      if (input?.typed_config?.key === 'envoy.filters.listener.original_dst.local_ip') return addrKey(ctx.conn.dstIp, ctx.conn.dstPort);
+      if (input?.typed_config?.key === 'envoy.filters.listener.original_dst.local_ip') return joinHostPort(ctx.conn.dstIp, ctx.conn.dstPort);
       ctx.uncertain.push(`matcher input filter state ${input?.typed_config?.key ?? '?'} cannot be evaluated offline`);
       return null;
     default:

@@ -1,5 +1,6 @@
 import type { Json } from './matchers.js';
 import type { ListenerIndex } from './listener.js';
+import { joinHostPort } from './net.js';
 import { asArray } from './route.js';
 
 /** One upstream endpoint as the trace reports it. */
@@ -44,7 +45,7 @@ export function addressLabel(a: Json): string {
   if (sa) {
     const ip = String(sa.address ?? '');
     const port = sa.port_value ?? sa.named_port ?? '';
-    return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+    return joinHostPort(ip, port);
   }
   if (a?.pipe) return `unix:${a.pipe.path}`;
   if (a?.envoy_internal_address) return `envoy://${a.envoy_internal_address.server_listener_name ?? ''}`;

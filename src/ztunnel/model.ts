@@ -66,9 +66,7 @@ export function hostEnd(addr: string): number {
   return colon < 0 || addr.indexOf(':', colon + 1) >= 0 ? -1 : colon;
 }
 
-export function joinHostPort(host: string, port: string): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export { joinHostPort } from '../match/ip.js';
 
 /** What a gateway address (a waypoint, a network gateway) points at, as ztunnel resolves it. */
 export interface ResolvedGateway {
