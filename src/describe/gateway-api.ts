@@ -162,9 +162,14 @@ function isGatewayParent(p: ParentRef): boolean {
   return (p.group ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && (p.kind ?? 'Gateway') === 'Gateway';
 }
 
-/** Does a backendRef name this Service (core group, kind Service, namespace defaulting to the route's)? */
+/** Is a backendRef a Service (core group, kind Service: the defaults)? */
+export function isServiceRef(ref: BackendRef): boolean {
+  return (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service';
+}
+
+/** Does a backendRef name this Service (namespace defaulting to the route's)? */
 export function refersTo(ref: BackendRef, routeNs: string, svc: Service): boolean {
-  return (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service' && ref.name === nameOf(svc) && (ref.namespace || routeNs) === namespaceOf(svc);
+  return isServiceRef(ref) && ref.name === nameOf(svc) && (ref.namespace || routeNs) === namespaceOf(svc);
 }
 
 /** Why a backendRef to the Service carries no traffic, or undefined when it does. */

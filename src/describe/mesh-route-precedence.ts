@@ -1,11 +1,10 @@
-import { toFqdn } from '../resources/hosts.js';
 import type { MeshSettings } from './mesh.js';
 import type { MeshRouteFacts } from './mesh-routes.js';
 import { routesOfKind } from './mesh-routes.js';
 import type { KubeObject, MeshObjects, Service } from './objects.js';
 import { byCreation, namespaceOf, nameOf } from './objects.js';
 import { clientLabel, clientNamespaces, ORDER_RULE, sidecarChoice, vsCandidate, type VsCandidate } from './sidecar-vs-order.js';
-import { gatewaysOf } from './virtual-services.js';
+import { meshVirtualServicesFor } from './virtual-services.js';
 
 /**
  * Which of the VirtualServices and HTTP routes (HTTPRoute, GRPCRoute) for one service host a sidecar uses.
@@ -43,9 +42,7 @@ export function routeCandidates(objects: MeshObjects, routes: MeshRouteFacts[], 
 
 export function precedenceWarnings(objects: MeshObjects, routeCands: VsCandidate[], svc: Service, host: string, mesh: MeshSettings, waypointBound: boolean): string[] {
   const svcNs = namespaceOf(svc);
-  const vss = objects.virtualServices.filter(
-    (vs) => gatewaysOf(vs).includes('mesh') && (vs.spec?.http ?? []).length > 0 && (vs.spec?.hosts ?? []).some((h) => toFqdn(namespaceOf(vs), h, mesh.domainSuffix) === host),
-  );
+  const vss = meshVirtualServicesFor(objects.virtualServices, host, mesh).filter((vs) => (vs.spec?.http ?? []).length > 0);
   if (routeCands.length === 0 || vss.length === 0) return [];
   const candidates: VsCandidate[] = [...vss.map((vs) => vsCandidate(`VirtualService ${namespaceOf(vs)}/${nameOf(vs)}`, vs)), ...routeCands];
 

@@ -1,6 +1,6 @@
 import type { WaypointBinding } from '../ambient/index.js';
 import { serviceFqdn } from '../resources/hosts.js';
-import { GATEWAY_API_GROUP, type RouteKind } from './gateway-api.js';
+import { GATEWAY_API_GROUP, isServiceRef, refersTo, type RouteKind } from './gateway-api.js';
 import { isHttpProtocol, servicePortProtocol } from './protocol.js';
 import type { ApiRoute, BackendRef, MeshObjects, ParentRef, RouteMatch, RouteRule, Service } from './objects.js';
 import { namespaceOf, nameOf, originOf } from './objects.js';
@@ -109,7 +109,7 @@ export function meshRoutesVia(objects: MeshObjects, svc: Service): MeshRouteVia[
       const rules: MeshRouteVia['rules'] = [];
       (route.spec?.rules ?? []).forEach((r, i) => {
         const refs = r.backendRefs ?? [];
-        const mine = refs.filter((b) => (b.group ?? '') === '' && (b.kind ?? 'Service') === 'Service' && b.name === nameOf(svc) && (b.namespace || routeNs) === namespaceOf(svc));
+        const mine = refs.filter((b) => refersTo(b, routeNs, svc));
         const weight = share(mine, refs);
         if (mine.length && weight > 0) rules.push({ rule: i + 1, weight });
       });
@@ -213,7 +213,7 @@ function share(some: BackendRef[], all: BackendRef[]): number {
 }
 
 function backendName(b: BackendRef, routeNs: string, currentNs: string): string {
-  if ((b.group ?? '') !== '' || (b.kind ?? 'Service') !== 'Service') return `${b.kind ?? '?'} ${b.name ?? ''}`;
+  if (!isServiceRef(b)) return `${b.kind ?? '?'} ${b.name ?? ''}`;
   const ns = b.namespace || routeNs;
   return ns === currentNs ? (b.name ?? '') : `${b.name ?? ''}.${ns}`;
 }
@@ -246,7 +246,7 @@ function backendWarnings(route: ApiRoute, kind: RouteKind, routeNs: string, obje
       warn(`${rule}: every backendRef has weight 0: ${kind === 'HTTPRoute' || kind === 'GRPCRoute' ? 'istiod answers its requests with 500' : 'istiod rejects its connections'}`);
     }
     for (const b of refs) {
-      if ((b.group ?? '') !== '' || (b.kind ?? 'Service') !== 'Service') continue;
+      if (!isServiceRef(b)) continue;
       const ns = b.namespace || routeNs;
       const host = serviceFqdn(b.name ?? '', ns, ctx.domainSuffix);
       const target = objects.services.find((s) => nameOf(s) === b.name && namespaceOf(s) === ns);

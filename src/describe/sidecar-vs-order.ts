@@ -64,7 +64,6 @@ function consumer(c: VsCandidate, client: string): number {
   return c.gatewayApi && c.namespace === client ? 0 : 1;
 }
 
-
 /** The candidates a sidecar in `client` sees, first (the one it uses) to last. */
 export function sidecarOrder(candidates: VsCandidate[], client: string, serviceNs: string, mesh: MeshSettings): VsCandidate[] {
   return candidates

@@ -64,6 +64,11 @@ export function gatewaysOf(vs: VirtualService): string[] {
   return g && g.length > 0 ? g : ['mesh'];
 }
 
+/** The VirtualServices for the mesh (sidecars, waypoints) that name `host` (an FQDN; short names completed in each one's namespace). */
+export function meshVirtualServicesFor(list: VirtualService[], host: string, mesh: MeshSettings): VirtualService[] {
+  return list.filter((vs) => gatewaysOf(vs).includes('mesh') && (vs.spec?.hosts ?? []).some((h) => toFqdn(namespaceOf(vs), h, mesh.domainSuffix) === host));
+}
+
 export function describeVirtualService(
   vs: VirtualService,
   serviceHost: string,
@@ -178,7 +183,7 @@ export function describeVirtualService(
  * namespace sees two of the VirtualServices.
  */
 export function duplicateHostWarnings(list: VirtualService[], host: string, serviceNs: string, mesh: MeshSettings, routes: VsCandidate[] = []): string[] {
-  const vss = list.filter((vs) => gatewaysOf(vs).includes('mesh') && (vs.spec?.hosts ?? []).some((h) => toFqdn(namespaceOf(vs), h, mesh.domainSuffix) === host));
+  const vss = meshVirtualServicesFor(list, host, mesh);
   if (vss.length < 2) return [];
   const own = vss.map((vs) => vsCandidate(`${namespaceOf(vs)}/${nameOf(vs)}`, vs));
   const clients = clientNamespaces([...own, ...routes], serviceNs);
