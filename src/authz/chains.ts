@@ -83,6 +83,13 @@ function splitPorts(ports: unknown[], number: string, udp: (protocol: string) =>
   return { ports: all.filter((p) => !p.udp).map((p) => p.n), udp: all.filter((p) => p.udp).map((p) => p.n) };
 }
 
+/** Candidates by kind/namespace/name, the first of a key kept (as a search of the list would find it). */
+function indexByKey(all: Candidate[]): Map<string, Candidate> {
+  const byKey = new Map<string, Candidate>();
+  for (const c of all) if (!byKey.has(key(c))) byKey.set(key(c), c);
+  return byKey;
+}
+
 function candidates(services: AddressedObject[], serviceEntries: AddressedObject[]): Candidate[] {
   const out: Candidate[] = [];
   const created = (o: AddressedObject) => {
@@ -173,9 +180,10 @@ export function chainedServices<S extends ServedService, U extends ServedService
   unknown: U[] = [],
 ): { services: Chain<S>[]; shadowed: Shadowed[]; unknown: U[] } {
   const all = candidates(services, serviceEntries);
+  const byKey = indexByKey(all);
   // a service whose use of the waypoint is in doubt matters only if it could have a chain of its own
   const chainless = (u: U) => {
-    const c = all.find((x) => key(x) === key(u));
+    const c = byKey.get(key(u));
     return c !== undefined && (c.unindexed !== undefined || !c.ports.length);
   };
   const out: Chain<S>[] = [];
@@ -185,7 +193,7 @@ export function chainedServices<S extends ServedService, U extends ServedService
     if (!out.some((x) => key(x) === key(chain) && x.host === chain.host)) out.push(chain);
   };
   for (const s of served) {
-    const c = all.find((x) => key(x) === key(s));
+    const c = byKey.get(key(s));
     if (!c) {
       out.push(s);
       continue;
@@ -219,11 +227,14 @@ const validPorts = (ports: number[]) => ports.filter((p) => Number.isInteger(p) 
 /**
  * How a client addresses a served service's chain: its name (a Service's FQDN, the chain's ServiceEntry host,
  * else its first) and its ports, as its Service or ServiceEntry lists them (istiod builds a chain per port;
- * `udp`: the UDP ones, which have none).
+ * `udp`: the UDP ones, which have none). The services are read once, for every chain asked about.
  */
-export function servedAddressing(s: Chain, services: AddressedObject[], serviceEntries: AddressedObject[]): { host?: string; ports: number[]; udp: number[] } {
-  const c = candidates(services, serviceEntries).find((x) => key(x) === key(s));
-  return { host: s.host ?? c?.hosts[0], ports: validPorts(c?.ports ?? []), udp: validPorts(c?.udp ?? []) };
+export function servedAddressing(services: AddressedObject[], serviceEntries: AddressedObject[]): (s: Chain) => { host?: string; ports: number[]; udp: number[] } {
+  const byKey = indexByKey(candidates(services, serviceEntries));
+  return (s) => {
+    const c = byKey.get(key(s));
+    return { host: s.host ?? c?.hosts[0], ports: validPorts(c?.ports ?? []), udp: validPorts(c?.udp ?? []) };
+  };
 }
 
 /**

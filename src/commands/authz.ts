@@ -217,7 +217,7 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     : { pick: undefined, direct: undefined };
   // no host given, and the waypoint serves one service: the request is for that one (its name and ports)
   const sole = !pick && served?.services.length === 1 ? served.services[0] : undefined;
-  const addressing = sole ? servedAddressing(sole, objects.services, objects.serviceEntries) : undefined;
+  const addressing = sole ? servedAddressing(objects.services, objects.serviceEntries)(sole) : undefined;
   // on a waypoint the destination port is that of what the request is for: a Host header's, else the
   // chosen service's own (its first), or the pod's on the direct-access chain
   const target: { ports: number[]; udp?: number[]; what: string } | undefined = pick?.service
@@ -304,7 +304,8 @@ async function checkFiles(o: AuthzCheckOptions): Promise<void> {
     // each chain with its service's port (its first), unless one was given, addressed by its service's name;
     // a port given is only on the chains of services that have it (istiod builds a chain per service port)
     const given = o.port ?? hostPort;
-    const addressed = services.map((svc) => ({ svc, addressing: servedAddressing(svc, objects.services, objects.serviceEntries) }));
+    const addressingOf = servedAddressing(objects.services, objects.serviceEntries);
+    const addressed = services.map((svc) => ({ svc, addressing: addressingOf(svc) }));
     const onPort = given === undefined ? addressed : addressed.filter((x) => x.addressing.ports.includes(given));
     const offPort = addressed.filter((x) => !onPort.includes(x)).map((x) => serviceLabel(x.svc));
     if (offPort.length && onPort.length) notes.push(`no --host: port ${given} is not a port of ${offPort.join(', ')}, so no chain of ${offPort.length === 1 ? 'it' : 'theirs'} takes the request`);

@@ -221,7 +221,7 @@ test('chainedServices: a chain per ServiceEntry host; none for an unparseable ad
   // an ExternalName Service without ports: istiod builds no chain for its hostname at all
   assert.match(why['ServiceEntry shop/bare-se'], /istiod keeps Service shop\/bare-alias/);
   assert.match(why['Service shop/bare-alias'], /ExternalName/);
-  assert.deepEqual(servedAddressing({ ...E('multi', 'shop'), host: 'b.example.com' }, index.services, index.serviceEntries), { host: 'b.example.com', ports: [443], udp: [53] });
+  assert.deepEqual(servedAddressing(index.services, index.serviceEntries)({ ...E('multi', 'shop'), host: 'b.example.com' }), { host: 'b.example.com', ports: [443], udp: [53] });
 });
 
 test('chainForHost: a ServiceEntry host picks its own chain; an address, any of them (alike)', () => {
